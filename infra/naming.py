@@ -1,0 +1,190 @@
+"""The one place where physical names and tags are derived.
+
+Two deployments may share an AWS account, so every name a resource gets in AWS starts with
+the deployment name and comes from here. ``infra/settings.py`` asks this module for every
+name the program will derive, so a deployment name that would break an AWS limit fails
+before any resource is declared, and the policy pack checks the same rules on the result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+#: Tag key that marks every taggable resource with the deployment it belongs to.
+DEPLOYMENT_TAG_KEY = "drs-orchestrator:deployment"
+PROJECT_TAG_KEY = "pulumi:project"
+STACK_TAG_KEY = "pulumi:stack"
+
+#: The Lambda functions of one deployment, by short name. Adding one here makes the
+#: settings check its derived names before anything else happens.
+FUNCTION_SHORT_NAMES: tuple[str, ...] = ("execution-finder",)
+#: The DynamoDB tables of one deployment, by short name.
+TABLE_SHORT_NAMES: tuple[str, ...] = ("executions", "job-events")
+
+#: GSI on the executions table that the finder queries instead of scanning history.
+EXECUTIONS_STATUS_INDEX = "status-index"
+
+DEPLOYMENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DEPLOYMENT_NAME_MAX_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """An AWS naming rule for one kind of physical name."""
+
+    kind: str
+    max_length: int
+    pattern: re.Pattern[str]
+    description: str
+
+    def violations(self, name: str) -> list[str]:
+        """The ways ``name`` breaks this rule; empty when it is valid."""
+        problems = []
+        if len(name) > self.max_length:
+            problems.append(
+                f"{self.kind} name '{name}' is {len(name)} characters; "
+                f"AWS allows at most {self.max_length}"
+            )
+        if not self.pattern.fullmatch(name):
+            problems.append(f"{self.kind} name '{name}' {self.description}")
+        return problems
+
+
+LAMBDA_FUNCTION = NameRule(
+    "Lambda function", 64, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
+)
+IAM_ROLE = NameRule("IAM role", 64, re.compile(r"[\w+=,.@-]+"), "may contain only \\w+=,.@-")
+IAM_POLICY = NameRule("IAM policy", 128, re.compile(r"[\w+=,.@-]+"), "may contain only \\w+=,.@-")
+DYNAMODB_TABLE = NameRule(
+    "DynamoDB table", 255, re.compile(r"[A-Za-z0-9_.-]{3,}"), "may contain only A-Z a-z 0-9 _ . -"
+)
+LOG_GROUP = NameRule(
+    "CloudWatch log group", 512, re.compile(r"[A-Za-z0-9_/.#-]+"), "may contain only A-Za-z0-9_/.#-"
+)
+EVENT_RULE = NameRule(
+    "EventBridge rule", 64, re.compile(r"[A-Za-z0-9_.-]+"), "may contain only A-Z a-z 0-9 _ . -"
+)
+STATE_MACHINE = NameRule(
+    "Step Functions state machine", 80, re.compile(r"[A-Za-z0-9_-]+"),
+    "may contain only A-Z a-z 0-9 _ -",
+)
+
+
+def s3_bucket_violations(name: str) -> list[str]:
+    """The S3 general purpose bucket naming rules ``name`` breaks (empty when valid)."""
+    rules: list[tuple[bool, str]] = [
+        (3 <= len(name) <= 63, f"is {len(name)} characters; S3 allows 3 to 63"),
+        (bool(re.fullmatch(r"[a-z0-9.-]+", name)), "may contain only a-z 0-9 . -"),
+        (bool(re.fullmatch(r"[a-z0-9].*[a-z0-9]", name)), "must begin and end with a letter or digit"),
+        (".." not in name, "must not contain two adjacent periods"),
+        (not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name), "must not be formatted as an IP address"),
+        (not name.startswith(("xn--", "sthree-", "amzn-s3-demo-")), "must not use a reserved prefix"),
+        (not name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")),
+         "must not use a reserved suffix"),
+    ]
+    return [f"S3 bucket name '{name}' {message}" for ok, message in rules if not ok]
+
+
+@dataclass(frozen=True)
+class DerivedName:
+    """A physical name the program will give a resource, with the rule it must satisfy."""
+
+    name: str
+    check: Callable[[str], list[str]]
+
+    def violations(self) -> list[str]:
+        return self.check(self.name)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Derives every physical name and tag of one deployment."""
+
+    deployment: str
+    project: str = "drs-orchestrator"
+    stack: str = ""
+
+    def function(self, short: str) -> str:
+        return f"{self.deployment}-{short}"
+
+    def function_role(self, short: str) -> str:
+        return f"{self.deployment}-{short}-role"
+
+    def function_policy(self, short: str) -> str:
+        return f"{self.deployment}-{short}-policy"
+
+    def function_log_group(self, short: str) -> str:
+        # Lambda writes to a custom log group (logging_config), so the group can carry the
+        # deployment prefix instead of the shared /aws/lambda/ namespace.
+        return f"{self.deployment}/lambda/{short}"
+
+    def table(self, short: str) -> str:
+        return f"{self.deployment}-{short}"
+
+    def schedule_rule(self, short: str) -> str:
+        return f"{self.deployment}-{short}-schedule"
+
+    def state_machine(self, short: str) -> str:
+        return f"{self.deployment}-{short}"
+
+    def deployment_bucket(self) -> str:
+        return f"{self.deployment}-bucket"
+
+    def package_key(self, function_short: str, sha256: str) -> str:
+        """Content-addressed S3 key of a Lambda package: same bytes, same key, no diff."""
+        return f"lambda/{function_short}/{sha256}.zip"
+
+    def tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The tags every taggable resource of this deployment carries."""
+        tags = {
+            DEPLOYMENT_TAG_KEY: self.deployment,
+            PROJECT_TAG_KEY: self.project,
+            STACK_TAG_KEY: self.stack,
+        }
+        tags.update(extra or {})
+        return tags
+
+    def derived_names(self) -> Iterator[DerivedName]:
+        """Every physical name the program derives, for validation before declaring."""
+        for short in FUNCTION_SHORT_NAMES:
+            yield DerivedName(self.function(short), LAMBDA_FUNCTION.violations)
+            yield DerivedName(self.function_role(short), IAM_ROLE.violations)
+            yield DerivedName(self.function_policy(short), IAM_POLICY.violations)
+            yield DerivedName(self.function_log_group(short), LOG_GROUP.violations)
+        yield DerivedName(self.schedule_rule("execution-finder"), EVENT_RULE.violations)
+        for short in TABLE_SHORT_NAMES:
+            yield DerivedName(self.table(short), DYNAMODB_TABLE.violations)
+        yield DerivedName(self.deployment_bucket(), s3_bucket_violations)
+
+
+#: For each resource type the program creates, the input that holds its physical name.
+#: Resources absent from this map have no name of their own in AWS (targets, permissions,
+#: policy attachments), and are identified through the resource they belong to.
+PHYSICAL_NAME_INPUTS: dict[str, str] = {
+    "aws:lambda/function:Function": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:dynamodb/table:Table": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:cloudwatch/eventRule:EventRule": "name",
+    "aws:sfn/stateMachine:StateMachine": "name",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
+    "aws:sns/topic:Topic": "name",
+}
+
+
+def physical_name(resource_type: str, inputs: Mapping[str, object]) -> str | None:
+    """The physical name a resource of ``resource_type`` gets from ``inputs``, if any.
+
+    A bucket object is named by ``bucket/key``: the key is unique only inside its bucket.
+    """
+    if resource_type == "aws:s3/bucketObjectv2:BucketObjectv2":
+        return f"{inputs.get('bucket')}/{inputs.get('key')}"
+    prop = PHYSICAL_NAME_INPUTS.get(resource_type)
+    if prop is None:
+        return None
+    value = inputs.get(prop)
+    return value if isinstance(value, str) else None

@@ -1,0 +1,83 @@
+"""The DynamoDB table layouts, as plain data shared by the Pulumi component and the tests.
+
+Keeping keys and indexes in one place means the moto tables the Lambda tests run against
+are the tables the program deploys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.naming import EXECUTIONS_STATUS_INDEX
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    short_name: str
+    purpose: str
+    hash_key: str
+    range_key: str | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    #: Every key attribute (all strings here).
+    @property
+    def key_attributes(self) -> list[str]:
+        names = [self.hash_key, self.range_key]
+        for index in self.indexes:
+            names += [index.hash_key, index.range_key]
+        return sorted({n for n in names if n})
+
+
+EXECUTIONS = TableLayout(
+    short_name="executions",
+    purpose="One item per execution: waves, DRS jobs and per-server launch status.",
+    hash_key="executionId",
+    # Sparse by design: only items with a status are indexed, and the finder queries one
+    # active status at a time, so finished history is never read.
+    indexes=(Index(EXECUTIONS_STATUS_INDEX, hash_key="status", range_key="startedAt"),),
+)
+
+JOB_EVENTS = TableLayout(
+    short_name="job-events",
+    purpose="One item per DRS job log item, keyed so that re-polling never duplicates it.",
+    hash_key="executionId",
+    range_key="eventKey",
+    ttl_attribute="expiresAt",
+)
+
+TABLES: tuple[TableLayout, ...] = (EXECUTIONS, JOB_EVENTS)
+
+
+def create_table_request(layout: TableLayout, table_name: str) -> dict:
+    """A boto3 ``create_table`` request for ``layout`` (used by tests, sandbox, benchmarks)."""
+    def key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
+        schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+        if range_key:
+            schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        return schema
+
+    request: dict = {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in layout.key_attributes
+        ],
+        "KeySchema": key_schema(layout.hash_key, layout.range_key),
+    }
+    if layout.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": key_schema(index.hash_key, index.range_key),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in layout.indexes
+        ]
+    return request

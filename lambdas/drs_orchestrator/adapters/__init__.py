@@ -1,0 +1,1 @@
+"""Gateways to AWS services, one module per service; boto3 lives here and nowhere else."""

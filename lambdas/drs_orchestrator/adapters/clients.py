@@ -1,0 +1,33 @@
+"""boto3 clients with the retry behaviour every adapter relies on.
+
+Throttling is retried by botocore's ``standard`` mode: exponential backoff with jitter on
+ThrottlingException, 429 and 5xx, up to ``MAX_ATTEMPTS``. Adapters only see the error when
+the retries are spent, and map it by code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+#: Attempts per call, the first included.
+MAX_ATTEMPTS = 8
+
+RETRY_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    connect_timeout=5,
+    read_timeout=30,
+)
+
+
+def client(service: str, **kwargs: Any) -> Any:
+    """A boto3 client for ``service`` with the shared retry configuration."""
+    return boto3.client(service, config=RETRY_CONFIG, **kwargs)
+
+
+def error_code(exc: Exception) -> str:
+    """The AWS error code of a botocore ClientError (``Unknown`` for anything else)."""
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", "Unknown"))

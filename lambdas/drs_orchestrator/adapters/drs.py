@@ -1,0 +1,92 @@
+"""Gateway to AWS Elastic Disaster Recovery (DRS).
+
+Every listing call follows ``nextToken`` to the end; DescribeJobs is asked for at most
+``MAX_JOB_IDS_PER_FILTER`` job ids at a time, the limit of its filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from drs_orchestrator.adapters.clients import client as make_client
+from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.domain.jobs import DrsJob
+from drs_orchestrator.errors import (
+    DrsAccessDeniedError,
+    DrsError,
+    DrsRequestRejectedError,
+    DrsThrottledError,
+)
+
+MAX_JOB_IDS_PER_FILTER = 1000
+
+_ERRORS_BY_CODE: dict[str, type[DrsError]] = {
+    "ThrottlingException": DrsThrottledError,
+    "ServiceQuotaExceededException": DrsThrottledError,
+    "ValidationException": DrsRequestRejectedError,
+    "ResourceNotFoundException": DrsRequestRejectedError,
+    "ConflictException": DrsRequestRejectedError,
+    "AccessDeniedException": DrsAccessDeniedError,
+    "UninitializedAccountException": DrsAccessDeniedError,
+}
+
+
+def map_drs_error(operation: str, exc: ClientError) -> DrsError:
+    """The domain error for a DRS ClientError, chosen by its code alone."""
+    code = error_code(exc)
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    return _ERRORS_BY_CODE.get(code, DrsError)(operation, code, message)
+
+
+def batched(values: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class DrsGateway:
+    """Reads DRS jobs and job logs; the client is injected in tests."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client or make_client("drs")
+        self.calls = 0
+
+    def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+        method = getattr(self._client, operation)
+        token: str | None = None
+        while True:
+            request = dict(params, nextToken=token) if token else params
+            self.calls += 1
+            try:
+                page = method(**request)
+            except ClientError as exc:
+                raise map_drs_error(operation, exc) from exc
+            yield page
+            token = page.get("nextToken")
+            if not token:
+                return
+
+    def describe_jobs(self, job_ids: Iterable[str]) -> dict[str, DrsJob]:
+        """The jobs with these ids that DRS knows, by id; unknown ids are simply absent."""
+        found: dict[str, DrsJob] = {}
+        for batch in batched(sorted(set(job_ids)), MAX_JOB_IDS_PER_FILTER):
+            for page in self._pages("describe_jobs", filters={"jobIDs": batch}):
+                for item in page.get("items", []):
+                    job = DrsJob.from_drs(item)
+                    found[job.job_id] = job
+        return found
+
+    def job_log_items(self, job_id: str) -> list[dict[str, Any]]:
+        """Every item of a job's log, in the order DRS returns them, across all pages."""
+        items: list[dict[str, Any]] = []
+        for page in self._pages("describe_job_log_items", jobID=job_id):
+            items.extend(page.get("items", []))
+        return items

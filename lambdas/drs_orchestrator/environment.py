@@ -1,0 +1,51 @@
+"""Names of the environment variables the handlers read, and reading them once.
+
+The infrastructure sets these on each function (``infra/components/functions.py`` uses the
+same names), so the two sides cannot disagree about a spelling.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from drs_orchestrator.errors import ConfigurationError
+
+DEPLOYMENT_NAME = "DEPLOYMENT_NAME"
+EXECUTIONS_TABLE = "EXECUTIONS_TABLE"
+EXECUTIONS_STATUS_INDEX = "EXECUTIONS_STATUS_INDEX"
+JOB_EVENTS_TABLE = "JOB_EVENTS_TABLE"
+JOB_EVENTS_RETENTION_DAYS = "JOB_EVENTS_RETENTION_DAYS"
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        msg = f"environment variable {name} is not set"
+        raise ConfigurationError(msg)
+    return value
+
+
+@dataclass(frozen=True)
+class FinderEnvironment:
+    """What the execution finder needs from its environment."""
+
+    deployment_name: str
+    executions_table: str
+    executions_status_index: str
+    job_events_table: str
+    job_events_retention_days: int
+
+    @classmethod
+    def from_env(cls) -> FinderEnvironment:
+        retention = _require(JOB_EVENTS_RETENTION_DAYS)
+        if not retention.isdigit() or int(retention) < 1:
+            msg = f"{JOB_EVENTS_RETENTION_DAYS} must be a positive whole number, got {retention!r}"
+            raise ConfigurationError(msg)
+        return cls(
+            deployment_name=_require(DEPLOYMENT_NAME),
+            executions_table=_require(EXECUTIONS_TABLE),
+            executions_status_index=_require(EXECUTIONS_STATUS_INDEX),
+            job_events_table=_require(JOB_EVENTS_TABLE),
+            job_events_retention_days=int(retention),
+        )

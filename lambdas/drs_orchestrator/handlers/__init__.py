@@ -1,0 +1,1 @@
+"""Entry points Lambda calls; each wires adapters to domain logic and does little else."""

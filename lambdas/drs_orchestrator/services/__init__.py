@@ -1,0 +1,1 @@
+"""Use cases that combine domain logic with adapters; handlers call into these."""

@@ -1,0 +1,175 @@
+"""One poll of the execution finder: bring every running execution up to date with DRS.
+
+For each active execution (found through the status index): describe its unfinished DRS
+jobs in batches, read each job's full log, record every log item once as a job event, and
+write job status and per-server launch status back to the execution. One execution that
+fails is logged and skipped; the others are still polled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from drs_orchestrator.domain import jobs as job_domain
+from drs_orchestrator.domain.executions import (
+    ACTIVE_EXECUTION_STATUSES,
+    Execution,
+    reconcile,
+)
+from drs_orchestrator.domain.jobs import DrsJob, JobEvent
+from drs_orchestrator.domain.timestamps import to_iso
+from drs_orchestrator.errors import DrsError, DrsRequestRejectedError, OrchestratorError
+
+
+class DrsReader(Protocol):
+    def describe_jobs(self, job_ids: Any) -> dict[str, DrsJob]: ...
+    def job_log_items(self, job_id: str) -> list[dict[str, Any]]: ...
+
+
+class ExecutionsReaderWriter(Protocol):
+    def items_with_status(self, status: str) -> Any: ...
+    def apply(self, update: Any, polled_at: str) -> None: ...
+
+
+class EventsWriter(Protocol):
+    def record(self, events: Any) -> tuple[int, int]: ...
+
+
+@dataclass
+class PollReport:
+    """Counts for one poll, logged as one structured line."""
+
+    executions: int = 0
+    executions_updated: int = 0
+    executions_failed: int = 0
+    jobs_polled: int = 0
+    jobs_completed: int = 0
+    jobs_missing: int = 0
+    log_items_read: int = 0
+    events_written: int = 0
+    events_already_recorded: int = 0
+    servers_updated: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class ExecutionFinder:
+    """Polls DRS for every active execution and records what it finds."""
+
+    def __init__(
+        self,
+        executions: ExecutionsReaderWriter,
+        events: EventsWriter,
+        drs: DrsReader,
+        logger: logging.Logger | Any,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._executions = executions
+        self._events = events
+        self._drs = drs
+        self._logger = logger
+        self._clock = clock
+
+    def poll(self) -> PollReport:
+        report = PollReport()
+        executions = self._active_executions(report)
+        report.executions = len(executions) + report.executions_failed
+        jobs, described = self._describe_all(executions, report)
+        for execution in described:
+            try:
+                self._poll_execution(execution, jobs, report)
+            except Exception as exc:  # noqa: BLE001 - one bad execution must not stop the rest
+                self._fail(report, execution.execution_id, exc)
+        self._logger.info("poll finished", extra=report.as_dict())
+        return report
+
+    def _fail(self, report: PollReport, execution_id: str, exc: Exception) -> None:
+        report.executions_failed += 1
+        report.failures.append({"executionId": execution_id, "error": str(exc)})
+        extra = {"executionId": execution_id, "error": str(exc)}
+        if isinstance(exc, OrchestratorError):
+            self._logger.error("execution skipped in this poll", extra=extra)
+        else:  # unexpected: keep the traceback
+            self._logger.exception("execution skipped in this poll", extra=extra)
+
+    def _active_executions(self, report: PollReport) -> list[Execution]:
+        executions = []
+        for status in ACTIVE_EXECUTION_STATUSES:
+            for item in self._executions.items_with_status(status):
+                try:
+                    executions.append(Execution.from_item(item))
+                except OrchestratorError as exc:
+                    self._fail(report, str(item.get("executionId", "?")), exc)
+        return executions
+
+    def _describe_all(
+        self, executions: list[Execution], report: PollReport
+    ) -> tuple[dict[str, DrsJob], list[Execution]]:
+        """All active jobs of all executions in as few DescribeJobs calls as the filter allows,
+        and the executions whose jobs could be described.
+
+        If DRS rejects the combined request, each execution's jobs are described on their
+        own, so the execution at fault is the only one skipped. If DRS stays unavailable
+        (throttled after every retry), every execution waits for the next poll.
+        """
+        job_ids = {job.job_id for e in executions for job in e.active_jobs}
+        if not job_ids:
+            return {}, executions
+        try:
+            return self._drs.describe_jobs(job_ids), executions
+        except DrsRequestRejectedError:
+            self._logger.warning("combined DescribeJobs rejected; describing per execution")
+        except DrsError as exc:
+            for execution in executions:
+                self._fail(report, execution.execution_id, exc)
+            return {}, []
+        jobs: dict[str, DrsJob] = {}
+        described = []
+        for execution in executions:
+            try:
+                jobs.update(self._drs.describe_jobs(j.job_id for j in execution.active_jobs))
+            except DrsError as exc:
+                self._fail(report, execution.execution_id, exc)
+            else:
+                described.append(execution)
+        return jobs, described
+
+    def _poll_execution(
+        self, execution: Execution, jobs: dict[str, DrsJob], report: PollReport
+    ) -> None:
+        progress: dict[str, tuple[int, str]] = {}
+        instances: dict[str, str] = {}
+        for tracked in execution.active_jobs:
+            job = jobs.get(tracked.job_id)
+            if job is None:
+                report.jobs_missing += 1
+                self._logger.warning(
+                    "DRS does not know a tracked job",
+                    extra={"executionId": execution.execution_id, "jobId": tracked.job_id},
+                )
+                continue
+            report.jobs_polled += 1
+            items = self._drs.job_log_items(tracked.job_id)
+            report.log_items_read += len(items)
+            events = [JobEvent.from_log_item(execution.execution_id, job.job_id, i) for i in items]
+            new, _ = job_domain.unrecorded_events(
+                events, tracked.event_count, tracked.events_digest
+            )
+            written, duplicates = self._events.record(new)
+            report.events_written += written
+            report.events_already_recorded += duplicates
+            progress[job.job_id] = (len(events), job_domain.keys_digest(events))
+            instances.update(job_domain.launched_instances(events))
+            if job.completed:
+                report.jobs_completed += 1
+        update = reconcile(execution, jobs, progress, instances)
+        if not update.empty:
+            self._executions.apply(update, to_iso(self._clock()))
+            report.executions_updated += 1
+            report.servers_updated += len(update.servers)

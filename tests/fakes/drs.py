@@ -1,0 +1,238 @@
+"""A stateful fake of AWS Elastic Disaster Recovery behind a real botocore DRS client.
+
+The fake answers at the HTTP layer (botocore's ``before-send`` event), so requests go
+through botocore's own serialisation, parameter validation, error parsing and retries. Each
+request body is checked against the DRS model's input shape and each response against its
+output shape (``tests/fakes/shapes.py``); a request that breaks the model is answered with a
+ValidationException and kept in ``violations``, a response that breaks it is a bug in the
+fake and raises.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.awsrequest import AWSResponse
+
+from drs_orchestrator.adapters.clients import RETRY_CONFIG
+
+from tests.fakes.shapes import violations
+
+MODEL = botocore.session.get_session().get_service_model("drs")
+_OPERATIONS_BY_PATH = {
+    MODEL.operation_model(name).http["requestUri"]: name for name in MODEL.operation_names
+}
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterable[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+@dataclass
+class FakeDrsError(Exception):
+    code: str
+    status: int
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def random_id(prefix: str, length: int = 17, alphabet: str = string.hexdigits[:16]) -> str:
+    return prefix + "".join(random.choices(alphabet, k=length))  # noqa: S311 - ids, not secrets
+
+
+def iso(moment: datetime) -> str:
+    """The live service's form: microseconds and a +00:00 offset."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class FakeDrs:
+    """DRS jobs and job logs in memory, served to botocore clients through ``client()``."""
+
+    def __init__(self, region: str = "us-east-1", log_page_size: int = 100) -> None:
+        self.region = region
+        self.account = "123456789012"
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.logs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.log_page_size = log_page_size
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.violations: list[str] = []
+        self._scripted_errors: dict[str, deque[FakeDrsError]] = defaultdict(deque)
+        self.broken_logs: dict[str, str] = {}
+        self._clock = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    # -- wiring ------------------------------------------------------------------------
+
+    def client(self) -> Any:
+        """A real boto3 DRS client, configured as the Lambda code configures its own, whose
+        requests this fake answers."""
+        drs = boto3.client(
+            "drs",
+            region_name=self.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - fake credentials
+            config=RETRY_CONFIG,
+        )
+        drs.meta.events.register_first("before-send.drs", self._answer)
+        return drs
+
+    def calls_to(self, operation: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == operation]
+
+    # -- test controls -----------------------------------------------------------------
+
+    def fail_next(self, operation: str, code: str, times: int = 1, retry_after: int = 0) -> None:
+        """Answer the next ``times`` calls of ``operation`` with the error ``code``."""
+        status = {"ThrottlingException": 429, "InternalServerException": 500}.get(code, 400)
+        headers = {"Retry-After": str(retry_after)} if retry_after else {}
+        for _ in range(times):
+            self._scripted_errors[operation].append(
+                FakeDrsError(code, status, f"fake {code}", headers)
+            )
+
+    def tick(self, seconds: float = 1.0) -> datetime:
+        self._clock += timedelta(seconds=seconds)
+        return self._clock
+
+    def add_job(
+        self,
+        server_ids: Iterable[str],
+        *,
+        job_id: str | None = None,
+        is_drill: bool = True,
+        job_type: str = "LAUNCH",
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        job_id = job_id or random_id("drsjob-", 17, string.ascii_lowercase + string.digits)
+        self.jobs[job_id] = {
+            "jobID": job_id,
+            "arn": f"arn:aws:drs:{self.region}:{self.account}:job/{job_id}",
+            "type": job_type,
+            "initiatedBy": "START_DRILL" if is_drill else "START_RECOVERY",
+            "creationDateTime": iso(self.tick()),
+            "status": "PENDING",
+            "participatingServers": [
+                {"sourceServerID": s, "launchStatus": "PENDING"} for s in server_ids
+            ],
+            "tags": dict(tags or {}),
+        }
+        return job_id
+
+    def load_job(self, job: dict[str, Any], log_items: list[dict[str, Any]]) -> str:
+        """Serve a captured DescribeJobs item and its job log as they are."""
+        self.jobs[job["jobID"]] = json.loads(json.dumps(job))
+        self.logs[job["jobID"]] = json.loads(json.dumps(log_items))
+        return job["jobID"]
+
+    def log(self, job_id: str, event: str, **event_data: str) -> None:
+        self.logs[job_id].append(
+            {"event": event, "eventData": event_data, "logDateTime": iso(self.tick(0.25))}
+        )
+
+    def start(self, job_id: str) -> None:
+        """PENDING -> STARTED: the job starts and snapshots every server."""
+        job = self.jobs[job_id]
+        job["status"] = "STARTED"
+        self.log(job_id, "JOB_START")
+        for server in job["participatingServers"]:
+            server["launchStatus"] = "IN_PROGRESS"
+            self.log(job_id, "SNAPSHOT_START", sourceServerID=server["sourceServerID"])
+            self.log(job_id, "SNAPSHOT_END", sourceServerID=server["sourceServerID"])
+
+    def finish(self, job_id: str, failed: Iterable[str] = ()) -> None:
+        """STARTED -> COMPLETED: convert and launch every server, failing those named."""
+        job, failed = self.jobs[job_id], set(failed)
+        for server in job["participatingServers"]:
+            sid = server["sourceServerID"]
+            conversion = random_id("i-")
+            self.log(job_id, "CONVERSION_START", sourceServerID=sid, conversionServerID=conversion)
+            self.log(job_id, "CONVERSION_END", sourceServerID=sid, conversionServerID=conversion)
+            self.log(job_id, "LAUNCH_START", sourceServerID=sid)
+            if sid in failed:
+                server["launchStatus"] = "FAILED"
+                self.log(job_id, "LAUNCH_FAILED", sourceServerID=sid, rawError="fake failure")
+            else:
+                instance = random_id("i-")
+                server["launchStatus"] = "LAUNCHED"
+                server["recoveryInstanceID"] = instance
+                # The live service sends LAUNCH_END although the model's enum lacks it.
+                self.log(job_id, "LAUNCH_END", sourceServerID=sid, targetInstanceID=instance)
+        self.log(job_id, "JOB_END")
+        job["status"] = "COMPLETED"
+        job["endDateTime"] = iso(self.tick())
+
+    # -- the service -------------------------------------------------------------------
+
+    def _answer(self, request: Any, **_: Any) -> AWSResponse:
+        path = request.url.split("amazonaws.com", 1)[-1].split("?", 1)[0]
+        operation = _OPERATIONS_BY_PATH.get(path)
+        if operation is None:
+            return self._respond(request, 404, {"message": f"no DRS operation at {path}"},
+                                 {"x-amzn-ErrorType": "ResourceNotFoundException"})
+        body = request.body or b"{}"
+        params = json.loads(body.decode() if isinstance(body, bytes) else body or "{}")
+        self.calls.append((operation, params))
+        op_model = MODEL.operation_model(operation)
+        problems = violations(params, op_model.input_shape, request=True)
+        if problems:
+            self.violations.extend(f"{operation} request {p}" for p in problems)
+            return self._error(request, FakeDrsError("ValidationException", 400, "; ".join(problems)))
+        if self._scripted_errors[operation]:
+            return self._error(request, self._scripted_errors[operation].popleft())
+        try:
+            result = getattr(self, f"_op_{operation}")(params)
+        except FakeDrsError as error:
+            return self._error(request, error)
+        problems = violations(result, op_model.output_shape, request=False)
+        if problems:
+            raise AssertionError(f"fake DRS {operation} response breaks the model: {problems}")
+        return self._respond(request, 200, result)
+
+    def _error(self, request: Any, error: FakeDrsError) -> AWSResponse:
+        headers = {"x-amzn-ErrorType": error.code, **error.headers}
+        return self._respond(request, error.status, {"message": error.message}, headers)
+
+    def _respond(self, request: Any, status: int, body: dict[str, Any],
+                 headers: dict[str, str] | None = None) -> AWSResponse:
+        raw = json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", "Content-Length": str(len(raw))}
+        all_headers.update(headers or {})
+        return AWSResponse(request.url, status, all_headers, _RawBody(raw))
+
+    @staticmethod
+    def _page(items: list[Any], params: dict[str, Any], default_size: int) -> dict[str, Any]:
+        start = int(params.get("nextToken") or 0)
+        size = params.get("maxResults", default_size)
+        page: dict[str, Any] = {"items": items[start : start + size]}
+        if start + size < len(items):
+            page["nextToken"] = str(start + size)
+        return page
+
+    def _op_DescribeJobs(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        wanted = (params.get("filters") or {}).get("jobIDs")
+        jobs = [j for j in self.jobs.values() if wanted is None or j["jobID"] in wanted]
+        return self._page(json.loads(json.dumps(jobs)), params, 1000)
+
+    def _op_DescribeJobLogItems(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        job_id = params["jobID"]
+        if job_id in self.broken_logs:
+            raise FakeDrsError(self.broken_logs[job_id], 400, f"job {job_id} log is broken")
+        if job_id not in self.jobs:
+            raise FakeDrsError("ResourceNotFoundException", 404, f"job {job_id} not found")
+        return self._page(list(self.logs[job_id]), params, self.log_page_size)
