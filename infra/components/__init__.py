@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources of the orchestrator, one family per module."""

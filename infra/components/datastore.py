@@ -1,0 +1,72 @@
+"""DynamoDB tables of one deployment: executions (with the status index) and job events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.settings import Settings
+from infra.tables import EXECUTIONS, JOB_EVENTS, TableLayout
+
+
+@dataclass
+class DatastoreArgs:
+    settings: Settings
+    """Validated stack settings: names, tags and whether data is protected."""
+
+
+class Datastore(pulumi.ComponentResource):
+    """On-demand tables with SSE and point-in-time recovery, protected where the stack says."""
+
+    executions: aws.dynamodb.Table
+    job_events: aws.dynamodb.Table
+
+    def __init__(self, name: str, args: DatastoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drs-orchestrator:datastore:Datastore", name, None, opts)
+        self._settings = args.settings
+        self.executions = self._table(EXECUTIONS)
+        self.job_events = self._table(JOB_EVENTS)
+        self.register_outputs({
+            "executionsTableName": self.executions.name,
+            "executionsTableArn": self.executions.arn,
+            "jobEventsTableName": self.job_events.name,
+            "jobEventsTableArn": self.job_events.arn,
+        })
+
+    def _table(self, layout: TableLayout) -> aws.dynamodb.Table:
+        settings = self._settings
+        return aws.dynamodb.Table(
+            f"{layout.short_name}-table",
+            name=settings.naming.table(layout.short_name),
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=layout.hash_key,
+            range_key=layout.range_key,
+            attributes=[
+                aws.dynamodb.TableAttributeArgs(name=name, type="S")
+                for name in layout.key_attributes
+            ],
+            global_secondary_indexes=[
+                aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                    name=index.name,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                            attribute_name=attribute, key_type=key_type
+                        )
+                        for attribute, key_type in ((index.hash_key, "HASH"),
+                                                    (index.range_key, "RANGE"))
+                        if attribute
+                    ],
+                    projection_type="ALL",
+                )
+                for index in layout.indexes
+            ] or None,
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=layout.ttl_attribute, enabled=True)
+            if layout.ttl_attribute else None,
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            deletion_protection_enabled=settings.protect_data,
+            tags=settings.naming.tags(),
+            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect_data),
+        )

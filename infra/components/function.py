@@ -1,0 +1,124 @@
+"""A Lambda function with its own role, log group and content-addressed package.
+
+Reusable for every function of the orchestrator: the caller gives the package spec, the
+environment and the statements the code needs; this component adds only what every
+function needs (writing its own log group) and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import iam
+from infra.packaging import LAMBDA_RUNTIME, PackageSpec, build_and_prove
+from infra.settings import Settings
+
+
+@dataclass
+class LambdaFunctionArgs:
+    settings: Settings
+    """Validated stack settings: names, tags, log retention, deployment bucket."""
+    package: PackageSpec
+    """What goes into the zip, and the handler proven to import from it."""
+    environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment variables; names come from ``drs_orchestrator.environment``."""
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    """IAM statements for what the code calls, scoped to this deployment's ARNs."""
+    memory_mb: int = 256
+    """Memory size; the finder is I/O bound, more buys nothing."""
+    timeout_seconds: int = 60
+    """Upper bound of one invocation."""
+    description: str = ""
+    """Shown in the Lambda console."""
+
+
+class LambdaFunction(pulumi.ComponentResource):
+    """One function: package object, log group, role with an inline policy, function."""
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    package_object: aws.s3.BucketObjectv2
+
+    def __init__(self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drs-orchestrator:functions:LambdaFunction", name, None, opts)
+        settings, short = args.settings, args.package.function
+        names, tags = settings.naming, settings.naming.tags()
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Build and prove before declaring anything: a package that cannot import its
+        # handler stops the program here, with the function and the import error named.
+        package = build_and_prove(args.package)
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{short}-logs",
+            name=names.function_log_group(short),
+            retention_in_days=settings.log_retention_days,
+            tags=tags,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{short}-role",
+            name=names.function_role(short),
+            assume_role_policy=iam.assume_role_policy("lambda.amazonaws.com"),
+            description=f"Runs {names.function(short)}; may touch only its own resources.",
+            tags=tags,
+            opts=child,
+        )
+        log_statement = iam.statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [pulumi.Output.concat(self.log_group.arn, ":*")],
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{short}-policy",
+            name=names.function_policy(short),
+            role=self.role.id,
+            policy=iam.document([log_statement, *args.statements]),
+            opts=child,
+        )
+        self.package_object = aws.s3.BucketObjectv2(
+            f"{short}-package",
+            bucket=settings.deployment_bucket,
+            key=names.package_key(short, package.sha256),
+            source=pulumi.FileAsset(str(package.path)),
+            content_type="application/zip",
+            checksum_algorithm="SHA256",
+            tags=tags,
+            opts=child,
+        )
+        self.function = aws.lambda_.Function(
+            f"{short}-function",
+            name=names.function(short),
+            description=args.description,
+            runtime=LAMBDA_RUNTIME,
+            architectures=["arm64"],
+            handler=args.package.handler,
+            s3_bucket=self.package_object.bucket,
+            s3_key=self.package_object.key,
+            source_code_hash=package.base64_sha256,
+            role=self.role.arn,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=args.environment),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON",
+                log_group=self.log_group.name,
+                application_log_level="INFO",
+                system_log_level="WARN",
+            ),
+            tags=tags,
+            # The role's policy must exist before the first invocation can log.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
+        )
+        self.package_sha256 = package.sha256
+        self.register_outputs({
+            "functionName": self.function.name,
+            "functionArn": self.function.arn,
+            "roleArn": self.role.arn,
+            "logGroupName": self.log_group.name,
+            "packageKey": self.package_object.key,
+        })

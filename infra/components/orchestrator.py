@@ -1,0 +1,91 @@
+"""The whole orchestrator of one deployment, composed from the other components."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from drs_orchestrator import environment as env
+from infra import iam
+from infra.components.datastore import Datastore, DatastoreArgs
+from infra.components.function import LambdaFunction, LambdaFunctionArgs
+from infra.components.schedule import PollSchedule, PollScheduleArgs
+from infra.functions import EXECUTION_FINDER
+from infra.naming import EXECUTIONS_STATUS_INDEX
+from infra.settings import Settings
+
+
+@dataclass
+class OrchestratorArgs:
+    settings: Settings
+    """Validated settings of the stack being deployed."""
+
+
+class Orchestrator(pulumi.ComponentResource):
+    """Tables, the execution finder and its schedule, for one deployment."""
+
+    def __init__(self, name: str, args: OrchestratorArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drs-orchestrator:orchestrator:Orchestrator", name, None, opts)
+        settings = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.datastore = Datastore("datastore", DatastoreArgs(settings), child)
+        executions, job_events = self.datastore.executions, self.datastore.job_events
+
+        self.execution_finder = LambdaFunction(
+            "execution-finder",
+            LambdaFunctionArgs(
+                settings=settings,
+                package=EXECUTION_FINDER,
+                description="Polls DRS jobs of running executions and records their events.",
+                environment={
+                    env.DEPLOYMENT_NAME: settings.deployment_name,
+                    env.EXECUTIONS_TABLE: executions.name,
+                    env.EXECUTIONS_STATUS_INDEX: EXECUTIONS_STATUS_INDEX,
+                    env.JOB_EVENTS_TABLE: job_events.name,
+                    env.JOB_EVENTS_RETENTION_DAYS: str(settings.job_events_retention_days),
+                    "POWERTOOLS_SERVICE_NAME": "execution-finder",
+                },
+                statements=[
+                    iam.statement(
+                        ["dynamodb:Query"],
+                        [pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_STATUS_INDEX)],
+                    ),
+                    iam.statement(["dynamodb:UpdateItem"], [executions.arn]),
+                    iam.statement(["dynamodb:PutItem"], [job_events.arn]),
+                    iam.unscoped_statement(["drs:DescribeJobLogItems", "drs:DescribeJobs"]),
+                ],
+            ),
+            child,
+        )
+        self.schedule = PollSchedule(
+            "execution-finder-schedule",
+            PollScheduleArgs(
+                settings=settings,
+                function_short_name=EXECUTION_FINDER.function,
+                function_arn=self.execution_finder.function.arn,
+                function_name=self.execution_finder.function.name,
+            ),
+            child,
+        )
+        self.outputs: dict[str, pulumi.Input[str]] = {
+            "deploymentName": settings.deployment_name,
+            "region": settings.region,
+            "deploymentBucket": settings.deployment_bucket,
+            "executionsTableName": executions.name,
+            "executionsTableArn": executions.arn,
+            "executionsStatusIndex": EXECUTIONS_STATUS_INDEX,
+            "jobEventsTableName": job_events.name,
+            "jobEventsTableArn": job_events.arn,
+            "executionFinderFunctionName": self.execution_finder.function.name,
+            "executionFinderFunctionArn": self.execution_finder.function.arn,
+            "executionFinderHandler": EXECUTION_FINDER.handler,
+            "executionFinderRoleArn": self.execution_finder.role.arn,
+            "executionFinderLogGroup": self.execution_finder.log_group.name,
+            "executionFinderPackageKey": self.execution_finder.package_object.key,
+            "executionFinderPackageSha256": self.execution_finder.package_sha256,
+            "pollScheduleRuleName": self.schedule.rule.name,
+            "pollScheduleRuleArn": self.schedule.rule.arn,
+        }
+        self.register_outputs(self.outputs)

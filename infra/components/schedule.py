@@ -1,0 +1,64 @@
+"""The EventBridge schedule that runs the execution finder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.settings import Settings
+
+
+@dataclass
+class PollScheduleArgs:
+    settings: Settings
+    """Validated stack settings: schedule expression, names, tags."""
+    function_short_name: str
+    """Short name of the function the schedule runs (for names and logical names)."""
+    function_arn: pulumi.Input[str]
+    """ARN of the function the rule targets."""
+    function_name: pulumi.Input[str]
+    """Name of the function EventBridge is allowed to invoke."""
+
+
+class PollSchedule(pulumi.ComponentResource):
+    """A schedule rule, its target, and the one permission that lets the rule invoke."""
+
+    rule: aws.cloudwatch.EventRule
+    target: aws.cloudwatch.EventTarget
+    permission: aws.lambda_.Permission
+
+    def __init__(self, name: str, args: PollScheduleArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drs-orchestrator:schedule:PollSchedule", name, None, opts)
+        settings, short = args.settings, args.function_short_name
+        child = pulumi.ResourceOptions(parent=self)
+        self.rule = aws.cloudwatch.EventRule(
+            f"{short}-schedule",
+            name=settings.naming.schedule_rule(short),
+            description=f"Runs {settings.naming.function(short)} on {settings.poll_schedule}.",
+            schedule_expression=settings.poll_schedule,
+            state="ENABLED",
+            tags=settings.naming.tags(),
+            opts=child,
+        )
+        self.target = aws.cloudwatch.EventTarget(
+            f"{short}-schedule-target",
+            rule=self.rule.name,
+            target_id=short,
+            arn=args.function_arn,
+            # A missed poll is made up by the next one; retrying a stale one only piles up.
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_event_age_in_seconds=60, maximum_retry_attempts=0
+            ),
+            opts=child,
+        )
+        self.permission = aws.lambda_.Permission(
+            f"{short}-schedule-permission",
+            action="lambda:InvokeFunction",
+            function=args.function_name,
+            principal="events.amazonaws.com",
+            source_arn=self.rule.arn,
+            opts=child,
+        )
+        self.register_outputs({"ruleName": self.rule.name, "ruleArn": self.rule.arn})

@@ -1,0 +1,58 @@
+"""IAM documents as dicts, and the one allow-list of actions that cannot be scoped.
+
+Every other statement names ARNs of the deployment's own resources. The policy pack reads
+``UNSCOPED_ACTIONS`` to tell a documented exception from a mistake.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+#: Actions granted on ``"*"``, each with the reason no narrower resource works.
+UNSCOPED_ACTIONS: dict[str, str] = {
+    "drs:DescribeJobs": (
+        "DescribeJobs is a list action with no resource-level permissions; the finder "
+        "filters it to the job ids recorded on its own executions."
+    ),
+    "drs:DescribeJobLogItems": (
+        "DRS job ids are assigned by the service and carry no deployment name, so no ARN "
+        "pattern can single out this deployment's jobs; the finder asks only for its own."
+    ),
+}
+
+
+def statement(actions: list[str], resources: list[Any] | str) -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Action": sorted(actions),
+        "Resource": resources,
+    }
+
+
+def unscoped_statement(actions: list[str]) -> dict[str, Any]:
+    """A statement on ``"*"`` for actions in the allow-list, and only those."""
+    unknown = sorted(set(actions) - set(UNSCOPED_ACTIONS))
+    if unknown:
+        msg = f"{unknown} are not in UNSCOPED_ACTIONS; scope them to this deployment's ARNs"
+        raise ValueError(msg)
+    return statement(actions, "*")
+
+
+def document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
+    """A policy document as JSON; ARNs inside may still be Outputs."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def assume_role_policy(service: str) -> str:
+    import json
+
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+        }],
+    })

@@ -1,0 +1,240 @@
+"""Run the Pulumi program for a stack under pulumi's mock runtime, with no CLI and no cloud.
+
+This is what ``drsctl plan`` and the tests use: the stack's ``Pulumi.<stack>.yaml`` (with
+the project's declared defaults) becomes the config, every resource the program registers
+is recorded with its inputs, parent and options, and the mocks answer with realistic ids
+and ARNs so that references between resources resolve as they would in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+
+from infra.naming import physical_name
+from infra.settings import PROJECT, partition_of
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: Placeholder account the mocks put in ARNs (AWS's documentation account).
+MOCK_ACCOUNT = "123456789012"
+
+
+class UnknownStackError(LookupError):
+    """Raised when no ``Pulumi.<stack>.yaml`` exists for the requested stack."""
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource as the program declared it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent_urn: str
+    protect: bool
+    inputs: Mapping[str, Any]
+    state: Mapping[str, Any]
+
+    @property
+    def physical_name(self) -> str | None:
+        return physical_name(self.type, self.inputs)
+
+    @property
+    def parent_type(self) -> str:
+        """The type of the component this resource was declared in ('' at the root)."""
+        if not self.parent_urn:
+            return ""
+        return self.parent_urn.split("::")[2].split("$")[-1]
+
+
+@dataclass
+class Evaluation:
+    """Everything one mock run of the program produced."""
+
+    stack: str
+    config: dict[str, str]
+    resources: list[RegisteredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def custom_resources(self) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.custom and r.type != "pulumi:pulumi:Stack"]
+
+    def of_type(self, resource_type: str) -> list[RegisteredResource]:
+        return [r for r in self.resources if r.type == resource_type]
+
+    def one(self, resource_type: str, name: str | None = None) -> RegisteredResource:
+        found = [r for r in self.of_type(resource_type) if name is None or r.name == name]
+        if len(found) != 1:
+            msg = f"expected one {resource_type} {name or ''}, found {len(found)}"
+            raise LookupError(msg)
+        return found[0]
+
+
+def stack_files(root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Every stack of the project in ``root``, by name."""
+    return {
+        path.name[len("Pulumi.") : -len(".yaml")]: path
+        for path in sorted(root.glob("Pulumi.*.yaml"))
+    }
+
+
+def _config_string(value: Any) -> str:
+    """A config value as Pulumi hands it to the program: structured values as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
+    """The flattened config of ``stack``: project defaults overlaid by the stack file."""
+    files = stack_files(root)
+    if stack not in files:
+        known = ", ".join(files) or "none"
+        msg = f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {root} (stacks: {known})"
+        raise UnknownStackError(msg)
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+    config: dict[str, str] = {}
+    for key, declaration in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(declaration, dict) and "default" in declaration:
+            config[full] = _config_string(declaration["default"])
+    stack_doc = yaml.safe_load(files[stack].read_text()) or {}
+    for key, value in (stack_doc.get("config") or {}).items():
+        if isinstance(value, dict) and "secure" in value:
+            value = "[secret]"  # offline runs never decrypt
+        config[key] = _config_string(value)
+    return config
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Answers resource registrations with the ids and ARNs AWS would assign."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.partition = partition_of(region)
+
+    def _arn(self, service: str, resource: str, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{MOCK_ACCOUNT}:{resource}"
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        name = inputs.get("name") or args.name
+        computed: dict[str, Any] = {}
+        match args.typ:
+            case "aws:dynamodb/table:Table":
+                computed["arn"] = self._arn("dynamodb", f"table/{name}")
+            case "aws:lambda/function:Function":
+                arn = self._arn("lambda", f"function:{name}")
+                computed.update(arn=arn, qualified_arn=f"{arn}:$LATEST", version="$LATEST")
+            case "aws:iam/role:Role":
+                computed.update(arn=self._arn("iam", f"role/{name}", regional=False), id=name)
+            case "aws:cloudwatch/logGroup:LogGroup":
+                computed["arn"] = self._arn("logs", f"log-group:{name}")
+            case "aws:cloudwatch/eventRule:EventRule":
+                computed["arn"] = self._arn("events", f"rule/{name}")
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
+                name = inputs.get("key", name)
+        state = {**inputs, **computed}
+        return f"{name}-id" if args.custom else "", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root",
+                    "userId": MOCK_ACCOUNT}, None
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region}, None
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": self.partition, "dnsSuffix": "amazonaws.com"}, None
+        msg = f"the offline evaluator has no mock for invoke {args.token}"
+        raise NotImplementedError(msg)
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also keeps what the plain one drops: parent and protect."""
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            registration = self.resources[response.urn]
+            inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+            self.registrations.append(
+                RegisteredResource(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent_urn=request.parent,
+                    protect=bool(request.protect),
+                    inputs=_plain(inputs),
+                    state=_plain(registration.state),
+                )
+            )
+        return response
+
+
+def _plain(value: Any) -> Any:
+    """Registered properties as plain data (JSON strings of documents left as strings)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def evaluate(
+    stack: str,
+    root: Path = REPO_ROOT,
+    config_overrides: Mapping[str, str | None] | None = None,
+) -> Evaluation:
+    """Run the program for ``stack`` under mocks and return what it registered.
+
+    ``config_overrides`` replaces (or, with None, removes) keys of the stack's config; the
+    tests use it to break one rule at a time. Exceptions from the program propagate, after
+    the resources registered so far are attached to them as ``evaluation``.
+    """
+    from infra.program import build
+
+    config = load_stack_config(stack, root)
+    for key, value in (config_overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
+    evaluation = Evaluation(stack=stack, config=config)
+    region = config.get("aws:region") or "us-east-1"
+
+    pulumi_settings.reset_options(project=PROJECT, stack=stack)
+    monitor = _RecordingMonitor(_Mocks(region))
+    pulumi_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False,
+                           monitor=monitor)
+    pulumi.runtime.set_all_config(config, [])
+
+    def program() -> pulumi.Output[Any]:
+        orchestrator = build()
+        return pulumi.Output.all(**orchestrator.outputs).apply(evaluation.outputs.update)
+
+    try:
+        pulumi_mocks.test(program)()
+    except Exception as exc:
+        exc.evaluation = evaluation  # type: ignore[attr-defined]
+        evaluation.resources = list(monitor.registrations)
+        raise
+    evaluation.resources = list(monitor.registrations)
+    return evaluation

@@ -1,0 +1,274 @@
+"""Deterministic Lambda packages, and proof that each handler imports before it is deployed.
+
+The project started from a function that died with ``No module named 'execution_finder'``
+because its code was synced as loose ``.py`` files. Here a package is a zip built from the
+whole source package plus its vendored pure-Python dependencies, and before the program
+declares the function, a fresh Python process whose only import path is the extracted zip
+(``-I -S``: no site-packages, no PYTHONPATH, no current directory) imports the handler
+module, resolves the handler function and creates a client for every AWS service the code
+uses. If any of that fails, the program stops and names the function, the handler and the
+error.
+
+Builds are byte-for-byte reproducible on one toolchain: entries sorted, timestamps and
+permissions fixed, no ``__pycache__``, ``.pyc`` or tests, install-specific metadata dropped.
+The zip's sha256 names its S3 key, so an unchanged build is an unchanged resource.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata as metadata
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LAMBDA_SOURCE_ROOT = REPO_ROOT / "lambdas"
+BUILD_DIR = REPO_ROOT / "build" / "lambda"
+
+#: The Lambda platform dependencies are resolved for (PEP 508 marker environment).
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_MARKER_ENVIRONMENT = {
+    "python_version": "3.12",
+    "python_full_version": "3.12.0",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "aarch64",
+    "os_name": "posix",
+    "extra": "",
+}
+
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+EXCLUDED_DIRS = {"__pycache__", "tests", "test"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+#: Metadata files that describe one installation (paths, installer), not the code.
+EXCLUDED_METADATA = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+PROOF_TIMEOUT_SECONDS = 120
+
+
+class PackagingError(RuntimeError):
+    """Raised when a function's package cannot be built as specified."""
+
+
+class HandlerProofError(PackagingError):
+    """Raised when a built package cannot import its handler in a clean interpreter."""
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """What goes into one function's package."""
+
+    function: str
+    handler: str
+    source_packages: tuple[str, ...] = ("drs_orchestrator",)
+    requirements: tuple[str, ...] = ("aws-lambda-powertools", "boto3")
+    #: botocore service models kept in the package; the proof creates a client for each.
+    aws_services: tuple[str, ...] = ()
+    source_root: Path = LAMBDA_SOURCE_ROOT
+
+
+@dataclass(frozen=True)
+class BuiltPackage:
+    spec: PackageSpec
+    path: Path
+    sha256: str
+    size: int
+    entries: int
+
+    @property
+    def base64_sha256(self) -> str:
+        """The form Lambda's ``source_code_hash`` and CodeSha256 use."""
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode()
+
+
+def _excluded(path: PurePosixPath) -> bool:
+    return (
+        any(part in EXCLUDED_DIRS for part in path.parts)
+        or path.suffix in EXCLUDED_SUFFIXES
+        or (path.parts[0].endswith(".dist-info") and path.name in EXCLUDED_METADATA)
+    )
+
+
+def _source_files(spec: PackageSpec) -> Iterator[tuple[str, Path]]:
+    for package in spec.source_packages:
+        root = spec.source_root / package
+        if not (root / "__init__.py").is_file():
+            msg = f"{spec.function}: source package '{package}' not found at {root}"
+            raise PackagingError(msg)
+        for file in sorted(root.rglob("*")):
+            relative = PurePosixPath(file.relative_to(spec.source_root).as_posix())
+            if file.is_file() and not _excluded(relative):
+                yield str(relative), file
+
+
+def requirement_closure(names: Iterable[str]) -> list[metadata.Distribution]:
+    """The installed distributions ``names`` need on Lambda, dependencies included.
+
+    Versions are those of the locked environment (``uv.lock``); markers are evaluated for
+    the Lambda platform, so dependencies only older Pythons need are left out.
+    """
+    seen: dict[str, metadata.Distribution] = {}
+    queue = list(names)
+    while queue:
+        name = canonicalize_name(queue.pop())
+        if name in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError as exc:
+            msg = f"runtime dependency '{name}' is not installed; run 'uv sync'"
+            raise PackagingError(msg) from exc
+        seen[name] = dist
+        for raw in dist.requires or []:
+            requirement = Requirement(raw)
+            if requirement.marker is None or requirement.marker.evaluate(LAMBDA_MARKER_ENVIRONMENT):
+                queue.append(requirement.name)
+    return [seen[name] for name in sorted(seen)]
+
+
+def _is_pure(dist: metadata.Distribution) -> bool:
+    wheel = dist.read_text("WHEEL") or ""
+    return "Root-Is-Purelib: true" in wheel
+
+
+def _dependency_files(spec: PackageSpec) -> Iterator[tuple[str, Path]]:
+    for dist in requirement_closure(spec.requirements):
+        name = dist.metadata["Name"]
+        if not _is_pure(dist):
+            msg = (
+                f"{spec.function}: dependency '{name}' is not pure Python; Lambda packages "
+                "vendor pure-Python dependencies only, so they run on any Lambda architecture"
+            )
+            raise PackagingError(msg)
+        for file in dist.files or []:
+            relative = PurePosixPath(file.as_posix())
+            if relative.parts[0] == ".." or _excluded(relative):
+                continue  # scripts installed outside site-packages, caches
+            if _unused_botocore_model(relative, spec.aws_services):
+                continue
+            yield str(relative), Path(str(dist.locate_file(file)))
+
+
+def _unused_botocore_model(path: PurePosixPath, services: tuple[str, ...]) -> bool:
+    """botocore ships models for every AWS service (tens of MB); keep the ones the code
+    calls, plus the shared files (endpoints, partitions, retry rules) at the data root."""
+    parts = path.parts
+    return (
+        len(parts) > 3 and parts[0] == "botocore" and parts[1] == "data"
+        and parts[2] not in services
+    )
+
+
+def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
+    """The package's zip bytes and entry count; the same inputs always give the same bytes."""
+    files = dict(_dependency_files(spec))
+    for arcname, path in _source_files(spec):
+        if arcname in files:
+            msg = f"{spec.function}: '{arcname}' is both source and a vendored dependency"
+            raise PackagingError(msg)
+        files[arcname] = path
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for arcname in sorted(files):
+            info = zipfile.ZipInfo(arcname, date_time=ZIP_TIMESTAMP)
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, whatever machine builds it
+            archive.writestr(info, files[arcname].read_bytes(), compresslevel=6)
+    return buffer.getvalue(), len(files)
+
+
+def build_package(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
+    """Build the zip and write it to ``out_dir`` under its content hash."""
+    data, entries = build_zip(spec)
+    digest = hashlib.sha256(data).hexdigest()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{spec.function}-{digest}.zip"
+    if not path.exists():
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    return BuiltPackage(spec, path, digest, len(data), entries)
+
+
+_PROOF_SCRIPT = r"""
+import importlib, json, sys
+root, handler, services, region = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+sys.path.insert(0, root)
+module_name, _, function_name = handler.rpartition(".")
+def fail(stage, error):
+    print(json.dumps({"stage": stage, "error": error}))
+    sys.exit(1)
+if not module_name:
+    fail("handler", "handler must be '<module>.<function>'")
+try:
+    module = importlib.import_module(module_name)
+except BaseException as exc:
+    fail("import", f"{type(exc).__name__}: {exc}")
+function = getattr(module, function_name, None)
+if not callable(function):
+    fail("resolve", f"module '{module_name}' has no callable '{function_name}'")
+if not getattr(module, "__file__", "").startswith(root):
+    fail("import", f"module '{module_name}' was imported from outside the package")
+for service in services:
+    try:
+        import boto3
+        boto3.client(service, region_name=region)
+    except BaseException as exc:
+        fail("client", f"cannot create a '{service}' client: {type(exc).__name__}: {exc}")
+print(json.dumps({"stage": "ok"}))
+"""
+
+
+def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
+    """Import the handler from the package alone, in a fresh interpreter, or raise."""
+    spec = package.spec
+    with tempfile.TemporaryDirectory(prefix=f"prove-{spec.function}-") as root:
+        with zipfile.ZipFile(package.path) as archive:
+            archive.extractall(root)  # noqa: S202 - our own archive, built just now
+        result = subprocess.run(  # noqa: S603 - fixed interpreter and arguments
+            [sys.executable, "-I", "-S", "-c", _PROOF_SCRIPT, root, spec.handler,
+             json.dumps(list(spec.aws_services)), region],
+            capture_output=True,
+            text=True,
+            timeout=PROOF_TIMEOUT_SECONDS,
+            env={"AWS_ACCESS_KEY_ID": "proof", "AWS_SECRET_ACCESS_KEY": "proof",
+                 "AWS_DEFAULT_REGION": region, "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    last_line = (result.stdout.strip().splitlines() or [""])[-1]
+    try:
+        outcome = json.loads(last_line)
+    except json.JSONDecodeError:
+        outcome = {"stage": "crash", "error": (result.stderr or result.stdout).strip()[-2000:]}
+    if result.returncode != 0 or outcome.get("stage") != "ok":
+        msg = (
+            f"function '{spec.function}': handler '{spec.handler}' does not load from its "
+            f"package {package.path.name} ({outcome.get('stage')}): {outcome.get('error')}"
+        )
+        raise HandlerProofError(msg)
+
+
+_BUILT: dict[tuple[PackageSpec, Path], BuiltPackage] = {}
+
+
+def build_and_prove(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
+    """Build and prove once per process; every stack evaluated in it reuses the result."""
+    key = (spec, out_dir)
+    if key not in _BUILT:
+        package = build_package(spec, out_dir)
+        prove_handler(package)
+        _BUILT[key] = package
+    return _BUILT[key]
