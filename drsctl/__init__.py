@@ -1,0 +1,1 @@
+"""``drsctl``: the operator command line of the DRS orchestrator."""

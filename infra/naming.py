@@ -27,7 +27,6 @@ TABLE_SHORT_NAMES: tuple[str, ...] = ("executions", "job-events")
 EXECUTIONS_STATUS_INDEX = "status-index"
 
 DEPLOYMENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-DEPLOYMENT_NAME_MAX_LENGTH = 40
 
 
 @dataclass(frozen=True)

@@ -213,11 +213,6 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
                 f"'{PROJECT}:deploymentName': '{deployment}' must be lowercase letters, digits "
                 "and single hyphens, starting with a letter"
             )
-        elif len(deployment) > naming.DEPLOYMENT_NAME_MAX_LENGTH:
-            problems.append(
-                f"'{PROJECT}:deploymentName': '{deployment}' is {len(deployment)} characters; "
-                f"at most {naming.DEPLOYMENT_NAME_MAX_LENGTH}"
-            )
         else:
             for derived in naming.Naming(deployment).derived_names():
                 problems.extend(

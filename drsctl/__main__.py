@@ -1,0 +1,3 @@
+from drsctl.cli import main
+
+raise SystemExit(main())

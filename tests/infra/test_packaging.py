@@ -1,0 +1,124 @@
+"""Lambda packages: reproducible bytes, only what belongs, and handlers proven to import."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from infra import packaging
+from infra.functions import EXECUTION_FINDER
+from infra.offline import evaluate
+from infra.packaging import HandlerProofError, PackagingError, build_package, build_zip, prove_handler
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def finder_zip(tmp_path_factory: pytest.TempPathFactory) -> packaging.BuiltPackage:
+    return build_package(EXECUTION_FINDER, tmp_path_factory.mktemp("build"))
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path, finder_zip: packaging.BuiltPackage) -> None:
+    again = build_package(EXECUTION_FINDER, tmp_path)
+    assert again.path.read_bytes() == finder_zip.path.read_bytes()
+    assert again.sha256 == finder_zip.sha256
+    assert again.path.name == f"execution-finder-{again.sha256}.zip"
+
+
+def test_zip_entries_are_sorted_with_fixed_metadata(finder_zip: packaging.BuiltPackage) -> None:
+    with zipfile.ZipFile(finder_zip.path) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {i.external_attr >> 16 for i in infos} == {0o100644}
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/tests/" in n]
+    assert not [n for n in names if n.endswith(("/RECORD", "/direct_url.json", "/INSTALLER"))]
+
+
+def test_zip_holds_the_whole_source_package_and_its_dependencies(
+    finder_zip: packaging.BuiltPackage,
+) -> None:
+    with zipfile.ZipFile(finder_zip.path) as archive:
+        names = set(archive.namelist())
+    source = Path("lambdas/drs_orchestrator")
+    expected = {
+        p.relative_to("lambdas").as_posix() for p in source.rglob("*.py") if "__pycache__" not in p.parts
+    }
+    assert expected <= names
+    assert "drs_orchestrator/handlers/execution_finder.py" in names
+    for top in ("aws_lambda_powertools/__init__.py", "boto3/__init__.py", "botocore/__init__.py",
+                "jmespath/__init__.py", "dateutil/__init__.py", "urllib3/__init__.py"):
+        assert top in names, top
+    assert any(n.startswith("botocore/data/drs/") for n in names)
+    assert any(n.startswith("botocore/data/dynamodb/") for n in names)
+    assert not any(n.startswith("botocore/data/ec2/") for n in names), "unused models pruned"
+    assert "botocore/data/endpoints.json" in names
+
+
+def test_the_real_handler_is_proven(finder_zip: packaging.BuiltPackage) -> None:
+    prove_handler(finder_zip)  # raises if the handler does not import from the zip alone
+
+
+def _copy_source(tmp_path: Path) -> Path:
+    root = tmp_path / "src"
+    shutil.copytree("lambdas", root, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def test_loose_files_reproduce_the_original_failure(tmp_path: Path) -> None:
+    """The incident: execution_finder.py synced as a loose file, handler 'execution_finder.handler'."""
+    root = _copy_source(tmp_path)
+    spec = replace(EXECUTION_FINDER, handler="execution_finder.handler", source_root=root)
+    package = build_package(spec, tmp_path / "build")
+    with pytest.raises(HandlerProofError) as caught:
+        prove_handler(package)
+    message = str(caught.value)
+    assert "function 'execution-finder'" in message
+    assert "handler 'execution_finder.handler'" in message
+    assert "No module named 'execution_finder'" in message
+
+
+def test_a_handler_module_missing_from_the_zip_stops_the_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _copy_source(tmp_path)
+    (root / "drs_orchestrator" / "handlers" / "execution_finder.py").unlink()
+    broken = replace(EXECUTION_FINDER, source_root=root)
+    monkeypatch.setattr("infra.components.orchestrator.EXECUTION_FINDER", broken)
+    with pytest.raises(HandlerProofError) as caught:
+        evaluate("dev")
+    message = str(caught.value)
+    assert "function 'execution-finder'" in message
+    assert "handler 'drs_orchestrator.handlers.execution_finder.handler'" in message
+    assert "No module named 'drs_orchestrator.handlers.execution_finder'" in message
+    declared = {r.type for r in caught.value.evaluation.resources}
+    assert "aws:lambda/function:Function" not in declared
+
+
+def test_a_missing_dependency_fails_the_proof(tmp_path: Path) -> None:
+    spec = replace(EXECUTION_FINDER, requirements=("boto3",))
+    with pytest.raises(HandlerProofError, match="No module named 'aws_lambda_powertools'"):
+        prove_handler(build_package(spec, tmp_path))
+
+
+def test_a_handler_that_is_not_a_function_fails_the_proof(tmp_path: Path) -> None:
+    spec = replace(EXECUTION_FINDER, handler="drs_orchestrator.handlers.execution_finder.logger_x")
+    with pytest.raises(HandlerProofError, match="has no callable 'logger_x'"):
+        prove_handler(build_package(spec, tmp_path))
+
+
+def test_compiled_dependencies_are_refused() -> None:
+    spec = replace(EXECUTION_FINDER, requirements=("grpcio",))
+    with pytest.raises(PackagingError, match="'grpcio' is not pure Python"):
+        build_zip(spec)
+
+
+def test_a_source_package_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    spec = replace(EXECUTION_FINDER, source_root=tmp_path)
+    with pytest.raises(PackagingError, match="source package 'drs_orchestrator' not found"):
+        build_zip(spec)
