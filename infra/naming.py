@@ -9,8 +9,11 @@ before any resource is declared, and the policy pack checks the same rules on th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
 
 #: Tag key that marks every taggable resource with the deployment it belongs to.
 DEPLOYMENT_TAG_KEY = "drs-orchestrator:deployment"
@@ -66,7 +69,9 @@ EVENT_RULE = NameRule(
     "EventBridge rule", 64, re.compile(r"[A-Za-z0-9_.-]+"), "may contain only A-Z a-z 0-9 _ . -"
 )
 STATE_MACHINE = NameRule(
-    "Step Functions state machine", 80, re.compile(r"[A-Za-z0-9_-]+"),
+    "Step Functions state machine",
+    80,
+    re.compile(r"[A-Za-z0-9_-]+"),
     "may contain only A-Z a-z 0-9 _ -",
 )
 
@@ -76,12 +81,20 @@ def s3_bucket_violations(name: str) -> list[str]:
     rules: list[tuple[bool, str]] = [
         (3 <= len(name) <= 63, f"is {len(name)} characters; S3 allows 3 to 63"),
         (bool(re.fullmatch(r"[a-z0-9.-]+", name)), "may contain only a-z 0-9 . -"),
-        (bool(re.fullmatch(r"[a-z0-9].*[a-z0-9]", name)), "must begin and end with a letter or digit"),
+        (
+            bool(re.fullmatch(r"[a-z0-9].*[a-z0-9]", name)),
+            "must begin and end with a letter or digit",
+        ),
         (".." not in name, "must not contain two adjacent periods"),
         (not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name), "must not be formatted as an IP address"),
-        (not name.startswith(("xn--", "sthree-", "amzn-s3-demo-")), "must not use a reserved prefix"),
-        (not name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")),
-         "must not use a reserved suffix"),
+        (
+            not name.startswith(("xn--", "sthree-", "amzn-s3-demo-")),
+            "must not use a reserved prefix",
+        ),
+        (
+            not name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")),
+            "must not use a reserved suffix",
+        ),
     ]
     return [f"S3 bucket name '{name}' {message}" for ok, message in rules if not ok]
 

@@ -9,10 +9,9 @@ and ARNs so that references between resources resolve as they would in AWS.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import yaml
@@ -21,6 +20,9 @@ from pulumi.runtime import settings as pulumi_settings
 
 from infra.naming import physical_name
 from infra.settings import PROJECT, partition_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Placeholder account the mocks put in ARNs (AWS's documentation account).
@@ -151,15 +153,22 @@ class _Mocks(pulumi.runtime.Mocks):
         return f"{name}-id" if args.custom else "", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": MOCK_ACCOUNT, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:root",
-                    "userId": MOCK_ACCOUNT}, None
-        if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region}, None
-        if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": self.partition, "dnsSuffix": "amazonaws.com"}, None
-        msg = f"the offline evaluator has no mock for invoke {args.token}"
-        raise NotImplementedError(msg)
+        answers = {
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "accountId": MOCK_ACCOUNT,
+                "arn": f"arn:{self.partition}:iam::{MOCK_ACCOUNT}:root",
+                "userId": MOCK_ACCOUNT,
+            },
+            "aws:index/getRegion:getRegion": {"name": self.region, "region": self.region},
+            "aws:index/getPartition:getPartition": {
+                "partition": self.partition,
+                "dnsSuffix": "amazonaws.com",
+            },
+        }
+        if args.token not in answers:
+            msg = f"the offline evaluator has no mock for invoke {args.token}"
+            raise NotImplementedError(msg)
+        return answers[args.token], None
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -222,8 +231,9 @@ def evaluate(
 
     pulumi_settings.reset_options(project=PROJECT, stack=stack)
     monitor = _RecordingMonitor(_Mocks(region))
-    pulumi_mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False,
-                           monitor=monitor)
+    pulumi_mocks.set_mocks(
+        monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
+    )
     pulumi.runtime.set_all_config(config, [])
 
     def program() -> pulumi.Output[Any]:

@@ -25,12 +25,15 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SOURCE_ROOT = REPO_ROOT / "lambdas"
@@ -166,7 +169,9 @@ def _unused_botocore_model(path: PurePosixPath, services: tuple[str, ...]) -> bo
     calls, plus the shared files (endpoints, partitions, retry rules) at the data root."""
     parts = path.parts
     return (
-        len(parts) > 3 and parts[0] == "botocore" and parts[1] == "data"
+        len(parts) > 3
+        and parts[0] == "botocore"
+        and parts[1] == "data"
         and parts[2] not in services
     )
 
@@ -239,13 +244,26 @@ def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
         with zipfile.ZipFile(package.path) as archive:
             archive.extractall(root)  # noqa: S202 - our own archive, built just now
         result = subprocess.run(  # noqa: S603 - fixed interpreter and arguments
-            [sys.executable, "-I", "-S", "-c", _PROOF_SCRIPT, root, spec.handler,
-             json.dumps(list(spec.aws_services)), region],
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                _PROOF_SCRIPT,
+                root,
+                spec.handler,
+                json.dumps(list(spec.aws_services)),
+                region,
+            ],
             capture_output=True,
             text=True,
             timeout=PROOF_TIMEOUT_SECONDS,
-            env={"AWS_ACCESS_KEY_ID": "proof", "AWS_SECRET_ACCESS_KEY": "proof",
-                 "AWS_DEFAULT_REGION": region, "PATH": "/usr/bin:/bin"},
+            env={
+                "AWS_ACCESS_KEY_ID": "proof",
+                "AWS_SECRET_ACCESS_KEY": "proof",
+                "AWS_DEFAULT_REGION": region,
+                "PATH": "/usr/bin:/bin",
+            },
             check=False,
         )
     last_line = (result.stdout.strip().splitlines() or [""])[-1]

@@ -26,6 +26,7 @@ class TableLayout:
     range_key: str | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
+
     #: Every key attribute (all strings here).
     @property
     def key_attributes(self) -> list[str]:
@@ -57,6 +58,7 @@ TABLES: tuple[TableLayout, ...] = (EXECUTIONS, JOB_EVENTS)
 
 def create_table_request(layout: TableLayout, table_name: str) -> dict:
     """A boto3 ``create_table`` request for ``layout`` (used by tests, sandbox, benchmarks)."""
+
     def key_schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
         schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
         if range_key:

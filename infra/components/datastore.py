@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.settings import Settings
 from infra.tables import EXECUTIONS, JOB_EVENTS, TableLayout
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 
 @dataclass
@@ -28,12 +31,14 @@ class Datastore(pulumi.ComponentResource):
         self._settings = args.settings
         self.executions = self._table(EXECUTIONS)
         self.job_events = self._table(JOB_EVENTS)
-        self.register_outputs({
-            "executionsTableName": self.executions.name,
-            "executionsTableArn": self.executions.arn,
-            "jobEventsTableName": self.job_events.name,
-            "jobEventsTableArn": self.job_events.arn,
-        })
+        self.register_outputs(
+            {
+                "executionsTableName": self.executions.name,
+                "executionsTableArn": self.executions.arn,
+                "jobEventsTableName": self.job_events.name,
+                "jobEventsTableArn": self.job_events.arn,
+            }
+        )
 
     def _table(self, layout: TableLayout) -> aws.dynamodb.Table:
         settings = self._settings
@@ -54,16 +59,20 @@ class Datastore(pulumi.ComponentResource):
                         aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
                             attribute_name=attribute, key_type=key_type
                         )
-                        for attribute, key_type in ((index.hash_key, "HASH"),
-                                                    (index.range_key, "RANGE"))
+                        for attribute, key_type in (
+                            (index.hash_key, "HASH"),
+                            (index.range_key, "RANGE"),
+                        )
                         if attribute
                     ],
                     projection_type="ALL",
                 )
                 for index in layout.indexes
-            ] or None,
+            ]
+            or None,
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=layout.ttl_attribute, enabled=True)
-            if layout.ttl_attribute else None,
+            if layout.ttl_attribute
+            else None,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=settings.protect_data,

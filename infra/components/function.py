@@ -8,14 +8,16 @@ function needs (writing its own log group) and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
 from infra import iam
 from infra.packaging import LAMBDA_RUNTIME, PackageSpec, build_and_prove
-from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 
 @dataclass
@@ -44,7 +46,9 @@ class LambdaFunction(pulumi.ComponentResource):
     log_group: aws.cloudwatch.LogGroup
     package_object: aws.s3.BucketObjectv2
 
-    def __init__(self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("drs-orchestrator:functions:LambdaFunction", name, None, opts)
         settings, short = args.settings, args.package.function
         names, tags = settings.naming, settings.naming.tags()
@@ -115,10 +119,12 @@ class LambdaFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
         self.package_sha256 = package.sha256
-        self.register_outputs({
-            "functionName": self.function.name,
-            "functionArn": self.function.arn,
-            "roleArn": self.role.arn,
-            "logGroupName": self.log_group.name,
-            "packageKey": self.package_object.key,
-        })
+        self.register_outputs(
+            {
+                "functionName": self.function.name,
+                "functionArn": self.function.arn,
+                "roleArn": self.role.arn,
+                "logGroupName": self.log_group.name,
+                "packageKey": self.package_object.key,
+            }
+        )

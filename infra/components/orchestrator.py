@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
-
 from drs_orchestrator import environment as env
+
 from infra import iam
 from infra.components.datastore import Datastore, DatastoreArgs
 from infra.components.function import LambdaFunction, LambdaFunctionArgs
 from infra.components.schedule import PollSchedule, PollScheduleArgs
 from infra.functions import EXECUTION_FINDER
 from infra.naming import EXECUTIONS_STATUS_INDEX
-from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 
 @dataclass
@@ -25,7 +28,9 @@ class OrchestratorArgs:
 class Orchestrator(pulumi.ComponentResource):
     """Tables, the execution finder and its schedule, for one deployment."""
 
-    def __init__(self, name: str, args: OrchestratorArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: OrchestratorArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("drs-orchestrator:orchestrator:Orchestrator", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
@@ -53,7 +58,9 @@ class Orchestrator(pulumi.ComponentResource):
                         [pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_STATUS_INDEX)],
                     ),
                     iam.statement(["dynamodb:UpdateItem"], [executions.arn]),
-                    iam.statement(["dynamodb:PutItem"], [job_events.arn]),
+                    iam.statement(
+                        ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
+                    ),
                     iam.unscoped_statement(["drs:DescribeJobLogItems", "drs:DescribeJobs"]),
                 ],
             ),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.settings import Settings
+if TYPE_CHECKING:
+    from infra.settings import Settings
 
 
 @dataclass
@@ -29,7 +31,9 @@ class PollSchedule(pulumi.ComponentResource):
     target: aws.cloudwatch.EventTarget
     permission: aws.lambda_.Permission
 
-    def __init__(self, name: str, args: PollScheduleArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, args: PollScheduleArgs, opts: pulumi.ResourceOptions | None = None
+    ):
         super().__init__("drs-orchestrator:schedule:PollSchedule", name, None, opts)
         settings, short = args.settings, args.function_short_name
         child = pulumi.ResourceOptions(parent=self)

@@ -14,18 +14,19 @@ import json
 import random
 import string
 from collections import defaultdict, deque
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
 from botocore.awsrequest import AWSResponse
-
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 
 from tests.fakes.shapes import violations
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 MODEL = botocore.session.get_session().get_service_model("drs")
 _OPERATIONS_BY_PATH = {
@@ -183,8 +184,12 @@ class FakeDrs:
         path = request.url.split("amazonaws.com", 1)[-1].split("?", 1)[0]
         operation = _OPERATIONS_BY_PATH.get(path)
         if operation is None:
-            return self._respond(request, 404, {"message": f"no DRS operation at {path}"},
-                                 {"x-amzn-ErrorType": "ResourceNotFoundException"})
+            return self._respond(
+                request,
+                404,
+                {"message": f"no DRS operation at {path}"},
+                {"x-amzn-ErrorType": "ResourceNotFoundException"},
+            )
         body = request.body or b"{}"
         params = json.loads(body.decode() if isinstance(body, bytes) else body or "{}")
         self.calls.append((operation, params))
@@ -192,7 +197,9 @@ class FakeDrs:
         problems = violations(params, op_model.input_shape, request=True)
         if problems:
             self.violations.extend(f"{operation} request {p}" for p in problems)
-            return self._error(request, FakeDrsError("ValidationException", 400, "; ".join(problems)))
+            return self._error(
+                request, FakeDrsError("ValidationException", 400, "; ".join(problems))
+            )
         if self._scripted_errors[operation]:
             return self._error(request, self._scripted_errors[operation].popleft())
         try:
@@ -208,8 +215,9 @@ class FakeDrs:
         headers = {"x-amzn-ErrorType": error.code, **error.headers}
         return self._respond(request, error.status, {"message": error.message}, headers)
 
-    def _respond(self, request: Any, status: int, body: dict[str, Any],
-                 headers: dict[str, str] | None = None) -> AWSResponse:
+    def _respond(
+        self, request: Any, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> AWSResponse:
         raw = json.dumps(body).encode()
         all_headers = {"Content-Type": "application/json", "Content-Length": str(len(raw))}
         all_headers.update(headers or {})

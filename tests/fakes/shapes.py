@@ -9,9 +9,10 @@ not list (job log event ``LAUNCH_END``). Length and pattern rules apply to reque
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.model import Shape
+if TYPE_CHECKING:
+    from botocore.model import Shape
 
 
 def violations(value: Any, shape: Shape, *, request: bool, path: str = "$") -> list[str]:
@@ -74,9 +75,8 @@ def _walk(value: Any, shape: Shape, request: bool, path: str, problems: list[str
     elif kind in ("double", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(f"{path}: expected number ({shape.name})")
-    elif kind == "timestamp":
-        if not isinstance(value, str | int | float):
-            problems.append(f"{path}: expected timestamp ({shape.name})")
+    elif kind == "timestamp" and not isinstance(value, str | int | float):
+        problems.append(f"{path}: expected timestamp ({shape.name})")
 
 
 def _check_range(number: int, metadata: dict[str, Any], label: str, problems: list[str]) -> None:

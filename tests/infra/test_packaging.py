@@ -6,13 +6,22 @@ import shutil
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from infra import packaging
 from infra.functions import EXECUTION_FINDER
 from infra.offline import evaluate
-from infra.packaging import HandlerProofError, PackagingError, build_package, build_zip, prove_handler
+from infra.packaging import (
+    HandlerProofError,
+    PackagingError,
+    build_package,
+    build_zip,
+    prove_handler,
+)
+
+if TYPE_CHECKING:
+    from infra import packaging
 
 pytestmark = pytest.mark.slow
 
@@ -47,12 +56,20 @@ def test_zip_holds_the_whole_source_package_and_its_dependencies(
         names = set(archive.namelist())
     source = Path("lambdas/drs_orchestrator")
     expected = {
-        p.relative_to("lambdas").as_posix() for p in source.rglob("*.py") if "__pycache__" not in p.parts
+        p.relative_to("lambdas").as_posix()
+        for p in source.rglob("*.py")
+        if "__pycache__" not in p.parts
     }
     assert expected <= names
     assert "drs_orchestrator/handlers/execution_finder.py" in names
-    for top in ("aws_lambda_powertools/__init__.py", "boto3/__init__.py", "botocore/__init__.py",
-                "jmespath/__init__.py", "dateutil/__init__.py", "urllib3/__init__.py"):
+    for top in (
+        "aws_lambda_powertools/__init__.py",
+        "boto3/__init__.py",
+        "botocore/__init__.py",
+        "jmespath/__init__.py",
+        "dateutil/__init__.py",
+        "urllib3/__init__.py",
+    ):
         assert top in names, top
     assert any(n.startswith("botocore/data/drs/") for n in names)
     assert any(n.startswith("botocore/data/dynamodb/") for n in names)

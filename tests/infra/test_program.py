@@ -48,9 +48,11 @@ def test_every_physical_name_starts_with_the_deployment_name(stack: Evaluation) 
     named = [r for r in stack.custom_resources if r.physical_name]
     assert len(named) == 8
     for resource in named:
-        assert resource.physical_name.startswith(f"{deployment}-") or resource.physical_name.startswith(
-            f"{deployment}/"
-        ), f"{resource.type} {resource.name}: {resource.physical_name}"
+        assert resource.physical_name.startswith(
+            f"{deployment}-"
+        ) or resource.physical_name.startswith(f"{deployment}/"), (
+            f"{resource.type} {resource.name}: {resource.physical_name}"
+        )
 
 
 def _resource_class(resource_type: str) -> type:
@@ -69,20 +71,27 @@ def _taggable(resource: RegisteredResource) -> bool:
 def test_every_taggable_resource_carries_the_deployment_tags(stack: Evaluation) -> None:
     taggable = [r for r in stack.custom_resources if _taggable(r)]
     assert {r.type for r in taggable} >= {
-        "aws:dynamodb/table:Table", "aws:lambda/function:Function", "aws:iam/role:Role",
-        "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/eventRule:EventRule",
+        "aws:dynamodb/table:Table",
+        "aws:lambda/function:Function",
+        "aws:iam/role:Role",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/eventRule:EventRule",
         "aws:s3/bucketObjectv2:BucketObjectv2",
     }
     for resource in taggable:
         tags = resource.inputs.get("tags") or {}
-        assert tags.get(DEPLOYMENT_TAG_KEY) == stack.config["drs-orchestrator:deploymentName"], resource.urn
+        assert tags.get(DEPLOYMENT_TAG_KEY) == stack.config["drs-orchestrator:deploymentName"], (
+            resource.urn
+        )
         assert tags.get(PROJECT_TAG_KEY) == "drs-orchestrator"
         assert tags.get(STACK_TAG_KEY) == stack.stack
 
 
 def test_resource_type_lookup_knows_untaggable_types() -> None:
     assert _resource_class("aws:lambda/permission:Permission") is pulumi_aws.lambda_.Permission
-    assert not _taggable(RegisteredResource("u", "aws:lambda/permission:Permission", "p", True, "", False, {}, {}))
+    assert not _taggable(
+        RegisteredResource("u", "aws:lambda/permission:Permission", "p", True, "", False, {}, {})
+    )
 
 
 def test_schedule_targets_the_execution_finder(stack: Evaluation) -> None:
@@ -117,7 +126,10 @@ def test_finder_package_comes_from_its_own_bucket(stack: Evaluation) -> None:
     assert package["key"] == f"lambda/execution-finder/{sha}.zip"
     assert function["handler"] == "drs_orchestrator.handlers.execution_finder.handler"
     assert function["runtime"] == "python3.12"
-    assert function["loggingConfig"]["logGroup"] == stack.one("aws:cloudwatch/logGroup:LogGroup").inputs["name"]
+    assert (
+        function["loggingConfig"]["logGroup"]
+        == stack.one("aws:cloudwatch/logGroup:LogGroup").inputs["name"]
+    )
 
 
 def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation) -> None:
@@ -135,6 +147,7 @@ def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation)
         ("dynamodb:Query", f"{tables['executions-table']}/index/status-index"),
         ("dynamodb:UpdateItem", tables["executions-table"]),
         ("dynamodb:PutItem", tables["job-events-table"]),
+        ("dynamodb:BatchWriteItem", tables["job-events-table"]),
         ("drs:DescribeJobs", "*"),
         ("drs:DescribeJobLogItems", "*"),
         ("logs:CreateLogStream", f"{log_group}:*"),
@@ -169,8 +182,14 @@ def test_outputs_name_everything_an_operator_needs(stack: Evaluation) -> None:
     function = stack.one("aws:lambda/function:Function")
     assert stack.outputs["executionFinderFunctionArn"] == function.state["arn"]
     assert stack.outputs["deploymentName"] == stack.config["drs-orchestrator:deploymentName"]
-    for key in ("executionsTableName", "jobEventsTableName", "pollScheduleRuleName",
-                "executionFinderRoleArn", "executionFinderLogGroup", "deploymentBucket"):
+    for key in (
+        "executionsTableName",
+        "jobEventsTableName",
+        "pollScheduleRuleName",
+        "executionFinderRoleArn",
+        "executionFinderLogGroup",
+        "deploymentBucket",
+    ):
         assert stack.outputs[key], key
 
 
@@ -187,5 +206,7 @@ def test_stacks_share_no_physical_name(all_stacks: dict[str, Evaluation]) -> Non
 
 def test_unchanged_build_gives_identical_package_keys(all_stacks: dict[str, Evaluation]) -> None:
     """Both stacks build the same code: the same content-addressed key, so no diff."""
-    keys = {e.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["key"] for e in all_stacks.values()}
+    keys = {
+        e.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["key"] for e in all_stacks.values()
+    }
     assert len(keys) == 1

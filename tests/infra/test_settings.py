@@ -23,50 +23,77 @@ def failing(overrides: dict[str, str | None], stack: str = "dev") -> SettingsErr
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        ({f"{NS}:deploymentName": None},
-         f"'{NS}:deploymentName': required"),
-        ({f"{NS}:adminEmail": None},
-         f"'{NS}:adminEmail': required"),
-        ({f"{NS}:adminEmail": "admins-at-example.com"},
-         f"'{NS}:adminEmail': 'admins-at-example.com' is not a valid e-mail address"),
-        ({f"{NS}:pollSchedule": "every minute"},
-         f"'{NS}:pollSchedule': 'every minute' must be 'rate(<n> <unit>)' or 'cron(<6 fields>)'"),
-        ({f"{NS}:pollSchedule": "rate(5 minute)"},
-         f"'{NS}:pollSchedule': 'rate(5 minute)' use the plural unit with 5"),
-        ({f"{NS}:pollSchedule": "cron(0 * * * *)"},
-         f"'{NS}:pollSchedule': 'cron(0 * * * *)' a cron expression has 6 fields, this one has 5"),
-        ({"aws:region": "eu-wset-1"},
-         "'aws:region': 'eu-wset-1' is not a region where AWS Elastic Disaster Recovery is "
-         "available (did you mean 'eu-west-1'?)"),
+        ({f"{NS}:deploymentName": None}, f"'{NS}:deploymentName': required"),
+        ({f"{NS}:adminEmail": None}, f"'{NS}:adminEmail': required"),
+        (
+            {f"{NS}:adminEmail": "admins-at-example.com"},
+            f"'{NS}:adminEmail': 'admins-at-example.com' is not a valid e-mail address",
+        ),
+        (
+            {f"{NS}:pollSchedule": "every minute"},
+            f"'{NS}:pollSchedule': 'every minute' must be 'rate(<n> <unit>)' or 'cron(<6 fields>)'",
+        ),
+        (
+            {f"{NS}:pollSchedule": "rate(5 minute)"},
+            f"'{NS}:pollSchedule': 'rate(5 minute)' use the plural unit with 5",
+        ),
+        (
+            {f"{NS}:pollSchedule": "cron(0 * * * *)"},
+            f"'{NS}:pollSchedule': 'cron(0 * * * *)' a cron expression has 6 fields, this one has 5",
+        ),
+        (
+            {"aws:region": "eu-wset-1"},
+            "'aws:region': 'eu-wset-1' is not a region where AWS Elastic Disaster Recovery is "
+            "available (did you mean 'eu-west-1'?)",
+        ),
         ({"aws:region": None}, "'aws:region': required"),
-        ({f"{NS}:deploymentName": "Aws_Orchestrator"},
-         f"'{NS}:deploymentName': 'Aws_Orchestrator' must be lowercase letters, digits and single "
-         "hyphens, starting with a letter"),
-        ({f"{NS}:deploymentName": "a" * 43, f"{NS}:deploymentBucket": None},
-         f"'{NS}:deploymentName': derives IAM role name '{'a' * 43}-execution-finder-role' is 65 "
-         "characters; AWS allows at most 64"),
-        ({f"{NS}:deploymentName": "a" * 48, f"{NS}:deploymentBucket": None},
-         f"'{NS}:deploymentName': derives Lambda function name '{'a' * 48}-execution-finder' is 65 "
-         "characters; AWS allows at most 64"),
-        ({f"{NS}:deploymentName": "b" * 57, f"{NS}:deploymentBucket": None},
-         f"'{NS}:deploymentName': derives S3 bucket name '{'b' * 57}-bucket' is 64 characters; "
-         "S3 allows 3 to 63"),
-        ({f"{NS}:deploymentBucket": "aws-elasticdrs-orchestrator-dev..bucket"},
-         f"'{NS}:deploymentBucket': S3 bucket name 'aws-elasticdrs-orchestrator-dev..bucket' must "
-         "not contain two adjacent periods"),
-        ({f"{NS}:deploymentBucket": "aws-drs-orchestrator-archive-test-bucket"},
-         f"'{NS}:deploymentBucket': 'aws-drs-orchestrator-archive-test-bucket' must start with the "
-         "deployment name 'aws-elasticdrs-orchestrator-dev-'"),
-        ({f"{NS}:logRetentionDays": "31"},
-         f"'{NS}:logRetentionDays': must be one of the retention periods CloudWatch Logs accepts"),
-        ({f"{NS}:logRetentionDays": "a month"},
-         f"'{NS}:logRetentionDays': must be a whole number, got 'a month'"),
-        ({f"{NS}:jobEventsRetentionDays": "0"},
-         f"'{NS}:jobEventsRetentionDays': must be at least 1, got 0"),
-        ({f"{NS}:protectData": "yes"},
-         f"'{NS}:protectData': must be true or false, got 'yes'"),
-        ({f"{NS}:pollSchedul": "rate(1 minute)"},
-         f"'{NS}:pollSchedul': unknown configuration key (did you mean '{NS}:pollSchedule'?)"),
+        (
+            {f"{NS}:deploymentName": "Aws_Orchestrator"},
+            f"'{NS}:deploymentName': 'Aws_Orchestrator' must be lowercase letters, digits and single "
+            "hyphens, starting with a letter",
+        ),
+        (
+            {f"{NS}:deploymentName": "a" * 43, f"{NS}:deploymentBucket": None},
+            f"'{NS}:deploymentName': derives IAM role name '{'a' * 43}-execution-finder-role' is 65 "
+            "characters; AWS allows at most 64",
+        ),
+        (
+            {f"{NS}:deploymentName": "a" * 48, f"{NS}:deploymentBucket": None},
+            f"'{NS}:deploymentName': derives Lambda function name '{'a' * 48}-execution-finder' is 65 "
+            "characters; AWS allows at most 64",
+        ),
+        (
+            {f"{NS}:deploymentName": "b" * 57, f"{NS}:deploymentBucket": None},
+            f"'{NS}:deploymentName': derives S3 bucket name '{'b' * 57}-bucket' is 64 characters; "
+            "S3 allows 3 to 63",
+        ),
+        (
+            {f"{NS}:deploymentBucket": "aws-elasticdrs-orchestrator-dev..bucket"},
+            f"'{NS}:deploymentBucket': S3 bucket name 'aws-elasticdrs-orchestrator-dev..bucket' must "
+            "not contain two adjacent periods",
+        ),
+        (
+            {f"{NS}:deploymentBucket": "aws-drs-orchestrator-archive-test-bucket"},
+            f"'{NS}:deploymentBucket': 'aws-drs-orchestrator-archive-test-bucket' must start with the "
+            "deployment name 'aws-elasticdrs-orchestrator-dev-'",
+        ),
+        (
+            {f"{NS}:logRetentionDays": "31"},
+            f"'{NS}:logRetentionDays': must be one of the retention periods CloudWatch Logs accepts",
+        ),
+        (
+            {f"{NS}:logRetentionDays": "a month"},
+            f"'{NS}:logRetentionDays': must be a whole number, got 'a month'",
+        ),
+        (
+            {f"{NS}:jobEventsRetentionDays": "0"},
+            f"'{NS}:jobEventsRetentionDays': must be at least 1, got 0",
+        ),
+        ({f"{NS}:protectData": "yes"}, f"'{NS}:protectData': must be true or false, got 'yes'"),
+        (
+            {f"{NS}:pollSchedul": "rate(1 minute)"},
+            f"'{NS}:pollSchedul': unknown configuration key (did you mean '{NS}:pollSchedule'?)",
+        ),
     ],
 )
 def test_bad_config_fails_before_any_resource(overrides: dict, expected: str) -> None:
@@ -75,23 +102,36 @@ def test_bad_config_fails_before_any_resource(overrides: dict, expected: str) ->
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    error = failing({f"{NS}:adminEmail": "nobody", f"{NS}:protectData": "maybe",
-                     "aws:region": "mars-1"}, stack="archive-test")
+    error = failing(
+        {f"{NS}:adminEmail": "nobody", f"{NS}:protectData": "maybe", "aws:region": "mars-1"},
+        stack="archive-test",
+    )
     assert len(error.problems) == 3
 
 
 @pytest.mark.parametrize(
     "expression",
-    ["rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "cron(0/5 * * * ? *)",
-     "cron(0 12 ? * MON-FRI *)"],
+    [
+        "rate(1 minute)",
+        "rate(5 minutes)",
+        "rate(1 hour)",
+        "cron(0/5 * * * ? *)",
+        "cron(0 12 ? * MON-FRI *)",
+    ],
 )
 def test_valid_schedules_are_accepted(expression: str) -> None:
     assert schedule_problem(expression) is None
 
 
 def test_bucket_defaults_to_the_deployment_name() -> None:
-    settings = load_settings("s", {"aws:region": "eu-west-1", f"{NS}:deploymentName": "drs-x",
-                                   f"{NS}:adminEmail": "ops@example.com"})
+    settings = load_settings(
+        "s",
+        {
+            "aws:region": "eu-west-1",
+            f"{NS}:deploymentName": "drs-x",
+            f"{NS}:adminEmail": "ops@example.com",
+        },
+    )
     assert settings.deployment_bucket == "drs-x-bucket"
     assert settings.poll_schedule == "rate(1 minute)"
     assert settings.protect_data is True

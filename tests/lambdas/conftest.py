@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import ExecutionsStore, JobEventsStore, to_item
 from drs_orchestrator.services.execution_finder import ExecutionFinder
+from moto import mock_aws
+
 from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.tables import EXECUTIONS, JOB_EVENTS, create_table_request
 from tests.fakes.drs import FakeDrs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 EXECUTIONS_TABLE = "test-deployment-executions"
 JOB_EVENTS_TABLE = "test-deployment-job-events"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-
 from drs_orchestrator.errors import ConfigurationError
 from drs_orchestrator.handlers import execution_finder
-from tests.fakes.drs import FakeDrs
+
 from tests.lambdas.conftest import EXECUTIONS_TABLE, JOB_EVENTS_TABLE, events_of, put_execution
+
+if TYPE_CHECKING:
+    from tests.fakes.drs import FakeDrs
 
 
 class LambdaContext:

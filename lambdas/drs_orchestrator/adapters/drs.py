@@ -6,8 +6,7 @@ Every listing call follows ``nextToken`` to the end; DescribeJobs is asked for a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +19,9 @@ from drs_orchestrator.errors import (
     DrsRequestRejectedError,
     DrsThrottledError,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 MAX_JOB_IDS_PER_FILTER = 1000
 

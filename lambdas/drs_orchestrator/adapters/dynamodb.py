@@ -10,18 +10,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
-from drs_orchestrator.domain.executions import ExecutionUpdate
-from drs_orchestrator.domain.jobs import JobEvent
 from drs_orchestrator.errors import StoreError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from drs_orchestrator.domain.executions import ExecutionUpdate
+    from drs_orchestrator.domain.jobs import JobEvent
+
+#: Most items one BatchWriteItem call accepts.
+BATCH_WRITE_LIMIT = 25
+UNPROCESSED_RETRY_ATTEMPTS = 8
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -47,7 +54,9 @@ def _plain(value: Any) -> Any:
 
 
 def map_store_error(operation: str, exc: ClientError) -> StoreError:
-    return StoreError(operation, error_code(exc), str(exc.response.get("Error", {}).get("Message", "")))
+    return StoreError(
+        operation, error_code(exc), str(exc.response.get("Error", {}).get("Message", ""))
+    )
 
 
 class ExecutionsStore:
@@ -71,7 +80,8 @@ class ExecutionsStore:
             try:
                 page = self._client.query(**params)
             except ClientError as exc:
-                raise map_store_error("Query", exc) from exc
+                msg = "Query"
+                raise map_store_error(msg, exc) from exc
             for item in page.get("Items", []):
                 yield from_item(item)
             if "LastEvaluatedKey" not in page:
@@ -87,7 +97,8 @@ class ExecutionsStore:
                 ConsistentRead=True,
             )
         except ClientError as exc:
-            raise map_store_error("GetItem", exc) from exc
+            msg = "GetItem"
+            raise map_store_error(msg, exc) from exc
         item = response.get("Item")
         return from_item(item) if item else None
 
@@ -125,7 +136,8 @@ class ExecutionsStore:
         try:
             self._client.update_item(**params)
         except ClientError as exc:
-            raise map_store_error("UpdateItem", exc) from exc
+            msg = "UpdateItem"
+            raise map_store_error(msg, exc) from exc
 
 
 class JobEventsStore:
@@ -136,33 +148,67 @@ class JobEventsStore:
         self._retention_seconds = retention_days * 86400
         self._client = client or make_client("dynamodb")
 
-    def record(self, events: Iterable[JobEvent], now: float | None = None) -> tuple[int, int]:
-        """Write each event unless its key is already stored; (written, already there)."""
+    def _item(self, event: JobEvent, expires_at: int) -> dict[str, Any]:
+        item = {
+            "executionId": event.execution_id,
+            "eventKey": event.event_key,
+            "jobId": event.job_id,
+            "event": event.event,
+            "logDateTime": event.log_time,
+            # DynamoDB has no float type: numbers in event data become Decimals.
+            "eventData": json.loads(json.dumps(event.event_data), parse_float=Decimal),
+            "expiresAt": expires_at,
+        }
+        if event.source_server_id:
+            item["sourceServerId"] = event.source_server_id
+        return to_item(item)
+
+    def record(
+        self, events: Sequence[JobEvent], *, known_new: bool, now: float | None = None
+    ) -> tuple[int, int]:
+        """Store events so each key exists once; returns (written, already there).
+
+        ``known_new`` events are written in batches of 25: rewriting a key is harmless
+        (same key, same content), and a large first poll costs 25 times fewer calls. Other
+        events are written one by one with a condition on the key, which also tells how
+        many were already stored.
+        """
         expires_at = int((now if now is not None else time.time()) + self._retention_seconds)
+        if known_new:
+            for start in range(0, len(events), BATCH_WRITE_LIMIT):
+                batch = events[start : start + BATCH_WRITE_LIMIT]
+                self._batch_put([self._item(e, expires_at) for e in batch])
+            return len(events), 0
         written = duplicates = 0
         for event in events:
-            item = {
-                "executionId": event.execution_id,
-                "eventKey": event.event_key,
-                "jobId": event.job_id,
-                "event": event.event,
-                "logDateTime": event.log_time,
-                # DynamoDB has no float type: numbers in event data become Decimals.
-                "eventData": json.loads(json.dumps(event.event_data), parse_float=Decimal),
-                "expiresAt": expires_at,
-            }
-            if event.source_server_id:
-                item["sourceServerId"] = event.source_server_id
             try:
                 self._client.put_item(
                     TableName=self._table,
-                    Item=to_item(item),
+                    Item=self._item(event, expires_at),
                     ConditionExpression="attribute_not_exists(eventKey)",
                 )
             except ClientError as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     duplicates += 1
                     continue
-                raise map_store_error("PutItem", exc) from exc
+                msg = "PutItem"
+                raise map_store_error(msg, exc) from exc
             written += 1
         return written, duplicates
+
+    def _batch_put(self, items: list[dict[str, Any]]) -> None:
+        """BatchWriteItem, resubmitting unprocessed items with backoff until all are in."""
+        requests = {self._table: [{"PutRequest": {"Item": item}} for item in items]}
+        for attempt in range(UNPROCESSED_RETRY_ATTEMPTS):
+            try:
+                response = self._client.batch_write_item(RequestItems=requests)
+            except ClientError as exc:
+                msg = "BatchWriteItem"
+                raise map_store_error(msg, exc) from exc
+            requests = response.get("UnprocessedItems") or {}
+            if not requests:
+                return
+            time.sleep(min(2**attempt * 0.05, 2.0))
+        msg = f"{len(requests.get(self._table, []))} items still unprocessed"
+        msg_0 = "BatchWriteItem"
+        raise StoreError(msg_0, "UnprocessedItems", msg)

@@ -154,9 +154,14 @@ def reconcile(
             tracked.job_id, (tracked.event_count, tracked.events_digest or "")
         )
         if (job.status, job.end_time, count, digest) != (
-            tracked.status, tracked.end_time, tracked.event_count, tracked.events_digest
+            tracked.status,
+            tracked.end_time,
+            tracked.event_count,
+            tracked.events_digest,
         ):
-            update.jobs[job.job_id] = JobProgress(job.job_id, job.status, job.end_time, count, digest)
+            update.jobs[job.job_id] = JobProgress(
+                job.job_id, job.status, job.end_time, count, digest
+            )
         for launch in job.servers:
             current = execution.servers.get(launch.source_server_id)
             recovery_instance = (

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.domain.timestamps import normalise
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 JOB_ID_PATTERN = re.compile(r"^drsjob-[0-9a-zA-Z]{17}$")
 
@@ -122,13 +124,16 @@ def keys_digest(events: Iterable[JobEvent]) -> str:
 def unrecorded_events(
     events: Sequence[JobEvent], recorded_count: int, recorded_digest: str | None
 ) -> tuple[list[JobEvent], bool]:
-    """The events of a job log not yet recorded, and whether the shortcut held.
+    """The events of a job log not yet recorded, and whether they are known to be new.
 
     A DRS job log only grows, so the first ``recorded_count`` items were written by an
     earlier poll. The digest proves that prefix is unchanged; if it is not, every event is
     returned and the store's conditional write keeps the record free of duplicates.
     """
-    if 0 < recorded_count <= len(events) and keys_digest(events[:recorded_count]) == recorded_digest:
+    if (
+        0 < recorded_count <= len(events)
+        and keys_digest(events[:recorded_count]) == recorded_digest
+    ):
         return list(events[recorded_count:]), True
     return list(events), recorded_count == 0
 

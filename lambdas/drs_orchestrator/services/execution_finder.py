@@ -8,11 +8,9 @@ fails is logged and skipped; the others are still polled.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drs_orchestrator.domain import jobs as job_domain
 from drs_orchestrator.domain.executions import (
@@ -23,6 +21,10 @@ from drs_orchestrator.domain.executions import (
 from drs_orchestrator.domain.jobs import DrsJob, JobEvent
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.errors import DrsError, DrsRequestRejectedError, OrchestratorError
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
 
 
 class DrsReader(Protocol):
@@ -36,7 +38,7 @@ class ExecutionsReaderWriter(Protocol):
 
 
 class EventsWriter(Protocol):
-    def record(self, events: Any) -> tuple[int, int]: ...
+    def record(self, events: Any, *, known_new: bool) -> tuple[int, int]: ...
 
 
 @dataclass
@@ -158,10 +160,10 @@ class ExecutionFinder:
             items = self._drs.job_log_items(tracked.job_id)
             report.log_items_read += len(items)
             events = [JobEvent.from_log_item(execution.execution_id, job.job_id, i) for i in items]
-            new, _ = job_domain.unrecorded_events(
+            new, prefix_verified = job_domain.unrecorded_events(
                 events, tracked.event_count, tracked.events_digest
             )
-            written, duplicates = self._events.record(new)
+            written, duplicates = self._events.record(new, known_new=prefix_verified)
             report.events_written += written
             report.events_already_recorded += duplicates
             progress[job.job_id] = (len(events), job_domain.keys_digest(events))

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Run the whole test suite. Extra arguments go to pytest (e.g. -k finder).
+source "$(dirname "$0")/ensure-env.sh"
+exec "${UV[@]}" run --frozen --no-sync pytest "$@"

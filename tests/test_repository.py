@@ -1,0 +1,51 @@
+"""Repository-wide gates: lint and format, and no real account ids or e-mail addresses."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("command", [["check", "."], ["format", "--check", "."]])
+def test_ruff_passes(command: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _tracked_files() -> list[Path]:
+    git = ["git", "ls-files"]  # git from PATH, as a developer runs it
+    listed = subprocess.run(git, cwd=ROOT, capture_output=True, text=True, check=False)
+    return [ROOT / n for n in listed.stdout.split() if (ROOT / n).is_file()]
+
+
+def test_only_placeholder_emails_and_accounts() -> None:
+    """Config and docs use example.com and AWS's documentation account 123456789012."""
+    offenders = []
+    files = _tracked_files()
+    assert len(files) > 20, "git ls-files listed the repository"
+    for path in files:
+        if (
+            path.suffix not in {".py", ".yaml", ".yml", ".md", ".toml", ".json"}
+            or "fixtures" in path.parts
+        ):
+            continue
+        text = path.read_text(errors="ignore")
+        for email in re.findall(r"[\w.+-]+@([\w-]+\.[\w.-]+)", text):
+            if not email.endswith(("example.com", "example.org")):
+                offenders.append(f"{path.name}: e-mail domain {email}")
+        for account in re.findall(r"arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):", text):
+            if account != "123456789012":
+                offenders.append(f"{path.name}: account {account}")
+    assert offenders == []
