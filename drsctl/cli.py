@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from infra.offline import UnknownStackError
+from infra.offline import REPO_ROOT, UnknownStackError
 from infra.packaging import PackagingError
 from infra.settings import SettingsError
 
@@ -23,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("stack", help="stack name, e.g. dev (reads Pulumi.<stack>.yaml)")
     plan.add_argument("--json", action="store_true", help="print one JSON document")
+    plan.add_argument(
+        "--project-dir",
+        type=Path,
+        default=REPO_ROOT,
+        help="directory holding Pulumi.yaml and the stack files (default: this repository)",
+    )
     return parser
 
 
@@ -32,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from drsctl.plan import run_plan
 
-            return run_plan(args.stack, args.json)
+            return run_plan(args.stack, args.json, args.project_dir)
     except (UnknownStackError, SettingsError, PackagingError) as exc:
         sys.stderr.write(f"drsctl {args.command}: {exc}\n")
         return 2

@@ -6,9 +6,12 @@ import json
 import sys
 import time
 from collections import Counter
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from infra.offline import Evaluation, evaluate
+from infra.offline import REPO_ROOT, Evaluation, evaluate
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def plan_rows(evaluation: Evaluation) -> list[dict[str, str]]:
@@ -65,10 +68,17 @@ def print_plan(document: dict, out: TextIO) -> None:
         out.write(f"  {key}: {value}\n")
 
 
-def run_plan(stack: str, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_plan(
+    stack: str,
+    as_json: bool,
+    project_dir: Path = REPO_ROOT,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     err.write(f"evaluating stack '{stack}' under pulumi mocks (builds and proves packages)...\n")
     started = time.perf_counter()
-    evaluation = evaluate(stack)
+    evaluation = evaluate(stack, root=project_dir)
     document = plan_document(evaluation, time.perf_counter() - started)
     if as_json:
         json.dump(document, out, indent=2)

@@ -26,6 +26,11 @@ FUNCTION_SHORT_NAMES: tuple[str, ...] = ("execution-finder",)
 #: The DynamoDB tables of one deployment, by short name.
 TABLE_SHORT_NAMES: tuple[str, ...] = ("executions", "job-events")
 
+#: The Step Functions state machines of one deployment (declared by the recovery
+#: orchestration; their names are checked from the start so no deployment name that would
+#: break them is ever accepted).
+STATE_MACHINE_SHORT_NAMES: tuple[str, ...] = ("recovery",)
+
 #: GSI on the executions table that the finder queries instead of scanning history.
 EXECUTIONS_STATUS_INDEX = "status-index"
 
@@ -166,6 +171,8 @@ class Naming:
             yield DerivedName(self.function_policy(short), IAM_POLICY.violations)
             yield DerivedName(self.function_log_group(short), LOG_GROUP.violations)
         yield DerivedName(self.schedule_rule("execution-finder"), EVENT_RULE.violations)
+        for short in STATE_MACHINE_SHORT_NAMES:
+            yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
         for short in TABLE_SHORT_NAMES:
             yield DerivedName(self.table(short), DYNAMODB_TABLE.violations)
         yield DerivedName(self.deployment_bucket(), s3_bucket_violations)

@@ -141,3 +141,19 @@ def test_drsctl_plan_reports_an_unknown_stack(capsys: pytest.CaptureFixture[str]
     assert main(["plan", "production"]) == 2
     err = capsys.readouterr().err
     assert "unknown stack 'production'" in err and "archive-test, dev" in err
+
+
+def test_a_name_too_long_for_a_state_machine_is_named() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            "s",
+            {
+                "aws:region": "us-east-1",
+                f"{NS}:deploymentName": "c" * 72,
+                f"{NS}:adminEmail": "ops@example.com",
+            },
+        )
+    assert (
+        f"'{NS}:deploymentName': derives Step Functions state machine name '{'c' * 72}-recovery' "
+        "is 81 characters; AWS allows at most 80"
+    ) in caught.value.problems

@@ -1,0 +1,50 @@
+"""``drsctl plan``: one row per resource, totals, outputs; JSON for machines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drsctl.cli import main
+from tests.infra.conftest import STACKS
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_plan_json_lists_every_resource_with_totals(
+    stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["plan", stack, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    rows = document["resources"]
+    assert document["stack"] == stack
+    assert document["totals"]["resources"] == 10
+    assert document["totals"]["components"] == 4
+    assert sum(document["totals"]["byType"].values()) == 10
+    function = next(r for r in rows if r["type"] == "aws:lambda/function:Function")
+    assert function["physicalName"] == f"{document['deploymentName']}-execution-finder"
+    assert function["parent"] == "LambdaFunction"
+    assert document["outputs"]["executionFinderFunctionName"] == function["physicalName"]
+
+
+def test_plan_table_shows_names_parents_and_protection(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "archive-test"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Stack archive-test -> deployment aws-drs-orchestrator-archive-test")
+    table_line = next(line for line in out.splitlines() if "executions-table" in line)
+    assert "aws-drs-orchestrator-archive-test-executions" in table_line
+    assert "Datastore" in table_line and table_line.rstrip().endswith("yes")
+    assert "10 resources in 4 components" in out
+
+
+def test_plan_reports_bad_config_with_exit_status_2(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: drs-orchestrator\nruntime: python\n")
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  drs-orchestrator:deploymentName: x\n"
+    )
+    assert main(["plan", "broken", "--project-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "stack 'broken' has invalid configuration" in err
+    assert "'drs-orchestrator:adminEmail': required" in err
