@@ -252,3 +252,21 @@ def test_describe_jobs_batches_at_most_1000_ids(dynamodb, drs: FakeDrs) -> None:
     sizes = [len(c["filters"]["jobIDs"]) for c in drs.calls_to("DescribeJobs")]
     assert sizes == [1000, 1000, 300]
     assert set(found) == set(ids)
+
+
+def test_finder_defers_executions_when_the_invocation_runs_out_of_time(
+    finder, dynamodb, drs: FakeDrs
+) -> None:
+    for n in range(4):
+        put_execution(dynamodb, f"exec-{n}", {drs.add_job(SERVERS[:1]): "wave-a"})
+    budget = iter([60.0, 30.0, 9.0, 9.0])
+
+    report = finder.poll(remaining_seconds=lambda: next(budget))
+
+    assert report.executions_updated == 2
+    assert report.executions_deferred == 2
+    assert report.executions_failed == 0
+    assert len(drs.calls_to("DescribeJobLogItems")) == 2
+
+    second = finder.poll(remaining_seconds=lambda: 60.0)
+    assert second.executions_updated == 2, "the deferred executions are caught up next time"

@@ -20,6 +20,9 @@ class LambdaContext:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
     aws_request_id = "00000000-0000-0000-0000-000000000000"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 55_000
+
 
 @pytest.fixture
 def finder_environment(monkeypatch: pytest.MonkeyPatch, drs: FakeDrs) -> None:

@@ -29,5 +29,5 @@ def _finder() -> ExecutionFinder:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    report = _finder().poll()
+    report = _finder().poll(lambda: context.get_remaining_time_in_millis() / 1000)
     return report.as_dict()

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
+#: Time kept in hand at the end of an invocation: no new execution is started after it.
+TIME_RESERVE_SECONDS = 10.0
+
+
 class DrsReader(Protocol):
     def describe_jobs(self, job_ids: Any) -> dict[str, DrsJob]: ...
     def job_log_items(self, job_id: str) -> list[dict[str, Any]]: ...
@@ -48,6 +52,7 @@ class PollReport:
     executions: int = 0
     executions_updated: int = 0
     executions_failed: int = 0
+    executions_deferred: int = 0
     jobs_polled: int = 0
     jobs_completed: int = 0
     jobs_missing: int = 0
@@ -78,12 +83,25 @@ class ExecutionFinder:
         self._logger = logger
         self._clock = clock
 
-    def poll(self) -> PollReport:
+    def poll(self, remaining_seconds: Callable[[], float] | None = None) -> PollReport:
+        """Bring every active execution up to date.
+
+        ``remaining_seconds`` (the invocation's time left) lets the poll stop starting new
+        executions while ``TIME_RESERVE_SECONDS`` remain, so a large backlog is finished by
+        the next polls instead of being cut off mid-write by the Lambda timeout.
+        """
         report = PollReport()
         executions = self._active_executions(report)
         report.executions = len(executions) + report.executions_failed
         jobs, described = self._describe_all(executions, report)
-        for execution in described:
+        for index, execution in enumerate(described):
+            if remaining_seconds is not None and remaining_seconds() < TIME_RESERVE_SECONDS:
+                report.executions_deferred = len(described) - index
+                self._logger.warning(
+                    "time budget spent; remaining executions wait for the next poll",
+                    extra={"deferred": report.executions_deferred},
+                )
+                break
             try:
                 self._poll_execution(execution, jobs, report)
             except Exception as exc:  # noqa: BLE001 - one bad execution must not stop the rest
