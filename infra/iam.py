@@ -6,6 +6,7 @@ Every other statement names ARNs of the deployment's own resources. The policy p
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -46,8 +47,7 @@ def document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
 
 
 def assume_role_policy(service: str) -> str:
-    import json
-
+    """Trust policy letting one AWS service principal assume the role."""
     return json.dumps(
         {
             "Version": "2012-10-17",

@@ -167,7 +167,7 @@ class _Mocks(pulumi.runtime.Mocks):
         }
         if args.token not in answers:
             msg = f"the offline evaluator has no mock for invoke {args.token}"
-            raise NotImplementedError(msg)
+            raise LookupError(msg)
         return answers[args.token], None
 
 

@@ -59,14 +59,12 @@ class DrsGateway:
 
     def __init__(self, client: Any = None) -> None:
         self._client = client or make_client("drs")
-        self.calls = 0
 
     def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
         method = getattr(self._client, operation)
         token: str | None = None
         while True:
             request = dict(params, nextToken=token) if token else params
-            self.calls += 1
             try:
                 page = method(**request)
             except ClientError as exc:
