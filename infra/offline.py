@@ -8,29 +8,32 @@ and ARNs so that references between resources resolve as they would in AWS.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
 from infra.naming import physical_name
 from infra.settings import PROJECT, partition_of
+from infra.stacks import REPO_ROOT, UnknownStackError, load_stack_config, stack_files
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+__all__ = [
+    "REPO_ROOT",
+    "Evaluation",
+    "RegisteredResource",
+    "UnknownStackError",
+    "evaluate",
+    "load_stack_config",
+    "stack_files",
+]
 #: Placeholder account the mocks put in ARNs (AWS's documentation account).
 MOCK_ACCOUNT = "123456789012"
-
-
-class UnknownStackError(LookupError):
-    """Raised when no ``Pulumi.<stack>.yaml`` exists for the requested stack."""
 
 
 @dataclass(frozen=True)
@@ -80,44 +83,6 @@ class Evaluation:
             msg = f"expected one {resource_type} {name or ''}, found {len(found)}"
             raise LookupError(msg)
         return found[0]
-
-
-def stack_files(root: Path = REPO_ROOT) -> dict[str, Path]:
-    """Every stack of the project in ``root``, by name."""
-    return {
-        path.name[len("Pulumi.") : -len(".yaml")]: path
-        for path in sorted(root.glob("Pulumi.*.yaml"))
-    }
-
-
-def _config_string(value: Any) -> str:
-    """A config value as Pulumi hands it to the program: structured values as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
-    """The flattened config of ``stack``: project defaults overlaid by the stack file."""
-    files = stack_files(root)
-    if stack not in files:
-        known = ", ".join(files) or "none"
-        msg = f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {root} (stacks: {known})"
-        raise UnknownStackError(msg)
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
-    config: dict[str, str] = {}
-    for key, declaration in (project.get("config") or {}).items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(declaration, dict) and "default" in declaration:
-            config[full] = _config_string(declaration["default"])
-    stack_doc = yaml.safe_load(files[stack].read_text()) or {}
-    for key, value in (stack_doc.get("config") or {}).items():
-        if isinstance(value, dict) and "secure" in value:
-            value = "[secret]"  # offline runs never decrypt
-        config[key] = _config_string(value)
-    return config
 
 
 class _Mocks(pulumi.runtime.Mocks):

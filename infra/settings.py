@@ -19,7 +19,8 @@ from infra import naming
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-PROJECT = "drs-orchestrator"
+from infra.stacks import PROJECT
+
 REGION_KEY = "aws:region"
 
 #: CloudWatch Logs accepts only these retention periods (days).

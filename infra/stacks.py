@@ -1,0 +1,58 @@
+"""The project's stacks as their files describe them: names and flattened config.
+
+Light on purpose (PyYAML only): the offline evaluator and the policy pack both read stack
+files through here, so they agree on every stack's deployment name and settings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PROJECT = "drs-orchestrator"
+
+
+class UnknownStackError(LookupError):
+    """Raised when no ``Pulumi.<stack>.yaml`` exists for the requested stack."""
+
+
+def stack_files(root: Path = REPO_ROOT) -> dict[str, Path]:
+    """Every stack of the project in ``root``, by name."""
+    return {
+        path.name[len("Pulumi.") : -len(".yaml")]: path
+        for path in sorted(root.glob("Pulumi.*.yaml"))
+    }
+
+
+def _config_string(value: Any) -> str:
+    """A config value as Pulumi hands it to the program: structured values as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
+    """The flattened config of ``stack``: project defaults overlaid by the stack file."""
+    files = stack_files(root)
+    if stack not in files:
+        known = ", ".join(files) or "none"
+        msg = f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {root} (stacks: {known})"
+        raise UnknownStackError(msg)
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+    config: dict[str, str] = {}
+    for key, declaration in (project.get("config") or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(declaration, dict) and "default" in declaration:
+            config[full] = _config_string(declaration["default"])
+    stack_doc = yaml.safe_load(files[stack].read_text()) or {}
+    for key, value in (stack_doc.get("config") or {}).items():
+        if isinstance(value, dict) and "secure" in value:
+            value = "[secret]"  # offline runs never decrypt
+        config[key] = _config_string(value)
+    return config
