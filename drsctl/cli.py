@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -18,11 +19,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     plan = commands.add_parser(
         "plan",
-        help="evaluate a stack's program offline and print what it would deploy",
+        help="evaluate stacks offline: what they would deploy and the policy pack's verdicts",
         description="Runs the Pulumi program for STACK under pulumi's mock runtime (no CLI, "
-        "no AWS) with the config in Pulumi.STACK.yaml, and prints every resource it declares.",
+        "no AWS) with the config in Pulumi.STACK.yaml, prints every resource it declares and "
+        "every policy violation, and exits 1 on a mandatory one.",
     )
-    plan.add_argument("stack", help="stack name, e.g. dev (reads Pulumi.<stack>.yaml)")
+    target = plan.add_mutually_exclusive_group(required=True)
+    target.add_argument("stack", nargs="?", help="stack name, e.g. dev (reads Pulumi.<stack>.yaml)")
+    target.add_argument(
+        "--all",
+        action="store_true",
+        help="every stack, and the checks across stacks (shared names, cross references)",
+    )
     plan.add_argument("--json", action="store_true", help="print one JSON document")
     plan.add_argument(
         "--project-dir",
@@ -30,7 +38,30 @@ def _parser() -> argparse.ArgumentParser:
         default=REPO_ROOT,
         help="directory holding Pulumi.yaml and the stack files (default: this repository)",
     )
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy pack config JSON, as given to 'pulumi preview --policy-pack-config'",
+    )
     return parser
+
+
+class UsageError(ValueError):
+    """Raised when a file named on the command line cannot be used."""
+
+
+def _policy_config(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        msg = f"cannot read policy config {path}: {exc}"
+        raise UsageError(msg) from exc
+    if not isinstance(config, dict):
+        msg = f"policy config {path} must be a JSON object keyed by policy name"
+        raise UsageError(msg)
+    return config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from drsctl.plan import run_plan
 
-            return run_plan(args.stack, args.json, args.project_dir)
-    except (UnknownStackError, SettingsError, PackagingError) as exc:
+            stacks = [] if args.all else [args.stack]
+            return run_plan(stacks, args.json, args.project_dir, _policy_config(args.policy_config))
+    except (UnknownStackError, SettingsError, PackagingError, UsageError) as exc:
         sys.stderr.write(f"drsctl {args.command}: {exc}\n")
         return 2
     return 1  # pragma: no cover - argparse rejects unknown commands

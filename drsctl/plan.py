@@ -1,4 +1,11 @@
-"""``drsctl plan <stack>``: what a stack would deploy, evaluated offline under mocks."""
+"""``drsctl plan``: what stacks would deploy and what the policy pack says, all offline.
+
+Each stack's program runs under pulumi's mock runtime; the pack's rules are evaluated on the
+resources it registers (``drs_policy.offline``), exactly the objects ``pulumi preview
+--policy-pack policy`` serves. With ``--all``, every stack is evaluated and the stacks are
+also checked together: no physical name claimed twice, no reference across deployments.
+The exit status is 1 when any mandatory rule is violated.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +13,18 @@ import json
 import sys
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from infra.offline import REPO_ROOT, Evaluation, evaluate
+from drs_policy.offline import Violation, evaluate_across_stacks, evaluate_stack
+
+from infra.offline import REPO_ROOT, Evaluation, evaluate, stack_files
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
 def plan_rows(evaluation: Evaluation) -> list[dict[str, str]]:
-    """One row per resource, components included, in declaration order."""
+    """One row per resource, components included, grouped under their parents."""
     return [
         {
             "type": resource.type,
@@ -29,7 +38,19 @@ def plan_rows(evaluation: Evaluation) -> list[dict[str, str]]:
     ]
 
 
-def plan_document(evaluation: Evaluation, seconds: float) -> dict:
+def violation_rows(violations: list[Violation]) -> list[dict[str, str]]:
+    return [
+        {
+            "policy": v.policy,
+            "enforcement": v.enforcement,
+            "resource": v.resource,
+            "message": v.message,
+        }
+        for v in violations
+    ]
+
+
+def plan_document(evaluation: Evaluation, seconds: float, violations: list[Violation]) -> dict:
     rows = plan_rows(evaluation)
     custom = evaluation.custom_resources
     return {
@@ -42,6 +63,7 @@ def plan_document(evaluation: Evaluation, seconds: float) -> dict:
             "byType": dict(sorted(Counter(r.type for r in custom).items())),
         },
         "outputs": evaluation.outputs,
+        "violations": violation_rows(violations),
         "evaluationSeconds": round(seconds, 2),
     }
 
@@ -51,6 +73,13 @@ def _table(rows: list[dict[str, str]], columns: list[str], out: TextIO) -> None:
     out.write("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip() + "\n")
     for row in rows:
         out.write("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip() + "\n")
+
+
+def _print_violations(rows: list[dict[str, str]], out: TextIO) -> None:
+    if rows:
+        _table(rows, ["policy", "enforcement", "resource", "message"], out)
+    else:
+        out.write("  none\n")
 
 
 def print_plan(document: dict, out: TextIO) -> None:
@@ -66,23 +95,59 @@ def print_plan(document: dict, out: TextIO) -> None:
     out.write("\nOutputs:\n")
     for key, value in document["outputs"].items():
         out.write(f"  {key}: {value}\n")
+    out.write("\nPolicy violations:\n")
+    _print_violations(document["violations"], out)
+    out.write("\n")
 
 
 def run_plan(
-    stack: str,
+    stacks: list[str],
     as_json: bool,
     project_dir: Path = REPO_ROOT,
+    policy_config: dict[str, Any] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
+    """Evaluate ``stacks`` (all of them when empty); 1 if any mandatory rule is broken."""
     out, err = out or sys.stdout, err or sys.stderr
-    err.write(f"evaluating stack '{stack}' under pulumi mocks (builds and proves packages)...\n")
-    started = time.perf_counter()
-    evaluation = evaluate(stack, root=project_dir)
-    document = plan_document(evaluation, time.perf_counter() - started)
+    everything = not stacks
+    stacks = stacks or sorted(stack_files(project_dir))
+    evaluations: dict[str, Evaluation] = {}
+    documents = []
+    violations: list[Violation] = []
+    for stack in stacks:
+        err.write(
+            f"evaluating stack '{stack}' under pulumi mocks (builds and proves packages)...\n"
+        )
+        started = time.perf_counter()
+        evaluation = evaluate(stack, root=project_dir)
+        seconds = time.perf_counter() - started
+        found = evaluate_stack(evaluation, policy_config)
+        evaluations[stack] = evaluation
+        violations += found
+        documents.append(plan_document(evaluation, seconds, found))
+    across = evaluate_across_stacks(evaluations, policy_config) if everything else []
+    violations += across
     if as_json:
-        json.dump(document, out, indent=2)
+        payload: dict[str, Any] = (
+            documents[0]
+            if not everything
+            else {
+                "stacks": documents,
+                "acrossStacks": violation_rows(across),
+            }
+        )
+        json.dump(payload, out, indent=2)
         out.write("\n")
     else:
-        print_plan(document, out)
-    return 0
+        for document in documents:
+            print_plan(document, out)
+        if everything:
+            out.write(f"Across stacks ({', '.join(stacks)}):\n")
+            _print_violations(violation_rows(across), out)
+    mandatory = [v for v in violations if v.mandatory]
+    err.write(
+        f"{len(violations)} policy violation(s), {len(mandatory)} mandatory, "
+        f"in {len(stacks)} stack(s)\n"
+    )
+    return 1 if mandatory else 0

@@ -34,6 +34,11 @@ STATE_MACHINE_SHORT_NAMES: tuple[str, ...] = ("recovery",)
 #: GSI on the executions table that the finder queries instead of scanning history.
 EXECUTIONS_STATUS_INDEX = "status-index"
 
+#: Documented short forms of deployment names, for names AWS limits too tightly to hold the
+#: full deployment name (deployment -> short form). None is needed by the current names; the
+#: policy pack accepts a name starting with a short form only if it is listed here.
+SHORT_FORMS: dict[str, str] = {}
+
 DEPLOYMENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 

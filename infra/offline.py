@@ -67,6 +67,7 @@ class Evaluation:
 
     stack: str
     config: dict[str, str]
+    root: Path = REPO_ROOT
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -191,7 +192,7 @@ def evaluate(
             config.pop(key, None)
         else:
             config[key] = value
-    evaluation = Evaluation(stack=stack, config=config)
+    evaluation = Evaluation(stack=stack, config=config, root=root)
     region = config.get("aws:region") or "us-east-1"
 
     pulumi_settings.reset_options(project=PROJECT, stack=stack)

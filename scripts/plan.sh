@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Evaluate a stack's Pulumi program offline (pulumi mocks, no CLI, no AWS) and print what it
-# would deploy. Usage: scripts/plan.sh <stack> [--json]
+# would deploy, with the policy pack's verdicts. Usage: scripts/plan.sh <stack>|--all [--json]
 source "$(dirname "$0")/ensure-env.sh"
 if [ $# -eq 0 ]; then
-  echo "usage: scripts/plan.sh <stack> [--json]   (stacks: $(ls Pulumi.*.yaml | sed 's/Pulumi\.\(.*\)\.yaml/\1/' | tr '\n' ' '))" >&2
+  echo "usage: scripts/plan.sh <stack>|--all [--json]   (stacks: $(ls Pulumi.*.yaml | sed 's/Pulumi\.\(.*\)\.yaml/\1/' | tr '\n' ' '))" >&2
   exit 2
 fi
 exec "${UV[@]}" run --frozen --no-sync drsctl plan "$@"
