@@ -48,3 +48,12 @@ def test_plan_reports_bad_config_with_exit_status_2(
     err = capsys.readouterr().err
     assert "stack 'broken' has invalid configuration" in err
     assert "'drs-orchestrator:adminEmail': required" in err
+
+
+def test_plan_rejects_an_unreadable_policy_config(
+    capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    bad = tmp_path / "config.json"
+    bad.write_text("[1, 2]")
+    assert main(["plan", "dev", "--policy-config", str(bad)]) == 2
+    assert "must be a JSON object keyed by policy name" in capsys.readouterr().err

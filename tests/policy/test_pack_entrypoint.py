@@ -92,3 +92,16 @@ def test_pack_requirements_pin_the_locked_versions() -> None:
     pins = dict(re.findall(r"^([\w-]+)==([\w.]+)", (PACK / "requirements.txt").read_text(), re.M))
     assert pins, "requirements.txt pins its versions"
     assert {name: locked.get(name) for name in pins} == pins
+
+
+def test_pack_readme_lists_every_rule() -> None:
+    readme = (PACK / "README.md").read_text()
+    for policy in POLICIES:
+        assert f"| `{policy.name}` |" in readme and policy.description in readme, policy.name
+
+
+def test_example_policy_config_is_accepted_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    from drsctl.cli import main
+
+    assert main(["plan", "dev", "--policy-config", str(PACK / "config.example.json")]) == 0
+    assert "0 policy violation(s)" in capsys.readouterr().err
