@@ -16,11 +16,17 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
 from infra.naming import physical_name
-from infra.settings import PROJECT, partition_of
-from infra.stacks import REPO_ROOT, UnknownStackError, load_stack_config, stack_files
+from infra.settings import partition_of
+from infra.stacks import (
+    REPO_ROOT,
+    UnknownStackError,
+    load_stack_config,
+    project_name,
+    stack_files,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
 __all__ = [
@@ -68,6 +74,9 @@ class Evaluation:
     stack: str
     config: dict[str, str]
     root: Path = REPO_ROOT
+    #: Where the stack files that name each deployment live (the main project's folder,
+    #: also for the bootstrap program, whose stacks are the same deployments).
+    deployment_root: Path = REPO_ROOT
     resources: list[RegisteredResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -177,14 +186,20 @@ def evaluate(
     stack: str,
     root: Path = REPO_ROOT,
     config_overrides: Mapping[str, str | None] | None = None,
+    program: Callable[[], Any] | None = None,
+    deployment_root: Path | None = None,
 ) -> Evaluation:
-    """Run the program for ``stack`` under mocks and return what it registered.
+    """Run a program for ``stack`` under mocks and return what it registered.
 
-    ``config_overrides`` replaces (or, with None, removes) keys of the stack's config; the
-    tests use it to break one rule at a time. Exceptions from the program propagate, after
-    the resources registered so far are attached to them as ``evaluation``.
+    ``root`` holds the project's ``Pulumi.yaml`` and stack files; ``program`` builds the
+    resources and returns an object whose ``outputs`` dict is exported (default: the
+    orchestrator, ``infra.program.build``). ``config_overrides`` replaces (or, with None,
+    removes) keys of the stack's config; the tests use it to break one rule at a time.
+    Exceptions from the program propagate, after the resources registered so far are
+    attached to them as ``evaluation``.
     """
-    from infra.program import build
+    if program is None:
+        from infra.program import build as program
 
     config = load_stack_config(stack, root)
     for key, value in (config_overrides or {}).items():
@@ -192,22 +207,25 @@ def evaluate(
             config.pop(key, None)
         else:
             config[key] = value
-    evaluation = Evaluation(stack=stack, config=config, root=root)
+    evaluation = Evaluation(
+        stack=stack, config=config, root=root, deployment_root=deployment_root or root
+    )
     region = config.get("aws:region") or "us-east-1"
+    project = project_name(root)
 
-    pulumi_settings.reset_options(project=PROJECT, stack=stack)
+    pulumi_settings.reset_options(project=project, stack=stack)
     monitor = _RecordingMonitor(_Mocks(region))
     pulumi_mocks.set_mocks(
-        monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
     pulumi.runtime.set_all_config(config, [])
 
-    def program() -> pulumi.Output[Any]:
-        orchestrator = build()
-        return pulumi.Output.all(**orchestrator.outputs).apply(evaluation.outputs.update)
+    def run() -> pulumi.Output[Any]:
+        built = program()
+        return pulumi.Output.all(**built.outputs).apply(evaluation.outputs.update)
 
     try:
-        pulumi_mocks.test(program)()
+        pulumi_mocks.test(run)()
     except Exception as exc:
         exc.evaluation = evaluation  # type: ignore[attr-defined]
         evaluation.resources = list(monitor.registrations)

@@ -37,6 +37,12 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
+def project_name(root: Path = REPO_ROOT) -> str:
+    """The ``name`` in ``root/Pulumi.yaml``: the project, and its config namespace."""
+    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+    return str(project.get("name", PROJECT))
+
+
 def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
     """The flattened config of ``stack``: project defaults overlaid by the stack file."""
     files = stack_files(root)
@@ -45,9 +51,10 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
         msg = f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {root} (stacks: {known})"
         raise UnknownStackError(msg)
     project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
+    namespace = project.get("name", PROJECT)
     config: dict[str, str] = {}
     for key, declaration in (project.get("config") or {}).items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
+        full = key if ":" in key else f"{namespace}:{key}"
         if isinstance(declaration, dict) and "default" in declaration:
             config[full] = _config_string(declaration["default"])
     stack_doc = yaml.safe_load(files[stack].read_text()) or {}

@@ -153,7 +153,7 @@ def evaluate_stack(
     evaluation: Evaluation, config: Mapping[str, Any] | None = None
 ) -> list[Violation]:
     """The pack's verdicts on one stack, read against that project's stack files."""
-    with project_root(evaluation.root):
+    with project_root(evaluation.deployment_root):
         return evaluate_policies(evaluation.resources, config=config)
 
 
@@ -162,7 +162,7 @@ def evaluate_across_stacks(
 ) -> list[Violation]:
     """What only a view of every stack together shows: names two deployments both claim,
     and any resource of one stack that mentions another stack's deployment."""
-    roots = {evaluation.root for evaluation in evaluations.values()}
+    roots = {evaluation.deployment_root for evaluation in evaluations.values()}
     if len(roots) != 1:
         msg = f"stacks evaluated from different projects: {sorted(map(str, roots))}"
         raise ValueError(msg)
