@@ -21,6 +21,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "DRS job ids are assigned by the service and carry no deployment name, so no ARN "
         "pattern can single out this deployment's jobs; the finder asks only for its own."
     ),
+    "logs:DescribeLogGroups": (
+        "A list action: CloudWatch Logs authorises it only on log-group:*; pulumi-aws calls "
+        "it to read a log group back, and it returns names, not log data."
+    ),
 }
 
 

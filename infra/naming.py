@@ -31,6 +31,9 @@ TABLE_SHORT_NAMES: tuple[str, ...] = ("executions", "job-events")
 #: break them is ever accepted).
 STATE_MACHINE_SHORT_NAMES: tuple[str, ...] = ("recovery",)
 
+#: What the bootstrap program's CI roles are for: deploy (main, environment) and preview (PRs).
+CI_ROLE_PURPOSES: tuple[str, ...] = ("deploy", "preview")
+
 #: GSI on the executions table that the finder queries instead of scanning history.
 EXECUTIONS_STATUS_INDEX = "status-index"
 
@@ -151,6 +154,13 @@ class Naming:
     def state_machine(self, short: str) -> str:
         return f"{self.deployment}-{short}"
 
+    def ci_role(self, purpose: str) -> str:
+        """Role GitHub Actions assumes for ``purpose`` (deploy, preview) of this deployment."""
+        return f"{self.deployment}-ci-{purpose}"
+
+    def ci_role_policy(self, purpose: str) -> str:
+        return f"{self.deployment}-ci-{purpose}-policy"
+
     def deployment_bucket(self) -> str:
         return f"{self.deployment}-bucket"
 
@@ -180,6 +190,9 @@ class Naming:
             yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
         for short in TABLE_SHORT_NAMES:
             yield DerivedName(self.table(short), DYNAMODB_TABLE.violations)
+        for purpose in CI_ROLE_PURPOSES:
+            yield DerivedName(self.ci_role(purpose), IAM_ROLE.violations)
+            yield DerivedName(self.ci_role_policy(purpose), IAM_POLICY.violations)
         yield DerivedName(self.deployment_bucket(), s3_bucket_violations)
 
 

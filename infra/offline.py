@@ -107,25 +107,39 @@ class _Mocks(pulumi.runtime.Mocks):
         return f"arn:{self.partition}:{service}:{region}:{MOCK_ACCOUNT}:{resource}"
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        """The id and state AWS would give: ids are names where pulumi-aws uses names."""
         inputs = dict(args.inputs)
         name = inputs.get("name") or args.name
+        resource_id = f"{name}-id"
         computed: dict[str, Any] = {}
         match args.typ:
             case "aws:dynamodb/table:Table":
                 computed["arn"] = self._arn("dynamodb", f"table/{name}")
+                resource_id = name
             case "aws:lambda/function:Function":
                 arn = self._arn("lambda", f"function:{name}")
                 computed.update(arn=arn, qualified_arn=f"{arn}:$LATEST", version="$LATEST")
+                resource_id = name
             case "aws:iam/role:Role":
-                computed.update(arn=self._arn("iam", f"role/{name}", regional=False), id=name)
+                computed["arn"] = self._arn("iam", f"role/{name}", regional=False)
+                resource_id = name
             case "aws:cloudwatch/logGroup:LogGroup":
                 computed["arn"] = self._arn("logs", f"log-group:{name}")
+                resource_id = name
             case "aws:cloudwatch/eventRule:EventRule":
                 computed["arn"] = self._arn("events", f"rule/{name}")
+                resource_id = name
+            case "aws:s3/bucket:Bucket":
+                bucket = inputs.get("bucket", name)
+                computed["arn"] = f"arn:{self.partition}:s3:::{bucket}"
+                resource_id = bucket
             case "aws:s3/bucketObjectv2:BucketObjectv2":
-                name = inputs.get("key", name)
+                resource_id = f"{inputs.get('bucket')}/{inputs.get('key')}"
+            case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+                host = str(inputs.get("url", "")).removeprefix("https://")
+                computed["arn"] = self._arn("iam", f"oidc-provider/{host}", regional=False)
         state = {**inputs, **computed}
-        return f"{name}-id" if args.custom else "", state
+        return (resource_id if args.custom else ""), state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         answers = {
@@ -143,7 +157,7 @@ class _Mocks(pulumi.runtime.Mocks):
         if args.token not in answers:
             msg = f"the offline evaluator has no mock for invoke {args.token}"
             raise LookupError(msg)
-        return answers[args.token], None
+        return answers[args.token], []
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -1,0 +1,173 @@
+"""What the CI roles may do: the main program's resources, by this deployment's name only.
+
+Every statement names ARN patterns that start with the deployment name (or its bucket);
+the only statements on ``"*"`` are actions listed in ``infra/iam.py`` ``UNSCOPED_ACTIONS``.
+The action lists are what pulumi-aws calls to create, read, update and delete each
+resource type the main program declares.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra import iam
+
+DEPLOY_ACTIONS: dict[str, list[str]] = {
+    "dynamodb": [
+        "dynamodb:CreateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:DescribeTable",
+        "dynamodb:UpdateTable",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:UpdateContinuousBackups",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:UpdateTimeToLive",
+        "dynamodb:TagResource",
+        "dynamodb:UntagResource",
+        "dynamodb:ListTagsOfResource",
+    ],
+    "lambda": [
+        "lambda:CreateFunction",
+        "lambda:DeleteFunction",
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionCode",
+        "lambda:UpdateFunctionConfiguration",
+        "lambda:ListVersionsByFunction",
+        "lambda:GetFunctionCodeSigningConfig",
+        "lambda:GetRuntimeManagementConfig",
+        "lambda:AddPermission",
+        "lambda:RemovePermission",
+        "lambda:GetPolicy",
+        "lambda:TagResource",
+        "lambda:UntagResource",
+        "lambda:ListTags",
+    ],
+    "iam": [
+        "iam:CreateRole",
+        "iam:DeleteRole",
+        "iam:GetRole",
+        "iam:UpdateRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:ListRoleTags",
+        "iam:PutRolePolicy",
+        "iam:GetRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:ListRolePolicies",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListInstanceProfilesForRole",
+    ],
+    "logs": [
+        "logs:CreateLogGroup",
+        "logs:DeleteLogGroup",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+        "logs:TagResource",
+        "logs:UntagResource",
+        "logs:ListTagsForResource",
+    ],
+    "events": [
+        "events:PutRule",
+        "events:DeleteRule",
+        "events:DescribeRule",
+        "events:EnableRule",
+        "events:DisableRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "events:ListTargetsByRule",
+        "events:TagResource",
+        "events:UntagResource",
+        "events:ListTagsForResource",
+    ],
+    "states": [
+        "states:CreateStateMachine",
+        "states:DeleteStateMachine",
+        "states:DescribeStateMachine",
+        "states:UpdateStateMachine",
+        "states:TagResource",
+        "states:UntagResource",
+        "states:ListTagsForResource",
+        "states:ListStateMachineVersions",
+    ],
+    "sns": [
+        "sns:CreateTopic",
+        "sns:DeleteTopic",
+        "sns:GetTopicAttributes",
+        "sns:SetTopicAttributes",
+        "sns:Subscribe",
+        "sns:Unsubscribe",
+        "sns:ListSubscriptionsByTopic",
+        "sns:TagResource",
+        "sns:UntagResource",
+        "sns:ListTagsForResource",
+    ],
+}
+OBJECT_WRITE_ACTIONS = [
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:GetObjectTagging",
+    "s3:PutObjectTagging",
+]
+BUCKET_READ_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]
+#: Services a role of this deployment may be passed to.
+PASSED_TO_SERVICES = ["lambda.amazonaws.com", "states.amazonaws.com"]
+STATE_PREFIX = "pulumi-state"
+
+
+def _arns(partition: str, region: str, account: str, deployment: str) -> dict[str, list[str]]:
+    regional = f"{region}:{account}"
+    return {
+        "dynamodb": [f"arn:{partition}:dynamodb:{regional}:table/{deployment}-*"],
+        "lambda": [f"arn:{partition}:lambda:{regional}:function:{deployment}-*"],
+        "iam": [f"arn:{partition}:iam::{account}:role/{deployment}-*"],
+        "logs": [
+            f"arn:{partition}:logs:{regional}:log-group:{deployment}/*",
+            f"arn:{partition}:logs:{regional}:log-group:{deployment}/*:*",
+        ],
+        "events": [f"arn:{partition}:events:{regional}:rule/{deployment}-*"],
+        "states": [f"arn:{partition}:states:{regional}:stateMachine:{deployment}-*"],
+        "sns": [f"arn:{partition}:sns:{regional}:{deployment}-*"],
+    }
+
+
+def deploy_statements(
+    partition: str, region: str, account: str, deployment: str, bucket: str
+) -> list[dict[str, Any]]:
+    """Everything ``pulumi up`` of the main program needs, for this deployment only."""
+    arns = _arns(partition, region, account, deployment)
+    statements = [
+        iam.statement(actions, arns[service]) for service, actions in DEPLOY_ACTIONS.items()
+    ]
+    passrole = iam.statement(["iam:PassRole"], arns["iam"])
+    passrole["Condition"] = {"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICES}}
+    statements.append(passrole)
+    statements += _bucket_statements(partition, bucket, OBJECT_WRITE_ACTIONS, f"{bucket}/*")
+    statements.append(iam.unscoped_statement(["logs:DescribeLogGroups"]))
+    return statements
+
+
+def preview_statements(partition: str, bucket: str) -> list[dict[str, Any]]:
+    """``pulumi preview`` reads state and packages, and takes the state lock; nothing more."""
+    statements = _bucket_statements(
+        partition, bucket, ["s3:GetObject", "s3:GetObjectVersion"], f"{bucket}/*"
+    )
+    statements.append(
+        iam.statement(
+            ["s3:PutObject", "s3:DeleteObject"],
+            [f"arn:{partition}:s3:::{bucket}/{STATE_PREFIX}/.pulumi/locks/*"],
+        )
+    )
+    return statements
+
+
+def _bucket_statements(
+    partition: str, bucket: str, object_actions: list[str], objects: str
+) -> list[dict[str, Any]]:
+    return [
+        iam.statement(BUCKET_READ_ACTIONS, [f"arn:{partition}:s3:::{bucket}"]),
+        iam.statement(object_actions, [f"arn:{partition}:s3:::{objects}"]),
+    ]

@@ -1,0 +1,62 @@
+"""The bootstrap Pulumi program, as a function (evaluated per stack by tests and drsctl)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.bootstrap import permissions
+from infra.bootstrap import settings as bootstrap_settings
+from infra.bootstrap.components import CiRoles, CiRolesArgs, DeploymentBucket, DeploymentBucketArgs
+
+
+@dataclass
+class Bootstrap:
+    """What the program built, with the outputs it exports."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def build() -> Bootstrap:
+    settings = bootstrap_settings.from_pulumi()  # raises before any resource is declared
+    deployment = settings.deployment
+    account = aws.get_caller_identity_output().account_id
+    roles = CiRoles("ci", CiRolesArgs(settings=settings, account_id=account))
+    bucket = DeploymentBucket(
+        "deployment",
+        DeploymentBucketArgs(
+            settings=settings,
+            reader_arns=[
+                roles.deploy_role.arn,
+                roles.preview_role.arn,
+                *settings.admin_principal_arns,
+            ],
+        ),
+    )
+    backend = (
+        f"s3://{deployment.deployment_bucket}/{permissions.STATE_PREFIX}?region={deployment.region}"
+    )
+    secrets: dict[str, Any] = {
+        "AWS_DEPLOY_ROLE_ARN": roles.deploy_role.arn,
+        "AWS_PREVIEW_ROLE_ARN": roles.preview_role.arn,
+    }
+    if settings.store_pulumi_state:
+        secrets["PULUMI_BACKEND_URL"] = backend
+    built = Bootstrap(
+        outputs={
+            "deploymentName": deployment.deployment_name,
+            "region": deployment.region,
+            "bucketName": bucket.bucket.bucket,
+            "deployRoleArn": roles.deploy_role.arn,
+            "previewRoleArn": roles.preview_role.arn,
+            "oidcProviderArn": roles.oidc_provider_arn,
+            "githubEnvironment": settings.environment,
+            "githubSecrets": pulumi.Output.all(**secrets),
+        }
+    )
+    for name, value in built.outputs.items():
+        pulumi.export(name, value)
+    return built
