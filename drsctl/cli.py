@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--json", action="store_true", help="print one JSON document")
     plan.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="evaluate the bootstrap program (deployment bucket, CI roles) of the stack(s)",
+    )
+    plan.add_argument(
         "--project-dir",
         type=Path,
         default=REPO_ROOT,
@@ -71,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
             from drsctl.plan import run_plan
 
             stacks = [] if args.all else [args.stack]
-            return run_plan(stacks, args.json, args.project_dir, _policy_config(args.policy_config))
+            return run_plan(
+                stacks,
+                args.json,
+                args.project_dir,
+                _policy_config(args.policy_config),
+                bootstrap=args.bootstrap,
+            )
     except (UnknownStackError, SettingsError, PackagingError, UsageError) as exc:
         sys.stderr.write(f"drsctl {args.command}: {exc}\n")
         return 2

@@ -105,13 +105,23 @@ def run_plan(
     as_json: bool,
     project_dir: Path = REPO_ROOT,
     policy_config: dict[str, Any] | None = None,
+    bootstrap: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Evaluate ``stacks`` (all of them when empty); 1 if any mandatory rule is broken."""
+    """Evaluate ``stacks`` (all of them when empty); 1 if any mandatory rule is broken.
+
+    With ``bootstrap``, the bootstrap program (``<project>/bootstrap``) is evaluated instead;
+    its stacks are the same deployments, named by the main project's stack files.
+    """
     out, err = out or sys.stdout, err or sys.stderr
+    root, program = project_dir, None
+    if bootstrap:
+        from infra.bootstrap.program import build as program
+
+        root = project_dir / "bootstrap"
     everything = not stacks
-    stacks = stacks or sorted(stack_files(project_dir))
+    stacks = stacks or sorted(stack_files(root))
     evaluations: dict[str, Evaluation] = {}
     documents = []
     violations: list[Violation] = []
@@ -120,7 +130,7 @@ def run_plan(
             f"evaluating stack '{stack}' under pulumi mocks (builds and proves packages)...\n"
         )
         started = time.perf_counter()
-        evaluation = evaluate(stack, root=project_dir)
+        evaluation = evaluate(stack, root=root, program=program, deployment_root=project_dir)
         seconds = time.perf_counter() - started
         found = evaluate_stack(evaluation, policy_config)
         evaluations[stack] = evaluation

@@ -54,6 +54,7 @@ class RegisteredResource:
     protect: bool
     inputs: Mapping[str, Any]
     state: Mapping[str, Any]
+    retain_on_delete: bool = False
 
     @property
     def physical_name(self) -> str | None:
@@ -182,6 +183,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     inputs=_plain(inputs),
                     state=_plain(registration.state),
+                    retain_on_delete=bool(request.retainOnDelete),
                 )
             )
         return response

@@ -20,6 +20,11 @@ class Bootstrap:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+def secret_suffix(stack: str) -> str:
+    """``archive-test`` -> ``ARCHIVE_TEST``: how a stack is named in repository secrets."""
+    return stack.upper().replace("-", "_")
+
+
 def build() -> Bootstrap:
     settings = bootstrap_settings.from_pulumi()  # raises before any resource is declared
     deployment = settings.deployment
@@ -39,12 +44,15 @@ def build() -> Bootstrap:
     backend = (
         f"s3://{deployment.deployment_bucket}/{permissions.STATE_PREFIX}?region={deployment.region}"
     )
-    secrets: dict[str, Any] = {
-        "AWS_DEPLOY_ROLE_ARN": roles.deploy_role.arn,
-        "AWS_PREVIEW_ROLE_ARN": roles.preview_role.arn,
-    }
+    suffix = secret_suffix(deployment.stack)
+    # Deploy jobs run in the stack's GitHub environment and read its secrets; pull-request
+    # previews run in no environment (their OIDC subject is pull_request), so their values
+    # are repository secrets named per stack.
+    environment_secrets: dict[str, Any] = {"AWS_DEPLOY_ROLE_ARN": roles.deploy_role.arn}
+    repository_secrets: dict[str, Any] = {f"AWS_PREVIEW_ROLE_ARN_{suffix}": roles.preview_role.arn}
     if settings.store_pulumi_state:
-        secrets["PULUMI_BACKEND_URL"] = backend
+        environment_secrets["PULUMI_BACKEND_URL"] = backend
+        repository_secrets[f"PULUMI_BACKEND_URL_{suffix}"] = backend
     built = Bootstrap(
         outputs={
             "deploymentName": deployment.deployment_name,
@@ -54,7 +62,8 @@ def build() -> Bootstrap:
             "previewRoleArn": roles.preview_role.arn,
             "oidcProviderArn": roles.oidc_provider_arn,
             "githubEnvironment": settings.environment,
-            "githubSecrets": pulumi.Output.all(**secrets),
+            "githubEnvironmentSecrets": pulumi.Output.all(**environment_secrets),
+            "githubRepositorySecrets": pulumi.Output.all(**repository_secrets),
         }
     )
     for name, value in built.outputs.items():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -42,6 +45,56 @@ def validate_no_passrole_on_wildcard(args: ResourceValidationArgs, report: Repor
             report(f"statement {index} allows iam:PassRole on '*'", None)
 
 
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+SUBJECT_PATTERN = re.compile(
+    r"^repo:[A-Za-z0-9-]+/[A-Za-z0-9._-]+:(ref:refs/heads/[^*?]+|environment:[^*?]+|pull_request)$"
+)
+
+
+def validate_ci_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "aws:iam/role:Role":
+        return
+    repository = args.get_config().get("repository")
+    for index, statement in enumerate(policy_statements(args.props.get("assumeRolePolicy"))):
+        principal = statement.get("Principal") or {}
+        federated = as_list(principal.get("Federated") if isinstance(principal, dict) else None)
+        if statement.get("Effect") != "Allow" or not any(
+            GITHUB_OIDC_HOST in str(f) for f in federated
+        ):
+            continue
+        condition = statement.get("Condition") or {}
+        equals = condition.get("StringEquals") or {}
+        if equals.get(f"{GITHUB_OIDC_HOST}:aud") != "sts.amazonaws.com":
+            report(
+                f"statement {index} does not pin {GITHUB_OIDC_HOST}:aud to sts.amazonaws.com", None
+            )
+        for operator, claims in sorted(condition.items()):
+            if operator != "StringEquals" and any(GITHUB_OIDC_HOST in k for k in claims):
+                report(
+                    f"statement {index} matches GitHub token claims with {operator}; only "
+                    "StringEquals keeps wildcards out",
+                    None,
+                )
+        subjects = [str(s) for s in as_list(equals.get(f"{GITHUB_OIDC_HOST}:sub"))]
+        if not subjects:
+            report(
+                f"statement {index} does not pin {GITHUB_OIDC_HOST}:sub; any repository "
+                "and branch could assume the role",
+                None,
+            )
+        for subject in subjects:
+            if not SUBJECT_PATTERN.fullmatch(subject):
+                report(
+                    f"statement {index} trusts '{subject}', which is not one repository's "
+                    "branch, environment or pull requests",
+                    None,
+                )
+            elif repository and not subject.startswith(f"repo:{repository}:"):
+                report(
+                    f"statement {index} trusts '{subject}', outside repository '{repository}'", None
+                )
+
+
 no_wildcard_actions = ResourceValidationPolicy(
     name="iam-no-wildcard-actions",
     description="No IAM statement allows '*' or a whole service ('service:*').",
@@ -55,4 +108,16 @@ no_passrole_on_wildcard = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
-POLICIES = [no_wildcard_actions, no_passrole_on_wildcard]
+ci_trust_pinned = ResourceValidationPolicy(
+    name="ci-role-trust-pinned",
+    description="Roles trusting GitHub's OIDC tokens pin the audience and exact subjects.",
+    validate=validate_ci_trust,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(
+        properties={
+            "repository": {"type": "string", "description": "owner/name every subject must name"},
+        }
+    ),
+)
+
+POLICIES = [no_wildcard_actions, no_passrole_on_wildcard, ci_trust_pinned]
