@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from infra.offline import REPO_ROOT, UnknownStackError
+from infra.offline import REPO_ROOT, UnknownStackError, load_stack_config
 from infra.packaging import PackagingError
 from infra.settings import SettingsError
 
@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="policy pack config JSON, as given to 'pulumi preview --policy-pack-config'",
     )
+    config = commands.add_parser(
+        "config",
+        help="print one config value of a stack (project defaults applied)",
+        description="Prints KEY from Pulumi.STACK.yaml, with the defaults Pulumi.yaml declares; "
+        "the workflows read the region this way so it is configured in one place.",
+    )
+    config.add_argument("stack")
+    config.add_argument("key", help="full key, e.g. aws:region or drs-orchestrator:pollSchedule")
+    config.add_argument("--project-dir", type=Path, default=REPO_ROOT)
     return parser
 
 
@@ -83,6 +92,13 @@ def main(argv: list[str] | None = None) -> int:
                 _policy_config(args.policy_config),
                 bootstrap=args.bootstrap,
             )
+        if args.command == "config":
+            value = load_stack_config(args.stack, args.project_dir).get(args.key)
+            if value is None:
+                msg = f"stack '{args.stack}' has no value for '{args.key}'"
+                raise UsageError(msg)
+            sys.stdout.write(f"{value}\n")
+            return 0
     except (UnknownStackError, SettingsError, PackagingError, UsageError) as exc:
         sys.stderr.write(f"drsctl {args.command}: {exc}\n")
         return 2

@@ -24,6 +24,31 @@ def test_ruff_passes(command: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_bandit_finds_nothing_in_shipped_code() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bandit",
+            "-q",
+            "-c",
+            "pyproject.toml",
+            "-r",
+            "infra",
+            "lambdas",
+            "drsctl",
+            "policy",
+            "bootstrap",
+            "__main__.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _tracked_files() -> list[Path]:
     git = ["git", "ls-files"]  # git from PATH, as a developer runs it
     listed = subprocess.run(git, cwd=ROOT, capture_output=True, text=True, check=False)

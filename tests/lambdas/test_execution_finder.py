@@ -270,3 +270,54 @@ def test_finder_defers_executions_when_the_invocation_runs_out_of_time(
 
     second = finder.poll(remaining_seconds=lambda: 60.0)
     assert second.executions_updated == 2, "the deferred executions are caught up next time"
+
+
+class FlakyBatchClient:
+    """A DynamoDB client whose first BatchWriteItem leaves items unprocessed."""
+
+    def __init__(self, unprocessed_rounds: int) -> None:
+        self.rounds = unprocessed_rounds
+        self.batches: list[int] = []
+
+    def batch_write_item(self, RequestItems: dict) -> dict:  # noqa: N803 - boto3's name
+        [(table, requests)] = RequestItems.items()
+        self.batches.append(len(requests))
+        if self.rounds:
+            self.rounds -= 1
+            return {"UnprocessedItems": {table: requests[1:]}}
+        return {"UnprocessedItems": {}}
+
+
+def _events(count: int):
+    from drs_orchestrator.domain.jobs import JobEvent
+
+    return [
+        JobEvent(
+            "exec-1",
+            "drsjob-aaaaaaaaaaaaaaaaa",
+            "SNAPSHOT_START",
+            f"2026-11-01T12:00:{n:02d}.000000Z",
+            {"sourceServerID": SERVERS[0]},
+        )
+        for n in range(count)
+    ]
+
+
+def test_unprocessed_batch_items_are_resubmitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from drs_orchestrator.adapters.dynamodb import JobEventsStore
+
+    monkeypatch.setattr("drs_orchestrator.adapters.dynamodb.time.sleep", lambda _s: None)
+    client = FlakyBatchClient(unprocessed_rounds=2)
+    written, duplicates = JobEventsStore("t", 30, client=client).record(_events(5), known_new=True)
+    assert (written, duplicates) == (5, 0)
+    assert client.batches == [5, 4, 3], "each retry resubmits only what was left unprocessed"
+
+
+def test_items_left_unprocessed_after_every_retry_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from drs_orchestrator.adapters.dynamodb import JobEventsStore
+    from drs_orchestrator.errors import StoreError
+
+    monkeypatch.setattr("drs_orchestrator.adapters.dynamodb.time.sleep", lambda _s: None)
+    client = FlakyBatchClient(unprocessed_rounds=100)
+    with pytest.raises(StoreError, match="UnprocessedItems"):
+        JobEventsStore("t", 30, client=client).record(_events(30), known_new=True)

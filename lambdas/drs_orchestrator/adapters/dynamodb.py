@@ -80,8 +80,7 @@ class ExecutionsStore:
             try:
                 page = self._client.query(**params)
             except ClientError as exc:
-                msg = "Query"
-                raise map_store_error(msg, exc) from exc
+                raise map_store_error("Query", exc) from exc
             for item in page.get("Items", []):
                 yield from_item(item)
             if "LastEvaluatedKey" not in page:
@@ -97,8 +96,7 @@ class ExecutionsStore:
                 ConsistentRead=True,
             )
         except ClientError as exc:
-            msg = "GetItem"
-            raise map_store_error(msg, exc) from exc
+            raise map_store_error("GetItem", exc) from exc
         item = response.get("Item")
         return from_item(item) if item else None
 
@@ -136,8 +134,7 @@ class ExecutionsStore:
         try:
             self._client.update_item(**params)
         except ClientError as exc:
-            msg = "UpdateItem"
-            raise map_store_error(msg, exc) from exc
+            raise map_store_error("UpdateItem", exc) from exc
 
 
 class JobEventsStore:
@@ -191,24 +188,21 @@ class JobEventsStore:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     duplicates += 1
                     continue
-                msg = "PutItem"
-                raise map_store_error(msg, exc) from exc
+                raise map_store_error("PutItem", exc) from exc
             written += 1
         return written, duplicates
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
         """BatchWriteItem, resubmitting unprocessed items with backoff until all are in."""
-        requests = {self._table: [{"PutRequest": {"Item": item}} for item in items]}
+        pending = {self._table: [{"PutRequest": {"Item": item}} for item in items]}
         for attempt in range(UNPROCESSED_RETRY_ATTEMPTS):
             try:
-                response = self._client.batch_write_item(RequestItems=requests)
+                response = self._client.batch_write_item(RequestItems=pending)
             except ClientError as exc:
-                msg = "BatchWriteItem"
-                raise map_store_error(msg, exc) from exc
-            requests = response.get("UnprocessedItems") or {}
-            if not requests:
+                raise map_store_error("BatchWriteItem", exc) from exc
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
                 return
             time.sleep(min(2**attempt * 0.05, 2.0))
-        msg = f"{len(requests.get(self._table, []))} items still unprocessed"
-        msg_0 = "BatchWriteItem"
-        raise StoreError(msg_0, "UnprocessedItems", msg)
+        msg = f"{len(pending.get(self._table, []))} items still unprocessed"
+        raise StoreError("BatchWriteItem", "UnprocessedItems", msg)

@@ -1,0 +1,176 @@
+"""The GitHub Actions workflows: linted, audited, and shaped as the delivery design says."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.offline import stack_files
+
+ROOT = Path(__file__).resolve().parents[2]
+GITHUB = ROOT / ".github"
+WORKFLOWS = {p.stem: p for p in sorted((GITHUB / "workflows").glob("*.yml"))}
+STACKS = sorted(stack_files(ROOT))
+
+
+def load(name: str) -> dict:
+    document = yaml.safe_load(WORKFLOWS[name].read_text())
+    document["on"] = document.pop(True, document.get("on"))  # YAML 1.1 reads 'on' as true
+    return document
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    assert found, f"{name} is not installed in the environment (uv sync)"
+    return found
+
+
+def test_actionlint_passes() -> None:
+    result = subprocess.run(
+        [tool("actionlint")], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_offline_audit_passes() -> None:
+    result = subprocess.run(
+        [tool("zizmor"), "--offline", ".github"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_workflows_exist() -> None:
+    assert set(WORKFLOWS) == {"quality", "pull-request", "deploy", "manual"}
+
+
+def test_deploy_runs_dev_then_archive_test_one_at_a_time() -> None:
+    deploy = load("deploy")
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    job = deploy["jobs"]["deploy"]
+    assert job["needs"] == "gates"
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "archive-test"]
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["strategy"]["max-parallel"] == 1
+    assert job["strategy"]["fail-fast"] is False
+    assert job["environment"] == "${{ matrix.stack }}"
+    assert job["concurrency"] == {
+        "group": "deploy-${{ matrix.stack }}",
+        "cancel-in-progress": False,
+    }
+    assert deploy["jobs"]["gates"]["uses"] == "./.github/workflows/quality.yml"
+
+
+def test_pull_requests_preview_every_stack_after_the_gates() -> None:
+    pr = load("pull-request")
+    job = pr["jobs"]["preview"]
+    assert job["needs"] == "gates"
+    assert sorted(job["strategy"]["matrix"]["stack"]) == STACKS
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "gh pr comment" in commands
+
+
+def test_manual_dispatch_offers_each_stack_and_both_commands() -> None:
+    manual = load("manual")
+    inputs = manual["on"]["workflow_dispatch"]["inputs"]
+    assert sorted(inputs["stack"]["options"]) == STACKS
+    assert inputs["command"]["options"] == ["preview", "up"]
+    assert manual["jobs"]["run"]["environment"] == "${{ inputs.stack }}"
+
+
+def test_gates_run_the_readme_test_command_and_every_check() -> None:
+    steps = load("quality")["jobs"]["gates"]["steps"]
+    commands = [step.get("run", "") for step in steps]
+    readme = (ROOT / "README.md").read_text()
+    assert "./scripts/test.sh" in commands and "./scripts/test.sh" in readme
+    joined = "\n".join(commands)
+    for expected in (
+        "ruff check",
+        "bandit",
+        "actionlint",
+        "zizmor --offline",
+        "./scripts/plan.sh --all",
+        "./scripts/plan.sh --bootstrap --all",
+    ):
+        assert expected in joined, expected
+
+
+def _all_text() -> str:
+    return "\n".join(p.read_text() for p in GITHUB.rglob("*.yml"))
+
+
+def _run_scripts() -> list[str]:
+    scripts = []
+    for path in GITHUB.rglob("*.yml"):
+        document = yaml.safe_load(path.read_text()) or {}
+        jobs = document.get("jobs") or {}
+        steps = [s for job in jobs.values() for s in job.get("steps", [])]
+        steps += (document.get("runs") or {}).get("steps", [])
+        scripts += [step["run"] for step in steps if "run" in step]
+    return scripts
+
+
+def test_every_preview_and_up_uses_the_policy_pack() -> None:
+    invocations = re.findall(
+        r"^\s*pulumi (?:preview|up)\b[^\n]*", "\n".join(_run_scripts()), re.MULTILINE
+    )
+    assert len(invocations) >= 4
+    for invocation in invocations:
+        assert "--policy-pack policy" in invocation, invocation
+
+
+def test_oidc_permission_only_where_a_role_is_assumed() -> None:
+    for name in WORKFLOWS:
+        workflow = load(name)
+        assert workflow.get("permissions") == {}, f"{name}: top-level permissions must be empty"
+        for job_name, job in workflow["jobs"].items():
+            uses_oidc = any(
+                "configure-aws-credentials" in s.get("uses", "") for s in job.get("steps", [])
+            )
+            has_token = (job.get("permissions") or {}).get("id-token") == "write"
+            assert uses_oidc == has_token, f"{name}.{job_name}"
+
+
+def test_no_long_lived_aws_keys_anywhere() -> None:
+    text = _all_text()
+    for forbidden in (
+        "aws-access-key-id",
+        "aws-secret-access-key",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ):
+        assert forbidden not in text
+
+
+def test_external_actions_are_pinned_to_a_commit_with_a_version_comment() -> None:
+    uses = re.findall(r"uses:\s*(\S+)([^\n]*)", _all_text())
+    external = [(ref, rest) for ref, rest in uses if not ref.startswith("./")]
+    assert external
+    for ref, comment in external:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
+        assert re.search(r"#\s*v\d+(\.\d+)*", comment), f"{ref} lacks a version comment"
+
+
+def test_checkouts_do_not_persist_credentials() -> None:
+    for name in WORKFLOWS:
+        for job in load(name)["jobs"].values():
+            for step in job.get("steps", []):
+                if "actions/checkout" in step.get("uses", ""):
+                    assert step["with"]["persist-credentials"] is False
+
+
+@pytest.mark.parametrize("name", ["deploy", "manual"])
+def test_deploys_are_verified(name: str) -> None:
+    steps = next(iter(j for j in load(name)["jobs"].values() if "steps" in j))["steps"]
+    assert any("drsctl verify" in step.get("run", "") for step in steps)
