@@ -48,6 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="policy pack config JSON, as given to 'pulumi preview --policy-pack-config'",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="check a deployed stack: functions, deployed code, schedule, tables, entry points",
+        description="Reads the stack's outputs and checks the live deployment with boto3, one "
+        "row per check; downloads each function's deployed code and imports its handler in a "
+        "fresh interpreter. Exits 1 on any failed check.",
+    )
+    verify.add_argument("stack")
+    verify.add_argument(
+        "--outputs",
+        type=Path,
+        help="JSON from 'pulumi stack output --json' (default: run that command)",
+    )
     config = commands.add_parser(
         "config",
         help="print one config value of a stack (project defaults applied)",
@@ -92,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
                 _policy_config(args.policy_config),
                 bootstrap=args.bootstrap,
             )
+        if args.command == "verify":
+            from drsctl.verify import run_verify
+
+            try:
+                return run_verify(args.stack, args.outputs)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise UsageError(str(exc)) from exc
         if args.command == "config":
             value = load_stack_config(args.stack, args.project_dir).get(args.key)
             if value is None:

@@ -244,8 +244,20 @@ print(json.dumps({"stage": "ok"}))
 def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
     """Import the handler from the package alone, in a fresh interpreter, or raise."""
     spec = package.spec
-    with tempfile.TemporaryDirectory(prefix=f"prove-{spec.function}-") as root:
-        with zipfile.ZipFile(package.path) as archive:
+    prove_archive(package.path, spec.function, spec.handler, spec.aws_services, region)
+
+
+def prove_archive(
+    path: Path,
+    function: str,
+    handler: str,
+    aws_services: Iterable[str] = (),
+    region: str = "us-east-1",
+) -> None:
+    """Prove a Lambda zip (built here, or downloaded from a deployed function) can import
+    ``handler`` with nothing but its own contents, as Lambda will; raise if it cannot."""
+    with tempfile.TemporaryDirectory(prefix=f"prove-{function}-") as root:
+        with zipfile.ZipFile(path) as archive:
             archive.extractall(root)  # noqa: S202 - our own archive, built just now
         # Fixed interpreter and arguments; nothing comes from outside the program.
         result = subprocess.run(  # noqa: S603  # nosec B603
@@ -256,8 +268,8 @@ def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
                 "-c",
                 _PROOF_SCRIPT,
                 root,
-                spec.handler,
-                json.dumps(list(spec.aws_services)),
+                handler,
+                json.dumps(list(aws_services)),
                 region,
             ],
             capture_output=True,
@@ -278,8 +290,8 @@ def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
         outcome = {"stage": "crash", "error": (result.stderr or result.stdout).strip()[-2000:]}
     if result.returncode != 0 or outcome.get("stage") != "ok":
         msg = (
-            f"function '{spec.function}': handler '{spec.handler}' does not load from its "
-            f"package {package.path.name} ({outcome.get('stage')}): {outcome.get('error')}"
+            f"function '{function}': handler '{handler}' does not load from its "
+            f"package {path.name} ({outcome.get('stage')}): {outcome.get('error')}"
         )
         raise HandlerProofError(msg)
 
