@@ -61,6 +61,20 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="JSON from 'pulumi stack output --json' (default: run that command)",
     )
+    compare = commands.add_parser(
+        "compare",
+        help="compare two stacks in kind (offline, or --live through boto3)",
+        description="Reports what differs in kind between two stacks: resource counts, "
+        "handlers, runtimes, memory and timeouts, environment variable names, package hashes, "
+        "schedule, state machine definition; names, ARNs and tags are ignored. Exits 1 when "
+        "they differ.",
+    )
+    compare.add_argument("first")
+    compare.add_argument("second")
+    compare.add_argument("--live", action="store_true", help="compare the deployed stacks")
+    compare.add_argument("--outputs-first", type=Path, help="outputs JSON of the first stack")
+    compare.add_argument("--outputs-second", type=Path, help="outputs JSON of the second stack")
+    compare.add_argument("--project-dir", type=Path, default=REPO_ROOT)
     config = commands.add_parser(
         "config",
         help="print one config value of a stack (project defaults applied)",
@@ -111,6 +125,19 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 return run_verify(args.stack, args.outputs)
             except (OSError, ValueError, RuntimeError) as exc:
+                raise UsageError(str(exc)) from exc
+        if args.command == "compare":
+            from drsctl.compare import run_compare
+
+            try:
+                return run_compare(
+                    args.first,
+                    args.second,
+                    live=args.live,
+                    outputs=(args.outputs_first, args.outputs_second),
+                    project_dir=args.project_dir,
+                )
+            except (OSError, RuntimeError) as exc:
                 raise UsageError(str(exc)) from exc
         if args.command == "config":
             value = load_stack_config(args.stack, args.project_dir).get(args.key)
