@@ -105,3 +105,38 @@ def test_example_policy_config_is_accepted_offline(capsys: pytest.CaptureFixture
 
     assert main(["plan", "dev", "--policy-config", str(PACK / "config.example.json")]) == 0
     assert "0 policy violation(s)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pack_starts_in_an_environment_made_from_its_own_requirements(tmp_path: Path) -> None:
+    """What the CLI does on first use: a fresh venv from policy/requirements.txt, then the pack."""
+    import shutil as sh
+
+    uv = sh.which("uv") or sh.which("uv", path=str(Path(sys.executable).parent))
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-r",
+            str(PACK / "requirements.txt"),
+        ],
+        check=True,
+    )
+    process = subprocess.Popen(
+        [str(python), "__main__.py"], cwd=PACK, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        line = process.stdout.readline().decode().strip()
+        assert line.isdigit(), process.stderr.read().decode()[-2000:]
+    finally:
+        process.kill()
+        process.wait(timeout=10)
