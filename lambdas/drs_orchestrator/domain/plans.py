@@ -1,0 +1,275 @@
+"""Protection groups and recovery plans, and the rules a plan must satisfy before it runs.
+
+Validation returns every problem with the field it concerns, so the API can answer one 400
+that says everything to fix. The DRS quotas come from the service: at most
+``SERVERS_PER_JOB`` servers per job (a larger wave is launched as several jobs), at most
+``MAX_CONCURRENT_JOBS`` jobs and ``MAX_SERVERS_IN_ACTIVE_JOBS`` servers in jobs running at
+the same time. Waves that do not depend on each other (directly or through other waves)
+may run at the same time, so the plan is checked against its worst case: the heaviest set
+of mutually independent waves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+SERVERS_PER_JOB = 100
+MAX_CONCURRENT_JOBS = 20
+MAX_SERVERS_IN_ACTIVE_JOBS = 500
+MAX_WAVES = 50
+
+
+@dataclass(frozen=True)
+class Action:
+    """An SSM Automation document run before or after a wave."""
+
+    document: str
+    parameters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    max_wait_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class Wave:
+    name: str
+    protection_groups: tuple[str, ...]
+    depends_on: tuple[str, ...] = ()
+    pause_before: bool = False
+    pre_actions: tuple[Action, ...] = ()
+    post_actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecoveryPlan:
+    name: str
+    waves: tuple[Wave, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request or a plan is invalid, and the field it concerns."""
+
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+def job_batches(server_ids: Sequence[str], size: int = SERVERS_PER_JOB) -> list[list[str]]:
+    """The DRS jobs a wave needs: its servers in order, at most ``size`` per job."""
+    return [list(server_ids[i : i + size]) for i in range(0, len(server_ids), size)]
+
+
+def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A dependency cycle as a path that returns to its start, or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in edges.get(node, ()):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in edges:
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def ancestors(edges: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """For each wave, every wave it depends on directly or transitively (acyclic input)."""
+    result: dict[str, set[str]] = {}
+
+    def collect(node: str) -> set[str]:
+        if node not in result:
+            found: set[str] = set()
+            for parent in edges.get(node, ()):
+                found |= {parent, *collect(parent)}
+            result[node] = found
+        return result[node]
+
+    for node in edges:
+        collect(node)
+    return result
+
+
+def heaviest_concurrent_set(
+    edges: Mapping[str, Iterable[str]], weight: Mapping[str, int]
+) -> tuple[int, list[str]]:
+    """The largest total ``weight`` of waves that may run at the same time, and which.
+
+    Two waves may overlap when neither depends on the other, directly or transitively: the
+    maximum-weight antichain of the dependency order, found as a maximum-weight clique of
+    the "independent of" graph (branch and bound; plans have at most ``MAX_WAVES`` waves).
+    """
+    above = ancestors(edges)
+    nodes = sorted(edges, key=lambda n: -weight.get(n, 0))
+    independent = {
+        n: {m for m in nodes if m != n and m not in above[n] and n not in above[m]} for n in nodes
+    }
+    best: tuple[int, list[str]] = (0, [])
+
+    def expand(chosen: list[str], total: int, candidates: list[str]) -> None:
+        nonlocal best
+        if total > best[0]:
+            best = (total, list(chosen))
+        if total + sum(weight.get(c, 0) for c in candidates) <= best[0]:
+            return
+        for index, node in enumerate(candidates):
+            rest = [c for c in candidates[index + 1 :] if c in independent[node]]
+            expand([*chosen, node], total + weight.get(node, 0), rest)
+
+    expand([], 0, nodes)
+    return best
+
+
+def validate_plan(plan: RecoveryPlan, group_servers: Mapping[str, Sequence[str]]) -> list[Problem]:
+    """Every problem of ``plan``; ``group_servers`` maps each known group to its servers."""
+    problems: list[Problem] = []
+    if not plan.name.strip():
+        problems.append(Problem("name", "must not be empty"))
+    if not plan.waves:
+        problems.append(Problem("waves", "a plan needs at least one wave"))
+        return problems
+    if len(plan.waves) > MAX_WAVES:
+        problems.append(Problem("waves", f"{len(plan.waves)} waves; at most {MAX_WAVES}"))
+        return problems
+
+    names = [w.name for w in plan.waves]
+    for index, wave in enumerate(plan.waves):
+        where = f"waves[{index}]"
+        if not wave.name.strip():
+            problems.append(Problem(f"{where}.name", "must not be empty"))
+        elif names.index(wave.name) != index:
+            problems.append(
+                Problem(
+                    f"{where}.name",
+                    f"'{wave.name}' is already the name of waves[{names.index(wave.name)}]",
+                )
+            )
+        if not wave.protection_groups:
+            problems.append(
+                Problem(f"{where}.protectionGroups", f"wave '{wave.name}' has no protection group")
+            )
+        for j, group in enumerate(wave.protection_groups):
+            if group not in group_servers:
+                problems.append(
+                    Problem(f"{where}.protectionGroups[{j}]", f"unknown protection group '{group}'")
+                )
+        for j, dependency in enumerate(wave.depends_on):
+            if dependency == wave.name:
+                problems.append(
+                    Problem(
+                        f"{where}.dependsOn[{j}]", f"wave '{wave.name}' cannot depend on itself"
+                    )
+                )
+            elif dependency not in names:
+                problems.append(Problem(f"{where}.dependsOn[{j}]", f"unknown wave '{dependency}'"))
+        for j, action in enumerate((*wave.pre_actions, *wave.post_actions)):
+            if not action.document.strip():
+                problems.append(Problem(f"{where}.actions[{j}].document", "must not be empty"))
+            if not 1 <= action.max_wait_seconds <= 86400:
+                problems.append(
+                    Problem(
+                        f"{where}.actions[{j}].maxWaitSeconds",
+                        "must be between 1 and 86400 seconds",
+                    )
+                )
+
+    edges = {w.name: [d for d in w.depends_on if d in names and d != w.name] for w in plan.waves}
+    cycle = find_cycle(edges)
+    if cycle:
+        problems.append(Problem("waves", "dependency cycle: " + " -> ".join(cycle)))
+
+    servers_of: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for index, wave in enumerate(plan.waves):
+        servers: list[str] = []
+        for group in wave.protection_groups:
+            for server in group_servers.get(group, ()):
+                if server in owner and owner[server] != wave.name:
+                    problems.append(
+                        Problem(
+                            f"waves[{index}].protectionGroups",
+                            f"source server {server} is in wave '{owner[server]}' and wave "
+                            f"'{wave.name}'; a server can be in one wave only",
+                        )
+                    )
+                elif server not in servers:
+                    owner[server] = wave.name
+                    servers.append(server)
+        servers_of[wave.name] = servers
+        if (
+            wave.protection_groups
+            and not servers
+            and all(g in group_servers for g in wave.protection_groups)
+        ):
+            problems.append(
+                Problem(
+                    f"waves[{index}].protectionGroups",
+                    f"wave '{wave.name}' resolves to no source server",
+                )
+            )
+
+    if cycle is None:
+        problems += _quota_problems(edges, servers_of)
+    return problems
+
+
+def _quota_problems(
+    edges: Mapping[str, Iterable[str]], servers_of: Mapping[str, Sequence[str]]
+) -> list[Problem]:
+    problems = []
+    jobs = {w: math.ceil(len(s) / SERVERS_PER_JOB) for w, s in servers_of.items()}
+    servers = {w: len(s) for w, s in servers_of.items()}
+    total_jobs, job_waves = heaviest_concurrent_set(edges, jobs)
+    if total_jobs > MAX_CONCURRENT_JOBS:
+        problems.append(
+            Problem(
+                "waves",
+                (
+                    f"waves {', '.join(sorted(job_waves))} can run at the same time with "
+                    f"{total_jobs} DRS jobs; DRS allows {MAX_CONCURRENT_JOBS} concurrent jobs "
+                    f"(a job holds at most {SERVERS_PER_JOB} servers)"
+                ),
+            )
+        )
+    total_servers, server_waves = heaviest_concurrent_set(edges, servers)
+    if total_servers > MAX_SERVERS_IN_ACTIVE_JOBS:
+        problems.append(
+            Problem(
+                "waves",
+                (
+                    f"waves {', '.join(sorted(server_waves))} can run at the same time with "
+                    f"{total_servers} servers; DRS allows {MAX_SERVERS_IN_ACTIVE_JOBS} servers "
+                    "across active jobs"
+                ),
+            )
+        )
+    return problems
+
+
+def ready_waves(
+    plan: RecoveryPlan, wave_status: Mapping[str, str], has_launched: Iterable[str]
+) -> list[Wave]:
+    """Pending waves whose every dependency has launched, in plan order."""
+    launched = set(has_launched)
+    return [
+        wave
+        for wave in plan.waves
+        if wave_status.get(wave.name) == "PENDING"
+        and all(wave_status.get(d) in launched for d in wave.depends_on)
+    ]
