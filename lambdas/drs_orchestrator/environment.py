@@ -16,6 +16,9 @@ EXECUTIONS_TABLE = "EXECUTIONS_TABLE"
 EXECUTIONS_STATUS_INDEX = "EXECUTIONS_STATUS_INDEX"
 JOB_EVENTS_TABLE = "JOB_EVENTS_TABLE"
 JOB_EVENTS_RETENTION_DAYS = "JOB_EVENTS_RETENTION_DAYS"
+TOPIC_ARN = "TOPIC_ARN"
+POLL_SECONDS = "POLL_SECONDS"
+STALE_AFTER_SECONDS = "STALE_AFTER_SECONDS"
 
 
 def _require(name: str) -> str:
@@ -24,6 +27,14 @@ def _require(name: str) -> str:
         msg = f"environment variable {name} is not set"
         raise ConfigurationError(msg)
     return value
+
+
+def _positive(name: str, default: str | None = None) -> int:
+    raw = os.environ.get(name, default or "").strip() if default else _require(name)
+    if not raw.isdigit():
+        msg = f"{name} must be a whole number, got {raw!r}"
+        raise ConfigurationError(msg)
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,8 @@ class FinderEnvironment:
 
     @classmethod
     def from_env(cls) -> FinderEnvironment:
-        retention = _require(JOB_EVENTS_RETENTION_DAYS)
-        if not retention.isdigit() or int(retention) < 1:
+        retention = _positive(JOB_EVENTS_RETENTION_DAYS)
+        if retention < 1:
             msg = f"{JOB_EVENTS_RETENTION_DAYS} must be a positive whole number, got {retention!r}"
             raise ConfigurationError(msg)
         return cls(
@@ -47,5 +58,24 @@ class FinderEnvironment:
             executions_table=_require(EXECUTIONS_TABLE),
             executions_status_index=_require(EXECUTIONS_STATUS_INDEX),
             job_events_table=_require(JOB_EVENTS_TABLE),
-            job_events_retention_days=int(retention),
+            job_events_retention_days=retention,
+        )
+
+
+@dataclass(frozen=True)
+class WaveRunnerEnvironment:
+    """What the wave runner needs: the finder's tables, the topic, and its timing."""
+
+    finder: FinderEnvironment
+    topic_arn: str
+    poll_seconds: int
+    stale_after_seconds: int
+
+    @classmethod
+    def from_env(cls) -> WaveRunnerEnvironment:
+        return cls(
+            finder=FinderEnvironment.from_env(),
+            topic_arn=_require(TOPIC_ARN),
+            poll_seconds=_positive(POLL_SECONDS, "30"),
+            stale_after_seconds=_positive(STALE_AFTER_SECONDS, "90"),
         )

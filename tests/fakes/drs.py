@@ -76,6 +76,11 @@ class FakeDrs:
         self.violations: list[str] = []
         self._scripted_errors: dict[str, deque[FakeDrsError]] = defaultdict(deque)
         self.broken_logs: dict[str, str] = {}
+        #: With autopilot, every DescribeJobs moves each described job one phase on
+        #: (PENDING -> STARTED -> COMPLETED), failing the launch of ``failing_servers``.
+        self.autopilot = False
+        self.terminated: set[str] = set()
+        self.failing_servers: set[str] = set()
         self._clock = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
     # -- wiring ------------------------------------------------------------------------
@@ -232,8 +237,60 @@ class FakeDrs:
             page["nextToken"] = str(start + size)
         return page
 
+    def _op_StartRecovery(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        server_ids = [s["sourceServerID"] for s in params["sourceServers"]]
+        busy = {
+            s["sourceServerID"]
+            for j in self.jobs.values()
+            if j["status"] != "COMPLETED"
+            for s in j["participatingServers"]
+        }
+        clash = sorted(busy & set(server_ids))
+        if clash:
+            raise FakeDrsError("ConflictException", 409, f"servers already in a job: {clash}")
+        job_id = self.add_job(
+            server_ids, is_drill=params.get("isDrill", False), tags=params.get("tags")
+        )
+        return {"job": json.loads(json.dumps(self.jobs[job_id]))}
+
+    def _op_TerminateRecoveryInstances(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        instances = set(params["recoveryInstanceIDs"])
+        servers = [
+            s["sourceServerID"]
+            for j in self.jobs.values()
+            for s in j["participatingServers"]
+            if s.get("recoveryInstanceID") in instances
+        ]
+        job_id = self.add_job(servers, job_type="TERMINATE")
+        job = self.jobs[job_id]
+        job["initiatedBy"] = "TERMINATE_RECOVERY_INSTANCES"
+        self.terminated |= instances
+        return {"job": json.loads(json.dumps(job))}
+
+    def _advance(self, job_id: str) -> None:
+        job = self.jobs[job_id]
+        if job["status"] == "PENDING":
+            self.start(job_id)
+        elif job["status"] == "STARTED":
+            if job["type"] == "TERMINATE":
+                self.log(job_id, "JOB_END")
+                job["status"] = "COMPLETED"
+                for server in job["participatingServers"]:
+                    server["launchStatus"] = "TERMINATED"
+            else:
+                failing = [
+                    s["sourceServerID"]
+                    for s in job["participatingServers"]
+                    if s["sourceServerID"] in self.failing_servers
+                ]
+                self.finish(job_id, failed=failing)
+
     def _op_DescribeJobs(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = (params.get("filters") or {}).get("jobIDs")
+        if self.autopilot and not params.get("nextToken"):
+            for job_id in wanted or list(self.jobs):
+                if job_id in self.jobs:
+                    self._advance(job_id)
         jobs = [j for j in self.jobs.values() if wanted is None or j["jobID"] in wanted]
         return self._page(json.loads(json.dumps(jobs)), params, 1000)
 

@@ -84,6 +84,28 @@ class DrsGateway:
                     found[job.job_id] = job
         return found
 
+    def start_recovery(
+        self, server_ids: list[str], *, is_drill: bool, tags: dict[str, str]
+    ) -> DrsJob:
+        """Launch ``server_ids`` (at most 100, the per-job quota) as one DRS job."""
+        try:
+            response = self._client.start_recovery(
+                sourceServers=[{"sourceServerID": s} for s in server_ids],
+                isDrill=is_drill,
+                tags=tags,
+            )
+        except ClientError as exc:
+            raise map_drs_error("start_recovery", exc) from exc
+        return DrsJob.from_drs(response["job"])
+
+    def terminate_recovery_instances(self, instance_ids: list[str]) -> DrsJob:
+        """Terminate recovery instances (at most 200 per call) as one TERMINATE job."""
+        try:
+            response = self._client.terminate_recovery_instances(recoveryInstanceIDs=instance_ids)
+        except ClientError as exc:
+            raise map_drs_error("terminate_recovery_instances", exc) from exc
+        return DrsJob.from_drs(response["job"])
+
     def job_log_items(self, job_id: str) -> list[dict[str, Any]]:
         """Every item of a job's log, in the order DRS returns them, across all pages."""
         items: list[dict[str, Any]] = []

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 #: Most items one BatchWriteItem call accepts.
 BATCH_WRITE_LIMIT = 25
 UNPROCESSED_RETRY_ATTEMPTS = 8
+#: Server entries per UpdateItem: keeps each update expression well under DynamoDB's 4 KB.
+SERVERS_PER_UPDATE = 40
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -101,8 +103,20 @@ class ExecutionsStore:
         return from_item(item) if item else None
 
     def apply(self, update: ExecutionUpdate, polled_at: str) -> None:
-        """Write one poll's changes to the job and server entries of one execution."""
-        names: dict[str, str] = {}
+        """Write one poll's changes to the job and server entries of one execution.
+
+        Server entries go in chunks of ``SERVERS_PER_UPDATE``: DynamoDB caps an update
+        expression at 4 KB, which a 100-server job would otherwise exceed. The job entries
+        and ``lastPolledAt`` go last, so a poll interrupted between chunks is redone whole.
+        """
+        servers = sorted(update.servers.items())
+        for start in range(0, len(servers), SERVERS_PER_UPDATE):
+            chunk = servers[start : start + SERVERS_PER_UPDATE]
+            names = {f"#s{i}": server_id for i, (server_id, _) in enumerate(chunk)}
+            values = {f":s{i}": server.as_item() for i, (_, server) in enumerate(chunk)}
+            assignments = [f"servers.#s{i} = :s{i}" for i in range(len(chunk))]
+            self._update(update.execution_id, assignments, names, values)
+        names = {}
         values: dict[str, Any] = {":polledAt": polled_at}
         assignments = ["lastPolledAt = :polledAt"]
         for index, (job_id, progress) in enumerate(sorted(update.jobs.items())):
@@ -118,13 +132,18 @@ class ExecutionsStore:
                 names[f"#{field}"] = field  # "status" is a reserved word
                 values[f":j{index}{field}"] = value
                 assignments.append(f"jobs.#j{index}.#{field} = :j{index}{field}")
-        for index, (server_id, server) in enumerate(sorted(update.servers.items())):
-            names[f"#s{index}"] = server_id
-            values[f":s{index}"] = server.as_item()
-            assignments.append(f"servers.#s{index} = :s{index}")
+        self._update(update.execution_id, assignments, names, values)
+
+    def _update(
+        self,
+        execution_id: str,
+        assignments: list[str],
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> None:
         params: dict[str, Any] = {
             "TableName": self._table,
-            "Key": {"executionId": {"S": update.execution_id}},
+            "Key": {"executionId": {"S": execution_id}},
             "UpdateExpression": "SET " + ", ".join(assignments),
             "ConditionExpression": "attribute_exists(executionId)",
             "ExpressionAttributeValues": to_item(values),
@@ -135,6 +154,87 @@ class ExecutionsStore:
             self._client.update_item(**params)
         except ClientError as exc:
             raise map_store_error("UpdateItem", exc) from exc
+
+
+class StaleExecutionError(Exception):
+    """Raised when an execution changed since it was read (its version moved on)."""
+
+
+class ExecutionRecords:
+    """Whole-execution reads and version-checked writes, for the wave runner and the API.
+
+    The runner and the API both change an execution (the API resumes or cancels it), so
+    every write here names the version it read and fails if another writer came first.
+    The finder's per-path job and server updates leave the version alone: they never
+    touch what these writes set.
+    """
+
+    def __init__(self, table: str, client: Any = None) -> None:
+        self._table = table
+        self._client = client or make_client("dynamodb")
+
+    def create(self, item: Mapping[str, Any]) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({**item, "version": 1}),
+                ConditionExpression="attribute_not_exists(executionId)",
+            )
+        except ClientError as exc:
+            raise map_store_error("PutItem", exc) from exc
+
+    def get(self, execution_id: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"executionId": {"S": execution_id}},
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise map_store_error("GetItem", exc) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def save(
+        self,
+        execution_id: str,
+        version: int,
+        changes: Mapping[str, Any],
+        new_jobs: Mapping[str, Mapping[str, Any]] | None = None,
+        remove: tuple[str, ...] = (),
+    ) -> int:
+        """Set ``changes`` (top-level attributes) and add ``new_jobs`` if still at ``version``."""
+        names = {"#version": "version"}
+        values: dict[str, Any] = {":expected": version, ":next": version + 1}
+        assignments = ["#version = :next"]
+        for index, (attribute, value) in enumerate(sorted(changes.items())):
+            names[f"#a{index}"] = attribute
+            values[f":a{index}"] = value
+            assignments.append(f"#a{index} = :a{index}")
+        for index, (job_id, job) in enumerate(sorted((new_jobs or {}).items())):
+            names[f"#j{index}"] = job_id
+            values[f":j{index}"] = dict(job)
+            assignments.append(f"jobs.#j{index} = :j{index}")
+        expression = "SET " + ", ".join(assignments)
+        if remove:
+            for index, attribute in enumerate(remove):
+                names[f"#r{index}"] = attribute
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"executionId": {"S": execution_id}},
+                UpdateExpression=expression,
+                ConditionExpression="#version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                msg = f"execution {execution_id} changed since version {version}"
+                raise StaleExecutionError(msg) from exc
+            raise map_store_error("UpdateItem", exc) from exc
+        return version + 1
 
 
 class JobEventsStore:

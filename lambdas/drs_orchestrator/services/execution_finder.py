@@ -109,6 +109,15 @@ class ExecutionFinder:
         self._logger.info("poll finished", extra=report.as_dict())
         return report
 
+    def poll_one(self, item: dict[str, Any]) -> PollReport:
+        """Bring one execution up to date now (the wave runner's fallback when the
+        scheduled polls are late); failures propagate to the caller."""
+        report = PollReport(executions=1)
+        execution = Execution.from_item(item)
+        jobs = self._drs.describe_jobs(j.job_id for j in execution.active_jobs)
+        self._poll_execution(execution, jobs, report)
+        return report
+
     def _fail(self, report: PollReport, execution_id: str, exc: Exception) -> None:
         report.executions_failed += 1
         report.failures.append({"executionId": execution_id, "error": str(exc)})

@@ -1,0 +1,59 @@
+"""Lambda entry point of the wave runner, called by the recovery state machine."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from drs_orchestrator.adapters.drs import DrsGateway
+from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ExecutionsStore, JobEventsStore
+from drs_orchestrator.adapters.notifications import Notifier
+from drs_orchestrator.environment import WaveRunnerEnvironment
+from drs_orchestrator.errors import OrchestratorError
+from drs_orchestrator.services.execution_finder import ExecutionFinder
+from drs_orchestrator.services.wave_runner import WaveRunner
+
+logger = Logger(service="wave-runner")
+
+
+@cache
+def _runner() -> WaveRunner:
+    env = WaveRunnerEnvironment.from_env()
+    drs = DrsGateway()
+    finder = ExecutionFinder(
+        executions=ExecutionsStore(env.finder.executions_table, env.finder.executions_status_index),
+        events=JobEventsStore(env.finder.job_events_table, env.finder.job_events_retention_days),
+        drs=drs,
+        logger=logger,
+    )
+    return WaveRunner(
+        records=ExecutionRecords(env.finder.executions_table),
+        drs=drs,
+        notifier=Notifier(env.topic_arn),
+        finder=finder,
+        deployment=env.finder.deployment_name,
+        poll_seconds=env.poll_seconds,
+        stale_after_seconds=env.stale_after_seconds,
+        logger=logger,
+    )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    action = event.get("action")
+    execution_id = event.get("executionId")
+    if not isinstance(execution_id, str) or not execution_id:
+        msg = "the state machine must pass executionId"
+        raise OrchestratorError(msg)
+    logger.append_keys(executionId=execution_id, action=action)
+    runner = _runner()
+    if action == "start":
+        return runner.start(execution_id)
+    if action == "tick":
+        return runner.tick(execution_id)
+    if action == "awaitApproval":
+        return runner.await_approval(execution_id, str(event["taskToken"]))
+    msg = f"unknown wave runner action {action!r}"
+    raise OrchestratorError(msg)

@@ -1,0 +1,132 @@
+"""Creating executions from plans, and the operator's controls: resume and cancel."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from drs_orchestrator.adapters.dynamodb import StaleExecutionError
+from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
+from drs_orchestrator.errors import OrchestratorError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from drs_orchestrator.adapters.dynamodb import ExecutionRecords
+    from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.domain.plans import RecoveryPlan
+
+E, W = ExecutionStatus, WaveStatus
+
+
+class ExecutionStateError(OrchestratorError):
+    """Raised when an operator action does not apply to the execution's current status."""
+
+
+def new_execution(
+    execution_id: str,
+    plan_id: str,
+    plan: RecoveryPlan,
+    group_servers: Mapping[str, Sequence[str]],
+    mode: str,
+    now: str,
+) -> dict[str, Any]:
+    """The execution item: the plan's waves with their servers resolved now, all PENDING."""
+    waves = []
+    for wave in plan.waves:
+        servers: list[str] = []
+        for group in wave.protection_groups:
+            servers += [s for s in group_servers.get(group, ()) if s not in servers]
+        waves.append(
+            {
+                "name": wave.name,
+                "dependsOn": list(wave.depends_on),
+                "pauseBefore": wave.pause_before,
+                "approved": False,
+                "preActions": [asdict(a) for a in wave.pre_actions],
+                "postActions": [asdict(a) for a in wave.post_actions],
+                "servers": servers,
+                "status": W.PENDING.value,
+                "jobIds": [],
+            }
+        )
+    return {
+        "executionId": execution_id,
+        "planId": plan_id,
+        "planName": plan.name,
+        "mode": mode,
+        "status": E.PENDING.value,
+        "startedAt": now,
+        "updatedAt": now,
+        "waves": waves,
+        "jobs": {},
+        "servers": {},
+    }
+
+
+def resume(records: ExecutionRecords, machines: StateMachines, execution_id: str, now: str) -> dict:
+    """Approve the wave waiting for approval and let the state machine go on."""
+    for _ in range(5):
+        item = _load(records, execution_id)
+        if item["status"] != E.PAUSED:
+            msg = f"execution {execution_id} is {item['status']}, not PAUSED"
+            raise ExecutionStateError(msg)
+        waves = [dict(w) for w in item["waves"]]
+        for wave in waves:
+            if wave["status"] == W.AWAITING_APPROVAL:
+                wave["approved"] = True
+                wave["approvedAt"] = now
+        try:
+            records.save(
+                execution_id,
+                item["version"],
+                {
+                    "waves": waves,
+                    "status": transition(E.PAUSED, E.RUNNING),
+                    "updatedAt": now,
+                },
+                remove=("taskToken",) if item.get("taskToken") else (),
+            )
+        except StaleExecutionError:
+            continue
+        if item.get("taskToken"):
+            machines.wake(item["taskToken"])
+        return _load(records, execution_id)
+    msg = f"execution {execution_id} kept changing"
+    raise ExecutionStateError(msg)
+
+
+def cancel(records: ExecutionRecords, machines: StateMachines, execution_id: str, now: str) -> dict:
+    """Stop launching further waves; the execution ends CANCELLED once nothing is in flight."""
+    for _ in range(5):
+        item = _load(records, execution_id)
+        status = E(item["status"])
+        if status not in (E.RUNNING, E.PAUSED):
+            msg = f"execution {execution_id} is {status}; only RUNNING or PAUSED can be cancelled"
+            raise ExecutionStateError(msg)
+        try:
+            records.save(
+                execution_id,
+                item["version"],
+                {
+                    "status": transition(status, E.CANCELLING),
+                    "updatedAt": now,
+                    "cancelRequestedAt": now,
+                },
+                remove=("taskToken",) if item.get("taskToken") else (),
+            )
+        except StaleExecutionError:
+            continue
+        if item.get("taskToken"):
+            machines.wake(item["taskToken"])
+        return _load(records, execution_id)
+    msg = f"execution {execution_id} kept changing"
+    raise ExecutionStateError(msg)
+
+
+def _load(records: ExecutionRecords, execution_id: str) -> dict[str, Any]:
+    item = records.get(execution_id)
+    if item is None:
+        msg = f"execution {execution_id} does not exist"
+        raise ExecutionStateError(msg)
+    return item

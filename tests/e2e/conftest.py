@@ -1,0 +1,185 @@
+"""End to end without AWS: the real ASL run by moto's Step Functions interpreter, its Lambda
+tasks dispatched in-process to the real wave-runner handler, moto DynamoDB and SNS, and the
+DRS fake on autopilot (each DescribeJobs moves a job one phase on)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from drs_orchestrator.adapters.dynamodb import ExecutionRecords, from_item
+from drs_orchestrator.adapters.stepfunctions import StateMachines
+from drs_orchestrator.domain.timestamps import to_iso
+from drs_orchestrator.handlers import wave_runner
+from drs_orchestrator.services import executions
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from infra.naming import EXECUTIONS_STATUS_INDEX
+from infra.statemachine import definition
+from infra.tables import EXECUTIONS, JOB_EVENTS, create_table_request
+from tests.fakes.drs import FakeDrs
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from drs_orchestrator.domain.plans import RecoveryPlan
+
+REGION = "us-east-1"
+EXECUTIONS_TABLE = "e2e-executions"
+JOB_EVENTS_TABLE = "e2e-job-events"
+
+
+class Context:
+    def __init__(self, name: str) -> None:
+        self.function_name = name
+        self.memory_limit_in_mb = 256
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def invoke_in_process(
+    self: LambdaSimpleBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: Any,
+) -> bytes:
+    """moto's Docker-less Lambda invoke, replaced: import the handler here and call it."""
+    function = self.get_function(function_name, qualifier)
+    event = json.loads(body) if body else {}
+    module_name, _, attribute = function.handler.rpartition(".")
+    handler = getattr(import_module(module_name), attribute)
+    try:
+        result = handler(event, Context(function.function_name))
+    except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports it
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+    return json.dumps(result).encode()
+
+
+class Harness:
+    def __init__(self, drs: FakeDrs) -> None:
+        self.drs = drs
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.sns = boto3.client("sns", region_name=REGION)
+        self.records = ExecutionRecords(EXECUTIONS_TABLE, client=self.dynamodb)
+        self.topic_arn = self.sns.create_topic(Name="e2e-notifications")["TopicArn"]
+        for layout, name in ((EXECUTIONS, EXECUTIONS_TABLE), (JOB_EVENTS, JOB_EVENTS_TABLE)):
+            self.dynamodb.create_table(**create_table_request(layout, name))
+        role = boto3.client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("placeholder.py", "")
+        function = boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName="e2e-wave-runner",
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="drs_orchestrator.handlers.wave_runner.handler",
+            Code={"ZipFile": code.getvalue()},
+        )
+        machine = self.sfn.create_state_machine(
+            name="e2e-recovery",
+            definition=definition(function["FunctionArn"]),
+            roleArn=role["Role"]["Arn"],
+        )
+        self.machines = StateMachines(machine["stateMachineArn"], client=self.sfn)
+
+    def run(self, plan: RecoveryPlan, groups: dict[str, list[str]], mode: str = "DRILL") -> str:
+        execution_id = f"exec-{uuid.uuid4().hex[:12]}"
+        item = executions.new_execution(
+            execution_id,
+            "plan-1",
+            plan,
+            groups,
+            mode,
+            to_iso(__import__("datetime").datetime.now(__import__("datetime").UTC)),
+        )
+        self.records.create(item)
+        self.machines.start(execution_id)
+        return execution_id
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        item = self.records.get(execution_id)
+        assert item is not None
+        return item
+
+    def wait_for(self, execution_id: str, *statuses: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        previous: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            item = self.execution(execution_id)
+            # moto's DynamoDB is not thread-safe: a read racing the state machine's write can
+            # see half an update, so an item counts only once two reads agree.
+            if item["status"] in statuses and item == previous:
+                return item
+            previous = item
+            time.sleep(0.1)
+        msg = f"{execution_id} is {self.execution(execution_id)['status']}, not {statuses}"
+        raise AssertionError(msg)
+
+    def machine_status(self, execution_id: str, timeout: float = 30) -> str:
+        arn = self.machines._arn.replace(":stateMachine:", ":execution:") + f":{execution_id}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.sfn.describe_execution(executionArn=arn)["status"]
+            if status != "RUNNING":
+                return status
+            time.sleep(0.05)
+        return "RUNNING"
+
+    def events(self, execution_id: str) -> list[dict[str, Any]]:
+        pages = self.dynamodb.get_paginator("query").paginate(
+            TableName=JOB_EVENTS_TABLE,
+            KeyConditionExpression="executionId = :e",
+            ExpressionAttributeValues={":e": {"S": execution_id}},
+        )
+        return [from_item(i) for page in pages for i in page["Items"]]
+
+    def notifications(self) -> list[dict[str, Any]]:
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends["123456789012"][REGION].topics[self.topic_arn]
+        return [json.loads(message) for _id, message, *_ in topic.sent_notifications]
+
+
+@pytest.fixture
+def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "DEPLOYMENT_NAME": "e2e-deployment",
+        "EXECUTIONS_TABLE": EXECUTIONS_TABLE,
+        "EXECUTIONS_STATUS_INDEX": EXECUTIONS_STATUS_INDEX,
+        "JOB_EVENTS_TABLE": JOB_EVENTS_TABLE,
+        "JOB_EVENTS_RETENTION_DAYS": "30",
+        "POLL_SECONDS": "0",
+        "STALE_AFTER_SECONDS": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    drs = FakeDrs(region=REGION)
+    drs.autopilot = True
+    monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs.client())
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+    with mock_aws(
+        config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    ):
+        built = Harness(drs)
+        monkeypatch.setenv("TOPIC_ARN", built.topic_arn)
+        wave_runner._runner.cache_clear()
+        yield built
+        wave_runner._runner.cache_clear()

@@ -1,0 +1,69 @@
+"""Drills and recoveries run end to end by the real state machine and wave runner."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from drs_orchestrator.domain.plans import RecoveryPlan, Wave
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Harness
+
+
+def servers(prefix: str, count: int) -> list[str]:
+    return [f"s-{prefix}{n:0{17 - len(prefix)}d}" for n in range(count)]
+
+
+GROUPS = {"db": servers("a", 2), "app": servers("b", 3), "web": servers("c", 2)}
+
+
+def test_three_wave_drill_respects_dependencies(harness: Harness) -> None:
+    plan = RecoveryPlan(
+        "three-tier",
+        (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",)), Wave("C", ("web",))),
+    )
+    execution_id = harness.run(plan, GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED"
+    assert harness.machine_status(execution_id) == "SUCCEEDED"
+    waves = {w["name"]: w for w in item["waves"]}
+    assert {w["status"] for w in waves.values()} == {"COMPLETED"}
+    assert waves["B"]["startedAt"] >= waves["A"]["launchedAt"], "B waits for A to launch"
+    assert waves["C"]["startedAt"] < waves["A"]["launchedAt"], "C overlaps A"
+    assert all(s["launchStatus"] == "LAUNCHED" for s in item["servers"].values())
+    assert len(item["servers"]) == 7
+    events = harness.events(execution_id)
+    assert len(events) == sum(len(log) for log in harness.drs.logs.values())
+    assert len({e["eventKey"] for e in events}) == len(events), "every job event recorded once"
+    jobs = harness.drs.jobs.values()
+    assert all(j["initiatedBy"] == "START_DRILL" for j in jobs)
+    assert {j["tags"]["drs-orchestrator:execution"] for j in jobs} == {execution_id}
+    assert [n["event"] for n in harness.notifications()] == ["started", "completed"]
+    assert harness.drs.violations == []
+
+
+def test_a_failed_launch_fails_the_wave_and_no_later_wave_starts(harness: Harness) -> None:
+    harness.drs.failing_servers = {GROUPS["db"][1]}
+    plan = RecoveryPlan("fails", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",))))
+    execution_id = harness.run(plan, GROUPS, mode="RECOVERY")
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "FAILED"
+    assert harness.machine_status(execution_id) == "FAILED"
+    waves = {w["name"]: w for w in item["waves"]}
+    assert waves["A"]["status"] == "FAILED"
+    assert waves["A"]["reason"] == f"servers did not launch: {GROUPS['db'][1]} (FAILED)"
+    assert waves["B"]["status"] == "SKIPPED" and not waves["B"]["jobIds"]
+    assert {j["initiatedBy"] for j in harness.drs.jobs.values()} == {"START_RECOVERY"}
+    assert len(harness.drs.jobs) == 1
+    assert harness.notifications()[-1]["event"] == "failed"
+
+
+def test_a_250_server_wave_is_launched_as_three_jobs(harness: Harness) -> None:
+    groups = {"big": servers("d", 250)}
+    execution_id = harness.run(RecoveryPlan("big", (Wave("all", ("big",)),)), groups)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=120)
+    assert item["status"] == "COMPLETED"
+    sizes = sorted(len(j["participatingServers"]) for j in harness.drs.jobs.values())
+    assert sizes == [50, 100, 100]
+    assert Counter(s["launchStatus"] for s in item["servers"].values()) == {"LAUNCHED": 250}
