@@ -183,3 +183,18 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         wave_runner._runner.cache_clear()
         yield built
         wave_runner._runner.cache_clear()
+
+
+def now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return to_iso(datetime.now(UTC))
+
+
+def wait_until(predicate: Any, timeout: float = 30, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {message}")

@@ -67,3 +67,94 @@ def test_a_250_server_wave_is_launched_as_three_jobs(harness: Harness) -> None:
     sizes = sorted(len(j["participatingServers"]) for j in harness.drs.jobs.values())
     assert sizes == [50, 100, 100]
     assert Counter(s["launchStatus"] for s in item["servers"].values()) == {"LAUNCHED": 250}
+
+
+def test_pause_before_a_wave_then_resume(harness: Harness) -> None:
+    from drs_orchestrator.services import executions
+
+    from tests.e2e.conftest import now_iso, wait_until
+
+    plan = RecoveryPlan(
+        "gated", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",), pause_before=True))
+    )
+    execution_id = harness.run(plan, GROUPS)
+    paused = harness.wait_for(execution_id, "PAUSED")
+    waves = {w["name"]: w for w in paused["waves"]}
+    assert waves["A"]["status"] == "COMPLETED"
+    assert waves["B"]["status"] == "AWAITING_APPROVAL" and not waves["B"]["jobIds"]
+    wait_until(lambda: "taskToken" in harness.execution(execution_id), message="task token")
+    assert harness.notifications()[-1] == {
+        "event": "waiting for approval",
+        "executionId": execution_id,
+        "planName": "gated",
+        "mode": "DRILL",
+        "status": "PAUSED",
+        "wave": "B",
+    }
+
+    executions.resume(harness.records, harness.machines, execution_id, now_iso())
+
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED"
+    b = next(w for w in item["waves"] if w["name"] == "B")
+    assert b["approved"] is True and b["startedAt"] >= b["approvedAt"]
+    assert "taskToken" not in item
+    assert harness.machine_status(execution_id) == "SUCCEEDED"
+
+
+def test_cancel_while_paused_skips_the_rest(harness: Harness) -> None:
+    from drs_orchestrator.services import executions
+
+    from tests.e2e.conftest import now_iso, wait_until
+
+    plan = RecoveryPlan(
+        "gated",
+        (
+            Wave("A", ("db",)),
+            Wave("B", ("app",), depends_on=("A",), pause_before=True),
+            Wave("C", ("web",), depends_on=("B",)),
+        ),
+    )
+    execution_id = harness.run(plan, GROUPS)
+    harness.wait_for(execution_id, "PAUSED")
+    wait_until(lambda: "taskToken" in harness.execution(execution_id), message="task token")
+
+    executions.cancel(harness.records, harness.machines, execution_id, now_iso())
+
+    item = harness.wait_for(execution_id, "CANCELLED", "FAILED", "COMPLETED")
+    assert item["status"] == "CANCELLED"
+    assert [w["status"] for w in item["waves"]] == ["COMPLETED", "SKIPPED", "SKIPPED"]
+    assert harness.machine_status(execution_id) == "SUCCEEDED"
+    assert harness.notifications()[-1]["event"] == "cancelled"
+
+
+def test_cancel_mid_launch_lets_the_wave_finish_and_starts_nothing_more(harness: Harness) -> None:
+    from drs_orchestrator.services import executions
+
+    from tests.e2e.conftest import now_iso, wait_until
+
+    harness.drs.autopilot = False  # hold wave A in LAUNCHING
+    plan = RecoveryPlan("chain", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",))))
+    execution_id = harness.run(plan, GROUPS)
+    wait_until(
+        lambda: harness.execution(execution_id)["waves"][0]["status"] == "LAUNCHING",
+        message="wave A launching",
+    )
+    executions.cancel(harness.records, harness.machines, execution_id, now_iso())
+    harness.drs.autopilot = True
+
+    item = harness.wait_for(execution_id, "CANCELLED", "FAILED", "COMPLETED")
+    assert item["status"] == "CANCELLED"
+    assert [w["status"] for w in item["waves"]] == ["COMPLETED", "SKIPPED"]
+    assert len(harness.drs.jobs) == 1
+    events = harness.events(execution_id)
+    assert len(events) == len(next(iter(harness.drs.logs.values()))), "A's job events recorded"
+
+
+def test_throttled_start_recovery_is_retried_by_the_next_tick(harness: Harness) -> None:
+    harness.drs.fail_next("StartRecovery", "ThrottlingException", times=8)
+    execution_id = harness.run(RecoveryPlan("one", (Wave("A", ("db",)),)), GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED"
+    assert len(harness.drs.calls_to("StartRecovery")) == 9
+    assert len(harness.drs.jobs) == 1
