@@ -53,6 +53,18 @@ JOB_EVENTS = TableLayout(
     ttl_attribute="expiresAt",
 )
 
+PROTECTION_GROUPS = TableLayout(
+    short_name="protection-groups",
+    purpose="One item per protection group: explicit servers and tag selectors, versioned.",
+    hash_key="groupId",
+)
+
+RECOVERY_PLANS = TableLayout(
+    short_name="recovery-plans",
+    purpose="One item per recovery plan: its waves, dependencies and actions, versioned.",
+    hash_key="planId",
+)
+
 TABLES: tuple[TableLayout, ...] = (EXECUTIONS, JOB_EVENTS)
 
 

@@ -17,6 +17,9 @@ EXECUTIONS_STATUS_INDEX = "EXECUTIONS_STATUS_INDEX"
 JOB_EVENTS_TABLE = "JOB_EVENTS_TABLE"
 JOB_EVENTS_RETENTION_DAYS = "JOB_EVENTS_RETENTION_DAYS"
 TOPIC_ARN = "TOPIC_ARN"
+PROTECTION_GROUPS_TABLE = "PROTECTION_GROUPS_TABLE"
+RECOVERY_PLANS_TABLE = "RECOVERY_PLANS_TABLE"
+STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 POLL_SECONDS = "POLL_SECONDS"
 STALE_AFTER_SECONDS = "STALE_AFTER_SECONDS"
 
@@ -78,4 +81,23 @@ class WaveRunnerEnvironment:
             topic_arn=_require(TOPIC_ARN),
             poll_seconds=_positive(POLL_SECONDS, "30"),
             stale_after_seconds=_positive(STALE_AFTER_SECONDS, "90"),
+        )
+
+
+@dataclass(frozen=True)
+class ApiEnvironment:
+    """What the API needs: every table, the state machine to start executions with."""
+
+    finder: FinderEnvironment
+    protection_groups_table: str
+    recovery_plans_table: str
+    state_machine_arn: str
+
+    @classmethod
+    def from_env(cls) -> ApiEnvironment:
+        return cls(
+            finder=FinderEnvironment.from_env(),
+            protection_groups_table=_require(PROTECTION_GROUPS_TABLE),
+            recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
+            state_machine_arn=_require(STATE_MACHINE_ARN),
         )

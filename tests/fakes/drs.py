@@ -80,6 +80,8 @@ class FakeDrs:
         #: (PENDING -> STARTED -> COMPLETED), failing the launch of ``failing_servers``.
         self.autopilot = False
         self.terminated: set[str] = set()
+        #: DescribeSourceServers items (captures or made with ``add_source_server``).
+        self.source_servers: list[dict[str, Any]] = []
         self.failing_servers: set[str] = set()
         self._clock = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -236,6 +238,20 @@ class FakeDrs:
         if start + size < len(items):
             page["nextToken"] = str(start + size)
         return page
+
+    def add_source_server(self, server_id: str, tags: dict[str, str] | None = None) -> None:
+        self.source_servers.append({
+            "sourceServerID": server_id,
+            "arn": f"arn:aws:drs:{self.region}:{self.account}:source-server/{server_id}",
+            "tags": dict(tags or {}),
+            "lastLaunchResult": "NOT_STARTED",
+            "replicationDirection": "FAILOVER",
+        })
+
+    def _op_DescribeSourceServers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        wanted = (params.get("filters") or {}).get("sourceServerIDs")
+        items = [s for s in self.source_servers if not wanted or s["sourceServerID"] in wanted]
+        return self._page(json.loads(json.dumps(items)), params, 200)
 
     def _op_StartRecovery(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         server_ids = [s["sourceServerID"] for s in params["sourceServers"]]

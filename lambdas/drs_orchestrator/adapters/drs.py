@@ -84,6 +84,13 @@ class DrsGateway:
                     found[job.job_id] = job
         return found
 
+    def source_servers(self) -> list[dict[str, Any]]:
+        """Every DRS source server of the region, across all pages (never capped)."""
+        items: list[dict[str, Any]] = []
+        for page in self._pages("describe_source_servers", filters={}, maxResults=200):
+            items.extend(page.get("items", []))
+        return items
+
     def start_recovery(
         self, server_ids: list[str], *, is_drill: bool, tags: dict[str, str]
     ) -> DrsJob:

@@ -8,6 +8,7 @@ key, so a job log item is stored once however often it is polled.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from decimal import Decimal
@@ -18,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
-from drs_orchestrator.errors import StoreError
+from drs_orchestrator.errors import OrchestratorError, StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -195,6 +196,32 @@ class ExecutionRecords:
         item = response.get("Item")
         return from_item(item) if item else None
 
+    def page(
+        self, status: str | None, index: str, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of executions, newest first within a status when one is given."""
+        params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
+        start = decode_token(token)
+        if start:
+            params["ExclusiveStartKey"] = start
+        try:
+            if status:
+                response = self._client.query(
+                    **params,
+                    IndexName=index,
+                    ScanIndexForward=False,
+                    KeyConditionExpression="#status = :status",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":status": {"S": status}},
+                )
+            else:
+                response = self._client.scan(**params)
+        except ClientError as exc:
+            raise map_store_error("Query" if status else "Scan", exc) from exc
+        return [from_item(i) for i in response.get("Items", [])], encode_token(
+            response.get("LastEvaluatedKey")
+        )
+
     def save(
         self,
         execution_id: str,
@@ -237,6 +264,111 @@ class ExecutionRecords:
         return version + 1
 
 
+def encode_token(key: Mapping[str, Any] | None) -> str | None:
+    """A LastEvaluatedKey as an opaque page token for the API."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def decode_token(token: str | None) -> dict[str, Any] | None:
+    """The key a page token encodes; a token that is not one raises ValueError."""
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        msg = "nextToken is not a token this API issued"
+        raise ValueError(msg) from exc
+    if not isinstance(key, dict):
+        msg = "nextToken is not a token this API issued"
+        raise ValueError(msg)
+    return key
+
+
+class VersionConflictError(OrchestratorError):
+    """Raised when a write names a version that is no longer the record's version."""
+
+
+class VersionedRecords:
+    """Protection groups or recovery plans: one item per record, optimistic locking."""
+
+    def __init__(self, table: str, key: str, client: Any = None) -> None:
+        self._table = table
+        self._key = key
+        self._client = client or make_client("dynamodb")
+
+    def create(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        item = {**record, "version": 1}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression=f"attribute_not_exists({self._key})",
+            )
+        except ClientError as exc:
+            raise map_store_error("PutItem", exc) from exc
+        return item
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key={self._key: {"S": record_id}}, ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise map_store_error("GetItem", exc) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
+    def replace(self, record: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+        item = {**record, "version": expected_version + 1}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="#version = :expected",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                msg = (
+                    f"{self._key} {record[self._key]} is no longer at version "
+                    f"{expected_version}; read it again and reapply your change"
+                )
+                raise VersionConflictError(msg) from exc
+            raise map_store_error("PutItem", exc) from exc
+        return item
+
+    def delete(self, record_id: str) -> None:
+        try:
+            self._client.delete_item(TableName=self._table, Key={self._key: {"S": record_id}})
+        except ClientError as exc:
+            raise map_store_error("DeleteItem", exc) from exc
+
+    def page(self, limit: int, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
+        start = decode_token(token)
+        if start:
+            params["ExclusiveStartKey"] = start
+        try:
+            response = self._client.scan(**params)
+        except ClientError as exc:
+            raise map_store_error("Scan", exc) from exc
+        items = [from_item(i) for i in response.get("Items", [])]
+        return items, encode_token(response.get("LastEvaluatedKey"))
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every record (these tables hold tens to hundreds of small items)."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page, token = self.page(100, token)
+            items += page
+            if not token:
+                return items
+
+
 class JobEventsStore:
     """Stores DRS job log items as job events, each exactly once."""
 
@@ -244,6 +376,27 @@ class JobEventsStore:
         self._table = table
         self._retention_seconds = retention_days * 86400
         self._client = client or make_client("dynamodb")
+
+    def page(
+        self, execution_id: str, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of an execution's job events, in time order."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "Limit": limit,
+            "KeyConditionExpression": "executionId = :e",
+            "ExpressionAttributeValues": {":e": {"S": execution_id}},
+        }
+        start = decode_token(token)
+        if start:
+            params["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**params)
+        except ClientError as exc:
+            raise map_store_error("Query", exc) from exc
+        return [from_item(i) for i in response.get("Items", [])], encode_token(
+            response.get("LastEvaluatedKey")
+        )
 
     def _item(self, event: JobEvent, expires_at: int) -> dict[str, Any]:
         item = {

@@ -1,0 +1,72 @@
+"""Request validation against the OpenAPI document, with errors that name the field.
+
+The document (``openapi.json``) is the single source of truth for routes and request
+bodies: the handler validates every body against the schema the document gives for its
+method and path, and the tests check that the document and the handler's routes agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+
+from drs_orchestrator.domain.plans import Problem
+
+OPENAPI_PATH = Path(__file__).with_name("openapi.json")
+
+
+@cache
+def document() -> dict[str, Any]:
+    return json.loads(OPENAPI_PATH.read_text())
+
+
+def _resolved(schema: Any) -> Any:
+    """The schema with every ``$ref`` to components inlined (fastjsonschema needs no resolver)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            return _resolved(document()["components"]["schemas"][name])
+        return {k: _resolved(v) for k, v in schema.items() if not k.startswith("x-")}
+    if isinstance(schema, list):
+        return [_resolved(v) for v in schema]
+    return schema
+
+
+@cache
+def _validator(method: str, path: str) -> Any:
+    operation = document()["paths"][path][method.lower()]
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return None
+    return fastjsonschema.compile(_resolved(content["schema"]))
+
+
+def routes() -> set[tuple[str, str]]:
+    """Every (METHOD, path) the document declares."""
+    return {
+        (method.upper(), path)
+        for path, operations in document()["paths"].items()
+        for method in operations
+    }
+
+
+def roles(method: str, path: str) -> list[str]:
+    return list(document()["paths"][path][method.lower()].get("x-roles", []))
+
+
+def validate_body(method: str, path: str, body: Any) -> list[Problem]:
+    """Problems of ``body`` for the operation, or [] when it is valid (or takes no body)."""
+    validator = _validator(method, path)
+    if validator is None:
+        return []
+    try:
+        validator(body)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        field = re.sub(r"^data\.?", "", exc.name or "data") or "body"
+        return [Problem(field, exc.message.replace(exc.name or "", field, 1).strip())]
+    return []

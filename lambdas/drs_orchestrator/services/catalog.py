@@ -1,0 +1,353 @@
+"""What the REST API does: protection groups, recovery plans and executions.
+
+Every check runs before any write, so a rejected request changes nothing: a bad body or
+plan is a ``BadRequestError`` listing each field and reason, a missing record a
+``NotFoundError``, a stale version or a clash with other records a ``ConflictError``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from drs_orchestrator.adapters.dynamodb import VersionConflictError
+from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
+from drs_orchestrator.domain.plans import Action, Problem, RecoveryPlan, Wave, validate_plan
+from drs_orchestrator.domain.states import ExecutionStatus
+from drs_orchestrator.errors import OrchestratorError
+from drs_orchestrator.services import executions as execution_controls
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from drs_orchestrator.adapters.drs import DrsGateway
+    from drs_orchestrator.adapters.dynamodb import (
+        ExecutionRecords,
+        JobEventsStore,
+        VersionedRecords,
+    )
+    from drs_orchestrator.adapters.stepfunctions import StateMachines
+
+ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
+TERMINATE_BATCH = 200
+
+
+class ApiError(OrchestratorError):
+    """Base of the errors the API maps to HTTP statuses."""
+
+    status = 500
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        self.problems = problems or []
+        super().__init__(message)
+
+
+class BadRequestError(ApiError):
+    """Raised when a request is invalid; ``problems`` name each field and reason."""
+
+    status = 400
+
+
+class ForbiddenError(ApiError):
+    """Raised when the caller's Cognito groups do not allow the operation."""
+
+    status = 403
+
+
+class NotFoundError(ApiError):
+    """Raised when the id in the path names no record."""
+
+    status = 404
+
+
+class ConflictError(ApiError):
+    """Raised on a stale version, or a request that clashes with other records."""
+
+    status = 409
+
+
+def _group(record: dict[str, Any]) -> ProtectionGroup:
+    return ProtectionGroup(
+        name=record["name"],
+        region=record["region"],
+        description=record.get("description", ""),
+        source_server_ids=tuple(record.get("sourceServerIds", [])),
+        tag_selectors=record.get("tagSelectors") or {},
+    )
+
+
+def plan_from(record: dict[str, Any]) -> RecoveryPlan:
+    def actions(items: list[dict[str, Any]]) -> tuple[Action, ...]:
+        return tuple(
+            Action(a["document"], a.get("parameters") or {}, a.get("maxWaitSeconds", 900))
+            for a in items
+        )
+
+    return RecoveryPlan(
+        name=record["name"],
+        description=record.get("description", ""),
+        waves=tuple(
+            Wave(
+                w["name"],
+                tuple(w["protectionGroups"]),
+                tuple(w.get("dependsOn", [])),
+                bool(w.get("pauseBefore", False)),
+                actions(w.get("preActions", [])),
+                actions(w.get("postActions", [])),
+            )
+            for w in record["waves"]
+        ),
+    )
+
+
+class Catalog:
+    def __init__(
+        self,
+        groups: VersionedRecords,
+        plans: VersionedRecords,
+        executions: ExecutionRecords,
+        job_events: JobEventsStore,
+        drs: DrsGateway,
+        machines: StateMachines,
+        status_index: str,
+        clock: Callable[[], str],
+    ) -> None:
+        self.groups = groups
+        self.plans = plans
+        self.executions = executions
+        self.job_events = job_events
+        self.drs = drs
+        self.machines = machines
+        self.status_index = status_index
+        self.clock = clock
+
+    # -- protection groups ---------------------------------------------------------------
+
+    def _servers_by_group(self, inventory: list[dict] | None = None) -> dict[str, list[str]]:
+        records = self.groups.all()
+        needs_inventory = any(r.get("tagSelectors") for r in records)
+        if inventory is None and needs_inventory:
+            inventory = self.drs.source_servers()
+        return {r["name"]: resolve(_group(r), inventory or []) for r in records}
+
+    def _check_group(self, body: dict[str, Any], group_id: str | None) -> dict[str, Any]:
+        if not body.get("sourceServerIds") and not body.get("tagSelectors"):
+            msg = "invalid protection group"
+            raise BadRequestError(
+                msg,
+                [Problem("sourceServerIds", "give source server ids, tag selectors, or both")],
+            )
+        others = [r for r in self.groups.all() if r["groupId"] != group_id]
+        if any(r["name"] == body["name"] for r in others):
+            msg = f"a protection group named '{body['name']}' already exists"
+            raise ConflictError(msg)
+        inventory = self.drs.source_servers()
+        servers = resolve(_group(body), inventory)
+        conflicts = membership_conflicts(
+            body["name"], servers, {r["name"]: resolve(_group(r), inventory) for r in others}
+        )
+        if conflicts:
+            msg = "source servers already belong to another group"
+            raise ConflictError(msg, conflicts)
+        return {**body, "resolvedServerIds": servers}
+
+    def create_group(self, body: dict[str, Any]) -> dict[str, Any]:
+        checked = self._check_group(body, None)
+        record = {**body, "groupId": f"pg-{uuid.uuid4().hex[:12]}", "createdAt": self.clock()}
+        return {**self.groups.create(record), "resolvedServerIds": checked["resolvedServerIds"]}
+
+    def update_group(self, group_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        current = self.get_group(group_id)
+        version = body.pop("version")
+        checked = self._check_group(body, group_id)
+        record = {
+            **body,
+            "groupId": group_id,
+            "createdAt": current.get("createdAt"),
+            "updatedAt": self.clock(),
+        }
+        try:
+            saved = self.groups.replace(record, version)
+        except VersionConflictError as exc:
+            raise ConflictError(str(exc)) from exc
+        return {**saved, "resolvedServerIds": checked["resolvedServerIds"]}
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        record = self.groups.get(group_id)
+        if record is None:
+            msg = f"protection group {group_id} does not exist"
+            raise NotFoundError(msg)
+        return record
+
+    def delete_group(self, group_id: str) -> None:
+        record = self.get_group(group_id)
+        users = [
+            p["name"]
+            for p in self.plans.all()
+            if any(record["name"] in w["protectionGroups"] for w in p["waves"])
+        ]
+        if users:
+            msg = (
+                f"protection group '{record['name']}' is used by recovery "
+                f"plan(s) {', '.join(sorted(users))}"
+            )
+            raise ConflictError(msg)
+        self.groups.delete(group_id)
+
+    # -- recovery plans ------------------------------------------------------------------
+
+    def _check_plan(self, body: dict[str, Any], plan_id: str | None) -> None:
+        if any(p["name"] == body["name"] and p["planId"] != plan_id for p in self.plans.all()):
+            msg = f"a recovery plan named '{body['name']}' already exists"
+            raise ConflictError(msg)
+        problems = validate_plan(plan_from(body), self._servers_by_group())
+        if problems:
+            msg = "invalid recovery plan"
+            raise BadRequestError(msg, problems)
+
+    def create_plan(self, body: dict[str, Any]) -> dict[str, Any]:
+        self._check_plan(body, None)
+        return self.plans.create(
+            {**body, "planId": f"rp-{uuid.uuid4().hex[:12]}", "createdAt": self.clock()}
+        )
+
+    def update_plan(self, plan_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        current = self.get_plan(plan_id)
+        version = body.pop("version")
+        self._check_plan(body, plan_id)
+        try:
+            return self.plans.replace(
+                {
+                    **body,
+                    "planId": plan_id,
+                    "createdAt": current.get("createdAt"),
+                    "updatedAt": self.clock(),
+                },
+                version,
+            )
+        except VersionConflictError as exc:
+            raise ConflictError(str(exc)) from exc
+
+    def get_plan(self, plan_id: str) -> dict[str, Any]:
+        record = self.plans.get(plan_id)
+        if record is None:
+            msg = f"recovery plan {plan_id} does not exist"
+            raise NotFoundError(msg)
+        return record
+
+    def delete_plan(self, plan_id: str) -> None:
+        self.get_plan(plan_id)
+        self.plans.delete(plan_id)
+
+    # -- executions ----------------------------------------------------------------------
+
+    def start_execution(self, plan_id: str, mode: str) -> dict[str, Any]:
+        record = self.get_plan(plan_id)
+        plan = plan_from(record)
+        servers_by_group = self._servers_by_group()
+        problems = validate_plan(plan, servers_by_group)
+        if problems:
+            msg = "the plan is no longer valid"
+            raise BadRequestError(msg, problems)
+        wanted = {
+            s for w in plan.waves for g in w.protection_groups for s in servers_by_group.get(g, [])
+        }
+        for status in ACTIVE:
+            for active in self._all_with_status(status):
+                busy = {s for w in active["waves"] for s in w["servers"]} & wanted
+                if busy:
+                    msg = (
+                        f"execution {active['executionId']} ({status}) already uses source "
+                        f"server(s) {', '.join(sorted(busy)[:5])}"
+                    )
+                    raise ConflictError(msg)
+        execution_id = f"ex-{uuid.uuid4().hex[:16]}"
+        item = execution_controls.new_execution(
+            execution_id, plan_id, plan, servers_by_group, mode, self.clock()
+        )
+        self.executions.create(item)
+        self.machines.start(execution_id)
+        return self.get_execution(execution_id)
+
+    def _all_with_status(self, status: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page, token = self.executions.page(status, self.status_index, 100, token)
+            items += page
+            if not token:
+                return items
+
+    def get_execution(self, execution_id: str) -> dict[str, Any]:
+        item = self.executions.get(execution_id)
+        if item is None:
+            msg = f"execution {execution_id} does not exist"
+            raise NotFoundError(msg)
+        item.pop("taskToken", None)  # a capability to resume the machine: never returned
+        return item
+
+    def cancel(self, execution_id: str) -> dict[str, Any]:
+        self.get_execution(execution_id)
+        try:
+            return execution_controls.cancel(
+                self.executions, self.machines, execution_id, self.clock()
+            )
+        except execution_controls.ExecutionStateError as exc:
+            raise ConflictError(str(exc)) from exc
+
+    def resume(self, execution_id: str) -> dict[str, Any]:
+        self.get_execution(execution_id)
+        try:
+            return execution_controls.resume(
+                self.executions, self.machines, execution_id, self.clock()
+            )
+        except execution_controls.ExecutionStateError as exc:
+            raise ConflictError(str(exc)) from exc
+
+    def terminate_instances(self, execution_id: str) -> dict[str, Any]:
+        """Terminate a finished drill's recovery instances, ≤ 200 per call, recording the
+        TERMINATE jobs on the execution."""
+        item = self.get_execution(execution_id)
+        if item["mode"] != "DRILL":
+            msg = "only a drill's recovery instances are terminated here"
+            raise ConflictError(msg)
+        if item["status"] not in (
+            ExecutionStatus.COMPLETED,
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
+        ):
+            msg = f"execution {execution_id} is {item['status']}; wait for it to end"
+            raise ConflictError(msg)
+        done = {i for t in item.get("terminations", []) for i in t["recoveryInstanceIds"]}
+        instances = sorted(
+            s["recoveryInstanceId"]
+            for s in item["servers"].values()
+            if s.get("recoveryInstanceId")
+            and s.get("launchStatus") == "LAUNCHED"
+            and s["recoveryInstanceId"] not in done
+        )
+        if not instances:
+            msg = f"execution {execution_id} has no recovery instance left to terminate"
+            raise ConflictError(msg)
+        terminations = list(item.get("terminations", []))
+        new_jobs = {}
+        for start in range(0, len(instances), TERMINATE_BATCH):
+            batch = instances[start : start + TERMINATE_BATCH]
+            job = self.drs.terminate_recovery_instances(batch)
+            terminations.append(
+                {"jobId": job.job_id, "recoveryInstanceIds": batch, "requestedAt": self.clock()}
+            )
+            new_jobs[job.job_id] = {
+                "jobId": job.job_id,
+                "waveName": "",
+                "type": "TERMINATE",
+                "status": job.status,
+                "servers": [],
+            }
+        self.executions.save(
+            execution_id,
+            item["version"],
+            {"terminations": terminations, "updatedAt": self.clock()},
+            new_jobs,
+        )
+        return self.get_execution(execution_id)
