@@ -240,13 +240,15 @@ class FakeDrs:
         return page
 
     def add_source_server(self, server_id: str, tags: dict[str, str] | None = None) -> None:
-        self.source_servers.append({
-            "sourceServerID": server_id,
-            "arn": f"arn:aws:drs:{self.region}:{self.account}:source-server/{server_id}",
-            "tags": dict(tags or {}),
-            "lastLaunchResult": "NOT_STARTED",
-            "replicationDirection": "FAILOVER",
-        })
+        self.source_servers.append(
+            {
+                "sourceServerID": server_id,
+                "arn": f"arn:aws:drs:{self.region}:{self.account}:source-server/{server_id}",
+                "tags": dict(tags or {}),
+                "lastLaunchResult": "NOT_STARTED",
+                "replicationDirection": "FAILOVER",
+            }
+        )
 
     def _op_DescribeSourceServers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = (params.get("filters") or {}).get("sourceServerIDs")
