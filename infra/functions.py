@@ -15,7 +15,22 @@ EXECUTION_FINDER = PackageSpec(
     aws_services=("drs", "dynamodb"),
 )
 
-CATALOGUE: dict[str, PackageSpec] = {spec.function: spec for spec in (EXECUTION_FINDER,)}
+WAVE_RUNNER = PackageSpec(
+    function="wave-runner",
+    handler="drs_orchestrator.handlers.wave_runner.handler",
+    aws_services=("drs", "dynamodb", "sns"),
+)
+
+API = PackageSpec(
+    function="api",
+    handler="drs_orchestrator.handlers.api.handler",
+    requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
+    aws_services=("drs", "dynamodb", "stepfunctions"),
+)
+
+CATALOGUE: dict[str, PackageSpec] = {
+    spec.function: spec for spec in (EXECUTION_FINDER, WAVE_RUNNER, API)
+}
 
 if set(CATALOGUE) != set(FUNCTION_SHORT_NAMES):  # pragma: no cover - a programming error
     msg = f"function catalogue {sorted(CATALOGUE)} != naming {sorted(FUNCTION_SHORT_NAMES)}"

@@ -21,6 +21,48 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "DRS job ids are assigned by the service and carry no deployment name, so no ARN "
         "pattern can single out this deployment's jobs; the finder asks only for its own."
     ),
+    "drs:StartRecovery": (
+        "The wave runner launches the source servers of its own execution; source servers are "
+        "replicated machines shared by the account and carry no deployment name."
+    ),
+    "drs:CreateRecoveryInstanceForDrs": (
+        "Dependent action of StartRecovery, authorised on the recovery instance DRS creates."
+    ),
+    "drs:ListTagsForResource": (
+        "Dependent action of StartRecovery and TerminateRecoveryInstances (tag propagation)."
+    ),
+    "drs:TagResource": (
+        "StartRecovery tags the job with the deployment and execution it belongs to; the job "
+        "does not exist before the call, so no ARN can name it."
+    ),
+    "drs:DescribeSourceServers": (
+        "A list action with no resource-level permissions; the API shows the inventory and "
+        "resolves tag selectors with it."
+    ),
+    "drs:TerminateRecoveryInstances": (
+        "Recovery instances are created by DRS with ids the deployment cannot predict; the API "
+        "terminates only those recorded on its own drill executions."
+    ),
+    "states:SendTaskSuccess": (
+        "Step Functions authorises task tokens, not state machine ARNs; the API sends only "
+        "tokens stored on its own executions."
+    ),
+    "logs:CreateLogDelivery": (
+        "Step Functions logging: CloudWatch Logs vended-log deliveries support only '*'."
+    ),
+    "logs:GetLogDelivery": "Step Functions logging: vended-log deliveries support only '*'.",
+    "logs:UpdateLogDelivery": "Step Functions logging: vended-log deliveries support only '*'.",
+    "logs:DeleteLogDelivery": "Step Functions logging: vended-log deliveries support only '*'.",
+    "logs:ListLogDeliveries": "Step Functions logging: vended-log deliveries support only '*'.",
+    "logs:PutResourcePolicy": (
+        "Step Functions logging writes the log group's resource policy; the action has no "
+        "resource-level permissions."
+    ),
+    "logs:DescribeResourcePolicies": "Step Functions logging: no resource-level permissions.",
+    "xray:PutTraceSegments": "X-Ray tracing of the state machine: no resource-level permissions.",
+    "xray:PutTelemetryRecords": "X-Ray tracing: no resource-level permissions.",
+    "xray:GetSamplingRules": "X-Ray tracing: no resource-level permissions.",
+    "xray:GetSamplingTargets": "X-Ray tracing: no resource-level permissions.",
     "logs:DescribeLogGroups": (
         "A list action: CloudWatch Logs authorises it only on log-group:*; pulumi-aws calls "
         "it to read a log group back, and it returns names, not log data."

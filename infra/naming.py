@@ -22,9 +22,14 @@ STACK_TAG_KEY = "pulumi:stack"
 
 #: The Lambda functions of one deployment, by short name. Adding one here makes the
 #: settings check its derived names before anything else happens.
-FUNCTION_SHORT_NAMES: tuple[str, ...] = ("execution-finder",)
+FUNCTION_SHORT_NAMES: tuple[str, ...] = ("execution-finder", "wave-runner", "api")
 #: The DynamoDB tables of one deployment, by short name.
-TABLE_SHORT_NAMES: tuple[str, ...] = ("executions", "job-events")
+TABLE_SHORT_NAMES: tuple[str, ...] = (
+    "executions",
+    "job-events",
+    "protection-groups",
+    "recovery-plans",
+)
 
 #: The Step Functions state machines of one deployment (declared by the recovery
 #: orchestration; their names are checked from the start so no deployment name that would
@@ -86,6 +91,11 @@ STATE_MACHINE = NameRule(
     80,
     re.compile(r"[A-Za-z0-9_-]+"),
     "may contain only A-Z a-z 0-9 _ -",
+)
+
+
+SNS_TOPIC = NameRule(
+    "SNS topic", 256, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
 )
 
 
@@ -161,6 +171,18 @@ class Naming:
     def ci_role_policy(self, purpose: str) -> str:
         return f"{self.deployment}-ci-{purpose}-policy"
 
+    def state_machine_role(self, short: str) -> str:
+        return f"{self.deployment}-{short}-states-role"
+
+    def state_machine_policy(self, short: str) -> str:
+        return f"{self.deployment}-{short}-states-policy"
+
+    def state_machine_log_group(self, short: str) -> str:
+        return f"{self.deployment}/states/{short}"
+
+    def topic(self, short: str) -> str:
+        return f"{self.deployment}-{short}"
+
     def deployment_bucket(self) -> str:
         return f"{self.deployment}-bucket"
 
@@ -188,6 +210,9 @@ class Naming:
         yield DerivedName(self.schedule_rule("execution-finder"), EVENT_RULE.violations)
         for short in STATE_MACHINE_SHORT_NAMES:
             yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
+            yield DerivedName(self.state_machine_role(short), IAM_ROLE.violations)
+            yield DerivedName(self.state_machine_log_group(short), LOG_GROUP.violations)
+        yield DerivedName(self.topic("notifications"), SNS_TOPIC.violations)
         for short in TABLE_SHORT_NAMES:
             yield DerivedName(self.table(short), DYNAMODB_TABLE.violations)
         for purpose in CI_ROLE_PURPOSES:

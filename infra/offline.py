@@ -136,6 +136,12 @@ class _Mocks(pulumi.runtime.Mocks):
                 resource_id = bucket
             case "aws:s3/bucketObjectv2:BucketObjectv2":
                 resource_id = f"{inputs.get('bucket')}/{inputs.get('key')}"
+            case "aws:sfn/stateMachine:StateMachine":
+                computed["arn"] = self._arn("states", f"stateMachine:{name}")
+                resource_id = computed["arn"]
+            case "aws:sns/topic:Topic":
+                computed["arn"] = self._arn("sns", str(name))
+                resource_id = computed["arn"]
             case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
                 host = str(inputs.get("url", "")).removeprefix("https://")
                 computed["arn"] = self._arn("iam", f"oidc-provider/{host}", regional=False)

@@ -65,7 +65,7 @@ RECOVERY_PLANS = TableLayout(
     hash_key="planId",
 )
 
-TABLES: tuple[TableLayout, ...] = (EXECUTIONS, JOB_EVENTS)
+TABLES: tuple[TableLayout, ...] = (EXECUTIONS, JOB_EVENTS, PROTECTION_GROUPS, RECOVERY_PLANS)
 
 
 def create_table_request(layout: TableLayout, table_name: str) -> dict:

@@ -113,6 +113,16 @@ OBJECT_WRITE_ACTIONS = [
     "s3:PutObjectTagging",
 ]
 BUCKET_READ_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]
+#: What creating a state machine with logging asks of its creator (vended-log deliveries).
+LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+]
 #: Services a role of this deployment may be passed to.
 PASSED_TO_SERVICES = ["lambda.amazonaws.com", "states.amazonaws.com"]
 STATE_PREFIX = "pulumi-state"
@@ -146,7 +156,7 @@ def deploy_statements(
     passrole["Condition"] = {"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICES}}
     statements.append(passrole)
     statements += _bucket_statements(partition, bucket, OBJECT_WRITE_ACTIONS, f"{bucket}/*")
-    statements.append(iam.unscoped_statement(["logs:DescribeLogGroups"]))
+    statements.append(iam.unscoped_statement(["logs:DescribeLogGroups", *LOG_DELIVERY_ACTIONS]))
     return statements
 
 

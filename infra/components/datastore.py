@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_aws as aws
 
-from infra.tables import EXECUTIONS, JOB_EVENTS, TableLayout
+from infra.tables import EXECUTIONS, JOB_EVENTS, PROTECTION_GROUPS, RECOVERY_PLANS, TableLayout
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -25,18 +25,24 @@ class Datastore(pulumi.ComponentResource):
 
     executions: aws.dynamodb.Table
     job_events: aws.dynamodb.Table
+    protection_groups: aws.dynamodb.Table
+    recovery_plans: aws.dynamodb.Table
 
     def __init__(self, name: str, args: DatastoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:datastore:Datastore", name, None, opts)
         self._settings = args.settings
         self.executions = self._table(EXECUTIONS)
         self.job_events = self._table(JOB_EVENTS)
+        self.protection_groups = self._table(PROTECTION_GROUPS)
+        self.recovery_plans = self._table(RECOVERY_PLANS)
         self.register_outputs(
             {
                 "executionsTableName": self.executions.name,
                 "executionsTableArn": self.executions.arn,
                 "jobEventsTableName": self.job_events.name,
                 "jobEventsTableArn": self.job_events.arn,
+                "protectionGroupsTableName": self.protection_groups.name,
+                "recoveryPlansTableName": self.recovery_plans.name,
             }
         )
 

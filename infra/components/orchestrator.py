@@ -11,8 +11,14 @@ from drs_orchestrator import environment as env
 from infra import iam
 from infra.components.datastore import Datastore, DatastoreArgs
 from infra.components.function import LambdaFunction, LambdaFunctionArgs
+from infra.components.orchestration import (
+    Notifications,
+    NotificationsArgs,
+    RecoveryStateMachine,
+    RecoveryStateMachineArgs,
+)
 from infra.components.schedule import PollSchedule, PollScheduleArgs
-from infra.functions import EXECUTION_FINDER
+from infra.functions import API, EXECUTION_FINDER, WAVE_RUNNER
 from infra.naming import EXECUTIONS_STATUS_INDEX
 
 if TYPE_CHECKING:
@@ -26,7 +32,8 @@ class OrchestratorArgs:
 
 
 class Orchestrator(pulumi.ComponentResource):
-    """Tables, the execution finder and its schedule, for one deployment."""
+    """Tables, the execution finder and its schedule, the wave runner and its state machine,
+    the API function and the notifications topic, for one deployment."""
 
     def __init__(
         self, name: str, args: OrchestratorArgs, opts: pulumi.ResourceOptions | None = None
@@ -66,6 +73,103 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
+        self.notifications = Notifications("notifications", NotificationsArgs(settings), child)
+        finder_environment = {
+            env.DEPLOYMENT_NAME: settings.deployment_name,
+            env.EXECUTIONS_TABLE: executions.name,
+            env.EXECUTIONS_STATUS_INDEX: EXECUTIONS_STATUS_INDEX,
+            env.JOB_EVENTS_TABLE: job_events.name,
+            env.JOB_EVENTS_RETENTION_DAYS: str(settings.job_events_retention_days),
+        }
+        status_index = pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_STATUS_INDEX)
+        self.wave_runner = LambdaFunction(
+            "wave-runner",
+            LambdaFunctionArgs(
+                settings=settings,
+                package=WAVE_RUNNER,
+                description="Runs the waves of a recovery execution for its state machine.",
+                timeout_seconds=120,
+                environment={
+                    **finder_environment,
+                    env.TOPIC_ARN: self.notifications.topic.arn,
+                    env.POLL_SECONDS: "30",
+                    env.STALE_AFTER_SECONDS: "90",
+                    "POWERTOOLS_SERVICE_NAME": "wave-runner",
+                },
+                statements=[
+                    iam.statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [executions.arn]),
+                    iam.statement(["dynamodb:Query"], [status_index]),
+                    iam.statement(
+                        ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
+                    ),
+                    iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
+                    iam.unscoped_statement(
+                        [
+                            "drs:DescribeJobs",
+                            "drs:DescribeJobLogItems",
+                            "drs:StartRecovery",
+                            "drs:CreateRecoveryInstanceForDrs",
+                            "drs:ListTagsForResource",
+                            "drs:TagResource",
+                        ]
+                    ),
+                ],
+            ),
+            child,
+        )
+        self.recovery = RecoveryStateMachine(
+            "recovery",
+            RecoveryStateMachineArgs(settings, self.wave_runner.function.arn),
+            child,
+        )
+        groups, plans = self.datastore.protection_groups, self.datastore.recovery_plans
+        self.api = LambdaFunction(
+            "api",
+            LambdaFunctionArgs(
+                settings=settings,
+                package=API,
+                description="The REST API: protection groups, recovery plans, executions.",
+                timeout_seconds=29,
+                environment={
+                    **finder_environment,
+                    env.PROTECTION_GROUPS_TABLE: groups.name,
+                    env.RECOVERY_PLANS_TABLE: plans.name,
+                    env.STATE_MACHINE_ARN: self.recovery.state_machine.arn,
+                    "POWERTOOLS_SERVICE_NAME": "api",
+                },
+                statements=[
+                    iam.statement(
+                        [
+                            "dynamodb:DeleteItem",
+                            "dynamodb:GetItem",
+                            "dynamodb:PutItem",
+                            "dynamodb:Scan",
+                        ],
+                        [groups.arn, plans.arn],
+                    ),
+                    iam.statement(
+                        [
+                            "dynamodb:GetItem",
+                            "dynamodb:PutItem",
+                            "dynamodb:Scan",
+                            "dynamodb:UpdateItem",
+                        ],
+                        [executions.arn],
+                    ),
+                    iam.statement(["dynamodb:Query"], [status_index, job_events.arn]),
+                    iam.statement(["states:StartExecution"], [self.recovery.state_machine.arn]),
+                    iam.unscoped_statement(
+                        [
+                            "drs:DescribeSourceServers",
+                            "drs:ListTagsForResource",
+                            "drs:TerminateRecoveryInstances",
+                            "states:SendTaskSuccess",
+                        ]
+                    ),
+                ],
+            ),
+            child,
+        )
         self.schedule = PollSchedule(
             "execution-finder-schedule",
             PollScheduleArgs(
@@ -92,6 +196,18 @@ class Orchestrator(pulumi.ComponentResource):
             "executionFinderLogGroup": self.execution_finder.log_group.name,
             "executionFinderPackageKey": self.execution_finder.package_object.key,
             "executionFinderPackageSha256": self.execution_finder.package_sha256,
+            "protectionGroupsTableName": groups.name,
+            "recoveryPlansTableName": plans.name,
+            "waveRunnerFunctionName": self.wave_runner.function.name,
+            "waveRunnerFunctionArn": self.wave_runner.function.arn,
+            "waveRunnerHandler": WAVE_RUNNER.handler,
+            "waveRunnerPackageSha256": self.wave_runner.package_sha256,
+            "apiFunctionName": self.api.function.name,
+            "apiFunctionArn": self.api.function.arn,
+            "apiHandler": API.handler,
+            "apiPackageSha256": self.api.package_sha256,
+            "stateMachineArn": self.recovery.state_machine.arn,
+            "topicArn": self.notifications.topic.arn,
             "pollScheduleRuleName": self.schedule.rule.name,
             "pollScheduleRuleArn": self.schedule.rule.arn,
         }

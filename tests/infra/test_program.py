@@ -15,16 +15,32 @@ from infra.offline import Evaluation, RegisteredResource
 from tests.infra.conftest import STACKS
 
 EXPECTED_RESOURCES = {
-    "aws:dynamodb/table:Table": 2,
-    "aws:lambda/function:Function": 1,
-    "aws:iam/role:Role": 1,
-    "aws:iam/rolePolicy:RolePolicy": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:dynamodb/table:Table": 4,
+    "aws:lambda/function:Function": 3,
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 4,
+    "aws:cloudwatch/logGroup:LogGroup": 4,
     "aws:cloudwatch/eventRule:EventRule": 1,
     "aws:cloudwatch/eventTarget:EventTarget": 1,
     "aws:lambda/permission:Permission": 1,
-    "aws:s3/bucketObjectv2:BucketObjectv2": 1,
+    "aws:s3/bucketObjectv2:BucketObjectv2": 3,
+    "aws:sfn/stateMachine:StateMachine": 1,
+    "aws:sns/topic:Topic": 1,
+    "aws:sns/topicSubscription:TopicSubscription": 1,
 }
+NAMED_RESOURCES = 25
+
+
+def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
+    """The execution finder's resource of ``resource_type``."""
+    suffix = {
+        "aws:lambda/function:Function": "function",
+        "aws:cloudwatch/logGroup:LogGroup": "logs",
+        "aws:iam/rolePolicy:RolePolicy": "policy",
+        "aws:s3/bucketObjectv2:BucketObjectv2": "package",
+        "aws:iam/role:Role": "role",
+    }[resource_type]
+    return stack.one(resource_type, f"execution-finder-{suffix}")
 
 
 def test_both_design_stacks_exist() -> None:
@@ -39,6 +55,8 @@ def test_stack_declares_the_expected_resources(stack: Evaluation) -> None:
         "drs-orchestrator:datastore:Datastore",
         "drs-orchestrator:functions:LambdaFunction",
         "drs-orchestrator:schedule:PollSchedule",
+        "drs-orchestrator:notifications:Notifications",
+        "drs-orchestrator:orchestration:RecoveryStateMachine",
     }
     assert all(r.parent_urn for r in stack.custom_resources), "every resource has a component"
 
@@ -46,7 +64,7 @@ def test_stack_declares_the_expected_resources(stack: Evaluation) -> None:
 def test_every_physical_name_starts_with_the_deployment_name(stack: Evaluation) -> None:
     deployment = stack.config["drs-orchestrator:deploymentName"]
     named = [r for r in stack.custom_resources if r.physical_name]
-    assert len(named) == 8
+    assert len(named) == NAMED_RESOURCES
     for resource in named:
         assert resource.physical_name.startswith(
             f"{deployment}-"
@@ -95,7 +113,7 @@ def test_resource_type_lookup_knows_untaggable_types() -> None:
 
 
 def test_schedule_targets_the_execution_finder(stack: Evaluation) -> None:
-    function = stack.one("aws:lambda/function:Function")
+    function = finder(stack)
     rule = stack.one("aws:cloudwatch/eventRule:EventRule")
     target = stack.one("aws:cloudwatch/eventTarget:EventTarget")
     permission = stack.one("aws:lambda/permission:Permission")
@@ -110,7 +128,7 @@ def test_schedule_targets_the_execution_finder(stack: Evaluation) -> None:
 
 def test_finder_environment_points_at_its_own_tables(stack: Evaluation) -> None:
     tables = {r.name: r.inputs["name"] for r in stack.of_type("aws:dynamodb/table:Table")}
-    variables = stack.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    variables = finder(stack).inputs["environment"]["variables"]
     assert variables["EXECUTIONS_TABLE"] == tables["executions-table"]
     assert variables["JOB_EVENTS_TABLE"] == tables["job-events-table"]
     assert variables["EXECUTIONS_STATUS_INDEX"] == "status-index"
@@ -118,8 +136,8 @@ def test_finder_environment_points_at_its_own_tables(stack: Evaluation) -> None:
 
 
 def test_finder_package_comes_from_its_own_bucket(stack: Evaluation) -> None:
-    function = stack.one("aws:lambda/function:Function").inputs
-    package = stack.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs
+    function = finder(stack).inputs
+    package = finder(stack, "aws:s3/bucketObjectv2:BucketObjectv2").inputs
     assert function["s3Bucket"] == stack.config["drs-orchestrator:deploymentBucket"]
     assert function["s3Key"] == package["key"]
     sha = stack.outputs["executionFinderPackageSha256"]
@@ -128,14 +146,14 @@ def test_finder_package_comes_from_its_own_bucket(stack: Evaluation) -> None:
     assert function["runtime"] == "python3.12"
     assert (
         function["loggingConfig"]["logGroup"]
-        == stack.one("aws:cloudwatch/logGroup:LogGroup").inputs["name"]
+        == finder(stack, "aws:cloudwatch/logGroup:LogGroup").inputs["name"]
     )
 
 
 def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation) -> None:
     tables = {r.name: r.state["arn"] for r in stack.of_type("aws:dynamodb/table:Table")}
-    log_group = stack.one("aws:cloudwatch/logGroup:LogGroup").state["arn"]
-    policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    log_group = finder(stack, "aws:cloudwatch/logGroup:LogGroup").state["arn"]
+    policy = json.loads(finder(stack, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     granted = {
         (action, resource)
         for s in policy["Statement"]
@@ -175,11 +193,12 @@ def test_tables_have_pitr_sse_and_protection_as_configured(stack: Evaluation) ->
 
 def test_log_group_retention_comes_from_the_stack(stack: Evaluation) -> None:
     retention = int(stack.config["drs-orchestrator:logRetentionDays"])
-    assert stack.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == retention
+    for log_group in stack.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert log_group.inputs["retentionInDays"] == retention, log_group.name
 
 
 def test_outputs_name_everything_an_operator_needs(stack: Evaluation) -> None:
-    function = stack.one("aws:lambda/function:Function")
+    function = finder(stack)
     assert stack.outputs["executionFinderFunctionArn"] == function.state["arn"]
     assert stack.outputs["deploymentName"] == stack.config["drs-orchestrator:deploymentName"]
     for key in (
@@ -201,12 +220,13 @@ def test_stacks_share_no_physical_name(all_stacks: dict[str, Evaluation]) -> Non
                 owners.setdefault(resource.physical_name, set()).add(name)
     shared = {n: s for n, s in owners.items() if len(s) > 1}
     assert shared == {}
-    assert len(owners) == 8 * len(all_stacks)
+    assert len(owners) == NAMED_RESOURCES * len(all_stacks)
 
 
 def test_unchanged_build_gives_identical_package_keys(all_stacks: dict[str, Evaluation]) -> None:
     """Both stacks build the same code: the same content-addressed key, so no diff."""
     keys = {
-        e.one("aws:s3/bucketObjectv2:BucketObjectv2").inputs["key"] for e in all_stacks.values()
+        tuple(sorted(r.inputs["key"] for r in e.of_type("aws:s3/bucketObjectv2:BucketObjectv2")))
+        for e in all_stacks.values()
     }
-    assert len(keys) == 1
+    assert len(keys) == 1 and len(next(iter(keys))) == 3

@@ -80,7 +80,12 @@ def test_a_dynamodb_statement_on_star_is_caught(monkeypatch: pytest.MonkeyPatch)
         return real_statement(actions, resources)
 
     monkeypatch.setattr("infra.components.orchestrator.iam.statement", statement)
-    found = [m for p, m in _found() if p == "iam-resources-in-deployment-namespace"]
+    found = [
+        v.message
+        for v in evaluate_stack(evaluate("dev"))
+        if v.policy == "iam-resources-in-deployment-namespace"
+        and v.resource == "execution-finder-policy"
+    ]
     assert found == [
         "statement 1 allows dynamodb:Query on '*'; only actions in infra/iam.py UNSCOPED_ACTIONS "
         "(with their reason) may use '*'",
