@@ -235,6 +235,9 @@ PHYSICAL_NAME_INPUTS: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
     "aws:s3/bucketV2:BucketV2": "bucket",
     "aws:sns/topic:Topic": "name",
+    "aws:apigateway/restApi:RestApi": "name",
+    "aws:cognito/userPool:UserPool": "name",
+    "aws:cognito/userPoolClient:UserPoolClient": "name",
 }
 
 

@@ -119,7 +119,13 @@ class _Mocks(pulumi.runtime.Mocks):
                 resource_id = name
             case "aws:lambda/function:Function":
                 arn = self._arn("lambda", f"function:{name}")
-                computed.update(arn=arn, qualified_arn=f"{arn}:$LATEST", version="$LATEST")
+                invoke = (
+                    f"arn:{self.partition}:apigateway:{self.region}:lambda:path/"
+                    f"2015-03-31/functions/{arn}/invocations"
+                )
+                computed.update(
+                    arn=arn, qualified_arn=f"{arn}:$LATEST", version="$LATEST", invoke_arn=invoke
+                )
                 resource_id = name
             case "aws:iam/role:Role":
                 computed["arn"] = self._arn("iam", f"role/{name}", regional=False)
@@ -142,6 +148,24 @@ class _Mocks(pulumi.runtime.Mocks):
             case "aws:sns/topic:Topic":
                 computed["arn"] = self._arn("sns", str(name))
                 resource_id = computed["arn"]
+            case "aws:cognito/userPool:UserPool":
+                resource_id = f"{self.region}_mockpool1"
+                computed.update(
+                    arn=self._arn("cognito-idp", f"userpool/{resource_id}"),
+                    endpoint=f"cognito-idp.{self.region}.amazonaws.com/{resource_id}",
+                )
+            case "aws:apigateway/restApi:RestApi":
+                resource_id = "mockapi123"
+                computed.update(
+                    root_resource_id="mockroot1",
+                    execution_arn=self._arn("execute-api", resource_id),
+                    arn=f"arn:{self.partition}:apigateway:{self.region}::/restapis/{resource_id}",
+                )
+            case "aws:apigateway/stage:Stage":
+                computed["invoke_url"] = (
+                    f"https://mockapi123.execute-api.{self.region}.amazonaws.com/"
+                    f"{inputs.get('stageName')}"
+                )
             case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
                 host = str(inputs.get("url", "")).removeprefix("https://")
                 computed["arn"] = self._arn("iam", f"oidc-provider/{host}", regional=False)

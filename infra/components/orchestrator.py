@@ -9,8 +9,10 @@ import pulumi
 from drs_orchestrator import environment as env
 
 from infra import iam
+from infra.components.api import RestApi, RestApiArgs
 from infra.components.datastore import Datastore, DatastoreArgs
 from infra.components.function import LambdaFunction, LambdaFunctionArgs
+from infra.components.identity import Identity, IdentityArgs
 from infra.components.orchestration import (
     Notifications,
     NotificationsArgs,
@@ -170,6 +172,17 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
+        self.identity = Identity("identity", IdentityArgs(settings), child)
+        self.rest_api = RestApi(
+            "api-gateway",
+            RestApiArgs(
+                settings=settings,
+                function_name=self.api.function.name,
+                function_invoke_arn=self.api.function.invoke_arn,
+                user_pool_arn=self.identity.user_pool.arn,
+            ),
+            child,
+        )
         self.schedule = PollSchedule(
             "execution-finder-schedule",
             PollScheduleArgs(
@@ -208,6 +221,9 @@ class Orchestrator(pulumi.ComponentResource):
             "apiPackageSha256": self.api.package_sha256,
             "stateMachineArn": self.recovery.state_machine.arn,
             "topicArn": self.notifications.topic.arn,
+            "apiUrl": self.rest_api.url,
+            "userPoolId": self.identity.user_pool.id,
+            "userPoolClientId": self.identity.client.id,
             "pollScheduleRuleName": self.schedule.rule.name,
             "pollScheduleRuleArn": self.schedule.rule.arn,
         }

@@ -15,20 +15,35 @@ from infra.offline import Evaluation, RegisteredResource
 from tests.infra.conftest import STACKS
 
 EXPECTED_RESOURCES = {
-    "aws:dynamodb/table:Table": 4,
-    "aws:lambda/function:Function": 3,
-    "aws:iam/role:Role": 4,
-    "aws:iam/rolePolicy:RolePolicy": 4,
-    "aws:cloudwatch/logGroup:LogGroup": 4,
+    "aws:apigateway/authorizer:Authorizer": 1,
+    "aws:apigateway/deployment:Deployment": 1,
+    "aws:apigateway/integration:Integration": 30,
+    "aws:apigateway/integrationResponse:IntegrationResponse": 12,
+    "aws:apigateway/method:Method": 30,
+    "aws:apigateway/methodResponse:MethodResponse": 12,
+    "aws:apigateway/methodSettings:MethodSettings": 1,
+    "aws:apigateway/resource:Resource": 12,
+    "aws:apigateway/restApi:RestApi": 1,
+    "aws:apigateway/stage:Stage": 1,
     "aws:cloudwatch/eventRule:EventRule": 1,
     "aws:cloudwatch/eventTarget:EventTarget": 1,
-    "aws:lambda/permission:Permission": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 5,
+    "aws:cognito/user:User": 1,
+    "aws:cognito/userGroup:UserGroup": 3,
+    "aws:cognito/userInGroup:UserInGroup": 1,
+    "aws:cognito/userPool:UserPool": 1,
+    "aws:cognito/userPoolClient:UserPoolClient": 1,
+    "aws:dynamodb/table:Table": 4,
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 4,
+    "aws:lambda/function:Function": 3,
+    "aws:lambda/permission:Permission": 2,
     "aws:s3/bucketObjectv2:BucketObjectv2": 3,
     "aws:sfn/stateMachine:StateMachine": 1,
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
 }
-NAMED_RESOURCES = 25
+NAMED_RESOURCES = 29
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -57,6 +72,8 @@ def test_stack_declares_the_expected_resources(stack: Evaluation) -> None:
         "drs-orchestrator:schedule:PollSchedule",
         "drs-orchestrator:notifications:Notifications",
         "drs-orchestrator:orchestration:RecoveryStateMachine",
+        "drs-orchestrator:api:RestApi",
+        "drs-orchestrator:identity:Identity",
     }
     assert all(r.parent_urn for r in stack.custom_resources), "every resource has a component"
 
@@ -116,7 +133,9 @@ def test_schedule_targets_the_execution_finder(stack: Evaluation) -> None:
     function = finder(stack)
     rule = stack.one("aws:cloudwatch/eventRule:EventRule")
     target = stack.one("aws:cloudwatch/eventTarget:EventTarget")
-    permission = stack.one("aws:lambda/permission:Permission")
+    permission = stack.one(
+        "aws:lambda/permission:Permission", "execution-finder-schedule-permission"
+    )
     assert target.inputs["arn"] == function.state["arn"]
     assert target.inputs["rule"] == rule.inputs["name"]
     assert rule.inputs["scheduleExpression"] == stack.config["drs-orchestrator:pollSchedule"]
@@ -217,7 +236,7 @@ def test_stacks_share_no_physical_name(all_stacks: dict[str, Evaluation]) -> Non
     for name, evaluation in all_stacks.items():
         for resource in evaluation.custom_resources:
             if resource.physical_name:
-                owners.setdefault(resource.physical_name, set()).add(name)
+                owners.setdefault((resource.type, resource.physical_name), set()).add(name)
     shared = {n: s for n, s in owners.items() if len(s) > 1}
     assert shared == {}
     assert len(owners) == NAMED_RESOURCES * len(all_stacks)
@@ -230,3 +249,85 @@ def test_unchanged_build_gives_identical_package_keys(all_stacks: dict[str, Eval
         for e in all_stacks.values()
     }
     assert len(keys) == 1 and len(next(iter(keys))) == 3
+
+
+def test_every_api_method_but_preflight_has_the_cognito_authorizer(stack: Evaluation) -> None:
+    methods = stack.of_type("aws:apigateway/method:Method")
+    authorizer = stack.one("aws:apigateway/authorizer:Authorizer")
+    pool = stack.one("aws:cognito/userPool:UserPool")
+    assert authorizer.inputs["providerArns"] == [pool.state["arn"]]
+    for method in methods:
+        if method.inputs["httpMethod"] == "OPTIONS":
+            assert method.inputs["authorization"] == "NONE"
+        else:
+            assert method.inputs["authorization"] == "COGNITO_USER_POOLS", method.name
+            assert method.inputs["authorizerId"] == f"{authorizer.inputs['name']}-id"
+    from drs_orchestrator.api import schemas
+
+    assert sum(m.inputs["httpMethod"] != "OPTIONS" for m in methods) == len(schemas.routes())
+
+
+def test_api_integrations_proxy_to_the_api_function_only(stack: Evaluation) -> None:
+    api = stack.one("aws:lambda/function:Function", "api-function")
+    for integration in stack.of_type("aws:apigateway/integration:Integration"):
+        if integration.inputs["type"] == "AWS_PROXY":
+            assert integration.inputs["uri"] == api.state["invoke_arn"]
+    permission = stack.one("aws:lambda/permission:Permission", "api-invoke-permission")
+    assert permission.inputs["function"] == api.inputs["name"]
+    assert permission.inputs["sourceArn"].endswith("/*/*")
+
+
+def test_stage_logs_access_and_is_throttled(stack: Evaluation) -> None:
+    stage = stack.one("aws:apigateway/stage:Stage").inputs
+    logs = stack.one("aws:cloudwatch/logGroup:LogGroup", "api-access-logs")
+    assert stage["accessLogSettings"]["destinationArn"] == logs.state["arn"]
+    assert json.loads(stage["accessLogSettings"]["format"])["requestId"] == "$context.requestId"
+    settings = stack.one("aws:apigateway/methodSettings:MethodSettings").inputs["settings"]
+    assert settings["throttlingRateLimit"] == 50 and settings["throttlingBurstLimit"] == 100
+
+
+def test_cognito_groups_and_the_first_admin(stack: Evaluation) -> None:
+    groups = {g.inputs["name"] for g in stack.of_type("aws:cognito/userGroup:UserGroup")}
+    assert groups == {"admin", "operator", "read-only"}
+    admin = stack.one("aws:cognito/user:User").inputs
+    assert admin["username"] == stack.config["drs-orchestrator:adminEmail"]
+    membership = stack.one("aws:cognito/userInGroup:UserInGroup").inputs
+    assert membership["groupName"] == "admin" and membership["username"] == admin["username"]
+    pool = stack.one("aws:cognito/userPool:UserPool").inputs
+    assert pool["adminCreateUserConfig"]["allowAdminCreateUserOnly"] is True
+    subscription = stack.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    assert subscription["endpoint"] == admin["username"] and subscription["protocol"] == "email"
+
+
+def test_state_machine_invokes_only_its_wave_runner_and_logs(stack: Evaluation) -> None:
+    runner = stack.one("aws:lambda/function:Function", "wave-runner-function").state["arn"]
+    machine = stack.one("aws:sfn/stateMachine:StateMachine").inputs
+    definition = json.loads(machine["definition"])
+    functions = {
+        s["Parameters"]["FunctionName"]
+        for s in definition["States"].values()
+        if s["Type"] == "Task"
+    }
+    assert functions == {runner}
+    assert machine["loggingConfiguration"]["level"] == "ALL"
+    assert machine["tracingConfiguration"] == {"enabled": True}
+    policy = json.loads(
+        stack.one("aws:iam/rolePolicy:RolePolicy", "recovery-states-policy").inputs["policy"]
+    )
+    invoke = next(s for s in policy["Statement"] if s["Action"] == ["lambda:InvokeFunction"])
+    assert invoke["Resource"] == [runner, f"{runner}:*"]
+
+
+def test_api_and_runner_environments_point_at_their_own_resources(stack: Evaluation) -> None:
+    tables = {r.name: r.inputs["name"] for r in stack.of_type("aws:dynamodb/table:Table")}
+    api = stack.one("aws:lambda/function:Function", "api-function").inputs["environment"][
+        "variables"
+    ]
+    assert api["PROTECTION_GROUPS_TABLE"] == tables["protection-groups-table"]
+    assert api["RECOVERY_PLANS_TABLE"] == tables["recovery-plans-table"]
+    assert api["STATE_MACHINE_ARN"] == stack.outputs["stateMachineArn"]
+    runner = stack.one("aws:lambda/function:Function", "wave-runner-function").inputs[
+        "environment"
+    ]["variables"]
+    assert runner["TOPIC_ARN"] == stack.outputs["topicArn"]
+    assert runner["EXECUTIONS_TABLE"] == tables["executions-table"]

@@ -1,0 +1,112 @@
+"""Cognito: the deployment's user pool, its console client, the role groups and the first admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_aws as aws
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+#: Cognito groups, highest precedence first; the API's x-roles name the same groups.
+ROLE_GROUPS = {
+    "admin": "Everything: protection groups, recovery plans, executions.",
+    "operator": "Run, cancel, resume and terminate executions; read everything.",
+    "read-only": "Read everything, change nothing.",
+}
+
+
+TOKEN_VALIDITY_UNITS = {"access_token": "minutes", "id_token": "minutes", "refresh_token": "hours"}
+
+
+@dataclass
+class IdentityArgs:
+    settings: Settings
+    """Validated stack settings: names, tags, the first admin's e-mail, protectData."""
+
+
+class Identity(pulumi.ComponentResource):
+    """Users sign in with their e-mail; only administrators create users."""
+
+    def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("drs-orchestrator:identity:Identity", name, None, opts)
+        settings, names = args.settings, args.settings.naming
+        child = pulumi.ResourceOptions(parent=self)
+        self.user_pool = aws.cognito.UserPool(
+            "user-pool",
+            name=f"{settings.deployment_name}-users",
+            username_attributes=["email"],
+            auto_verified_attributes=["email"],
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(
+                allow_admin_create_user_only=True
+            ),
+            password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
+                minimum_length=14,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_numbers=True,
+                require_symbols=True,
+                temporary_password_validity_days=3,
+            ),
+            mfa_configuration="OPTIONAL",
+            software_token_mfa_configuration=aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(
+                enabled=True
+            ),
+            account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
+                recovery_mechanisms=[
+                    aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(
+                        name="verified_email", priority=1
+                    )
+                ]
+            ),
+            deletion_protection="ACTIVE" if settings.protect_data else "INACTIVE",
+            tags=names.tags(),
+            opts=child,
+        )
+        self.client = aws.cognito.UserPoolClient(
+            "console-client",
+            name=f"{settings.deployment_name}-console",
+            user_pool_id=self.user_pool.id,
+            generate_secret=False,
+            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            prevent_user_existence_errors="ENABLED",
+            enable_token_revocation=True,
+            access_token_validity=60,
+            id_token_validity=60,
+            refresh_token_validity=12,
+            # Units of the validities above, not secrets.
+            token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
+                **TOKEN_VALIDITY_UNITS
+            ),
+            opts=child,
+        )
+        self.groups = {
+            group: aws.cognito.UserGroup(
+                f"group-{group}",
+                name=group,
+                description=description,
+                precedence=precedence,
+                user_pool_id=self.user_pool.id,
+                opts=child,
+            )
+            for precedence, (group, description) in enumerate(ROLE_GROUPS.items())
+        }
+        admin = aws.cognito.User(
+            "first-admin",
+            user_pool_id=self.user_pool.id,
+            username=settings.admin_email,
+            attributes={"email": settings.admin_email, "email_verified": "true"},
+            desired_delivery_mediums=["EMAIL"],
+            opts=child,
+        )
+        aws.cognito.UserInGroup(
+            "first-admin-in-admin",
+            user_pool_id=self.user_pool.id,
+            group_name=self.groups["admin"].name,
+            username=admin.username,
+            opts=child,
+        )
+        self.register_outputs({"userPoolId": self.user_pool.id, "clientId": self.client.id})
