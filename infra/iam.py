@@ -11,8 +11,48 @@ from typing import Any
 
 import pulumi
 
+_API_GATEWAY_REASON = (
+    "API Gateway names REST APIs by generated ids (/restapis/<id>), so no ARN pattern holds "
+    "the deployment name; only the CI deploy role has it, and the policy pack checks what it "
+    "creates."
+)
+_COGNITO_REASON = (
+    "Cognito names user pools by generated ids (userpool/<region>_<id>), so no ARN pattern "
+    "holds the deployment name; only the CI deploy role has it."
+)
+
 #: Actions granted on ``"*"``, each with the reason no narrower resource works.
 UNSCOPED_ACTIONS: dict[str, str] = {
+    "apigateway:GET": _API_GATEWAY_REASON,
+    "apigateway:POST": _API_GATEWAY_REASON,
+    "apigateway:PUT": _API_GATEWAY_REASON,
+    "apigateway:PATCH": _API_GATEWAY_REASON,
+    "apigateway:DELETE": _API_GATEWAY_REASON,
+    "cognito-idp:CreateUserPool": _COGNITO_REASON,
+    "cognito-idp:DeleteUserPool": _COGNITO_REASON,
+    "cognito-idp:DescribeUserPool": _COGNITO_REASON,
+    "cognito-idp:UpdateUserPool": _COGNITO_REASON,
+    "cognito-idp:GetUserPoolMfaConfig": _COGNITO_REASON,
+    "cognito-idp:SetUserPoolMfaConfig": _COGNITO_REASON,
+    "cognito-idp:CreateUserPoolClient": _COGNITO_REASON,
+    "cognito-idp:DescribeUserPoolClient": _COGNITO_REASON,
+    "cognito-idp:UpdateUserPoolClient": _COGNITO_REASON,
+    "cognito-idp:DeleteUserPoolClient": _COGNITO_REASON,
+    "cognito-idp:CreateGroup": _COGNITO_REASON,
+    "cognito-idp:GetGroup": _COGNITO_REASON,
+    "cognito-idp:UpdateGroup": _COGNITO_REASON,
+    "cognito-idp:DeleteGroup": _COGNITO_REASON,
+    "cognito-idp:AdminCreateUser": _COGNITO_REASON,
+    "cognito-idp:AdminGetUser": _COGNITO_REASON,
+    "cognito-idp:AdminDeleteUser": _COGNITO_REASON,
+    "cognito-idp:AdminUpdateUserAttributes": _COGNITO_REASON,
+    "cognito-idp:AdminAddUserToGroup": _COGNITO_REASON,
+    "cognito-idp:AdminRemoveUserFromGroup": _COGNITO_REASON,
+    "cognito-idp:AdminListGroupsForUser": _COGNITO_REASON,
+    "cognito-idp:ListUsersInGroup": _COGNITO_REASON,
+    "cognito-idp:TagResource": _COGNITO_REASON,
+    "cognito-idp:UntagResource": _COGNITO_REASON,
+    "cognito-idp:ListTagsForResource": _COGNITO_REASON,
     "drs:DescribeJobs": (
         "DescribeJobs is a list action with no resource-level permissions; the finder "
         "filters it to the job ids recorded on its own executions."

@@ -245,3 +245,37 @@ def trust_policy(provider_arn: str, subjects: list[str]) -> str:
             ],
         }
     )
+
+
+#: AWS's managed policy for the account-level role API Gateway writes access logs with.
+API_GATEWAY_LOGS_POLICY = (
+    "arn:{partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
+
+
+class ApiGatewayAccount(pulumi.ComponentResource):
+    """The account's API Gateway CloudWatch role, without which no stage can write access
+    logs. One setting per account and region: one bootstrap stack manages it."""
+
+    def __init__(
+        self, name: str, settings: BootstrapSettings, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("drs-orchestrator:bootstrap:ApiGatewayAccount", name, None, opts)
+        deployment = settings.deployment
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            "apigateway-logs-role",
+            name=f"{deployment.deployment_name}-apigateway-logs",
+            assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"),
+            description="API Gateway's account-level role for writing access logs.",
+            tags=deployment.naming.tags(),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            "apigateway-logs-policy",
+            role=role.name,
+            policy_arn=API_GATEWAY_LOGS_POLICY.format(partition=deployment.partition),
+            opts=child,
+        )
+        aws.apigateway.Account("apigateway-account", cloudwatch_role_arn=role.arn, opts=child)
+        self.register_outputs({"roleArn": role.arn})

@@ -123,6 +123,16 @@ LOG_DELIVERY_ACTIONS = [
     "logs:PutResourcePolicy",
     "logs:DescribeResourcePolicies",
 ]
+#: API Gateway's control plane is one set of HTTP verbs on /restapis/<generated id>.
+API_GATEWAY_ACTIONS = [
+    "apigateway:GET",
+    "apigateway:POST",
+    "apigateway:PUT",
+    "apigateway:PATCH",
+    "apigateway:DELETE",
+]
+#: What pulumi-aws calls to manage the user pool, its client, groups and first admin.
+COGNITO_ACTIONS = sorted(a for a in iam.UNSCOPED_ACTIONS if a.startswith("cognito-idp:"))
 #: Services a role of this deployment may be passed to.
 PASSED_TO_SERVICES = ["lambda.amazonaws.com", "states.amazonaws.com"]
 STATE_PREFIX = "pulumi-state"
@@ -157,6 +167,8 @@ def deploy_statements(
     statements.append(passrole)
     statements += _bucket_statements(partition, bucket, OBJECT_WRITE_ACTIONS, f"{bucket}/*")
     statements.append(iam.unscoped_statement(["logs:DescribeLogGroups", *LOG_DELIVERY_ACTIONS]))
+    statements.append(iam.unscoped_statement(API_GATEWAY_ACTIONS))
+    statements.append(iam.unscoped_statement(COGNITO_ACTIONS))
     return statements
 
 

@@ -10,7 +10,13 @@ import pulumi_aws as aws
 
 from infra.bootstrap import permissions
 from infra.bootstrap import settings as bootstrap_settings
-from infra.bootstrap.components import CiRoles, CiRolesArgs, DeploymentBucket, DeploymentBucketArgs
+from infra.bootstrap.components import (
+    ApiGatewayAccount,
+    CiRoles,
+    CiRolesArgs,
+    DeploymentBucket,
+    DeploymentBucketArgs,
+)
 
 
 @dataclass
@@ -41,6 +47,8 @@ def build() -> Bootstrap:
             ],
         ),
     )
+    if settings.manage_api_gateway_account:
+        ApiGatewayAccount("apigateway-account", settings)
     backend = (
         f"s3://{deployment.deployment_bucket}/{permissions.STATE_PREFIX}?region={deployment.region}"
     )

@@ -35,6 +35,7 @@ KEYS = {
     "noncurrentVersionDays": "days a non-current object version is kept (default 90)",
     "adminPrincipalArns": "JSON list of role/user ARNs that may also read the bucket",
     "storePulumiState": "true to keep Pulumi state in the bucket under pulumi-state/",
+    "manageApiGatewayAccount": "true in one stack per account: set API Gateway's CloudWatch role",
 }
 DEFAULTS = {
     "deployBranch": "main",
@@ -42,6 +43,7 @@ DEFAULTS = {
     "noncurrentVersionDays": "90",
     "adminPrincipalArns": "[]",
     "storePulumiState": "true",
+    "manageApiGatewayAccount": "false",
 }
 
 
@@ -57,6 +59,7 @@ class BootstrapSettings:
     noncurrent_version_days: int
     admin_principal_arns: tuple[str, ...]
     store_pulumi_state: bool
+    manage_api_gateway_account: bool = False
 
     @property
     def deploy_subjects(self) -> list[str]:
@@ -131,6 +134,10 @@ def load_bootstrap_settings(
     if state not in ("true", "false"):
         problem("storePulumiState", f"must be true or false, got '{state}'")
 
+    account = value("manageApiGatewayAccount").lower()
+    if account not in ("true", "false"):
+        problem("manageApiGatewayAccount", f"must be true or false, got '{account}'")
+
     if problems or deployment is None:
         raise SettingsError(stack, problems)
     return BootstrapSettings(
@@ -142,6 +149,7 @@ def load_bootstrap_settings(
         noncurrent_version_days=days,
         admin_principal_arns=admins,
         store_pulumi_state=state == "true",
+        manage_api_gateway_account=account == "true",
     )
 
 

@@ -165,7 +165,10 @@ def test_roles_act_only_on_their_own_deployment(stack: Evaluation) -> None:
                 assert other not in arn
                 if arn == "*":
                     assert set(statement["Action"]) <= set(UNSCOPED_ACTIONS)
-                    assert all(a.startswith("logs:") for a in statement["Action"])
+                    assert all(
+                        a.startswith(("logs:", "apigateway:", "cognito-idp:"))
+                        for a in statement["Action"]
+                    )
                 else:
                     assert f":{own}" in arn or f"/{own}" in arn, arn
     deploy = statements(
@@ -219,7 +222,7 @@ def test_bootstrap_deployments_share_nothing() -> None:
         for s in STACKS
     }
     assert names["dev"].isdisjoint(names["archive-test"])
-    assert len(names["dev"]) == 5 == len(names["archive-test"])
+    assert len(names["dev"]) == 6 and len(names["archive-test"]) == 5
 
 
 def test_policy_pack_passes_on_both_bootstrap_stacks() -> None:
@@ -288,3 +291,13 @@ def test_drsctl_plans_the_bootstrap_program(capsys: pytest.CaptureFixture[str]) 
         f"{ARCHIVE}-ci-deploy",
         f"{ARCHIVE}-ci-preview",
     }
+
+
+def test_one_stack_sets_the_api_gateway_cloudwatch_role() -> None:
+    account = evaluated("dev").one("aws:apigateway/account:Account").inputs
+    role = evaluated("dev").one("aws:iam/role:Role", "apigateway-logs-role")
+    assert account["cloudwatchRoleArn"] == role.state["arn"]
+    assert "apigateway.amazonaws.com" in role.inputs["assumeRolePolicy"]
+    attachment = evaluated("dev").one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
+    assert attachment["policyArn"].endswith("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+    assert evaluated("archive-test").of_type("aws:apigateway/account:Account") == []
