@@ -18,7 +18,7 @@ EXECUTION_FINDER = PackageSpec(
 WAVE_RUNNER = PackageSpec(
     function="wave-runner",
     handler="drs_orchestrator.handlers.wave_runner.handler",
-    aws_services=("drs", "dynamodb", "sns"),
+    aws_services=("drs", "dynamodb", "sns", "ssm"),
 )
 
 API = PackageSpec(

@@ -113,6 +113,8 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:CreateRecoveryInstanceForDrs",
                             "drs:ListTagsForResource",
                             "drs:TagResource",
+                            "ssm:GetAutomationExecution",
+                            "ssm:StartAutomationExecution",
                         ]
                     ),
                 ],

@@ -26,6 +26,7 @@ from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.statemachine import definition
 from infra.tables import EXECUTIONS, JOB_EVENTS, create_table_request
 from tests.fakes.drs import FakeDrs
+from tests.fakes.ssm import FakeSsm
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,8 +71,9 @@ def invoke_in_process(
 
 
 class Harness:
-    def __init__(self, drs: FakeDrs) -> None:
+    def __init__(self, drs: FakeDrs, ssm: FakeSsm) -> None:
         self.drs = drs
+        self.ssm = ssm
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.sns = boto3.client("sns", region_name=REGION)
@@ -173,12 +175,14 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     drs = FakeDrs(region=REGION)
     drs.autopilot = True
     monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs.client())
+    ssm = FakeSsm(region=REGION)
+    monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm.client())
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
-        built = Harness(drs)
+        built = Harness(drs, ssm)
         monkeypatch.setenv("TOPIC_ARN", built.topic_arn)
         wave_runner._runner.cache_clear()
         yield built

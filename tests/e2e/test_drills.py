@@ -158,3 +158,73 @@ def test_throttled_start_recovery_is_retried_by_the_next_tick(harness: Harness) 
     assert item["status"] == "COMPLETED"
     assert len(harness.drs.calls_to("StartRecovery")) == 9
     assert len(harness.drs.jobs) == 1
+
+
+def test_pre_and_post_wave_actions_run_around_the_launch(harness: Harness) -> None:
+    from drs_orchestrator.domain.plans import Action
+
+    plan = RecoveryPlan(
+        "actions",
+        (
+            Wave(
+                "A",
+                ("db",),
+                pre_actions=(Action("DR-PrepareNetwork", {"Vpc": ["vpc-0abc"]}),),
+                post_actions=(Action("DR-SmokeTest"), Action("DR-NotifyTeams")),
+            ),
+        ),
+    )
+    execution_id = harness.run(plan, GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED"
+    [wave] = item["waves"]
+    runs = wave["actionRuns"]
+    assert [(r["phase"], r["document"], r["status"]) for r in runs] == [
+        ("pre", "DR-PrepareNetwork", "Success"),
+        ("post", "DR-SmokeTest", "Success"),
+        ("post", "DR-NotifyTeams", "Success"),
+    ]
+    assert runs[0]["startedAt"] <= wave["startedAt"] <= wave["launchedAt"] <= runs[1]["startedAt"]
+    started = [p for op, p in harness.ssm.calls if op == "StartAutomationExecution"]
+    assert started[0]["Parameters"] == {"Vpc": ["vpc-0abc"]}
+    assert harness.ssm.violations == []
+
+
+def test_a_failed_post_action_fails_the_wave(harness: Harness) -> None:
+    from drs_orchestrator.domain.plans import Action
+
+    harness.ssm.failing.add("DR-SmokeTest")
+    plan = RecoveryPlan(
+        "actions",
+        (
+            Wave("A", ("db",), post_actions=(Action("DR-SmokeTest"),)),
+            Wave("B", ("app",), depends_on=("A",)),
+        ),
+    )
+    execution_id = harness.run(plan, GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "FAILED"
+    a, b = item["waves"]
+    assert a["status"] == "FAILED"
+    assert (
+        a["reason"] == "post-wave action DR-SmokeTest ended Failed: step 1 of DR-SmokeTest failed"
+    )
+    # B depends on A having LAUNCHED, which it had before its post action failed: B ran.
+    assert b["startedAt"] >= a["launchedAt"]
+    assert harness.notifications()[-1]["event"] == "failed"
+
+
+def test_a_pre_action_past_its_max_wait_fails_the_wave_before_launch(harness: Harness) -> None:
+    from drs_orchestrator.domain.plans import Action
+
+    harness.ssm.stuck.add("DR-Slow")
+    plan = RecoveryPlan(
+        "slow", (Wave("A", ("db",), pre_actions=(Action("DR-Slow", max_wait_seconds=1),)),)
+    )
+    execution_id = harness.run(plan, GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "FAILED"
+    assert item["waves"][0]["reason"] == (
+        "pre-wave action DR-Slow still InProgress after its max wait of 1 s"
+    )
+    assert harness.drs.jobs == {}, "nothing launched"

@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ExecutionsStore, JobEventsStore
 from drs_orchestrator.adapters.notifications import Notifier
+from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.environment import WaveRunnerEnvironment
 from drs_orchestrator.errors import OrchestratorError
 from drs_orchestrator.services.execution_finder import ExecutionFinder
@@ -34,6 +35,7 @@ def _runner() -> WaveRunner:
         notifier=Notifier(env.topic_arn),
         finder=finder,
         deployment=env.finder.deployment_name,
+        automations=Automations(),
         poll_seconds=env.poll_seconds,
         stale_after_seconds=env.stale_after_seconds,
         logger=logger,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import StaleExecutionError
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
 
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords
     from drs_orchestrator.adapters.stepfunctions import StateMachines
-    from drs_orchestrator.domain.plans import RecoveryPlan
+    from drs_orchestrator.domain.plans import Action, RecoveryPlan
 
 E, W = ExecutionStatus, WaveStatus
 
@@ -43,8 +42,8 @@ def new_execution(
                 "dependsOn": list(wave.depends_on),
                 "pauseBefore": wave.pause_before,
                 "approved": False,
-                "preActions": [asdict(a) for a in wave.pre_actions],
-                "postActions": [asdict(a) for a in wave.post_actions],
+                "preActions": [_action(a) for a in wave.pre_actions],
+                "postActions": [_action(a) for a in wave.post_actions],
                 "servers": servers,
                 "status": W.PENDING.value,
                 "jobIds": [],
@@ -61,6 +60,14 @@ def new_execution(
         "waves": waves,
         "jobs": {},
         "servers": {},
+    }
+
+
+def _action(action: Action) -> dict[str, Any]:
+    return {
+        "document": action.document,
+        "parameters": {k: list(v) for k, v in action.parameters.items()},
+        "maxWaitSeconds": action.max_wait_seconds,
     }
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords
     from drs_orchestrator.adapters.notifications import Notifier
+    from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.services.execution_finder import ExecutionFinder
 
 E, W = ExecutionStatus, WaveStatus
@@ -65,6 +67,7 @@ class WaveRunner:
         notifier: Notifier,
         finder: ExecutionFinder,
         deployment: str,
+        automations: Automations | None = None,
         poll_seconds: int = 30,
         stale_after_seconds: int = 90,
         logger: logging.Logger | Any = None,
@@ -74,6 +77,7 @@ class WaveRunner:
         self._drs = drs
         self._notifier = notifier
         self._finder = finder
+        self._automations = automations
         self._deployment = deployment
         self._poll_seconds = poll_seconds
         self._stale_after = timedelta(seconds=stale_after_seconds)
@@ -151,10 +155,18 @@ class WaveRunner:
 
         for wave in waves:
             if wave["status"] == W.LAUNCHING:
-                self._judge_launch(wave, item, now)
+                self._judge_launch(item, wave, now)
+            elif wave["status"] == W.POST_ACTIONS:
+                self._follow_actions(item, wave, "post", now)
+            elif (
+                wave["status"] == W.PRE_ACTIONS
+                and status == E.RUNNING
+                and self._follow_actions(item, wave, "pre", now)
+            ):
+                self._launch(item, wave, new_jobs, now)
 
         failed = [w for w in waves if w["status"] == W.FAILED]
-        in_flight = any(w["status"] == W.LAUNCHING for w in waves)
+        in_flight = any(w["status"] in (W.LAUNCHING, W.POST_ACTIONS) for w in waves)
         if failed and status != E.CANCELLING:
             # No wave starts after a failure; waves already launching are followed to the
             # end so their job events are still recorded, then the execution fails.
@@ -183,7 +195,7 @@ class WaveRunner:
             self._notifier.publish(event, {**item, "status": status}, **details)
         return TickResult(status, self._poll_seconds)
 
-    def _judge_launch(self, wave: dict[str, Any], item: dict[str, Any], now: str) -> None:
+    def _judge_launch(self, item: dict[str, Any], wave: dict[str, Any], now: str) -> None:
         """LAUNCHED when every job completed with every server LAUNCHED; FAILED otherwise."""
         jobs = item.get("jobs") or {}
         servers = item.get("servers") or {}
@@ -209,13 +221,85 @@ class WaveRunner:
             return
         wave["status"] = transition(W(wave["status"]), W.LAUNCHED)
         wave["launchedAt"] = now
-        # Post-wave actions would run here; without them a launched wave is complete.
-        wave["status"] = transition(W.LAUNCHED, W.COMPLETED)
-        wave["endedAt"] = now
+        if wave.get("postActions"):
+            self._start_actions(item, wave, "post", now)
+        else:
+            wave["status"] = transition(W.LAUNCHED, W.COMPLETED)
+            wave["endedAt"] = now
+
+    # -- pre- and post-wave actions (SSM Automation) ---------------------------------------
+
+    def _start_actions(
+        self, item: dict[str, Any], wave: dict[str, Any], phase: str, now: str
+    ) -> None:
+        """Start every action of ``phase``; the wave waits in PRE_ or POST_ACTIONS."""
+        if self._automations is None:
+            msg = "this runner has no SSM gateway for pre/post wave actions"
+            raise UnsupportedWaveError(msg)
+        runs = [r for r in wave.get("actionRuns", []) if r["phase"] != phase]
+        for index, action in enumerate(wave[f"{phase}Actions"]):
+            token = str(
+                uuid.uuid5(
+                    uuid.NAMESPACE_URL, f"{item['executionId']}/{wave['name']}/{phase}/{index}"
+                )
+            )
+            run_id = self._automations.start(
+                action["document"],
+                {k: list(v) for k, v in (action.get("parameters") or {}).items()},
+                token,
+            )
+            runs.append(
+                {
+                    "phase": phase,
+                    "document": action["document"],
+                    "automationExecutionId": run_id,
+                    "status": "Pending",
+                    "startedAt": now,
+                    "maxWaitSeconds": int(action.get("maxWaitSeconds", 900)),
+                }
+            )
+        wave["actionRuns"] = runs
+        target = W.PRE_ACTIONS if phase == "pre" else W.POST_ACTIONS
+        wave["status"] = transition(W(wave["status"]), target)
+
+    def _follow_actions(
+        self, item: dict[str, Any], wave: dict[str, Any], phase: str, now: str
+    ) -> bool:
+        """True once every action of ``phase`` succeeded; fails the wave on a failure or a
+        wait longer than the action's max wait."""
+        assert self._automations is not None  # noqa: S101 - started by _start_actions
+        from drs_orchestrator.adapters.ssm import ENDED, SUCCEEDED
+
+        moment = parse_drs_timestamp(now)
+        done = True
+        for run in wave.get("actionRuns", []):
+            if run["phase"] != phase or run["status"] in SUCCEEDED:
+                continue
+            run["status"], failure = self._automations.status(run["automationExecutionId"])
+            if run["status"] in SUCCEEDED:
+                continue
+            waited = (moment - parse_drs_timestamp(run["startedAt"])).total_seconds()
+            if run["status"] in ENDED or waited > run["maxWaitSeconds"]:
+                reason = (
+                    f"{phase}-wave action {run['document']} ended {run['status']}"
+                    + (f": {failure}" if failure else "")
+                    if run["status"] in ENDED
+                    else f"{phase}-wave action {run['document']} still {run['status']} after "
+                    f"its max wait of {run['maxWaitSeconds']} s"
+                )
+                wave["status"] = transition(W(wave["status"]), W.FAILED)
+                wave["reason"] = reason
+                wave["endedAt"] = now
+                return False
+            done = False
+        if done and phase == "post":
+            wave["status"] = transition(W(wave["status"]), W.COMPLETED)
+            wave["endedAt"] = now
+        return done
 
     def _skip_pending(self, waves: list[dict[str, Any]], now: str) -> None:
         for wave in waves:
-            if wave["status"] in (W.PENDING, W.AWAITING_APPROVAL):
+            if wave["status"] in (W.PENDING, W.AWAITING_APPROVAL, W.PRE_ACTIONS):
                 wave["status"] = transition(W(wave["status"]), W.SKIPPED)
                 wave["endedAt"] = now
 
@@ -243,9 +327,8 @@ class WaveRunner:
                 status = transition(status, E.PAUSED)
                 events.append(("waiting for approval", {"wave": wave["name"]}))
                 break
-            if wave.get("preActions") or wave.get("postActions"):
-                wave["status"] = transition(W(wave["status"]), W.FAILED)
-                wave["reason"] = "pre/post wave actions are not supported by this runner yet"
+            if wave.get("preActions"):
+                self._start_actions(item, wave, "pre", now)
                 continue
             self._launch(item, wave, new_jobs, now)
         return status

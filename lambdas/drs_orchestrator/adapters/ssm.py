@@ -1,0 +1,55 @@
+"""Gateway to SSM Automation: the pre- and post-wave actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from drs_orchestrator.adapters.clients import client as make_client
+from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.errors import OrchestratorError
+
+#: Automation statuses that end an action, and whether it succeeded.
+SUCCEEDED = frozenset({"Success", "CompletedWithSuccess"})
+ENDED = SUCCEEDED | {
+    "TimedOut",
+    "Cancelled",
+    "Failed",
+    "Rejected",
+    "CompletedWithFailure",
+    "Exited",
+}
+
+
+class AutomationError(OrchestratorError):
+    """Raised when SSM refuses to start or describe an automation."""
+
+
+class Automations:
+    def __init__(self, client: Any = None) -> None:
+        self._client = client or make_client("ssm")
+
+    def start(self, document: str, parameters: dict[str, list[str]], token: str) -> str:
+        """Start ``document``; ``token`` makes a retried start return the same execution."""
+        try:
+            response = self._client.start_automation_execution(
+                DocumentName=document, Parameters=parameters, ClientToken=token
+            )
+        except ClientError as exc:
+            msg = f"StartAutomationExecution of {document} failed with {error_code(exc)}"
+            raise AutomationError(msg) from exc
+        return str(response["AutomationExecutionId"])
+
+    def status(self, execution_id: str) -> tuple[str, str]:
+        """(status, failure message) of an automation execution."""
+        try:
+            execution = self._client.get_automation_execution(AutomationExecutionId=execution_id)[
+                "AutomationExecution"
+            ]
+        except ClientError as exc:
+            msg = f"GetAutomationExecution {execution_id} failed with {error_code(exc)}"
+            raise AutomationError(msg) from exc
+        return str(execution.get("AutomationExecutionStatus", "Pending")), str(
+            execution.get("FailureMessage", "")
+        )
