@@ -24,7 +24,13 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.statemachine import definition
-from infra.tables import EXECUTIONS, JOB_EVENTS, create_table_request
+from infra.tables import (
+    EXECUTIONS,
+    JOB_EVENTS,
+    PROTECTION_GROUPS,
+    RECOVERY_PLANS,
+    create_table_request,
+)
 from tests.fakes.drs import FakeDrs
 from tests.fakes.ssm import FakeSsm
 
@@ -79,7 +85,12 @@ class Harness:
         self.sns = boto3.client("sns", region_name=REGION)
         self.records = ExecutionRecords(EXECUTIONS_TABLE, client=self.dynamodb)
         self.topic_arn = self.sns.create_topic(Name="e2e-notifications")["TopicArn"]
-        for layout, name in ((EXECUTIONS, EXECUTIONS_TABLE), (JOB_EVENTS, JOB_EVENTS_TABLE)):
+        for layout, name in (
+            (EXECUTIONS, EXECUTIONS_TABLE),
+            (JOB_EVENTS, JOB_EVENTS_TABLE),
+            (PROTECTION_GROUPS, "e2e-groups"),
+            (RECOVERY_PLANS, "e2e-plans"),
+        ):
             self.dynamodb.create_table(**create_table_request(layout, name))
         role = boto3.client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
         code = io.BytesIO()
@@ -112,6 +123,38 @@ class Harness:
         self.records.create(item)
         self.machines.start(execution_id)
         return execution_id
+
+    def api(
+        self, method: str, resource: str, groups: str = "operator", **path: str
+    ) -> tuple[int, Any]:
+        """Call the real API handler as API Gateway would, as a user in ``groups``."""
+        from drs_orchestrator.handlers import api
+
+        concrete = resource
+        for name, value in path.items():
+            concrete = concrete.replace("{" + name + "}", value)
+        response = api.handler(
+            {
+                "resource": resource,
+                "path": concrete,
+                "httpMethod": method,
+                "headers": {},
+                "queryStringParameters": None,
+                "pathParameters": path,
+                "body": None,
+                "isBase64Encoded": False,
+                "requestContext": {
+                    "resourcePath": resource,
+                    "httpMethod": method,
+                    "stage": "v1",
+                    "requestId": str(uuid.uuid4()),
+                    "authorizer": {"claims": {"cognito:groups": groups}},
+                },
+            },
+            Context("e2e-api"),
+        )
+        body = response.get("body")
+        return response["statusCode"], json.loads(body) if body else None
 
     def execution(self, execution_id: str) -> dict[str, Any]:
         item = self.records.get(execution_id)
@@ -184,6 +227,12 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     ):
         built = Harness(drs, ssm)
         monkeypatch.setenv("TOPIC_ARN", built.topic_arn)
+        monkeypatch.setenv("STATE_MACHINE_ARN", built.machines._arn)
+        monkeypatch.setenv("PROTECTION_GROUPS_TABLE", "e2e-groups")
+        monkeypatch.setenv("RECOVERY_PLANS_TABLE", "e2e-plans")
+        from drs_orchestrator.handlers import api
+
+        api._catalog.cache_clear()
         wave_runner._runner.cache_clear()
         yield built
         wave_runner._runner.cache_clear()

@@ -70,9 +70,8 @@ def test_a_250_server_wave_is_launched_as_three_jobs(harness: Harness) -> None:
 
 
 def test_pause_before_a_wave_then_resume(harness: Harness) -> None:
-    from drs_orchestrator.services import executions
 
-    from tests.e2e.conftest import now_iso, wait_until
+    from tests.e2e.conftest import wait_until
 
     plan = RecoveryPlan(
         "gated", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",), pause_before=True))
@@ -92,7 +91,16 @@ def test_pause_before_a_wave_then_resume(harness: Harness) -> None:
         "wave": "B",
     }
 
-    executions.resume(harness.records, harness.machines, execution_id, now_iso())
+    assert (
+        harness.api(
+            "POST", "/executions/{executionId}/resume", groups="read-only", executionId=execution_id
+        )[0]
+        == 403
+    )
+    status, resumed = harness.api(
+        "POST", "/executions/{executionId}/resume", executionId=execution_id
+    )
+    assert status == 200 and resumed["status"] == "RUNNING"
 
     item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
     assert item["status"] == "COMPLETED"
@@ -228,3 +236,28 @@ def test_a_pre_action_past_its_max_wait_fails_the_wave_before_launch(harness: Ha
         "pre-wave action DR-Slow still InProgress after its max wait of 1 s"
     )
     assert harness.drs.jobs == {}, "nothing launched"
+
+
+def test_terminate_the_drill_instances_afterwards(harness: Harness) -> None:
+    execution_id = harness.run(RecoveryPlan("one", (Wave("A", ("app",)),)), GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    instances = {s["recoveryInstanceId"] for s in item["servers"].values()}
+    assert len(instances) == 3
+
+    status, body = harness.api(
+        "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+    )
+
+    assert status == 202
+    [termination] = body["terminations"]
+    assert set(termination["recoveryInstanceIds"]) == instances
+    job = harness.drs.jobs[termination["jobId"]]
+    assert job["type"] == "TERMINATE"
+    assert body["jobs"][termination["jobId"]]["type"] == "TERMINATE"
+    assert harness.drs.terminated == instances
+    assert (
+        harness.api(
+            "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+        )[0]
+        == 409
+    )
