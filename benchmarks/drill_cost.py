@@ -26,9 +26,9 @@ TRANSITIONS_PER_TICK = 3
 
 def measure() -> tuple[int, int, float]:
     """(state transitions, wave-runner invocations, seconds) of one simulated drill."""
+    from drs_orchestrator.domain.plans import RecoveryPlan, Wave
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    from drs_orchestrator.domain.plans import RecoveryPlan, Wave
     from tests.e2e import conftest
 
     invocations = 0
