@@ -72,9 +72,8 @@ def main() -> None:
         f"{seconds:.1f} s wall"
     )
     print(f"\nprojected at the default poll interval ({POLL_SECONDS} s), per drill:")
-    print(
-        f"{'drill minutes':>14}{'transitions':>13}{'invocations':>13}{'SFN USD':>10}{'Lambda USD':>12}"
-    )
+    header = ("drill minutes", "transitions", "invocations", "SFN USD", "Lambda USD")
+    print("".join(f"{h:>{w}}" for h, w in zip(header, (14, 13, 13, 10, 12), strict=True)))
     for minutes in (20, 45, 90):
         ticks = minutes * 60 // POLL_SECONDS
         steps = TRANSITIONS_PER_TICK * ticks + 4  # Start, Route, the end state, approval
