@@ -481,3 +481,35 @@ def test_the_task_token_is_never_returned(call: Api) -> None:
     _put_execution(call, "ex-1", "PAUSED", taskToken="secret-token")
     body = call("GET", "/executions/{executionId}", executionId="ex-1")[1]
     assert "taskToken" not in body
+
+
+ROLES = ("admin", "operator", "read-only")
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(schemas.routes()))
+def test_every_route_refuses_every_role_it_does_not_list(call: Api, method: str, path: str) -> None:
+    allowed = set(schemas.roles(method, path))
+    params = {name.strip("{}"): "x-1" for name in path.split("/") if name.startswith("{")}
+    for role in ROLES:
+        status, body = call(
+            method, path, {} if method in ("POST", "PUT") else None, groups=role, **params
+        )
+        if role in allowed:
+            assert status != 403, f"{role} may {method} {path}"
+        else:
+            assert status == 403, f"{role} must not {method} {path}"
+            assert body["message"].startswith(f"{method} {path} needs one of the groups")
+    assert call.count("groups") == call.count("plans") == call.count("executions") == 0
+
+
+def test_recovery_plans_are_listed_with_pagination(call: Api) -> None:
+    _groups_and_plan(call)
+    call(
+        "POST",
+        "/recovery-plans",
+        {"name": "second", "waves": [{"name": "only", "protectionGroups": ["db"]}]},
+    )
+    status, first = call("GET", "/recovery-plans", groups="read-only", query={"limit": "1"})
+    assert status == 200 and len(first["items"]) == 1 and first["nextToken"]
+    _, rest = call("GET", "/recovery-plans", query={"limit": "5", "nextToken": first["nextToken"]})
+    assert {p["name"] for p in first["items"] + rest["items"]} == {"tiers", "second"}
