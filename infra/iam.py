@@ -117,6 +117,19 @@ UNSCOPED_ACTIONS: dict[str, str] = {
 }
 
 
+#: What a state machine with logging needs (its role, and whoever creates it):
+#: CloudWatch Logs vended-log deliveries, authorised on "*" only.
+LOG_DELIVERY_ACTIONS: list[str] = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+]
+
+
 def statement(actions: list[str], resources: list[Any] | str) -> dict[str, Any]:
     return {
         "Effect": "Allow",

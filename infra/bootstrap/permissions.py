@@ -113,16 +113,6 @@ OBJECT_WRITE_ACTIONS = [
     "s3:PutObjectTagging",
 ]
 BUCKET_READ_ACTIONS = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]
-#: What creating a state machine with logging asks of its creator (vended-log deliveries).
-LOG_DELIVERY_ACTIONS = [
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-]
 #: API Gateway's control plane is one set of HTTP verbs on /restapis/<generated id>.
 API_GATEWAY_ACTIONS = [
     "apigateway:GET",
@@ -166,7 +156,7 @@ def deploy_statements(
     passrole["Condition"] = {"StringEquals": {"iam:PassedToService": PASSED_TO_SERVICES}}
     statements.append(passrole)
     statements += _bucket_statements(partition, bucket, OBJECT_WRITE_ACTIONS, f"{bucket}/*")
-    statements.append(iam.unscoped_statement(["logs:DescribeLogGroups", *LOG_DELIVERY_ACTIONS]))
+    statements.append(iam.unscoped_statement(["logs:DescribeLogGroups", *iam.LOG_DELIVERY_ACTIONS]))
     statements.append(iam.unscoped_statement(API_GATEWAY_ACTIONS))
     statements.append(iam.unscoped_statement(COGNITO_ACTIONS))
     return statements

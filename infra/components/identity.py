@@ -19,7 +19,11 @@ ROLE_GROUPS = {
 }
 
 
-TOKEN_VALIDITY_UNITS = {"access_token": "minutes", "id_token": "minutes", "refresh_token": "hours"}
+#: Units of the client's token validities (durations, not secrets).
+TOKEN_VALIDITY_UNITS = {
+    f"{kind}_token": unit
+    for kind, unit in (("access", "minutes"), ("id", "minutes"), ("refresh", "hours"))
+}
 
 
 @dataclass

@@ -91,18 +91,7 @@ class RecoveryStateMachine(pulumi.ComponentResource):
                         ["lambda:InvokeFunction"],
                         [args.wave_runner_arn, pulumi.Output.concat(args.wave_runner_arn, ":*")],
                     ),
-                    iam.unscoped_statement(
-                        [
-                            "logs:CreateLogDelivery",
-                            "logs:GetLogDelivery",
-                            "logs:UpdateLogDelivery",
-                            "logs:DeleteLogDelivery",
-                            "logs:ListLogDeliveries",
-                            "logs:PutResourcePolicy",
-                            "logs:DescribeResourcePolicies",
-                            "logs:DescribeLogGroups",
-                        ]
-                    ),
+                    iam.unscoped_statement([*iam.LOG_DELIVERY_ACTIONS, "logs:DescribeLogGroups"]),
                     iam.unscoped_statement(
                         [
                             "xray:PutTraceSegments",

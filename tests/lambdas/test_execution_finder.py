@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from drs_orchestrator.adapters.dynamodb import ExecutionsStore
+from drs_orchestrator.adapters.dynamodb import ExecutionRecords
 
-from infra.naming import EXECUTIONS_STATUS_INDEX
 from tests.lambdas.conftest import EXECUTIONS_TABLE, events_of, put_execution
 
 if TYPE_CHECKING:
@@ -20,8 +19,7 @@ SERVERS = ["s-1111111111aaaaaaa", "s-2222222222bbbbbbb", "s-3333333333ccccccc"]
 
 
 def execution(dynamodb: Any, execution_id: str) -> dict[str, Any]:
-    store = ExecutionsStore(EXECUTIONS_TABLE, EXECUTIONS_STATUS_INDEX, client=dynamodb)
-    item = store.get(execution_id)
+    item = ExecutionRecords(EXECUTIONS_TABLE, client=dynamodb).get(execution_id)
     assert item is not None
     return item
 

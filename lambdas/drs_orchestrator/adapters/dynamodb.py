@@ -90,19 +90,6 @@ class ExecutionsStore:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def get(self, execution_id: str) -> dict[str, Any] | None:
-        """The full execution item, read consistently (the GSI copy may lag)."""
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"executionId": {"S": execution_id}},
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise map_store_error("GetItem", exc) from exc
-        item = response.get("Item")
-        return from_item(item) if item else None
-
     def apply(self, update: ExecutionUpdate, polled_at: str) -> None:
         """Write one poll's changes to the job and server entries of one execution.
 
@@ -185,6 +172,7 @@ class ExecutionRecords:
             raise map_store_error("PutItem", exc) from exc
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
+        """The full execution item, read consistently (the status index may lag)."""
         try:
             response = self._client.get_item(
                 TableName=self._table,

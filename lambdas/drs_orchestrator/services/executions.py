@@ -9,7 +9,7 @@ from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transiti
 from drs_orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords
     from drs_orchestrator.adapters.stepfunctions import StateMachines
@@ -73,8 +73,8 @@ def _action(action: Action) -> dict[str, Any]:
 
 def resume(records: ExecutionRecords, machines: StateMachines, execution_id: str, now: str) -> dict:
     """Approve the wave waiting for approval and let the state machine go on."""
-    for _ in range(5):
-        item = _load(records, execution_id)
+
+    def approve(item: dict[str, Any]) -> dict[str, Any]:
         if item["status"] != E.PAUSED:
             msg = f"execution {execution_id} is {item['status']}, not PAUSED"
             raise ExecutionStateError(msg)
@@ -83,49 +83,48 @@ def resume(records: ExecutionRecords, machines: StateMachines, execution_id: str
             if wave["status"] == W.AWAITING_APPROVAL:
                 wave["approved"] = True
                 wave["approvedAt"] = now
-        try:
-            records.save(
-                execution_id,
-                item["version"],
-                {
-                    "waves": waves,
-                    "status": transition(E.PAUSED, E.RUNNING),
-                    "updatedAt": now,
-                },
-                remove=("taskToken",) if item.get("taskToken") else (),
-            )
-        except StaleExecutionError:
-            continue
-        if item.get("taskToken"):
-            machines.wake(item["taskToken"])
-        return _load(records, execution_id)
-    msg = f"execution {execution_id} kept changing"
-    raise ExecutionStateError(msg)
+        return {"waves": waves, "status": transition(E.PAUSED, E.RUNNING), "updatedAt": now}
+
+    return _control(records, machines, execution_id, approve)
 
 
 def cancel(records: ExecutionRecords, machines: StateMachines, execution_id: str, now: str) -> dict:
     """Stop launching further waves; the execution ends CANCELLED once nothing is in flight."""
-    for _ in range(5):
-        item = _load(records, execution_id)
+
+    def stop(item: dict[str, Any]) -> dict[str, Any]:
         status = E(item["status"])
         if status not in (E.RUNNING, E.PAUSED):
             msg = f"execution {execution_id} is {status}; only RUNNING or PAUSED can be cancelled"
             raise ExecutionStateError(msg)
+        return {
+            "status": transition(status, E.CANCELLING),
+            "updatedAt": now,
+            "cancelRequestedAt": now,
+        }
+
+    return _control(records, machines, execution_id, stop)
+
+
+def _control(
+    records: ExecutionRecords,
+    machines: StateMachines,
+    execution_id: str,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """Apply an operator's change at the version read (again if the runner wrote first),
+    then wake the state machine if it waits for approval."""
+    for _ in range(5):
+        item = _load(records, execution_id)
+        changes = change(item)
+        token = item.get("taskToken")
         try:
             records.save(
-                execution_id,
-                item["version"],
-                {
-                    "status": transition(status, E.CANCELLING),
-                    "updatedAt": now,
-                    "cancelRequestedAt": now,
-                },
-                remove=("taskToken",) if item.get("taskToken") else (),
+                execution_id, item["version"], changes, remove=("taskToken",) if token else ()
             )
         except StaleExecutionError:
             continue
-        if item.get("taskToken"):
-            machines.wake(item["taskToken"])
+        if token:
+            machines.wake(token)
         return _load(records, execution_id)
     msg = f"execution {execution_id} kept changing"
     raise ExecutionStateError(msg)

@@ -267,7 +267,9 @@ class WaveRunner:
     ) -> bool:
         """True once every action of ``phase`` succeeded; fails the wave on a failure or a
         wait longer than the action's max wait."""
-        assert self._automations is not None  # noqa: S101 - started by _start_actions
+        if self._automations is None:  # actions are started only with a gateway
+            msg = "this runner has no SSM gateway for pre/post wave actions"
+            raise UnsupportedWaveError(msg)
         from drs_orchestrator.adapters.ssm import ENDED, SUCCEEDED
 
         moment = parse_drs_timestamp(now)
