@@ -157,9 +157,18 @@ class Harness:
         return response["statusCode"], json.loads(body) if body else None
 
     def execution(self, execution_id: str) -> dict[str, Any]:
-        item = self.records.get(execution_id)
-        assert item is not None
-        return item
+        # moto is not thread-safe: a read racing the state machine's write to the same item
+        # can fail inside moto ("dictionary changed size"); such a read is simply retried.
+        for _ in range(20):
+            try:
+                item = self.records.get(execution_id)
+            except RuntimeError:
+                time.sleep(0.05)
+                continue
+            assert item is not None
+            return item
+        msg = f"could not read {execution_id} while the state machine was writing it"
+        raise AssertionError(msg)
 
     def wait_for(self, execution_id: str, *statuses: str, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
