@@ -32,6 +32,7 @@ from infra.tables import (
     create_table_request,
 )
 from tests.fakes.drs import FakeDrs
+from tests.fakes.lambda_context import LambdaContext
 from tests.fakes.ssm import FakeSsm
 
 if TYPE_CHECKING:
@@ -42,17 +43,6 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 EXECUTIONS_TABLE = "e2e-executions"
 JOB_EVENTS_TABLE = "e2e-job-events"
-
-
-class Context:
-    def __init__(self, name: str) -> None:
-        self.function_name = name
-        self.memory_limit_in_mb = 256
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def invoke_in_process(
@@ -69,7 +59,7 @@ def invoke_in_process(
     module_name, _, attribute = function.handler.rpartition(".")
     handler = getattr(import_module(module_name), attribute)
     try:
-        result = handler(event, Context(function.function_name))
+        result = handler(event, LambdaContext(function.function_name))
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports it
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
@@ -151,7 +141,7 @@ class Harness:
                     "authorizer": {"claims": {"cognito:groups": groups}},
                 },
             },
-            Context("e2e-api"),
+            LambdaContext("e2e-api"),
         )
         body = response.get("body")
         return response["statusCode"], json.loads(body) if body else None

@@ -23,6 +23,7 @@ from infra.tables import (
     create_table_request,
 )
 from tests.fakes.drs import FakeDrs
+from tests.fakes.lambda_context import LambdaContext
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -96,19 +97,12 @@ class Api:
                 },
             },
         }
-        response = api.handler(event, Context())
+        response = api.handler(event, LambdaContext("api"))
         text = response.get("body") or ""
         return response["statusCode"], json.loads(text) if text else None
 
     def count(self, table: str) -> int:
         return self.dynamodb.scan(TableName=TABLES[table], Select="COUNT")["Count"]
-
-
-class Context:
-    function_name = "api"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:api"
-    aws_request_id = "req"
 
 
 @pytest.fixture

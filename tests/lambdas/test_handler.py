@@ -12,16 +12,7 @@ from tests.lambdas.conftest import EXECUTIONS_TABLE, JOB_EVENTS_TABLE, events_of
 
 if TYPE_CHECKING:
     from tests.fakes.drs import FakeDrs
-
-
-class LambdaContext:
-    function_name = "test-deployment-execution-finder"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 55_000
+from tests.fakes.lambda_context import LambdaContext
 
 
 @pytest.fixture
