@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import uuid
 import zipfile
@@ -221,6 +222,18 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm.client())
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+    # moto is not thread-safe and the state machine runs in a thread of its own: one lock
+    # around every request moto answers keeps the two threads from corrupting each other.
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    answer = BotocoreStubber.__call__
+
+    def serialised(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return answer(self, *args, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
