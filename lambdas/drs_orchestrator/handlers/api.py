@@ -239,31 +239,7 @@ def terminate_instances(executionId: str) -> Response:  # noqa: N803
 
 @app.get("/source-servers")
 def source_servers() -> dict[str, Any]:
-    catalog = _catalog()
-    membership = {s: name for name, servers in catalog._servers_by_group().items() for s in servers}
-
-    def fetch(limit: int, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        start = int(token) if token and token.isdigit() else 0
-        if token and not token.isdigit():
-            msg = "nextToken is not a token this API issued"
-            raise ValueError(msg)
-        inventory = catalog.drs.source_servers()
-        page = inventory[start : start + limit]
-        items = [
-            {
-                "sourceServerID": s["sourceServerID"],
-                "tags": s.get("tags", {}),
-                "hostname": (
-                    (s.get("sourceProperties") or {}).get("identificationHints") or {}
-                ).get("hostname"),
-                "protectionGroup": membership.get(s["sourceServerID"]),
-            }
-            for s in page
-        ]
-        more = start + limit < len(inventory)
-        return items, str(start + limit) if more else None
-
-    return _paged(fetch)
+    return _paged(_catalog().source_server_page)
 
 
 @logger.inject_lambda_context

@@ -130,6 +130,35 @@ class Catalog:
             inventory = self.drs.source_servers()
         return {r["name"]: resolve(_group(r), inventory or []) for r in records}
 
+    def source_server_page(
+        self, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the DRS inventory with each server's protection group; the inventory is
+        read once and serves both the page and the tag selectors' membership."""
+        if token and not token.isdigit():
+            msg = "nextToken is not a token this API issued"
+            raise ValueError(msg)
+        start = int(token or 0)
+        inventory = self.drs.source_servers()
+        membership = {
+            server: name
+            for name, servers in self._servers_by_group(inventory).items()
+            for server in servers
+        }
+        items = [
+            {
+                "sourceServerID": s["sourceServerID"],
+                "tags": s.get("tags", {}),
+                "hostname": (
+                    (s.get("sourceProperties") or {}).get("identificationHints") or {}
+                ).get("hostname"),
+                "protectionGroup": membership.get(s["sourceServerID"]),
+            }
+            for s in inventory[start : start + limit]
+        ]
+        more = start + limit < len(inventory)
+        return items, str(start + limit) if more else None
+
     def _check_group(self, body: dict[str, Any], group_id: str | None) -> dict[str, Any]:
         if not body.get("sourceServerIds") and not body.get("tagSelectors"):
             msg = "invalid protection group"
