@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 
 from tests.fakes.drs import _RawBody
-from tests.fakes.shapes import violations
+from drsctl.sandbox.shapes import violations
 
 MODEL = botocore.session.get_session().get_service_model("ssm")
 

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.fakes.drs import MODEL, FakeDrs
-from tests.fakes.shapes import violations
+from drsctl.sandbox.shapes import violations
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "drs"
 
