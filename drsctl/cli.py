@@ -75,6 +75,53 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--outputs-first", type=Path, help="outputs JSON of the first stack")
     compare.add_argument("--outputs-second", type=Path, help="outputs JSON of the second stack")
     compare.add_argument("--project-dir", type=Path, default=REPO_ROOT)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the whole orchestrator on localhost: AWS emulated, DRS simulated, console",
+        description="Evaluates each stack offline, deploys its run-time resources into moto "
+        "(server mode) with a DRS simulator in front, runs the real handlers from their "
+        "deployment packages, the real state machine and the finder's schedule, and serves "
+        "each deployment's API and console on 127.0.0.1. Ctrl-C stops everything.",
+    )
+    sandbox.add_argument(
+        "stacks", nargs="*", default=["dev"], help="stacks to run side by side (default: dev)"
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=8080, help="first deployment's port (0: any free port)"
+    )
+    sandbox.add_argument(
+        "--time-scale",
+        type=float,
+        default=20.0,
+        help="how much faster than AWS time schedules and waits run (default 20)",
+    )
+    sandbox.add_argument(
+        "--drs-phase-seconds",
+        type=float,
+        default=3.0,
+        help="seconds a simulated DRS job spends in each phase (default 3)",
+    )
+    sandbox.add_argument(
+        "--fail-server",
+        action="append",
+        default=[],
+        metavar="SOURCE_SERVER_ID",
+        help="simulate a failed launch of this source server (repeatable)",
+    )
+    sandbox.add_argument(
+        "--throttle-rate",
+        type=float,
+        default=0.0,
+        help="share of StartRecovery/DescribeJobs calls answered with ThrottlingException",
+    )
+    sandbox.add_argument(
+        "--groups",
+        default="admin",
+        help="comma-separated Cognito groups of the sandbox user (admin, operator, read-only)",
+    )
+    sandbox.add_argument("--no-seed", action="store_true", help="start with no groups or plans")
+    sandbox.add_argument("--no-console", action="store_true", help="do not build or serve it")
+    sandbox.add_argument("--workdir", type=Path, help="logs and packages (default .sandbox/)")
     config = commands.add_parser(
         "config",
         help="print one config value of a stack (project defaults applied)",
@@ -139,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             except (OSError, RuntimeError) as exc:
                 raise UsageError(str(exc)) from exc
+        if args.command == "sandbox":
+            from drsctl.sandbox.command import run_sandbox
+
+            return run_sandbox(args)
         if args.command == "config":
             value = load_stack_config(args.stack, args.project_dir).get(args.key)
             if value is None:

@@ -65,7 +65,11 @@ class DrsError(Exception):
 
 
 def _error(error: DrsError) -> tuple[int, dict[str, Any], dict[str, str]]:
-    return error.status, {"message": error.message}, {"x-amzn-ErrorType": error.code, **error.headers}
+    return (
+        error.status,
+        {"message": error.message},
+        {"x-amzn-ErrorType": error.code, **error.headers},
+    )
 
 
 def random_id(prefix: str, length: int = 17, alphabet: str = string.hexdigits[:16]) -> str:
@@ -144,9 +148,7 @@ class DrsSimulator:
         status = {"ThrottlingException": 429, "InternalServerException": 500}.get(code, 400)
         headers = {"Retry-After": str(retry_after)} if retry_after else {}
         for _ in range(times):
-            self._scripted_errors[operation].append(
-                DrsError(code, status, f"fake {code}", headers)
-            )
+            self._scripted_errors[operation].append(DrsError(code, status, f"fake {code}", headers))
 
     def tick(self, seconds: float = 1.0) -> datetime:
         if self.pace_seconds is not None:

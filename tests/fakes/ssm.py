@@ -16,8 +16,8 @@ import botocore.session
 from botocore.awsrequest import AWSResponse
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 
-from tests.fakes.drs import _RawBody
 from drsctl.sandbox.shapes import violations
+from tests.fakes.drs import _RawBody
 
 MODEL = botocore.session.get_session().get_service_model("ssm")
 

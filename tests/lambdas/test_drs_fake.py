@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.fakes.drs import MODEL, FakeDrs
 from drsctl.sandbox.shapes import violations
+from tests.fakes.drs import MODEL, FakeDrs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "drs"
 

@@ -1,0 +1,274 @@
+"""``drsctl sandbox``: the whole orchestrator on localhost, without an AWS account.
+
+Start order: evaluate each stack's program offline; start the AWS gateway (moto in server
+mode, DRS simulators in front); deploy each stack's run-time resources into it; start each
+deployment's site (API + console); seed; start the clock (schedules, DRS pacing). Stop is
+the reverse, and ends every process the sandbox started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+from drsctl.sandbox.clock import Clock, ScheduledRule
+from drsctl.sandbox.deploy import Deployment, Pacing, deploy
+from drsctl.sandbox.drs import DrsSimulator
+from drsctl.sandbox.gateway import AwsGateway, GatewayServer
+from drsctl.sandbox.runtime import LambdaRuntime
+from drsctl.sandbox.seed import seed_catalog, seed_source_servers
+from drsctl.sandbox.site import SandboxUser, Site
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = PROJECT_ROOT / "frontend"
+SANDBOX_SECRET = "sandbox-secret"  # noqa: S105 - moto accepts any secret; never a real one
+
+
+@dataclass
+class SandboxOptions:
+    stacks: Sequence[str] = ("dev",)
+    port: int = 8080
+    """Port of the first deployment's site; the next deployments take the next ports (0:
+    any free port)."""
+    time_scale: float = 20.0
+    drs_phase_seconds: float = 3.0
+    throttle_rate: float = 0.0
+    failing_servers: Sequence[str] = ()
+    groups: Sequence[str] = ("admin",)
+    seed: bool = True
+    console: bool = True
+    workdir: Path = field(default_factory=lambda: PROJECT_ROOT / ".sandbox")
+
+
+@dataclass
+class RunningDeployment:
+    deployment: Deployment
+    simulator: DrsSimulator
+    access_key: str
+    site: Site
+
+
+class Sandbox:
+    """Everything ``drsctl sandbox`` runs, started and stopped together."""
+
+    def __init__(self, options: SandboxOptions, say: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.say = say
+        self.deployments: dict[str, RunningDeployment] = {}
+        self._gateway: GatewayServer | None = None
+        self._runtime: LambdaRuntime | None = None
+        self._clock: Clock | None = None
+        self._restore: list[Callable[[], None]] = []
+
+    # -- start ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from infra import offline
+
+        options = self.options
+        if options.workdir.exists():
+            shutil.rmtree(options.workdir)
+        options.workdir.mkdir(parents=True)
+        console_dir = build_console(self.say) if options.console else None
+        evaluations = []
+        for stack in options.stacks:
+            self.say(f"evaluating stack {stack} offline (program, packages, handler proofs)...")
+            evaluations.append(offline.evaluate(stack))
+
+        simulators = {}
+        for index, evaluation in enumerate(evaluations):
+            simulator = DrsSimulator(
+                region=str(evaluation.config["aws:region"]),
+                pace_seconds=options.drs_phase_seconds,
+                throttle_rate=options.throttle_rate,
+            )
+            simulator.failing_servers = set(options.failing_servers)
+            seed_source_servers(simulator)
+            simulators[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = simulator
+        self._configure_moto()
+        self._gateway = GatewayServer(AwsGateway(simulators))
+        self._gateway.start()
+        os.environ["MOTO_PORT"] = str(self._gateway.port)  # moto's Step Functions calls Lambda here
+        self.say(f"AWS services (moto server mode + DRS simulator): {self._gateway.url}")
+
+        keys_by_function: dict[str, str] = {}
+        self._runtime = LambdaRuntime(
+            options.workdir, partial(self._function_environment, keys_by_function)
+        )
+        self._install_lambda_runtime(self._runtime)
+        pacing = Pacing(options.time_scale)
+        rules = []
+        user = SandboxUser(
+            username="sandbox-user",
+            email="sandbox-user@example.com",
+            groups=tuple(options.groups),
+            token=f"sandbox-{secrets.token_urlsafe(16)}",
+        )
+        for index, ((access_key, simulator), evaluation) in enumerate(
+            zip(simulators.items(), evaluations, strict=True)
+        ):
+            clients = partial(self.client, access_key, str(evaluation.config["aws:region"]))
+            self.say(f"deploying {evaluation.stack} into the sandbox...")
+            deployment = deploy(evaluation, clients, pacing, self.say)
+            for function in deployment.functions.values():
+                keys_by_function[function] = access_key
+            port = options.port + index if options.port else 0
+            site = Site(
+                deployment,
+                clients("lambda"),
+                simulator,
+                user,
+                console_dir,
+                partial(self.state, evaluation.stack),
+                port,
+            )
+            site.start()
+            self.deployments[evaluation.stack] = RunningDeployment(
+                deployment, simulator, access_key, site
+            )
+            rules += [
+                ScheduledRule(name, clients("events"), clients("lambda"), deployment.region)
+                for name in deployment.schedule_rules
+            ]
+            if options.seed:
+                seed_catalog(f"{site.url}/api", user.token, deployment.region)
+                self.say(f"  {evaluation.stack}: seeded 10 source servers, 3 groups, 1 plan")
+        self._clock = Clock(rules, simulators.values(), pacing, self.say)
+        self._clock.start()
+
+    def client(self, access_key: str, region: str, service: str) -> Any:
+        assert self._gateway is not None  # noqa: S101 - started first
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self._gateway.url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=SANDBOX_SECRET,
+        )
+
+    def _function_environment(self, keys: dict[str, str], function_name: str) -> dict[str, str]:
+        """What Lambda puts in every function's environment, pointed at the sandbox."""
+        assert self._gateway is not None  # noqa: S101 - started first
+        return {
+            "AWS_ENDPOINT_URL": self._gateway.url,
+            "AWS_ACCESS_KEY_ID": keys[function_name],
+            "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET,
+            "AWS_REGION": self._region_of(function_name),
+            "AWS_DEFAULT_REGION": self._region_of(function_name),
+            "PATH": "/usr/bin:/bin",
+            "TZ": "UTC",
+        }
+
+    def _region_of(self, function_name: str) -> str:
+        for running in self.deployments.values():
+            if function_name in running.deployment.functions.values():
+                return running.deployment.region
+        return "us-east-1"
+
+    @staticmethod
+    def _configure_moto() -> None:
+        from moto.core.config import default_user_config
+
+        default_user_config["lambda"] = {"use_docker": False}
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+    def _install_lambda_runtime(self, runtime: LambdaRuntime) -> None:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+
+        original = LambdaSimpleBackend.invoke
+
+        def invoke(
+            backend: LambdaSimpleBackend,
+            function_name: str,
+            qualifier: str | None,
+            body: Any,
+            headers: Any,
+            response_headers: Any,
+        ) -> bytes:
+            result = runtime.invoke(backend.get_function(function_name, qualifier), body)
+            if result.failed:
+                response_headers["x-amz-function-error"] = "Unhandled"
+            return result.payload
+
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        self._restore.append(lambda: setattr(LambdaSimpleBackend, "invoke", original))
+
+    # -- look ---------------------------------------------------------------------------
+
+    def state(self, stack: str) -> dict[str, Any]:
+        running = self.deployments[stack]
+        return {
+            "stack": stack,
+            "deploymentName": running.deployment.deployment_name,
+            "drs": running.simulator.snapshot(),
+            "invocations": {
+                name: (self._runtime.invocations.get(name, 0) if self._runtime else 0)
+                for name in running.deployment.functions.values()
+            },
+            "schedules": [
+                {"rule": r.name, "firings": r.firings, "errors": r.errors[-5:]}
+                for r in (self._clock.rules if self._clock else [])
+                if r.name in running.deployment.schedule_rules
+            ],
+            "workerPids": self._runtime.pids() if self._runtime else [],
+        }
+
+    def ready_line(self) -> str:
+        return "sandbox ready: " + json.dumps(
+            {stack: r.site.url for stack, r in self.deployments.items()}
+        )
+
+    # -- stop -----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        if self._clock:
+            self._clock.stop()
+        for running in self.deployments.values():
+            running.site.stop()
+        if self._runtime:
+            self._runtime.stop()
+        if self._gateway:
+            self._gateway.stop()
+        for restore in reversed(self._restore):
+            restore()
+        self._restore.clear()
+
+
+def build_console(say: Callable[[str], None]) -> Path:
+    """The console's build output, building it first when a source is newer than it."""
+    dist = FRONTEND / "dist"
+    sources = [p for p in (FRONTEND / "src").rglob("*") if p.is_file()] + [
+        FRONTEND / "index.html",
+        FRONTEND / "package-lock.json",
+        FRONTEND / "vite.config.ts",
+    ]
+    newest = max(p.stat().st_mtime for p in sources if p.exists())
+    built = dist / "index.html"
+    if built.exists() and built.stat().st_mtime >= newest:
+        return dist
+    npm = shutil.which("npm")
+    if npm is None:
+        msg = "the console needs Node.js and npm to build; install them or pass --no-console"
+        raise RuntimeError(msg)
+    if not (FRONTEND / "node_modules").exists():
+        say("installing the console's packages (npm ci)...")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)  # noqa: S603
+    say("building the console (vite build)...")
+    subprocess.run([npm, "run", "build", "--silent"], cwd=FRONTEND, check=True)  # noqa: S603
+    return dist
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text.upper() if c.isalnum())

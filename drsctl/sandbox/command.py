@@ -1,0 +1,82 @@
+"""The ``drsctl sandbox`` command: options checked, sandbox started, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from drsctl.sandbox.app import Sandbox, SandboxOptions
+
+if TYPE_CHECKING:
+    import argparse
+
+ROLES = ("admin", "operator", "read-only")
+
+
+class SandboxUsageError(ValueError):
+    """Raised when the command line asks for a sandbox that cannot run."""
+
+
+def options_from(args: argparse.Namespace) -> SandboxOptions:
+    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
+    unknown = sorted(set(groups) - set(ROLES))
+    if unknown or not groups:
+        msg = f"--groups: {', '.join(unknown) or '(none)'} not among {', '.join(ROLES)}"
+        raise SandboxUsageError(msg)
+    if not 0 <= args.throttle_rate <= 1:
+        msg = f"--throttle-rate: {args.throttle_rate} is not between 0 and 1"
+        raise SandboxUsageError(msg)
+    if args.time_scale < 1 or args.drs_phase_seconds <= 0:
+        msg = "--time-scale must be at least 1 and --drs-phase-seconds above 0"
+        raise SandboxUsageError(msg)
+    if len(set(args.stacks)) != len(args.stacks):
+        msg = f"stacks named twice: {' '.join(args.stacks)}"
+        raise SandboxUsageError(msg)
+    options = SandboxOptions(
+        stacks=tuple(args.stacks),
+        port=args.port,
+        time_scale=args.time_scale,
+        drs_phase_seconds=args.drs_phase_seconds,
+        throttle_rate=args.throttle_rate,
+        failing_servers=tuple(args.fail_server),
+        groups=groups,
+        seed=not args.no_seed,
+        console=not args.no_console,
+    )
+    if args.workdir:
+        options.workdir = args.workdir
+    return options
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    try:
+        options = options_from(args)
+    except SandboxUsageError as exc:
+        sys.stderr.write(f"drsctl sandbox: {exc}\n")
+        return 2
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    sandbox = Sandbox(options, say=lambda line: print(line, flush=True))
+    try:
+        sandbox.start()
+        for stack, running in sandbox.deployments.items():
+            print(
+                f"{stack}: console {running.site.url}  API {running.site.url}/api  "
+                f"signed in as {running.site.user.username} ({', '.join(options.groups)})",
+                flush=True,
+            )
+        print(f"logs: {options.workdir / 'logs'}   Ctrl-C stops the sandbox", flush=True)
+        print(sandbox.ready_line(), flush=True)
+        stop.wait()
+        print("stopping the sandbox...", flush=True)
+    finally:
+        sandbox.stop()
+    print("sandbox stopped", flush=True)
+    return 0

@@ -1,0 +1,89 @@
+"""The sandbox's AWS endpoint: one local HTTP server for every service the orchestrator uses.
+
+DRS requests (told apart by the SigV4 credential scope, as AWS routes them) go to a DRS
+simulator — one per deployment, chosen by the caller's access key, so two deployments side
+by side never see each other's jobs; everything else goes to moto's server application.
+moto is not thread-safe, so its requests are answered one at a time, except Lambda
+invocations: those run handlers which call back into moto, and must not hold the lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from drsctl.sandbox.drs import DrsSimulator
+
+_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+
+class AwsGateway:
+    """WSGI application: DRS simulators in front of moto."""
+
+    def __init__(self, simulators: Mapping[str, DrsSimulator]) -> None:
+        #: DRS simulator per access key id.
+        self.simulators = dict(simulators)
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._lock = threading.RLock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        access_key, service = (scope.group(1), scope.group(3)) if scope else ("", "")
+        if service == "drs":
+            return self._drs(access_key, environ, start_response)
+        if service == "lambda" and environ.get("PATH_INFO", "").endswith("/invocations"):
+            return self._moto(environ, start_response)
+        with self._lock:
+            # The whole body is read under the lock: moto builds it lazily.
+            return [b"".join(self._moto(environ, start_response))]
+
+    def _drs(self, access_key: str, environ: dict[str, Any], start_response: Callable) -> list:
+        simulator = self.simulators.get(access_key)
+        if simulator is None:
+            start_response(
+                "403 Forbidden",
+                [
+                    ("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", "AccessDeniedException"),
+                ],
+            )
+            return [b'{"message": "no DRS simulator serves this access key"}']
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        status, headers, raw = simulator.serve(environ.get("PATH_INFO", "/"), body)
+        start_response(f"{status} {'OK' if status == 200 else 'Error'}", list(headers.items()))
+        return [raw]
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, *_: Any) -> None:
+        return
+
+
+class GatewayServer:
+    """The gateway on 127.0.0.1, in a thread of its own."""
+
+    def __init__(self, gateway: AwsGateway, port: int = 0) -> None:
+        self._server = make_server(
+            "127.0.0.1", port, gateway, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="aws-gateway", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,83 @@
+"""Seed data for a fresh sandbox: simulated source servers, three protection groups and a
+three-wave plan, the groups and plan created through the deployment's own API so they pass
+the same validation an operator's would."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+if TYPE_CHECKING:
+    from drsctl.sandbox.drs import DrsSimulator
+
+#: (server id, hostname, tags) of the simulated source servers.
+SOURCE_SERVERS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("s-0db00000000000001", "db-01.corp.example.com", {"Tier": "database", "App": "orders"}),
+    ("s-0db00000000000002", "db-02.corp.example.com", {"Tier": "database", "App": "orders"}),
+    ("s-0a000000000000001", "app-01.corp.example.com", {"Tier": "app", "App": "orders"}),
+    ("s-0a000000000000002", "app-02.corp.example.com", {"Tier": "app", "App": "orders"}),
+    ("s-0a000000000000003", "app-03.corp.example.com", {"Tier": "app", "App": "orders"}),
+    ("s-0eb00000000000001", "web-01.corp.example.com", {"Tier": "web", "App": "orders"}),
+    ("s-0eb00000000000002", "web-02.corp.example.com", {"Tier": "web", "App": "orders"}),
+    ("s-0ba00000000000001", "batch-01.corp.example.com", {"Tier": "batch", "App": "reports"}),
+    ("s-0ba00000000000002", "batch-02.corp.example.com", {"Tier": "batch", "App": "reports"}),
+    ("s-0ba00000000000003", "batch-03.corp.example.com", {"Tier": "batch", "App": "reports"}),
+)
+
+PLAN_NAME = "Orders three-tier"
+
+
+def seed_source_servers(simulator: DrsSimulator) -> None:
+    for server_id, hostname, tags in SOURCE_SERVERS:
+        simulator.add_source_server(server_id, tags, hostname=hostname)
+
+
+def seed_catalog(api_url: str, token: str, region: str) -> None:
+    """Three groups (explicit ids and tag selectors) and a plan with dependent waves."""
+    databases = [s for s, _h, t in SOURCE_SERVERS if t["Tier"] == "database"]
+    for group in (
+        {"name": "Orders databases", "region": region, "sourceServerIds": databases},
+        {"name": "Orders app servers", "region": region, "tagSelectors": {"Tier": ["app"]}},
+        {"name": "Orders web servers", "region": region, "tagSelectors": {"Tier": ["web"]}},
+    ):
+        _post(api_url, token, "/protection-groups", group)
+    _post(
+        api_url,
+        token,
+        "/recovery-plans",
+        {
+            "name": PLAN_NAME,
+            "description": "Databases first, then the app tier, then web after approval.",
+            "waves": [
+                {"name": "Databases", "protectionGroups": ["Orders databases"]},
+                {
+                    "name": "App tier",
+                    "protectionGroups": ["Orders app servers"],
+                    "dependsOn": ["Databases"],
+                },
+                {
+                    "name": "Web tier",
+                    "protectionGroups": ["Orders web servers"],
+                    "dependsOn": ["App tier"],
+                    "pauseBefore": True,
+                },
+            ],
+        },
+    )
+
+
+def _post(api_url: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = Request(  # noqa: S310 - the sandbox's own http://127.0.0.1 URL
+        api_url + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": token, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310
+            return dict(json.loads(response.read()))
+    except HTTPError as error:
+        msg = f"seeding POST {path} failed: {error.code} {error.read().decode()}"
+        raise RuntimeError(msg) from error

@@ -1,0 +1,242 @@
+"""One deployment's front door in the sandbox: its API, its console, and the sandbox's own
+controls, on one local port.
+
+``/api/...`` plays API Gateway: routes come from the OpenAPI document the deployed REST API
+is built from; anything else is answered 403 "Missing Authentication Token" as API Gateway
+does; the Cognito authorizer is played by a per-run sandbox token whose user and groups
+become the ``cognito:groups`` claims; the request becomes a proxy event and is handed to the
+API function through Lambda's Invoke, so it runs in its own execution environment from its
+deployment package. A function error is a 502, as on API Gateway.
+
+``/config.json`` is the console's configuration (sandbox sign-in; a deployment's console
+gets a Cognito one from the Frontend component). ``/sandbox/...`` reads and steers the DRS
+simulator. Every other path is the console's build output, with ``index.html`` for client
+routes.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from drs_orchestrator.api import schemas
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from drsctl.sandbox.deploy import Deployment
+    from drsctl.sandbox.drs import DrsSimulator
+
+API_PREFIX = "/api"
+STAGE = "v1"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization,Content-Type",
+    "Access-Control-Allow-Methods": "DELETE,GET,OPTIONS,POST,PUT",
+}
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """The local user the sandbox signs the console in as (never outside the sandbox)."""
+
+    username: str
+    email: str
+    groups: tuple[str, ...]
+    token: str
+
+    def claims(self) -> dict[str, str]:
+        return {
+            "cognito:username": self.username,
+            "email": self.email,
+            "cognito:groups": ",".join(self.groups),
+        }
+
+
+def _route_patterns() -> list[tuple[str, str, re.Pattern[str]]]:
+    patterns = []
+    for method, resource in sorted(schemas.routes()):
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+        patterns.append((method, resource, re.compile(f"^{regex}$")))
+    return patterns
+
+
+class Site:
+    """The API, console and controls of one deployment."""
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        lambda_client: Any,
+        simulator: DrsSimulator,
+        user: SandboxUser,
+        console_dir: Path | None,
+        state: Callable[[], dict[str, Any]],
+        port: int = 0,
+    ) -> None:
+        self.deployment = deployment
+        self.user = user
+        self._lambda = lambda_client
+        self._simulator = simulator
+        self._console_dir = console_dir
+        self._state = state
+        self._routes = _route_patterns()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"site-{deployment.stack}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- what the console is told ----------------------------------------------------------
+
+    def console_config(self) -> dict[str, Any]:
+        return {
+            "stack": self.deployment.stack,
+            "deploymentName": self.deployment.deployment_name,
+            "region": self.deployment.region,
+            "apiUrl": f"{self.url}{API_PREFIX}",
+            "auth": {
+                "mode": "sandbox",
+                "token": self.user.token,
+                "username": self.user.username,
+                "email": self.user.email,
+                "groups": list(self.user.groups),
+            },
+        }
+
+    # -- API Gateway -------------------------------------------------------------------------
+
+    def api(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if method == "OPTIONS":
+            return 204, dict(CORS), b""
+        match = next(
+            ((r, m) for verb, r, p in self._routes if verb == method and (m := p.match(path))),
+            None,
+        )
+        if match is None:
+            return _json(403, {"message": "Missing Authentication Token"})
+        if headers.get("authorization") != self.user.token:
+            return _json(401, {"message": "Unauthorized"})
+        resource, found = match
+        event = {
+            "resource": resource,
+            "path": path,
+            "httpMethod": method,
+            "headers": {k.title(): v for k, v in headers.items()},
+            "queryStringParameters": dict(parse_qsl(query)) or None,
+            "pathParameters": found.groupdict() or None,
+            "body": body.decode() if body else None,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "resourcePath": resource,
+                "httpMethod": method,
+                "path": f"/{STAGE}{path}",
+                "stage": STAGE,
+                "requestId": str(uuid.uuid4()),
+                "authorizer": {"claims": self.user.claims()},
+            },
+        }
+        answer = self._lambda.invoke(
+            FunctionName=self.deployment.api_function, Payload=json.dumps(event).encode()
+        )
+        payload = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError") or not isinstance(payload, dict):
+            return _json(502, {"message": "Internal server error"})
+        response_headers = {**CORS, **(payload.get("headers") or {})}
+        return int(payload["statusCode"]), response_headers, (payload.get("body") or "").encode()
+
+    # -- sandbox controls ----------------------------------------------------------------------
+
+    def control(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        if method == "GET" and path == "/sandbox/state":
+            return _json(200, self._state())
+        if method == "POST" and path == "/sandbox/drs":
+            try:
+                wanted = json.loads(body or b"{}")
+                failing = [str(s) for s in wanted.get("failingServers", [])]
+                rate = float(wanted.get("throttleRate", self._simulator.throttle_rate))
+            except (ValueError, TypeError, AttributeError) as exc:
+                return _json(400, {"message": f"invalid sandbox control: {exc}"})
+            if not 0 <= rate <= 1:
+                return _json(400, {"message": "throttleRate must be between 0 and 1"})
+            self._simulator.failing_servers = set(failing)
+            self._simulator.throttle_rate = rate
+            return _json(200, self._simulator.snapshot())
+        return _json(404, {"message": f"no sandbox control at {method} {path}"})
+
+    # -- console -------------------------------------------------------------------------------
+
+    def static(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path == "/config.json":
+            return _json(200, self.console_config())
+        if self._console_dir is None:
+            return 404, {"Content-Type": "text/plain"}, b"the console was not built (--no-console)"
+        root = self._console_dir.resolve()
+        candidate = (root / path.lstrip("/")).resolve()
+        if not candidate.is_file() or root not in candidate.parents:
+            candidate = root / "index.html"
+        kind = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+        return 200, {"Content-Type": kind, "Cache-Control": "no-store"}, candidate.read_bytes()
+
+
+def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
+    return status, {"Content-Type": "application/json", **CORS}, json.dumps(body).encode()
+
+
+def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "drs-orchestrator-sandbox"
+
+        def _answer(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            try:
+                if url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
+                    path = url.path[len(API_PREFIX) :] or "/"
+                    status, out_headers, out = site.api(
+                        self.command, path, url.query, headers, body
+                    )
+                elif url.path.startswith("/sandbox/"):
+                    status, out_headers, out = site.control(self.command, url.path, body)
+                elif self.command == "GET":
+                    status, out_headers, out = site.static(url.path)
+                else:
+                    status, out_headers, out = _json(405, {"message": "method not allowed"})
+            except Exception as exc:  # noqa: BLE001 - a sandbox bug is reported, not hidden
+                status, out_headers, out = _json(500, {"message": f"sandbox error: {exc!r}"})
+            self.send_response(status, HTTPStatus(status).phrase)
+            for name, value in out_headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _answer  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+    return Handler

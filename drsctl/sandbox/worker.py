@@ -1,0 +1,89 @@
+"""One Lambda execution environment of the sandbox.
+
+Started as ``python -I -S worker.py <package-dir> <handler>``: no site-packages and no
+current directory, so the handler can only import what its deployment package holds, as on
+Lambda (a package missing a module fails here exactly as it would there). Invocations come
+one per line on stdin as JSON; each answer is one JSON line on the real stdout. Whatever
+the handler prints goes to stderr, the function's log.
+
+This file imports nothing from the project on purpose: it must run with the package alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+import traceback
+import uuid
+from typing import Any
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    def __init__(self, function_name: str, arn: str, memory: int, deadline: float) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = arn
+        self.memory_limit_in_mb = memory
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "sandbox"
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _load(handler_path: str) -> tuple[Any, dict[str, Any] | None]:
+    module_name, _, attribute = handler_path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module_name), attribute), None
+    except Exception as exc:  # noqa: BLE001 - reported per invocation, as Lambda does
+        kind = (
+            "Runtime.ImportModuleError"
+            if isinstance(exc, ImportError)
+            else "Runtime.UserCodeSyntaxError"
+        )
+        return None, {
+            "errorType": kind,
+            "errorMessage": f"Unable to import module '{module_name}': {exc}",
+        }
+
+
+def main() -> None:
+    package_dir, handler_path = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, package_dir)
+    answers = sys.stdout
+    sys.stdout = sys.stderr
+    handler, import_error = _load(handler_path)
+    for line in sys.stdin:
+        request = json.loads(line)
+        if import_error is not None:
+            answer: dict[str, Any] = {"error": import_error}
+        else:
+            context = LambdaContext(
+                request["functionName"],
+                request["functionArn"],
+                request["memory"],
+                time.monotonic() + request["timeout"],
+            )
+            try:
+                answer = {"result": handler(request["event"], context)}
+            except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports it
+                traceback.print_exc()
+                answer = {
+                    "error": {
+                        "errorType": type(exc).__name__,
+                        "errorMessage": str(exc),
+                        "stackTrace": traceback.format_exc().splitlines(),
+                    }
+                }
+        answers.write(json.dumps(answer, default=str) + "\n")
+        answers.flush()
+
+
+if __name__ == "__main__":
+    main()
