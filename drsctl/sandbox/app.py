@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
+import subprocess  # nosec B404
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = PROJECT_ROOT / "frontend"
-SANDBOX_SECRET = "sandbox-secret"  # noqa: S105 - moto accepts any secret; never a real one
+# moto accepts any secret key; this one is never a real credential.
+SANDBOX_SECRET = "sandbox-secret"  # noqa: S105  # nosec B105
 
 
 @dataclass
@@ -149,20 +150,19 @@ class Sandbox:
         self._clock.start()
 
     def client(self, access_key: str, region: str, service: str) -> Any:
-        assert self._gateway is not None  # noqa: S101 - started first
+        gateway = self._started_gateway()
         return boto3.client(
             service,
             region_name=region,
-            endpoint_url=self._gateway.url,
+            endpoint_url=gateway.url,
             aws_access_key_id=access_key,
             aws_secret_access_key=SANDBOX_SECRET,
         )
 
     def _function_environment(self, keys: dict[str, str], function_name: str) -> dict[str, str]:
         """What Lambda puts in every function's environment, pointed at the sandbox."""
-        assert self._gateway is not None  # noqa: S101 - started first
         return {
-            "AWS_ENDPOINT_URL": self._gateway.url,
+            "AWS_ENDPOINT_URL": self._started_gateway().url,
             "AWS_ACCESS_KEY_ID": keys[function_name],
             "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET,
             "AWS_REGION": self._region_of(function_name),
@@ -170,6 +170,12 @@ class Sandbox:
             "PATH": "/usr/bin:/bin",
             "TZ": "UTC",
         }
+
+    def _started_gateway(self) -> GatewayServer:
+        if self._gateway is None:
+            msg = "the sandbox's AWS gateway is not started"
+            raise RuntimeError(msg)
+        return self._gateway
 
     def _region_of(self, function_name: str) -> str:
         for running in self.deployments.values():
@@ -264,9 +270,10 @@ def build_console(say: Callable[[str], None]) -> Path:
         raise RuntimeError(msg)
     if not (FRONTEND / "node_modules").exists():
         say("installing the console's packages (npm ci)...")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)  # noqa: S603
+        # npm found on PATH, fixed arguments.
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)  # noqa: S603  # nosec B603
     say("building the console (vite build)...")
-    subprocess.run([npm, "run", "build", "--silent"], cwd=FRONTEND, check=True)  # noqa: S603
+    subprocess.run([npm, "run", "build", "--silent"], cwd=FRONTEND, check=True)  # noqa: S603  # nosec B603
     return dist
 
 

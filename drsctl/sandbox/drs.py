@@ -73,7 +73,8 @@ def _error(error: DrsError) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def random_id(prefix: str, length: int = 17, alphabet: str = string.hexdigits[:16]) -> str:
-    return prefix + "".join(random.choices(alphabet, k=length))  # noqa: S311 - ids, not secrets
+    # Made-up resource ids, not secrets.
+    return prefix + "".join(random.choices(alphabet, k=length))  # noqa: S311  # nosec B311
 
 
 def iso(moment: datetime) -> str:
@@ -117,7 +118,8 @@ class DrsSimulator:
         self.throttle_rate = throttle_rate
         self.throttled_operations = frozenset({"StartRecovery", "DescribeJobs"})
         self.throttled = 0
-        self._random = random.Random(seed)  # noqa: S311 - simulated failures, not secrets
+        # Simulated failures, not secrets.
+        self._random = random.Random(seed)  # noqa: S311  # nosec B311
         self._due: dict[str, float] = {}
         self._lock = threading.RLock()
         # Paced jobs carry real timestamps; the deterministic clock serves the tests.
@@ -132,7 +134,8 @@ class DrsSimulator:
             "drs",
             region_name=self.region,
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - fake credentials
+            # Never a real credential: the simulator answers before anything is sent.
+            aws_secret_access_key="testing",  # noqa: S106  # nosec B106
             config=RETRY_CONFIG,
         )
         drs.meta.events.register_first("before-send.drs", self._answer)
