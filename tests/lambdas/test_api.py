@@ -213,7 +213,7 @@ def test_a_server_in_two_groups_is_refused_naming_both(call: Api) -> None:
 @pytest.mark.parametrize(
     ("body", "raw", "field", "reason"),
     [
-        ({"region": REGION}, None, "body", "must contain ['name'] properties"),
+        ({"region": REGION}, None, "name", "is required"),
         (group("x", ["i-1234567890abcdef0"]), None, "sourceServerIds[0]", "must match pattern"),
         (
             {**group("x", REAL_IDS[:1]), "colour": "red"},

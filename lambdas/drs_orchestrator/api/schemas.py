@@ -67,6 +67,11 @@ def validate_body(method: str, path: str, body: Any) -> list[Problem]:
     try:
         validator(body)
     except fastjsonschema.JsonSchemaValueException as exc:
-        field = re.sub(r"^data\.?", "", exc.name or "data") or "body"
+        where = re.sub(r"^data\.?", "", exc.name or "data")
+        if exc.rule == "required" and isinstance(exc.value, dict):
+            # Name the missing member itself, so a form can show the error on that field.
+            missing = next(m for m in exc.rule_definition or () if m not in exc.value)
+            return [Problem(f"{where}.{missing}" if where else missing, "is required")]
+        field = where or "body"
         return [Problem(field, exc.message.replace(exc.name or "", field, 1).strip())]
     return []

@@ -14,7 +14,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, JobEventsStore, VersionedRecords
@@ -34,7 +39,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 logger = Logger(service="api")
-app = APIGatewayRestResolver(strip_prefixes=None)
+#: The console is served from another origin (CloudFront) than the API; callers authenticate
+#: with a bearer token, never cookies, so any origin may read the answers (API Gateway's
+#: OPTIONS answer says the same, ``infra/components/api.py``).
+CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"])
+app = APIGatewayRestResolver(strip_prefixes=None, cors=CORS)
 GROUPS_CLAIM = "cognito:groups"
 DEFAULT_PAGE = 50
 

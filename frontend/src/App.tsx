@@ -1,0 +1,99 @@
+import AppLayout from "@cloudscape-design/components/app-layout";
+import BreadcrumbGroup from "@cloudscape-design/components/breadcrumb-group";
+import SideNavigation from "@cloudscape-design/components/side-navigation";
+import TopNavigation from "@cloudscape-design/components/top-navigation";
+import { type ReactElement, useMemo } from "react";
+import { Api } from "./lib/api";
+import type { Session } from "./lib/auth";
+import type { ConsoleConfig } from "./lib/config";
+import { AppContext } from "./lib/context";
+import { match, navigate, useRoute } from "./lib/router";
+import { Dashboard } from "./pages/Dashboard";
+import { ExecutionDetail } from "./pages/ExecutionDetail";
+import { ExecutionList } from "./pages/Executions";
+import { ProtectionGroupEditor, ProtectionGroupList } from "./pages/ProtectionGroups";
+import { RecoveryPlanEditor, RecoveryPlanList } from "./pages/RecoveryPlans";
+
+interface Routed {
+  section: string;
+  title: string;
+  page: ReactElement;
+}
+
+function route(path: string): Routed {
+  let params: Record<string, string> | null;
+  if (path === "/protection-groups/new")
+    return { section: "/protection-groups", title: "Create", page: <ProtectionGroupEditor /> };
+  if ((params = match("/protection-groups/:id", path)))
+    return { section: "/protection-groups", title: "Edit", page: <ProtectionGroupEditor key={params.id} groupId={params.id} /> };
+  if (path.startsWith("/protection-groups"))
+    return { section: "/protection-groups", title: "", page: <ProtectionGroupList /> };
+  if (path === "/recovery-plans/new")
+    return { section: "/recovery-plans", title: "Create", page: <RecoveryPlanEditor /> };
+  if ((params = match("/recovery-plans/:id", path)))
+    return { section: "/recovery-plans", title: "Edit", page: <RecoveryPlanEditor key={params.id} planId={params.id} /> };
+  if (path.startsWith("/recovery-plans"))
+    return { section: "/recovery-plans", title: "", page: <RecoveryPlanList /> };
+  if ((params = match("/executions/:id", path)))
+    return { section: "/executions", title: params.id, page: <ExecutionDetail key={params.id} executionId={params.id} /> };
+  if (path.startsWith("/executions")) return { section: "/executions", title: "", page: <ExecutionList /> };
+  return { section: "/", title: "", page: <Dashboard /> };
+}
+
+const SECTIONS: Record<string, string> = {
+  "/": "Dashboard",
+  "/protection-groups": "Protection groups",
+  "/recovery-plans": "Recovery plans",
+  "/executions": "Executions",
+};
+
+export function App({ config, session, onSignOut }: { config: ConsoleConfig; session: Session; onSignOut: () => void }) {
+  const api = useMemo(() => new Api(config.apiUrl, session.idToken), [config.apiUrl, session]);
+  const path = useRoute();
+  const { section, title, page } = route(path);
+  const follow = (event: CustomEvent<{ href: string; external?: boolean }>) => {
+    if (event.detail.external) return;
+    event.preventDefault();
+    navigate(event.detail.href.replace(/^#/, ""));
+  };
+  return (
+    <AppContext.Provider value={{ config, session, api }}>
+      <TopNavigation
+        identity={{ href: "#/", title: `DRS Orchestrator · ${config.stack}` }}
+        utilities={[
+          ...(session.sandbox ? [{ type: "button" as const, text: "Local sandbox" }] : []),
+          {
+            type: "menu-dropdown",
+            text: session.username,
+            description: `${session.email ?? ""} (${session.groups.join(", ") || "no group"})`,
+            iconName: "user-profile",
+            items: session.sandbox ? [] : [{ id: "signout", text: "Sign out" }],
+            onItemClick: ({ detail }) => detail.id === "signout" && onSignOut(),
+          },
+        ]}
+      />
+      <AppLayout
+        toolsHide
+        navigation={
+          <SideNavigation
+            header={{ text: config.deploymentName, href: "#/" }}
+            activeHref={`#${section}`}
+            onFollow={follow}
+            items={Object.entries(SECTIONS).map(([href, text]) => ({ type: "link" as const, text, href: `#${href}` }))}
+          />
+        }
+        breadcrumbs={
+          <BreadcrumbGroup
+            onFollow={follow}
+            items={[
+              { text: "DRS Orchestrator", href: "#/" },
+              ...(section === "/" ? [] : [{ text: SECTIONS[section], href: `#${section}` }]),
+              ...(title ? [{ text: title, href: `#${path}` }] : []),
+            ]}
+          />
+        }
+        content={page}
+      />
+    </AppContext.Provider>
+  );
+}

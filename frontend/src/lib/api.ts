@@ -1,0 +1,152 @@
+import type {
+  Execution,
+  ExecutionStatus,
+  FieldError,
+  JobEvent,
+  Page,
+  ProtectionGroup,
+  RecoveryPlan,
+  SourceServer,
+} from "./types";
+
+/** An API answer that is not a success, in words a person can act on. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly fieldErrors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+
+  /** The reason given for one field (``waves[1].dependsOn[0]``), if any. */
+  reasonFor(field: string): string | undefined {
+    return this.fieldErrors.find((e) => e.field === field)?.reason;
+  }
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  401: "Your sign-in has expired or is not valid; sign in again.",
+  403: "You are not allowed to do this.",
+  404: "It does not exist (any more).",
+  409: "Someone else changed it first; reload and try again.",
+  429: "The API is throttling requests; try again in a moment.",
+  502: "The API failed to answer (its function raised an error).",
+  504: "The API timed out.",
+};
+
+export type TokenProvider = () => Promise<string>;
+
+export type GroupInput = Omit<ProtectionGroup, "groupId" | "version" | "resolvedServerIds">;
+export type PlanInput = Omit<RecoveryPlan, "planId" | "version">;
+
+export class Api {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: TokenProvider,
+    private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          Authorization: await this.token(),
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new ApiError(`Could not reach the API at ${this.baseUrl}: ${String(error)}`, 0);
+    }
+    const text = await response.text();
+    let data: unknown = undefined;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = undefined;
+    }
+    if (!response.ok) {
+      const answer = (data ?? {}) as { message?: string; errors?: FieldError[] };
+      const words = answer.message ?? STATUS_WORDS[response.status] ?? response.statusText;
+      throw new ApiError(
+        `${method} ${path} failed (${response.status}): ${words}`,
+        response.status,
+        Array.isArray(answer.errors) ? answer.errors : [],
+      );
+    }
+    return data as T;
+  }
+
+  private page<T>(path: string, limit: number, nextToken?: string, extra = ""): Promise<Page<T>> {
+    const token = nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : "";
+    return this.request<Page<T>>("GET", `${path}?limit=${limit}${token}${extra}`);
+  }
+
+  /** Every item of a paginated list, page by page. */
+  async all<T>(fetchPage: (token?: string) => Promise<Page<T>>): Promise<T[]> {
+    const items: T[] = [];
+    let token: string | undefined;
+    do {
+      const page = await fetchPage(token);
+      items.push(...page.items);
+      token = page.nextToken;
+    } while (token);
+    return items;
+  }
+
+  groups(limit = 100, nextToken?: string) {
+    return this.page<ProtectionGroup>("/protection-groups", limit, nextToken);
+  }
+  group(groupId: string) {
+    return this.request<ProtectionGroup>("GET", `/protection-groups/${groupId}`);
+  }
+  createGroup(group: GroupInput) {
+    return this.request<ProtectionGroup>("POST", "/protection-groups", group);
+  }
+  updateGroup(groupId: string, group: GroupInput & { version: number }) {
+    return this.request<ProtectionGroup>("PUT", `/protection-groups/${groupId}`, group);
+  }
+  deleteGroup(groupId: string) {
+    return this.request<void>("DELETE", `/protection-groups/${groupId}`);
+  }
+
+  plans(limit = 100, nextToken?: string) {
+    return this.page<RecoveryPlan>("/recovery-plans", limit, nextToken);
+  }
+  plan(planId: string) {
+    return this.request<RecoveryPlan>("GET", `/recovery-plans/${planId}`);
+  }
+  createPlan(plan: PlanInput) {
+    return this.request<RecoveryPlan>("POST", "/recovery-plans", plan);
+  }
+  updatePlan(planId: string, plan: PlanInput & { version: number }) {
+    return this.request<RecoveryPlan>("PUT", `/recovery-plans/${planId}`, plan);
+  }
+  deletePlan(planId: string) {
+    return this.request<void>("DELETE", `/recovery-plans/${planId}`);
+  }
+  startExecution(planId: string, mode: "DRILL" | "RECOVERY") {
+    return this.request<Execution>("POST", `/recovery-plans/${planId}/executions`, { mode });
+  }
+
+  executions(limit = 50, nextToken?: string, status?: ExecutionStatus) {
+    const filter = status ? `&status=${status}` : "";
+    return this.page<Execution>("/executions", limit, nextToken, filter);
+  }
+  execution(executionId: string) {
+    return this.request<Execution>("GET", `/executions/${executionId}`);
+  }
+  jobEvents(executionId: string, limit = 100, nextToken?: string) {
+    return this.page<JobEvent>(`/executions/${executionId}/job-events`, limit, nextToken);
+  }
+  control(executionId: string, action: "resume" | "cancel" | "terminate-instances") {
+    return this.request<Execution>("POST", `/executions/${executionId}/${action}`);
+  }
+
+  sourceServers(limit = 100, nextToken?: string) {
+    return this.page<SourceServer>("/source-servers", limit, nextToken);
+  }
+}

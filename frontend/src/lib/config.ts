@@ -1,0 +1,95 @@
+// The console's configuration: config.json beside index.html, written per deployment by
+// the Frontend component (Cognito sign-in) or served by `drsctl sandbox` (sandbox user).
+
+export interface CognitoAuth {
+  mode: "cognito";
+  userPoolId: string;
+  userPoolClientId: string;
+}
+
+export interface SandboxAuth {
+  mode: "sandbox";
+  token: string;
+  username: string;
+  email: string;
+  groups: string[];
+}
+
+export interface ConsoleConfig {
+  stack: string;
+  deploymentName: string;
+  region: string;
+  apiUrl: string;
+  auth: CognitoAuth | SandboxAuth;
+}
+
+export class ConfigError extends Error {}
+
+const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function text(value: unknown, key: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new ConfigError(`config.json: '${key}' must be a non-empty string`);
+  }
+  return value;
+}
+
+/** Check what config.json holds; the sandbox sign-in is refused anywhere but localhost. */
+export function parseConfig(raw: unknown, hostname: string): ConsoleConfig {
+  if (typeof raw !== "object" || raw === null) {
+    throw new ConfigError("config.json must hold a JSON object");
+  }
+  const data = raw as Record<string, unknown>;
+  const auth = (data.auth ?? {}) as Record<string, unknown>;
+  const base = {
+    stack: text(data.stack, "stack"),
+    deploymentName: text(data.deploymentName, "deploymentName"),
+    region: text(data.region, "region"),
+    apiUrl: text(data.apiUrl, "apiUrl").replace(/\/+$/, ""),
+  };
+  if (auth.mode === "cognito") {
+    return {
+      ...base,
+      auth: {
+        mode: "cognito",
+        userPoolId: text(auth.userPoolId, "auth.userPoolId"),
+        userPoolClientId: text(auth.userPoolClientId, "auth.userPoolClientId"),
+      },
+    };
+  }
+  if (auth.mode === "sandbox") {
+    if (!LOCAL_HOSTS.has(hostname)) {
+      throw new ConfigError(
+        `config.json asks for the sandbox sign-in, which only works on localhost, not ${hostname}`,
+      );
+    }
+    const groups = Array.isArray(auth.groups) ? auth.groups.map(String) : [];
+    return {
+      ...base,
+      auth: {
+        mode: "sandbox",
+        token: text(auth.token, "auth.token"),
+        username: text(auth.username, "auth.username"),
+        email: text(auth.email, "auth.email"),
+        groups,
+      },
+    };
+  }
+  throw new ConfigError("config.json: 'auth.mode' must be 'cognito' or 'sandbox'");
+}
+
+export async function loadConfig(
+  fetchImpl: typeof fetch = fetch,
+  hostname: string = window.location.hostname,
+): Promise<ConsoleConfig> {
+  let response: Response;
+  try {
+    response = await fetchImpl("config.json", { cache: "no-store" });
+  } catch (error) {
+    throw new ConfigError(`could not load config.json: ${String(error)}`);
+  }
+  if (!response.ok) {
+    throw new ConfigError(`could not load config.json: ${response.status} ${response.statusText}`);
+  }
+  return parseConfig(await response.json(), hostname);
+}

@@ -1,0 +1,98 @@
+import Box from "@cloudscape-design/components/box";
+import Button from "@cloudscape-design/components/button";
+import ContentLayout from "@cloudscape-design/components/content-layout";
+import Header from "@cloudscape-design/components/header";
+import Link from "@cloudscape-design/components/link";
+import Select from "@cloudscape-design/components/select";
+import SpaceBetween from "@cloudscape-design/components/space-between";
+import Table from "@cloudscape-design/components/table";
+import TextFilter from "@cloudscape-design/components/text-filter";
+import { useEffect, useState } from "react";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { Status } from "../components/Status";
+import { useApp } from "../lib/context";
+import { duration, when } from "../lib/time";
+import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from "../lib/types";
+
+const ALL = { label: "Any status", value: "" };
+
+/** Executions, newest first, filtered by status (server side) and plan or mode (here). */
+export function ExecutionList() {
+  const { api } = useApp();
+  const [status, setStatus] = useState<{ label?: string; value?: string }>(ALL);
+  const [text, setText] = useState("");
+  const [items, setItems] = useState<Execution[]>([]);
+  const [nextToken, setNextToken] = useState<string>();
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>();
+
+  const load = async (token?: string) => {
+    setLoading(true);
+    try {
+      const page = await api.executions(50, token, (status.value || undefined) as ExecutionStatus | undefined);
+      setItems((current) => (token ? [...current, ...page.items] : page.items));
+      setNextToken(page.nextToken);
+      setError(undefined);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setLoading(false);
+    }
+  };
+  useEffect(() => {
+    void load();
+    const timer = window.setInterval(() => void load(), 10000);
+    return () => window.clearInterval(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [status.value]);
+
+  const needle = text.toLowerCase();
+  const shown = items
+    .filter((e) => !needle || `${e.planName} ${e.mode} ${e.executionId}`.toLowerCase().includes(needle))
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return (
+    <ContentLayout header={<Header variant="h1">Executions</Header>}>
+      <SpaceBetween size="l">
+        <ErrorAlert error={error} header="Could not load executions" />
+        <Table
+          items={shown}
+          loading={loading && !items.length}
+          loadingText="Loading executions"
+          trackBy="executionId"
+          header={<Header counter={`(${shown.length}${nextToken ? "+" : ""})`}>Executions</Header>}
+          filter={
+            <SpaceBetween direction="horizontal" size="xs">
+              <TextFilter
+                filteringText={text}
+                filteringPlaceholder="Find by plan, mode or id"
+                onChange={({ detail }) => setText(detail.filteringText)}
+              />
+              <Select
+                selectedOption={status}
+                ariaLabel="Filter by status"
+                onChange={({ detail }) => setStatus(detail.selectedOption)}
+                options={[ALL, ...EXECUTION_STATUSES.map((s) => ({ label: s, value: s }))]}
+              />
+            </SpaceBetween>
+          }
+          footer={
+            nextToken && (
+              <Box textAlign="center">
+                <Button onClick={() => void load(nextToken)} loading={loading}>Load more</Button>
+              </Box>
+            )
+          }
+          empty={<Box textAlign="center">No execution matches.</Box>}
+          columnDefinitions={[
+            { id: "id", header: "Execution", cell: (e) => <Link href={`#/executions/${e.executionId}`}>{e.executionId}</Link> },
+            { id: "plan", header: "Plan", cell: (e) => e.planName },
+            { id: "mode", header: "Mode", cell: (e) => e.mode },
+            { id: "status", header: "Status", cell: (e) => <Status value={e.status} /> },
+            { id: "started", header: "Started", cell: (e) => when(e.startedAt) },
+            { id: "took", header: "Duration", cell: (e) => duration(e.startedAt, e.endedAt) },
+          ]}
+        />
+      </SpaceBetween>
+    </ContentLayout>
+  );
+}

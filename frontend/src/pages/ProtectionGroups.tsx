@@ -1,0 +1,330 @@
+import AttributeEditor from "@cloudscape-design/components/attribute-editor";
+import Box from "@cloudscape-design/components/box";
+import Button from "@cloudscape-design/components/button";
+import Container from "@cloudscape-design/components/container";
+import ContentLayout from "@cloudscape-design/components/content-layout";
+import Form from "@cloudscape-design/components/form";
+import FormField from "@cloudscape-design/components/form-field";
+import Header from "@cloudscape-design/components/header";
+import Input from "@cloudscape-design/components/input";
+import Link from "@cloudscape-design/components/link";
+import Modal from "@cloudscape-design/components/modal";
+import SpaceBetween from "@cloudscape-design/components/space-between";
+import Table from "@cloudscape-design/components/table";
+import TextFilter from "@cloudscape-design/components/text-filter";
+import Textarea from "@cloudscape-design/components/textarea";
+import { useEffect, useState } from "react";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { reasonsUnder } from "../components/WaveEditor";
+import { ApiError, type GroupInput } from "../lib/api";
+import { useApp } from "../lib/context";
+import { usePolling } from "../lib/polling";
+import { can, needs } from "../lib/roles";
+import { navigate } from "../lib/router";
+import type { ProtectionGroup, SourceServer } from "../lib/types";
+
+function selection(group: ProtectionGroup): string {
+  const parts: string[] = [];
+  if (group.sourceServerIds?.length) parts.push(`${group.sourceServerIds.length} server(s)`);
+  for (const [key, values] of Object.entries(group.tagSelectors ?? {})) {
+    parts.push(`${key} = ${values.join(" | ")}`);
+  }
+  return parts.join(", ") || "-";
+}
+
+export function ProtectionGroupList() {
+  const { api, session } = useApp();
+  const polled = usePolling(() => api.all((t) => api.groups(100, t)), 15000);
+  const [selected, setSelected] = useState<ProtectionGroup[]>([]);
+  const [confirm, setConfirm] = useState(false);
+  const [actionError, setActionError] = useState<unknown>();
+  const admin = can(session.groups, "manageCatalog");
+  const remove = async () => {
+    setConfirm(false);
+    try {
+      await api.deleteGroup(selected[0].groupId);
+      setSelected([]);
+      await polled.refresh();
+    } catch (error) {
+      setActionError(error);
+    }
+  };
+  return (
+    <ContentLayout header={<Header variant="h1" description="Source servers recovered together, chosen by id or by tags.">Protection groups</Header>}>
+      <SpaceBetween size="l">
+        <ErrorAlert error={polled.error} header="Could not load protection groups" />
+        <ErrorAlert error={actionError} header="Could not delete the protection group" />
+        <Table
+          items={polled.data ?? []}
+          loading={polled.loading && !polled.data}
+          loadingText="Loading protection groups"
+          trackBy="groupId"
+          selectionType="single"
+          selectedItems={selected}
+          onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
+          empty={<Box textAlign="center">No protection group yet.</Box>}
+          header={
+            <Header
+              counter={polled.data ? `(${polled.data.length})` : undefined}
+              actions={
+                <SpaceBetween direction="horizontal" size="xs">
+                  <Button disabled={!admin || selected.length !== 1} onClick={() => setConfirm(true)}>
+                    Delete
+                  </Button>
+                  <Button
+                    disabled={!admin || selected.length !== 1}
+                    onClick={() => navigate(`/protection-groups/${selected[0].groupId}`)}
+                  >
+                    Edit
+                  </Button>
+                  <Button
+                    variant="primary"
+                    disabled={!admin}
+                    disabledReason={needs("manageCatalog")}
+                    onClick={() => navigate("/protection-groups/new")}
+                  >
+                    Create protection group
+                  </Button>
+                </SpaceBetween>
+              }
+            >
+              Protection groups
+            </Header>
+          }
+          columnDefinitions={[
+            {
+              id: "name",
+              header: "Name",
+              cell: (g) => <Link href={`#/protection-groups/${g.groupId}`}>{g.name}</Link>,
+            },
+            { id: "region", header: "Region", cell: (g) => g.region },
+            { id: "selection", header: "Selection", cell: selection },
+            { id: "description", header: "Description", cell: (g) => g.description ?? "-" },
+            { id: "version", header: "Version", cell: (g) => g.version },
+          ]}
+        />
+        <Modal
+          visible={confirm}
+          onDismiss={() => setConfirm(false)}
+          header="Delete protection group"
+          footer={
+            <Box float="right">
+              <SpaceBetween direction="horizontal" size="xs">
+                <Button variant="link" onClick={() => setConfirm(false)}>Cancel</Button>
+                <Button variant="primary" onClick={() => void remove()}>Delete</Button>
+              </SpaceBetween>
+            </Box>
+          }
+        >
+          Delete <b>{selected[0]?.name}</b>? Plans that use it will have to be changed first.
+        </Modal>
+      </SpaceBetween>
+    </ContentLayout>
+  );
+}
+
+interface TagRow {
+  key: string;
+  values: string;
+}
+
+function useSourceServers() {
+  const { api } = useApp();
+  const [servers, setServers] = useState<SourceServer[]>([]);
+  const [nextToken, setNextToken] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [loading, setLoading] = useState(true);
+  const load = async (token?: string) => {
+    setLoading(true);
+    try {
+      const page = await api.sourceServers(100, token);
+      setServers((current) => (token ? [...current, ...page.items] : page.items));
+      setNextToken(page.nextToken);
+      setError(undefined);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setLoading(false);
+    }
+  };
+  useEffect(() => {
+    void load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  return { servers, nextToken, error, loading, more: () => load(nextToken) };
+}
+
+/** Create or edit a protection group: source server picker, tag selectors, errors inline. */
+export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
+  const { api, config, session } = useApp();
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [region, setRegion] = useState(config.region);
+  const [picked, setPicked] = useState<SourceServer[]>([]);
+  const [tags, setTags] = useState<TagRow[]>([]);
+  const [version, setVersion] = useState<number>();
+  const [loadError, setLoadError] = useState<unknown>();
+  const [saveError, setSaveError] = useState<unknown>();
+  const [saving, setSaving] = useState(false);
+  const [filter, setFilter] = useState("");
+  const inventory = useSourceServers();
+  const admin = can(session.groups, "manageCatalog");
+
+  useEffect(() => {
+    if (!groupId) return;
+    api.group(groupId).then(
+      (group) => {
+        setName(group.name);
+        setDescription(group.description ?? "");
+        setRegion(group.region);
+        setPicked((group.sourceServerIds ?? []).map((id) => ({ sourceServerID: id })));
+        setTags(Object.entries(group.tagSelectors ?? {}).map(([key, values]) => ({ key, values: values.join(", ") })));
+        setVersion(group.version);
+      },
+      setLoadError,
+    );
+  }, [api, groupId]);
+
+  const error = saveError instanceof ApiError ? saveError : undefined;
+  const save = async () => {
+    setSaving(true);
+    setSaveError(undefined);
+    const body: GroupInput = { name: name.trim(), region: region.trim() };
+    if (description.trim()) body.description = description.trim();
+    if (picked.length) body.sourceServerIds = picked.map((s) => s.sourceServerID);
+    const selectors = tags.filter((t) => t.key.trim());
+    if (selectors.length) {
+      body.tagSelectors = Object.fromEntries(
+        selectors.map((t) => [t.key.trim(), t.values.split(",").map((v) => v.trim()).filter(Boolean)]),
+      );
+    }
+    try {
+      if (groupId && version !== undefined) await api.updateGroup(groupId, { ...body, version });
+      else await api.createGroup(body);
+      navigate("/protection-groups");
+    } catch (caught) {
+      setSaveError(caught);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const pickedIds = new Set(picked.map((s) => s.sourceServerID));
+  const text = filter.toLowerCase();
+  const shown = inventory.servers.filter(
+    (s) =>
+      !text ||
+      s.sourceServerID.toLowerCase().includes(text) ||
+      (s.hostname ?? "").toLowerCase().includes(text) ||
+      Object.entries(s.tags ?? {}).some(([k, v]) => `${k}=${v}`.toLowerCase().includes(text)),
+  );
+  return (
+    <ContentLayout header={<Header variant="h1">{groupId ? `Edit ${name || "protection group"}` : "Create protection group"}</Header>}>
+      <form onSubmit={(e) => e.preventDefault()}>
+        <Form
+          actions={
+            <SpaceBetween direction="horizontal" size="xs">
+              <Button variant="link" onClick={() => navigate("/protection-groups")}>Cancel</Button>
+              <Button variant="primary" loading={saving} disabled={!admin} onClick={() => void save()}>
+                {groupId ? "Save changes" : "Create protection group"}
+              </Button>
+            </SpaceBetween>
+          }
+          errorText={saveError ? <ErrorAlert error={saveError} header="The protection group was not saved" /> : undefined}
+        >
+          <SpaceBetween size="l">
+            <ErrorAlert error={loadError} header="Could not load the protection group" />
+            <Container header={<Header variant="h2">Details</Header>}>
+              <SpaceBetween size="m">
+                <FormField label="Name" errorText={reasonsUnder(error, "name")}>
+                  <Input value={name} onChange={({ detail }) => setName(detail.value)} ariaLabel="Group name" />
+                </FormField>
+                <FormField label="Description - optional" errorText={reasonsUnder(error, "description")}>
+                  <Textarea value={description} onChange={({ detail }) => setDescription(detail.value)} />
+                </FormField>
+                <FormField label="Region" errorText={reasonsUnder(error, "region")}>
+                  <Input value={region} onChange={({ detail }) => setRegion(detail.value)} />
+                </FormField>
+              </SpaceBetween>
+            </Container>
+            <FormField
+              stretch
+              label="Tag selectors"
+              description="Servers whose tag has one of the values belong to the group, now and when they are added later."
+              errorText={reasonsUnder(error, "tagSelectors")}
+            >
+              <AttributeEditor
+                items={tags}
+                addButtonText="Add tag selector"
+                removeButtonText="Remove"
+                empty="No tag selector."
+                onAddButtonClick={() => setTags([...tags, { key: "", values: "" }])}
+                onRemoveButtonClick={({ detail }) => setTags(tags.filter((_t, i) => i !== detail.itemIndex))}
+                definition={[
+                  {
+                    label: "Tag key",
+                    control: (row, index) => (
+                      <Input
+                        value={row.key}
+                        ariaLabel={`Tag selector ${index + 1} key`}
+                        onChange={({ detail }) => setTags(tags.map((t, i) => (i === index ? { ...t, key: detail.value } : t)))}
+                      />
+                    ),
+                  },
+                  {
+                    label: "Values (comma-separated)",
+                    control: (row, index) => (
+                      <Input
+                        value={row.values}
+                        ariaLabel={`Tag selector ${index + 1} values`}
+                        onChange={({ detail }) => setTags(tags.map((t, i) => (i === index ? { ...t, values: detail.value } : t)))}
+                      />
+                    ),
+                  },
+                ]}
+              />
+            </FormField>
+            <FormField stretch label="Source servers" errorText={reasonsUnder(error, "sourceServerIds")}>
+              <Table
+                data-testid="source-server-picker"
+                items={shown}
+                trackBy="sourceServerID"
+                selectionType="multi"
+                selectedItems={inventory.servers.filter((s) => pickedIds.has(s.sourceServerID))}
+                onSelectionChange={({ detail }) => {
+                  const visible = new Set(shown.map((s) => s.sourceServerID));
+                  const kept = picked.filter((s) => !visible.has(s.sourceServerID));
+                  setPicked([...kept, ...detail.selectedItems]);
+                }}
+                isItemDisabled={(s) => Boolean(s.protectionGroup && s.protectionGroup !== name && !pickedIds.has(s.sourceServerID))}
+                ariaLabels={{
+                  selectionGroupLabel: "Source servers",
+                  itemSelectionLabel: (_d, s) => `Select ${s.hostname ?? s.sourceServerID}`,
+                  allItemsSelectionLabel: () => "Select all",
+                }}
+                loading={inventory.loading && !inventory.servers.length}
+                loadingText="Loading source servers from DRS"
+                filter={<TextFilter filteringText={filter} filteringPlaceholder="Find by id, hostname or tag" onChange={({ detail }) => setFilter(detail.filteringText)} />}
+                header={<Header counter={`(${picked.length} selected)`} description="Servers already in another group cannot be picked: a server belongs to one group.">Source servers</Header>}
+                footer={
+                  inventory.nextToken && (
+                    <Box textAlign="center">
+                      <Button onClick={() => void inventory.more()} loading={inventory.loading}>Load more servers</Button>
+                    </Box>
+                  )
+                }
+                empty={<Box textAlign="center">DRS reports no source server in this account and Region.</Box>}
+                columnDefinitions={[
+                  { id: "host", header: "Hostname", cell: (s) => s.hostname ?? "-" },
+                  { id: "id", header: "Source server", cell: (s) => s.sourceServerID },
+                  { id: "tags", header: "Tags", cell: (s) => Object.entries(s.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(", ") || "-" },
+                  { id: "group", header: "Protection group", cell: (s) => s.protectionGroup ?? "-" },
+                ]}
+              />
+              <ErrorAlert error={inventory.error} header="Could not load source servers" />
+            </FormField>
+          </SpaceBetween>
+        </Form>
+      </form>
+    </ContentLayout>
+  );
+}
