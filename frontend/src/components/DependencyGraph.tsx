@@ -37,7 +37,8 @@ export function DependencyGraph({
     }),
   );
   const width = 20 + Math.max(1, columns.length) * (NODE_W + GAP_X) - GAP_X;
-  const height = 20 + Math.max(1, ...columns.map((c) => c?.length ?? 0)) * (NODE_H + GAP_Y) - GAP_Y;
+  const tallest = Math.max(1, ...Array.from(columns, (c) => c?.length ?? 0));
+  const height = 20 + tallest * (NODE_H + GAP_Y) - GAP_Y;
   const description = edges.length
     ? edges.map(([from, to]) => `${to} after ${from}`).join("; ")
     : "no dependencies: every wave may start at once";

@@ -178,16 +178,22 @@ export function WaveEditor({ waves, onChange, groupNames, error, readOnly = fals
           >
             <SpaceBetween size="m">
               <ColumnLayout columns={2}>
-                <FormField label="Wave name" errorText={reasonsUnder(error, `${where}.name`)}>
+                <FormField
+                  label="Wave name"
+                  data-testid={`wave-${index}-name-field`}
+                  errorText={reasonsUnder(error, `${where}.name`)}
+                >
                   <Input
                     value={wave.name}
                     readOnly={readOnly}
                     ariaLabel={`Wave ${index + 1} name`}
+                    data-testid={`wave-${index}-name`}
                     onChange={({ detail }) => onChange(renameWave(waves, index, detail.value))}
                   />
                 </FormField>
                 <FormField
                   label="Protection groups"
+                  data-testid={`wave-${index}-groups-field`}
                   errorText={reasonsUnder(error, `${where}.protectionGroups`)}
                 >
                   <Multiselect
@@ -196,6 +202,7 @@ export function WaveEditor({ waves, onChange, groupNames, error, readOnly = fals
                     disabled={readOnly}
                     placeholder="Choose protection groups"
                     ariaLabel={`Wave ${index + 1} protection groups`}
+                    data-testid={`wave-${index}-groups`}
                     onChange={({ detail }) =>
                       update(index, {
                         protectionGroups: detail.selectedOptions.map((o) => o.value ?? ""),
@@ -205,6 +212,7 @@ export function WaveEditor({ waves, onChange, groupNames, error, readOnly = fals
                 </FormField>
                 <FormField
                   label="Depends on"
+                  data-testid={`wave-${index}-depends-on-field`}
                   description="The wave starts once these waves have launched."
                   errorText={reasonsUnder(error, `${where}.dependsOn`)}
                 >
@@ -214,6 +222,7 @@ export function WaveEditor({ waves, onChange, groupNames, error, readOnly = fals
                     disabled={readOnly}
                     placeholder="No dependencies"
                     ariaLabel={`Wave ${index + 1} depends on`}
+                    data-testid={`wave-${index}-depends-on`}
                     onChange={({ detail }) =>
                       update(index, { dependsOn: detail.selectedOptions.map((o) => o.value ?? "") })
                     }
