@@ -62,6 +62,11 @@ export function ProtectionGroupList() {
           selectionType="single"
           selectedItems={selected}
           onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
+          ariaLabels={{
+            selectionGroupLabel: "Protection groups",
+            itemSelectionLabel: (_d, g) => `Select ${g.name}`,
+            allItemsSelectionLabel: () => "Select all",
+          }}
           empty={<Box textAlign="center">No protection group yet.</Box>}
           header={
             <Header

@@ -67,6 +67,11 @@ export function RecoveryPlanList() {
           selectionType="single"
           selectedItems={selected}
           onSelectionChange={({ detail }) => setSelected(detail.selectedItems)}
+          ariaLabels={{
+            selectionGroupLabel: "Recovery plans",
+            itemSelectionLabel: (_d, p) => `Select ${p.name}`,
+            allItemsSelectionLabel: () => "Select all",
+          }}
           empty={<Box textAlign="center">No recovery plan yet.</Box>}
           header={
             <Header

@@ -1,0 +1,124 @@
+import * as selectors from "@cloudscape-design/components/test-utils/selectors";
+import { expect, type Page, test } from "@playwright/test";
+
+// One operator's afternoon in the local sandbox: a protection group, a three-wave plan with
+// dependencies and an approval, a drill with one simulated launch failure, and the drill
+// instances terminated at the end. Everything goes through the console, the real API
+// handler, the real state machine and the DRS simulator.
+
+const FAILING_SERVER = "s-0ba00000000000002"; // batch-02.corp.example.com
+// Cloudscape's own selectors (stable across its class-name hashing); the module's default
+// export arrives wrapped once more under Playwright's CommonJS loader.
+const createWrapper = ((selectors as unknown as { default: { default?: unknown } }).default.default ??
+  selectors.default) as typeof selectors.default;
+const page$ = createWrapper();
+
+async function choose(page: Page, testId: string, value: string) {
+  const multiselect = page$.findMultiselect(`[data-testid="${testId}"]`);
+  await page.locator(multiselect.findTrigger().toSelector()).click();
+  await page.locator(multiselect.findDropdown().findOptionByValue(value).toSelector()).click();
+  await page.keyboard.press("Escape");
+}
+
+async function sandboxState(page: Page) {
+  const response = await page.request.get("/sandbox/state");
+  expect(response.ok()).toBeTruthy();
+  return response.json();
+}
+
+test("create a group and a plan, drill it, approve, see the failure, terminate", async ({ page }) => {
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+
+  await test.step("create a protection group with the source server picker", async () => {
+    await page.goto("/#/protection-groups/new");
+    await page.getByRole("textbox", { name: "Group name" }).fill("Batch servers");
+    const server = (hostname: string) => page.getByRole("row", { name: new RegExp(hostname) }).getByRole("checkbox");
+    await server("batch-01.corp.example.com").check();
+    await server("batch-02.corp.example.com").check();
+    await expect(page.getByText("(2 selected)")).toBeVisible();
+    // A server of another group cannot be picked: a server belongs to one group.
+    await expect(server("db-01.corp.example.com")).toBeDisabled();
+    await page.getByRole("button", { name: "Create protection group" }).click();
+    await expect(page).toHaveURL(/#\/protection-groups$/);
+    await expect(page.getByRole("link", { name: "Batch servers" })).toBeVisible();
+  });
+
+  await test.step("a conflicting tag selector is refused on its field", async () => {
+    await page.goto("/#/protection-groups/new");
+    await page.getByRole("textbox", { name: "Group name" }).fill("Batch again");
+    await page.getByRole("button", { name: "Add tag selector" }).click();
+    await page.getByRole("textbox", { name: "Tag selector 1 key" }).fill("Tier");
+    await page.getByRole("textbox", { name: "Tag selector 1 values" }).fill("batch");
+    await page.getByRole("button", { name: "Create protection group" }).click();
+    await expect(page.getByText("already belongs to protection group 'Batch servers'").first()).toBeVisible();
+    await expect(page).toHaveURL(/#\/protection-groups\/new$/);
+  });
+
+  await test.step("build a three-wave plan with dependencies and an approval", async () => {
+    await page.goto("/#/recovery-plans/new");
+    await page.getByRole("textbox", { name: "Plan name" }).fill("Browser drill");
+    await page.getByRole("textbox", { name: "Wave 1 name" }).fill("Databases");
+    await choose(page, "wave-0-groups", "Orders databases");
+    await page.getByRole("button", { name: "Add wave" }).click();
+    await page.getByRole("textbox", { name: "Wave 2 name" }).fill("Apps");
+    await choose(page, "wave-1-groups", "Orders app servers");
+    await choose(page, "wave-1-depends-on", "Databases");
+    await page.getByTestId("wave-1").getByRole("checkbox", { name: /Pause before this wave/ }).check();
+    await page.getByRole("button", { name: "Add wave" }).click();
+    await page.getByRole("textbox", { name: "Wave 3 name" }).fill("Batch");
+    await choose(page, "wave-2-depends-on", "Apps");
+    await expect(page.locator('[data-edge="Databases->Apps"]')).toHaveCount(1);
+    await expect(page.locator('[data-edge="Apps->Batch"]')).toHaveCount(1);
+
+    // The API refuses a wave without a group; the console shows why, on that field.
+    await page.getByRole("button", { name: "Create recovery plan" }).click();
+    const groupsField = page$.findFormField('[data-testid="wave-2-groups-field"]');
+    await expect(page.locator(groupsField.findError().toSelector())).toHaveText(
+      "wave 'Batch' has no protection group",
+    );
+    await choose(page, "wave-2-groups", "Batch servers");
+    await page.getByRole("button", { name: "Create recovery plan" }).click();
+    await expect(page).toHaveURL(/#\/recovery-plans$/);
+    await expect(page.getByRole("link", { name: "Browser drill" })).toBeVisible();
+  });
+
+  await test.step("start a drill with one server set to fail", async () => {
+    const steer = await page.request.post("/sandbox/drs", { data: { failingServers: [FAILING_SERVER] } });
+    expect(steer.ok()).toBeTruthy();
+    await page.getByRole("row", { name: /Browser drill/ }).getByRole("radio").check();
+    await page.getByRole("button", { name: "Start drill" }).click();
+    await expect(page).toHaveURL(/#\/executions\/ex-/);
+  });
+
+  await test.step("watch the first wave launch and its job events arrive", async () => {
+    await expect(page.locator('[data-wave-status="Databases"]')).toHaveText("COMPLETED");
+    const events = page.getByTestId("job-events");
+    await expect(events.getByText("JOB_START").first()).toBeVisible();
+    await expect(events.getByText("LAUNCH_END").first()).toBeVisible();
+  });
+
+  await test.step("approve the paused wave", async () => {
+    await expect(page.getByText("Wave Apps waits for approval")).toBeVisible();
+    await expect(page.getByTestId("execution-status")).toHaveText("PAUSED");
+    await page.getByRole("button", { name: "Approve and resume" }).click();
+    await expect(page.locator('[data-wave-status="Apps"]')).toHaveText("COMPLETED");
+  });
+
+  await test.step("see the failed server reported", async () => {
+    await expect(page.getByTestId("execution-status")).toHaveText("FAILED");
+    await expect(page.locator('[data-wave-status="Batch"]')).toHaveText("FAILED");
+    await expect(page.getByTestId("failed-servers")).toContainText(FAILING_SERVER);
+    await expect(page.locator(`[data-server-status="${FAILING_SERVER}"]`)).toHaveText("FAILED");
+    await expect(page.getByTestId("job-events").getByText("LAUNCH_FAILED").first()).toBeVisible();
+  });
+
+  await test.step("terminate the drill instances", async () => {
+    expect((await sandboxState(page)).drs.liveInstances.length).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Terminate drill instances" }).click();
+    await page.getByRole("button", { name: /^Terminate \d+ instance\(s\)$/ }).click();
+    await expect(page.getByTestId("terminations")).toBeVisible();
+    await expect.poll(async () => (await sandboxState(page)).drs.liveInstances).toEqual([]);
+  });
+});
