@@ -1,0 +1,111 @@
+"""A real ``drsctl sandbox`` process for the console's tests, started and stopped here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.request import Request, urlopen
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+FRONTEND = ROOT / "frontend"
+READY = "sandbox ready: "
+START_TIMEOUT = 240
+
+
+def npm() -> str:
+    found = shutil.which("npm")
+    if found is None:
+        pytest.fail("the console's tests need npm (scripts/test.sh checks for it)")
+    if not (FRONTEND / "node_modules" / ".package-lock.json").exists():
+        subprocess.run([found, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)
+    return found
+
+
+@dataclass
+class RunningSandbox:
+    process: subprocess.Popen[str]
+    urls: dict[str, str]
+    workdir: Path
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return next(iter(self.urls.values()))
+
+    def get(self, path: str, token: str | None = None) -> Any:
+        headers = {"Authorization": token} if token else {}
+        with urlopen(Request(self.url + path, headers=headers), timeout=30) as response:
+            return json.loads(response.read())
+
+    def token(self) -> str:
+        return str(self.get("/config.json")["auth"]["token"])
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=timeout)
+
+
+def start_sandbox(workdir: Path, *args: str) -> RunningSandbox:
+    """``drsctl sandbox`` on free ports; returns once it printed its ready line."""
+    npm()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "drsctl",
+            "sandbox",
+            "--port",
+            "0",
+            "--workdir",
+            str(workdir),
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    output: list[str] = []
+    ready: dict[str, str] = {}
+    found = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line.rstrip("\n"))
+            if line.startswith(READY):
+                ready.update(json.loads(line[len(READY) :]))
+                found.set()
+        found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not found.wait(1) and time.monotonic() < deadline:
+        pass
+    if not ready:
+        process.kill()
+        pytest.fail("the sandbox did not start:\n" + "\n".join(output[-40:]))
+    return RunningSandbox(process, ready, workdir, output)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    running = start_sandbox(tmp_path_factory.mktemp("sandbox"))
+    yield running
+    running.stop()

@@ -1,0 +1,50 @@
+"""The console's own checks, run from the suite: type check, Vitest component tests, build."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from tests.console.conftest import FRONTEND, npm
+
+
+def test_console_type_checks() -> None:
+    result = subprocess.run(
+        [npm(), "run", "--silent", "typecheck"], cwd=FRONTEND, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_vitest_component_tests_pass(tmp_path) -> None:
+    report = tmp_path / "vitest.json"
+    result = subprocess.run(
+        ["npx", "vitest", "run", "--reporter=json", f"--outputFile={report}"],
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+    )
+    assert report.exists(), result.stdout + result.stderr
+    outcome = json.loads(report.read_text())
+    failed = [
+        f"{t['fullName']}: {t['failureMessages']}"
+        for suite in outcome["testResults"]
+        for t in suite["assertionResults"]
+        if t["status"] != "passed"
+    ]
+    assert not failed, "\n".join(failed)
+    names = {t["fullName"] for s in outcome["testResults"] for t in s["assertionResults"]}
+    # The two components the issue names are covered.
+    assert any(n.startswith("WaveEditor ") for n in names)
+    assert any(n.startswith("ExecutionDetail ") for n in names)
+    assert result.returncode == 0
+
+
+def test_console_builds_to_static_files() -> None:
+    result = subprocess.run(
+        [npm(), "run", "--silent", "build"], cwd=FRONTEND, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = (FRONTEND / "dist" / "index.html").read_text()
+    # Relative asset paths: the same build works under any CloudFront or sandbox origin.
+    assert 'src="./assets/' in index
+    assert not (FRONTEND / "dist" / "config.json").exists(), "config.json is per deployment"
