@@ -18,7 +18,7 @@ def test_console_type_checks() -> None:
 def test_vitest_component_tests_pass(tmp_path) -> None:
     report = tmp_path / "vitest.json"
     result = subprocess.run(
-        ["npx", "vitest", "run", "--reporter=json", f"--outputFile={report}"],
+        [npm(), "exec", "--", "vitest", "run", "--reporter=json", f"--outputFile={report}"],
         cwd=FRONTEND,
         capture_output=True,
         text=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 from typing import TYPE_CHECKING
@@ -37,7 +38,7 @@ def test_sandbox_serves_the_console_config_and_the_seeded_api(sandbox: RunningSa
 def test_browser_drill_in_headless_chromium(sandbox: RunningSandbox, tmp_path: Path) -> None:
     npm()
     result = subprocess.run(
-        ["npx", "playwright", "test", "--output", str(tmp_path / "artifacts")],
+        [npm(), "exec", "--", "playwright", "test", "--output", str(tmp_path / "artifacts")],
         cwd=FRONTEND,
         capture_output=True,
         text=True,
@@ -69,5 +70,6 @@ def test_ctrl_c_stops_everything(sandbox: RunningSandbox) -> None:
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
         pass
     # Every execution environment ran from a package under the workdir: none is left.
-    left = subprocess.run(["pgrep", "-f", str(sandbox.workdir)], capture_output=True, text=True)
+    pgrep = shutil.which("pgrep") or "/usr/bin/pgrep"
+    left = subprocess.run([pgrep, "-f", str(sandbox.workdir)], capture_output=True, text=True)
     assert left.stdout.strip() == ""
