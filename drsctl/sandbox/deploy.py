@@ -99,10 +99,7 @@ def deploy(
         ("aws:cloudwatch/eventTarget:EventTarget", lambda r: _target(clients, r)),
     ]
     handled = {kind for kind, _ in creators}
-    for kind, create in creators:
-        for resource in by_type.get(kind, []):
-            create(resource)
-            deployment.created[kind.split(":")[-1]] += 1
+    # Every type is accounted for before anything is created: an unknown one stops here.
     for kind, resources in by_type.items():
         if kind in handled:
             continue
@@ -113,6 +110,10 @@ def deploy(
             msg = f"the sandbox does not know how to run {kind} ({resources[0].name})"
             raise NotImplementedError(msg)
         deployment.skipped[kind.split(":")[-1]] = reason
+    for kind, create in creators:
+        for resource in by_type.get(kind, []):
+            create(resource)
+            deployment.created[kind.split(":")[-1]] += 1
     total = sum(deployment.created.values())
     say(
         f"  {evaluation.stack}: created {total} resources in the sandbox "

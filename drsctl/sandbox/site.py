@@ -102,9 +102,11 @@ class Site:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving and free the port (shutdown() would wait forever if never started)."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=5)
         self._server.server_close()
-        self._thread.join(timeout=5)
 
     # -- what the console is told ----------------------------------------------------------
 

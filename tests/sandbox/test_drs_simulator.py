@@ -1,0 +1,50 @@
+"""The DRS simulator's sandbox behaviour: paced jobs, simulated throttling, HTTP serving."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from drsctl.sandbox.drs import DrsSimulator
+
+
+def test_paced_jobs_move_one_phase_per_period_with_real_timestamps() -> None:
+    drs = DrsSimulator(pace_seconds=5)
+    job_id = drs.client().start_recovery(
+        sourceServers=[{"sourceServerID": "s-0db00000000000001"}], isDrill=True
+    )["job"]["jobID"]
+    due = drs._due[job_id]
+    assert drs.advance_due(due - 0.1) == 0
+    assert drs.jobs[job_id]["status"] == "PENDING"
+    assert drs.advance_due(due) == 1
+    assert drs.jobs[job_id]["status"] == "STARTED"
+    assert drs.advance_due(due + 5) == 1
+    job = drs.jobs[job_id]
+    assert job["status"] == "COMPLETED"
+    assert [e["event"] for e in drs.logs[job_id]][-2:] == ["LAUNCH_END", "JOB_END"]
+    assert job["endDateTime"].startswith("20") and job["endDateTime"] >= "2026-11-25"
+    assert drs.live_instances() == [job["participatingServers"][0]["recoveryInstanceID"]]
+
+
+def test_simulated_throttling_reaches_the_caller_after_its_retries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+    drs = DrsSimulator(throttle_rate=1.0, seed=1)
+    with pytest.raises(ClientError) as raised:
+        drs.client().describe_jobs(filters={})
+    assert raised.value.response["Error"]["Code"] == "ThrottlingException"
+    assert drs.throttled == 8  # every attempt of botocore's standard retry mode
+
+
+def test_serve_checks_requests_against_the_model() -> None:
+    drs = DrsSimulator()
+    status, headers, body = drs.serve("/StartRecovery", b'{"sourceServers": [], "colour": 1}')
+    assert status == 400
+    assert headers["x-amzn-ErrorType"] == "ValidationException"
+    assert "colour: unknown member" in json.loads(body)["message"]
+    assert drs.snapshot()["violations"]
+    status, headers, _body = drs.serve("/NoSuchOperation", b"{}")
+    assert (status, headers["x-amzn-ErrorType"]) == (404, "ResourceNotFoundException")

@@ -1,0 +1,132 @@
+"""The sandbox's Lambda execution environments run a function from its package alone."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from drsctl.sandbox.runtime import LambdaRuntime
+from infra.functions import EXECUTION_FINDER
+from infra.packaging import build_package
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@dataclass
+class Function:
+    """The attributes of moto's LambdaFunction the runtime reads."""
+
+    function_name: str
+    handler: str
+    code_bytes: bytes
+    environment_vars: dict[str, str]
+    function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:f"
+    code_sha_256: str = "sha"
+    memory_size: int = 128
+    timeout: int = 10
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[LambdaRuntime]:
+    built = LambdaRuntime(tmp_path, lambda name: {"SANDBOX_FUNCTION": name})
+    yield built
+    built.stop()
+
+
+def test_raw_py_files_fail_as_they_did_on_lambda(runtime: LambdaRuntime) -> None:
+    """The incident that started the project: .py files synced without their package."""
+    function = Function(
+        "finder",
+        "drs_orchestrator.handlers.execution_finder.handler",
+        zipped({"execution_finder.py": "def handler(event, context):\n    return 1\n"}),
+        {},
+    )
+    result = runtime.invoke(function, b"{}")
+    error = json.loads(result.payload)
+    assert result.failed
+    assert error["errorType"] == "Runtime.ImportModuleError"
+    assert error["errorMessage"] == (
+        "Unable to import module 'drs_orchestrator.handlers.execution_finder': "
+        "No module named 'drs_orchestrator'"
+    )
+
+
+def test_a_handler_sees_its_package_and_its_environment_only(runtime: LambdaRuntime) -> None:
+    probe = """
+import importlib.util, os, sys
+def handler(event, context):
+    return {
+        "event": event,
+        "boto3": importlib.util.find_spec("boto3") is not None,
+        "variable": os.environ.get("TABLE"),
+        "lambda": os.environ.get("SANDBOX_FUNCTION"),
+        "remaining": context.get_remaining_time_in_millis() > 0,
+        "name": context.function_name,
+    }
+"""
+    function = Function("probe-fn", "probe.handler", zipped({"probe.py": probe}), {"TABLE": "t1"})
+    result = runtime.invoke(function, json.dumps({"hello": "world"}).encode())
+    assert not result.failed, result.payload
+    assert json.loads(result.payload) == {
+        "event": {"hello": "world"},
+        "boto3": False,  # not in the package: not importable, as on Lambda without it
+        "variable": "t1",
+        "lambda": "probe-fn",
+        "remaining": True,
+        "name": "probe-fn",
+    }
+    assert runtime.invocations == {"probe-fn": 1}
+
+
+def test_an_exception_is_reported_as_lambda_reports_it(runtime: LambdaRuntime) -> None:
+    code = "def handler(event, context):\n    raise KeyError('executionId')\n"
+    result = runtime.invoke(Function("f", "m.handler", zipped({"m.py": code}), {}), b"{}")
+    error = json.loads(result.payload)
+    assert result.failed
+    assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'executionId'")
+    assert "raise KeyError" in "\n".join(error["stackTrace"])
+    assert "KeyError" in runtime.log_path("f").read_text()
+
+
+def test_changed_configuration_starts_a_fresh_environment(runtime: LambdaRuntime) -> None:
+    code = "import os\ndef handler(event, context):\n    return os.environ['COLOUR']\n"
+    function = Function("f", "m.handler", zipped({"m.py": code}), {"COLOUR": "red"})
+    assert json.loads(runtime.invoke(function, b"{}").payload) == "red"
+    [first] = runtime.pids()
+    function.environment_vars = {"COLOUR": "blue"}
+    assert json.loads(runtime.invoke(function, b"{}").payload) == "blue"
+    assert runtime.pids() != [first]
+    runtime.stop()
+    assert runtime.pids() == []
+
+
+def test_the_real_finder_package_imports_and_answers(
+    runtime: LambdaRuntime, tmp_path: Path
+) -> None:
+    package = build_package(EXECUTION_FINDER, tmp_path / "build")
+    function = Function(
+        "finder",
+        EXECUTION_FINDER.handler,
+        package.path.read_bytes(),
+        {},  # no tables configured: the handler must say which variable is missing
+    )
+    result = runtime.invoke(function, b"{}")
+    error = json.loads(result.payload)
+    assert result.failed
+    assert error["errorType"] == "ConfigurationError"
+    assert "is not set" in error["errorMessage"]

@@ -1,0 +1,115 @@
+"""The sandbox plays API Gateway as the deployed REST API behaves."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from drsctl.sandbox.deploy import Deployment
+from drsctl.sandbox.drs import DrsSimulator
+from drsctl.sandbox.site import SandboxUser, Site
+
+USER = SandboxUser("sandbox-user", "sandbox-user@example.com", ("operator",), "sandbox-token")
+
+
+class FakeLambda:
+    def __init__(self, answer: Any, error: bool = False) -> None:
+        self.answer, self.error = answer, error
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:  # noqa: N803
+        self.events.append({"function": FunctionName, **json.loads(Payload)})
+        answer = {"Payload": io.BytesIO(json.dumps(self.answer).encode())}
+        if self.error:
+            answer["FunctionError"] = "Unhandled"
+        return answer
+
+
+def site(function: FakeLambda, simulator: DrsSimulator | None = None) -> Site:
+    deployment = Deployment("dev", "aws-elasticdrs-orchestrator-dev", "us-east-1")
+    deployment.functions["api"] = "aws-elasticdrs-orchestrator-dev-api"
+    built = Site(deployment, function, simulator or DrsSimulator(), USER, None, dict)
+    built.stop()  # only its request logic is exercised here
+    return built
+
+
+OK = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"items": []}'}
+
+
+def test_a_route_becomes_the_proxy_event_api_gateway_sends() -> None:
+    function = FakeLambda(OK)
+    status, headers, body = site(function).api(
+        "GET", "/executions/ex-1/job-events", "limit=5", {"authorization": "sandbox-token"}, b""
+    )
+    assert (status, json.loads(body)) == (200, {"items": []})
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    [event] = function.events
+    assert event["function"] == "aws-elasticdrs-orchestrator-dev-api"
+    assert event["resource"] == "/executions/{executionId}/job-events"
+    assert event["pathParameters"] == {"executionId": "ex-1"}
+    assert event["queryStringParameters"] == {"limit": "5"}
+    assert event["requestContext"]["authorizer"]["claims"]["cognito:groups"] == "operator"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "token", "status", "message"),
+    [
+        ("GET", "/nowhere", "sandbox-token", 403, "Missing Authentication Token"),
+        ("PATCH", "/executions", "sandbox-token", 403, "Missing Authentication Token"),
+        ("GET", "/executions", None, 401, "Unauthorized"),
+        ("GET", "/executions", "someone-else", 401, "Unauthorized"),
+    ],
+)
+def test_what_api_gateway_refuses_never_reaches_the_function(
+    method: str, path: str, token: str | None, status: int, message: str
+) -> None:
+    function = FakeLambda(OK)
+    headers = {"authorization": token} if token else {}
+    answer, _headers, body = site(function).api(method, path, "", headers, b"")
+    assert (answer, json.loads(body)) == (status, {"message": message})
+    assert function.events == []
+
+
+def test_a_function_error_is_a_502() -> None:
+    function = FakeLambda({"errorType": "KeyError", "errorMessage": "boom"}, error=True)
+    status, _headers, body = site(function).api(
+        "GET", "/executions", "", {"authorization": "sandbox-token"}, b""
+    )
+    assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+
+
+def test_preflight_is_answered_without_the_function() -> None:
+    function = FakeLambda(OK)
+    status, headers, _body = site(function).api("OPTIONS", "/executions", "", {}, b"")
+    assert status == 204 and "Authorization" in headers["Access-Control-Allow-Headers"]
+    assert function.events == []
+
+
+def test_console_config_signs_in_the_sandbox_user() -> None:
+    config = site(FakeLambda(OK)).console_config()
+    assert config["auth"] == {
+        "mode": "sandbox",
+        "token": "sandbox-token",
+        "username": "sandbox-user",
+        "email": "sandbox-user@example.com",
+        "groups": ["operator"],
+    }
+    assert config["apiUrl"].endswith("/api")
+
+
+def test_controls_steer_the_drs_simulator_and_refuse_nonsense() -> None:
+    simulator = DrsSimulator()
+    controls = site(FakeLambda(OK), simulator)
+    status, _h, _b = controls.control(
+        "POST", "/sandbox/drs", b'{"failingServers": ["s-1"], "throttleRate": 0.5}'
+    )
+    assert status == 200
+    assert (simulator.failing_servers, simulator.throttle_rate) == ({"s-1"}, 0.5)
+    status, _h, body = controls.control("POST", "/sandbox/drs", b'{"throttleRate": 3}')
+    assert (status, json.loads(body)) == (400, {"message": "throttleRate must be between 0 and 1"})
+    assert simulator.throttle_rate == 0.5
+    status, _h, _b = controls.control("POST", "/sandbox/drs", b"not json")
+    assert status == 400
