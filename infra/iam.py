@@ -21,8 +21,33 @@ _COGNITO_REASON = (
     "holds the deployment name; only the CI deploy role has it."
 )
 
+_CLOUDFRONT_REASON = (
+    "CloudFront names distributions and origin access controls by generated ids "
+    "(distribution/<id>), so no ARN pattern holds the deployment name; only the CI deploy "
+    "role has it, and the distribution carries the deployment tag."
+)
+
 #: Actions granted on ``"*"``, each with the reason no narrower resource works.
 UNSCOPED_ACTIONS: dict[str, str] = {
+    **{
+        f"cloudfront:{action}": _CLOUDFRONT_REASON
+        for action in (
+            "CreateDistribution",
+            "CreateDistributionWithTags",
+            "GetDistribution",
+            "GetDistributionConfig",
+            "UpdateDistribution",
+            "DeleteDistribution",
+            "TagResource",
+            "UntagResource",
+            "ListTagsForResource",
+            "CreateOriginAccessControl",
+            "GetOriginAccessControl",
+            "GetOriginAccessControlConfig",
+            "UpdateOriginAccessControl",
+            "DeleteOriginAccessControl",
+        )
+    },
     "apigateway:GET": _API_GATEWAY_REASON,
     "apigateway:POST": _API_GATEWAY_REASON,
     "apigateway:PUT": _API_GATEWAY_REASON,

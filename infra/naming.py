@@ -94,6 +94,13 @@ STATE_MACHINE = NameRule(
 )
 
 
+CLOUDFRONT_OAC = NameRule(
+    "CloudFront origin access control",
+    64,
+    re.compile(r"[A-Za-z0-9_.-]+"),
+    "may contain only A-Z a-z 0-9 _ . -",
+)
+
 SNS_TOPIC = NameRule(
     "SNS topic", 256, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
 )
@@ -120,6 +127,11 @@ def s3_bucket_violations(name: str) -> list[str]:
         ),
     ]
     return [f"S3 bucket name '{name}' {message}" for ok, message in rules if not ok]
+
+
+def console_bucket_name(deployment: str) -> str:
+    """The console bucket of ``deployment`` (the CI role's policy needs it without Naming)."""
+    return f"{deployment}-console"
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,14 @@ class Naming:
     def deployment_bucket(self) -> str:
         return f"{self.deployment}-bucket"
 
+    def console_bucket(self) -> str:
+        """The operator console's static files (one bucket per deployment)."""
+        return console_bucket_name(self.deployment)
+
+    def console_access_control(self) -> str:
+        """CloudFront's origin access control for the console bucket."""
+        return f"{self.deployment}-console"
+
     def package_key(self, function_short: str, sha256: str) -> str:
         """Content-addressed S3 key of a Lambda package: same bytes, same key, no diff."""
         return f"lambda/{function_short}/{sha256}.zip"
@@ -219,6 +239,8 @@ class Naming:
             yield DerivedName(self.ci_role(purpose), IAM_ROLE.violations)
             yield DerivedName(self.ci_role_policy(purpose), IAM_POLICY.violations)
         yield DerivedName(self.deployment_bucket(), s3_bucket_violations)
+        yield DerivedName(self.console_bucket(), s3_bucket_violations)
+        yield DerivedName(self.console_access_control(), CLOUDFRONT_OAC.violations)
 
 
 #: For each resource type the program creates, the input that holds its physical name.
@@ -238,6 +260,7 @@ PHYSICAL_NAME_INPUTS: dict[str, str] = {
     "aws:apigateway/restApi:RestApi": "name",
     "aws:cognito/userPool:UserPool": "name",
     "aws:cognito/userPoolClient:UserPoolClient": "name",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "name",
 }
 
 

@@ -139,7 +139,14 @@ class _Mocks(pulumi.runtime.Mocks):
             case "aws:s3/bucket:Bucket":
                 bucket = inputs.get("bucket", name)
                 computed["arn"] = f"arn:{self.partition}:s3:::{bucket}"
+                computed["bucket_regional_domain_name"] = f"{bucket}.s3.{self.region}.amazonaws.com"
                 resource_id = bucket
+            case "aws:cloudfront/distribution:Distribution":
+                resource_id = "EMOCKDISTRIBUTION"
+                computed.update(
+                    arn=self._arn("cloudfront", f"distribution/{resource_id}", regional=False),
+                    domain_name="dmock1234567890.cloudfront.net",
+                )
             case "aws:s3/bucketObjectv2:BucketObjectv2":
                 resource_id = f"{inputs.get('bucket')}/{inputs.get('key')}"
             case "aws:sfn/stateMachine:StateMachine":

@@ -10,11 +10,13 @@ import pulumi
 
 from infra import settings as stack_settings
 from infra.components.orchestrator import Orchestrator, OrchestratorArgs
+from infra.console import build_console
 
 
 def build() -> Orchestrator:
     settings = stack_settings.from_pulumi()  # raises before any resource is declared
-    orchestrator = Orchestrator("orchestrator", OrchestratorArgs(settings))
+    console_dir = build_console(say=pulumi.log.info)  # so does a console that cannot build
+    orchestrator = Orchestrator("orchestrator", OrchestratorArgs(settings, console_dir))
     for name, value in orchestrator.outputs.items():
         pulumi.export(name, value)
     return orchestrator

@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess  # nosec B404
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,12 +26,12 @@ from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import seed_catalog, seed_source_servers
 from drsctl.sandbox.site import SandboxUser, Site
+from infra.console import build_console
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-FRONTEND = PROJECT_ROOT / "frontend"
 # moto accepts any secret key; this one is never a real credential.
 SANDBOX_SECRET = "sandbox-secret"  # noqa: S105  # nosec B105
 
@@ -82,7 +81,7 @@ class Sandbox:
         if options.workdir.exists():
             shutil.rmtree(options.workdir)
         options.workdir.mkdir(parents=True)
-        console_dir = build_console(self.say) if options.console else None
+        console_dir = build_console(say=self.say) if options.console else None
         evaluations = []
         for stack in options.stacks:
             self.say(f"evaluating stack {stack} offline (program, packages, handler proofs)...")
@@ -250,31 +249,6 @@ class Sandbox:
         for restore in reversed(self._restore):
             restore()
         self._restore.clear()
-
-
-def build_console(say: Callable[[str], None]) -> Path:
-    """The console's build output, building it first when a source is newer than it."""
-    dist = FRONTEND / "dist"
-    sources = [p for p in (FRONTEND / "src").rglob("*") if p.is_file()] + [
-        FRONTEND / "index.html",
-        FRONTEND / "package-lock.json",
-        FRONTEND / "vite.config.ts",
-    ]
-    newest = max(p.stat().st_mtime for p in sources if p.exists())
-    built = dist / "index.html"
-    if built.exists() and built.stat().st_mtime >= newest:
-        return dist
-    npm = shutil.which("npm")
-    if npm is None:
-        msg = "the console needs Node.js and npm to build; install them or pass --no-console"
-        raise RuntimeError(msg)
-    if not (FRONTEND / "node_modules").exists():
-        say("installing the console's packages (npm ci)...")
-        # npm found on PATH, fixed arguments.
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)  # noqa: S603  # nosec B603
-    say("building the console (vite build)...")
-    subprocess.run([npm, "run", "build", "--silent"], cwd=FRONTEND, check=True)  # noqa: S603  # nosec B603
-    return dist
 
 
 def _alnum(text: str) -> str:

@@ -16,6 +16,7 @@ from infra.bootstrap.settings import (
     OIDC_AUDIENCE,
     BootstrapSettings,
 )
+from infra.components.storage import deny_insecure_transport, private_bucket
 
 #: Object actions the bucket policy denies to every principal but the CI roles and admins.
 DATA_ACTIONS = [
@@ -58,34 +59,7 @@ class DeploymentBucket(pulumi.ComponentResource):
         )
         # The name, not the id: it is known at preview, so the policy pack can match it.
         bucket_id = self.bucket.bucket
-        aws.s3.BucketOwnershipControls(
-            "deployment-bucket-ownership",
-            bucket=bucket_id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            "deployment-bucket-public-access",
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            "deployment-bucket-encryption",
-            bucket=bucket_id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms"
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
+        private_bucket("deployment-bucket", bucket_id, child, sse_algorithm="aws:kms")
         versioning = aws.s3.BucketVersioning(
             "deployment-bucket-versioning",
             bucket=bucket_id,
@@ -119,14 +93,7 @@ class DeploymentBucket(pulumi.ComponentResource):
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        deny_insecure_transport(bucket_arn),
                         {
                             "Sid": "OnlyThisDeploymentsCiAndAdmins",
                             "Effect": "Deny",

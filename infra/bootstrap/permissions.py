@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra import iam
+from infra.naming import console_bucket_name
 
 DEPLOY_ACTIONS: dict[str, list[str]] = {
     "dynamodb": [
@@ -121,6 +122,36 @@ API_GATEWAY_ACTIONS = [
     "apigateway:PATCH",
     "apigateway:DELETE",
 ]
+#: What pulumi-aws calls to manage the console bucket (its configuration is read back in
+#: full on every refresh) and the objects in it.
+CONSOLE_BUCKET_ACTIONS = [
+    "s3:CreateBucket",
+    "s3:DeleteBucket",
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketWebsite",
+    "s3:GetBucketVersioning",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetBucketRequestPayment",
+    "s3:GetBucketLogging",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:GetBucketTagging",
+    "s3:PutBucketTagging",
+    "s3:GetBucketOwnershipControls",
+    "s3:PutBucketOwnershipControls",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+]
+CLOUDFRONT_ACTIONS = sorted(a for a in iam.UNSCOPED_ACTIONS if a.startswith("cloudfront:"))
 #: What pulumi-aws calls to manage the user pool, its client, groups and first admin.
 COGNITO_ACTIONS = sorted(a for a in iam.UNSCOPED_ACTIONS if a.startswith("cognito-idp:"))
 #: Services a role of this deployment may be passed to.
@@ -159,6 +190,10 @@ def deploy_statements(
     statements.append(iam.unscoped_statement(["logs:DescribeLogGroups", *iam.LOG_DELIVERY_ACTIONS]))
     statements.append(iam.unscoped_statement(API_GATEWAY_ACTIONS))
     statements.append(iam.unscoped_statement(COGNITO_ACTIONS))
+    console = f"arn:{partition}:s3:::{console_bucket_name(deployment)}"
+    statements.append(iam.statement(CONSOLE_BUCKET_ACTIONS, [console]))
+    statements.append(iam.statement(OBJECT_WRITE_ACTIONS, [f"{console}/*"]))
+    statements.append(iam.unscoped_statement(CLOUDFRONT_ACTIONS))
     return statements
 
 

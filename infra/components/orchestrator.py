@@ -11,6 +11,7 @@ from drs_orchestrator import environment as env
 from infra import iam
 from infra.components.api import RestApi, RestApiArgs
 from infra.components.datastore import Datastore, DatastoreArgs
+from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.function import LambdaFunction, LambdaFunctionArgs
 from infra.components.identity import Identity, IdentityArgs
 from infra.components.orchestration import (
@@ -24,6 +25,8 @@ from infra.functions import API, EXECUTION_FINDER, WAVE_RUNNER
 from infra.naming import EXECUTIONS_STATUS_INDEX
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from infra.settings import Settings
 
 
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 class OrchestratorArgs:
     settings: Settings
     """Validated settings of the stack being deployed."""
+    console_dir: Path
+    """The operator console's build output (``infra.console.build_console``)."""
 
 
 class Orchestrator(pulumi.ComponentResource):
@@ -195,6 +200,17 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
+        self.frontend = Frontend(
+            "console",
+            FrontendArgs(
+                settings=settings,
+                build_dir=args.console_dir,
+                api_url=self.rest_api.url,
+                user_pool_id=self.identity.user_pool.id,
+                user_pool_client_id=self.identity.client.id,
+            ),
+            child,
+        )
         self.outputs: dict[str, pulumi.Input[str]] = {
             "deploymentName": settings.deployment_name,
             "region": settings.region,
@@ -226,6 +242,8 @@ class Orchestrator(pulumi.ComponentResource):
             "apiUrl": self.rest_api.url,
             "userPoolId": self.identity.user_pool.id,
             "userPoolClientId": self.identity.client.id,
+            "consoleUrl": self.frontend.url,
+            "consoleBucket": self.frontend.bucket.bucket,
             "pollScheduleRuleName": self.schedule.rule.name,
             "pollScheduleRuleArn": self.schedule.rule.arn,
         }

@@ -166,7 +166,7 @@ def test_roles_act_only_on_their_own_deployment(stack: Evaluation) -> None:
                 if arn == "*":
                     assert set(statement["Action"]) <= set(UNSCOPED_ACTIONS)
                     assert all(
-                        a.startswith(("logs:", "apigateway:", "cognito-idp:"))
+                        a.startswith(("logs:", "apigateway:", "cognito-idp:", "cloudfront:"))
                         for a in statement["Action"]
                     )
                 else:
@@ -301,3 +301,19 @@ def test_one_stack_sets_the_api_gateway_cloudwatch_role() -> None:
     attachment = evaluated("dev").one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
     assert attachment["policyArn"].endswith("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
     assert evaluated("archive-test").of_type("aws:apigateway/account:Account") == []
+
+
+def test_the_deploy_role_manages_its_own_console_bucket_and_distribution(
+    stack: Evaluation,
+) -> None:
+    own = DEPLOYMENTS[stack.stack]
+    deploy = statements(
+        stack.one("aws:iam/rolePolicy:RolePolicy", "ci-deploy-policy").inputs["policy"]
+    )
+    console = f"arn:aws:s3:::{own}-console"
+    bucket = next(s for s in deploy if s["Resource"] == [console])
+    assert {"s3:CreateBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy"} <= set(bucket["Action"])
+    objects = next(s for s in deploy if s["Resource"] == [f"{console}/*"])
+    assert "s3:PutObject" in objects["Action"]
+    cloudfront = next(s for s in deploy if any(a.startswith("cloudfront:") for a in s["Action"]))
+    assert "cloudfront:CreateDistributionWithTags" in cloudfront["Action"]

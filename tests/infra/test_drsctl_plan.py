@@ -8,6 +8,7 @@ import pytest
 
 from drsctl.cli import main
 from tests.infra.conftest import STACKS
+from tests.infra.test_program import EXPECTED_RESOURCES
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -18,9 +19,10 @@ def test_plan_json_lists_every_resource_with_totals(
     document = json.loads(capsys.readouterr().out)
     rows = document["resources"]
     assert document["stack"] == stack
-    assert document["totals"]["resources"] == 138
-    assert document["totals"]["components"] == 10
-    assert sum(document["totals"]["byType"].values()) == 138
+    custom = sum(EXPECTED_RESOURCES.values())
+    assert document["totals"]["components"] == 11
+    assert document["totals"]["resources"] == custom
+    assert sum(document["totals"]["byType"].values()) == custom
     function = next(r for r in rows if r["name"] == "execution-finder-function")
     assert function["physicalName"] == f"{document['deploymentName']}-execution-finder"
     assert function["parent"] == "LambdaFunction"
@@ -34,7 +36,7 @@ def test_plan_table_shows_names_parents_and_protection(capsys: pytest.CaptureFix
     table_line = next(line for line in out.splitlines() if "executions-table" in line)
     assert "aws-drs-orchestrator-archive-test-executions" in table_line
     assert "Datastore" in table_line and table_line.rstrip().endswith("yes")
-    assert "138 resources in 10 components" in out
+    assert f"{sum(EXPECTED_RESOURCES.values())} resources in 11 components" in out
 
 
 def test_plan_reports_bad_config_with_exit_status_2(

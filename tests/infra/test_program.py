@@ -9,11 +9,14 @@ from importlib import import_module
 
 import pulumi_aws
 
+from infra.console import build_console, console_files
 from infra.iam import UNSCOPED_ACTIONS
 from infra.naming import DEPLOYMENT_TAG_KEY, PROJECT_TAG_KEY, STACK_TAG_KEY
 from infra.offline import Evaluation, RegisteredResource
 from tests.infra.conftest import STACKS
 
+#: The console's built files plus config.json (the build's file count is the build's own).
+CONSOLE_OBJECTS = len(console_files(build_console())) + 1
 EXPECTED_RESOURCES = {
     "aws:apigateway/authorizer:Authorizer": 1,
     "aws:apigateway/deployment:Deployment": 1,
@@ -38,12 +41,21 @@ EXPECTED_RESOURCES = {
     "aws:iam/rolePolicy:RolePolicy": 4,
     "aws:lambda/function:Function": 3,
     "aws:lambda/permission:Permission": 2,
-    "aws:s3/bucketObjectv2:BucketObjectv2": 3,
+    # Three Lambda packages, the console's build output and its config.json.
+    "aws:s3/bucketObjectv2:BucketObjectv2": 3 + CONSOLE_OBJECTS,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": 1,
+    "aws:cloudfront/distribution:Distribution": 1,
     "aws:sfn/stateMachine:StateMachine": 1,
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
 }
-NAMED_RESOURCES = 29
+# 29 of the orchestrator, the console bucket, its access control and its objects.
+NAMED_RESOURCES = 29 + 2 + CONSOLE_OBJECTS
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -74,6 +86,7 @@ def test_stack_declares_the_expected_resources(stack: Evaluation) -> None:
         "drs-orchestrator:orchestration:RecoveryStateMachine",
         "drs-orchestrator:api:RestApi",
         "drs-orchestrator:identity:Identity",
+        "drs-orchestrator:frontend:Frontend",
     }
     assert all(r.parent_urn for r in stack.custom_resources), "every resource has a component"
 
@@ -248,7 +261,10 @@ def test_unchanged_build_gives_identical_package_keys(all_stacks: dict[str, Eval
         tuple(sorted(r.inputs["key"] for r in e.of_type("aws:s3/bucketObjectv2:BucketObjectv2")))
         for e in all_stacks.values()
     }
-    assert len(keys) == 1 and len(next(iter(keys))) == 3
+    assert len(keys) == 1
+    [same] = keys
+    assert len([k for k in same if k.startswith("lambda/")]) == 3
+    assert len(same) == 3 + CONSOLE_OBJECTS
 
 
 def test_every_api_method_but_preflight_has_the_cognito_authorizer(stack: Evaluation) -> None:
