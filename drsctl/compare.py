@@ -40,8 +40,9 @@ def offline_profile(evaluation: Evaluation) -> Profile:
     for resource_type, count in Counter(r.type for r in evaluation.custom_resources).items():
         profile[f"count {resource_type}"] = str(count)
     packages = {
-        r.inputs.get("key", "").split("/")[1]: r.inputs.get("key", "")
+        r.inputs["key"].split("/")[1]: r.inputs["key"]
         for r in evaluation.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if str(r.inputs.get("key", "")).startswith("lambda/")
     }
     for function in evaluation.of_type("aws:lambda/function:Function"):
         short = function.name.removesuffix("-function")
@@ -58,6 +59,12 @@ def offline_profile(evaluation: Evaluation) -> Profile:
             variables,
             key.rsplit("/", 1)[-1].removesuffix(".zip"),
         )
+    console = sorted(
+        r.inputs["key"]
+        for r in evaluation.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if not str(r.inputs.get("key", "")).startswith("lambda/")
+    )
+    profile["console files"] = ", ".join(console)
     for rule in evaluation.of_type("aws:cloudwatch/eventRule:EventRule"):
         short = _normalise(str(rule.inputs.get("name", "")), deployment)
         profile[f"schedule {short}"] = str(rule.inputs.get("scheduleExpression"))

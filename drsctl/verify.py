@@ -126,6 +126,7 @@ class Verifier:
         checks.append(self._state_machine())
         checks.append(self._api_requires_auth())
         checks.append(self._console())
+        checks.append(self._console_config())
         return checks
 
     # -- functions -----------------------------------------------------------------------
@@ -301,6 +302,36 @@ class Verifier:
             PASS if ok else FAIL,
             f"index.html answered {status}" + ("" if ok else ", not an HTML page"),
         )
+
+    def _console_config(self) -> Check:
+        """The console's config.json names this stack's API and user pool, and asks for
+        Cognito sign-in (a deployed console must never offer the sandbox's sign-in)."""
+        url = self.outputs.get("consoleUrl")
+        if not url:
+            return Check("console config", SKIP, "the stack exports no console yet")
+        status, body = self.fetch(f"{str(url).rstrip('/')}/config.json")
+        try:
+            config = json.loads(body) if status == 200 else None
+        except ValueError:
+            config = None
+        if not isinstance(config, dict):
+            return Check("console config", FAIL, f"config.json answered {status}, not JSON")
+        auth = config.get("auth") or {}
+        expected = {
+            "auth.mode": ("cognito", auth.get("mode")),
+            "apiUrl": (self.outputs.get("apiUrl"), config.get("apiUrl")),
+            "auth.userPoolId": (self.outputs.get("userPoolId"), auth.get("userPoolId")),
+            "auth.userPoolClientId": (
+                self.outputs.get("userPoolClientId"),
+                auth.get("userPoolClientId"),
+            ),
+        }
+        wrong = [
+            f"{k} is {got!r}, not {want!r}" for k, (want, got) in expected.items() if want != got
+        ]
+        if wrong:
+            return Check("console config", FAIL, "; ".join(wrong))
+        return Check("console config", PASS, "Cognito sign-in against this stack's API")
 
 
 def _parse_lambda_time(value: str) -> datetime:

@@ -32,6 +32,7 @@ PLAYED_BY_SANDBOX = {
     "aws:apigateway/": "served by the sandbox from the same OpenAPI document",
     "aws:cognito/": "replaced by the local sandbox user",
 }
+CONSOLE_REASON = "the sandbox serves the console's build with a config.json of its own"
 #: Resource types with no part in running the orchestrator locally.
 NOT_NEEDED = {
     "aws:cloudwatch/logGroup:LogGroup": "function output goes to the sandbox's log files",
@@ -84,7 +85,10 @@ def deploy(
     )
     by_type: dict[str, list[RegisteredResource]] = {}
     for resource in evaluation.resources:
-        if resource.custom:
+        if resource.parent_type.endswith(":Frontend"):
+            # The console's bucket, distribution and files: the site serves frontend/dist.
+            deployment.skipped[resource.type.split(":")[-1]] = CONSOLE_REASON
+        elif resource.custom:
             by_type.setdefault(resource.type, []).append(resource)
     creators: list[tuple[str, Callable[[RegisteredResource], None]]] = [
         ("aws:iam/role:Role", lambda r: _role(clients, r)),

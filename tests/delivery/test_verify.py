@@ -34,7 +34,7 @@ class Deployment:
         self.outputs = {
             k: v
             for k, v in evaluated("dev").outputs.items()
-            if not k.startswith(("waveRunner", "api", "stateMachine"))
+            if not k.startswith(("waveRunner", "api", "stateMachine", "console"))
         }
         self.lambda_ = boto3.client("lambda", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)
@@ -135,6 +135,7 @@ def test_a_healthy_deployment_passes(deployment: Deployment) -> None:
         "state machine": SKIP,
         "API": SKIP,
         "console": SKIP,
+        "console config": SKIP,
     }
     assert checks[FINDER_RAN].detail.startswith("not yet: deployed 0 min ago")
 
@@ -146,7 +147,7 @@ def test_the_cli_prints_a_row_per_check_and_exits_0(deployment: Deployment, tmp_
     assert run_verify("dev", outputs, out, deployment.clients(), deployment.fetch) == 0
     text = out.getvalue()
     assert f"PASS  {CODE}" in text
-    assert text.rstrip().endswith("7 pass, 0 fail, 1 wait, 3 skip")
+    assert text.rstrip().endswith("7 pass, 0 fail, 1 wait, 4 skip")
 
 
 def test_a_deployed_zip_without_its_handler_module_fails(
@@ -292,6 +293,7 @@ def test_api_must_demand_a_token_and_console_must_serve_html(
     checks = {
         c.name.split(" ")[0]: c
         for c in Verifier(deployment.outputs, deployment.clients(), fetch).run()
+        if c.name != "console config"  # its own test below
     }
     assert (checks["API"].status, checks["console"].status) == expected
     assert "https://api.example.com/prod/executions" in seen
@@ -304,3 +306,60 @@ def test_verify_without_outputs_or_cli_says_how(
     monkeypatch.setenv("PATH", "/nonexistent")
     assert main(["verify", "dev"]) == 2
     assert "pass the outputs with --outputs FILE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("config", "expected", "message"),
+    [
+        (
+            {
+                "apiUrl": "https://api.example.com/prod",
+                "auth": {"mode": "cognito", "userPoolId": "pool", "userPoolClientId": "client"},
+            },
+            PASS,
+            "Cognito sign-in against this stack's API",
+        ),
+        (
+            {
+                "apiUrl": "https://api.example.com/prod",
+                "auth": {"mode": "sandbox", "userPoolId": "pool", "userPoolClientId": "client"},
+            },
+            FAIL,
+            "auth.mode is 'sandbox', not 'cognito'",
+        ),
+        (
+            {
+                "apiUrl": "https://other.example.com/prod",
+                "auth": {"mode": "cognito", "userPoolId": "pool", "userPoolClientId": "client"},
+            },
+            FAIL,
+            "apiUrl is 'https://other.example.com/prod', not 'https://api.example.com/prod'",
+        ),
+        (None, FAIL, "config.json answered 200, not JSON"),
+    ],
+)
+def test_the_deployed_console_config_asks_for_cognito_against_its_own_api(
+    deployment: Deployment, config: dict | None, expected: str, message: str
+) -> None:
+    deployment.outputs.update(
+        apiUrl="https://api.example.com/prod",
+        consoleUrl="https://console.example.com",
+        userPoolId="pool",
+        userPoolClientId="client",
+    )
+
+    def fetch(url: str) -> tuple[int, bytes]:
+        if url == "https://console.example.com/config.json":
+            return 200, json.dumps(config).encode() if config is not None else b"<html>"
+        if url.startswith("https://api.example.com"):
+            return 401, b"{}"
+        if url.startswith("https://console.example.com"):
+            return 200, b"<html></html>"
+        return deployment.fetch(url)
+
+    [check] = [
+        c
+        for c in Verifier(deployment.outputs, deployment.clients(), fetch).run()
+        if c.name == "console config"
+    ]
+    assert (check.status, check.detail) == (expected, message)
