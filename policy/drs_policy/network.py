@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -64,6 +66,27 @@ def validate_origin_access_control(args: ResourceValidationArgs, report: ReportV
             report(f"S3 origin '{origin.get('originId')}' has no origin access control", None)
 
 
+BUCKET_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+
+
+def validate_console_sign_in(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A published ``config.json`` asks for Cognito: the sandbox's local sign-in (a token
+    that stands for a user) must never reach a deployed console."""
+    if args.resource_type != BUCKET_OBJECT or args.props.get("key") != "config.json":
+        return
+    content = args.props.get("content")
+    if not isinstance(content, str):
+        return  # not known until the API and user pool exist; checked again at update
+    try:
+        config = json.loads(content)
+    except ValueError:
+        report("console config.json is not JSON", None)
+        return
+    mode = (config.get("auth") or {}).get("mode") if isinstance(config, dict) else None
+    if mode != "cognito":
+        report(f"console config.json signs in with '{mode}'; a deployment must use 'cognito'", None)
+
+
 POLICIES = [
     ResourceValidationPolicy(
         name="api-methods-have-authorizer",
@@ -97,6 +120,12 @@ POLICIES = [
         name="cloudfront-origin-access-control",
         description="CloudFront reaches S3 origins only through origin access control.",
         validate=validate_origin_access_control,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="console-cognito-sign-in",
+        description="A deployed console's config.json signs in with Cognito, never the sandbox's.",
+        validate=validate_console_sign_in,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
 ]

@@ -30,7 +30,7 @@ def by_name(name: str):
 
 def test_policy_names_are_unique_kebab_case_with_one_sentence() -> None:
     names = [p.name for p in POLICIES]
-    assert len(names) == len(set(names)) == 25
+    assert len(names) == len(set(names)) == 26
     for policy in POLICIES:
         assert policy.name == policy.name.lower() and " " not in policy.name
         assert policy.description.endswith(".") and policy.description.count(". ") == 0
@@ -566,3 +566,24 @@ def test_a_rule_can_be_disabled_or_made_advisory_through_config() -> None:
     assert evaluate_policies([table], [rule], {rule.name: "disabled"}) == []
     [advisory] = evaluate_policies([table], [rule], {rule.name: {"enforcementLevel": "advisory"}})
     assert not advisory.mandatory
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"auth": {"mode": "cognito", "userPoolId": "p", "userPoolClientId": "c"}}', []),
+        (
+            '{"auth": {"mode": "sandbox", "token": "sandbox-x"}}',
+            ["console config.json signs in with 'sandbox'; a deployment must use 'cognito'"],
+        ),
+        ("{not json", ["console config.json is not JSON"]),
+    ],
+)
+def test_a_deployed_console_signs_in_with_cognito(content: str, expected: list[str]) -> None:
+    policy = by_name("console-cognito-sign-in")
+    props = {"bucket": f"{DEV}-console", "key": "config.json", "content": content, "tags": tags()}
+    assert (
+        messages(policy, resource("aws:s3/bucketObjectv2:BucketObjectv2", "c", props)) == expected
+    )
+    other = {**props, "key": "index.html"}
+    assert messages(policy, resource("aws:s3/bucketObjectv2:BucketObjectv2", "i", other)) == []
