@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from drsctl.sandbox.serving import ServerThread
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
@@ -67,25 +69,11 @@ class _QuietRequestHandler(WSGIRequestHandler):
         return
 
 
-class GatewayServer:
+class GatewayServer(ServerThread):
     """The gateway on 127.0.0.1, in a thread of its own."""
 
     def __init__(self, gateway: AwsGateway, port: int = 0) -> None:
-        self._server = make_server(
+        server = make_server(
             "127.0.0.1", port, gateway, threaded=True, request_handler=_QuietRequestHandler
         )
-        self.port = int(self._server.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="aws-gateway", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and free the port (shutdown() would wait forever if never started)."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        super().__init__(server, "aws-gateway")

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
-import threading
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from drs_orchestrator.api import schemas
+
+from drsctl.sandbox.serving import ServerThread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -90,23 +91,16 @@ class Site:
         self._console_dir = console_dir
         self._state = state
         self._routes = _route_patterns()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"site-{deployment.stack}", daemon=True
-        )
+        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        server.daemon_threads = True
+        self._serving = ServerThread(server, f"site-{deployment.stack}")
+        self.port, self.url = self._serving.port, self._serving.url
 
     def start(self) -> None:
-        self._thread.start()
+        self._serving.start()
 
     def stop(self) -> None:
-        """Stop serving and free the port (shutdown() would wait forever if never started)."""
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
+        self._serving.stop()
 
     # -- what the console is told ----------------------------------------------------------
 

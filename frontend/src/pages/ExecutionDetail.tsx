@@ -5,12 +5,12 @@ import ColumnLayout from "@cloudscape-design/components/column-layout";
 import Container from "@cloudscape-design/components/container";
 import ContentLayout from "@cloudscape-design/components/content-layout";
 import Header from "@cloudscape-design/components/header";
-import Modal from "@cloudscape-design/components/modal";
 import Pagination from "@cloudscape-design/components/pagination";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
 import { useState } from "react";
+import { ConfirmModal } from "../components/ConfirmModal";
 import { DependencyGraph } from "../components/DependencyGraph";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Status } from "../components/Status";
@@ -266,25 +266,18 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
           ]}
         />
         <ErrorAlert error={events.error} header="Could not refresh the job events" />
-        <Modal
+        <ConfirmModal
           visible={confirm !== undefined}
-          onDismiss={() => setConfirm(undefined)}
           header={confirm === "cancel" ? "Cancel the execution" : "Terminate drill instances"}
-          footer={
-            <Box float="right">
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button variant="link" onClick={() => setConfirm(undefined)}>Keep going</Button>
-                <Button variant="primary" onClick={() => confirm && void act(confirm)}>
-                  {confirm === "cancel" ? "Cancel execution" : `Terminate ${left.length} instance(s)`}
-                </Button>
-              </SpaceBetween>
-            </Box>
-          }
+          confirmText={confirm === "cancel" ? "Cancel execution" : `Terminate ${left.length} instance(s)`}
+          dismissText="Keep going"
+          onConfirm={() => confirm && void act(confirm)}
+          onDismiss={() => setConfirm(undefined)}
         >
           {confirm === "cancel"
             ? "No further wave will start; launches already in flight finish."
             : `DRS terminates the ${left.length} recovery instance(s) this drill launched.`}
-        </Modal>
+        </ConfirmModal>
       </SpaceBetween>
     </ContentLayout>
   );

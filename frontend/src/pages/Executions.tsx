@@ -7,12 +7,13 @@ import Select from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Status } from "../components/Status";
 import { useApp } from "../lib/context";
+import { usePagedList } from "../lib/paged";
 import { duration, when } from "../lib/time";
-import { EXECUTION_STATUSES, type Execution, type ExecutionStatus } from "../lib/types";
+import { EXECUTION_STATUSES, type ExecutionStatus } from "../lib/types";
 
 const ALL = { label: "Any status", value: "" };
 
@@ -21,30 +22,12 @@ export function ExecutionList() {
   const { api } = useApp();
   const [status, setStatus] = useState<{ label?: string; value?: string }>(ALL);
   const [text, setText] = useState("");
-  const [items, setItems] = useState<Execution[]>([]);
-  const [nextToken, setNextToken] = useState<string>();
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<unknown>();
-
-  const load = async (token?: string) => {
-    setLoading(true);
-    try {
-      const page = await api.executions(50, token, (status.value || undefined) as ExecutionStatus | undefined);
-      setItems((current) => (token ? [...current, ...page.items] : page.items));
-      setNextToken(page.nextToken);
-      setError(undefined);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => {
-    void load();
-    const timer = window.setInterval(() => void load(), 10000);
-    return () => window.clearInterval(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [status.value]);
+  const list = usePagedList(
+    (token) => api.executions(50, token, (status.value || undefined) as ExecutionStatus | undefined),
+    [status.value],
+    10000,
+  );
+  const { items, nextToken, loading, error } = list;
 
   const needle = text.toLowerCase();
   const shown = items
@@ -78,7 +61,7 @@ export function ExecutionList() {
           footer={
             nextToken && (
               <Box textAlign="center">
-                <Button onClick={() => void load(nextToken)} loading={loading}>Load more</Button>
+                <Button onClick={() => void list.more()} loading={loading}>Load more</Button>
               </Box>
             )
           }

@@ -8,16 +8,17 @@ import FormField from "@cloudscape-design/components/form-field";
 import Header from "@cloudscape-design/components/header";
 import Input from "@cloudscape-design/components/input";
 import Link from "@cloudscape-design/components/link";
-import Modal from "@cloudscape-design/components/modal";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
 import Textarea from "@cloudscape-design/components/textarea";
 import { useEffect, useState } from "react";
+import { ConfirmModal } from "../components/ConfirmModal";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { reasonsUnder } from "../components/WaveEditor";
 import { ApiError, type GroupInput } from "../lib/api";
 import { useApp } from "../lib/context";
+import { usePagedList } from "../lib/paged";
 import { usePolling } from "../lib/polling";
 import { can, needs } from "../lib/roles";
 import { navigate } from "../lib/router";
@@ -108,21 +109,15 @@ export function ProtectionGroupList() {
             { id: "version", header: "Version", cell: (g) => g.version },
           ]}
         />
-        <Modal
+        <ConfirmModal
           visible={confirm}
-          onDismiss={() => setConfirm(false)}
           header="Delete protection group"
-          footer={
-            <Box float="right">
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button variant="link" onClick={() => setConfirm(false)}>Cancel</Button>
-                <Button variant="primary" onClick={() => void remove()}>Delete</Button>
-              </SpaceBetween>
-            </Box>
-          }
+          confirmText="Delete"
+          onConfirm={() => void remove()}
+          onDismiss={() => setConfirm(false)}
         >
           Delete <b>{selected[0]?.name}</b>? Plans that use it will have to be changed first.
-        </Modal>
+        </ConfirmModal>
       </SpaceBetween>
     </ContentLayout>
   );
@@ -131,32 +126,6 @@ export function ProtectionGroupList() {
 interface TagRow {
   key: string;
   values: string;
-}
-
-function useSourceServers() {
-  const { api } = useApp();
-  const [servers, setServers] = useState<SourceServer[]>([]);
-  const [nextToken, setNextToken] = useState<string | undefined>();
-  const [error, setError] = useState<unknown>();
-  const [loading, setLoading] = useState(true);
-  const load = async (token?: string) => {
-    setLoading(true);
-    try {
-      const page = await api.sourceServers(100, token);
-      setServers((current) => (token ? [...current, ...page.items] : page.items));
-      setNextToken(page.nextToken);
-      setError(undefined);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => {
-    void load();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, []);
-  return { servers, nextToken, error, loading, more: () => load(nextToken) };
 }
 
 /** Create or edit a protection group: source server picker, tag selectors, errors inline. */
@@ -172,7 +141,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   const [saveError, setSaveError] = useState<unknown>();
   const [saving, setSaving] = useState(false);
   const [filter, setFilter] = useState("");
-  const inventory = useSourceServers();
+  const inventory = usePagedList((token) => api.sourceServers(100, token), []);
   const admin = can(session.groups, "manageCatalog");
 
   useEffect(() => {
@@ -215,7 +184,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   };
   const pickedIds = new Set(picked.map((s) => s.sourceServerID));
   const text = filter.toLowerCase();
-  const shown = inventory.servers.filter(
+  const shown = inventory.items.filter(
     (s) =>
       !text ||
       s.sourceServerID.toLowerCase().includes(text) ||
@@ -294,7 +263,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
                 items={shown}
                 trackBy="sourceServerID"
                 selectionType="multi"
-                selectedItems={inventory.servers.filter((s) => pickedIds.has(s.sourceServerID))}
+                selectedItems={inventory.items.filter((s) => pickedIds.has(s.sourceServerID))}
                 onSelectionChange={({ detail }) => {
                   const visible = new Set(shown.map((s) => s.sourceServerID));
                   const kept = picked.filter((s) => !visible.has(s.sourceServerID));
@@ -306,7 +275,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
                   itemSelectionLabel: (_d, s) => `Select ${s.hostname ?? s.sourceServerID}`,
                   allItemsSelectionLabel: () => "Select all",
                 }}
-                loading={inventory.loading && !inventory.servers.length}
+                loading={inventory.loading && !inventory.items.length}
                 loadingText="Loading source servers from DRS"
                 filter={<TextFilter filteringText={filter} filteringPlaceholder="Find by id, hostname or tag" onChange={({ detail }) => setFilter(detail.filteringText)} />}
                 header={<Header counter={`(${picked.length} selected)`} description="Servers already in another group cannot be picked: a server belongs to one group.">Source servers</Header>}

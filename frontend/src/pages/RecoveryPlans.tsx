@@ -7,11 +7,11 @@ import FormField from "@cloudscape-design/components/form-field";
 import Header from "@cloudscape-design/components/header";
 import Input from "@cloudscape-design/components/input";
 import Link from "@cloudscape-design/components/link";
-import Modal from "@cloudscape-design/components/modal";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import Textarea from "@cloudscape-design/components/textarea";
 import { useEffect, useState } from "react";
+import { ConfirmModal } from "../components/ConfirmModal";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { reasonsUnder, WaveEditor } from "../components/WaveEditor";
 import { ApiError } from "../lib/api";
@@ -114,20 +114,13 @@ export function RecoveryPlanList() {
             { id: "version", header: "Version", cell: (p) => p.version },
           ]}
         />
-        <Modal
+        <ConfirmModal
           visible={starting === "RECOVERY"}
-          onDismiss={() => setStarting(undefined)}
           header="Start a recovery"
-          footer={
-            <Box float="right">
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button variant="link" onClick={() => setStarting(undefined)}>Cancel</Button>
-                <Button variant="primary" disabled={confirmRecovery !== "recover"} onClick={() => void start("RECOVERY")}>
-                  Start recovery
-                </Button>
-              </SpaceBetween>
-            </Box>
-          }
+          confirmText="Start recovery"
+          confirmDisabled={confirmRecovery !== "recover"}
+          onConfirm={() => void start("RECOVERY")}
+          onDismiss={() => setStarting(undefined)}
         >
           <SpaceBetween size="s">
             <Box>
@@ -135,22 +128,16 @@ export function RecoveryPlanList() {
             </Box>
             <Input value={confirmRecovery} onChange={({ detail }) => setConfirmRecovery(detail.value)} ariaLabel="Type recover" />
           </SpaceBetween>
-        </Modal>
-        <Modal
+        </ConfirmModal>
+        <ConfirmModal
           visible={confirmDelete}
-          onDismiss={() => setConfirmDelete(false)}
           header="Delete recovery plan"
-          footer={
-            <Box float="right">
-              <SpaceBetween direction="horizontal" size="xs">
-                <Button variant="link" onClick={() => setConfirmDelete(false)}>Cancel</Button>
-                <Button variant="primary" onClick={() => void remove()}>Delete</Button>
-              </SpaceBetween>
-            </Box>
-          }
+          confirmText="Delete"
+          onConfirm={() => void remove()}
+          onDismiss={() => setConfirmDelete(false)}
         >
           Delete <b>{plan?.name}</b>? Its past executions stay.
-        </Modal>
+        </ConfirmModal>
       </SpaceBetween>
     </ContentLayout>
   );
