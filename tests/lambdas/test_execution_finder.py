@@ -61,6 +61,9 @@ def test_finder_follows_a_job_from_pending_to_completed(finder, dynamodb, drs: F
     assert "recoveryInstanceId" not in item["servers"][SERVERS[2]]
     assert item["servers"][SERVERS[0]]["waveName"] == "wave-a"
     assert report.jobs_completed == 1
+    # Three polls changed the execution, all of them the scheduled finder's.
+    assert (item["lastPolledBy"], item["schedulePolls"]) == ("schedule", 3)
+    assert "waveRunnerPolls" not in item
     assert len(events_of(dynamodb, "exec-1")) == len(drs.logs[job_id])
 
     calls_before = len(drs.calls)
@@ -319,3 +322,12 @@ def test_items_left_unprocessed_after_every_retry_raise(monkeypatch: pytest.Monk
     client = FlakyBatchClient(unprocessed_rounds=100)
     with pytest.raises(StoreError, match="UnprocessedItems"):
         JobEventsStore("t", 30, client=client).record(_events(30), known_new=True)
+
+
+def test_the_wave_runners_fallback_poll_is_told_apart(finder, dynamodb, drs: FakeDrs) -> None:
+    job_id = drs.add_job(SERVERS)
+    put_execution(dynamodb, "exec-1", {job_id: "wave-a"})
+    finder.poll_one(execution(dynamodb, "exec-1"))
+    item = execution(dynamodb, "exec-1")
+    assert (item["lastPolledBy"], item["waveRunnerPolls"]) == ("wave-runner", 1)
+    assert "schedulePolls" not in item

@@ -90,7 +90,7 @@ class ExecutionsStore:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def apply(self, update: ExecutionUpdate, polled_at: str) -> None:
+    def apply(self, update: ExecutionUpdate, polled_at: str, polled_by: str) -> None:
         """Write one poll's changes to the job and server entries of one execution.
 
         Server entries go in chunks of ``SERVERS_PER_UPDATE``: DynamoDB caps an update
@@ -105,8 +105,9 @@ class ExecutionsStore:
             assignments = [f"servers.#s{i} = :s{i}" for i in range(len(chunk))]
             self._update(update.execution_id, assignments, names, values)
         names = {}
-        values: dict[str, Any] = {":polledAt": polled_at}
-        assignments = ["lastPolledAt = :polledAt"]
+        values: dict[str, Any] = {":polledAt": polled_at, ":polledBy": polled_by, ":one": 1}
+        assignments = ["lastPolledAt = :polledAt", "lastPolledBy = :polledBy"]
+        counter = "schedulePolls" if polled_by == "schedule" else "waveRunnerPolls"
         for index, (job_id, progress) in enumerate(sorted(update.jobs.items())):
             names[f"#j{index}"] = job_id
             fields = {
@@ -120,7 +121,7 @@ class ExecutionsStore:
                 names[f"#{field}"] = field  # "status" is a reserved word
                 values[f":j{index}{field}"] = value
                 assignments.append(f"jobs.#j{index}.#{field} = :j{index}{field}")
-        self._update(update.execution_id, assignments, names, values)
+        self._update(update.execution_id, assignments, names, values, add=f"{counter} :one")
 
     def _update(
         self,
@@ -128,11 +129,13 @@ class ExecutionsStore:
         assignments: list[str],
         names: dict[str, str],
         values: dict[str, Any],
+        add: str | None = None,
     ) -> None:
+        expression = "SET " + ", ".join(assignments) + (f" ADD {add}" if add else "")
         params: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"executionId": {"S": execution_id}},
-            "UpdateExpression": "SET " + ", ".join(assignments),
+            "UpdateExpression": expression,
             "ConditionExpression": "attribute_exists(executionId)",
             "ExpressionAttributeValues": to_item(values),
         }

@@ -38,7 +38,7 @@ class DrsReader(Protocol):
 
 class ExecutionsReaderWriter(Protocol):
     def items_with_status(self, status: str) -> Any: ...
-    def apply(self, update: Any, polled_at: str) -> None: ...
+    def apply(self, update: Any, polled_at: str, polled_by: str) -> None: ...
 
 
 class EventsWriter(Protocol):
@@ -64,6 +64,13 @@ class PollReport:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+#: Who recorded a poll's progress on the execution: the scheduled finder, or the wave
+#: runner's fallback when the scheduled polls are late (``lastPolledBy`` on the item, and a
+#: count of each: ``schedulePolls``, ``waveRunnerPolls``).
+POLLED_BY_SCHEDULE = "schedule"
+POLLED_BY_WAVE_RUNNER = "wave-runner"
 
 
 class ExecutionFinder:
@@ -103,7 +110,7 @@ class ExecutionFinder:
                 )
                 break
             try:
-                self._poll_execution(execution, jobs, report)
+                self._poll_execution(execution, jobs, report, POLLED_BY_SCHEDULE)
             except Exception as exc:  # noqa: BLE001 - one bad execution must not stop the rest
                 self._fail(report, execution.execution_id, exc)
         self._logger.info("poll finished", extra=report.as_dict())
@@ -115,7 +122,7 @@ class ExecutionFinder:
         report = PollReport(executions=1)
         execution = Execution.from_item(item)
         jobs = self._drs.describe_jobs(j.job_id for j in execution.active_jobs)
-        self._poll_execution(execution, jobs, report)
+        self._poll_execution(execution, jobs, report, POLLED_BY_WAVE_RUNNER)
         return report
 
     def _fail(self, report: PollReport, execution_id: str, exc: Exception) -> None:
@@ -170,7 +177,7 @@ class ExecutionFinder:
         return jobs, described
 
     def _poll_execution(
-        self, execution: Execution, jobs: dict[str, DrsJob], report: PollReport
+        self, execution: Execution, jobs: dict[str, DrsJob], report: PollReport, polled_by: str
     ) -> None:
         progress: dict[str, tuple[int, str]] = {}
         instances: dict[str, str] = {}
@@ -199,6 +206,6 @@ class ExecutionFinder:
                 report.jobs_completed += 1
         update = reconcile(execution, jobs, progress, instances)
         if not update.empty:
-            self._executions.apply(update, to_iso(self._clock()))
+            self._executions.apply(update, to_iso(self._clock()), polled_by)
             report.executions_updated += 1
             report.servers_updated += len(update.servers)
