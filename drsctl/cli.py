@@ -75,6 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--outputs-first", type=Path, help="outputs JSON of the first stack")
     compare.add_argument("--outputs-second", type=Path, help="outputs JSON of the second stack")
     compare.add_argument("--project-dir", type=Path, default=REPO_ROOT)
+    compare.add_argument(
+        "--drill",
+        type=Path,
+        metavar="PLAN_FILE",
+        help="drill this plan file (YAML or JSON: protectionGroups, recoveryPlan) in both "
+        "deployments and compare how they behaved",
+    )
+    compare.add_argument(
+        "--sandbox",
+        type=Path,
+        nargs="?",
+        const=REPO_ROOT / ".sandbox",
+        metavar="WORKDIR",
+        help="with --drill: the deployments of a running drsctl sandbox (default .sandbox/)",
+    )
+    compare.add_argument("--json", type=Path, metavar="FILE", help="with --drill: traces and diff")
+    compare.add_argument(
+        "--keep-instances", action="store_true", help="with --drill: leave drill instances"
+    )
+    compare.add_argument(
+        "--timeout", type=float, default=3600, help="with --drill: seconds a drill may take"
+    )
     sandbox = commands.add_parser(
         "sandbox",
         help="run the whole orchestrator on localhost: AWS emulated, DRS simulated, console",
@@ -172,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 return run_verify(args.stack, args.outputs)
             except (OSError, ValueError, RuntimeError) as exc:
+                raise UsageError(str(exc)) from exc
+        if args.command == "compare" and args.drill:
+            from drsctl.drill.command import run_drill_command
+
+            try:
+                return run_drill_command(args)
+            except (OSError, RuntimeError, ValueError) as exc:
                 raise UsageError(str(exc)) from exc
         if args.command == "compare":
             from drsctl.compare import run_compare

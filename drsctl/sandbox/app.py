@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Written in the workdir once the sandbox is ready, removed when it stops.
+STATE_FILE = "sandbox.json"
 # moto accepts any secret key; this one is never a real credential.
 SANDBOX_SECRET = "sandbox-secret"  # noqa: S105  # nosec B105
 
@@ -147,6 +149,10 @@ class Sandbox:
                 self.say(f"  {evaluation.stack}: seeded 10 source servers, 3 groups, 1 plan")
         self._clock = Clock(rules, simulators.values(), pacing, self.say)
         self._clock.start()
+        # Where each deployment answers, for tools run beside the sandbox (drsctl compare).
+        (options.workdir / STATE_FILE).write_text(
+            json.dumps({stack: r.site.url for stack, r in self.deployments.items()})
+        )
 
     def client(self, access_key: str, region: str, service: str) -> Any:
         gateway = self._started_gateway()
@@ -228,6 +234,14 @@ class Sandbox:
                 if r.name in running.deployment.schedule_rules
             ],
             "workerPids": self._runtime.pids() if self._runtime else [],
+            # How to reach this deployment's emulated AWS directly (drsctl compare reads
+            # the state machine's history with it).
+            "aws": {
+                "endpoint": self._started_gateway().url,
+                "accessKeyId": running.access_key,
+                "region": running.deployment.region,
+                "stateMachineArn": running.deployment.state_machine_arn,
+            },
         }
 
     def ready_line(self) -> str:
@@ -246,6 +260,7 @@ class Sandbox:
             self._runtime.stop()
         if self._gateway:
             self._gateway.stop()
+        (self.options.workdir / STATE_FILE).unlink(missing_ok=True)
         for restore in reversed(self._restore):
             restore()
         self._restore.clear()
