@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import signal
 import sys
 import threading
@@ -65,7 +66,16 @@ def run_sandbox(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     sandbox = Sandbox(options, say=lambda line: print(line, flush=True))
     try:
-        sandbox.start()
+        try:
+            sandbox.start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            sys.stderr.write(
+                f"drsctl sandbox: port {options.port} (or the next ones) is in use; is another "
+                "sandbox running? Stop it, or pass --port (0 for any free port)\n"
+            )
+            return 2
         for stack, running in sandbox.deployments.items():
             print(
                 f"{stack}: console {running.site.url}  API {running.site.url}/api  "

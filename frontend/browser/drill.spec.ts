@@ -13,11 +13,16 @@ const createWrapper = ((selectors as unknown as { default: { default?: unknown }
   selectors.default) as typeof selectors.default;
 const page$ = createWrapper();
 
+/** Pick ``value`` in a Cloudscape multiselect and wait until its token shows it chosen. */
 async function choose(page: Page, testId: string, value: string) {
   const multiselect = page$.findMultiselect(`[data-testid="${testId}"]`);
+  const chosen = page.locator(multiselect.findTokens().toSelector()).filter({ hasText: value });
   await page.locator(multiselect.findTrigger().toSelector()).click();
-  await page.locator(multiselect.findDropdown().findOptionByValue(value).toSelector()).click();
+  const option = page.locator(multiselect.findDropdown().findOptionByValue(value).toSelector());
+  await expect(option).toBeVisible();
+  await option.click();
   await page.keyboard.press("Escape");
+  await expect(chosen).toHaveCount(1);
 }
 
 async function sandboxState(page: Page) {
