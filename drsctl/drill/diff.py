@@ -10,6 +10,16 @@ if TYPE_CHECKING:
     from drsctl.drill.trace import Trace
 
 POLLING = "progress first recorded by"
+#: Whether the scheduled finder kept the execution up to date is behaviour; whether the wave
+#: runner's fallback also stepped in depends on timing (it does whenever DRS is quiet for
+#: longer than the staleness limit), so only the schedule's part is compared.
+SCHEDULED = f"{POLLING} the schedule"
+
+
+def _scheduled(trace: Trace) -> str:
+    if "schedule" in trace.polling:
+        return "yes"
+    return "no (only the wave runner's fallback)" if trace.polling else "no"
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ def compare(first: Trace, second: Trace) -> Comparison:
         ("wave start order", first.wave_order, second.wave_order),
         ("overlapping waves", first.overlaps, second.overlaps),
         ("pauses", first.pauses, second.pauses),
-        ("progress recorded by", first.polling, second.polling),
+        ("progress recorded by the scheduled finder", _scheduled(first), _scheduled(second)),
     ):
         if a != b:
             differences.append(Difference(aspect, "", a, b))
@@ -99,16 +109,15 @@ def first_divergence(first: Trace, second: Trace) -> Divergence | None:
             seconds = min(m[0] for m in (a, b) if m is not None)
             candidates.append(Divergence(seconds, _at(a, "nothing more"), _at(b, "nothing more")))
             break
-    polled_a = {m[1]: m[0] for m in first.milestones if m[1].startswith(POLLING)}
-    polled_b = {m[1]: m[0] for m in second.milestones if m[1].startswith(POLLING)}
-    for text in sorted(set(polled_a) ^ set(polled_b)):
-        seconds = polled_a.get(text, polled_b.get(text, 0.0))
-        mine = (seconds, text)
+    polled_a = {m[1]: m[0] for m in first.milestones if m[1] == SCHEDULED}
+    polled_b = {m[1]: m[0] for m in second.milestones if m[1] == SCHEDULED}
+    if set(polled_a) != set(polled_b):
+        seconds = next(iter({**polled_a, **polled_b}.values()))
         candidates.append(
             Divergence(
                 seconds,
-                _at(mine, "") if text in polled_a else _other(polled_a),
-                _at(mine, "") if text in polled_b else _other(polled_b),
+                _at((seconds, SCHEDULED), "") if polled_a else _never(first),
+                _at((seconds, SCHEDULED), "") if polled_b else _never(second),
             )
         )
     if not candidates:
@@ -139,11 +148,11 @@ def _at(milestone: tuple[float, str] | None, absent: str) -> str:
     return f"{milestone[1]} (+{milestone[0]:.1f} s)"
 
 
-def _other(polled: dict[str, float]) -> str:
-    if not polled:
-        return "progress never recorded"
-    text, seconds = min(polled.items(), key=lambda kv: kv[1])
-    return f"{text} (+{seconds:.1f} s)"
+def _never(trace: Trace) -> str:
+    fallback = next((m for m in trace.milestones if m[1] == f"{POLLING} the wave-runner"), None)
+    if fallback is None:
+        return "the scheduled finder never recorded progress"
+    return f"the scheduled finder never recorded progress; {fallback[1]} (+{fallback[0]:.1f} s)"
 
 
 def _cell(value: Any) -> str:
@@ -162,7 +171,7 @@ def render(comparison: Comparison) -> str:
     rows += [("wave start order", _cell(a.wave_order), _cell(b.wave_order))]
     rows += [("overlapping waves", _cell(a.overlaps), _cell(b.overlaps))]
     rows += [("pauses approved", _cell(a.pauses), _cell(b.pauses))]
-    rows += [("progress recorded by", _cell(a.polling), _cell(b.polling))]
+    rows += [("scheduled finder polled", _scheduled(a), _scheduled(b))]
     for name in a.waves:
         rows.append(
             (

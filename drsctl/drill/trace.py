@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 #: Wave timestamps the runner writes, as the milestone each one marks.
-WAVE_MILESTONES = (("startedAt", "started"), ("launchedAt", "launched"), ("endedAt", "ended"))
+WAVE_MILESTONES = (
+    ("pausedAt", "paused for approval"),
+    ("approvedAt", "approved"),
+    ("startedAt", "started"),
+    ("launchedAt", "launched"),
+    ("endedAt", "ended"),
+)
 
 
 def _seconds(moment: str | None, origin: datetime) -> float | None:
@@ -152,7 +158,6 @@ def build_trace(deployment: str, observation: Observation, state_path: list[str]
             if at is not None:
                 suffix = f" {wave['status']}" if label == "ended" else ""
                 milestones.append((at, f"wave '{wave['name']}' {label}{suffix}"))
-    milestones += [(t, f"paused before wave '{name}'") for t, name in observation.pauses]
     milestones += [(t, f"progress first recorded by the {s}") for t, s in observation.polled_by]
     ended = _seconds(item.get("endedAt"), origin)
     if ended is not None:

@@ -63,7 +63,8 @@ class RunningSandbox:
 
 def start_sandbox(workdir: Path, *args: str) -> RunningSandbox:
     """``drsctl sandbox`` on free ports; returns once it printed its ready line."""
-    npm()
+    if "--no-console" not in args:
+        npm()
     process = subprocess.Popen(
         [
             sys.executable,

@@ -326,6 +326,7 @@ class WaveRunner:
                 continue
             if wave.get("pauseBefore") and not wave.get("approved"):
                 wave["status"] = transition(W(wave["status"]), W.AWAITING_APPROVAL)
+                wave.setdefault("pausedAt", now)
                 status = transition(status, E.PAUSED)
                 events.append(("waiting for approval", {"wave": wave["name"]}))
                 break
