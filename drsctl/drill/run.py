@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
+from urllib.request import urlopen
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -15,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from drsctl.drill.api import ApiCallError, ApiClient, cognito_token, credentials_for, sandbox_token
 from drsctl.drill.diff import compare, render
 from drsctl.drill.trace import Trace, build_trace, follow
+from drsctl.sandbox import SANDBOX_SECRET
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,14 +76,14 @@ def sandbox_targets(stacks: tuple[str, str], workdir: Path) -> list[Target]:
             raise RuntimeError(msg)
         site = urls[stack]
         token = sandbox_token(site)
-        with __import__("urllib.request").request.urlopen(f"{site}/sandbox/state", timeout=30) as r:  # noqa: S310
-            aws = json.loads(r.read())["aws"]
+        with urlopen(f"{site}/sandbox/state", timeout=30) as response:  # noqa: S310  # nosec B310
+            aws = json.loads(response.read())["aws"]
         stepfunctions = boto3.client(
             "stepfunctions",
             region_name=aws["region"],
             endpoint_url=aws["endpoint"],
             aws_access_key_id=aws["accessKeyId"],
-            aws_secret_access_key="sandbox-secret",  # noqa: S106 - the sandbox's, never real
+            aws_secret_access_key=SANDBOX_SECRET,
         )
         targets.append(
             Target(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from drsctl.sandbox import SANDBOX_SECRET
 from drsctl.sandbox.clock import Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Written in the workdir once the sandbox is ready, removed when it stops.
 STATE_FILE = "sandbox.json"
-# moto accepts any secret key; this one is never a real credential.
-SANDBOX_SECRET = "sandbox-secret"  # noqa: S105  # nosec B105
 
 
 @dataclass

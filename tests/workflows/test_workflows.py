@@ -51,7 +51,24 @@ def test_zizmor_offline_audit_passes() -> None:
 
 
 def test_workflows_exist() -> None:
-    assert set(WORKFLOWS) == {"quality", "pull-request", "deploy", "manual"}
+    assert set(WORKFLOWS) == {"quality", "pull-request", "deploy", "manual", "compare"}
+
+
+def test_compare_drills_both_stacks_and_uploads_the_report() -> None:
+    compare = load("compare")
+    assert set(compare["on"]) == {"workflow_dispatch"}
+    inputs = compare["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["plan-file"]["default"] == "drills/orders-three-tier.yaml"
+    assert (ROOT / inputs["plan-file"]["default"]).exists()
+    outputs = compare["jobs"]["outputs"]
+    assert outputs["environment"] == "${{ matrix.stack }}"
+    assert outputs["permissions"]["id-token"] == "write"
+    job = compare["jobs"]["compare"]
+    assert job["needs"] == "outputs" and "id-token" not in job["permissions"]
+    run = next(s["run"] for s in job["steps"] if s.get("name") == "drsctl compare --drill")
+    assert "drsctl compare" in run and "--drill" in run and "--json compare-report.json" in run
+    upload = job["steps"][-1]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["if"] == "always()"
 
 
 def test_deploy_runs_dev_then_archive_test_one_at_a_time() -> None:
