@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.request import urlopen
 
 import boto3
 
@@ -79,6 +80,13 @@ class Sandbox:
         from infra import offline
 
         options = self.options
+        running = running_sandbox(options.workdir)
+        if running:
+            msg = (
+                f"a sandbox started from {options.workdir} still answers at {running}; "
+                "stop it first, or pass another --workdir"
+            )
+            raise SandboxBusyError(msg)
         if options.workdir.exists():
             shutil.rmtree(options.workdir)
         options.workdir.mkdir(parents=True)
@@ -263,6 +271,25 @@ class Sandbox:
         for restore in reversed(self._restore):
             restore()
         self._restore.clear()
+
+
+class SandboxBusyError(RuntimeError):
+    """Raised when another sandbox runs from the same workdir."""
+
+
+def running_sandbox(workdir: Path) -> str | None:
+    """The URL of a sandbox that wrote ``workdir``'s state file and still answers, if any."""
+    try:
+        urls = json.loads((workdir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    for url in urls.values():
+        try:
+            with urlopen(f"{url}/config.json", timeout=2):  # noqa: S310  # nosec B310
+                return str(url)
+        except OSError:
+            continue
+    return None
 
 
 def _alnum(text: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import errno
 import signal
 import sys
-import threading
+import time
 from typing import TYPE_CHECKING, Any
 
-from drsctl.sandbox.app import Sandbox, SandboxOptions
+from drsctl.sandbox.app import Sandbox, SandboxBusyError, SandboxOptions
 
 if TYPE_CHECKING:
     import argparse
@@ -57,10 +57,12 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except SandboxUsageError as exc:
         sys.stderr.write(f"drsctl sandbox: {exc}\n")
         return 2
-    stop = threading.Event()
+    # Only a list append in the handler: an Event set from a signal handler deadlocks when
+    # the signal lands while the main thread holds the Event's lock inside wait().
+    signals: list[int] = []
 
-    def on_signal(_signum: int, _frame: Any) -> None:
-        stop.set()
+    def on_signal(signum: int, _frame: Any) -> None:
+        signals.append(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -68,6 +70,9 @@ def run_sandbox(args: argparse.Namespace) -> int:
     try:
         try:
             sandbox.start()
+        except SandboxBusyError as exc:
+            sys.stderr.write(f"drsctl sandbox: {exc}\n")
+            return 2
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise
@@ -84,7 +89,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
             )
         print(f"logs: {options.workdir / 'logs'}   Ctrl-C stops the sandbox", flush=True)
         print(sandbox.ready_line(), flush=True)
-        stop.wait()
+        while not signals:
+            time.sleep(0.2)
         print("stopping the sandbox...", flush=True)
     finally:
         sandbox.stop()

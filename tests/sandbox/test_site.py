@@ -113,3 +113,23 @@ def test_controls_steer_the_drs_simulator_and_refuse_nonsense() -> None:
     assert simulator.throttle_rate == 0.5
     status, _h, _b = controls.control("POST", "/sandbox/drs", b"not json")
     assert status == 400
+
+
+def test_a_second_sandbox_on_the_same_workdir_is_refused_before_anything_is_wiped(
+    tmp_path: Any,
+) -> None:
+    from drsctl.sandbox.app import Sandbox, SandboxBusyError, SandboxOptions, running_sandbox
+
+    first = site(FakeLambda(OK))
+    live = Site(first.deployment, FakeLambda(OK), DrsSimulator(), USER, None, dict)
+    live.start()
+    try:
+        (tmp_path / "sandbox.json").write_text(json.dumps({"dev": live.url}))
+        (tmp_path / "logs").mkdir()
+        assert running_sandbox(tmp_path) == live.url
+        with pytest.raises(SandboxBusyError, match="still answers at http://127.0.0.1:"):
+            Sandbox(SandboxOptions(workdir=tmp_path, console=False)).start()
+        assert (tmp_path / "logs").exists(), "the running sandbox's logs were kept"
+    finally:
+        live.stop()
+    assert running_sandbox(tmp_path) is None  # a state file nobody answers for is stale
