@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drsctl.drill.api import ApiCallError, ApiClient, cognito_token, credentials_for, sandbox_token
 from drsctl.drill.diff import compare, render
-from drsctl.drill.trace import Trace, build_trace, follow
+from drsctl.drill.trace import Trace, build_trace, events_recorded, follow
 from drsctl.sandbox import SANDBOX_SECRET
 
 if TYPE_CHECKING:
@@ -147,7 +147,8 @@ class Progress:
         self._last: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def update(self, stack: str, item: dict[str, Any], events: int) -> None:
+    def update(self, stack: str, item: dict[str, Any]) -> None:
+        events = events_recorded(item)
         done = sum(
             w["status"] in ("COMPLETED", "LAUNCHED", "FAILED", "SKIPPED") for w in item["waves"]
         )
@@ -165,7 +166,7 @@ def _drill(target: Target, plan_id: str, progress: Progress, timeout: float) -> 
         target.api,
         execution["executionId"],
         timeout=timeout,
-        progress=lambda item, events: progress.update(target.stack, item, events),
+        progress=lambda item: progress.update(target.stack, item),
     )
     return build_trace(target.stack, observation, target.history(execution["executionId"]))
 

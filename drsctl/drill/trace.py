@@ -57,12 +57,17 @@ class Trace:
 
 @dataclass
 class Observation:
-    """What following an execution saw: the last item, its events, the pauses approved."""
+    """What following an execution saw: the last item, its job events, and when each way of
+    recording progress (``lastPolledBy``) was first seen, in seconds from the start."""
 
     item: dict[str, Any]
     events: list[dict[str, Any]]
-    pauses: list[tuple[float, str]]
     polled_by: list[tuple[float, str]]
+
+
+def events_recorded(item: dict[str, Any]) -> int:
+    """Job events recorded so far, as the execution counts them (no read of the events)."""
+    return sum(int(job.get("eventCount", 0)) for job in item.get("jobs", {}).values())
 
 
 def follow(
@@ -72,30 +77,27 @@ def follow(
     approve: bool = True,
     timeout: float = 1800,
     interval: float = 0.5,
-    progress: Callable[[dict[str, Any], int], None] = lambda _item, _events: None,
+    progress: Callable[[dict[str, Any]], None] = lambda _item: None,
 ) -> Observation:
-    """Poll the execution until it and its DRS jobs are done, approving paused waves."""
+    """Poll the execution until it and its DRS jobs are done, approving paused waves; read
+    its job events once, at the end."""
     path = f"/executions/{execution_id}"
     started = time.monotonic()
-    pauses: list[tuple[float, str]] = []
     polled_by: list[tuple[float, str]] = []
-    events: list[dict[str, Any]] = []
     while True:
         item = api.call("GET", path)
         elapsed = round(time.monotonic() - started, 3)
         source = item.get("lastPolledBy")
         if source and source not in {s for _t, s in polled_by}:
             polled_by.append((elapsed, source))
-        events = api.all(f"{path}/job-events")
-        progress(item, len(events))
-        waiting = [w["name"] for w in item["waves"] if w["status"] == "AWAITING_APPROVAL"]
+        progress(item)
+        waiting = any(w["status"] == "AWAITING_APPROVAL" for w in item["waves"])
         if item["status"] == "PAUSED" and waiting and approve:
-            pauses += [(elapsed, name) for name in waiting if name not in {n for _t, n in pauses}]
             api.call("POST", f"{path}/resume")
             continue
         jobs_active = any(j.get("status") != "COMPLETED" for j in item.get("jobs", {}).values())
         if item["status"] in TERMINAL and not jobs_active:
-            return Observation(item, events, pauses, polled_by)
+            return Observation(item, api.all(f"{path}/job-events"), polled_by)
         if time.monotonic() - started > timeout:
             msg = f"{execution_id} still {item['status']} after {timeout:.0f} s"
             raise TimeoutError(msg)
@@ -128,6 +130,7 @@ def build_trace(deployment: str, observation: Observation, state_path: list[str]
         for w in item["waves"]
     }
     started = [w for w in item["waves"] if w.get("startedAt")]
+    paused = [w for w in item["waves"] if w.get("pausedAt")]
     order = [w["name"] for w in sorted(started, key=lambda w: (w["startedAt"], w["name"]))]
     overlaps = []
     for a in started:
@@ -180,7 +183,7 @@ def build_trace(deployment: str, observation: Observation, state_path: list[str]
         servers={s: v["launchStatus"] for s, v in sorted(item.get("servers", {}).items())},
         event_types=dict(sorted(types.items())),
         jobs_per_wave={w["name"]: len(w["jobIds"]) for w in item["waves"]},
-        pauses=[name for _t, name in observation.pauses],
+        pauses=[w["name"] for w in sorted(paused, key=lambda w: (w["pausedAt"], w["name"]))],
         state_path=collapse_loops(state_path) if state_path is not None else None,
         polling=polling,
         durations=durations,

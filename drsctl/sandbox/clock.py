@@ -1,8 +1,9 @@
 """The sandbox's clock: EventBridge schedules fire and simulated DRS jobs move on.
 
 moto keeps EventBridge rules but never fires them. The clock reads each schedule rule from
-moto on every tick, so a rule disabled through the EventBridge API stops firing as it would
-in AWS, and invokes the rule's Lambda targets at the rule's rate in sandbox time.
+moto whenever it is due, so a rule disabled (or re-scheduled) through the EventBridge API
+takes effect at its next due time, as in AWS, and invokes the rule's Lambda targets at the
+rule's rate in sandbox time.
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ def rate_seconds(expression: str) -> int:
 
 @dataclass
 class ScheduledRule:
-    """One schedule rule of one deployment, and when it last fired."""
+    """One schedule rule of one deployment, and when it is next due."""
 
     name: str
     events: Any
     lambda_client: Any
     region: str
-    last_fired: float = 0.0
+    due_at: float = 0.0
     firings: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -81,14 +82,15 @@ class Clock:
                 self._maybe_fire(rule)
 
     def _maybe_fire(self, rule: ScheduledRule) -> None:
+        """Fire ``rule`` if it is due and enabled. The rule is read from moto only when due,
+        once a period, so a disabled rule stops at its next due time, as in AWS."""
+        now = time.monotonic()
+        if now < rule.due_at:
+            return
         described = rule.events.describe_rule(Name=rule.name)
+        rule.due_at = now + self._pacing.seconds(rate_seconds(described["ScheduleExpression"]))
         if described.get("State") != "ENABLED":
             return
-        period = self._pacing.seconds(rate_seconds(described["ScheduleExpression"]))
-        now = time.monotonic()
-        if now - rule.last_fired < period:
-            return
-        rule.last_fired = now
         rule.firings += 1
         event = {
             "version": "0",

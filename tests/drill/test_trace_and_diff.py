@@ -90,7 +90,7 @@ def events(failed: str | None = None) -> list[dict[str, Any]]:
 def trace(
     name: str, execution: dict[str, Any], log: list[dict[str, Any]], polled_by: str = "schedule"
 ):
-    observation = Observation(execution, log, [], [(1.5, polled_by)])
+    observation = Observation(execution, log, [(1.5, polled_by)])
     return build_trace(name, observation, ["Start", "Wait", "Tick", "Wait", "Tick", "Done"])
 
 
@@ -155,6 +155,6 @@ def test_progress_kept_by_another_path_is_a_difference() -> None:
 def test_the_wave_runners_fallback_stepping_in_as_well_is_timing_not_behaviour() -> None:
     both = copy.deepcopy(item())
     both["waveRunnerPolls"] = 2
-    observation = Observation(both, events(), [], [(1.5, "schedule"), (4.0, "wave-runner")])
+    observation = Observation(both, events(), [(1.5, "schedule"), (4.0, "wave-runner")])
     second = build_trace("archive-test", observation, ["Start", "Wait", "Tick", "Done"])
     assert compare(trace("dev", item(), events()), second).same
