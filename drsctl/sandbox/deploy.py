@@ -40,6 +40,11 @@ NOT_NEEDED = {
 }
 
 
+class UnsupportedResourceError(RuntimeError):
+    """Raised when the program declares a resource type the sandbox can neither create in
+    moto nor play itself; nothing has been created when it is raised."""
+
+
 @dataclass(frozen=True)
 class Pacing:
     """How much faster than AWS time the sandbox runs."""
@@ -112,7 +117,7 @@ def deploy(
         )
         if reason is None:
             msg = f"the sandbox does not know how to run {kind} ({resources[0].name})"
-            raise NotImplementedError(msg)
+            raise UnsupportedResourceError(msg)
         deployment.skipped[kind.split(":")[-1]] = reason
     for kind, create in creators:
         for resource in by_type.get(kind, []):

@@ -4,10 +4,9 @@ the same validation an operator's would."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
+from typing import TYPE_CHECKING
+
+from drsctl.drill.api import ApiClient
 
 if TYPE_CHECKING:
     from drsctl.sandbox.drs import DrsSimulator
@@ -36,16 +35,16 @@ def seed_source_servers(simulator: DrsSimulator) -> None:
 
 def seed_catalog(api_url: str, token: str, region: str) -> None:
     """Three groups (explicit ids and tag selectors) and a plan with dependent waves."""
+    api = ApiClient(api_url, lambda: token)
     databases = [s for s, _h, t in SOURCE_SERVERS if t["Tier"] == "database"]
     for group in (
         {"name": "Orders databases", "region": region, "sourceServerIds": databases},
         {"name": "Orders app servers", "region": region, "tagSelectors": {"Tier": ["app"]}},
         {"name": "Orders web servers", "region": region, "tagSelectors": {"Tier": ["web"]}},
     ):
-        _post(api_url, token, "/protection-groups", group)
-    _post(
-        api_url,
-        token,
+        api.call("POST", "/protection-groups", group)
+    api.call(
+        "POST",
         "/recovery-plans",
         {
             "name": PLAN_NAME,
@@ -66,18 +65,3 @@ def seed_catalog(api_url: str, token: str, region: str) -> None:
             ],
         },
     )
-
-
-def _post(api_url: str, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = Request(  # noqa: S310 - the sandbox's own http://127.0.0.1 URL
-        api_url + path,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": token, "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urlopen(request, timeout=30) as response:  # noqa: S310  # nosec B310
-            return dict(json.loads(response.read()))
-    except HTTPError as error:
-        msg = f"seeding POST {path} failed: {error.code} {error.read().decode()}"
-        raise RuntimeError(msg) from error

@@ -46,9 +46,11 @@ class RunningSandbox:
     def url(self) -> str:
         return next(iter(self.urls.values()))
 
-    def get(self, path: str, token: str | None = None) -> Any:
+    def get(self, path: str, token: str | None = None, stack: str | None = None) -> Any:
+        """GET ``path`` from the first deployment's site, or from ``stack``'s."""
         headers = {"Authorization": token} if token else {}
-        request = Request(self.url + path, headers=headers)  # noqa: S310 - http://127.0.0.1
+        base = self.urls[stack] if stack else self.url
+        request = Request(base + path, headers=headers)  # noqa: S310 - http://127.0.0.1
         with urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read())
 

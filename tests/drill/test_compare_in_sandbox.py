@@ -44,8 +44,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
 
 
 def state(sandbox: RunningSandbox, stack: str) -> dict[str, Any]:
-    site = sandbox.urls[stack]
-    return RunningSandbox(sandbox.process, {stack: site}, sandbox.workdir).get("/sandbox/state")
+    return sandbox.get("/sandbox/state", stack=stack)
 
 
 def aws(sandbox: RunningSandbox, stack: str, service: str) -> Any:

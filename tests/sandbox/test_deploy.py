@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from drsctl.sandbox.deploy import Pacing, deploy
+from drsctl.sandbox.deploy import Pacing, UnsupportedResourceError, deploy
 from tests.infra.conftest import STACKS, evaluated
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def test_a_resource_type_the_sandbox_cannot_run_is_named(aws: None) -> None:
     odd = replace(table, type="aws:rds/instance:Instance", name="surprise-db")
     broken = replace(evaluation, resources=[*evaluation.resources, odd])
     with pytest.raises(
-        NotImplementedError,
+        UnsupportedResourceError,
         match=r"the sandbox does not know how to run aws:rds/instance:Instance \(surprise-db\)",
     ):
         deploy(

@@ -9,18 +9,10 @@ import Header from "@cloudscape-design/components/header";
 import Input from "@cloudscape-design/components/input";
 import Multiselect from "@cloudscape-design/components/multiselect";
 import SpaceBetween from "@cloudscape-design/components/space-between";
-import type { ApiError } from "../lib/api";
+import { type ApiError, reasonsUnder } from "../lib/api";
 import type { Action, Wave } from "../lib/types";
 import { layout, removeWave, renameWave } from "../lib/waves";
 import { DependencyGraph } from "./DependencyGraph";
-
-/** Reasons the API gave for ``field`` or anything under it (``waves[1].dependsOn[0]``). */
-export function reasonsUnder(error: ApiError | undefined, field: string): string | undefined {
-  const reasons = (error?.fieldErrors ?? [])
-    .filter((e) => e.field === field || e.field.startsWith(`${field}[`) || e.field.startsWith(`${field}.`))
-    .map((e) => e.reason);
-  return reasons.length ? reasons.join("; ") : undefined;
-}
 
 function parseParameters(text: string): Record<string, string[]> | undefined {
   const entries = text

@@ -18,11 +18,14 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
 
-  /** The reason given for one field (``waves[1].dependsOn[0]``), if any. */
-  reasonFor(field: string): string | undefined {
-    return this.fieldErrors.find((e) => e.field === field)?.reason;
-  }
+/** Reasons the API gave for ``field`` or anything under it (``waves[1].dependsOn[0]``). */
+export function reasonsUnder(error: ApiError | undefined, field: string): string | undefined {
+  const reasons = (error?.fieldErrors ?? [])
+    .filter((e) => e.field === field || e.field.startsWith(`${field}[`) || e.field.startsWith(`${field}.`))
+    .map((e) => e.reason);
+  return reasons.length ? reasons.join("; ") : undefined;
 }
 
 const STATUS_WORDS: Record<number, string> = {
