@@ -12,13 +12,13 @@ from infra.packaging import PackageSpec
 EXECUTION_FINDER = PackageSpec(
     function="execution-finder",
     handler="drs_orchestrator.handlers.execution_finder.handler",
-    aws_services=("drs", "dynamodb"),
+    aws_services=("drs", "dynamodb", "sns", "stepfunctions"),
 )
 
 WAVE_RUNNER = PackageSpec(
     function="wave-runner",
     handler="drs_orchestrator.handlers.wave_runner.handler",
-    aws_services=("drs", "dynamodb", "sns", "ssm"),
+    aws_services=("drs", "dynamodb", "sns", "ssm", "stepfunctions"),
 )
 
 API = PackageSpec(

@@ -29,6 +29,7 @@ TABLE_SHORT_NAMES: tuple[str, ...] = (
     "job-events",
     "protection-groups",
     "recovery-plans",
+    "server-holds",
 )
 
 #: The Step Functions state machines of one deployment (declared by the recovery
@@ -41,6 +42,9 @@ CI_ROLE_PURPOSES: tuple[str, ...] = ("deploy", "preview")
 
 #: GSI on the executions table that the finder queries instead of scanning history.
 EXECUTIONS_STATUS_INDEX = "status-index"
+#: Sparse index of the executions the finder follows (``watch`` set); the runtime names it
+#: too (``drs_orchestrator.adapters.dynamodb.EXECUTIONS_WATCH_INDEX``), a test keeps the two equal.
+EXECUTIONS_WATCH_INDEX = "watch-index"
 
 #: Documented short forms of deployment names, for names AWS limits too tightly to hold the
 #: full deployment name (deployment -> short form). None is needed by the current names; the
@@ -162,6 +166,11 @@ class Naming:
     def function_policy(self, short: str) -> str:
         return f"{self.deployment}-{short}-policy"
 
+    def function_run_policy(self, short: str) -> str:
+        """The wave runner's second policy: what it may do with its own state machine,
+        declared after the machine (which itself names the runner)."""
+        return f"{self.deployment}-{short}-run-policy"
+
     def function_log_group(self, short: str) -> str:
         # Lambda writes to a custom log group (logging_config), so the group can carry the
         # deployment prefix instead of the shared /aws/lambda/ namespace.
@@ -232,6 +241,7 @@ class Naming:
             yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
             yield DerivedName(self.state_machine_role(short), IAM_ROLE.violations)
             yield DerivedName(self.state_machine_log_group(short), LOG_GROUP.violations)
+        yield DerivedName(self.function_run_policy("wave-runner"), IAM_POLICY.violations)
         yield DerivedName(self.topic("notifications"), SNS_TOPIC.violations)
         for short in TABLE_SHORT_NAMES:
             yield DerivedName(self.table(short), DYNAMODB_TABLE.violations)

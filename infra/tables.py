@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.naming import EXECUTIONS_STATUS_INDEX
+from infra.naming import EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,12 @@ EXECUTIONS = TableLayout(
     hash_key="executionId",
     # Sparse by design: only items with a status are indexed, and the finder queries one
     # active status at a time, so finished history is never read.
-    indexes=(Index(EXECUTIONS_STATUS_INDEX, hash_key="status", range_key="startedAt"),),
+    indexes=(
+        Index(EXECUTIONS_STATUS_INDEX, hash_key="status", range_key="startedAt"),
+        # Sparse too: an execution leaves it once it ended and everything it started in
+        # DRS (launches, terminations), its notifications and its server holds are settled.
+        Index(EXECUTIONS_WATCH_INDEX, hash_key="watch", range_key="startedAt"),
+    ),
 )
 
 JOB_EVENTS = TableLayout(
@@ -65,7 +70,20 @@ RECOVERY_PLANS = TableLayout(
     hash_key="planId",
 )
 
-TABLES: tuple[TableLayout, ...] = (EXECUTIONS, JOB_EVENTS, PROTECTION_GROUPS, RECOVERY_PLANS)
+SERVER_HOLDS = TableLayout(
+    short_name="server-holds",
+    purpose="One item per source server an active execution holds: two starts sharing a "
+    "server cannot both win (conditional puts, no check-then-act).",
+    hash_key="sourceServerId",
+)
+
+TABLES: tuple[TableLayout, ...] = (
+    EXECUTIONS,
+    JOB_EVENTS,
+    PROTECTION_GROUPS,
+    RECOVERY_PLANS,
+    SERVER_HOLDS,
+)
 
 
 def create_table_request(layout: TableLayout, table_name: str) -> dict:

@@ -77,6 +77,10 @@ def random_id(prefix: str, length: int = 17, alphabet: str = string.hexdigits[:1
     return prefix + "".join(random.choices(alphabet, k=length))  # noqa: S311  # nosec B311
 
 
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def iso(moment: datetime) -> str:
     """The live service's form: microseconds and a +00:00 offset."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -123,7 +127,9 @@ class DrsSimulator:
         self._due: dict[str, float] = {}
         self._lock = threading.RLock()
         # Paced jobs carry real timestamps; the deterministic clock serves the tests.
-        self._clock = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+        # It starts at the current minute so that jobs sort with the orchestrator's own
+        # times (DescribeJobs' fromDate filter finds a launch whose answer was lost).
+        self._clock = datetime.now(UTC).replace(second=0, microsecond=0)
 
     # -- wiring ------------------------------------------------------------------------
 
@@ -395,12 +401,20 @@ class DrsSimulator:
                 self.finish(job_id, failed=failing)
 
     def _op_DescribeJobs(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        wanted = (params.get("filters") or {}).get("jobIDs")
-        if self.autopilot and not params.get("nextToken"):
-            for job_id in wanted or list(self.jobs):
+        filters = params.get("filters") or {}
+        wanted = filters.get("jobIDs")
+        if self.autopilot and wanted and not params.get("nextToken"):
+            for job_id in wanted:
                 if job_id in self.jobs:
                     self._advance(job_id)
-        jobs = [j for j in self.jobs.values() if wanted is None or j["jobID"] in wanted]
+        since, until = filters.get("fromDate"), filters.get("toDate")
+        jobs = [
+            j
+            for j in self.jobs.values()
+            if (wanted is None or j["jobID"] in wanted)
+            and (since is None or _moment(j["creationDateTime"]) >= _moment(since))
+            and (until is None or _moment(j["creationDateTime"]) <= _moment(until))
+        ]
         return self._page(json.loads(json.dumps(jobs)), params, 1000)
 
     def _op_DescribeJobLogItems(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_aws as aws
 
-from infra.tables import EXECUTIONS, JOB_EVENTS, PROTECTION_GROUPS, RECOVERY_PLANS, TableLayout
+from infra.tables import (
+    EXECUTIONS,
+    JOB_EVENTS,
+    PROTECTION_GROUPS,
+    RECOVERY_PLANS,
+    SERVER_HOLDS,
+    TableLayout,
+)
 
 if TYPE_CHECKING:
     from infra.settings import Settings
@@ -27,6 +34,7 @@ class Datastore(pulumi.ComponentResource):
     job_events: aws.dynamodb.Table
     protection_groups: aws.dynamodb.Table
     recovery_plans: aws.dynamodb.Table
+    server_holds: aws.dynamodb.Table
 
     def __init__(self, name: str, args: DatastoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:datastore:Datastore", name, None, opts)
@@ -35,6 +43,7 @@ class Datastore(pulumi.ComponentResource):
         self.job_events = self._table(JOB_EVENTS)
         self.protection_groups = self._table(PROTECTION_GROUPS)
         self.recovery_plans = self._table(RECOVERY_PLANS)
+        self.server_holds = self._table(SERVER_HOLDS)
         self.register_outputs(
             {
                 "executionsTableName": self.executions.name,
@@ -43,6 +52,7 @@ class Datastore(pulumi.ComponentResource):
                 "jobEventsTableArn": self.job_events.arn,
                 "protectionGroupsTableName": self.protection_groups.name,
                 "recoveryPlansTableName": self.recovery_plans.name,
+                "serverHoldsTableName": self.server_holds.name,
             }
         )
 

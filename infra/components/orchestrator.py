@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pulumi
+import pulumi_aws as aws
 from drs_orchestrator import environment as env
 
 from infra import iam
@@ -22,7 +23,7 @@ from infra.components.orchestration import (
 )
 from infra.components.schedule import PollSchedule, PollScheduleArgs
 from infra.functions import API, EXECUTION_FINDER, WAVE_RUNNER
-from infra.naming import EXECUTIONS_STATUS_INDEX
+from infra.naming import EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,34 +53,7 @@ class Orchestrator(pulumi.ComponentResource):
         self.datastore = Datastore("datastore", DatastoreArgs(settings), child)
         executions, job_events = self.datastore.executions, self.datastore.job_events
 
-        self.execution_finder = LambdaFunction(
-            "execution-finder",
-            LambdaFunctionArgs(
-                settings=settings,
-                package=EXECUTION_FINDER,
-                description="Polls DRS jobs of running executions and records their events.",
-                environment={
-                    env.DEPLOYMENT_NAME: settings.deployment_name,
-                    env.EXECUTIONS_TABLE: executions.name,
-                    env.EXECUTIONS_STATUS_INDEX: EXECUTIONS_STATUS_INDEX,
-                    env.JOB_EVENTS_TABLE: job_events.name,
-                    env.JOB_EVENTS_RETENTION_DAYS: str(settings.job_events_retention_days),
-                    "POWERTOOLS_SERVICE_NAME": "execution-finder",
-                },
-                statements=[
-                    iam.statement(
-                        ["dynamodb:Query"],
-                        [pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_STATUS_INDEX)],
-                    ),
-                    iam.statement(["dynamodb:UpdateItem"], [executions.arn]),
-                    iam.statement(
-                        ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
-                    ),
-                    iam.unscoped_statement(["drs:DescribeJobLogItems", "drs:DescribeJobs"]),
-                ],
-            ),
-            child,
-        )
+        holds = self.datastore.server_holds
         self.notifications = Notifications("notifications", NotificationsArgs(settings), child)
         finder_environment = {
             env.DEPLOYMENT_NAME: settings.deployment_name,
@@ -87,8 +61,12 @@ class Orchestrator(pulumi.ComponentResource):
             env.EXECUTIONS_STATUS_INDEX: EXECUTIONS_STATUS_INDEX,
             env.JOB_EVENTS_TABLE: job_events.name,
             env.JOB_EVENTS_RETENTION_DAYS: str(settings.job_events_retention_days),
+            env.SERVER_HOLDS_TABLE: holds.name,
         }
-        status_index = pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_STATUS_INDEX)
+        indexes = [
+            pulumi.Output.concat(executions.arn, "/index/", index)
+            for index in (EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX)
+        ]
         self.wave_runner = LambdaFunction(
             "wave-runner",
             LambdaFunctionArgs(
@@ -105,10 +83,12 @@ class Orchestrator(pulumi.ComponentResource):
                 },
                 statements=[
                     iam.statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [executions.arn]),
-                    iam.statement(["dynamodb:Query"], [status_index]),
+                    iam.statement(["dynamodb:Query"], indexes),
                     iam.statement(
                         ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
                     ),
+                    # Frees the servers an ended execution held.
+                    iam.statement(["dynamodb:DeleteItem"], [holds.arn]),
                     iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
                     iam.unscoped_statement(
                         [
@@ -120,6 +100,8 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:TagResource",
                             "ssm:GetAutomationExecution",
                             "ssm:StartAutomationExecution",
+                            # A resume that lands while the machine enters its wait.
+                            "states:SendTaskSuccess",
                         ]
                     ),
                 ],
@@ -129,6 +111,50 @@ class Orchestrator(pulumi.ComponentResource):
         self.recovery = RecoveryStateMachine(
             "recovery",
             RecoveryStateMachineArgs(settings, self.wave_runner.function.arn),
+            child,
+        )
+        # Declared after the machine, which names the runner: the runner hands a long
+        # execution over to a fresh run of its own machine (continue-as-new).
+        self.wave_runner_run_policy = aws.iam.RolePolicy(
+            "wave-runner-run-policy",
+            name=settings.naming.function_run_policy(WAVE_RUNNER.function),
+            role=self.wave_runner.role.id,
+            policy=iam.document(
+                [iam.statement(["states:StartExecution"], [self.recovery.state_machine.arn])]
+            ),
+            opts=child,
+        )
+        runs_arn = pulumi.Output.concat(
+            self.recovery.state_machine.arn.apply(
+                lambda arn: arn.replace(":stateMachine:", ":execution:")
+            ),
+            ":*",
+        )
+        self.execution_finder = LambdaFunction(
+            "execution-finder",
+            LambdaFunctionArgs(
+                settings=settings,
+                package=EXECUTION_FINDER,
+                description="Polls DRS jobs of running executions and records their events; "
+                "heals executions whose state machine is gone.",
+                environment={
+                    **finder_environment,
+                    env.TOPIC_ARN: self.notifications.topic.arn,
+                    env.STATE_MACHINE_ARN: self.recovery.state_machine.arn,
+                    "POWERTOOLS_SERVICE_NAME": "execution-finder",
+                },
+                statements=[
+                    iam.statement(["dynamodb:Query"], indexes),
+                    iam.statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [executions.arn]),
+                    iam.statement(
+                        ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
+                    ),
+                    iam.statement(["dynamodb:DeleteItem"], [holds.arn]),
+                    iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
+                    iam.statement(["states:DescribeExecution"], [runs_arn]),
+                    iam.unscoped_statement(["drs:DescribeJobLogItems", "drs:DescribeJobs"]),
+                ],
+            ),
             child,
         )
         groups, plans = self.datastore.protection_groups, self.datastore.recovery_plans
@@ -165,7 +191,12 @@ class Orchestrator(pulumi.ComponentResource):
                         ],
                         [executions.arn],
                     ),
-                    iam.statement(["dynamodb:Query"], [status_index, job_events.arn]),
+                    iam.statement(["dynamodb:Query"], [indexes[0], job_events.arn]),
+                    # Holds the plan's servers while the execution runs (conditional puts).
+                    iam.statement(
+                        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+                        [holds.arn],
+                    ),
                     iam.statement(["states:StartExecution"], [self.recovery.state_machine.arn]),
                     iam.unscoped_statement(
                         [
@@ -229,6 +260,7 @@ class Orchestrator(pulumi.ComponentResource):
             "executionFinderPackageSha256": self.execution_finder.package_sha256,
             "protectionGroupsTableName": groups.name,
             "recoveryPlansTableName": plans.name,
+            "serverHoldsTableName": holds.name,
             "waveRunnerFunctionName": self.wave_runner.function.name,
             "waveRunnerFunctionArn": self.wave_runner.function.arn,
             "waveRunnerHandler": WAVE_RUNNER.handler,

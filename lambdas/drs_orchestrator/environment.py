@@ -22,6 +22,11 @@ RECOVERY_PLANS_TABLE = "RECOVERY_PLANS_TABLE"
 STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 POLL_SECONDS = "POLL_SECONDS"
 STALE_AFTER_SECONDS = "STALE_AFTER_SECONDS"
+SERVER_HOLDS_TABLE = "SERVER_HOLDS_TABLE"
+APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
+QUOTA_WAIT_SECONDS = "QUOTA_WAIT_SECONDS"
+TICKS_PER_RUN = "TICKS_PER_RUN"
+JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
 
 
 def _require(name: str) -> str:
@@ -67,20 +72,48 @@ class FinderEnvironment:
 
 @dataclass(frozen=True)
 class WaveRunnerEnvironment:
-    """What the wave runner needs: the finder's tables, the topic, and its timing."""
+    """What the wave runner needs: the finder's tables, the holds, the topic, its timing
+    and how long it waits for people and for DRS (``domain.runner.Limits``)."""
 
     finder: FinderEnvironment
     topic_arn: str
+    server_holds_table: str
     poll_seconds: int
     stale_after_seconds: int
+    approval_timeout_seconds: int
+    quota_wait_seconds: int
+    ticks_per_run: int
 
     @classmethod
     def from_env(cls) -> WaveRunnerEnvironment:
         return cls(
             finder=FinderEnvironment.from_env(),
             topic_arn=_require(TOPIC_ARN),
+            server_holds_table=_require(SERVER_HOLDS_TABLE),
             poll_seconds=_positive(POLL_SECONDS, "30"),
             stale_after_seconds=_positive(STALE_AFTER_SECONDS, "90"),
+            approval_timeout_seconds=_positive(APPROVAL_TIMEOUT_SECONDS, "604800"),
+            quota_wait_seconds=_positive(QUOTA_WAIT_SECONDS, "3600"),
+            ticks_per_run=_positive(TICKS_PER_RUN, "500"),
+        )
+
+
+@dataclass(frozen=True)
+class JanitorEnvironment:
+    """What the finder's janitor needs to heal executions whose state machine is gone."""
+
+    state_machine_arn: str
+    topic_arn: str
+    server_holds_table: str
+    janitor_after_seconds: int
+
+    @classmethod
+    def from_env(cls) -> JanitorEnvironment:
+        return cls(
+            state_machine_arn=_require(STATE_MACHINE_ARN),
+            topic_arn=_require(TOPIC_ARN),
+            server_holds_table=_require(SERVER_HOLDS_TABLE),
+            janitor_after_seconds=_positive(JANITOR_AFTER_SECONDS, "300"),
         )
 
 
@@ -92,6 +125,7 @@ class ApiEnvironment:
     protection_groups_table: str
     recovery_plans_table: str
     state_machine_arn: str
+    server_holds_table: str
 
     @classmethod
     def from_env(cls) -> ApiEnvironment:
@@ -100,4 +134,5 @@ class ApiEnvironment:
             protection_groups_table=_require(PROTECTION_GROUPS_TABLE),
             recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
             state_machine_arn=_require(STATE_MACHINE_ARN),
+            server_holds_table=_require(SERVER_HOLDS_TABLE),
         )

@@ -43,3 +43,12 @@ class StoreError(OrchestratorError):
 
 class MalformedExecutionError(OrchestratorError):
     """Raised when an execution item lacks what the finder needs to track its jobs."""
+
+
+class OutcomeUnknownError(OrchestratorError):
+    """Raised when a call's answer was lost (time-out, dropped connection, a 5xx): the call
+    may or may not have taken effect, so the caller must reconcile before repeating it."""
+
+    def __init__(self, operation: str, detail: str) -> None:
+        self.operation = operation
+        super().__init__(f"{operation}: outcome unknown ({detail})")

@@ -30,6 +30,7 @@ from infra.tables import (
     JOB_EVENTS,
     PROTECTION_GROUPS,
     RECOVERY_PLANS,
+    SERVER_HOLDS,
     create_table_request,
 )
 from tests.fakes.drs import FakeDrs
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 EXECUTIONS_TABLE = "e2e-executions"
 JOB_EVENTS_TABLE = "e2e-job-events"
+SERVER_HOLDS_TABLE = "e2e-server-holds"
 
 
 def invoke_in_process(
@@ -81,6 +83,7 @@ class Harness:
             (JOB_EVENTS, JOB_EVENTS_TABLE),
             (PROTECTION_GROUPS, "e2e-groups"),
             (RECOVERY_PLANS, "e2e-plans"),
+            (SERVER_HOLDS, SERVER_HOLDS_TABLE),
         ):
             self.dynamodb.create_table(**create_table_request(layout, name))
         role = boto3.client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
@@ -213,6 +216,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         "JOB_EVENTS_RETENTION_DAYS": "30",
         "POLL_SECONDS": "0",
         "STALE_AFTER_SECONDS": "0",
+        "SERVER_HOLDS_TABLE": SERVER_HOLDS_TABLE,
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)

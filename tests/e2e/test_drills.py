@@ -217,8 +217,10 @@ def test_a_failed_post_action_fails_the_wave(harness: Harness) -> None:
     assert (
         a["reason"] == "post-wave action DR-SmokeTest ended Failed: step 1 of DR-SmokeTest failed"
     )
-    # B depends on A having LAUNCHED, which it had before its post action failed: B ran.
-    assert b["startedAt"] >= a["launchedAt"]
+    # Dependencies mean ready: B waits for A's post-wave actions, which failed, so B never
+    # launched (it used to start as soon as A's servers launched).
+    assert b["status"] == "SKIPPED" and not b.get("jobIds")
+    assert {j["tags"]["drs-orchestrator:wave"] for j in harness.drs.jobs.values()} == {"A"}
     assert harness.notifications()[-1]["event"] == "failed"
 
 

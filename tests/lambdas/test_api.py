@@ -20,6 +20,7 @@ from infra.tables import (
     JOB_EVENTS,
     PROTECTION_GROUPS,
     RECOVERY_PLANS,
+    SERVER_HOLDS,
     create_table_request,
 )
 from tests.fakes.drs import FakeDrs
@@ -34,6 +35,7 @@ TABLES = {
     "plans": "api-plans",
     "executions": "api-executions",
     "events": "api-job-events",
+    "holds": "api-server-holds",
 }
 CAPTURE = (
     Path(__file__).parents[1]
@@ -118,6 +120,7 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         "JOB_EVENTS_RETENTION_DAYS": "30",
         "PROTECTION_GROUPS_TABLE": TABLES["groups"],
         "RECOVERY_PLANS_TABLE": TABLES["plans"],
+        "SERVER_HOLDS_TABLE": TABLES["holds"],
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)
@@ -132,6 +135,7 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             (RECOVERY_PLANS, "plans"),
             (EXECUTIONS, "executions"),
             (JOB_EVENTS, "events"),
+            (SERVER_HOLDS, "holds"),
         ):
             client.create_table(**create_table_request(layout, TABLES[table]))
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")

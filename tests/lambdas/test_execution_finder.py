@@ -166,6 +166,7 @@ def test_second_poll_records_no_duplicate_events(finder, dynamodb, drs: FakeDrs)
     drs.start(job_id)
     put_execution(dynamodb, "exec-1", {job_id: "wave-a"})
     first = finder.poll()
+    version_after_first = execution(dynamodb, "exec-1")["version"]
     operations = record_operations(dynamodb)
 
     second = finder.poll()
@@ -173,7 +174,12 @@ def test_second_poll_records_no_duplicate_events(finder, dynamodb, drs: FakeDrs)
     assert first.events_written == len(drs.logs[job_id])
     assert second.events_written == 0
     assert not {"PutItem", "BatchWriteItem"} & set(operations), "recorded prefix not rewritten"
-    assert "UpdateItem" not in operations, "a quiet poll writes nothing to the execution"
+    # A quiet poll writes only its heartbeat: lastPolledAt moves (so the wave runner does
+    # not fall back to polling DRS itself), the version and the job data do not.
+    assert operations.count("UpdateItem") == 1, "a quiet poll writes one heartbeat"
+    after = execution(dynamodb, "exec-1")
+    assert after["version"] == version_after_first, "the heartbeat leaves the version alone"
+    assert after["schedulePolls"] == 2
     assert len(events_of(dynamodb, "exec-1")) == len(drs.logs[job_id])
 
 

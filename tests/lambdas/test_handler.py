@@ -23,12 +23,17 @@ def finder_environment(monkeypatch: pytest.MonkeyPatch, drs: FakeDrs) -> None:
         "EXECUTIONS_STATUS_INDEX": "status-index",
         "JOB_EVENTS_TABLE": JOB_EVENTS_TABLE,
         "JOB_EVENTS_RETENTION_DAYS": "30",
+        "SERVER_HOLDS_TABLE": "test-deployment-server-holds",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:test-deployment-notifications",
+        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-recovery",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _service: drs.client())
     execution_finder._finder.cache_clear()
+    execution_finder._janitor.cache_clear()
     yield
     execution_finder._finder.cache_clear()
+    execution_finder._janitor.cache_clear()
 
 
 def test_handler_polls_with_the_configured_tables(
@@ -41,6 +46,8 @@ def test_handler_polls_with_the_configured_tables(
     result = execution_finder.handler({"source": "aws.events"}, LambdaContext())
 
     assert result["executions"] == 1 and result["events_written"] == 3
+    # The janitor looked at the same execution after the poll.
+    assert result["janitor"]["examined"] == 1
     stored = events_of(dynamodb, "exec-1")
     assert len(stored) == 3
     ttl = {event["expiresAt"] for event in stored}

@@ -28,6 +28,9 @@ def client(service: str, **kwargs: Any) -> Any:
 
 
 def error_code(exc: Exception) -> str:
-    """The AWS error code of a botocore ClientError (``Unknown`` for anything else)."""
-    response = getattr(exc, "response", None) or {}
+    """The AWS error code of a botocore ClientError; for anything else (a time-out, a
+    dropped connection: an answer lost) the exception's class name."""
+    response = getattr(exc, "response", None)
+    if not response:
+        return type(exc).__name__
     return str(response.get("Error", {}).get("Code", "Unknown"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
@@ -18,6 +18,7 @@ from drs_orchestrator.errors import (
     DrsError,
     DrsRequestRejectedError,
     DrsThrottledError,
+    OutcomeUnknownError,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ _ERRORS_BY_CODE: dict[str, type[DrsError]] = {
     "AccessDeniedException": DrsAccessDeniedError,
     "UninitializedAccountException": DrsAccessDeniedError,
 }
+#: Codes after which a call may have taken effect: the caller reconciles before repeating.
+OUTCOME_UNKNOWN_CODES = frozenset({"InternalServerException", "ServiceUnavailable"})
 
 
 def map_drs_error(operation: str, exc: ClientError) -> DrsError:
@@ -41,6 +44,16 @@ def map_drs_error(operation: str, exc: ClientError) -> DrsError:
     code = error_code(exc)
     message = str(exc.response.get("Error", {}).get("Message", ""))
     return _ERRORS_BY_CODE.get(code, DrsError)(operation, code, message)
+
+
+def map_call_error(operation: str, exc: Exception) -> Exception:
+    """A ClientError by its code; a lost answer (botocore's connection and time-out errors
+    after its retries, or a 5xx) as ``OutcomeUnknownError``."""
+    if isinstance(exc, ClientError):
+        if error_code(exc) in OUTCOME_UNKNOWN_CODES:
+            return OutcomeUnknownError(operation, error_code(exc))
+        return map_drs_error(operation, exc)
+    return OutcomeUnknownError(operation, type(exc).__name__)
 
 
 def batched(values: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -67,8 +80,8 @@ class DrsGateway:
             request = dict(params, nextToken=token) if token else params
             try:
                 page = method(**request)
-            except ClientError as exc:
-                raise map_drs_error(operation, exc) from exc
+            except (ClientError, BotoCoreError) as exc:
+                raise map_call_error(operation, exc) from exc
             yield page
             token = page.get("nextToken")
             if not token:
@@ -93,24 +106,39 @@ class DrsGateway:
 
     def start_recovery(
         self, server_ids: list[str], *, is_drill: bool, tags: dict[str, str]
-    ) -> DrsJob:
-        """Launch ``server_ids`` (at most 100, the per-job quota) as one DRS job."""
+    ) -> dict[str, Any]:
+        """Launch ``server_ids`` (at most 100, the per-job quota) as one DRS job; returns
+        the job as DescribeJobs describes it."""
         try:
             response = self._client.start_recovery(
                 sourceServers=[{"sourceServerID": s} for s in server_ids],
                 isDrill=is_drill,
                 tags=tags,
             )
-        except ClientError as exc:
-            raise map_drs_error("start_recovery", exc) from exc
-        return DrsJob.from_drs(response["job"])
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("start_recovery", exc) from exc
+        return dict(response["job"])
+
+    def jobs_tagged(self, key: str, values: Iterable[str], since: str) -> dict[str, dict[str, Any]]:
+        """DescribeJobs items created since ``since`` (stored UTC form) whose tag ``key``
+        has one of ``values``, by that value: how a launch whose answer was lost is found
+        again. DescribeJobs filters by time, not tags, so every page is read."""
+        wanted = set(values)
+        found: dict[str, dict[str, Any]] = {}
+        from_date = since[:19] + "Z"  # the filter's form: no fraction needed
+        for page in self._pages("describe_jobs", filters={"fromDate": from_date}):
+            for item in page.get("items", []):
+                value = (item.get("tags") or {}).get(key)
+                if value in wanted:
+                    found[value] = item
+        return found
 
     def terminate_recovery_instances(self, instance_ids: list[str]) -> DrsJob:
         """Terminate recovery instances (at most 200 per call) as one TERMINATE job."""
         try:
             response = self._client.terminate_recovery_instances(recoveryInstanceIDs=instance_ids)
-        except ClientError as exc:
-            raise map_drs_error("terminate_recovery_instances", exc) from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("terminate_recovery_instances", exc) from exc
         return DrsJob.from_drs(response["job"])
 
     def job_log_items(self, job_id: str) -> list[dict[str, Any]]:

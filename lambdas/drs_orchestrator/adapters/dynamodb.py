@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
 from drs_orchestrator.errors import OrchestratorError, StoreError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from drs_orchestrator.domain.executions import ExecutionUpdate
     from drs_orchestrator.domain.jobs import JobEvent
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 #: Most items one BatchWriteItem call accepts.
 BATCH_WRITE_LIMIT = 25
 UNPROCESSED_RETRY_ATTEMPTS = 8
+#: The sparse index of executions the finder still follows, and the value that puts an
+#: execution in it (``watch``); infra/tables.py declares the index.
+EXECUTIONS_WATCH_INDEX = "watch-index"
+WATCHED = "1"
 #: Server entries per UpdateItem: keeps each update expression well under DynamoDB's 4 KB.
 SERVERS_PER_UPDATE = 40
 
@@ -56,9 +60,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def map_store_error(operation: str, exc: ClientError) -> StoreError:
+def map_store_error(operation: str, exc: Exception) -> StoreError:
+    response = getattr(exc, "response", None) or {}
     return StoreError(
-        operation, error_code(exc), str(exc.response.get("Error", {}).get("Message", ""))
+        operation, error_code(exc), str(response.get("Error", {}).get("Message", exc))
     )
 
 
@@ -82,7 +87,7 @@ class ExecutionsStore:
         while True:
             try:
                 page = self._client.query(**params)
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
                 raise map_store_error("Query", exc) from exc
             for item in page.get("Items", []):
                 yield from_item(item)
@@ -90,20 +95,62 @@ class ExecutionsStore:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def items_watched(self) -> Iterator[dict[str, Any]]:
+        """Every execution still watched (``watch`` set: not ended, or ended with DRS jobs,
+        holds or notifications still to settle), through the sparse watch index."""
+        return self._query(
+            {
+                "IndexName": EXECUTIONS_WATCH_INDEX,
+                "KeyConditionExpression": "#watch = :watch",
+                "ExpressionAttributeNames": {"#watch": "watch"},
+                "ExpressionAttributeValues": {":watch": {"S": WATCHED}},
+            }
+        )
+
+    def _query(self, extra: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"TableName": self._table, **extra}
+        while True:
+            try:
+                page = self._client.query(**params)
+            except (ClientError, BotoCoreError) as exc:
+                raise map_store_error("Query", exc) from exc
+            for item in page.get("Items", []):
+                yield from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def heartbeat(self, execution_id: str, polled_at: str, polled_by: str) -> None:
+        """``lastPolledAt`` after a poll that found nothing new: decides nothing, so it
+        leaves the version alone."""
+        counter = "schedulePolls" if polled_by == "schedule" else "waveRunnerPolls"
+        self._update(
+            execution_id,
+            ["lastPolledAt = :polledAt", "lastPolledBy = :polledBy"],
+            {},
+            {":polledAt": polled_at, ":polledBy": polled_by, ":one": 1},
+            add=f"{counter} :one",
+        )
+
     def apply(self, update: ExecutionUpdate, polled_at: str, polled_by: str) -> None:
-        """Write one poll's changes to the job and server entries of one execution.
+        """Write one poll's changes to the job and server entries of one execution, each
+        write conditional on the version the poll read (and moving it on), so a slow poll
+        never overwrites newer data: it raises ``StaleExecutionError`` and the execution is
+        polled again next time.
 
         Server entries go in chunks of ``SERVERS_PER_UPDATE``: DynamoDB caps an update
         expression at 4 KB, which a 100-server job would otherwise exceed. The job entries
         and ``lastPolledAt`` go last, so a poll interrupted between chunks is redone whole.
         """
+        version = update.version
         servers = sorted(update.servers.items())
         for start in range(0, len(servers), SERVERS_PER_UPDATE):
             chunk = servers[start : start + SERVERS_PER_UPDATE]
             names = {f"#s{i}": server_id for i, (server_id, _) in enumerate(chunk)}
             values = {f":s{i}": server.as_item() for i, (_, server) in enumerate(chunk)}
             assignments = [f"servers.#s{i} = :s{i}" for i in range(len(chunk))]
-            self._update(update.execution_id, assignments, names, values)
+            self._update(update.execution_id, assignments, names, values, version=version)
+            version += 1
         names = {}
         values: dict[str, Any] = {":polledAt": polled_at, ":polledBy": polled_by, ":one": 1}
         assignments = ["lastPolledAt = :polledAt", "lastPolledBy = :polledBy"]
@@ -121,7 +168,14 @@ class ExecutionsStore:
                 names[f"#{field}"] = field  # "status" is a reserved word
                 values[f":j{index}{field}"] = value
                 assignments.append(f"jobs.#j{index}.#{field} = :j{index}{field}")
-        self._update(update.execution_id, assignments, names, values, add=f"{counter} :one")
+        self._update(
+            update.execution_id,
+            assignments,
+            names,
+            values,
+            add=f"{counter} :one",
+            version=version,
+        )
 
     def _update(
         self,
@@ -130,20 +184,34 @@ class ExecutionsStore:
         names: dict[str, str],
         values: dict[str, Any],
         add: str | None = None,
+        version: int | None = None,
     ) -> None:
+        names = dict(names)
+        values = dict(values)
+        condition = "attribute_exists(executionId)"
+        if version is not None:
+            names["#version"] = "version"
+            values[":expected"], values[":next"] = version, version + 1
+            assignments = [*assignments, "#version = :next"]
+            condition = "#version = :expected"
+            if version == 0:  # an item written before versions existed
+                condition = "(attribute_not_exists(#version) OR #version = :expected)"
         expression = "SET " + ", ".join(assignments) + (f" ADD {add}" if add else "")
         params: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"executionId": {"S": execution_id}},
             "UpdateExpression": expression,
-            "ConditionExpression": "attribute_exists(executionId)",
+            "ConditionExpression": condition,
             "ExpressionAttributeValues": to_item(values),
         }
         if names:
             params["ExpressionAttributeNames"] = names
         try:
             self._client.update_item(**params)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
+            if version is not None and error_code(exc) == "ConditionalCheckFailedException":
+                msg = f"execution {execution_id} changed since version {version}"
+                raise StaleExecutionError(msg) from exc
             raise map_store_error("UpdateItem", exc) from exc
 
 
@@ -171,7 +239,7 @@ class ExecutionRecords:
                 Item=to_item({**item, "version": 1}),
                 ConditionExpression="attribute_not_exists(executionId)",
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("PutItem", exc) from exc
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
@@ -182,7 +250,7 @@ class ExecutionRecords:
                 Key={"executionId": {"S": execution_id}},
                 ConsistentRead=True,
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("GetItem", exc) from exc
         item = response.get("Item")
         return from_item(item) if item else None
@@ -207,7 +275,7 @@ class ExecutionRecords:
                 )
             else:
                 response = self._client.scan(**params)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("Query" if status else "Scan", exc) from exc
         return [from_item(i) for i in response.get("Items", [])], encode_token(
             response.get("LastEvaluatedKey")
@@ -220,8 +288,11 @@ class ExecutionRecords:
         changes: Mapping[str, Any],
         new_jobs: Mapping[str, Mapping[str, Any]] | None = None,
         remove: tuple[str, ...] = (),
+        notifications: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> int:
-        """Set ``changes`` (top-level attributes) and add ``new_jobs`` if still at ``version``."""
+        """Set ``changes`` (top-level attributes), add ``new_jobs`` and outbox
+        ``notifications`` (path by path, so a concurrent removal of a published entry is
+        never undone) if the item is still at ``version``."""
         names = {"#version": "version"}
         values: dict[str, Any] = {":expected": version, ":next": version + 1}
         assignments = ["#version = :next"]
@@ -233,6 +304,12 @@ class ExecutionRecords:
             names[f"#j{index}"] = job_id
             values[f":j{index}"] = dict(job)
             assignments.append(f"jobs.#j{index} = :j{index}")
+        if notifications:
+            names["#outbox"] = "outbox"
+        for index, (key, message) in enumerate(sorted((notifications or {}).items())):
+            names[f"#o{index}"] = key
+            values[f":o{index}"] = dict(message)
+            assignments.append(f"#outbox.#o{index} = :o{index}")
         expression = "SET " + ", ".join(assignments)
         if remove:
             for index, attribute in enumerate(remove):
@@ -247,12 +324,125 @@ class ExecutionRecords:
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_item(values),
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 msg = f"execution {execution_id} changed since version {version}"
                 raise StaleExecutionError(msg) from exc
             raise map_store_error("UpdateItem", exc) from exc
         return version + 1
+
+    def mark(
+        self,
+        execution_id: str,
+        values: Mapping[str, Any] | None = None,
+        remove_paths: tuple[tuple[str, ...], ...] = (),
+    ) -> None:
+        """Set top-level attributes and remove nested paths that decide nothing (a
+        heartbeat, a published outbox entry, holds released), without moving the version,
+        so these writes never make a decision's save stale. Conditional on the item."""
+        names: dict[str, str] = {}
+        expression_values: dict[str, Any] = {}
+        sets = []
+        for index, (attribute, value) in enumerate(sorted((values or {}).items())):
+            names[f"#m{index}"] = attribute
+            expression_values[f":m{index}"] = value
+            sets.append(f"#m{index} = :m{index}")
+        removes = []
+        for index, path in enumerate(remove_paths):
+            parts = []
+            for depth, part in enumerate(path):
+                names[f"#p{index}_{depth}"] = part
+                parts.append(f"#p{index}_{depth}")
+            removes.append(".".join(parts))
+        expression = ("SET " + ", ".join(sets) if sets else "") + (
+            " REMOVE " + ", ".join(removes) if removes else ""
+        )
+        if not expression.strip():
+            return
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"executionId": {"S": execution_id}},
+            "UpdateExpression": expression.strip(),
+            "ConditionExpression": "attribute_exists(executionId)",
+            "ExpressionAttributeNames": names,
+        }
+        if expression_values:
+            params["ExpressionAttributeValues"] = to_item(expression_values)
+        try:
+            self._client.update_item(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("UpdateItem", exc) from exc
+
+
+class ServerHolds:
+    """One item per source server held by an active execution: how two starts sharing a
+    server are kept apart without check-then-act (invariant ``servers-held-atomically``).
+
+    Holds are taken one by one in sorted order with a conditional put, so of two starts
+    sharing servers the one that takes the first shared server wins and the other fails
+    on that same server, before it can take any other shared one.
+    """
+
+    def __init__(self, table: str, client: Any = None) -> None:
+        self._table = table
+        self._client = client or make_client("dynamodb")
+
+    def holder(self, server_id: str) -> tuple[str, str] | None:
+        """(execution id, held at) of the execution holding ``server_id``, if any."""
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"sourceServerId": {"S": server_id}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("GetItem", exc) from exc
+        item = response.get("Item")
+        if not item:
+            return None
+        return str(item["executionId"]["S"]), str(item.get("heldAt", {}).get("S", ""))
+
+    def take(
+        self, execution_id: str, server_id: str, now: str, *, from_holder: str | None = None
+    ) -> bool:
+        """Hold ``server_id`` for ``execution_id`` (again, if it already does); with
+        ``from_holder``, take it over from that (ended) execution only. False if another
+        execution holds it."""
+        condition = "attribute_not_exists(sourceServerId) OR executionId = :me"
+        values: dict[str, Any] = {":me": {"S": execution_id}}
+        if from_holder:
+            condition += " OR executionId = :old"
+            values[":old"] = {"S": from_holder}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(
+                    {"sourceServerId": server_id, "executionId": execution_id, "heldAt": now}
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise map_store_error("PutItem", exc) from exc
+        return True
+
+    def release(self, execution_id: str, server_ids: Iterable[str]) -> None:
+        """Free the servers this execution holds; a server another execution holds now is
+        left alone."""
+        for server_id in server_ids:
+            try:
+                self._client.delete_item(
+                    TableName=self._table,
+                    Key={"sourceServerId": {"S": server_id}},
+                    ConditionExpression="executionId = :me",
+                    ExpressionAttributeValues={":me": {"S": execution_id}},
+                )
+            except (ClientError, BotoCoreError) as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    continue
+                raise map_store_error("DeleteItem", exc) from exc
 
 
 def encode_token(key: Mapping[str, Any] | None) -> str | None:
@@ -297,7 +487,7 @@ class VersionedRecords:
                 Item=to_item(item),
                 ConditionExpression=f"attribute_not_exists({self._key})",
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("PutItem", exc) from exc
         return item
 
@@ -306,7 +496,7 @@ class VersionedRecords:
             response = self._client.get_item(
                 TableName=self._table, Key={self._key: {"S": record_id}}, ConsistentRead=True
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("GetItem", exc) from exc
         item = response.get("Item")
         return from_item(item) if item else None
@@ -321,7 +511,7 @@ class VersionedRecords:
                 ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 msg = (
                     f"{self._key} {record[self._key]} is no longer at version "
@@ -334,7 +524,7 @@ class VersionedRecords:
     def delete(self, record_id: str) -> None:
         try:
             self._client.delete_item(TableName=self._table, Key={self._key: {"S": record_id}})
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("DeleteItem", exc) from exc
 
     def page(self, limit: int, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -344,7 +534,7 @@ class VersionedRecords:
             params["ExclusiveStartKey"] = start
         try:
             response = self._client.scan(**params)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("Scan", exc) from exc
         items = [from_item(i) for i in response.get("Items", [])]
         return items, encode_token(response.get("LastEvaluatedKey"))
@@ -383,7 +573,7 @@ class JobEventsStore:
             params["ExclusiveStartKey"] = start
         try:
             response = self._client.query(**params)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             raise map_store_error("Query", exc) from exc
         return [from_item(i) for i in response.get("Items", [])], encode_token(
             response.get("LastEvaluatedKey")
@@ -428,7 +618,7 @@ class JobEventsStore:
                     Item=self._item(event, expires_at),
                     ConditionExpression="attribute_not_exists(eventKey)",
                 )
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
                 if error_code(exc) == "ConditionalCheckFailedException":
                     duplicates += 1
                     continue
@@ -442,7 +632,7 @@ class JobEventsStore:
         for attempt in range(UNPROCESSED_RETRY_ATTEMPTS):
             try:
                 response = self._client.batch_write_item(RequestItems=pending)
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
                 raise map_store_error("BatchWriteItem", exc) from exc
             pending = response.get("UnprocessedItems") or {}
             if not pending:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
@@ -40,6 +40,6 @@ class Notifier:
                 Subject=subject[:100],
                 Message=json.dumps(message, sort_keys=True, default=str),
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             msg = f"SNS Publish failed with {error_code(exc)}"
             raise NotificationError(msg) from exc

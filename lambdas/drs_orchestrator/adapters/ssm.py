@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
@@ -36,7 +36,7 @@ class Automations:
             response = self._client.start_automation_execution(
                 DocumentName=document, Parameters=parameters, ClientToken=token
             )
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             msg = f"StartAutomationExecution of {document} failed with {error_code(exc)}"
             raise AutomationError(msg) from exc
         return str(response["AutomationExecutionId"])
@@ -47,7 +47,7 @@ class Automations:
             execution = self._client.get_automation_execution(AutomationExecutionId=execution_id)[
                 "AutomationExecution"
             ]
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             msg = f"GetAutomationExecution {execution_id} failed with {error_code(exc)}"
             raise AutomationError(msg) from exc
         return str(execution.get("AutomationExecutionStatus", "Pending")), str(

@@ -7,7 +7,7 @@ writes it from DRS, and everything else (wave runner, API) reads it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drs_orchestrator.domain.jobs import JOB_COMPLETED, JOB_ID_PATTERN, DrsJob
@@ -43,6 +43,9 @@ class TrackedServer:
     job_id: str
     launch_status: str
     recovery_instance_id: str | None = None
+    #: The TERMINATE job of the server's recovery instance, and how far it got.
+    termination_job_id: str | None = None
+    termination_status: str | None = None
 
     def as_item(self) -> dict[str, str]:
         item = {
@@ -53,6 +56,10 @@ class TrackedServer:
         }
         if self.recovery_instance_id:
             item["recoveryInstanceId"] = self.recovery_instance_id
+        if self.termination_job_id:
+            item["terminationJobId"] = self.termination_job_id
+        if self.termination_status:
+            item["terminationStatus"] = self.termination_status
         return item
 
 
@@ -64,6 +71,9 @@ class Execution:
     status: str
     jobs: Mapping[str, TrackedJob]
     servers: Mapping[str, TrackedServer]
+    #: The item's version when read: the finder writes only if it is still the same.
+    version: int = 0
+    last_polled_at: str = ""
 
     @property
     def active_jobs(self) -> list[TrackedJob]:
@@ -101,10 +111,19 @@ class Execution:
                 job_id=str(server.get("jobId", "")),
                 launch_status=str(server.get("launchStatus", "PENDING")),
                 recovery_instance_id=server.get("recoveryInstanceId"),
+                termination_job_id=server.get("terminationJobId"),
+                termination_status=server.get("terminationStatus"),
             )
             for server_id, server in raw_servers.items()
         }
-        return cls(execution_id, str(item.get("status", "")), jobs, servers)
+        return cls(
+            execution_id,
+            str(item.get("status", "")),
+            jobs,
+            servers,
+            version=int(item.get("version", 0)),
+            last_polled_at=str(item.get("lastPolledAt", "")),
+        )
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,7 @@ class ExecutionUpdate:
     """The changes one poll makes to one execution; empty when nothing moved."""
 
     execution_id: str
+    version: int = 0
     jobs: dict[str, JobProgress] = field(default_factory=dict)
     servers: dict[str, TrackedServer] = field(default_factory=dict)
 
@@ -145,7 +165,7 @@ def reconcile(
     Only what changed is put in the update, so a quiet poll writes nothing.
     """
     launched_instances = launched_instances or {}
-    update = ExecutionUpdate(execution.execution_id)
+    update = ExecutionUpdate(execution.execution_id, execution.version)
     for tracked in execution.active_jobs:
         job = drs_jobs.get(tracked.job_id)
         if job is None:
@@ -164,6 +184,18 @@ def reconcile(
             )
         for launch in job.servers:
             current = execution.servers.get(launch.source_server_id)
+            if tracked.job_type == "TERMINATE":
+                # A TERMINATE job reports on the servers a launch job launched: its status
+                # goes beside the launch's, which it never overwrites.
+                if current is not None:
+                    ended = replace(
+                        current,
+                        termination_job_id=job.job_id,
+                        termination_status=launch.launch_status,
+                    )
+                    if ended != current:
+                        update.servers[ended.source_server_id] = ended
+                continue
             recovery_instance = (
                 launch.recovery_instance_id
                 or launched_instances.get(launch.source_server_id)

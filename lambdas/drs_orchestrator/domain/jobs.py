@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.domain.timestamps import normalise
@@ -84,6 +84,12 @@ class JobEvent:
     event: str
     log_time: str
     event_data: Mapping[str, Any]
+    #: 2, 3, ... for the repeats of an item identical to an earlier one in the same log
+    #: (DRS can send two identical items); each is kept, under a key of its own.
+    occurrence: int = 1
+    #: True when the item had no ``logDateTime`` and ``log_time`` was borrowed from the
+    #: item before it (or the job's creation).
+    time_borrowed: bool = False
 
     @property
     def digest(self) -> str:
@@ -94,7 +100,8 @@ class JobEvent:
     def event_key(self) -> str:
         """Sort key: time first so an execution's events read in order; then what makes
         two items at the same instant distinct (job, event type, data)."""
-        return f"{self.log_time}#{self.job_id}#{self.event}#{self.digest}"
+        key = f"{self.log_time}#{self.job_id}#{self.event}#{self.digest}"
+        return key if self.occurrence == 1 else f"{key}#{self.occurrence}"
 
     @property
     def source_server_id(self) -> str | None:
@@ -102,14 +109,43 @@ class JobEvent:
         return value if isinstance(value, str) else None
 
     @classmethod
-    def from_log_item(cls, execution_id: str, job_id: str, item: Mapping[str, Any]) -> JobEvent:
+    def from_log_item(
+        cls, execution_id: str, job_id: str, item: Mapping[str, Any], fallback_time: str
+    ) -> JobEvent:
+        raw_time = item.get("logDateTime")
         return cls(
             execution_id=execution_id,
             job_id=job_id,
-            event=str(item["event"]),
-            log_time=normalise(item["logDateTime"]),
+            event=str(item.get("event", "UNKNOWN")),
+            log_time=normalise(raw_time) if raw_time else fallback_time,
             event_data=dict(item.get("eventData") or {}),
+            time_borrowed=not raw_time,
         )
+
+
+#: Time given to a log item without ``logDateTime`` when nothing before it has one.
+EPOCH = "1970-01-01T00:00:00.000000Z"
+
+
+def events_of_log(
+    execution_id: str, job_id: str, items: Sequence[Mapping[str, Any]], job_created: str | None
+) -> list[JobEvent]:
+    """A job log as events with one distinct key each, whatever the log holds: an item
+    without ``logDateTime`` borrows the time of the item before it (the job's creation for
+    the first), and identical items are numbered. Deterministic, so a re-poll makes the
+    same keys and nothing is recorded twice."""
+    events: list[JobEvent] = []
+    seen: dict[str, int] = {}
+    previous = job_created or EPOCH
+    for item in items:
+        event = JobEvent.from_log_item(execution_id, job_id, item, previous)
+        previous = event.log_time
+        count = seen.get(event.event_key, 0) + 1
+        seen[event.event_key] = count
+        if count > 1:
+            event = replace(event, occurrence=count)
+        events.append(event)
+    return events
 
 
 def keys_digest(events: Iterable[JobEvent]) -> str:

@@ -51,7 +51,7 @@ class ServerStatus(StrEnum):
 E, W, S = ExecutionStatus, WaveStatus, ServerStatus
 
 EXECUTION_TRANSITIONS: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
-    E.PENDING: frozenset({E.RUNNING, E.CANCELLED, E.FAILED}),
+    E.PENDING: frozenset({E.RUNNING, E.CANCELLING, E.CANCELLED, E.FAILED}),
     E.RUNNING: frozenset({E.PAUSED, E.CANCELLING, E.COMPLETED, E.FAILED}),
     E.PAUSED: frozenset({E.RUNNING, E.CANCELLING, E.FAILED}),
     E.CANCELLING: frozenset({E.CANCELLED, E.FAILED}),
@@ -62,7 +62,7 @@ EXECUTION_TRANSITIONS: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
 
 WAVE_TRANSITIONS: dict[WaveStatus, frozenset[WaveStatus]] = {
     W.PENDING: frozenset({W.AWAITING_APPROVAL, W.PRE_ACTIONS, W.LAUNCHING, W.SKIPPED, W.FAILED}),
-    W.AWAITING_APPROVAL: frozenset({W.PRE_ACTIONS, W.LAUNCHING, W.SKIPPED}),
+    W.AWAITING_APPROVAL: frozenset({W.PRE_ACTIONS, W.LAUNCHING, W.SKIPPED, W.FAILED}),
     W.PRE_ACTIONS: frozenset({W.LAUNCHING, W.FAILED, W.SKIPPED}),
     W.LAUNCHING: frozenset({W.LAUNCHED, W.FAILED}),
     W.LAUNCHED: frozenset({W.POST_ACTIONS, W.COMPLETED, W.FAILED}),

@@ -22,7 +22,12 @@ from aws_lambda_powertools.event_handler import (
 )
 
 from drs_orchestrator.adapters.drs import DrsGateway
-from drs_orchestrator.adapters.dynamodb import ExecutionRecords, JobEventsStore, VersionedRecords
+from drs_orchestrator.adapters.dynamodb import (
+    ExecutionRecords,
+    JobEventsStore,
+    ServerHolds,
+    VersionedRecords,
+)
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.api import schemas
 from drs_orchestrator.domain.plans import Problem
@@ -62,6 +67,7 @@ def _catalog() -> Catalog:
         machines=StateMachines(env.state_machine_arn),
         status_index=env.finder.executions_status_index,
         clock=lambda: to_iso(datetime.now(UTC)),
+        holds=ServerHolds(env.server_holds_table),
     )
 
 

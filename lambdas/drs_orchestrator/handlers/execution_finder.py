@@ -1,16 +1,26 @@
-"""Lambda entry point of the execution finder, run by an EventBridge schedule."""
+"""Lambda entry point of the execution finder, run by an EventBridge schedule: one poll of
+DRS for every watched execution, then the janitor over the same executions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from drs_orchestrator.adapters.drs import DrsGateway
-from drs_orchestrator.adapters.dynamodb import ExecutionsStore, JobEventsStore
-from drs_orchestrator.environment import FinderEnvironment
+from drs_orchestrator.adapters.dynamodb import (
+    ExecutionRecords,
+    ExecutionsStore,
+    JobEventsStore,
+    ServerHolds,
+)
+from drs_orchestrator.adapters.notifications import Notifier
+from drs_orchestrator.adapters.stepfunctions import StateMachines
+from drs_orchestrator.environment import FinderEnvironment, JanitorEnvironment
 from drs_orchestrator.services.execution_finder import ExecutionFinder
+from drs_orchestrator.services.janitor import Janitor
 
 logger = Logger(service="execution-finder")
 
@@ -27,7 +37,22 @@ def _finder() -> ExecutionFinder:
     )
 
 
+@cache
+def _janitor() -> Janitor:
+    finder_env, env = FinderEnvironment.from_env(), JanitorEnvironment.from_env()
+    return Janitor(
+        records=ExecutionRecords(finder_env.executions_table),
+        machines=StateMachines(env.state_machine_arn),
+        drs=DrsGateway(),
+        notifier=Notifier(env.topic_arn),
+        holds=ServerHolds(env.server_holds_table),
+        janitor_after=timedelta(seconds=env.janitor_after_seconds),
+        logger=logger,
+    )
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = _finder().poll(lambda: context.get_remaining_time_in_millis() / 1000)
-    return report.as_dict()
+    janitor = _janitor().sweep(report.execution_ids)
+    return {**report.as_dict(), "janitor": janitor.as_dict()}

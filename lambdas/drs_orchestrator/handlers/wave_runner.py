@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from drs_orchestrator.adapters.drs import DrsGateway
-from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ExecutionsStore, JobEventsStore
+from drs_orchestrator.adapters.dynamodb import (
+    ExecutionRecords,
+    ExecutionsStore,
+    JobEventsStore,
+    ServerHolds,
+)
 from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.ssm import Automations
+from drs_orchestrator.adapters.stepfunctions import StateMachines
+from drs_orchestrator.domain.runner import Limits
 from drs_orchestrator.environment import WaveRunnerEnvironment
 from drs_orchestrator.errors import OrchestratorError
 from drs_orchestrator.services.execution_finder import ExecutionFinder
@@ -36,10 +44,23 @@ def _runner() -> WaveRunner:
         finder=finder,
         deployment=env.finder.deployment_name,
         automations=Automations(),
+        holds=ServerHolds(env.server_holds_table),
+        machines=_machines,
         poll_seconds=env.poll_seconds,
         stale_after_seconds=env.stale_after_seconds,
+        limits=Limits(
+            approval_timeout=timedelta(seconds=env.approval_timeout_seconds),
+            quota_wait=timedelta(seconds=env.quota_wait_seconds),
+            ticks_per_run=env.ticks_per_run,
+        ),
         logger=logger,
     )
+
+
+@cache
+def _machines(state_machine_arn: str) -> StateMachines:
+    """The recovery state machine that invoked this task (its ARN comes in the payload)."""
+    return StateMachines(state_machine_arn)
 
 
 @logger.inject_lambda_context
@@ -51,11 +72,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         raise OrchestratorError(msg)
     logger.append_keys(executionId=execution_id, action=action)
     runner = _runner()
+    run = event.get("run") if isinstance(event.get("run"), dict) else {}
     if action == "start":
-        return runner.start(execution_id)
+        return runner.start(execution_id, run)
     if action == "tick":
-        return runner.tick(execution_id)
+        return runner.tick(execution_id, run)
     if action == "awaitApproval":
         return runner.await_approval(execution_id, str(event["taskToken"]))
+    if action == "finalise":
+        return runner.finalise(execution_id, event.get("error"))
     msg = f"unknown wave runner action {action!r}"
     raise OrchestratorError(msg)

@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.dynamodb import (
         ExecutionRecords,
         JobEventsStore,
+        ServerHolds,
         VersionedRecords,
     )
     from drs_orchestrator.adapters.stepfunctions import StateMachines
 
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
+TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 TERMINATE_BATCH = 200
 
 
@@ -66,6 +68,12 @@ class ConflictError(ApiError):
     status = 409
 
 
+class ServiceUnavailableError(ApiError):
+    """Raised when an AWS service the request needs refused it; nothing was left half done."""
+
+    status = 503
+
+
 def _group(record: dict[str, Any]) -> ProtectionGroup:
     return ProtectionGroup(
         name=record["name"],
@@ -100,6 +108,12 @@ def plan_from(record: dict[str, Any]) -> RecoveryPlan:
     )
 
 
+def _older_than(stamp: str, now: str, seconds: int) -> bool:
+    from drs_orchestrator.domain.timestamps import parse_drs_timestamp
+
+    return (parse_drs_timestamp(now) - parse_drs_timestamp(stamp)).total_seconds() > seconds
+
+
 class Catalog:
     def __init__(
         self,
@@ -111,6 +125,7 @@ class Catalog:
         machines: StateMachines,
         status_index: str,
         clock: Callable[[], str],
+        holds: ServerHolds,
     ) -> None:
         self.groups = groups
         self.plans = plans
@@ -120,6 +135,7 @@ class Catalog:
         self.machines = machines
         self.status_index = status_index
         self.clock = clock
+        self.holds = holds
 
     # -- protection groups ---------------------------------------------------------------
 
@@ -271,6 +287,10 @@ class Catalog:
     # -- executions ----------------------------------------------------------------------
 
     def start_execution(self, plan_id: str, mode: str) -> dict[str, Any]:
+        """Validate the plan, hold its servers, write the execution and start its state
+        machine. Two starts sharing a server: exactly one wins (``ServerHolds``); a
+        refused start writes nothing; a state machine that does not start leaves the
+        execution FAILED with the reason and its servers free."""
         record = self.get_plan(plan_id)
         plan = plan_from(record)
         servers_by_group = self._servers_by_group()
@@ -278,25 +298,60 @@ class Catalog:
         if problems:
             msg = "the plan is no longer valid"
             raise BadRequestError(msg, problems)
-        wanted = {
-            s for w in plan.waves for g in w.protection_groups for s in servers_by_group.get(g, [])
-        }
-        for status in ACTIVE:
-            for active in self._all_with_status(status):
-                busy = {s for w in active["waves"] for s in w["servers"]} & wanted
-                if busy:
-                    msg = (
-                        f"execution {active['executionId']} ({status}) already uses source "
-                        f"server(s) {', '.join(sorted(busy)[:5])}"
-                    )
-                    raise ConflictError(msg)
-        execution_id = f"ex-{uuid.uuid4().hex[:16]}"
-        item = execution_controls.new_execution(
-            execution_id, plan_id, plan, servers_by_group, mode, self.clock()
+        wanted = sorted(
+            {
+                s
+                for w in plan.waves
+                for g in w.protection_groups
+                for s in servers_by_group.get(g, [])
+            }
         )
-        self.executions.create(item)
-        self.machines.start(execution_id)
+        execution_id = f"ex-{uuid.uuid4().hex[:16]}"
+        now = self.clock()
+        self._hold(execution_id, wanted, now)
+        item = execution_controls.new_execution(
+            execution_id, plan_id, plan, servers_by_group, mode, now, int(record["version"])
+        )
+        try:
+            self.executions.create(item)
+        except OrchestratorError:
+            self.holds.release(execution_id, wanted)
+            raise
+        try:
+            self.machines.start(execution_id)
+        except OrchestratorError as exc:
+            reason = f"its state machine did not start: {exc}"
+            execution_controls.end_unstarted(self.executions, self.holds, execution_id, reason)
+            msg = f"execution {execution_id} could not start ({exc}); nothing was launched"
+            raise ServiceUnavailableError(msg) from exc
         return self.get_execution(execution_id)
+
+    def _hold(self, execution_id: str, servers: list[str], now: str) -> None:
+        """Hold every server in sorted order, taking over holds of ended executions; on a
+        clash, free what was taken and answer 409 naming the holder."""
+        taken: list[str] = []
+        for server in servers:
+            if self.holds.take(execution_id, server, now):
+                taken.append(server)
+                continue
+            found = self.holds.holder(server)
+            holder, held_at = found if found else ("", "")
+            held = self.executions.get(holder) if holder else None
+            # A holder that ended, or that never wrote its execution (a start that died
+            # between its holds and its record) long enough ago, gives the server up.
+            abandoned = held is None and bool(held_at) and _older_than(held_at, now, 300)
+            ended = held is not None and held["status"] in TERMINAL
+            if (
+                holder
+                and (ended or abandoned)
+                and self.holds.take(execution_id, server, now, from_holder=holder)
+            ):
+                taken.append(server)
+                continue
+            self.holds.release(execution_id, taken)
+            status = held["status"] if held else "starting"
+            msg = f"execution {holder} ({status}) already uses source server(s) {server}"
+            raise ConflictError(msg)
 
     def _all_with_status(self, status: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -12,19 +12,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from drs_orchestrator.adapters.dynamodb import StaleExecutionError
 from drs_orchestrator.domain import jobs as job_domain
 from drs_orchestrator.domain.executions import (
     ACTIVE_EXECUTION_STATUSES,
     Execution,
     reconcile,
 )
-from drs_orchestrator.domain.jobs import DrsJob, JobEvent
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.errors import DrsError, DrsRequestRejectedError, OrchestratorError
 
 if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
+
+    from drs_orchestrator.domain.jobs import DrsJob
 
 
 #: Time kept in hand at the end of an invocation: no new execution is started after it.
@@ -38,7 +40,9 @@ class DrsReader(Protocol):
 
 class ExecutionsReaderWriter(Protocol):
     def items_with_status(self, status: str) -> Any: ...
+    def items_watched(self) -> Any: ...
     def apply(self, update: Any, polled_at: str, polled_by: str) -> None: ...
+    def heartbeat(self, execution_id: str, polled_at: str, polled_by: str) -> None: ...
 
 
 class EventsWriter(Protocol):
@@ -53,6 +57,8 @@ class PollReport:
     executions_updated: int = 0
     executions_failed: int = 0
     executions_deferred: int = 0
+    #: Executions another writer changed while they were polled: polled again next time.
+    executions_stale: int = 0
     jobs_polled: int = 0
     jobs_completed: int = 0
     jobs_missing: int = 0
@@ -61,9 +67,11 @@ class PollReport:
     events_already_recorded: int = 0
     servers_updated: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    #: Every execution this poll looked at (for the janitor; not logged).
+    execution_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "execution_ids"}
 
 
 #: Who recorded a poll's progress on the execution: the scheduled finder, or the wave
@@ -100,6 +108,7 @@ class ExecutionFinder:
         report = PollReport()
         executions = self._active_executions(report)
         report.executions = len(executions) + report.executions_failed
+        report.execution_ids = [e.execution_id for e in executions]
         jobs, described = self._describe_all(executions, report)
         for index, execution in enumerate(described):
             if remaining_seconds is not None and remaining_seconds() < TIME_RESERVE_SECONDS:
@@ -111,6 +120,8 @@ class ExecutionFinder:
                 break
             try:
                 self._poll_execution(execution, jobs, report, POLLED_BY_SCHEDULE)
+            except StaleExecutionError:
+                report.executions_stale += 1
             except Exception as exc:  # noqa: BLE001 - one bad execution must not stop the rest
                 self._fail(report, execution.execution_id, exc)
         self._logger.info("poll finished", extra=report.as_dict())
@@ -135,14 +146,23 @@ class ExecutionFinder:
             self._logger.exception("execution skipped in this poll", extra=extra)
 
     def _active_executions(self, report: PollReport) -> list[Execution]:
-        executions = []
+        """Every execution with DRS jobs to follow: the active ones, and the ended ones
+        still watched (jobs running after the end, TERMINATE jobs). Least recently polled
+        first, so that when the time budget runs out, the same executions are not the
+        ones left behind every time."""
+        items: dict[str, dict[str, Any]] = {}
+        for item in self._executions.items_watched():
+            items[str(item.get("executionId"))] = item
         for status in ACTIVE_EXECUTION_STATUSES:
             for item in self._executions.items_with_status(status):
-                try:
-                    executions.append(Execution.from_item(item))
-                except OrchestratorError as exc:
-                    self._fail(report, str(item.get("executionId", "?")), exc)
-        return executions
+                items[str(item.get("executionId"))] = item
+        executions = []
+        for item in items.values():
+            try:
+                executions.append(Execution.from_item(item))
+            except OrchestratorError as exc:
+                self._fail(report, str(item.get("executionId", "?")), exc)
+        return sorted(executions, key=lambda e: (e.last_polled_at, e.execution_id))
 
     def _describe_all(
         self, executions: list[Execution], report: PollReport
@@ -193,7 +213,9 @@ class ExecutionFinder:
             report.jobs_polled += 1
             items = self._drs.job_log_items(tracked.job_id)
             report.log_items_read += len(items)
-            events = [JobEvent.from_log_item(execution.execution_id, job.job_id, i) for i in items]
+            events = job_domain.events_of_log(
+                execution.execution_id, job.job_id, items, job.creation_time
+            )
             new, prefix_verified = job_domain.unrecorded_events(
                 events, tracked.event_count, tracked.events_digest
             )
@@ -205,7 +227,11 @@ class ExecutionFinder:
             if job.completed:
                 report.jobs_completed += 1
         update = reconcile(execution, jobs, progress, instances)
-        if not update.empty:
-            self._executions.apply(update, to_iso(self._clock()), polled_by)
-            report.executions_updated += 1
-            report.servers_updated += len(update.servers)
+        polled_at = to_iso(self._clock())
+        if update.empty:
+            # A heartbeat: the runner sees the finder is alive and does not poll itself.
+            self._executions.heartbeat(execution.execution_id, polled_at, polled_by)
+            return
+        self._executions.apply(update, polled_at, polled_by)
+        report.executions_updated += 1
+        report.servers_updated += len(update.servers)

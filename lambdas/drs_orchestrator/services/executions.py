@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_orchestrator.adapters.dynamodb import StaleExecutionError
+from drs_orchestrator.adapters.dynamodb import WATCHED, StaleExecutionError
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
 from drs_orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from drs_orchestrator.adapters.dynamodb import ExecutionRecords
+    from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.domain.plans import Action, RecoveryPlan
 
@@ -29,8 +29,10 @@ def new_execution(
     group_servers: Mapping[str, Sequence[str]],
     mode: str,
     now: str,
+    plan_version: int = 0,
 ) -> dict[str, Any]:
-    """The execution item: the plan's waves with their servers resolved now, all PENDING."""
+    """The execution item: the plan's waves with their servers resolved now, all PENDING,
+    and the version of the plan it runs."""
     waves = []
     for wave in plan.waves:
         servers: list[str] = []
@@ -53,6 +55,7 @@ def new_execution(
         "executionId": execution_id,
         "planId": plan_id,
         "planName": plan.name,
+        "planVersion": plan_version,
         "mode": mode,
         "status": E.PENDING.value,
         "startedAt": now,
@@ -60,6 +63,11 @@ def new_execution(
         "waves": waves,
         "jobs": {},
         "servers": {},
+        "batches": {},
+        "outbox": {},
+        "machineRun": execution_id,
+        # In the finder's watch index until everything it started has ended.
+        "watch": WATCHED,
     }
 
 
@@ -91,10 +99,12 @@ def resume(records: ExecutionRecords, machines: StateMachines, execution_id: str
 def cancel(records: ExecutionRecords, machines: StateMachines, execution_id: str, now: str) -> dict:
     """Stop launching further waves; the execution ends CANCELLED once nothing is in flight."""
 
-    def stop(item: dict[str, Any]) -> dict[str, Any]:
+    def stop(item: dict[str, Any]) -> dict[str, Any] | None:
         status = E(item["status"])
-        if status not in (E.RUNNING, E.PAUSED):
-            msg = f"execution {execution_id} is {status}; only RUNNING or PAUSED can be cancelled"
+        if status == E.CANCELLING:
+            return None  # asked twice: the first request stands
+        if status not in (E.PENDING, E.RUNNING, E.PAUSED):
+            msg = f"execution {execution_id} is {status}; it has already ended"
             raise ExecutionStateError(msg)
         return {
             "status": transition(status, E.CANCELLING),
@@ -109,13 +119,17 @@ def _control(
     records: ExecutionRecords,
     machines: StateMachines,
     execution_id: str,
-    change: Callable[[dict[str, Any]], dict[str, Any]],
+    change: Callable[[dict[str, Any]], dict[str, Any] | None],
 ) -> dict[str, Any]:
     """Apply an operator's change at the version read (again if the runner wrote first),
-    then wake the state machine if it waits for approval."""
-    for _ in range(5):
+    then wake the state machine if it waits for approval. The token is removed in the
+    same write, so only one writer ever wakes the machine for it; if the machine is only
+    now entering its wait, it finds the change and wakes itself (``await_approval``)."""
+    for _ in range(8):
         item = _load(records, execution_id)
         changes = change(item)
+        if changes is None:
+            return item
         token = item.get("taskToken")
         try:
             records.save(
@@ -128,6 +142,31 @@ def _control(
         return _load(records, execution_id)
     msg = f"execution {execution_id} kept changing"
     raise ExecutionStateError(msg)
+
+
+def end_unstarted(
+    records: ExecutionRecords, holds: ServerHolds, execution_id: str, reason: str
+) -> None:
+    """End an execution whose state machine did not start: FAILED with ``reason``, its
+    servers freed. If its run did start after all (the answer was lost), the run reads the
+    ended record and stops."""
+    from datetime import UTC, datetime
+
+    from drs_orchestrator.domain.runner import finalise
+
+    for _ in range(8):
+        item = _load(records, execution_id)
+        changes, notifications = finalise(item, reason, datetime.now(UTC))
+        if not changes:
+            break
+        try:
+            records.save(execution_id, item["version"], changes, notifications=notifications)
+        except StaleExecutionError:
+            continue
+        break
+    servers = sorted({s for w in _load(records, execution_id)["waves"] for s in w["servers"]})
+    holds.release(execution_id, servers)
+    records.mark(execution_id, {"holdsReleased": True})
 
 
 def _load(records: ExecutionRecords, execution_id: str) -> dict[str, Any]:

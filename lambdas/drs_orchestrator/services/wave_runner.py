@@ -1,62 +1,83 @@
-"""The wave runner: every decision of a recovery execution, one tick at a time.
+"""The wave runner: the imperative shell around the decisions of ``domain/runner.py``.
 
-The state machine only calls ``start``, then ``tick`` in a loop with a wait between, and
-``await_approval`` when a wave must be approved. Each tick reads the execution item, which
-is the single source of truth for job and server progress: the execution finder writes it
-from DRS on its schedule. If those writes are late (the schedule stopped, or is slower than
-the runner), the tick polls DRS for its own execution with the finder's code, so progress
-is recorded the same way either way and nothing is missed.
+One tick: load the execution; observe (bring DRS progress up to date with the finder's code
+when its polls are late, find again by their tag the launches whose outcome is in doubt,
+ask SSM how running actions are doing); ``decide``; save the decision, conditional on the
+version read; only then carry out its commands (``StartRecovery``, SSM starts), recording
+each outcome as soon as it is known; publish the outbox; free the servers once ended.
 
-A wave starts when every wave it depends on has LAUNCHED; independent waves run at the same
-time. A wave is LAUNCHED when all its DRS jobs completed with every server LAUNCHED; a
-server that does not launch fails its wave and the execution, and no later wave starts.
+A fault in any AWS call does not end a tick with an error: what could not be observed is
+observed next tick, a save that failed changed nothing, a command whose outcome is unknown
+stays INTENDED and is reconciled by its tag. Only an error the runner does not expect (a
+bug) escapes, and the state machine retries the tick, then hands the execution to the
+``finalise`` action, which writes the reason down.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import StaleExecutionError
-from drs_orchestrator.domain.plans import job_batches
-from drs_orchestrator.domain.states import (
-    TERMINAL_EXECUTION,
-    WAVE_HAS_LAUNCHED,
-    ExecutionStatus,
-    WaveStatus,
-    transition,
-)
+from drs_orchestrator.domain import runner as core
+from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
-from drs_orchestrator.errors import DrsError, DrsThrottledError, OrchestratorError
+from drs_orchestrator.errors import (
+    DrsAccessDeniedError,
+    DrsError,
+    DrsThrottledError,
+    OrchestratorError,
+    OutcomeUnknownError,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from drs_orchestrator.adapters.drs import DrsGateway
-    from drs_orchestrator.adapters.dynamodb import ExecutionRecords
+    from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.adapters.ssm import Automations
+    from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.services.execution_finder import ExecutionFinder
 
-E, W = ExecutionStatus, WaveStatus
-SAVE_ATTEMPTS = 5
+E = ExecutionStatus
+SAVE_ATTEMPTS = 8
+#: How far before a batch's intent DescribeJobs looks for its job (clock skew margin).
+RECONCILE_MARGIN_SECONDS = 300
+#: Codes with which DRS refuses a launch for good (the request can never succeed as is).
+REFUSAL_CODES = frozenset(
+    {
+        "ValidationException",
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "UninitializedAccountException",
+    }
+)
 
 
 class UnsupportedWaveError(OrchestratorError):
-    """Raised for a wave feature this runner cannot carry out yet."""
+    """Raised for a wave feature this runner cannot carry out (actions without SSM)."""
 
 
 @dataclass
 class TickResult:
+    """What the state machine reads: the execution's status, where to go next, and how
+    long to wait."""
+
     status: str
-    waitSeconds: int  # noqa: N815 - the state machine reads this name
+    route: str
+    waitSeconds: int  # noqa: N815 - the state machine reads these names
+    approvalTimeoutSeconds: int  # noqa: N815
+    #: Ticks this state machine run has made (the machine counts; echoed back to it).
+    ticks: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "waitSeconds": self.waitSeconds}
+        return dict(self.__dict__)
 
 
 class WaveRunner:
@@ -68,8 +89,11 @@ class WaveRunner:
         finder: ExecutionFinder,
         deployment: str,
         automations: Automations | None = None,
+        holds: ServerHolds | None = None,
+        machines: Callable[[str], StateMachines] | None = None,
         poll_seconds: int = 30,
         stale_after_seconds: int = 90,
+        limits: core.Limits | None = None,
         logger: logging.Logger | Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -78,51 +102,84 @@ class WaveRunner:
         self._notifier = notifier
         self._finder = finder
         self._automations = automations
+        self._holds = holds
+        self._machines = machines
         self._deployment = deployment
         self._poll_seconds = poll_seconds
-        self._stale_after = timedelta(seconds=stale_after_seconds)
+        self._stale_after = stale_after_seconds
+        self._limits = limits or core.Limits()
         self._logger = logger or logging.getLogger(__name__)
         self._clock = clock
 
     # -- entry points ------------------------------------------------------------------
 
-    def start(self, execution_id: str) -> dict[str, Any]:
-        item = self._load(execution_id)
-        if item["status"] == E.PENDING:
-            now = to_iso(self._clock())
-            self._records.save(
-                execution_id,
-                item["version"],
-                {"status": transition(E.PENDING, E.RUNNING), "updatedAt": now, "runStartedAt": now},
-            )
-            item = self._load(execution_id)
-            self._notifier.publish("started", item)
-        return self.tick(execution_id)
+    def start(self, execution_id: str, run: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The first tick of a state machine run (PENDING becomes RUNNING in the core)."""
+        return self.tick(execution_id, run)
+
+    def tick(self, execution_id: str, run: dict[str, Any] | None = None) -> dict[str, Any]:
+        for _ in range(SAVE_ATTEMPTS):
+            try:
+                return self._tick_once(execution_id, run or {}).as_dict()
+            except StaleExecutionError:
+                self._logger.info("execution changed during the tick; deciding again")
+                time.sleep(0.02)
+            except StoreError as exc:
+                # The table could not be read or written: nothing this tick decided took
+                # effect before its save, so the next tick simply decides again.
+                self._logger.warning(
+                    "execution store unavailable; trying next tick", extra={"error": str(exc)}
+                )
+                break
+        return TickResult(
+            "UNKNOWN",
+            core.Route.WAIT.value,
+            self._poll_seconds,
+            int(self._limits.approval_timeout.total_seconds()),
+            int((run or {}).get("ticks", 0)),
+        ).as_dict()
 
     def await_approval(self, execution_id: str, task_token: str) -> dict[str, Any]:
-        """Keep the token the API needs to resume the state machine."""
+        """Keep the token that resumes the machine. A resume that came first (the item is
+        no longer PAUSED, or its waves are approved) wakes the machine here, so no resume
+        is lost whichever of the two writes lands first (``approval-exactly-once``)."""
         for _ in range(SAVE_ATTEMPTS):
             item = self._load(execution_id)
+            if item["status"] != E.PAUSED:
+                self._wake(item, task_token)
+                return {"status": item["status"], "woken": True}
             try:
                 self._records.save(execution_id, item["version"], {"taskToken": task_token})
             except StaleExecutionError:
                 continue
-            if item["status"] != E.PAUSED:
-                # Resumed or cancelled between the tick and this call: wake the machine.
-                return {"status": item["status"], "wakeNow": True}
             return {"status": item["status"]}
         msg = f"execution {execution_id} kept changing; could not store the task token"
         raise OrchestratorError(msg)
 
-    def tick(self, execution_id: str) -> dict[str, Any]:
+    def finalise(self, execution_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
+        """End an execution whose state machine failed (``Catch`` on every task), writing
+        the reason; then publish, and free its servers. Idempotent."""
+        error = error or {}
+        reason = "the state machine failed: " + (
+            f"{error.get('Error', 'error')}: {_cause(error.get('Cause'))}".strip(": ")
+        )
+        if error.get("Error") == "States.Timeout":
+            reason = "the state machine timed out waiting"
         for _ in range(SAVE_ATTEMPTS):
+            item = self._load(execution_id)
+            changes, notifications = core.finalise(item, reason, self._clock())
+            if not changes:
+                break
             try:
-                return self._tick_once(execution_id).as_dict()
+                self._records.save(
+                    execution_id, item["version"], changes, notifications=notifications
+                )
             except StaleExecutionError:
-                self._logger.info("execution changed during the tick; reading it again")
-                time.sleep(0.05)
-        msg = f"execution {execution_id} kept changing during the tick"
-        raise OrchestratorError(msg)
+                continue
+            break
+        item = self._load(execution_id)
+        self._after_end(item)
+        return {"status": item["status"], "reason": item.get("reason", reason)}
 
     # -- one tick ----------------------------------------------------------------------
 
@@ -133,249 +190,271 @@ class WaveRunner:
             raise OrchestratorError(msg)
         return item
 
+    def _tick_once(self, execution_id: str, run: dict[str, Any]) -> TickResult:
+        item = self._load(execution_id)
+        if E(item["status"]) in TERMINAL_EXECUTION:
+            self._after_end(item)
+            return self._result(item, core.decide(item, now=self._clock()).route, run)
+        item = self._fresh(item)
+        observations = self._observe(item)
+        now = self._clock()
+        decision = core.decide(item, observations, now, self._limits)
+        changes = dict(decision.changes)
+        if run.get("name"):
+            changes["machineRun"] = run["name"]
+        version = self._records.save(
+            execution_id,
+            item["version"],
+            changes,
+            decision.new_jobs,
+            notifications=decision.notifications,
+        )
+        saved = {**item, **changes, "version": version}
+        for command in decision.commands:
+            self._carry_out(saved, command)
+        item = self._load(execution_id)
+        if E(item["status"]) in TERMINAL_EXECUTION:
+            self._after_end(item)  # publishes the outbox, then frees the servers
+        else:
+            self._flush_outbox(item)
+        route = decision.route
+        if route == core.Route.WAIT and int(run.get("ticks", 0)) >= self._limits.ticks_per_run:
+            route = self._continue_as_new(item, run)
+        return self._result(item, route, run)
+
+    def _result(self, item: dict[str, Any], route: core.Route, run: dict[str, Any]) -> TickResult:
+        return TickResult(
+            status=item["status"],
+            route=route.value,
+            waitSeconds=self._poll_seconds,
+            approvalTimeoutSeconds=core.approval_seconds_left(item, self._clock(), self._limits),
+            ticks=int(run.get("ticks", 0)),
+        )
+
+    # -- observing ---------------------------------------------------------------------
+
     def _fresh(self, item: dict[str, Any]) -> dict[str, Any]:
         """The item, polled now if waves are launching and the finder's data is stale."""
-        launching = any(w["status"] == W.LAUNCHING for w in item["waves"])
+        launching = any(w["status"] == "LAUNCHING" for w in item["waves"])
         polled = item.get("lastPolledAt")
-        stale = polled is None or self._clock() - parse_drs_timestamp(polled) >= self._stale_after
-        if launching and stale:
+        stale = (
+            polled is None
+            or (self._clock() - parse_drs_timestamp(polled)).total_seconds() >= self._stale_after
+        )
+        if not (launching and stale and item.get("jobs")):
+            return item
+        try:
             self._finder.poll_one(item)
-            return self._load(item["executionId"])
-        return item
+        except (OrchestratorError, StaleExecutionError) as exc:
+            self._logger.warning(
+                "could not poll DRS now; deciding on what is recorded", extra={"error": str(exc)}
+            )
+            return item
+        return self._load(item["executionId"])
 
-    def _tick_once(self, execution_id: str) -> TickResult:
-        item = self._fresh(self._load(execution_id))
-        status = E(item["status"])
-        if status in TERMINAL_EXECUTION:
-            return TickResult(status, self._poll_seconds)
-        waves = [dict(w) for w in item["waves"]]
-        new_jobs: dict[str, dict[str, Any]] = {}
-        events: list[tuple[str, dict[str, Any]]] = []
-        now = to_iso(self._clock())
-
-        for wave in waves:
-            if wave["status"] == W.LAUNCHING:
-                self._judge_launch(item, wave, now)
-            elif wave["status"] == W.POST_ACTIONS:
-                self._follow_actions(item, wave, "post", now)
-            elif (
-                wave["status"] == W.PRE_ACTIONS
-                and status == E.RUNNING
-                and self._follow_actions(item, wave, "pre", now)
-            ):
-                self._launch(item, wave, new_jobs, now)
-
-        failed = [w for w in waves if w["status"] == W.FAILED]
-        in_flight = any(w["status"] in (W.LAUNCHING, W.POST_ACTIONS) for w in waves)
-        if failed and status != E.CANCELLING:
-            # No wave starts after a failure; waves already launching are followed to the
-            # end so their job events are still recorded, then the execution fails.
-            self._skip_pending(waves, now)
-            if not in_flight:
-                status = transition(status, E.FAILED)
-                events.append(
-                    ("failed", {"wave": failed[0]["name"], "reason": failed[0].get("reason")})
+    def _observe(self, item: dict[str, Any]) -> core.Observations:
+        observations = core.Observations()
+        doubts = core.batches_in_doubt(item)
+        if doubts:
+            since = min(parse_drs_timestamp(b["intendedAt"]) for b in doubts)
+            try:
+                found = self._drs.jobs_tagged(
+                    core.BATCH_TAG,
+                    [b["batchId"] for b in doubts],
+                    to_iso(since.fromtimestamp(since.timestamp() - RECONCILE_MARGIN_SECONDS, UTC)),
                 )
-        elif status == E.CANCELLING:
-            self._skip_pending(waves, now)
-            if not in_flight:
-                status = transition(status, E.CANCELLED)
-                events.append(("cancelled", {}))
-        elif status == E.RUNNING:
-            status = self._start_ready(item, waves, new_jobs, events, now)
-            if all(w["status"] == W.COMPLETED for w in waves):
-                status = transition(status, E.COMPLETED)
-                events.append(("completed", {}))
-
-        changes: dict[str, Any] = {"waves": waves, "status": status, "updatedAt": now}
-        if status in TERMINAL_EXECUTION:
-            changes["endedAt"] = now
-        self._records.save(execution_id, item["version"], changes, new_jobs)
-        for event, details in events:
-            self._notifier.publish(event, {**item, "status": status}, **details)
-        return TickResult(status, self._poll_seconds)
-
-    def _judge_launch(self, item: dict[str, Any], wave: dict[str, Any], now: str) -> None:
-        """LAUNCHED when every job completed with every server LAUNCHED; FAILED otherwise."""
-        jobs = item.get("jobs") or {}
-        servers = item.get("servers") or {}
-        wave_jobs = [jobs.get(job_id) or {} for job_id in wave["jobIds"]]
-        started = {
-            s for job_id in wave["jobIds"] for s in (jobs.get(job_id) or {}).get("servers", [])
-        }
-        if started != set(wave["servers"]) or not all(
-            j.get("status") == "COMPLETED" for j in wave_jobs
-        ):
-            return
-        not_launched = {
-            s: (servers.get(s) or {}).get("launchStatus", "UNKNOWN")
-            for s in wave["servers"]
-            if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"
-        }
-        if not_launched:
-            wave["status"] = transition(W(wave["status"]), W.FAILED)
-            wave["reason"] = "servers did not launch: " + ", ".join(
-                f"{s} ({status})" for s, status in sorted(not_launched.items())
-            )
-            wave["endedAt"] = now
-            return
-        wave["status"] = transition(W(wave["status"]), W.LAUNCHED)
-        wave["launchedAt"] = now
-        if wave.get("postActions"):
-            self._start_actions(item, wave, "post", now)
-        else:
-            wave["status"] = transition(W.LAUNCHED, W.COMPLETED)
-            wave["endedAt"] = now
-
-    # -- pre- and post-wave actions (SSM Automation) ---------------------------------------
-
-    def _start_actions(
-        self, item: dict[str, Any], wave: dict[str, Any], phase: str, now: str
-    ) -> None:
-        """Start every action of ``phase``; the wave waits in PRE_ or POST_ACTIONS."""
-        if self._automations is None:
-            msg = "this runner has no SSM gateway for pre/post wave actions"
-            raise UnsupportedWaveError(msg)
-        runs = [r for r in wave.get("actionRuns", []) if r["phase"] != phase]
-        for index, action in enumerate(wave[f"{phase}Actions"]):
-            token = str(
-                uuid.uuid5(
-                    uuid.NAMESPACE_URL, f"{item['executionId']}/{wave['name']}/{phase}/{index}"
+            except OrchestratorError as exc:
+                self._logger.warning(
+                    "could not reconcile launches in doubt this tick", extra={"error": str(exc)}
                 )
-            )
-            run_id = self._automations.start(
-                action["document"],
-                {k: list(v) for k, v in (action.get("parameters") or {}).items()},
-                token,
-            )
-            runs.append(
-                {
-                    "phase": phase,
-                    "document": action["document"],
-                    "automationExecutionId": run_id,
-                    "status": "Pending",
-                    "startedAt": now,
-                    "maxWaitSeconds": int(action.get("maxWaitSeconds", 900)),
-                }
-            )
-        wave["actionRuns"] = runs
-        target = W.PRE_ACTIONS if phase == "pre" else W.POST_ACTIONS
-        wave["status"] = transition(W(wave["status"]), target)
-
-    def _follow_actions(
-        self, item: dict[str, Any], wave: dict[str, Any], phase: str, now: str
-    ) -> bool:
-        """True once every action of ``phase`` succeeded; fails the wave on a failure or a
-        wait longer than the action's max wait."""
-        if self._automations is None:  # actions are started only with a gateway
-            msg = "this runner has no SSM gateway for pre/post wave actions"
-            raise UnsupportedWaveError(msg)
-        from drs_orchestrator.adapters.ssm import ENDED, SUCCEEDED
-
-        moment = parse_drs_timestamp(now)
-        done = True
-        for run in wave.get("actionRuns", []):
-            if run["phase"] != phase or run["status"] in SUCCEEDED:
-                continue
-            run["status"], failure = self._automations.status(run["automationExecutionId"])
-            if run["status"] in SUCCEEDED:
-                continue
-            waited = (moment - parse_drs_timestamp(run["startedAt"])).total_seconds()
-            if run["status"] in ENDED or waited > run["maxWaitSeconds"]:
-                reason = (
-                    f"{phase}-wave action {run['document']} ended {run['status']}"
-                    + (f": {failure}" if failure else "")
-                    if run["status"] in ENDED
-                    else f"{phase}-wave action {run['document']} still {run['status']} after "
-                    f"its max wait of {run['maxWaitSeconds']} s"
+            else:
+                observations.found_batches.update(
+                    {b["batchId"]: found.get(b["batchId"]) for b in doubts}
                 )
-                wave["status"] = transition(W(wave["status"]), W.FAILED)
-                wave["reason"] = reason
-                wave["endedAt"] = now
-                return False
-            done = False
-        if done and phase == "post":
-            wave["status"] = transition(W(wave["status"]), W.COMPLETED)
-            wave["endedAt"] = now
-        return done
+        if self._automations is not None:
+            for run_id in core.automations_to_check(item):
+                try:
+                    observations.automations[run_id] = self._automations.status(run_id)
+                except OrchestratorError as exc:
+                    self._logger.warning(
+                        "could not read an action's status",
+                        extra={"automation": run_id, "error": str(exc)},
+                    )
+        return observations
 
-    def _skip_pending(self, waves: list[dict[str, Any]], now: str) -> None:
-        for wave in waves:
-            if wave["status"] in (W.PENDING, W.AWAITING_APPROVAL, W.PRE_ACTIONS):
-                wave["status"] = transition(W(wave["status"]), W.SKIPPED)
-                wave["endedAt"] = now
+    # -- acting ------------------------------------------------------------------------
 
-    def _start_ready(
-        self,
-        item: dict[str, Any],
-        waves: list[dict[str, Any]],
-        new_jobs: dict[str, dict[str, Any]],
-        events: list,
-        now: str,
-    ) -> ExecutionStatus:
-        status = E.RUNNING
-        by_name = {w["name"]: w for w in waves}
-        for wave in waves:
-            ready = all(
-                by_name[d]["status"] in WAVE_HAS_LAUNCHED for d in wave.get("dependsOn", [])
-            )
-            waiting = wave["status"] == W.PENDING or (
-                wave["status"] == W.AWAITING_APPROVAL and wave.get("approved")
-            )
-            if not (ready and waiting):
-                continue
-            if wave.get("pauseBefore") and not wave.get("approved"):
-                wave["status"] = transition(W(wave["status"]), W.AWAITING_APPROVAL)
-                wave.setdefault("pausedAt", now)
-                status = transition(status, E.PAUSED)
-                events.append(("waiting for approval", {"wave": wave["name"]}))
-                break
-            if wave.get("preActions"):
-                self._start_actions(item, wave, "pre", now)
-                continue
-            self._launch(item, wave, new_jobs, now)
-        return status
+    def _carry_out(self, item: dict[str, Any], command: core.Command) -> None:
+        if isinstance(command, core.StartRecovery):
+            self._start_recovery(item, command)
+        elif isinstance(command, core.StartAutomation):
+            self._start_automation(item, command)
+        # ReleaseHolds is done once the execution is read back as ended (_after_end).
 
-    def _launch(
-        self,
-        item: dict[str, Any],
-        wave: dict[str, Any],
-        new_jobs: dict[str, dict[str, Any]],
-        now: str,
-    ) -> None:
-        """Start a DRS job per batch of at most 100 servers not yet in a job of this wave."""
-        jobs = {**(item.get("jobs") or {}), **new_jobs}
-        covered = {
-            s for job_id in wave["jobIds"] for s in (jobs.get(job_id) or {}).get("servers", [])
-        }
-        remaining = [s for s in wave["servers"] if s not in covered]
+    def _start_recovery(self, item: dict[str, Any], command: core.StartRecovery) -> None:
         tags = {
             "drs-orchestrator:deployment": self._deployment,
             "drs-orchestrator:execution": item["executionId"],
-            "drs-orchestrator:wave": wave["name"],
+            "drs-orchestrator:wave": command.wave,
+            core.BATCH_TAG: command.batch_id,
         }
-        for batch in job_batches(remaining):
+        execution_id, stamp = item["executionId"], to_iso(self._clock())
+        try:
+            job = self._drs.start_recovery(
+                list(command.servers), is_drill=command.is_drill, tags=tags
+            )
+        except OutcomeUnknownError as exc:
+            self._logger.warning(
+                "StartRecovery outcome unknown; reconciled next tick",
+                extra={"batch": command.batch_id, "error": str(exc)},
+            )
+            return
+        except DrsError as exc:
+            outcome = launch_outcome(exc)
+            error = str(exc)
+        else:
+            self._record(
+                execution_id, lambda i: core.record_started(i, command.batch_id, job, stamp)
+            )
+            return
+        if outcome in ("deferred", "refused"):
+            refused = outcome == "refused"
+            self._record(
+                execution_id,
+                lambda i: (
+                    core.record_not_started(
+                        i, command.batch_id, error, refused=refused, stamp=stamp
+                    ),
+                    {},
+                ),
+            )
+        else:
+            conflict = outcome == "conflict"
+            self._record(
+                execution_id,
+                lambda i: (core.record_in_doubt(i, command.batch_id, error, conflict=conflict), {}),
+            )
+
+    def _start_automation(self, item: dict[str, Any], command: core.StartAutomation) -> None:
+        if self._automations is None:
+            msg = "this runner has no SSM gateway for pre/post wave actions"
+            raise UnsupportedWaveError(msg)
+        try:
+            run_id = self._automations.start(command.document, command.parameters, command.token)
+        except OrchestratorError as exc:
+            self._logger.warning(
+                "could not start an action; the next tick starts it again",
+                extra={"document": command.document, "error": str(exc)},
+            )
+            return
+        self._record(
+            item["executionId"],
+            lambda i: (
+                core.record_automation_started(
+                    i, command.wave, command.phase, command.index, run_id
+                ),
+                {},
+            ),
+        )
+
+    def _record(
+        self,
+        execution_id: str,
+        change: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]],
+    ) -> None:
+        """Apply an outcome to the latest version of the item. If it cannot be saved, the
+        batch stays INTENDED and the next tick reconciles it: nothing is lost."""
+        for _ in range(SAVE_ATTEMPTS):
             try:
-                job = self._drs.start_recovery(batch, is_drill=item["mode"] == "DRILL", tags=tags)
-            except DrsThrottledError:
+                item = self._load(execution_id)
+                changes, new_jobs = change(item)
+                self._records.save(execution_id, item["version"], changes, new_jobs)
+            except StaleExecutionError:
+                continue
+            except OrchestratorError as exc:
                 self._logger.warning(
-                    "StartRecovery throttled; the next tick continues", extra={"wave": wave["name"]}
+                    "could not record an outcome; reconciled next tick", extra={"error": str(exc)}
                 )
-                break
-            except DrsError as exc:
-                wave["status"] = transition(W(wave["status"]), W.FAILED)
-                wave["reason"] = str(exc)
-                wave["endedAt"] = now
+            return
+
+    def _flush_outbox(self, item: dict[str, Any]) -> None:
+        """Publish queued notifications (oldest first) and remove each once published: at
+        least once, never lost."""
+        for key, message in sorted((item.get("outbox") or {}).items()):
+            snapshot = {**item, "status": item["status"]}
+            try:
+                self._notifier.publish(message["event"], snapshot, **message.get("details", {}))
+                self._records.mark(item["executionId"], remove_paths=(("outbox", key),))
+            except OrchestratorError as exc:
+                self._logger.warning(
+                    "notification not sent yet; sent again later",
+                    extra={"event": message["event"], "error": str(exc)},
+                )
                 return
-            new_jobs[job.job_id] = {
-                "jobId": job.job_id,
-                "waveName": wave["name"],
-                "status": job.status,
-                "type": job.job_type,
-                "servers": batch,
-                "createdAt": now,
-            }
-            wave["jobIds"] = [*wave["jobIds"], job.job_id]
-            if wave["status"] != W.LAUNCHING:
-                wave["status"] = transition(W(wave["status"]), W.LAUNCHING)
-                wave["startedAt"] = now
+
+    def _after_end(self, item: dict[str, Any]) -> None:
+        """An ended execution: publish what is queued and free its servers (again, if an
+        earlier attempt died half-way; both are idempotent)."""
+        self._flush_outbox(item)
+        if self._holds is None or item.get("holdsReleased"):
+            return
+        servers = sorted({s for w in item["waves"] for s in w["servers"]})
+        try:
+            self._holds.release(item["executionId"], servers)
+            self._records.mark(item["executionId"], {"holdsReleased": True})
+        except OrchestratorError as exc:
+            self._logger.warning(
+                "servers not freed yet; the janitor frees them", extra={"error": str(exc)}
+            )
+
+    def _wake(self, item: dict[str, Any], task_token: str) -> None:
+        if self._machines is None:
+            msg = "this runner cannot wake a state machine"
+            raise OrchestratorError(msg)
+        arn = str(item.get("stateMachineArn", ""))
+        self._machines(arn).wake(task_token)
+
+    def _continue_as_new(self, item: dict[str, Any], run: dict[str, Any]) -> core.Route:
+        """Hand the execution to a fresh state machine run before this one's history grows
+        long (``long-runs-fit``). The successor's name is derived from this run's, so a
+        repeated start is refused as already existing, never run twice."""
+        if self._machines is None or not run.get("stateMachineArn") or not run.get("name"):
+            return core.Route.WAIT
+        successor = next_run_name(item["executionId"], run["name"])
+        try:
+            self._machines(run["stateMachineArn"]).start(
+                item["executionId"], name=successor, already_started_ok=True
+            )
+            self._records.mark(item["executionId"], {"machineRun": successor})
+        except OrchestratorError as exc:
+            self._logger.warning(
+                "could not hand over to a fresh run; trying next tick", extra={"error": str(exc)}
+            )
+            return core.Route.WAIT
+        return core.Route.CONTINUE_AS_NEW
+
+
+def launch_outcome(exc: DrsError) -> str:
+    """What a StartRecovery error says about the launch, by its code: ``deferred``
+    (throttled or quota full: certainly not launched, ask again), ``refused`` (can never
+    succeed as asked), ``conflict`` (the servers are in a job: ours if an earlier answer
+    was lost) or ``doubt`` (anything else: it may have launched)."""
+    if isinstance(exc, DrsThrottledError):
+        return "deferred"
+    if exc.code == "ConflictException":
+        return "conflict"
+    if exc.code in REFUSAL_CODES or isinstance(exc, DrsAccessDeniedError):
+        return "refused"
+    return "doubt"
+
+
+def next_run_name(execution_id: str, current: str) -> str:
+    """``<execution>-r<n+1>`` after ``<execution>-r<n>`` (the first run is ``<execution>``)."""
+    match = re.fullmatch(re.escape(execution_id) + r"-r(\d+)", current)
+    number = int(match.group(1)) if match else 1
+    return f"{execution_id}-r{number + 1}"
+
+
+def _cause(cause: Any) -> str:
+    text = str(cause or "")
+    return text[:500]

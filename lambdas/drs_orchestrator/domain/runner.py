@@ -1,0 +1,683 @@
+"""Every decision of a recovery execution, as a pure function of what is known now.
+
+``decide(execution, observations, now)`` turns the execution item (as stored), what the
+shell has just observed (automation statuses, DRS jobs found again for launches in doubt)
+and the time into a ``Decision``: the attributes to write, the side effects to carry out
+(``commands``) and what the state machine does next (``route``). Nothing here calls AWS,
+so every decision is tested without a fake, and property-based tests throw any order of
+DRS progress, operator actions and faults at it.
+
+The shell (``services/wave_runner.py``) saves the decision *before* it carries out any
+command: a launch is first written as an ``INTENDED`` batch with a deterministic id that
+the DRS job carries as a tag, so a launch whose answer was lost, or a function that died
+after ``StartRecovery``, is found again by that tag instead of being guessed at
+(invariant ``nothing-launched-is-lost``). The outcomes of commands come back through the
+``record_*`` functions below, also pure.
+
+The invariants the core keeps are named in ``INVARIANTS`` and in docs/RELIABILITY.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from drs_orchestrator.domain.plans import job_batches
+from drs_orchestrator.domain.states import (
+    TERMINAL_EXECUTION,
+    ExecutionStatus,
+    WaveStatus,
+    transition,
+)
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+
+E, W = ExecutionStatus, WaveStatus
+
+#: The invariants every execution keeps, by the names code, tests and docs use.
+INVARIANTS = (
+    "every-execution-ends",
+    "nothing-launched-is-lost",
+    "no-partial-wave",
+    "terminal-is-final",
+    "servers-held-atomically",
+    "approval-exactly-once",
+    "dependencies-mean-ready",
+    "long-runs-fit",
+)
+
+#: Tag each DRS job carries: the batch of the execution it launches.
+BATCH_TAG = "drs-orchestrator:batch"
+
+SUCCEEDED_AUTOMATION = frozenset({"Success", "CompletedWithSuccess"})
+ENDED_AUTOMATION = SUCCEEDED_AUTOMATION | {
+    "TimedOut",
+    "Cancelled",
+    "Failed",
+    "Rejected",
+    "CompletedWithFailure",
+    "Exited",
+}
+
+
+class BatchStatus(StrEnum):
+    """Where one job's worth of a wave's servers (at most 100) stands."""
+
+    #: Decided, not yet asked of DRS.
+    PLANNED = "PLANNED"
+    #: Written down before ``StartRecovery``; until its outcome is recorded the launch is
+    #: in doubt, and the next tick looks for the job by its batch tag before anything else.
+    INTENDED = "INTENDED"
+    #: DRS answered with its job: the job is on the execution and followed to its end.
+    STARTED = "STARTED"
+    #: Known not to be launched (throttled, quota full, or not found after a doubt): the
+    #: next tick asks again, until the quota wait runs out.
+    DEFERRED = "DEFERRED"
+    #: DRS refused it for good, or it waited longer than the quota wait: its servers are
+    #: named as not launched and the wave fails.
+    REFUSED = "REFUSED"
+    #: The execution was cancelled before the batch was launched.
+    CANCELLED = "CANCELLED"
+
+
+B = BatchStatus
+BATCH_OPEN = frozenset({B.PLANNED, B.DEFERRED})
+
+
+class Route(StrEnum):
+    """What the state machine does after a tick."""
+
+    WAIT = "WAIT"
+    AWAIT_APPROVAL = "AWAIT_APPROVAL"
+    CONTINUE_AS_NEW = "CONTINUE_AS_NEW"
+    SUCCEED = "SUCCEED"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long the core waits for people and for DRS before it gives up."""
+
+    approval_timeout: timedelta = timedelta(days=7)
+    quota_wait: timedelta = timedelta(hours=1)
+    #: Ticks one state machine run makes before it hands over to a fresh run, so that no
+    #: run comes near Step Functions' 25,000 history events (9 events a tick, up to 36 with
+    #: every retry a tick may take: 500 x 36 = 18,000; see docs/RELIABILITY.md).
+    ticks_per_run: int = 500
+
+
+@dataclass(frozen=True)
+class StartRecovery:
+    """Launch one batch: the shell has already saved it as INTENDED."""
+
+    batch_id: str
+    wave: str
+    servers: tuple[str, ...]
+    is_drill: bool
+
+
+@dataclass(frozen=True)
+class StartAutomation:
+    """Start one pre- or post-wave action; ``token`` makes a repeated start the same run."""
+
+    wave: str
+    phase: str
+    index: int
+    document: str
+    parameters: dict[str, list[str]]
+    token: str
+
+
+@dataclass(frozen=True)
+class ReleaseHolds:
+    """Free the execution's source servers for other executions."""
+
+    execution_id: str
+
+
+Command = StartRecovery | StartAutomation | ReleaseHolds
+
+
+@dataclass(frozen=True)
+class Observations:
+    """What the shell saw just before deciding.
+
+    ``automations``: automation execution id -> (status, failure message).
+    ``found_batches``: for each batch in doubt, the DRS job (a DescribeJobs item) that
+    carries its tag, or None when DRS has no such job.
+    """
+
+    automations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    found_batches: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+
+@dataclass
+class Decision:
+    """What one tick changes, does and routes to."""
+
+    changes: dict[str, Any]
+    new_jobs: dict[str, dict[str, Any]]
+    #: Outbox entries to add (key -> message); published after the save, at least once.
+    notifications: dict[str, dict[str, Any]]
+    commands: list[Command]
+    route: Route
+
+    @property
+    def status(self) -> str:
+        return str(self.changes.get("status", ""))
+
+
+def notification(stamp: str, event: str, **details: Any) -> dict[str, dict[str, Any]]:
+    """One outbox entry, keyed so that the same event of the same tick is queued once."""
+    key = f"{stamp}#{event}#{details.get('wave', '')}"
+    return {key: {"event": event, "details": details, "queuedAt": stamp}}
+
+
+def batch_id(execution_id: str, wave: str, ordinal: int) -> str:
+    """The deterministic id of a wave's ``ordinal``-th batch: the same on every retry."""
+    digest = hashlib.sha256(f"{execution_id}\0{wave}\0{ordinal}".encode()).hexdigest()
+    return f"batch-{digest[:20]}"
+
+
+def action_token(execution_id: str, wave: str, phase: str, index: int) -> str:
+    """The SSM ClientToken of one action: a retried start returns the same automation."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{execution_id}/{wave}/{phase}/{index}"))
+
+
+def batches_in_doubt(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """Batches written as INTENDED whose outcome was never recorded."""
+    return [b for b in (item.get("batches") or {}).values() if b["status"] == B.INTENDED]
+
+
+def automations_to_check(item: dict[str, Any]) -> list[str]:
+    """Automation runs started and not yet ended: the shell asks SSM for their status."""
+    return [
+        run["automationExecutionId"]
+        for wave in item.get("waves", [])
+        if wave["status"] in (W.PRE_ACTIONS, W.POST_ACTIONS)
+        for run in wave.get("actionRuns", [])
+        if run.get("automationExecutionId") and run["status"] not in ENDED_AUTOMATION
+    ]
+
+
+def approval_seconds_left(item: dict[str, Any], now: datetime, limits: Limits) -> int:
+    """Seconds until the oldest unapproved wave's approval times out (at least 1): the
+    state machine's approval wait ends then, and the next tick fails that wave."""
+    paused = [
+        parse_drs_timestamp(w["pausedAt"])
+        for w in item.get("waves", [])
+        if w["status"] == W.AWAITING_APPROVAL and not w.get("approved") and w.get("pausedAt")
+    ]
+    if not paused:
+        return int(limits.approval_timeout.total_seconds())
+    left = min(paused) + limits.approval_timeout - now
+    return max(1, int(left.total_seconds()) + 1)
+
+
+def in_flight(waves: list[dict[str, Any]]) -> bool:
+    return any(w["status"] in (W.PRE_ACTIONS, W.LAUNCHING, W.POST_ACTIONS) for w in waves)
+
+
+class _Tick:
+    """The working state of one decision: copies of the item's parts, changed in place."""
+
+    def __init__(
+        self, item: dict[str, Any], observations: Observations, now: datetime, limits: Limits
+    ) -> None:
+        self.item = item
+        self.execution_id = str(item["executionId"])
+        self.observations = observations
+        self.now = now
+        self.stamp = to_iso(now)
+        self.limits = limits
+        self.status = E(item["status"])
+        self.waves: list[dict[str, Any]] = copy.deepcopy(list(item["waves"]))
+        self.batches: dict[str, dict[str, Any]] = copy.deepcopy(dict(item.get("batches") or {}))
+        self.jobs: dict[str, Any] = dict(item.get("jobs") or {})
+        self.servers: dict[str, Any] = dict(item.get("servers") or {})
+        self.notifications: dict[str, Any] = {}
+        self.new_jobs: dict[str, dict[str, Any]] = {}
+        self.commands: list[Command] = []
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def notify(self, event: str, **details: Any) -> None:
+        """Queue a notification in the outbox; the shell publishes it after the save."""
+        self.notifications.update(notification(self.stamp, event, **details))
+
+    def set_wave(self, wave: dict[str, Any], status: WaveStatus, **stamps: Any) -> None:
+        wave["status"] = transition(W(wave["status"]), status).value
+        wave.update(stamps)
+
+    def fail_wave(self, wave: dict[str, Any], reason: str) -> None:
+        self.set_wave(wave, W.FAILED, reason=reason, endedAt=self.stamp)
+
+    def wave_batches(self, wave: dict[str, Any]) -> list[dict[str, Any]]:
+        return [self.batches[b] for b in wave.get("batchIds", []) if b in self.batches]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self.new_jobs.get(job_id) or self.jobs.get(job_id) or {}
+
+    # -- observations ------------------------------------------------------------------
+
+    def apply_found_batches(self) -> None:
+        for found_id, job in self.observations.found_batches.items():
+            batch = self.batches.get(found_id)
+            if batch is None or batch["status"] != B.INTENDED:
+                continue
+            if job is None and batch.get("conflict"):
+                # DRS said the servers were busy and no job of ours holds them: another
+                # job does. Refused for good: its servers are named as not launched.
+                batch.update(status=B.REFUSED.value, reason=batch.get("lastError", "conflict"))
+                continue
+            if job is None:
+                batch.update(status=B.DEFERRED.value, deferredAt=self.stamp)
+                batch["note"] = "no DRS job carries this batch: it was not launched"
+                continue
+            changes, new_jobs = record_started(self.as_item(), found_id, job, self.stamp)
+            self.waves, self.batches = changes["waves"], changes["batches"]
+            self.new_jobs.update(new_jobs)
+
+    def apply_automations(self) -> None:
+        for wave in self.waves:
+            for run in wave.get("actionRuns", []):
+                seen = self.observations.automations.get(run.get("automationExecutionId", ""))
+                if seen:
+                    run["status"], failure = seen
+                    if failure:
+                        run["failure"] = failure
+
+    def as_item(self) -> dict[str, Any]:
+        return {
+            **self.item,
+            "waves": self.waves,
+            "batches": self.batches,
+            "jobs": {**self.jobs, **self.new_jobs},
+        }
+
+    # -- waves -------------------------------------------------------------------------
+
+    def judge_launch(self, wave: dict[str, Any], may_launch: bool) -> None:
+        """Issue open batches; LAUNCHED once every batch's job completed with every server
+        LAUNCHED; FAILED naming the servers not launched otherwise."""
+        batches = self.wave_batches(wave)
+        for batch in batches:
+            if batch["status"] not in BATCH_OPEN:
+                continue
+            if not may_launch:
+                batch["status"] = B.CANCELLED.value
+                continue
+            waited = self.now - parse_drs_timestamp(batch["plannedAt"])
+            if batch["status"] == B.DEFERRED and waited > self.limits.quota_wait:
+                batch.update(
+                    status=B.REFUSED.value,
+                    reason=f"DRS did not accept it within {_span(self.limits.quota_wait)}"
+                    + (f" ({batch['lastError']})" if batch.get("lastError") else ""),
+                )
+                continue
+            batch.update(status=B.INTENDED.value, intendedAt=self.stamp)
+            batch["attempts"] = int(batch.get("attempts", 0)) + 1
+            self.commands.append(
+                StartRecovery(
+                    batch["batchId"],
+                    wave["name"],
+                    tuple(batch["servers"]),
+                    self.item.get("mode") == "DRILL",
+                )
+            )
+        if any(b["status"] in (B.INTENDED, B.PLANNED, B.DEFERRED) for b in batches):
+            return
+        started = [b for b in batches if b["status"] == B.STARTED]
+        if not all(self.job(b["jobId"]).get("status") == "COMPLETED" for b in started):
+            return
+        not_launched: dict[str, str] = {}
+        for batch in batches:
+            if batch["status"] != B.STARTED:
+                reason = batch.get("reason") or batch["status"].lower()
+                for server in batch["servers"]:
+                    not_launched[server] = f"not launched: {reason}"
+        for server in wave["servers"]:
+            if server in not_launched:
+                continue
+            status = (self.servers.get(server) or {}).get("launchStatus", "UNKNOWN")
+            if status != "LAUNCHED":
+                not_launched[server] = status
+        if not_launched:
+            self.fail_wave(
+                wave,
+                "servers did not launch: "
+                + ", ".join(f"{s} ({why})" for s, why in sorted(not_launched.items())),
+            )
+            return
+        self.set_wave(wave, W.LAUNCHED, launchedAt=self.stamp)
+        if wave.get("postActions"):
+            self.start_actions(wave, "post")
+            self.follow_actions(wave, "post")
+        else:
+            self.set_wave(wave, W.COMPLETED, endedAt=self.stamp)
+
+    def start_actions(self, wave: dict[str, Any], phase: str) -> None:
+        runs = [r for r in wave.get("actionRuns", []) if r["phase"] != phase]
+        for index, action in enumerate(wave[f"{phase}Actions"]):
+            runs.append(
+                {
+                    "phase": phase,
+                    "index": index,
+                    "document": action["document"],
+                    "status": "Starting",
+                    "startedAt": self.stamp,
+                    "maxWaitSeconds": int(action.get("maxWaitSeconds", 900)),
+                }
+            )
+        wave["actionRuns"] = runs
+        self.set_wave(wave, W.PRE_ACTIONS if phase == "pre" else W.POST_ACTIONS)
+
+    def follow_actions(self, wave: dict[str, Any], phase: str) -> bool:
+        """True once every action of ``phase`` succeeded; fails the wave on a failure or a
+        wait past an action's max wait. Runs not yet started are (re)started: their token
+        makes a repeated start the same automation."""
+        done = True
+        for run in wave.get("actionRuns", []):
+            if run["phase"] != phase or run["status"] in SUCCEEDED_AUTOMATION:
+                continue
+            waited = (self.now - parse_drs_timestamp(run["startedAt"])).total_seconds()
+            if run["status"] in ENDED_AUTOMATION:
+                failure = f": {run['failure']}" if run.get("failure") else ""
+                self.fail_wave(
+                    wave, f"{phase}-wave action {run['document']} ended {run['status']}{failure}"
+                )
+                return False
+            if waited > run["maxWaitSeconds"]:
+                self.fail_wave(
+                    wave,
+                    f"{phase}-wave action {run['document']} still {run['status']} after its "
+                    f"max wait of {run['maxWaitSeconds']} s",
+                )
+                return False
+            if not run.get("automationExecutionId"):
+                action = wave[f"{phase}Actions"][run["index"]]
+                self.commands.append(
+                    StartAutomation(
+                        wave["name"],
+                        phase,
+                        run["index"],
+                        action["document"],
+                        {k: list(v) for k, v in (action.get("parameters") or {}).items()},
+                        action_token(self.execution_id, wave["name"], phase, run["index"]),
+                    )
+                )
+            done = False
+        if done and phase == "post":
+            self.set_wave(wave, W.COMPLETED, endedAt=self.stamp)
+        return done
+
+    def launch(self, wave: dict[str, Any]) -> None:
+        """Plan the wave's batches (at most 100 servers each) and issue them."""
+        ids = []
+        for ordinal, servers in enumerate(job_batches(wave["servers"])):
+            bid = batch_id(self.execution_id, wave["name"], ordinal)
+            ids.append(bid)
+            self.batches.setdefault(
+                bid,
+                {
+                    "batchId": bid,
+                    "wave": wave["name"],
+                    "servers": servers,
+                    "status": B.PLANNED.value,
+                    "plannedAt": self.stamp,
+                },
+            )
+        wave["batchIds"] = ids
+        self.set_wave(wave, W.LAUNCHING, startedAt=self.stamp)
+        self.judge_launch(wave, may_launch=True)
+
+    def skip_not_started(self) -> None:
+        for wave in self.waves:
+            if wave["status"] in (W.PENDING, W.AWAITING_APPROVAL, W.PRE_ACTIONS):
+                self.set_wave(wave, W.SKIPPED, endedAt=self.stamp)
+
+    def start_ready(self) -> None:
+        """Start every wave whose dependencies are COMPLETED (launched *and* post-wave
+        actions passed); a wave to approve waits alone, the others go on."""
+        by_name = {w["name"]: w for w in self.waves}
+        for wave in self.waves:
+            ready = all(by_name[d]["status"] == W.COMPLETED for d in wave.get("dependsOn", []))
+            waiting = wave["status"] == W.PENDING or (
+                wave["status"] == W.AWAITING_APPROVAL and wave.get("approved")
+            )
+            if not (ready and waiting):
+                continue
+            if wave.get("pauseBefore") and not wave.get("approved"):
+                self.set_wave(wave, W.AWAITING_APPROVAL, pausedAt=self.stamp)
+                self.notify("waiting for approval", wave=wave["name"])
+                continue
+            if wave.get("preActions"):
+                self.start_actions(wave, "pre")
+                self.follow_actions(wave, "pre")
+                continue
+            self.launch(wave)
+
+    def expire_approvals(self) -> None:
+        for wave in self.waves:
+            if wave["status"] != W.AWAITING_APPROVAL or wave.get("approved"):
+                continue
+            waited = self.now - parse_drs_timestamp(wave["pausedAt"])
+            if waited > self.limits.approval_timeout:
+                self.fail_wave(
+                    wave,
+                    "approval timed out: nobody approved it within "
+                    + _span(self.limits.approval_timeout),
+                )
+
+    # -- the whole tick ----------------------------------------------------------------
+
+    def run(self) -> Decision:
+        if self.status == E.PENDING:
+            self.status = transition(self.status, E.RUNNING)
+            self.notify("started")
+        self.apply_found_batches()
+        self.apply_automations()
+        cancelling = self.status == E.CANCELLING
+        for wave in self.waves:
+            if wave["status"] == W.LAUNCHING:
+                self.judge_launch(wave, may_launch=not cancelling)
+            elif wave["status"] == W.POST_ACTIONS:
+                self.follow_actions(wave, "post")
+            elif (
+                wave["status"] == W.PRE_ACTIONS
+                and not cancelling
+                and self.follow_actions(wave, "pre")
+            ):
+                self.launch(wave)
+        self.expire_approvals()
+        failed = [w for w in self.waves if w["status"] == W.FAILED]
+        if cancelling or failed:
+            # No wave starts after a failure or a cancel; waves already launching are
+            # followed to the end so their job events are still recorded.
+            self.skip_not_started()
+            if not in_flight(self.waves):
+                if cancelling:
+                    self.status = transition(self.status, E.CANCELLED)
+                    self.notify("cancelled")
+                else:
+                    self.status = transition(self.status, E.FAILED)
+                    self.notify("failed", wave=failed[0]["name"], reason=failed[0].get("reason"))
+        else:
+            self.start_ready()
+            if all(w["status"] == W.COMPLETED for w in self.waves):
+                self.status = transition(self.status, E.COMPLETED)
+                self.notify("completed")
+            else:
+                awaiting = any(
+                    w["status"] == W.AWAITING_APPROVAL and not w.get("approved") for w in self.waves
+                )
+                self.status = transition(self.status, E.PAUSED if awaiting else E.RUNNING)
+        return self.decision()
+
+    def decision(self) -> Decision:
+        changes: dict[str, Any] = {
+            "waves": self.waves,
+            "batches": self.batches,
+            "status": self.status.value,
+            "updatedAt": self.stamp,
+            "tickedAt": self.stamp,
+        }
+        if self.status in TERMINAL_EXECUTION:
+            changes["endedAt"] = self.stamp
+            failed = next((w for w in self.waves if w["status"] == W.FAILED), None)
+            if self.status == E.FAILED and failed:
+                changes["reason"] = f"wave {failed['name']}: {failed.get('reason')}"
+            self.commands.append(ReleaseHolds(self.execution_id))
+        route = self.route()
+        return Decision(changes, self.new_jobs, self.notifications, self.commands, route)
+
+    def route(self) -> Route:
+        if self.status in TERMINAL_EXECUTION:
+            return Route.FAIL if self.status == E.FAILED else Route.SUCCEED
+        if self.status == E.PAUSED and not in_flight(self.waves):
+            return Route.AWAIT_APPROVAL
+        return Route.WAIT
+
+
+def decide(
+    item: dict[str, Any],
+    observations: Observations | None = None,
+    now: datetime | None = None,
+    limits: Limits | None = None,
+) -> Decision:
+    """The next step of an execution (see the module docstring). A terminal execution
+    changes nothing (invariant ``terminal-is-final``)."""
+    if now is None:
+        msg = "decide needs the time"
+        raise ValueError(msg)
+    status = E(item["status"])
+    if status in TERMINAL_EXECUTION:
+        route = Route.FAIL if status == E.FAILED else Route.SUCCEED
+        return Decision({}, {}, {}, [ReleaseHolds(str(item["executionId"]))], route)
+    return _Tick(item, observations or Observations(), now, limits or Limits()).run()
+
+
+# -- outcomes of commands, recorded by the shell ----------------------------------------
+
+
+def record_started(
+    item: dict[str, Any], started_batch: str, job: dict[str, Any], stamp: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The changes that put a launched batch's DRS job (a DescribeJobs item) on the
+    execution: the batch STARTED, the job tracked, the wave's job list. Applies to any
+    status, terminal included: a job that was launched is always recorded."""
+    waves = copy.deepcopy(list(item["waves"]))
+    batches = copy.deepcopy(dict(item.get("batches") or {}))
+    batch = batches[started_batch]
+    job_id = str(job["jobID"])
+    if batch["status"] == B.STARTED and batch.get("jobId") == job_id:
+        return {"waves": waves, "batches": batches}, {}
+    batch.update(status=B.STARTED.value, jobId=job_id, startedAt=stamp)
+    batch.pop("lastError", None)
+    for wave in waves:
+        if wave["name"] == batch["wave"] and job_id not in wave.get("jobIds", []):
+            wave["jobIds"] = [*wave.get("jobIds", []), job_id]
+    new_job = {
+        "jobId": job_id,
+        "waveName": batch["wave"],
+        "batchId": started_batch,
+        "status": str(job.get("status", "PENDING")),
+        "type": str(job.get("type", "LAUNCH")),
+        "servers": list(batch["servers"]),
+        "createdAt": stamp,
+    }
+    known = (item.get("jobs") or {}).get(job_id)
+    return {"waves": waves, "batches": batches}, ({} if known else {job_id: new_job})
+
+
+def record_not_started(
+    item: dict[str, Any], deferred_batch: str, error: str, *, refused: bool, stamp: str
+) -> dict[str, Any]:
+    """A batch DRS certainly did not launch: DEFERRED to try again (throttled, quota
+    full) or REFUSED for good (its servers are then named as not launched)."""
+    batches = copy.deepcopy(dict(item.get("batches") or {}))
+    batch = batches[deferred_batch]
+    if batch["status"] != B.INTENDED:
+        return {"batches": batches}
+    if refused:
+        batch.update(status=B.REFUSED.value, reason=error, refusedAt=stamp)
+    else:
+        batch.update(status=B.DEFERRED.value, lastError=error, deferredAt=stamp)
+    return {"batches": batches}
+
+
+def record_in_doubt(
+    item: dict[str, Any], doubtful_batch: str, error: str, *, conflict: bool
+) -> dict[str, Any]:
+    """A launch whose outcome is unknown stays INTENDED: the next tick looks for its job
+    by tag first. ``conflict``: DRS said the servers are already in a job, so if no job of
+    ours is found, another job holds them and the batch is refused."""
+    batches = copy.deepcopy(dict(item.get("batches") or {}))
+    batch = batches[doubtful_batch]
+    if batch["status"] == B.INTENDED:
+        batch["lastError"] = error
+        batch["conflict"] = conflict
+    return {"batches": batches}
+
+
+def record_automation_started(
+    item: dict[str, Any], wave_name: str, phase: str, index: int, run_id: str
+) -> dict[str, Any]:
+    waves = copy.deepcopy(list(item["waves"]))
+    for wave in waves:
+        if wave["name"] != wave_name:
+            continue
+        for run in wave.get("actionRuns", []):
+            if run["phase"] == phase and run.get("index") == index:
+                run["automationExecutionId"] = run_id
+                if run["status"] == "Starting":
+                    run["status"] = "Pending"
+    return {"waves": waves}
+
+
+def finalise(
+    item: dict[str, Any], reason: str, now: datetime
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The changes that end an execution whose state machine can no longer run it: waves
+    not started are skipped, waves in flight fail with ``reason`` (their DRS jobs are still
+    followed by the finder), and the execution ends FAILED, or CANCELLED if a cancel was
+    under way. Empty for an execution already ended (``terminal-is-final``)."""
+    status = E(item["status"])
+    if status in TERMINAL_EXECUTION:
+        return {}, {}
+    stamp = to_iso(now)
+    waves = copy.deepcopy(list(item["waves"]))
+    for wave in waves:
+        current = W(wave["status"])
+        if current in (W.PENDING, W.AWAITING_APPROVAL, W.PRE_ACTIONS):
+            wave.update(status=transition(current, W.SKIPPED).value, endedAt=stamp)
+        elif current in (W.LAUNCHING, W.LAUNCHED, W.POST_ACTIONS):
+            wave.update(status=transition(current, W.FAILED).value, endedAt=stamp, reason=reason)
+    final = E.CANCELLED if status == E.CANCELLING else E.FAILED
+    batches = copy.deepcopy(dict(item.get("batches") or {}))
+    for batch in batches.values():
+        if batch["status"] in BATCH_OPEN:
+            batch["status"] = B.CANCELLED.value
+    changes = {
+        "status": transition(status, final).value,
+        "waves": waves,
+        "batches": batches,
+        "reason": reason,
+        "endedAt": stamp,
+        "updatedAt": stamp,
+    }
+    event = "cancelled" if final == E.CANCELLED else "failed"
+    return changes, notification(stamp, event, reason=reason)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} s"

@@ -1,0 +1,168 @@
+"""The janitor: heals executions the state machine can no longer end, on the finder's schedule.
+
+Step Functions catches every task error and the ``finalise`` action writes the reason, but
+a run can still end without the record knowing (aborted by hand, ``finalise`` itself
+failing, a ``StartExecution`` whose run never began). After each poll the janitor looks at
+every watched execution:
+
+- not ended, its runner silent for ``janitor_after`` and its state machine run not
+  RUNNING (or never started): ended with the reason (``every-execution-ends``);
+- ended: launches still in doubt are looked for by their tag and recorded
+  (``nothing-launched-is-lost``), queued notifications published, servers freed
+  (``servers-held-atomically``); once nothing is left to settle and every DRS job ended,
+  the execution leaves the watch index.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from drs_orchestrator.domain import runner as core
+from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from drs_orchestrator.adapters.drs import DrsGateway
+    from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
+    from drs_orchestrator.adapters.notifications import Notifier
+    from drs_orchestrator.adapters.stepfunctions import StateMachines
+
+E = ExecutionStatus
+#: Run statuses in which a state machine run may still end the execution itself.
+LIVE_RUN = frozenset({"RUNNING", "PENDING_REDRIVE"})
+
+
+@dataclass
+class JanitorReport:
+    examined: int = 0
+    ended: int = 0
+    launches_found: int = 0
+    holds_released: int = 0
+    settled: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Janitor:
+    def __init__(
+        self,
+        records: ExecutionRecords,
+        machines: StateMachines,
+        drs: DrsGateway,
+        notifier: Notifier,
+        holds: ServerHolds,
+        janitor_after: timedelta = timedelta(minutes=5),
+        logger: logging.Logger | Any = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._records = records
+        self._machines = machines
+        self._drs = drs
+        self._notifier = notifier
+        self._holds = holds
+        self._after = janitor_after
+        self._logger = logger or logging.getLogger(__name__)
+        self._clock = clock
+
+    def sweep(self, execution_ids: list[str]) -> JanitorReport:
+        report = JanitorReport()
+        for execution_id in execution_ids:
+            report.examined += 1
+            try:
+                self._examine(execution_id, report)
+            except Exception as exc:  # noqa: BLE001 - one bad execution must not stop the rest
+                report.failures.append({"executionId": execution_id, "error": str(exc)})
+                self._logger.warning(
+                    "janitor could not settle an execution this time",
+                    extra={"executionId": execution_id, "error": str(exc)},
+                )
+        self._logger.info("janitor finished", extra=report.as_dict())
+        return report
+
+    def _examine(self, execution_id: str, report: JanitorReport) -> None:
+        item = self._records.get(execution_id)
+        if item is None:
+            return
+        if E(item["status"]) not in TERMINAL_EXECUTION:
+            self._heal_if_orphaned(item, report)
+            return
+        self._settle(item, report)
+
+    def _heal_if_orphaned(self, item: dict[str, Any], report: JanitorReport) -> None:
+        now = self._clock()
+        last = item.get("tickedAt") or item.get("startedAt")
+        if last and now - parse_drs_timestamp(last) < self._after:
+            return
+        run = str(item.get("machineRun") or item["executionId"])
+        status = self._machines.run_status(run)
+        if status in LIVE_RUN:
+            return
+        reason = (
+            "its state machine never started"
+            if status == "MISSING"
+            else f"its state machine run {run} ended {status} without ending it"
+        )
+        changes, notifications = core.finalise(item, reason, now)
+        if not changes:
+            return
+        self._records.save(
+            item["executionId"], item["version"], changes, notifications=notifications
+        )
+        report.ended += 1
+        self._logger.warning(
+            "janitor ended an orphaned execution",
+            extra={"executionId": item["executionId"], "reason": reason},
+        )
+        fresh = self._records.get(item["executionId"])
+        if fresh is not None:
+            self._settle(fresh, report)
+
+    def _settle(self, item: dict[str, Any], report: JanitorReport) -> None:
+        execution_id = item["executionId"]
+        doubts = core.batches_in_doubt(item)
+        if doubts:
+            since = min(parse_drs_timestamp(b["intendedAt"]) for b in doubts)
+            found = self._drs.jobs_tagged(
+                core.BATCH_TAG,
+                [b["batchId"] for b in doubts],
+                to_iso(since - timedelta(minutes=5)),
+            )
+            stamp = to_iso(self._clock())
+            for batch in doubts:
+                job = found.get(batch["batchId"])
+                latest = self._records.get(execution_id) or item
+                if job is not None:
+                    changes, new_jobs = core.record_started(latest, batch["batchId"], job, stamp)
+                    report.launches_found += 1
+                else:
+                    changes, new_jobs = (
+                        core.record_not_started(
+                            latest,
+                            batch["batchId"],
+                            "never launched: the execution had ended",
+                            refused=True,
+                            stamp=stamp,
+                        ),
+                        {},
+                    )
+                self._records.save(execution_id, latest["version"], changes, new_jobs)
+            item = self._records.get(execution_id) or item
+        for key, message in sorted((item.get("outbox") or {}).items()):
+            self._notifier.publish(message["event"], item, **message.get("details", {}))
+            self._records.mark(execution_id, remove_paths=(("outbox", key),))
+        if not item.get("holdsReleased"):
+            servers = sorted({s for w in item["waves"] for s in w["servers"]})
+            self._holds.release(execution_id, servers)
+            self._records.mark(execution_id, {"holdsReleased": True})
+            report.holds_released += 1
+        open_jobs = [j for j in (item.get("jobs") or {}).values() if j.get("status") != "COMPLETED"]
+        if not open_jobs and not core.batches_in_doubt(item):
+            self._records.mark(execution_id, remove_paths=(("watch",),))
+            report.settled += 1
