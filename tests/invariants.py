@@ -1,0 +1,90 @@
+"""The execution invariants (docs/RELIABILITY.md), checked over an execution item and the
+DRS jobs the service holds (DescribeJobs items). Shared by the property-based tests of the
+pure core, the fault-injection matrix and the chaos benchmark, so all three hold an
+execution to the same promises."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+EXECUTION_TAG = "drs-orchestrator:execution"
+
+
+def launch_jobs_of(execution_id: str, drs_jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        j
+        for j in drs_jobs
+        if j.get("type", "LAUNCH") == "LAUNCH"
+        and (j.get("tags") or {}).get(EXECUTION_TAG) == execution_id
+    ]
+
+
+def violations(
+    item: dict[str, Any], drs_jobs: list[dict[str, Any]], *, ended: bool = True
+) -> list[str]:
+    """Every invariant the execution breaks, in words (empty when it keeps them all).
+    ``ended``: the faults have stopped and the execution was given time to end."""
+    found: list[str] = []
+    execution_id = item["executionId"]
+    status = item["status"]
+    waves = {w["name"]: w for w in item["waves"]}
+
+    # every-execution-ends
+    if ended and status not in TERMINAL:
+        found.append(f"every-execution-ends: still {status}")
+
+    # nothing-launched-is-lost: every DRS job tagged with the execution is on it
+    ours = launch_jobs_of(execution_id, drs_jobs)
+    tracked = set(item.get("jobs") or {})
+    for job in ours:
+        if job["jobID"] not in tracked:
+            found.append(f"nothing-launched-is-lost: DRS job {job['jobID']} is not recorded")
+    if ended:
+        for job_id, job in (item.get("jobs") or {}).items():
+            drs_job = next((j for j in drs_jobs if j["jobID"] == job_id), None)
+            if drs_job and drs_job["status"] == "COMPLETED" and job.get("status") != "COMPLETED":
+                found.append(f"nothing-launched-is-lost: job {job_id} not followed to its end")
+
+    # no-partial-wave: no server launched twice by one execution; a completed wave
+    # launched all its servers; a failed wave names every server it did not launch
+    launches = Counter(s["sourceServerID"] for j in ours for s in j["participatingServers"])
+    for server, count in launches.items():
+        if count > 1:
+            found.append(f"no-partial-wave: server {server} launched {count} times")
+    servers = item.get("servers") or {}
+    for wave in waves.values():
+        if wave["status"] == "COMPLETED":
+            missing = [
+                s
+                for s in wave["servers"]
+                if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"
+            ]
+            if missing:
+                found.append(f"no-partial-wave: wave {wave['name']} COMPLETED without {missing}")
+        if wave["status"] == "FAILED" and "did not launch" in str(wave.get("reason", "")):
+            unlaunched = [
+                s
+                for s in wave["servers"]
+                if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"
+            ]
+            absent = [s for s in unlaunched if s not in wave["reason"]]
+            if absent:
+                found.append(f"no-partial-wave: wave {wave['name']} fails without naming {absent}")
+
+    # dependencies-mean-ready: a wave started only after its dependencies COMPLETED
+    for wave in waves.values():
+        if not wave.get("startedAt"):
+            continue
+        for dependency in wave.get("dependsOn", []):
+            before = waves[dependency]
+            if before["status"] != "COMPLETED" or before.get("endedAt", "~") > wave["startedAt"]:
+                found.append(
+                    f"dependencies-mean-ready: {wave['name']} started before {dependency} was ready"
+                )
+
+    # a completed execution completed every wave
+    if status == "COMPLETED" and any(w["status"] != "COMPLETED" for w in waves.values()):
+        found.append("every-execution-ends: COMPLETED with waves not completed")
+    return found
