@@ -116,6 +116,9 @@ class DrsSimulator:
         #: DescribeSourceServers items (captures or made with ``add_source_server``).
         self.source_servers: list[dict[str, Any]] = []
         self.failing_servers: set[str] = set()
+        #: Log only each server's launch (LAUNCH_START and its end), not its snapshot and
+        #: conversion: a smaller log for tests about faults rather than logs.
+        self.brief_logs = False
         #: Seconds a job spends in each phase when paced (None: only autopilot moves jobs).
         self.pace_seconds = pace_seconds
         #: Share of calls to ``throttled_operations`` answered with ThrottlingException.
@@ -249,6 +252,8 @@ class DrsSimulator:
             return
         for server in job["participatingServers"]:
             server["launchStatus"] = "IN_PROGRESS"
+            if self.brief_logs:
+                continue
             self.log(job_id, "SNAPSHOT_START", sourceServerID=server["sourceServerID"])
             self.log(job_id, "SNAPSHOT_END", sourceServerID=server["sourceServerID"])
 
@@ -258,8 +263,13 @@ class DrsSimulator:
         for server in job["participatingServers"]:
             sid = server["sourceServerID"]
             conversion = random_id("i-")
-            self.log(job_id, "CONVERSION_START", sourceServerID=sid, conversionServerID=conversion)
-            self.log(job_id, "CONVERSION_END", sourceServerID=sid, conversionServerID=conversion)
+            if not self.brief_logs:
+                self.log(
+                    job_id, "CONVERSION_START", sourceServerID=sid, conversionServerID=conversion
+                )
+                self.log(
+                    job_id, "CONVERSION_END", sourceServerID=sid, conversionServerID=conversion
+                )
             self.log(job_id, "LAUNCH_START", sourceServerID=sid)
             if sid in failed:
                 server["launchStatus"] = "FAILED"

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 import zipfile
+from types import SimpleNamespace
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from infra.tables import (
     SERVER_HOLDS,
     create_table_request,
 )
+from tests.e2e.faults import SimulatedCrash, in_handler
 from tests.fakes.drs import FakeDrs
 from tests.fakes.lambda_context import LambdaContext
 from tests.fakes.ssm import FakeSsm
@@ -61,11 +63,17 @@ def invoke_in_process(
     event = json.loads(body) if body else {}
     module_name, _, attribute = function.handler.rpartition(".")
     handler = getattr(import_module(module_name), attribute)
+    token = in_handler.set(True)
     try:
         result = handler(event, LambdaContext(function.function_name))
+    except SimulatedCrash as crash:  # the function died: Lambda reports an exit error
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": "Runtime.ExitError", "errorMessage": str(crash)}).encode()
     except Exception as exc:  # noqa: BLE001 - reported the way Lambda reports it
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+    finally:
+        in_handler.reset(token)
     return json.dumps(result).encode()
 
 
@@ -119,7 +127,12 @@ class Harness:
         return execution_id
 
     def api(
-        self, method: str, resource: str, groups: str = "operator", **path: str
+        self,
+        method: str,
+        resource: str,
+        groups: str = "operator",
+        body: str | None = None,
+        **path: str,
     ) -> tuple[int, Any]:
         """Call the real API handler as API Gateway would, as a user in ``groups``."""
         from drs_orchestrator.handlers import api
@@ -127,28 +140,44 @@ class Harness:
         concrete = resource
         for name, value in path.items():
             concrete = concrete.replace("{" + name + "}", value)
-        response = api.handler(
-            {
-                "resource": resource,
-                "path": concrete,
+        event = {
+            "resource": resource,
+            "path": concrete,
+            "httpMethod": method,
+            "headers": {},
+            "queryStringParameters": None,
+            "pathParameters": path,
+            "body": body,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "resourcePath": resource,
                 "httpMethod": method,
-                "headers": {},
-                "queryStringParameters": None,
-                "pathParameters": path,
-                "body": None,
-                "isBase64Encoded": False,
-                "requestContext": {
-                    "resourcePath": resource,
-                    "httpMethod": method,
-                    "stage": "v1",
-                    "requestId": str(uuid.uuid4()),
-                    "authorizer": {"claims": {"cognito:groups": groups}},
-                },
+                "stage": "v1",
+                "requestId": str(uuid.uuid4()),
+                "authorizer": {"claims": {"cognito:groups": groups}},
             },
-            LambdaContext("e2e-api"),
-        )
-        body = response.get("body")
-        return response["statusCode"], json.loads(body) if body else None
+        }
+        token = in_handler.set(True)
+        try:
+            response = api.handler(event, LambdaContext("e2e-api"))
+        except SimulatedCrash:  # the function died: API Gateway answers 502
+            return 502, None
+        finally:
+            in_handler.reset(token)
+        answer = response.get("body")
+        return response["statusCode"], json.loads(answer) if answer else None
+
+    def run_finder(self) -> dict[str, Any]:
+        """One scheduled invocation of the execution finder (poll, then janitor)."""
+        from drs_orchestrator.handlers import execution_finder
+
+        token = in_handler.set(True)
+        try:
+            return execution_finder.handler({"source": "aws.events"}, LambdaContext("finder"))
+        except SimulatedCrash:
+            return {"crashed": True}
+        finally:
+            in_handler.reset(token)
 
     def execution(self, execution_id: str) -> dict[str, Any]:
         # moto is not thread-safe: a read racing the state machine's write to the same item
@@ -226,6 +255,10 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm.client())
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+    # Step Functions' retry intervals are real waits in moto's interpreter: skip them.
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda _s: None))
     # moto is not thread-safe and the state machine runs in a thread of its own: one lock
     # around every request moto answers keeps the two threads from corrupting each other.
     from moto.core.botocore_stubber import BotocoreStubber
@@ -238,6 +271,21 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             return answer(self, *args, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
+    # moto's generic response serializer walks every nested attribute value of an item
+    # through botocore's model (seconds for an execution of a hundred servers); DynamoDB
+    # results are already in wire form, so they are sent as they are.
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+
+    def wire_json(self: DynamoResult, context: Any) -> Any:
+        try:
+            body = json.dumps(self.result)
+        except TypeError:  # table descriptions carry datetimes: the real serializer
+            return serialize(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    monkeypatch.setattr(DynamoResult, "execute_result", wire_json)
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
@@ -246,12 +294,21 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         monkeypatch.setenv("STATE_MACHINE_ARN", built.machines._arn)
         monkeypatch.setenv("PROTECTION_GROUPS_TABLE", "e2e-groups")
         monkeypatch.setenv("RECOVERY_PLANS_TABLE", "e2e-plans")
-        from drs_orchestrator.handlers import api
+        monkeypatch.setenv("JANITOR_AFTER_SECONDS", "1")
+        from drs_orchestrator.handlers import api, execution_finder
 
-        api._catalog.cache_clear()
-        wave_runner._runner.cache_clear()
+        caches = (
+            api._catalog,
+            wave_runner._runner,
+            wave_runner._machines,
+            execution_finder._finder,
+            execution_finder._janitor,
+        )
+        for cache in caches:
+            cache.cache_clear()
         yield built
-        wave_runner._runner.cache_clear()
+        for cache in caches:
+            cache.cache_clear()
 
 
 def now_iso() -> str:

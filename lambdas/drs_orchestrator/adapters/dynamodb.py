@@ -120,6 +120,19 @@ class ExecutionsStore:
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def get(self, execution_id: str) -> dict[str, Any] | None:
+        """The execution item, read consistently (to retry a write that went stale)."""
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"executionId": {"S": execution_id}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("GetItem", exc) from exc
+        item = response.get("Item")
+        return from_item(item) if item else None
+
     def heartbeat(self, execution_id: str, polled_at: str, polled_by: str) -> None:
         """``lastPolledAt`` after a poll that found nothing new: decides nothing, so it
         leaves the version alone."""

@@ -561,6 +561,18 @@ def decide(
     return _Tick(item, observations or Observations(), now, limits or Limits()).run()
 
 
+#: Attributes every decision sets that say when, not what.
+_STAMPS = frozenset({"updatedAt", "tickedAt"})
+
+
+def is_quiet(item: dict[str, Any], decision: Decision, changes: dict[str, Any]) -> bool:
+    """True when a decision changes nothing but its time stamps: no command, no job, no
+    notification, every other attribute as stored."""
+    if decision.commands or decision.new_jobs or decision.notifications:
+        return False
+    return all(item.get(k) == v for k, v in changes.items() if k not in _STAMPS)
+
+
 # -- outcomes of commands, recorded by the shell ----------------------------------------
 
 

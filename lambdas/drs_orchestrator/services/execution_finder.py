@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from drs_orchestrator.domain.jobs import DrsJob
 
 
+#: Versioned writes of one execution's progress tried in one poll before it waits for the
+#: next poll (each retry re-reads the item, not DRS).
+WRITE_ATTEMPTS = 4
 #: Time kept in hand at the end of an invocation: no new execution is started after it.
 TIME_RESERVE_SECONDS = 10.0
 
@@ -43,6 +46,7 @@ class ExecutionsReaderWriter(Protocol):
     def items_watched(self) -> Any: ...
     def apply(self, update: Any, polled_at: str, polled_by: str) -> None: ...
     def heartbeat(self, execution_id: str, polled_at: str, polled_by: str) -> None: ...
+    def get(self, execution_id: str) -> dict[str, Any] | None: ...
 
 
 class EventsWriter(Protocol):
@@ -226,12 +230,23 @@ class ExecutionFinder:
             instances.update(job_domain.launched_instances(events))
             if job.completed:
                 report.jobs_completed += 1
-        update = reconcile(execution, jobs, progress, instances)
-        polled_at = to_iso(self._clock())
-        if update.empty:
-            # A heartbeat: the runner sees the finder is alive and does not poll itself.
-            self._executions.heartbeat(execution.execution_id, polled_at, polled_by)
+        for attempt in range(WRITE_ATTEMPTS):
+            update = reconcile(execution, jobs, progress, instances)
+            polled_at = to_iso(self._clock())
+            if update.empty:
+                # A heartbeat: the runner sees the finder is alive and does not poll itself.
+                self._executions.heartbeat(execution.execution_id, polled_at, polled_by)
+                return
+            try:
+                self._executions.apply(update, polled_at, polled_by)
+            except StaleExecutionError:
+                # Another writer came first: what DRS said still holds, so compare it with
+                # the item as it is now instead of waiting for the next poll.
+                item = self._executions.get(execution.execution_id)
+                if item is None or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                execution = Execution.from_item(item)
+                continue
+            report.executions_updated += 1
+            report.servers_updated += len(update.servers)
             return
-        self._executions.apply(update, polled_at, polled_by)
-        report.executions_updated += 1
-        report.servers_updated += len(update.servers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import WATCHED, StaleExecutionError
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.domain.plans import Action, RecoveryPlan
 
 E, W = ExecutionStatus, WaveStatus
+logger = logging.getLogger(__name__)
 
 
 class ExecutionStateError(OrchestratorError):
@@ -122,26 +125,47 @@ def _control(
     change: Callable[[dict[str, Any]], dict[str, Any] | None],
 ) -> dict[str, Any]:
     """Apply an operator's change at the version read (again if the runner wrote first),
-    then wake the state machine if it waits for approval. The token is removed in the
-    same write, so only one writer ever wakes the machine for it; if the machine is only
-    now entering its wait, it finds the change and wakes itself (``await_approval``)."""
+    then wake the state machine if it waits for approval (``approval-exactly-once``).
+
+    The change is saved first, so it is never lost. The task token stays on the item until
+    the machine is woken: if the wake fails (throttled, answer lost), the janitor wakes it
+    from the stored token; if the machine is only now entering its wait, it finds the
+    change and wakes itself (``await_approval``). A token woken twice is refused by Step
+    Functions the second time, so the machine goes on exactly once."""
     for _ in range(8):
         item = _load(records, execution_id)
         changes = change(item)
         if changes is None:
             return item
-        token = item.get("taskToken")
         try:
-            records.save(
-                execution_id, item["version"], changes, remove=("taskToken",) if token else ()
-            )
+            records.save(execution_id, item["version"], changes)
         except StaleExecutionError:
             continue
-        if token:
-            machines.wake(token)
+        wake_waiting_machine(records, machines, execution_id, item.get("taskToken"))
         return _load(records, execution_id)
     msg = f"execution {execution_id} kept changing"
     raise ExecutionStateError(msg)
+
+
+def wake_waiting_machine(
+    records: ExecutionRecords, machines: StateMachines, execution_id: str, token: str | None
+) -> bool:
+    """Hand the task token back to the machine, then forget it. False (token kept for a
+    later try) if Step Functions could not be told now."""
+    if not token:
+        return True
+    try:
+        machines.wake(token)
+    except OrchestratorError as exc:
+        logger.warning(
+            "could not wake the state machine now; the janitor wakes it",
+            extra={"executionId": execution_id, "error": str(exc)},
+        )
+        return False
+    # A spent token left behind is harmless: waking it again is refused.
+    with contextlib.suppress(OrchestratorError):
+        records.mark(execution_id, remove_paths=(("taskToken",),))
+    return True
 
 
 def end_unstarted(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+from drs_orchestrator.services import executions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,6 +44,7 @@ class JanitorReport:
     ended: int = 0
     launches_found: int = 0
     holds_released: int = 0
+    woken: int = 0
     settled: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
 
@@ -96,6 +98,13 @@ class Janitor:
         self._settle(item, report)
 
     def _heal_if_orphaned(self, item: dict[str, Any], report: JanitorReport) -> None:
+        if item.get("taskToken") and item["status"] != E.PAUSED:
+            # Resumed or cancelled, but the machine could not be woken then: wake it now.
+            if executions.wake_waiting_machine(
+                self._records, self._machines, item["executionId"], item["taskToken"]
+            ):
+                report.woken += 1
+            return
         now = self._clock()
         last = item.get("tickedAt") or item.get("startedAt")
         if last and now - parse_drs_timestamp(last) < self._after:

@@ -34,6 +34,7 @@ from drs_orchestrator.errors import (
     OutcomeUnknownError,
     StoreError,
 )
+from drs_orchestrator.services import executions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,17 +142,20 @@ class WaveRunner:
 
     def await_approval(self, execution_id: str, task_token: str) -> dict[str, Any]:
         """Keep the token that resumes the machine. A resume that came first (the item is
-        no longer PAUSED, or its waves are approved) wakes the machine here, so no resume
-        is lost whichever of the two writes lands first (``approval-exactly-once``)."""
+        no longer PAUSED) is answered here by waking the machine at once, so no resume is
+        lost whichever of the two writes lands first (``approval-exactly-once``). If that
+        wake fails, the token is on the item and the janitor wakes the machine."""
         for _ in range(SAVE_ATTEMPTS):
             item = self._load(execution_id)
-            if item["status"] != E.PAUSED:
-                self._wake(item, task_token)
-                return {"status": item["status"], "woken": True}
             try:
                 self._records.save(execution_id, item["version"], {"taskToken": task_token})
             except StaleExecutionError:
                 continue
+            if item["status"] != E.PAUSED:
+                woken = self._machines is not None and executions.wake_waiting_machine(
+                    self._records, self._machines(""), execution_id, task_token
+                )
+                return {"status": item["status"], "woken": woken}
             return {"status": item["status"]}
         msg = f"execution {execution_id} kept changing; could not store the task token"
         raise OrchestratorError(msg)
@@ -195,6 +199,9 @@ class WaveRunner:
         if E(item["status"]) in TERMINAL_EXECUTION:
             self._after_end(item)
             return self._result(item, core.decide(item, now=self._clock()).route, run)
+        if item.get("taskToken"):
+            # The machine is ticking, so the wait this token belonged to is over.
+            self._records.mark(execution_id, remove_paths=(("taskToken",),))
         item = self._fresh(item)
         observations = self._observe(item)
         now = self._clock()
@@ -202,6 +209,12 @@ class WaveRunner:
         changes = dict(decision.changes)
         if run.get("name"):
             changes["machineRun"] = run["name"]
+        if core.is_quiet(item, decision, changes):
+            # Nothing moved: a heartbeat only, leaving the version alone so that the
+            # finder's versioned writes are not made stale by ticks that decide nothing.
+            self._records.mark(execution_id, {"tickedAt": changes["tickedAt"]})
+            self._flush_outbox(item)
+            return self._result(item, decision.route, run)
         version = self._records.save(
             execution_id,
             item["version"],
@@ -209,10 +222,9 @@ class WaveRunner:
             decision.new_jobs,
             notifications=decision.notifications,
         )
-        saved = {**item, **changes, "version": version}
+        item = merged(item, changes, decision.new_jobs, decision.notifications, version)
         for command in decision.commands:
-            self._carry_out(saved, command)
-        item = self._load(execution_id)
+            item = self._carry_out(item, command)
         if E(item["status"]) in TERMINAL_EXECUTION:
             self._after_end(item)  # publishes the outbox, then frees the servers
         else:
@@ -284,21 +296,23 @@ class WaveRunner:
 
     # -- acting ------------------------------------------------------------------------
 
-    def _carry_out(self, item: dict[str, Any], command: core.Command) -> None:
+    def _carry_out(self, item: dict[str, Any], command: core.Command) -> dict[str, Any]:
+        """Carry out one command; returns the item as it is after its outcome is recorded.
+        (ReleaseHolds is done once the execution is known to have ended: _after_end.)"""
         if isinstance(command, core.StartRecovery):
-            self._start_recovery(item, command)
-        elif isinstance(command, core.StartAutomation):
-            self._start_automation(item, command)
-        # ReleaseHolds is done once the execution is read back as ended (_after_end).
+            return self._start_recovery(item, command)
+        if isinstance(command, core.StartAutomation):
+            return self._start_automation(item, command)
+        return item
 
-    def _start_recovery(self, item: dict[str, Any], command: core.StartRecovery) -> None:
+    def _start_recovery(self, item: dict[str, Any], command: core.StartRecovery) -> dict[str, Any]:
         tags = {
             "drs-orchestrator:deployment": self._deployment,
             "drs-orchestrator:execution": item["executionId"],
             "drs-orchestrator:wave": command.wave,
             core.BATCH_TAG: command.batch_id,
         }
-        execution_id, stamp = item["executionId"], to_iso(self._clock())
+        stamp = to_iso(self._clock())
         try:
             job = self._drs.start_recovery(
                 list(command.servers), is_drill=command.is_drill, tags=tags
@@ -308,19 +322,18 @@ class WaveRunner:
                 "StartRecovery outcome unknown; reconciled next tick",
                 extra={"batch": command.batch_id, "error": str(exc)},
             )
-            return
+            return item
         except DrsError as exc:
             outcome = launch_outcome(exc)
             error = str(exc)
         else:
-            self._record(
-                execution_id, lambda i: core.record_started(i, command.batch_id, job, stamp)
+            return self._record(
+                item, lambda i: core.record_started(i, command.batch_id, job, stamp)
             )
-            return
         if outcome in ("deferred", "refused"):
             refused = outcome == "refused"
-            self._record(
-                execution_id,
+            return self._record(
+                item,
                 lambda i: (
                     core.record_not_started(
                         i, command.batch_id, error, refused=refused, stamp=stamp
@@ -328,14 +341,15 @@ class WaveRunner:
                     {},
                 ),
             )
-        else:
-            conflict = outcome == "conflict"
-            self._record(
-                execution_id,
-                lambda i: (core.record_in_doubt(i, command.batch_id, error, conflict=conflict), {}),
-            )
+        conflict = outcome == "conflict"
+        return self._record(
+            item,
+            lambda i: (core.record_in_doubt(i, command.batch_id, error, conflict=conflict), {}),
+        )
 
-    def _start_automation(self, item: dict[str, Any], command: core.StartAutomation) -> None:
+    def _start_automation(
+        self, item: dict[str, Any], command: core.StartAutomation
+    ) -> dict[str, Any]:
         if self._automations is None:
             msg = "this runner has no SSM gateway for pre/post wave actions"
             raise UnsupportedWaveError(msg)
@@ -346,9 +360,9 @@ class WaveRunner:
                 "could not start an action; the next tick starts it again",
                 extra={"document": command.document, "error": str(exc)},
             )
-            return
-        self._record(
-            item["executionId"],
+            return item
+        return self._record(
+            item,
             lambda i: (
                 core.record_automation_started(
                     i, command.wave, command.phase, command.index, run_id
@@ -359,23 +373,28 @@ class WaveRunner:
 
     def _record(
         self,
-        execution_id: str,
+        item: dict[str, Any],
         change: Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, Any]]],
-    ) -> None:
-        """Apply an outcome to the latest version of the item. If it cannot be saved, the
-        batch stays INTENDED and the next tick reconciles it: nothing is lost."""
+    ) -> dict[str, Any]:
+        """Apply an outcome to the item (read again if another writer came first) and
+        return the item as saved. If it cannot be saved, the batch stays INTENDED and the
+        next tick reconciles it: nothing is lost."""
         for _ in range(SAVE_ATTEMPTS):
             try:
-                item = self._load(execution_id)
                 changes, new_jobs = change(item)
-                self._records.save(execution_id, item["version"], changes, new_jobs)
+                version = self._records.save(
+                    item["executionId"], item["version"], changes, new_jobs
+                )
             except StaleExecutionError:
+                item = self._load(item["executionId"])
                 continue
             except OrchestratorError as exc:
                 self._logger.warning(
                     "could not record an outcome; reconciled next tick", extra={"error": str(exc)}
                 )
-            return
+                return item
+            return merged(item, changes, new_jobs, {}, version)
+        return item
 
     def _flush_outbox(self, item: dict[str, Any]) -> None:
         """Publish queued notifications (oldest first) and remove each once published: at
@@ -407,13 +426,6 @@ class WaveRunner:
                 "servers not freed yet; the janitor frees them", extra={"error": str(exc)}
             )
 
-    def _wake(self, item: dict[str, Any], task_token: str) -> None:
-        if self._machines is None:
-            msg = "this runner cannot wake a state machine"
-            raise OrchestratorError(msg)
-        arn = str(item.get("stateMachineArn", ""))
-        self._machines(arn).wake(task_token)
-
     def _continue_as_new(self, item: dict[str, Any], run: dict[str, Any]) -> core.Route:
         """Hand the execution to a fresh state machine run before this one's history grows
         long (``long-runs-fit``). The successor's name is derived from this run's, so a
@@ -432,6 +444,23 @@ class WaveRunner:
             )
             return core.Route.WAIT
         return core.Route.CONTINUE_AS_NEW
+
+
+def merged(
+    item: dict[str, Any],
+    changes: dict[str, Any],
+    new_jobs: dict[str, Any],
+    notifications: dict[str, Any],
+    version: int,
+) -> dict[str, Any]:
+    """The item as a successful save left it, without reading it back."""
+    return {
+        **item,
+        **changes,
+        "jobs": {**(item.get("jobs") or {}), **new_jobs},
+        "outbox": {**(item.get("outbox") or {}), **notifications},
+        "version": version,
+    }
 
 
 def launch_outcome(exc: DrsError) -> str:

@@ -1,0 +1,128 @@
+"""Fault injection at the AWS call points of the runtime, for the fault matrix and chaos.
+
+Every botocore call made while a handler runs (the wave runner invoked by the state
+machine, the finder and its janitor on their schedule, the API) passes through
+``FaultInjector``. A fault is armed for one call point (``service:Operation``) and one
+occurrence of it, and is one of the kinds of the fault model (docs/RELIABILITY.md):
+
+- ``throttle``: the call is refused as throttled after the client's own retries;
+- ``failure``: the service answers with a 5xx;
+- ``lost``: the call takes effect, then its answer is lost (a read time-out);
+- ``crash-before`` / ``crash-after``: the function dies just before / just after the call.
+
+A crash is a ``SimulatedCrash`` (a ``BaseException``, so no ``except Exception`` in the
+code under test can swallow it); the harness reports it to Step Functions as the Lambda
+service reports a function that died.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+KINDS = ("throttle", "failure", "lost", "crash-before", "crash-after")
+
+#: Set while a handler runs: only the runtime's own calls meet faults, not the test's reads.
+in_handler: contextvars.ContextVar[bool] = contextvars.ContextVar("in_handler", default=False)
+
+_THROTTLE_CODES = {
+    "dynamodb": "ProvisionedThroughputExceededException",
+    "sns": "Throttling",
+    "ssm": "ThrottlingException",
+    "stepfunctions": "ThrottlingException",
+    "drs": "ThrottlingException",
+}
+
+
+class SimulatedCrash(BaseException):  # noqa: N818 - a death, not an error
+    """The Lambda function died here."""
+
+
+def call_point(client: BaseClient, operation: str) -> str:
+    return f"{client.meta.service_model.service_name}:{operation}"
+
+
+@dataclass
+class FaultInjector:
+    """Counts every call point the runtime reaches and injects the armed fault (or, with
+    ``chaos_rate``, a random fault of a random kind at that share of calls)."""
+
+    point: str | None = None
+    kind: str | None = None
+    occurrence: int = 1
+    chaos_rate: float = 0.0
+    seed: int = 0
+    calls: Counter = field(default_factory=Counter)
+    injected: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(self.seed)  # noqa: S311 - simulated faults, not secrets
+
+    def install(self, monkeypatch: Any) -> None:
+        original = BaseClient._make_api_call
+        injector = self
+
+        def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if not in_handler.get():
+                return original(client, operation, params)
+            kind = injector._choose(call_point(client, operation))
+            if kind is None:
+                return original(client, operation, params)
+            return injector._inject(
+                kind, client, operation, lambda: original(client, operation, params)
+            )
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
+
+    def _choose(self, point: str) -> str | None:
+        with self._lock:
+            self.calls[point] += 1
+            if self.chaos_rate:
+                if self._random.random() < self.chaos_rate:
+                    kind = self._random.choice(KINDS)
+                    self.injected.append((point, kind))
+                    return kind
+                return None
+            if point == self.point and self.calls[point] == self.occurrence:
+                self.injected.append((point, str(self.kind)))
+                return self.kind
+            return None
+
+    @staticmethod
+    def _inject(kind: str, client: BaseClient, operation: str, call: Any) -> Any:
+        service = client.meta.service_model.service_name
+        if kind == "crash-before":
+            raise SimulatedCrash(f"died before {service}:{operation}")
+        if kind == "throttle":
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": _THROTTLE_CODES.get(service, "ThrottlingException"),
+                        "Message": "injected throttle",
+                    },
+                    "ResponseMetadata": {"HTTPStatusCode": 400},
+                },
+                operation,
+            )
+        if kind == "failure":
+            code = "InternalServerException" if service == "drs" else "InternalServerError"
+            raise ClientError(
+                {
+                    "Error": {"Code": code, "Message": "injected failure"},
+                    "ResponseMetadata": {"HTTPStatusCode": 500},
+                },
+                operation,
+            )
+        result = call()
+        if kind == "crash-after":
+            raise SimulatedCrash(f"died after {service}:{operation}")
+        raise ReadTimeoutError(endpoint_url=f"https://{service}.invalid/{operation}")
+        return result  # pragma: no cover - the answer is what was lost
