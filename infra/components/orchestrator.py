@@ -24,6 +24,7 @@ from infra.components.orchestration import (
 from infra.components.schedule import PollSchedule, PollScheduleArgs
 from infra.functions import API, EXECUTION_FINDER, WAVE_RUNNER
 from infra.naming import EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
+from infra.packaging import build_and_prove
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,6 +50,10 @@ class Orchestrator(pulumi.ComponentResource):
         super().__init__("drs-orchestrator:orchestrator:Orchestrator", name, None, opts)
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
+        # Every package is built and proven before any function is declared: a package
+        # that cannot import its handler stops the program with nothing declared for it.
+        for spec in (EXECUTION_FINDER, WAVE_RUNNER, API):
+            build_and_prove(spec)
 
         self.datastore = Datastore("datastore", DatastoreArgs(settings), child)
         executions, job_events = self.datastore.executions, self.datastore.job_events

@@ -132,6 +132,7 @@ def test_a_healthy_deployment_passes(deployment: Deployment) -> None:
         "table aws-elasticdrs-orchestrator-dev-job-events": PASS,
         "table aws-elasticdrs-orchestrator-dev-protection-groups": PASS,
         "table aws-elasticdrs-orchestrator-dev-recovery-plans": PASS,
+        "table aws-elasticdrs-orchestrator-dev-server-holds": PASS,
         "state machine": SKIP,
         "API": SKIP,
         "console": SKIP,
@@ -147,7 +148,7 @@ def test_the_cli_prints_a_row_per_check_and_exits_0(deployment: Deployment, tmp_
     assert run_verify("dev", outputs, out, deployment.clients(), deployment.fetch) == 0
     text = out.getvalue()
     assert f"PASS  {CODE}" in text
-    assert text.rstrip().endswith("7 pass, 0 fail, 1 wait, 4 skip")
+    assert text.rstrip().endswith("8 pass, 0 fail, 1 wait, 4 skip")
 
 
 def test_a_deployed_zip_without_its_handler_module_fails(

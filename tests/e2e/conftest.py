@@ -10,8 +10,8 @@ import threading
 import time
 import uuid
 import zipfile
-from types import SimpleNamespace
 from importlib import import_module
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -176,6 +176,8 @@ class Harness:
             return execution_finder.handler({"source": "aws.events"}, LambdaContext("finder"))
         except SimulatedCrash:
             return {"crashed": True}
+        except Exception as exc:  # noqa: BLE001 - a failed invocation; the next one goes on
+            return {"error": str(exc)}
         finally:
             in_handler.reset(token)
 

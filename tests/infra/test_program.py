@@ -36,9 +36,9 @@ EXPECTED_RESOURCES = {
     "aws:cognito/userInGroup:UserInGroup": 1,
     "aws:cognito/userPool:UserPool": 1,
     "aws:cognito/userPoolClient:UserPoolClient": 1,
-    "aws:dynamodb/table:Table": 4,
+    "aws:dynamodb/table:Table": 5,
     "aws:iam/role:Role": 4,
-    "aws:iam/rolePolicy:RolePolicy": 4,
+    "aws:iam/rolePolicy:RolePolicy": 5,
     "aws:lambda/function:Function": 3,
     "aws:lambda/permission:Permission": 2,
     # Three Lambda packages, the console's build output and its config.json.
@@ -55,7 +55,7 @@ EXPECTED_RESOURCES = {
     "aws:sns/topicSubscription:TopicSubscription": 1,
 }
 # 29 of the orchestrator, the console bucket, its access control and its objects.
-NAMED_RESOURCES = 29 + 2 + CONSOLE_OBJECTS
+NAMED_RESOURCES = 31 + 2 + CONSOLE_OBJECTS
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -193,11 +193,21 @@ def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation)
         for resource in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
     }
     assert all(s["Effect"] == "Allow" for s in policy["Statement"])
+    machine = stack.one("aws:sfn/stateMachine:StateMachine")
+    runs = machine.state["arn"].replace(":stateMachine:", ":execution:") + ":*"
+    topic = stack.one("aws:sns/topic:Topic").state["arn"]
     assert granted == {
         ("dynamodb:Query", f"{tables['executions-table']}/index/status-index"),
+        ("dynamodb:Query", f"{tables['executions-table']}/index/watch-index"),
+        ("dynamodb:GetItem", tables["executions-table"]),
         ("dynamodb:UpdateItem", tables["executions-table"]),
         ("dynamodb:PutItem", tables["job-events-table"]),
         ("dynamodb:BatchWriteItem", tables["job-events-table"]),
+        # the janitor: frees the servers of an ended execution, publishes what it queued,
+        # and asks whether an execution's state machine run is still alive
+        ("dynamodb:DeleteItem", tables["server-holds-table"]),
+        ("sns:Publish", topic),
+        ("states:DescribeExecution", runs),
         ("drs:DescribeJobs", "*"),
         ("drs:DescribeJobLogItems", "*"),
         ("logs:CreateLogStream", f"{log_group}:*"),

@@ -39,10 +39,45 @@ def test_the_machine_only_loops_waits_pauses_and_ends() -> None:
         "start",
         "tick",
         "awaitApproval",
+        "finalise",
     }
     approval = states["AwaitApproval"]
     assert approval["Resource"].endswith("lambda:invoke.waitForTaskToken")
     assert approval["Parameters"]["Payload"]["taskToken.$"] == "$$.Task.Token"
+    # The approval wait ends when the oldest approval times out; the next tick fails it.
+    assert approval["TimeoutSecondsPath"] == "$.runner.approvalTimeoutSeconds"
+    assert {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Tick"} in approval[
+        "Catch"
+    ]
+
+
+def test_every_task_has_a_catch_that_leads_to_the_reason_written_down() -> None:
+    """every-execution-ends: no task error can end the machine without the record knowing."""
+    states = json.loads(ASL_PATH.read_text())["States"]
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        catch_all = [c for c in state.get("Catch", []) if c["ErrorEquals"] == ["States.ALL"]]
+        assert catch_all, f"{name} has no Catch for States.ALL"
+        expected = "Failed" if name == "Finalise" else "Finalise"
+        assert catch_all[0]["Next"] == expected, name
+    assert states["Finalise"]["Parameters"]["Payload"]["error.$"] == "$.error"
+
+
+def test_the_machine_counts_its_ticks_and_can_hand_over_to_a_fresh_run() -> None:
+    """long-runs-fit: the runner sees how many ticks this run made and ends the run with
+    CONTINUE_AS_NEW once it has started the next one."""
+    states = json.loads(ASL_PATH.read_text())["States"]
+    assert states["Start"]["Parameters"]["Payload"]["run"]["ticks"] == 1
+    assert (
+        states["Tick"]["Parameters"]["Payload"]["run"]["ticks.$"]
+        == "States.MathAdd($.runner.ticks, 1)"
+    )
+    routes = {
+        c["StringEquals"]: c["Next"] for c in states["Route"]["Choices"] if "StringEquals" in c
+    }
+    assert routes["CONTINUE_AS_NEW"] == "HandedOver"
+    assert states["HandedOver"]["Type"] == "Succeed"
 
 
 def test_every_task_points_at_the_given_runner() -> None:

@@ -43,7 +43,10 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
     dynamodb = boto3.client("dynamodb", region_name=region)
     assert sorted(dynamodb.list_tables()["TableNames"]) == sorted(declared)
     executions = dynamodb.describe_table(TableName=f"{name}-executions")["Table"]
-    assert [i["IndexName"] for i in executions["GlobalSecondaryIndexes"]] == ["status-index"]
+    assert [i["IndexName"] for i in executions["GlobalSecondaryIndexes"]] == [
+        "status-index",
+        "watch-index",
+    ]
 
     lambda_ = boto3.client("lambda", region_name=region)
     functions = {f["FunctionName"]: f for f in lambda_.list_functions()["Functions"]}

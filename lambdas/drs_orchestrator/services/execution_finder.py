@@ -110,7 +110,14 @@ class ExecutionFinder:
         the next polls instead of being cut off mid-write by the Lambda timeout.
         """
         report = PollReport()
-        executions = self._active_executions(report)
+        try:
+            executions = self._active_executions(report)
+        except OrchestratorError as exc:
+            # The executions table could not be listed: nothing was read or written; the
+            # next poll does this one's work.
+            self._logger.error("could not list the executions to poll", extra={"error": str(exc)})
+            report.failures.append({"executionId": "*", "error": str(exc)})
+            return report
         report.executions = len(executions) + report.executions_failed
         report.execution_ids = [e.execution_id for e in executions]
         jobs, described = self._describe_all(executions, report)
