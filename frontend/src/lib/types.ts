@@ -113,7 +113,12 @@ export interface Execution {
   waves: ExecutionWave[];
   jobs: Record<string, TrackedJob>;
   servers: Record<string, TrackedServer>;
-  terminations?: { jobId: string; recoveryInstanceIds: string[]; requestedAt: string }[];
+  terminations?: {
+    jobId?: string;
+    recoveryInstanceIds: string[];
+    requestedAt: string;
+    status?: "REQUESTED" | "STARTED" | "FAILED";
+  }[];
   version: number;
 }
 

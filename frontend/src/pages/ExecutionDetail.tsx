@@ -178,7 +178,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
         {(item.terminations ?? []).length > 0 && (
           <Alert type="info" header="Drill instances terminated" data-testid="terminations">
             Termination asked for {(item.terminations ?? []).reduce((n, t) => n + t.recoveryInstanceIds.length, 0)} instance(s) in{" "}
-            {(item.terminations ?? []).map((t) => t.jobId).join(", ")}.
+            {(item.terminations ?? []).map((t) => t.jobId ?? `${t.status ?? "REQUESTED"}`).join(", ")}.
           </Alert>
         )}
         <Container header={<Header variant="h2">Overview</Header>}>

@@ -10,10 +10,13 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from drs_orchestrator.adapters.dynamodb import VersionConflictError
+from drs_orchestrator.adapters.dynamodb import (
+    WATCHED,
+    StaleExecutionError,
+    VersionConflictError,
+)
 from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
 from drs_orchestrator.domain.plans import Action, Problem, RecoveryPlan, Wave, validate_plan
-from drs_orchestrator.domain.states import ExecutionStatus
 from drs_orchestrator.errors import OrchestratorError
 from drs_orchestrator.services import executions as execution_controls
 
@@ -390,19 +393,76 @@ class Catalog:
 
     def terminate_instances(self, execution_id: str) -> dict[str, Any]:
         """Terminate a finished drill's recovery instances, ≤ 200 per call, recording the
-        TERMINATE jobs on the execution."""
-        item = self.get_execution(execution_id)
+        TERMINATE jobs on the execution.
+
+        The request is written down first (``REQUESTED``, version-checked), so of two
+        requests at once exactly one goes on and the other is answered 409; then DRS is
+        asked, and each TERMINATE job is recorded and followed by the finder (the execution
+        is watched again until those jobs end)."""
+        for _ in range(8):
+            item = self.get_execution(execution_id)
+            batches = self._instances_to_terminate(item)
+            requested = [
+                {
+                    "requestId": f"term-{uuid.uuid4().hex[:12]}",
+                    "recoveryInstanceIds": batch,
+                    "requestedAt": self.clock(),
+                    "status": "REQUESTED",
+                }
+                for batch in batches
+            ]
+            terminations = [*item.get("terminations", []), *requested]
+            try:
+                version = self.executions.save(
+                    execution_id,
+                    item["version"],
+                    {"terminations": terminations, "updatedAt": self.clock(), "watch": WATCHED},
+                )
+            except StaleExecutionError:
+                continue
+            break
+        else:
+            msg = f"execution {execution_id} kept changing; try again"
+            raise ConflictError(msg)
+        new_jobs: dict[str, dict[str, Any]] = {}
+        failure: Exception | None = None
+        for termination in requested:
+            try:
+                job = self.drs.terminate_recovery_instances(termination["recoveryInstanceIds"])
+            except OrchestratorError as exc:
+                termination.update(status="FAILED", reason=str(exc))
+                failure = exc
+                continue
+            termination.update(status="STARTED", jobId=job.job_id)
+            new_jobs[job.job_id] = {
+                "jobId": job.job_id,
+                "waveName": "",
+                "type": "TERMINATE",
+                "status": job.status,
+                "servers": [],
+            }
+        self._record_terminations(execution_id, version, terminations, new_jobs)
+        if failure is not None:
+            msg = f"DRS refused to terminate some instances ({failure}); ask again to retry them"
+            raise ServiceUnavailableError(msg) from failure
+        return self.get_execution(execution_id)
+
+    def _instances_to_terminate(self, item: dict[str, Any]) -> list[list[str]]:
+        execution_id = item["executionId"]
         if item["mode"] != "DRILL":
             msg = "only a drill's recovery instances are terminated here"
             raise ConflictError(msg)
-        if item["status"] not in (
-            ExecutionStatus.COMPLETED,
-            ExecutionStatus.FAILED,
-            ExecutionStatus.CANCELLED,
-        ):
+        if item["status"] not in TERMINAL:
             msg = f"execution {execution_id} is {item['status']}; wait for it to end"
             raise ConflictError(msg)
-        done = {i for t in item.get("terminations", []) for i in t["recoveryInstanceIds"]}
+        # A request still REQUESTED after 5 minutes died before it reached DRS: retried.
+        done = {
+            i
+            for t in item.get("terminations", [])
+            if t.get("status", "STARTED") == "STARTED"
+            or (t["status"] == "REQUESTED" and not _older_than(t["requestedAt"], self.clock(), 300))
+            for i in t["recoveryInstanceIds"]
+        }
         instances = sorted(
             s["recoveryInstanceId"]
             for s in item["servers"].values()
@@ -411,27 +471,38 @@ class Catalog:
             and s["recoveryInstanceId"] not in done
         )
         if not instances:
-            msg = f"execution {execution_id} has no recovery instance left to terminate"
-            raise ConflictError(msg)
-        terminations = list(item.get("terminations", []))
-        new_jobs = {}
-        for start in range(0, len(instances), TERMINATE_BATCH):
-            batch = instances[start : start + TERMINATE_BATCH]
-            job = self.drs.terminate_recovery_instances(batch)
-            terminations.append(
-                {"jobId": job.job_id, "recoveryInstanceIds": batch, "requestedAt": self.clock()}
+            msg = (
+                f"execution {execution_id} has no recovery instance left to terminate "
+                "(or their termination is already asked for)"
             )
-            new_jobs[job.job_id] = {
-                "jobId": job.job_id,
-                "waveName": "",
-                "type": "TERMINATE",
-                "status": job.status,
-                "servers": [],
-            }
-        self.executions.save(
-            execution_id,
-            item["version"],
-            {"terminations": terminations, "updatedAt": self.clock()},
-            new_jobs,
-        )
-        return self.get_execution(execution_id)
+            raise ConflictError(msg)
+        return [
+            instances[start : start + TERMINATE_BATCH]
+            for start in range(0, len(instances), TERMINATE_BATCH)
+        ]
+
+    def _record_terminations(
+        self,
+        execution_id: str,
+        version: int,
+        terminations: list[dict[str, Any]],
+        new_jobs: dict[str, dict[str, Any]],
+    ) -> None:
+        """Record what DRS answered on the request written down before asking it."""
+        mine = {t["requestId"]: t for t in terminations if "requestId" in t}
+        for _ in range(8):
+            try:
+                self.executions.save(
+                    execution_id,
+                    version,
+                    {"terminations": terminations, "updatedAt": self.clock()},
+                    new_jobs,
+                )
+            except StaleExecutionError:
+                item = self.get_execution(execution_id)
+                version = item["version"]
+                terminations = [
+                    mine.get(t.get("requestId", ""), t) for t in item.get("terminations", [])
+                ]
+                continue
+            return

@@ -1,0 +1,173 @@
+"""Executions that never get stuck: a run that dies is healed by the janitor, a state
+machine that never starts frees its servers, an approval nobody gives ends the execution,
+and a long execution hands over to fresh runs before its history grows long."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from drs_orchestrator.domain.plans import RecoveryPlan, Wave
+
+from tests.e2e.conftest import wait_until
+from tests.e2e.faults import FaultInjector
+from tests.invariants import violations
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tests.e2e.conftest import Harness
+
+
+def servers(prefix: str, count: int) -> list[str]:
+    return [f"s-{prefix}{n:0{17 - len(prefix)}d}" for n in range(count)]
+
+
+GROUPS = {"db": servers("a", 2), "app": servers("b", 3)}
+
+
+def run_arn(harness: Harness, name: str) -> str:
+    return harness.machines.run_arn(name)
+
+
+def test_a_run_stopped_by_hand_is_ended_by_the_janitor_with_the_reason(
+    harness: Harness,
+) -> None:
+    harness.drs.autopilot = False  # hold the wave in LAUNCHING
+    execution_id = harness.run(RecoveryPlan("one", (Wave("A", ("db",)),)), GROUPS)
+    wait_until(
+        lambda: harness.execution(execution_id)["waves"][0]["status"] == "LAUNCHING",
+        message="wave launching",
+    )
+    harness.sfn.stop_execution(executionArn=run_arn(harness, execution_id))
+    harness.drs.autopilot = True
+
+    def ended() -> bool:
+        harness.run_finder()
+        return harness.execution(execution_id)["status"] == "FAILED"
+
+    wait_until(ended, message="janitor ends the orphaned execution")
+    item = harness.execution(execution_id)
+    assert item["reason"] == (
+        f"its state machine run {execution_id} ended ABORTED without ending it"
+    )
+    assert item["waves"][0]["status"] == "FAILED"
+    # The launch it left running is still followed to its end, and nothing is lost.
+    wait_until(
+        lambda: (
+            not harness.run_finder().get("error") and "watch" not in harness.execution(execution_id)
+        ),
+        message="the janitor settles the execution once its DRS job ended",
+    )
+    item = harness.execution(execution_id)
+    assert violations(item, list(harness.drs.jobs.values())) == []
+    assert item["holdsReleased"] is True
+    assert harness.notifications()[-1]["event"] == "failed"
+
+
+def test_a_state_machine_that_does_not_start_frees_the_servers(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"name": "g", "region": "us-east-1", "sourceServerIds": GROUPS["db"]}
+    status, group = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
+    assert status == 201
+    plan = {"name": "p", "waves": [{"name": "A", "protectionGroups": ["g"]}]}
+    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
+    assert status == 201
+    injector = FaultInjector(point="stepfunctions:StartExecution", kind="throttle")
+    injector.install(monkeypatch)
+
+    status, answer = harness.api(
+        "POST",
+        "/recovery-plans/{planId}/executions",
+        body=json.dumps({"mode": "DRILL"}),
+        planId=created["planId"],
+    )
+
+    assert status == 503
+    assert "nothing was launched" in answer["message"]
+    [execution_id] = [w for w in answer["message"].split() if w.startswith("ex-")]
+    item = harness.execution(execution_id)
+    assert item["status"] == "FAILED"
+    assert item["reason"].startswith("its state machine did not start: StartExecution failed")
+    assert item["holdsReleased"] is True
+    # The servers are free: the next start goes through.
+    status, started = harness.api(
+        "POST",
+        "/recovery-plans/{planId}/executions",
+        body=json.dumps({"mode": "DRILL"}),
+        planId=created["planId"],
+    )
+    assert status == 202, started
+    assert started["planVersion"] == created["version"]
+    harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
+
+
+def test_an_approval_nobody_gives_ends_the_execution_with_that_reason(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPROVAL_TIMEOUT_SECONDS", "2")
+    from drs_orchestrator.handlers import wave_runner
+
+    wave_runner._runner.cache_clear()
+    plan = RecoveryPlan(
+        "gated", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",), pause_before=True))
+    )
+    execution_id = harness.run(plan, GROUPS)
+    item = harness.wait_for(execution_id, "FAILED", "COMPLETED", timeout=60)
+    assert item["status"] == "FAILED"
+    b = item["waves"][1]
+    assert b["status"] == "FAILED"
+    assert b["reason"] == "approval timed out: nobody approved it within 2 s"
+    assert item["reason"] == f"wave B: {b['reason']}"
+    assert harness.machine_status(execution_id) == "FAILED"
+    assert not b.get("jobIds"), "nothing launched for the wave nobody approved"
+
+
+def test_a_long_execution_hands_over_to_fresh_runs(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """long-runs-fit: with three ticks per run, a drill needs several runs; each hands over
+    to the next and the last one ends it. Events per tick are measured from the histories
+    and projected to the deployed 500 ticks per run."""
+    monkeypatch.setenv("TICKS_PER_RUN", "3")
+    from drs_orchestrator.handlers import wave_runner
+
+    wave_runner._runner.cache_clear()
+    plan = RecoveryPlan("chain", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",))))
+    execution_id = harness.run(plan, GROUPS)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
+    assert item["status"] == "COMPLETED"
+    runs = sorted(
+        (
+            e
+            for e in harness.sfn.list_executions(stateMachineArn=harness.machines._arn)[
+                "executions"
+            ]
+            if e["name"].startswith(execution_id)
+        ),
+        key=lambda e: (len(e["name"]), e["name"]),
+    )
+    assert len(runs) >= 2, [r["name"] for r in runs]
+    assert runs[1]["name"] == f"{execution_id}-r2"
+    wait_until(
+        lambda: all(
+            harness.sfn.describe_execution(executionArn=r["executionArn"])["status"] != "RUNNING"
+            for r in runs
+        ),
+        message="every run ended",
+    )
+    assert {
+        harness.sfn.describe_execution(executionArn=r["executionArn"])["status"] for r in runs
+    } == {"SUCCEEDED"}
+    assert harness.execution(execution_id)["machineRun"] == runs[-1]["name"]
+    per_run = [
+        len(harness.sfn.get_execution_history(executionArn=r["executionArn"])["events"])
+        for r in runs
+    ]
+    # A run of three ticks: Start + two Ticks, their Waits and Routes, and the ending.
+    assert max(per_run) < 40, per_run
+    # Deployed: 500 ticks per run, each at most the measured events plus 9 retries of
+    # 3 events (docs/RELIABILITY.md): still under Step Functions' 25,000.
+    per_tick = max(per_run) / 3
+    assert 500 * (per_tick + 9 * 3) < 25_000, per_tick
