@@ -137,6 +137,17 @@ def _parser() -> argparse.ArgumentParser:
         help="share of StartRecovery/DescribeJobs calls answered with ThrottlingException",
     )
     sandbox.add_argument(
+        "--chaos",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="share of the wave runner's and finder's AWS calls that meet a random fault "
+        "(throttle, 5xx, answer lost, function dying before/after the call)",
+    )
+    sandbox.add_argument(
+        "--chaos-seed", type=int, default=0, help="seed of --chaos's random faults"
+    )
+    sandbox.add_argument(
         "--groups",
         default="admin",
         help="comma-separated Cognito groups of the sandbox user (admin, operator, read-only)",

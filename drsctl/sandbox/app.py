@@ -47,6 +47,10 @@ class SandboxOptions:
     time_scale: float = 20.0
     drs_phase_seconds: float = 3.0
     throttle_rate: float = 0.0
+    #: Share of the wave runner's and the finder's AWS calls that meet a random fault
+    #: (throttle, 5xx, answer lost, the function dying before or after the call).
+    chaos_rate: float = 0.0
+    chaos_seed: int = 0
     failing_servers: Sequence[str] = ()
     groups: Sequence[str] = ("admin",)
     seed: bool = True
@@ -73,6 +77,7 @@ class Sandbox:
         self._runtime: LambdaRuntime | None = None
         self._clock: Clock | None = None
         self._restore: list[Callable[[], None]] = []
+        self._chaos_draws = 0
 
     # -- start ------------------------------------------------------------------------
 
@@ -172,8 +177,18 @@ class Sandbox:
         )
 
     def _function_environment(self, keys: dict[str, str], function_name: str) -> dict[str, str]:
-        """What Lambda puts in every function's environment, pointed at the sandbox."""
+        """What Lambda puts in every function's environment, pointed at the sandbox (and,
+        with ``--chaos``, the fault rate for the execution core's functions)."""
+        chaos = {}
+        if self.options.chaos_rate and not function_name.endswith("-api"):
+            # Each environment draws its own faults: a restarted one must not replay them.
+            self._chaos_draws += 1
+            chaos = {
+                "SANDBOX_CHAOS_RATE": str(self.options.chaos_rate),
+                "SANDBOX_CHAOS_SEED": str(self.options.chaos_seed * 1000 + self._chaos_draws),
+            }
         return {
+            **chaos,
             "AWS_ENDPOINT_URL": self._started_gateway().url,
             "AWS_ACCESS_KEY_ID": keys[function_name],
             "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET,

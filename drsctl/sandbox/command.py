@@ -29,6 +29,9 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
     if not 0 <= args.throttle_rate <= 1:
         msg = f"--throttle-rate: {args.throttle_rate} is not between 0 and 1"
         raise SandboxUsageError(msg)
+    if not 0 <= args.chaos < 1:
+        msg = f"--chaos: {args.chaos} is not at least 0 and below 1"
+        raise SandboxUsageError(msg)
     if args.time_scale < 1 or args.drs_phase_seconds <= 0:
         msg = "--time-scale must be at least 1 and --drs-phase-seconds above 0"
         raise SandboxUsageError(msg)
@@ -41,6 +44,8 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
         time_scale=args.time_scale,
         drs_phase_seconds=args.drs_phase_seconds,
         throttle_rate=args.throttle_rate,
+        chaos_rate=args.chaos,
+        chaos_seed=args.chaos_seed,
         failing_servers=tuple(args.fail_server),
         groups=groups,
         seed=not args.no_seed,

@@ -53,9 +53,56 @@ def _load(handler_path: str) -> tuple[Any, dict[str, Any] | None]:
         }
 
 
+#: Kinds of fault ``--chaos`` injects (docs/RELIABILITY.md's fault model).
+CHAOS_KINDS = ("throttle", "failure", "lost", "crash-before", "crash-after")
+
+
+def install_chaos(rate: float, seed: int) -> None:
+    """Make a share ``rate`` of this environment's AWS calls meet a random fault: refused as
+    throttled, answered with a 5xx, answered and the answer lost, or the process dying just
+    before or just after the call (the runtime then reports Runtime.ExitError and starts a
+    fresh environment, as Lambda does). Uses only botocore, which the package ships."""
+    import os
+    import random
+
+    from botocore.client import BaseClient
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    chance = random.Random(seed)  # noqa: S311  # nosec B311 - simulated faults, not secrets
+    original = BaseClient._make_api_call
+
+    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if chance.random() >= rate:
+            return original(client, operation, params)
+        kind = chance.choice(CHAOS_KINDS)
+        point = f"{client.meta.service_model.service_name}:{operation}"
+        sys.stderr.write(f"chaos: {kind} at {point}\n")
+        sys.stderr.flush()
+        if kind == "crash-before":
+            os._exit(70)
+        if kind in ("throttle", "failure"):
+            code, status = (
+                ("ThrottlingException", 400) if kind == "throttle" else ("InternalFailure", 500)
+            )
+            error = {"Error": {"Code": code, "Message": f"chaos {kind}"}}
+            raise ClientError({**error, "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+        original(client, operation, params)
+        if kind == "crash-after":
+            os._exit(70)
+        raise ReadTimeoutError(endpoint_url=f"chaos://{point}")
+
+    BaseClient._make_api_call = make_api_call
+
+
 def main() -> None:
+    import os
+
     package_dir, handler_path = sys.argv[1], sys.argv[2]
     sys.path.insert(0, package_dir)
+    if os.environ.get("SANDBOX_CHAOS_RATE"):
+        install_chaos(
+            float(os.environ["SANDBOX_CHAOS_RATE"]), int(os.environ.get("SANDBOX_CHAOS_SEED", "0"))
+        )
     answers = sys.stdout
     sys.stdout = sys.stderr
     handler, import_error = _load(handler_path)

@@ -11,7 +11,7 @@ from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
 from tests.e2e.conftest import wait_until
 from tests.e2e.faults import FaultInjector
-from tests.invariants import violations
+from drsctl.invariants import violations
 
 if TYPE_CHECKING:
     import pytest

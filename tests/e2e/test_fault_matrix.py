@@ -18,7 +18,7 @@ import pytest
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from tests.e2e.faults import KINDS, FaultInjector
-from tests.invariants import violations
+from drsctl.invariants import violations
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness

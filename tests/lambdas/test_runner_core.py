@@ -12,7 +12,7 @@ from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.invariants import violations
+from drsctl.invariants import violations
 from tests.lambdas.runner_world import OUTCOMES, START, World
 
 

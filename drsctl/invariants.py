@@ -1,7 +1,7 @@
 """The execution invariants (docs/RELIABILITY.md), checked over an execution item and the
 DRS jobs the service holds (DescribeJobs items). Shared by the property-based tests of the
-pure core, the fault-injection matrix and the chaos benchmark, so all three hold an
-execution to the same promises."""
+pure core, the fault-injection matrix and the chaos benchmark (``benchmarks/chaos_drills.py``),
+so all three hold an execution to the same promises."""
 
 from __future__ import annotations
 

@@ -1,0 +1,202 @@
+"""Drills under chaos: the sandbox started with ``--chaos RATE`` (a share of the wave
+runner's and the finder's AWS calls meet a random fault: throttled, 5xx, answer lost, the
+function dying just before or after the call), N drills of the seeded three-wave plan run
+one after the other (the paused wave approved when it asks), then counted:
+
+- executions ended correctly: ended, and every invariant of docs/RELIABILITY.md kept
+  (``drsctl/invariants.py``);
+- DRS jobs unaccounted for: jobs tagged with an execution that the execution does not
+  record (must be 0);
+- servers left held: holds in the server-holds table whose execution ended (must be 0).
+
+Prints figures; asserts nothing.
+
+    uv run python benchmarks/chaos_drills.py [--drills 5] [--rate 0.05] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import boto3
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from drsctl.invariants import violations  # noqa: E402 - after the path is set
+
+TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+def call(url: str, token: str | None = None, method: str = "GET", body: object = None) -> dict:
+    headers = {"Authorization": token} if token else {}
+    data = json.dumps(body).encode() if body is not None else None
+    request = Request(url, data=data, headers=headers, method=method)  # noqa: S310 - 127.0.0.1
+    with urlopen(request, timeout=60) as response:  # noqa: S310
+        return json.loads(response.read() or b"{}")
+
+
+def aws(state: dict, service: str) -> Any:
+    info = state["aws"]
+    return boto3.client(
+        service,
+        region_name=info["region"],
+        endpoint_url=info["endpoint"],
+        aws_access_key_id=info["accessKeyId"],
+        aws_secret_access_key="sandbox-secret",  # noqa: S106 - the sandbox's fixed secret
+    )
+
+
+def run_drill(url: str, token: str, plan_id: str, timeout: float) -> tuple[dict, float]:
+    began = time.perf_counter()
+    execution = call(
+        f"{url}/api/recovery-plans/{plan_id}/executions", token, "POST", {"mode": "DRILL"}
+    )
+    path = f"{url}/api/executions/{execution['executionId']}"
+    item = execution
+    while time.perf_counter() - began < timeout:
+        item = call(path, token)
+        if item["status"] == "PAUSED":
+            with contextlib.suppress(HTTPError):  # changed meanwhile: the next look decides
+                call(f"{path}/resume", token, "POST")
+        if item["status"] in TERMINAL:
+            break
+        time.sleep(0.5)
+    return item, time.perf_counter() - began
+
+
+def settle(url: str, token: str, execution_id: str, dynamodb: Any, table: str) -> dict:
+    """Wait until the finder and its janitor let the ended execution go, and every DRS
+    job has ended (the next drill's servers must be free in DRS too)."""
+    deadline = time.perf_counter() + 120
+    while time.perf_counter() < deadline:
+        raw = dynamodb.get_item(
+            TableName=table, Key={"executionId": {"S": execution_id}}, ConsistentRead=True
+        )["Item"]
+        jobs = call(f"{url}/sandbox/state")["drs"]["jobs"]
+        if "watch" not in raw and all(j["status"] == "COMPLETED" for j in jobs):
+            break
+        time.sleep(1.0)
+    return call(f"{url}/api/executions/{execution_id}", token)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--drills", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per drill")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="sandbox-chaos-"))
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "drsctl",
+            "sandbox",
+            "--port",
+            "0",
+            "--workdir",
+            str(workdir),
+            "--no-console",
+            "--chaos",
+            str(args.rate),
+            "--chaos-seed",
+            str(args.seed),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("sandbox ready: "):
+            url = next(iter(json.loads(line.removeprefix("sandbox ready: ")).values()))
+            break
+    outcomes: Counter = Counter()
+    correct = unaccounted = held = 0
+    broken: list[str] = []
+    walls = []
+    try:
+        token = call(f"{url}/config.json")["auth"]["token"]
+        plan = call(f"{url}/api/recovery-plans", token)["items"][0]
+        state = call(f"{url}/sandbox/state")
+        dynamodb = aws(state, "dynamodb")
+        tables = dynamodb.list_tables()["TableNames"]
+        executions_table = next(t for t in tables if t.endswith("-executions"))
+        holds_table = next(t for t in tables if t.endswith("-server-holds"))
+        for number in range(1, args.drills + 1):
+            item, wall = run_drill(url, token, plan["planId"], args.timeout)
+            walls.append(wall)
+            item = settle(url, token, item["executionId"], dynamodb, executions_table)
+            jobs = call(f"{url}/sandbox/state")["drs"]["jobs"]
+            found = violations(item, jobs)
+            outcomes[item["status"]] += 1
+            ours = {
+                j["jobID"]
+                for j in jobs
+                if (j.get("tags") or {}).get("drs-orchestrator:execution") == item["executionId"]
+            }
+            lost = ours - set(item.get("jobs") or {})
+            unaccounted += len(lost)
+            if not found and item["status"] in TERMINAL:
+                correct += 1
+            else:
+                broken.append(f"drill {number} {item['executionId']}: {found or item['status']}")
+            reason = f" ({item['reason']})" if item.get("reason") else ""
+            print(
+                f"drill {number}: {item['status']}{reason} in {wall:.1f} s, {len(ours)} DRS "
+                f"jobs, {len(found)} invariant violations"
+            )
+            # Each drill's instances are terminated so the next one starts clean.
+            if item["status"] in TERMINAL:
+                with contextlib.suppress(HTTPError):
+                    call(
+                        f"{url}/api/executions/{item['executionId']}/terminate-instances",
+                        token,
+                        "POST",
+                    )
+                settle(url, token, item["executionId"], dynamodb, executions_table)
+        for hold in dynamodb.scan(TableName=holds_table)["Items"]:
+            holder = call(f"{url}/api/executions/{hold['executionId']['S']}", token)
+            if holder["status"] in TERMINAL:
+                held += 1
+        faults = Counter()
+        for log in (workdir / "logs").glob("*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if line.startswith("chaos: "):
+                    faults[line.split()[1]] += 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+    print(
+        f"chaos rate {args.rate} (seed {args.seed}): {sum(faults.values())} faults injected "
+        f"{dict(faults)}"
+    )
+    print(
+        f"drills: {args.drills}, outcomes {dict(outcomes)}, "
+        f"mean wall {sum(walls) / max(len(walls), 1):.1f} s"
+    )
+    print(f"executions ended correctly: {correct} of {args.drills}")
+    print(f"DRS jobs unaccounted for: {unaccounted}")
+    print(f"servers left held: {held}")
+    for line in broken:
+        print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()
