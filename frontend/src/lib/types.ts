@@ -119,7 +119,22 @@ export interface Execution {
     requestedAt: string;
     status?: "REQUESTED" | "STARTED" | "FAILED";
   }[];
+  /** Why the execution ended FAILED or CANCELLED (a wave, a state machine that failed). */
+  reason?: string;
+  /** Launch batches of at most 100 servers; DEFERRED ones wait for DRS (quota, throttling). */
+  batches?: Record<string, LaunchBatch>;
+  planVersion?: number;
   version: number;
+}
+
+export interface LaunchBatch {
+  batchId: string;
+  wave: string;
+  servers: string[];
+  status: "PLANNED" | "INTENDED" | "STARTED" | "DEFERRED" | "REFUSED" | "CANCELLED";
+  jobId?: string;
+  lastError?: string;
+  reason?: string;
 }
 
 /** Recovery instances a drill launched that no termination has been asked for yet. */

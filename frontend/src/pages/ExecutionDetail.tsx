@@ -116,6 +116,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
   const current = Math.min(page, pages);
   const failedServers = Object.values(item.servers ?? {}).filter((s) => s.launchStatus === "FAILED");
   const awaiting = item.waves.find((w) => w.status === "AWAITING_APPROVAL");
+  const waitingForDrs = Object.values(item.batches ?? {}).filter((b) => b.status === "DEFERRED");
   const reason = operate ? undefined : needs("operate");
 
   return (
@@ -135,8 +136,8 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
                 Approve and resume
               </Button>
               <Button
-                disabled={!operate || !["RUNNING", "PAUSED"].includes(item.status)}
-                disabledReason={reason ?? "Only a running or paused execution can be cancelled"}
+                disabled={!operate || !["PENDING", "RUNNING", "PAUSED"].includes(item.status)}
+                disabledReason={reason ?? "Only an execution that has not ended can be cancelled"}
                 loading={busy === "cancel"}
                 onClick={() => setConfirm("cancel")}
               >
@@ -168,6 +169,16 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
         {awaiting && (
           <Alert type="warning" header={`Wave ${awaiting.name} waits for approval`}>
             {operate ? "Approve and resume to launch it." : "An operator or admin must approve it."}
+          </Alert>
+        )}
+        {terminal && item.reason && (
+          <Alert type={item.status === "COMPLETED" ? "info" : "error"} header={`Execution ${item.status.toLowerCase()}`} data-testid="execution-reason">
+            {item.reason}
+          </Alert>
+        )}
+        {waitingForDrs.length > 0 && (
+          <Alert type="warning" header={`${waitingForDrs.length} launch batch(es) wait for DRS`} data-testid="waiting-for-drs">
+            {waitingForDrs.map((b) => `wave ${b.wave}, ${b.servers.length} server(s): ${b.lastError ?? "asked again at the next tick"}`).join("; ")}
           </Alert>
         )}
         {failedServers.length > 0 && (

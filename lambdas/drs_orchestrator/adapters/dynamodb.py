@@ -67,6 +67,16 @@ def map_store_error(operation: str, exc: Exception) -> StoreError:
     )
 
 
+def get_consistent(client: Any, table: str, key: Mapping[str, str]) -> dict[str, Any] | None:
+    """One item by its (string) key, read consistently; None when there is none."""
+    try:
+        response = client.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
+    except (ClientError, BotoCoreError) as exc:
+        raise map_store_error("GetItem", exc) from exc
+    item = response.get("Item")
+    return from_item(item) if item else None
+
+
 class ExecutionsStore:
     """Reads active executions and applies the finder's updates to them."""
 
@@ -122,16 +132,7 @@ class ExecutionsStore:
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
         """The execution item, read consistently (to retry a write that went stale)."""
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"executionId": {"S": execution_id}},
-                ConsistentRead=True,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise map_store_error("GetItem", exc) from exc
-        item = response.get("Item")
-        return from_item(item) if item else None
+        return get_consistent(self._client, self._table, {"executionId": execution_id})
 
     def heartbeat(self, execution_id: str, polled_at: str, polled_by: str) -> None:
         """``lastPolledAt`` after a poll that found nothing new: decides nothing, so it
@@ -257,16 +258,7 @@ class ExecutionRecords:
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
         """The full execution item, read consistently (the status index may lag)."""
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"executionId": {"S": execution_id}},
-                ConsistentRead=True,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise map_store_error("GetItem", exc) from exc
-        item = response.get("Item")
-        return from_item(item) if item else None
+        return get_consistent(self._client, self._table, {"executionId": execution_id})
 
     def page(
         self, status: str | None, index: str, limit: int, token: str | None
@@ -505,14 +497,7 @@ class VersionedRecords:
         return item
 
     def get(self, record_id: str) -> dict[str, Any] | None:
-        try:
-            response = self._client.get_item(
-                TableName=self._table, Key={self._key: {"S": record_id}}, ConsistentRead=True
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise map_store_error("GetItem", exc) from exc
-        item = response.get("Item")
-        return from_item(item) if item else None
+        return get_consistent(self._client, self._table, {self._key: record_id})
 
     def replace(self, record: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
         item = {**record, "version": expected_version + 1}

@@ -8,18 +8,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.domain.runner import ENDED_AUTOMATION, SUCCEEDED_AUTOMATION
 from drs_orchestrator.errors import OrchestratorError
 
-#: Automation statuses that end an action, and whether it succeeded.
-SUCCEEDED = frozenset({"Success", "CompletedWithSuccess"})
-ENDED = SUCCEEDED | {
-    "TimedOut",
-    "Cancelled",
-    "Failed",
-    "Rejected",
-    "CompletedWithFailure",
-    "Exited",
-}
+#: Automation statuses that end an action, and those that mean it succeeded (the core
+#: decides on them; named here too for callers of this gateway).
+SUCCEEDED, ENDED = SUCCEEDED_AUTOMATION, ENDED_AUTOMATION
 
 
 class AutomationError(OrchestratorError):
