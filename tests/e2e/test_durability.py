@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
+from drsctl.invariants import violations
 from tests.e2e.conftest import wait_until
 from tests.e2e.faults import FaultInjector
-from drsctl.invariants import violations
 
 if TYPE_CHECKING:
     import pytest

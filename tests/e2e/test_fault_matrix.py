@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
-from tests.e2e.faults import KINDS, FaultInjector
 from drsctl.invariants import violations
+from tests.e2e.faults import KINDS, FaultInjector
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness

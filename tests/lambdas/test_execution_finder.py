@@ -337,3 +337,79 @@ def test_the_wave_runners_fallback_poll_is_told_apart(finder, dynamodb, drs: Fak
     item = execution(dynamodb, "exec-1")
     assert (item["lastPolledBy"], item["waveRunnerPolls"]) == ("wave-runner", 1)
     assert "schedulePolls" not in item
+
+
+def test_the_executions_left_behind_by_the_time_budget_go_first_next_time(
+    finder, dynamodb, drs: FakeDrs
+) -> None:
+    """Fair rotation: least recently polled first, so the same executions are not the ones
+    starved every time the budget runs out."""
+    for n in range(4):
+        put_execution(dynamodb, f"exec-{n}", {drs.add_job(SERVERS[:1]): "wave-a"})
+    finder.poll(remaining_seconds=iter([60.0, 30.0, 9.0, 9.0]).__next__)
+    polled_first = {
+        e
+        for e in ("exec-0", "exec-1", "exec-2", "exec-3")
+        if execution(dynamodb, e).get("lastPolledAt")
+    }
+    assert len(polled_first) == 2
+
+    finder.poll(remaining_seconds=iter([60.0, 30.0, 9.0, 9.0]).__next__)
+
+    assert all(
+        execution(dynamodb, e).get("lastPolledAt") for e in ("exec-0", "exec-1", "exec-2", "exec-3")
+    )
+
+
+def test_identical_log_items_and_items_without_a_time_are_each_recorded_once(
+    finder, dynamodb, drs: FakeDrs
+) -> None:
+    job_id = drs.add_job(SERVERS[:1])
+    drs.start(job_id)
+    twin = {
+        "event": "SNAPSHOT_START",
+        "eventData": {"sourceServerID": SERVERS[0]},
+        "logDateTime": "2026-11-01T12:00:05.000Z",
+    }
+    drs.logs[job_id] += [dict(twin), dict(twin), {"event": "USING_PREVIOUS_SNAPSHOT_FAILED"}]
+    put_execution(dynamodb, "exec-1", {job_id: "wave-a"})
+
+    first = finder.poll()
+    second = finder.poll()
+
+    assert first.executions_failed == 0 and second.executions_failed == 0
+    stored = events_of(dynamodb, "exec-1")
+    assert len(stored) == len(drs.logs[job_id])
+    keys = sorted(e["eventKey"] for e in stored)
+    assert any(k.endswith("#2") for k in keys), "the second identical item has a key of its own"
+    undated = [e for e in stored if e["event"] == "USING_PREVIOUS_SNAPSHOT_FAILED"]
+    assert undated[0]["logDateTime"] == "2026-11-01T12:00:05.000000Z", "borrows the time before it"
+    assert second.events_written == 0
+
+
+def test_a_slow_poll_never_overwrites_newer_data(finder, dynamodb, drs: FakeDrs) -> None:
+    """terminal-is-final: the poll read the item, then the runner ended it; the poll's write
+    goes stale, is compared with the item as it is now, and leaves the outcome alone."""
+    job_id = drs.add_job(SERVERS[:1])
+    drs.start(job_id)
+    put_execution(dynamodb, "exec-1", {job_id: "wave-a"}, extra={"version": 3})
+    store = finder._executions
+    apply = store.apply
+    ended = {"done": False}
+
+    def runner_ends_it_first(update: Any, polled_at: str, polled_by: str) -> None:
+        if not ended["done"]:
+            ended["done"] = True
+            ExecutionRecords(EXECUTIONS_TABLE, client=dynamodb).save(
+                "exec-1", 3, {"status": "COMPLETED", "endedAt": "2026-11-01T13:00:00.000000Z"}
+            )
+        apply(update, polled_at, polled_by)
+
+    store.apply = runner_ends_it_first
+    report = finder.poll()
+
+    item = execution(dynamodb, "exec-1")
+    assert report.executions_stale == 0 and report.executions_updated == 1
+    assert item["status"] == "COMPLETED" and item["endedAt"] == "2026-11-01T13:00:00.000000Z"
+    assert item["jobs"][job_id]["status"] == "STARTED", "late job data still recorded"
+    assert item["version"] > 4
