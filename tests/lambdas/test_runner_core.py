@@ -285,3 +285,24 @@ def test_any_order_of_progress_operators_and_faults_keeps_every_invariant(
         world.drs_progress()
         world.finder_poll()
     assert violations(world.item, list(world.drs_jobs.values())) == []
+
+
+def test_a_wave_launched_before_batches_existed_is_adopted_and_finished() -> None:
+    """An execution that was launching when this version was deployed: its jobs become
+    STARTED batches and the servers no job holds are launched, once."""
+    world = World(RecoveryPlan("big", (Wave("all", ("big",)),)), GROUPS)
+    job = world.start_recovery(tuple(GROUPS["big"][:100]), "pre-upgrade")
+    world.item.update(status="RUNNING")
+    wave = world.item["waves"][0]
+    wave.update(status="LAUNCHING", jobIds=[job["jobID"]], startedAt="2026-11-01T12:00:00.000000Z")
+    world.item["jobs"][job["jobID"]] = {
+        "jobId": job["jobID"],
+        "waveName": "all",
+        "status": "PENDING",
+        "type": "LAUNCH",
+        "servers": GROUPS["big"][:100],
+    }
+    world.run_to_end()
+    assert world.item["status"] == "COMPLETED"
+    assert sorted(len(j["participatingServers"]) for j in world.drs_jobs.values()) == [50, 100]
+    assert violations(world.item, list(world.drs_jobs.values())) == []

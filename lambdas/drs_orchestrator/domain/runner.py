@@ -301,9 +301,42 @@ class _Tick:
 
     # -- waves -------------------------------------------------------------------------
 
+    def adopt_legacy_jobs(self, wave: dict[str, Any]) -> None:
+        """A wave launched before batches existed (an upgrade during an execution): each of
+        its jobs becomes a STARTED batch, and servers in no job get batches of their own."""
+        if "batchIds" in wave:
+            return
+        ids, covered = [], set()
+        for job_id in wave.get("jobIds", []):
+            servers = list(self.job(job_id).get("servers", []))
+            bid = f"batch-legacy-{job_id}"
+            self.batches[bid] = {
+                "batchId": bid,
+                "wave": wave["name"],
+                "servers": servers,
+                "status": B.STARTED.value,
+                "jobId": job_id,
+                "plannedAt": self.stamp,
+            }
+            ids.append(bid)
+            covered.update(servers)
+        remaining = [s for s in wave["servers"] if s not in covered]
+        for ordinal, servers in enumerate(job_batches(remaining)):
+            bid = batch_id(self.execution_id, wave["name"], ordinal)
+            self.batches[bid] = {
+                "batchId": bid,
+                "wave": wave["name"],
+                "servers": servers,
+                "status": B.PLANNED.value,
+                "plannedAt": self.stamp,
+            }
+            ids.append(bid)
+        wave["batchIds"] = ids
+
     def judge_launch(self, wave: dict[str, Any], may_launch: bool) -> None:
         """Issue open batches; LAUNCHED once every batch's job completed with every server
         LAUNCHED; FAILED naming the servers not launched otherwise."""
+        self.adopt_legacy_jobs(wave)
         batches = self.wave_batches(wave)
         for batch in batches:
             if batch["status"] not in BATCH_OPEN:
