@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -36,25 +37,44 @@ class Target:
 
 
 def _history_reader(
-    stepfunctions: Any, state_machine_arn: str
+    stepfunctions: Any, state_machine_arn: str, settle_seconds: float = 30.0
 ) -> Callable[[str], list[str] | None]:
-    """The states one execution entered, or None when the history cannot be read."""
+    """The states one execution entered, across its state machine runs (a long execution
+    hands over to ``<execution>-r2``, ``-r3``...), or None when the history cannot be read.
+    The record ends a moment before its run does (the run still routes to its end state), so
+    the last run is read once it stopped, or after ``settle_seconds``."""
+
+    def arn_of(name: str) -> str:
+        return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def entered(name: str) -> list[str]:
+        deadline = time.monotonic() + settle_seconds
+        while (
+            stepfunctions.describe_execution(executionArn=arn_of(name))["status"] == "RUNNING"
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        return [
+            e["stateEnteredEventDetails"]["name"]
+            for page in stepfunctions.get_paginator("get_execution_history").paginate(
+                executionArn=arn_of(name)
+            )
+            for e in page["events"]
+            if "stateEnteredEventDetails" in e
+        ]
 
     def read(execution_id: str) -> list[str] | None:
-        arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{execution_id}"
         states: list[str] = []
+        name, number = execution_id, 1
         try:
-            for page in stepfunctions.get_paginator("get_execution_history").paginate(
-                executionArn=arn
-            ):
-                states += [
-                    e["stateEnteredEventDetails"]["name"]
-                    for e in page["events"]
-                    if "stateEnteredEventDetails" in e
-                ]
+            while True:
+                states += entered(name)
+                if not states or states[-1] != "HandedOver":
+                    return states
+                number += 1
+                name = f"{execution_id}-r{number}"
         except (ClientError, BotoCoreError):
-            return None
-        return states
+            return states or None
 
     return read
 
