@@ -74,19 +74,14 @@ def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:
     harness.drs.brief_logs = True
     execution_id = harness.run(DRILL, GROUPS)
     deadline = time.monotonic() + timeout
-    paused_since: float | None = None
     while time.monotonic() < deadline:
         time.sleep(0.1)
         item = harness.execution(execution_id)
+        harness.run_finder()
         if item["status"] == "PAUSED" and any(
             w["status"] == "AWAITING_APPROVAL" for w in item["waves"]
         ):
-            # The operator takes a moment to approve: long enough for the janitor to ask
-            # whether the waiting machine is still alive (JANITOR_AFTER_SECONDS is 1).
-            paused_since = paused_since or time.monotonic()
-            if time.monotonic() - paused_since > 1.5:
-                harness.api("POST", "/executions/{executionId}/resume", executionId=execution_id)
-        harness.run_finder()
+            harness.api("POST", "/executions/{executionId}/resume", executionId=execution_id)
         ended = item["status"] in ("COMPLETED", "FAILED", "CANCELLED")
         if ended and harness.machine_status(execution_id, timeout=0.5) != "RUNNING":
             break
