@@ -86,24 +86,15 @@ class ExecutionsStore:
         self._client = client or make_client("dynamodb")
 
     def items_with_status(self, status: str) -> Iterator[dict[str, Any]]:
-        """Every execution item in ``status``, following LastEvaluatedKey to the end."""
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": self._index,
-            "KeyConditionExpression": "#status = :status",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":status": {"S": status}},
-        }
-        while True:
-            try:
-                page = self._client.query(**params)
-            except (ClientError, BotoCoreError) as exc:
-                raise map_store_error("Query", exc) from exc
-            for item in page.get("Items", []):
-                yield from_item(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """Every execution item in ``status``, through the status index, every page."""
+        return self._query(
+            {
+                "IndexName": self._index,
+                "KeyConditionExpression": "#status = :status",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":status": {"S": status}},
+            }
+        )
 
     def items_watched(self) -> Iterator[dict[str, Any]]:
         """Every execution still watched (``watch`` set: not ended, or ended with DRS jobs,
@@ -117,18 +108,16 @@ class ExecutionsStore:
             }
         )
 
-    def _query(self, extra: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"TableName": self._table, **extra}
-        while True:
-            try:
-                page = self._client.query(**params)
-            except (ClientError, BotoCoreError) as exc:
-                raise map_store_error("Query", exc) from exc
-            for item in page.get("Items", []):
-                yield from_item(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def _query(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The items of a query, every page (botocore's paginator follows
+        LastEvaluatedKey); errors mapped by code."""
+        pages = self._client.get_paginator("query").paginate(TableName=self._table, **params)
+        try:
+            for page in pages:
+                for item in page.get("Items", []):
+                    yield from_item(item)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("Query", exc) from exc
 
     def get(self, execution_id: str) -> dict[str, Any] | None:
         """The execution item, read consistently (to retry a write that went stale)."""
