@@ -94,7 +94,7 @@ class WaveRunnerEnvironment:
             stale_after_seconds=_positive(STALE_AFTER_SECONDS, "90"),
             approval_timeout_seconds=_positive(APPROVAL_TIMEOUT_SECONDS, "604800"),
             quota_wait_seconds=_positive(QUOTA_WAIT_SECONDS, "3600"),
-            ticks_per_run=_positive(TICKS_PER_RUN, "500"),
+            ticks_per_run=_positive(TICKS_PER_RUN, "400"),
         )
 
 

@@ -105,9 +105,9 @@ class Limits:
     approval_timeout: timedelta = timedelta(days=7)
     quota_wait: timedelta = timedelta(hours=1)
     #: Ticks one state machine run makes before it hands over to a fresh run, so that no
-    #: run comes near Step Functions' 25,000 history events (9 events a tick, up to 36 with
-    #: every retry a tick may take: 500 x 36 = 18,000; see docs/RELIABILITY.md).
-    ticks_per_run: int = 500
+    #: run comes near Step Functions' 25,000 history events (9 events a tick, up to 45 with
+    #: every retry a tick may take: 400 x 45 = 18,000; see docs/RELIABILITY.md).
+    ticks_per_run: int = 400
 
 
 @dataclass(frozen=True)
