@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import WATCHED, StaleExecutionError
+from drs_orchestrator.domain.runner import finalise
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
 from drs_orchestrator.errors import OrchestratorError
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
+    from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.domain.plans import Action, RecoveryPlan
 
@@ -168,29 +171,52 @@ def wake_waiting_machine(
     return True
 
 
+def end_with_reason(
+    records: ExecutionRecords, execution_id: str, reason: str, now: datetime
+) -> tuple[dict[str, Any], bool]:
+    """End a live execution with ``reason`` (``domain.runner.finalise``: waves not started
+    skipped, waves in flight failed, FAILED or CANCELLED), at the version read, again if
+    another writer came first; an ended execution is left as it is. Returns the item and
+    whether this call ended it."""
+    for _ in range(8):
+        item = _load(records, execution_id)
+        changes, notifications = finalise(item, reason, now)
+        if not changes:
+            return item, False
+        try:
+            records.save(execution_id, item["version"], changes, notifications=notifications)
+        except StaleExecutionError:
+            continue
+        return _load(records, execution_id), True
+    return _load(records, execution_id), False
+
+
+def free_servers(records: ExecutionRecords, holds: ServerHolds, item: dict[str, Any]) -> bool:
+    """Release the holds of an ended execution and say so on it; False if already done."""
+    if item.get("holdsReleased"):
+        return False
+    servers = sorted({s for w in item["waves"] for s in w["servers"]})
+    holds.release(item["executionId"], servers)
+    records.mark(item["executionId"], {"holdsReleased": True})
+    return True
+
+
+def publish_outbox(records: ExecutionRecords, notifier: Notifier, item: dict[str, Any]) -> None:
+    """Publish the queued notifications, oldest first, removing each once published: at
+    least once, never lost. A refusal stops here; the rest wait for the next attempt."""
+    for key, message in sorted((item.get("outbox") or {}).items()):
+        notifier.publish(message["event"], item, **message.get("details", {}))
+        records.mark(item["executionId"], remove_paths=(("outbox", key),))
+
+
 def end_unstarted(
     records: ExecutionRecords, holds: ServerHolds, execution_id: str, reason: str
 ) -> None:
     """End an execution whose state machine did not start: FAILED with ``reason``, its
     servers freed. If its run did start after all (the answer was lost), the run reads the
     ended record and stops."""
-    from datetime import UTC, datetime
-
-    from drs_orchestrator.domain.runner import finalise
-
-    for _ in range(8):
-        item = _load(records, execution_id)
-        changes, notifications = finalise(item, reason, datetime.now(UTC))
-        if not changes:
-            break
-        try:
-            records.save(execution_id, item["version"], changes, notifications=notifications)
-        except StaleExecutionError:
-            continue
-        break
-    servers = sorted({s for w in _load(records, execution_id)["waves"] for s in w["servers"]})
-    holds.release(execution_id, servers)
-    records.mark(execution_id, {"holdsReleased": True})
+    item, _ = end_with_reason(records, execution_id, reason, datetime.now(UTC))
+    free_servers(records, holds, item)
 
 
 def _load(records: ExecutionRecords, execution_id: str) -> dict[str, Any]:

@@ -118,20 +118,15 @@ class Janitor:
             if status == "MISSING"
             else f"its state machine run {run} ended {status} without ending it"
         )
-        changes, notifications = core.finalise(item, reason, now)
-        if not changes:
+        ended, by_us = executions.end_with_reason(self._records, item["executionId"], reason, now)
+        if not by_us:
             return
-        self._records.save(
-            item["executionId"], item["version"], changes, notifications=notifications
-        )
         report.ended += 1
         self._logger.warning(
             "janitor ended an orphaned execution",
             extra={"executionId": item["executionId"], "reason": reason},
         )
-        fresh = self._records.get(item["executionId"])
-        if fresh is not None:
-            self._settle(fresh, report)
+        self._settle(ended, report)
 
     def _settle(self, item: dict[str, Any], report: JanitorReport) -> None:
         execution_id = item["executionId"]
@@ -163,13 +158,8 @@ class Janitor:
                     )
                 self._records.save(execution_id, latest["version"], changes, new_jobs)
             item = self._records.get(execution_id) or item
-        for key, message in sorted((item.get("outbox") or {}).items()):
-            self._notifier.publish(message["event"], item, **message.get("details", {}))
-            self._records.mark(execution_id, remove_paths=(("outbox", key),))
-        if not item.get("holdsReleased"):
-            servers = sorted({s for w in item["waves"] for s in w["servers"]})
-            self._holds.release(execution_id, servers)
-            self._records.mark(execution_id, {"holdsReleased": True})
+        executions.publish_outbox(self._records, self._notifier, item)
+        if executions.free_servers(self._records, self._holds, item):
             report.holds_released += 1
         open_jobs = [j for j in (item.get("jobs") or {}).values() if j.get("status") != "COMPLETED"]
         if not open_jobs and not core.batches_in_doubt(item):

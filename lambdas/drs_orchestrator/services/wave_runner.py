@@ -169,19 +169,7 @@ class WaveRunner:
         )
         if error.get("Error") == "States.Timeout":
             reason = "the state machine timed out waiting"
-        for _ in range(SAVE_ATTEMPTS):
-            item = self._load(execution_id)
-            changes, notifications = core.finalise(item, reason, self._clock())
-            if not changes:
-                break
-            try:
-                self._records.save(
-                    execution_id, item["version"], changes, notifications=notifications
-                )
-            except StaleExecutionError:
-                continue
-            break
-        item = self._load(execution_id)
+        item, _ = executions.end_with_reason(self._records, execution_id, reason, self._clock())
         self._after_end(item)
         return {"status": item["status"], "reason": item.get("reason", reason)}
 
@@ -397,30 +385,23 @@ class WaveRunner:
         return item
 
     def _flush_outbox(self, item: dict[str, Any]) -> None:
-        """Publish queued notifications (oldest first) and remove each once published: at
-        least once, never lost."""
-        for key, message in sorted((item.get("outbox") or {}).items()):
-            snapshot = {**item, "status": item["status"]}
-            try:
-                self._notifier.publish(message["event"], snapshot, **message.get("details", {}))
-                self._records.mark(item["executionId"], remove_paths=(("outbox", key),))
-            except OrchestratorError as exc:
-                self._logger.warning(
-                    "notification not sent yet; sent again later",
-                    extra={"event": message["event"], "error": str(exc)},
-                )
-                return
+        """Publish what the outbox holds; what SNS refuses now is sent by a later tick or
+        the janitor."""
+        try:
+            executions.publish_outbox(self._records, self._notifier, item)
+        except OrchestratorError as exc:
+            self._logger.warning(
+                "notifications not all sent yet; sent again later", extra={"error": str(exc)}
+            )
 
     def _after_end(self, item: dict[str, Any]) -> None:
         """An ended execution: publish what is queued and free its servers (again, if an
         earlier attempt died half-way; both are idempotent)."""
         self._flush_outbox(item)
-        if self._holds is None or item.get("holdsReleased"):
+        if self._holds is None:
             return
-        servers = sorted({s for w in item["waves"] for s in w["servers"]})
         try:
-            self._holds.release(item["executionId"], servers)
-            self._records.mark(item["executionId"], {"holdsReleased": True})
+            executions.free_servers(self._records, self._holds, item)
         except OrchestratorError as exc:
             self._logger.warning(
                 "servers not freed yet; the janitor frees them", extra={"error": str(exc)}
