@@ -6,7 +6,7 @@ that says everything to fix. The DRS quotas come from the service: at most
 ``MAX_CONCURRENT_JOBS`` jobs and ``MAX_SERVERS_IN_ACTIVE_JOBS`` servers in jobs running at
 the same time. Waves that do not depend on each other (directly or through other waves)
 may run at the same time, so the plan is checked against its worst case: the heaviest set
-of mutually independent waves.
+of mutually independent waves (``domain/concurrency.py``, in polynomial time).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from drs_orchestrator.domain.concurrency import heaviest_concurrent_set
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -87,53 +89,6 @@ def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
         if node not in state and (cycle := visit(node)):
             return cycle
     return None
-
-
-def ancestors(edges: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
-    """For each wave, every wave it depends on directly or transitively (acyclic input)."""
-    result: dict[str, set[str]] = {}
-
-    def collect(node: str) -> set[str]:
-        if node not in result:
-            found: set[str] = set()
-            for parent in edges.get(node, ()):
-                found |= {parent, *collect(parent)}
-            result[node] = found
-        return result[node]
-
-    for node in edges:
-        collect(node)
-    return result
-
-
-def heaviest_concurrent_set(
-    edges: Mapping[str, Iterable[str]], weight: Mapping[str, int]
-) -> tuple[int, list[str]]:
-    """The largest total ``weight`` of waves that may run at the same time, and which.
-
-    Two waves may overlap when neither depends on the other, directly or transitively: the
-    maximum-weight antichain of the dependency order, found as a maximum-weight clique of
-    the "independent of" graph (branch and bound; plans have at most ``MAX_WAVES`` waves).
-    """
-    above = ancestors(edges)
-    nodes = sorted(edges, key=lambda n: -weight.get(n, 0))
-    independent = {
-        n: {m for m in nodes if m != n and m not in above[n] and n not in above[m]} for n in nodes
-    }
-    best: tuple[int, list[str]] = (0, [])
-
-    def expand(chosen: list[str], total: int, candidates: list[str]) -> None:
-        nonlocal best
-        if total > best[0]:
-            best = (total, list(chosen))
-        if total + sum(weight.get(c, 0) for c in candidates) <= best[0]:
-            return
-        for index, node in enumerate(candidates):
-            rest = [c for c in candidates[index + 1 :] if c in independent[node]]
-            expand([*chosen, node], total + weight.get(node, 0), rest)
-
-    expand([], 0, nodes)
-    return best
 
 
 def validate_plan(plan: RecoveryPlan, group_servers: Mapping[str, Sequence[str]]) -> list[Problem]:
