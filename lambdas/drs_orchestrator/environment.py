@@ -126,6 +126,8 @@ class ApiEnvironment:
     recovery_plans_table: str
     state_machine_arn: str
     server_holds_table: str
+    #: Where protection groups may be: the function's own region (Lambda sets AWS_REGION).
+    regions: tuple[str, ...]
 
     @classmethod
     def from_env(cls) -> ApiEnvironment:
@@ -135,4 +137,5 @@ class ApiEnvironment:
             recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
             state_machine_arn=_require(STATE_MACHINE_ARN),
             server_holds_table=_require(SERVER_HOLDS_TABLE),
+            regions=(os.environ.get("AWS_REGION") or _require("AWS_DEFAULT_REGION"),),
         )

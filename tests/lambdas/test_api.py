@@ -65,6 +65,8 @@ class Api:
         groups: str = "admin",
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
+        claims: dict[str, Any] | None = None,
         **path: str,
     ) -> tuple[int, Any]:
         concrete = resource
@@ -74,7 +76,7 @@ class Api:
             "resource": resource,
             "path": concrete,
             "httpMethod": method,
-            "headers": {"Content-Type": "application/json"},
+            "headers": {"Content-Type": "application/json", **(headers or {})},
             "multiValueHeaders": {},
             "queryStringParameters": query,
             "multiValueQueryStringParameters": None,
@@ -91,7 +93,8 @@ class Api:
                 "requestId": str(uuid.uuid4()),
                 "path": f"/prod{concrete}",
                 "authorizer": {
-                    "claims": {
+                    "claims": claims
+                    or {
                         "sub": "user-1",
                         "email": "ops@example.com",
                         "cognito:groups": groups,

@@ -130,18 +130,40 @@ def test_independent_waves_that_could_exceed_20_jobs_are_rejected_with_the_numbe
 
 
 def test_dependent_waves_never_overlap_so_they_may_exceed_the_quota_together() -> None:
-    groups = {f"g{i}": servers(f"f{i}", 400) for i in range(3)}
+    # A plan holds at most 500 servers (one execution item records them all), so the
+    # quota dependent waves may exceed together is DRS's 20 concurrent jobs.
+    groups = {f"g{i}": servers(f"f{i:02d}", 1) for i in range(30)}
+    chain = plan(
+        Wave("w0", ("g0",)),
+        *(Wave(f"w{i}", (f"g{i}",), depends_on=(f"w{i - 1}",)) for i in range(1, 30)),
+    )
+    assert validate_plan(chain, groups) == []
+    parallel = plan(
+        Wave("w0", ("g0",)),
+        Wave("w1", ("g1",), depends_on=("w0",)),
+        *(Wave(f"w{i}", (f"g{i}",)) for i in range(2, 22)),
+    )
+    [problem] = validate_plan(parallel, groups)
+    assert problem.reason.startswith("waves w0, w10, w11,")
+    assert "can run at the same time with 21 DRS jobs" in problem.reason
+
+
+def test_a_plan_holds_at_most_500_servers_so_its_execution_fits_one_item() -> None:
+    groups = {f"g{i}": servers(f"h{i}", 167) for i in range(3)}
     chain = plan(
         Wave("w0", ("g0",)),
         Wave("w1", ("g1",), depends_on=("w0",)),
         Wave("w2", ("g2",), depends_on=("w1",)),
     )
+    assert validate_plan(chain, groups) == [
+        Problem(
+            "waves",
+            "the plan resolves to 501 source servers; an execution tracks at most 500 "
+            "(split it into several plans)",
+        )
+    ]
+    groups["g2"] = groups["g2"][:166]
     assert validate_plan(chain, groups) == []
-    parallel = plan(
-        Wave("w0", ("g0",)), Wave("w1", ("g1",), depends_on=("w0",)), Wave("w2", ("g2",))
-    )
-    [problem] = validate_plan(parallel, groups)
-    assert problem.reason.startswith("waves w0, w2 can run at the same time with 800 servers")
 
 
 def test_heaviest_concurrent_set_respects_transitive_dependencies() -> None:

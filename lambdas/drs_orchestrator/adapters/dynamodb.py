@@ -57,6 +57,8 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, set):  # a string set, e.g. a group's ``usedBy``
+        return sorted(value)
     return value
 
 
@@ -465,6 +467,24 @@ class VersionConflictError(OrchestratorError):
     """Raised when a write names a version that is no longer the record's version."""
 
 
+#: The attribute of a protection group naming the recovery plans that refer to it.
+USED_BY = "usedBy"
+MAX_TRANSACTION_ITEMS = 100
+
+
+class RecordInUseError(OrchestratorError):
+    """Raised when a record other records refer to (``usedBy``) would be deleted."""
+
+
+class ReferenceConflictError(OrchestratorError):
+    """Raised when a transactional write found a record changed: ``ids`` are the records
+    whose condition failed (the written record first when it was the one)."""
+
+    def __init__(self, message: str, ids: list[str]) -> None:
+        self.ids = ids
+        super().__init__(message)
+
+
 class VersionedRecords:
     """Protection groups or recovery plans: one item per record, optimistic locking."""
 
@@ -490,10 +510,13 @@ class VersionedRecords:
 
     def replace(self, record: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
         item = {**record, "version": expected_version + 1}
+        stored = dict(item)
+        if stored.get(USED_BY):
+            stored[USED_BY] = set(stored[USED_BY])
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item(item),
+                Item=to_item(stored),
                 ConditionExpression="#version = :expected",
                 ExpressionAttributeNames={"#version": "version"},
                 ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
@@ -508,11 +531,109 @@ class VersionedRecords:
             raise map_store_error("PutItem", exc) from exc
         return item
 
-    def delete(self, record_id: str) -> None:
+    def delete(self, record_id: str, *, unless_used: bool = False) -> None:
+        """Delete a record; with ``unless_used``, only while nothing refers to it
+        (``RecordInUseError`` otherwise)."""
+        params: dict[str, Any] = {"TableName": self._table, "Key": {self._key: {"S": record_id}}}
+        if unless_used:
+            params["ConditionExpression"] = f"attribute_not_exists({USED_BY})"
         try:
-            self._client.delete_item(TableName=self._table, Key={self._key: {"S": record_id}})
+            self._client.delete_item(**params)
         except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                msg = f"{self._key} {record_id} is in use"
+                raise RecordInUseError(msg) from exc
             raise map_store_error("DeleteItem", exc) from exc
+
+    def save_referencing(
+        self,
+        record: Mapping[str, Any],
+        expected_version: int | None,
+        referenced: VersionedRecords,
+        take: Mapping[str, str],
+        release: Iterable[str],
+    ) -> dict[str, Any]:
+        """Write ``record`` and its references in one transaction.
+
+        ``take`` maps the id of each record of ``referenced`` this one refers to to the name
+        it is referred to by: each must still exist under that name, and gets this record's
+        id in its ``usedBy`` set. Records in ``release`` lose it. Every referenced record's
+        version goes up, so an edit of it made from an earlier read is refused — a rename or
+        delete can never slip between this check and this write."""
+        item = {**record, "version": (expected_version or 0) + 1}
+        own_id = record[self._key]
+        condition = (
+            {"ConditionExpression": f"attribute_not_exists({self._key})"}
+            if expected_version is None
+            else {
+                "ConditionExpression": "#version = :expected",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        )
+        actions: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._table, "Item": to_item(item), **condition}}
+        ]
+        for ref_id, name in take.items():
+            actions.append(referenced._reference_update(ref_id, own_id, "ADD", name))
+        for ref_id in release:
+            if ref_id not in take:
+                actions.append(referenced._reference_update(ref_id, own_id, "DELETE", None))
+        self._transact(actions, [own_id, *take, *(r for r in release if r not in take)])
+        return item
+
+    def delete_referencing(
+        self, record_id: str, referenced: VersionedRecords, release: Iterable[str]
+    ) -> None:
+        """Delete a record and remove it from the ``usedBy`` of the records it referred to."""
+        actions: list[dict[str, Any]] = [
+            {"Delete": {"TableName": self._table, "Key": {self._key: {"S": record_id}}}}
+        ]
+        released = list(release)
+        actions += [referenced._reference_update(r, record_id, "DELETE", None) for r in released]
+        self._transact(actions, [record_id, *released])
+
+    def _reference_update(
+        self, record_id: str, user_id: str, verb: str, name: str | None
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {":user": {"SS": [user_id]}, ":one": {"N": "1"}}
+        names = {"#version": "version", "#key": self._key}
+        condition = "attribute_exists(#key)"
+        if name is not None:
+            names["#name"] = "name"
+            values[":name"] = {"S": name}
+            condition += " AND #name = :name"
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": {self._key: {"S": record_id}},
+                "UpdateExpression": f"SET #version = #version + :one {verb} {USED_BY} :user",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _transact(self, actions: list[dict[str, Any]], ids: list[str]) -> None:
+        if len(actions) > MAX_TRANSACTION_ITEMS:
+            msg = (
+                f"{len(actions)} writes in one transaction; DynamoDB takes {MAX_TRANSACTION_ITEMS}"
+            )
+            raise StoreError("TransactWriteItems", "TooManyItems", msg)
+        try:
+            self._client.transact_write_items(TransactItems=actions)
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+                failed = [
+                    ids[i]
+                    for i, reason in enumerate(reasons)
+                    if reason.get("Code") == "ConditionalCheckFailed" and i < len(ids)
+                ]
+                if failed or not reasons:
+                    msg = f"changed meanwhile: {', '.join(failed) or 'a record'}"
+                    raise ReferenceConflictError(msg, failed) from exc
+            raise map_store_error("TransactWriteItems", exc) from exc
 
     def page(self, limit: int, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}

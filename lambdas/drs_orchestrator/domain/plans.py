@@ -24,6 +24,16 @@ SERVERS_PER_JOB = 100
 MAX_CONCURRENT_JOBS = 20
 MAX_SERVERS_IN_ACTIVE_JOBS = 500
 MAX_WAVES = 50
+#: An execution records every server's launch on its one DynamoDB item (400 KB at most);
+#: 500 servers with the longest names fit with room to spare
+#: (``tests/lambdas/test_item_bounds.py`` builds that worst case).
+MAX_SERVERS_PER_PLAN = 500
+#: Saving a plan updates every group it uses (and every group it stopped using) in one
+#: DynamoDB transaction of at most 100 writes.
+MAX_GROUPS_PER_PLAN = 40
+#: A plan as stored (JSON, UTF-8); keeps a plan and the execution that copies it well
+#: under DynamoDB's 400 KB item limit whatever its action parameters hold.
+MAX_PLAN_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,16 @@ def validate_plan(plan: RecoveryPlan, group_servers: Mapping[str, Sequence[str]]
                     )
                 )
 
+    used_groups = {g for w in plan.waves for g in w.protection_groups}
+    if len(used_groups) > MAX_GROUPS_PER_PLAN:
+        problems.append(
+            Problem(
+                "waves",
+                f"the plan uses {len(used_groups)} protection groups; at most "
+                f"{MAX_GROUPS_PER_PLAN}",
+            )
+        )
+
     edges = {w.name: [d for d in w.depends_on if d in names and d != w.name] for w in plan.waves}
     cycle = find_cycle(edges)
     if cycle:
@@ -179,9 +199,29 @@ def validate_plan(plan: RecoveryPlan, group_servers: Mapping[str, Sequence[str]]
                 )
             )
 
+    total = sum(len(s) for s in servers_of.values())
+    if total > MAX_SERVERS_PER_PLAN:
+        problems.append(
+            Problem(
+                "waves",
+                f"the plan resolves to {total} source servers; an execution tracks at most "
+                f"{MAX_SERVERS_PER_PLAN} (split it into several plans)",
+            )
+        )
     if cycle is None:
         problems += _quota_problems(edges, servers_of)
     return problems
+
+
+def stored_size_problem(encoded: bytes) -> Problem | None:
+    """A problem when a plan stored as ``encoded`` (JSON) would be too large."""
+    if len(encoded) <= MAX_PLAN_BYTES:
+        return None
+    return Problem(
+        "body",
+        f"the plan takes {len(encoded)} bytes stored; at most {MAX_PLAN_BYTES} "
+        "(shorten action parameters or descriptions)",
+    )
 
 
 def _quota_problems(

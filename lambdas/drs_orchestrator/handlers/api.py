@@ -7,8 +7,8 @@ or malformed request is answered 403 or 400 and writes nothing.
 
 from __future__ import annotations
 
+import base64
 import json
-import re
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -33,11 +33,13 @@ from drs_orchestrator.api import schemas
 from drs_orchestrator.domain.plans import Problem
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.environment import ApiEnvironment
+from drs_orchestrator.errors import DrsError, OrchestratorError, StoreError
 from drs_orchestrator.services.catalog import (
     ApiError,
     BadRequestError,
     Catalog,
     ForbiddenError,
+    ServiceUnavailableError,
 )
 
 if TYPE_CHECKING:
@@ -51,6 +53,10 @@ CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Typ
 app = APIGatewayRestResolver(strip_prefixes=None, cors=CORS)
 GROUPS_CLAIM = "cognito:groups"
 DEFAULT_PAGE = 50
+#: Far above any valid request (a plan is at most 32 KiB stored), far below Lambda's 6 MB.
+MAX_BODY_BYTES = 256 * 1024
+#: A valid body nests at most 5 levels (plan, waves, wave, actions, parameters, values).
+MAX_BODY_DEPTH = 32
 
 
 @cache
@@ -68,16 +74,95 @@ def _catalog() -> Catalog:
         status_index=env.finder.executions_status_index,
         clock=lambda: to_iso(datetime.now(UTC)),
         holds=ServerHolds(env.server_holds_table),
+        regions=env.regions,
     )
 
 
 def caller_groups() -> set[str]:
-    """The caller's Cognito groups, however API Gateway rendered the claim."""
-    claims = app.current_event.request_context.authorizer.claims or {}
-    raw = claims.get(GROUPS_CLAIM, "")
+    """The caller's Cognito groups, exactly.
+
+    A REST API's Cognito authorizer hands the integration every claim as a string, and the
+    ``cognito:groups`` array becomes one string joined by commas — lossy, since a group name
+    may itself hold a comma (``ops,admin`` would read as ``admin``). The authorizer checked
+    the token of the ``Authorization`` header before the request got here, so the groups
+    are read from that token's payload, where they are a JSON array; the token must be the
+    one the authorizer read (same ``sub``, ``iat`` and ``cognito:groups`` as the claims).
+    Claims delivered as JSON values (a JWT authorizer) are used as they are."""
+    event = app.current_event
+    claims = event.request_context.authorizer.claims or {}
+    raw = claims.get(GROUPS_CLAIM)
     if isinstance(raw, list):
         return {str(g) for g in raw}
-    return {g for g in re.split(r"[\s,\[\]]+", str(raw)) if g}
+    if not raw:
+        return set()
+    payload = token_payload(event.headers.get("Authorization") or "")
+    groups = payload.get(GROUPS_CLAIM) if payload else None
+    same_token = payload is not None and all(
+        str(payload.get(k, "")) == str(claims.get(k, "")) for k in ("sub", "iat")
+    )
+    if (
+        same_token
+        and isinstance(groups, list)
+        and all(isinstance(g, str) for g in groups)
+        and ",".join(groups) == str(raw)
+    ):
+        return set(groups)
+    # Not the token the authorizer read: only an unambiguous claim (one group, no comma).
+    return {str(raw)} if "," not in str(raw) else set()
+
+
+def token_payload(authorization: str) -> dict[str, Any] | None:
+    """The payload of the JWT in an ``Authorization`` header (``Bearer`` optional), or None.
+    Not verified here: API Gateway's authorizer verified it before invoking the function."""
+    token = authorization.removeprefix("Bearer ").strip()
+    parts = token.split(".")
+    if len(parts) != 3:  # noqa: PLR2004 - header, payload, signature
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def read_json_body(raw: str | None) -> Any:
+    """The request body as JSON, or a 400 saying why not: too large, not JSON, too deep."""
+    if not raw:
+        return {}
+    size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        msg = "the body is too large"
+        raise BadRequestError(msg, [Problem("body", f"{size} bytes; at most {MAX_BODY_BYTES}")])
+    try:
+        body = json.loads(raw)
+    except RecursionError as exc:
+        msg = "the body is nested too deeply"
+        problem = Problem("body", f"nested deeper than {MAX_BODY_DEPTH} levels")
+        raise BadRequestError(msg, [problem]) from exc
+    except ValueError as exc:
+        msg = "the body is not JSON"
+        raise BadRequestError(msg, [Problem("body", str(exc))]) from exc
+    if _depth(body) > MAX_BODY_DEPTH:
+        msg = "the body is nested too deeply"
+        raise BadRequestError(msg, [Problem("body", f"nested deeper than {MAX_BODY_DEPTH} levels")])
+    return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        )
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_BODY_DEPTH:
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
@@ -90,11 +175,7 @@ def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Respo
             msg = f"{method} {resource} needs one of the groups {', '.join(sorted(allowed))}"
             raise ForbiddenError(msg)
         if method in ("POST", "PUT"):
-            try:
-                body = json.loads(event.body) if event.body else {}
-            except ValueError as exc:
-                msg = "the body is not JSON"
-                raise BadRequestError(msg, [Problem("body", str(exc))]) from exc
+            body = read_json_body(event.body)
             problems = schemas.validate_body(method, resource, body)
             if problems:
                 msg = "invalid request"
@@ -115,8 +196,28 @@ def api_error(error: ApiError) -> Response:
     )
 
 
+@app.exception_handler([StoreError, DrsError])
+def aws_unavailable(error: OrchestratorError) -> Response:
+    """DynamoDB or DRS throttled or failed (after the clients' own retries): every write
+    path checks before it writes, so nothing was left half done and a retry is safe."""
+    logger.warning("AWS call failed", extra={"error": str(error)})
+    return api_error(ServiceUnavailableError(f"try again: {error}"))
+
+
+@app.exception_handler(Exception)
+def unexpected_error(error: Exception) -> Response:
+    """Anything unforeseen is logged with its trace and answered as JSON, never as a crash
+    (which API Gateway would turn into a bare 502)."""
+    logger.exception("unexpected error", extra={"error": type(error).__name__})
+    body = {"message": "internal error; the request may not have been carried out"}
+    return Response(
+        status_code=500, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
+    )
+
+
 def _body() -> dict[str, Any]:
-    return dict(app.current_event.json_body or {})
+    """The body the guard already checked against the route's schema."""
+    return dict(read_json_body(app.current_event.body) or {})
 
 
 def _page_args() -> tuple[int, str | None]:

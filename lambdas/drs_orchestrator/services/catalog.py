@@ -7,16 +7,27 @@ plan is a ``BadRequestError`` listing each field and reason, a missing record a
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
+    USED_BY,
     WATCHED,
+    RecordInUseError,
+    ReferenceConflictError,
     StaleExecutionError,
     VersionConflictError,
 )
 from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
-from drs_orchestrator.domain.plans import Action, Problem, RecoveryPlan, Wave, validate_plan
+from drs_orchestrator.domain.plans import (
+    Action,
+    Problem,
+    RecoveryPlan,
+    Wave,
+    stored_size_problem,
+    validate_plan,
+)
 from drs_orchestrator.errors import OrchestratorError
 from drs_orchestrator.services import executions as execution_controls
 
@@ -111,6 +122,19 @@ def plan_from(record: dict[str, Any]) -> RecoveryPlan:
     )
 
 
+def _as_it_ran(plan: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan and its groups exactly as an execution of it starts: later edits of either
+    never change what the execution says it ran."""
+    used = {g for w in plan["waves"] for g in w["protectionGroups"]}
+    definition = ("groupId", "version", "region", "description", "sourceServerIds", "tagSelectors")
+    return {
+        "plan": {k: plan[k] for k in ("name", "description", "waves", "version") if k in plan},
+        "protectionGroups": {
+            g["name"]: {k: g[k] for k in definition if k in g} for g in groups if g["name"] in used
+        },
+    }
+
+
 def _older_than(stamp: str, now: str, seconds: int) -> bool:
     from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 
@@ -129,6 +153,7 @@ class Catalog:
         status_index: str,
         clock: Callable[[], str],
         holds: ServerHolds,
+        regions: tuple[str, ...],
     ) -> None:
         self.groups = groups
         self.plans = plans
@@ -139,11 +164,15 @@ class Catalog:
         self.status_index = status_index
         self.clock = clock
         self.holds = holds
+        #: The regions this deployment may act in; a group in another is refused.
+        self.regions = regions
 
     # -- protection groups ---------------------------------------------------------------
 
-    def _servers_by_group(self, inventory: list[dict] | None = None) -> dict[str, list[str]]:
-        records = self.groups.all()
+    def _servers_by_group(
+        self, inventory: list[dict] | None = None, groups: list[dict] | None = None
+    ) -> dict[str, list[str]]:
+        records = self.groups.all() if groups is None else groups
         needs_inventory = any(r.get("tagSelectors") for r in records)
         if inventory is None and needs_inventory:
             inventory = self.drs.source_servers()
@@ -185,11 +214,35 @@ class Catalog:
                 msg,
                 [Problem("sourceServerIds", "give source server ids, tag selectors, or both")],
             )
+        if body["region"] not in self.regions:
+            msg = "invalid protection group"
+            raise BadRequestError(
+                msg,
+                [
+                    Problem(
+                        "region",
+                        f"'{body['region']}' is not a region this deployment acts in "
+                        f"({', '.join(self.regions)})",
+                    )
+                ],
+            )
         others = [r for r in self.groups.all() if r["groupId"] != group_id]
         if any(r["name"] == body["name"] for r in others):
             msg = f"a protection group named '{body['name']}' already exists"
             raise ConflictError(msg)
         inventory = self.drs.source_servers()
+        known = {item.get("sourceServerID") for item in inventory}
+        missing = [
+            Problem(
+                f"sourceServerIds[{index}]",
+                f"source server {server} is not in DRS in {body['region']}",
+            )
+            for index, server in enumerate(body.get("sourceServerIds") or [])
+            if server not in known
+        ]
+        if missing:
+            msg = "invalid protection group"
+            raise BadRequestError(msg, missing)
         servers = resolve(_group(body), inventory)
         conflicts = membership_conflicts(
             body["name"], servers, {r["name"]: resolve(_group(r), inventory) for r in others}
@@ -207,6 +260,15 @@ class Catalog:
     def update_group(self, group_id: str, body: dict[str, Any]) -> dict[str, Any]:
         current = self.get_group(group_id)
         version = body.pop("version")
+        if body["name"] != current["name"]:
+            users = self._plans_using(current)
+            if users:
+                msg = (
+                    f"protection group '{current['name']}' is used by recovery plan(s) "
+                    f"{', '.join(users)}, which refer to it by name; take it out of them "
+                    "before renaming it"
+                )
+                raise ConflictError(msg, [Problem("name", "a group in use keeps its name")])
         checked = self._check_group(body, group_id)
         record = {
             **body,
@@ -214,11 +276,27 @@ class Catalog:
             "createdAt": current.get("createdAt"),
             "updatedAt": self.clock(),
         }
+        if current.get(USED_BY):
+            # Plans that took a reference since ``current`` was read raised its version,
+            # so this version-checked write can only carry the references as they are.
+            record[USED_BY] = current[USED_BY]
         try:
             saved = self.groups.replace(record, version)
         except VersionConflictError as exc:
             raise ConflictError(str(exc)) from exc
         return {**saved, "resolvedServerIds": checked["resolvedServerIds"]}
+
+    def _plans_using(self, group: dict[str, Any]) -> list[str]:
+        """Names of the plans referring to ``group``: its ``usedBy`` set, and plans saved
+        before references were recorded, which name it in a wave."""
+        plans = self.plans.all()
+        referring = set(group.get(USED_BY) or [])
+        return sorted(
+            p["name"]
+            for p in plans
+            if p["planId"] in referring
+            or any(group["name"] in w["protectionGroups"] for w in p["waves"])
+        )
 
     def get_group(self, group_id: str) -> dict[str, Any]:
         record = self.groups.get(group_id)
@@ -229,52 +307,91 @@ class Catalog:
 
     def delete_group(self, group_id: str) -> None:
         record = self.get_group(group_id)
-        users = [
-            p["name"]
-            for p in self.plans.all()
-            if any(record["name"] in w["protectionGroups"] for w in p["waves"])
-        ]
-        if users:
-            msg = (
-                f"protection group '{record['name']}' is used by recovery "
-                f"plan(s) {', '.join(sorted(users))}"
-            )
-            raise ConflictError(msg)
-        self.groups.delete(group_id)
+        users = self._plans_using(record)
+        if not users:
+            try:
+                self.groups.delete(group_id, unless_used=True)
+            except RecordInUseError:
+                users = self._plans_using(self.get_group(group_id))
+            else:
+                return
+        msg = f"protection group '{record['name']}' is used by recovery plan(s) {', '.join(users)}"
+        raise ConflictError(msg)
 
     # -- recovery plans ------------------------------------------------------------------
 
-    def _check_plan(self, body: dict[str, Any], plan_id: str | None) -> None:
+    def _check_plan(self, body: dict[str, Any], plan_id: str | None) -> dict[str, str]:
+        """Check a plan before it is written; the ids of the groups it uses, with the names
+        it uses them by."""
         if any(p["name"] == body["name"] and p["planId"] != plan_id for p in self.plans.all()):
             msg = f"a recovery plan named '{body['name']}' already exists"
             raise ConflictError(msg)
-        problems = validate_plan(plan_from(body), self._servers_by_group())
+        too_large = stored_size_problem(json.dumps(body, separators=(",", ":")).encode())
+        if too_large:
+            msg = "invalid recovery plan"
+            raise BadRequestError(msg, [too_large])
+        groups = self.groups.all()
+        problems = validate_plan(plan_from(body), self._servers_by_group(groups=groups))
         if problems:
             msg = "invalid recovery plan"
             raise BadRequestError(msg, problems)
+        used = {g for w in body["waves"] for g in w["protectionGroups"]}
+        return {r["groupId"]: r["name"] for r in groups if r["name"] in used}
+
+    def _save_plan(
+        self, record: dict[str, Any], version: int | None, take: dict[str, str], release: list[str]
+    ) -> dict[str, Any]:
+        try:
+            return self.plans.save_referencing(record, version, self.groups, take, release)
+        except ReferenceConflictError as exc:
+            if record["planId"] in exc.ids:
+                msg = (
+                    f"planId {record['planId']} is no longer at version {version}; read it "
+                    "again and reapply your change"
+                )
+                raise ConflictError(msg) from exc
+            names = sorted(take.get(i, i) for i in exc.ids)
+            msg = (
+                f"protection group(s) {', '.join(names) or 'of the plan'} changed while the "
+                "plan was saved; try again"
+            )
+            raise ConflictError(msg) from exc
 
     def create_plan(self, body: dict[str, Any]) -> dict[str, Any]:
-        self._check_plan(body, None)
-        return self.plans.create(
-            {**body, "planId": f"rp-{uuid.uuid4().hex[:12]}", "createdAt": self.clock()}
-        )
+        take = self._check_plan(body, None)
+        record = {**body, "planId": f"rp-{uuid.uuid4().hex[:12]}", "createdAt": self.clock()}
+        return self._save_plan(record, None, take, [])
 
     def update_plan(self, plan_id: str, body: dict[str, Any]) -> dict[str, Any]:
         current = self.get_plan(plan_id)
         version = body.pop("version")
-        self._check_plan(body, plan_id)
-        try:
-            return self.plans.replace(
-                {
-                    **body,
-                    "planId": plan_id,
-                    "createdAt": current.get("createdAt"),
-                    "updatedAt": self.clock(),
-                },
-                version,
+        if body["name"] != current["name"]:
+            self._refuse_while_running(current, "renamed")
+        take = self._check_plan(body, plan_id)
+        record = {
+            **body,
+            "planId": plan_id,
+            "createdAt": current.get("createdAt"),
+            "updatedAt": self.clock(),
+        }
+        return self._save_plan(record, version, take, self._groups_used_by(plan_id))
+
+    def _groups_used_by(self, plan_id: str) -> list[str]:
+        return [g["groupId"] for g in self.groups.all() if plan_id in (g.get(USED_BY) or [])]
+
+    def _refuse_while_running(self, plan: dict[str, Any], change: str) -> None:
+        running = sorted(
+            e["executionId"]
+            for status in ACTIVE
+            for e in self._all_with_status(status)
+            if e.get("planId") == plan["planId"]
+        )
+        if running:
+            msg = (
+                f"recovery plan '{plan['name']}' cannot be {change} while execution(s) "
+                f"{', '.join(running)} run it"
             )
-        except VersionConflictError as exc:
-            raise ConflictError(str(exc)) from exc
+            raise ConflictError(msg)
 
     def get_plan(self, plan_id: str) -> dict[str, Any]:
         record = self.plans.get(plan_id)
@@ -284,8 +401,13 @@ class Catalog:
         return record
 
     def delete_plan(self, plan_id: str) -> None:
-        self.get_plan(plan_id)
-        self.plans.delete(plan_id)
+        plan = self.get_plan(plan_id)
+        self._refuse_while_running(plan, "deleted")
+        try:
+            self.plans.delete_referencing(plan_id, self.groups, self._groups_used_by(plan_id))
+        except ReferenceConflictError as exc:
+            msg = f"recovery plan '{plan['name']}' or its groups changed meanwhile; try again"
+            raise ConflictError(msg) from exc
 
     # -- executions ----------------------------------------------------------------------
 
@@ -296,7 +418,8 @@ class Catalog:
         execution FAILED with the reason and its servers free."""
         record = self.get_plan(plan_id)
         plan = plan_from(record)
-        servers_by_group = self._servers_by_group()
+        groups = self.groups.all()
+        servers_by_group = self._servers_by_group(groups=groups)
         problems = validate_plan(plan, servers_by_group)
         if problems:
             msg = "the plan is no longer valid"
@@ -315,6 +438,7 @@ class Catalog:
         item = execution_controls.new_execution(
             execution_id, plan_id, plan, servers_by_group, mode, now, int(record["version"])
         )
+        item.update(_as_it_ran(record, groups))
         try:
             self.executions.create(item)
         except OrchestratorError:

@@ -1,0 +1,106 @@
+"""The bounds of a plan keep the execution that runs it on one DynamoDB item.
+
+The worst case is built from the largest plan the API accepts: 500 servers (the most a plan
+may hold) over 50 waves with 128-character names, a 32 KiB plan copied onto the execution,
+every server launched and terminated with all its fields, every batch and job recorded.
+DynamoDB's limit is 400 KB; the item must stay well under it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drs_orchestrator.domain.executions import TrackedServer
+from drs_orchestrator.domain.plans import (
+    MAX_PLAN_BYTES,
+    MAX_SERVERS_PER_PLAN,
+    MAX_WAVES,
+    RecoveryPlan,
+    Wave,
+    job_batches,
+)
+from drs_orchestrator.services.executions import new_execution
+
+ITEM_LIMIT = 400 * 1024
+STAMP = "2026-11-30T01:00:00.000000+00:00"
+
+
+def dynamodb_size(value: Any) -> int:
+    """An item's size as DynamoDB counts it: UTF-8 strings, numbers up to 21 bytes, 3 bytes
+    per map or list and 1 per element, attribute names included."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, int | float):
+        return 21
+    if isinstance(value, dict):
+        return 3 + sum(len(k.encode()) + dynamodb_size(v) + 1 for k, v in value.items())
+    return 3 + sum(dynamodb_size(v) + 1 for v in value)
+
+
+def worst_case_execution() -> dict[str, Any]:
+    names = [f"wave {i:02d} ".ljust(128, "x") for i in range(MAX_WAVES)]
+    servers = [f"s-{i:017d}" for i in range(MAX_SERVERS_PER_PLAN)]
+    per_wave = MAX_SERVERS_PER_PLAN // MAX_WAVES
+    groups = {f"g{i:02d}": servers[i * per_wave : (i + 1) * per_wave] for i in range(MAX_WAVES)}
+    waves = tuple(
+        Wave(name, (f"g{i:02d}",), (names[i - 1],) if i else ()) for i, name in enumerate(names)
+    )
+    item = new_execution(
+        "ex-" + "e" * 16, "rp-" + "p" * 12, RecoveryPlan("p", waves), groups, "DRILL", STAMP, 7
+    )
+    item["plan"] = {"name": "p", "description": "d" * MAX_PLAN_BYTES, "version": 7}
+    item["protectionGroups"] = {
+        g: {
+            "groupId": "pg-" + "g" * 12,
+            "version": 9,
+            "region": "us-east-1",
+            "sourceServerIds": ids,
+        }
+        for g, ids in groups.items()
+    }
+    for index, wave in enumerate(item["waves"]):
+        for ordinal, batch in enumerate(job_batches(wave["servers"])):
+            batch_id = f"batch-{index:032d}{ordinal:032d}"
+            job_id = f"drsjob-{index:015d}{ordinal:02d}"
+            item["batches"][batch_id] = {
+                "batchId": batch_id,
+                "wave": wave["name"],
+                "servers": batch,
+                "status": "STARTED",
+                "jobId": job_id,
+                "plannedAt": STAMP,
+            }
+            item["jobs"][job_id] = {
+                "jobId": job_id,
+                "waveName": wave["name"],
+                "batchId": batch_id,
+                "status": "COMPLETED",
+                "type": "LAUNCH",
+                "servers": batch,
+                "createdAt": STAMP,
+            }
+            wave.update(jobIds=[*wave["jobIds"], job_id], status="COMPLETED", startedAt=STAMP)
+            for server in batch:
+                item["servers"][server] = TrackedServer(
+                    server,
+                    wave["name"],
+                    job_id,
+                    "LAUNCHED",
+                    "i-" + "0" * 17,
+                    "drsjob-" + "t" * 17,
+                    "COMPLETED",
+                ).as_item()
+    return item
+
+
+def test_the_largest_plan_runs_on_an_execution_item_well_under_400_kb() -> None:
+    size = dynamodb_size(worst_case_execution())
+    assert size < 0.85 * ITEM_LIMIT, f"worst-case execution item is {size} bytes"
+
+
+def test_the_bound_is_tight_enough_to_matter() -> None:
+    # Twice the servers would not fit: the bound is what keeps the item under the limit.
+    item = worst_case_execution()
+    per_server = dynamodb_size(item["servers"]) / MAX_SERVERS_PER_PLAN
+    assert dynamodb_size(item) + per_server * MAX_SERVERS_PER_PLAN > ITEM_LIMIT
