@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -128,7 +129,8 @@ class Sandbox:
             username="sandbox-user",
             email="sandbox-user@example.com",
             groups=tuple(options.groups),
-            token=f"sandbox-{secrets.token_urlsafe(16)}",
+            secret=secrets.token_urlsafe(16),
+            issued_at=int(time.time()),
         )
         for index, ((access_key, simulator), evaluation) in enumerate(
             zip(simulators.items(), evaluations, strict=True)

@@ -93,6 +93,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
                 flush=True,
             )
         print(f"logs: {options.workdir / 'logs'}   Ctrl-C stops the sandbox", flush=True)
+        print(
+            "state lives in memory: stopping the sandbox loses every table, execution and DRS "
+            "job; the next start begins again from the seed",
+            flush=True,
+        )
         print(sandbox.ready_line(), flush=True)
         while not signals:
             time.sleep(0.2)

@@ -16,6 +16,7 @@ routes.
 
 from __future__ import annotations
 
+import base64
 import json
 import mimetypes
 import re
@@ -48,18 +49,42 @@ CORS = {
 
 @dataclass(frozen=True)
 class SandboxUser:
-    """The local user the sandbox signs the console in as (never outside the sandbox)."""
+    """The local user the sandbox signs the console in as (never outside the sandbox).
+
+    Its token is shaped like a Cognito ID token (header.payload.signature, base64url JSON)
+    so the API reads the groups from it exactly as from a real one; the signature part is
+    a per-run secret the site compares, playing the authorizer's verification."""
 
     username: str
     email: str
     groups: tuple[str, ...]
-    token: str
+    secret: str
+    issued_at: int = 1_700_000_000
 
-    def claims(self) -> dict[str, str]:
+    def token_claims(self) -> dict[str, Any]:
         return {
+            "sub": f"sandbox-{self.username}",
+            "iat": self.issued_at,
+            "token_use": "id",
             "cognito:username": self.username,
             "email": self.email,
-            "cognito:groups": ",".join(self.groups),
+            "cognito:groups": list(self.groups),
+        }
+
+    @property
+    def token(self) -> str:
+        def part(value: dict[str, Any]) -> str:
+            raw = json.dumps(value, separators=(",", ":")).encode()
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(self.token_claims())}.{self.secret}"
+
+    def claims(self) -> dict[str, str]:
+        """The claims as a REST API's Cognito authorizer hands them over: every value a
+        string, the groups array joined by commas."""
+        return {
+            key: ",".join(value) if isinstance(value, list) else str(value)
+            for key, value in self.token_claims().items()
         }
 
 
@@ -132,17 +157,23 @@ class Site:
         )
         if match is None:
             return _json(403, {"message": "Missing Authentication Token"})
-        if headers.get("authorization") != self.user.token:
+        if headers.get("authorization", "").removeprefix("Bearer ") != self.user.token:
             return _json(401, {"message": "Unauthorized"})
         resource, found = match
+        pairs = parse_qsl(query, keep_blank_values=True)
         event = {
             "resource": resource,
             "path": path,
             "httpMethod": method,
             "headers": {k.title(): v for k, v in headers.items()},
-            "queryStringParameters": dict(parse_qsl(query)) or None,
+            "multiValueHeaders": {k.title(): [v] for k, v in headers.items()},
+            # API Gateway keeps blank values (``?limit=``) and, for a repeated name, hands
+            # the last value in one map and all of them in the other.
+            "queryStringParameters": dict(pairs) or None,
+            "multiValueQueryStringParameters": _multi(pairs) or None,
             "pathParameters": found.groupdict() or None,
-            "body": body.decode() if body else None,
+            # A body that is not UTF-8 reaches the function with replacement characters.
+            "body": body.decode("utf-8", "replace") if body else None,
             "isBase64Encoded": False,
             "requestContext": {
                 "resourcePath": resource,
@@ -159,7 +190,11 @@ class Site:
         payload = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError") or not isinstance(payload, dict):
             return _json(502, {"message": "Internal server error"})
+        # A proxy answer may give headers in either map (Powertools uses the multi-value one);
+        # API Gateway sends both.
         response_headers = {**CORS, **(payload.get("headers") or {})}
+        for name, values in (payload.get("multiValueHeaders") or {}).items():
+            response_headers[name] = ", ".join(str(v) for v in values)
         return int(payload["statusCode"]), response_headers, (payload.get("body") or "").encode()
 
     # -- sandbox controls ----------------------------------------------------------------------
@@ -196,6 +231,13 @@ class Site:
         return 200, {"Content-Type": kind, "Cache-Control": "no-store"}, candidate.read_bytes()
 
 
+def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return values
+
+
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json", **CORS}, json.dumps(body).encode()
 
@@ -228,9 +270,17 @@ def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(out)))
             self.end_headers()
-            self.wfile.write(out)
+            if self.command != "HEAD":
+                self.wfile.write(out)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _answer  # noqa: N815
+
+        def __getattr__(self, name: str) -> Any:
+            # Every other method (PATCH, TRACE, HEAD, ...) is answered the way API Gateway
+            # answers a method the API does not define, not with an HTML 501.
+            if name.startswith("do_"):
+                return self._answer
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             return

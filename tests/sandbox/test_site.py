@@ -42,7 +42,7 @@ OK = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body"
 def test_a_route_becomes_the_proxy_event_api_gateway_sends() -> None:
     function = FakeLambda(OK)
     status, headers, body = site(function).api(
-        "GET", "/executions/ex-1/job-events", "limit=5", {"authorization": "sandbox-token"}, b""
+        "GET", "/executions/ex-1/job-events", "limit=5", {"authorization": USER.token}, b""
     )
     assert (status, json.loads(body)) == (200, {"items": []})
     assert headers["Access-Control-Allow-Origin"] == "*"
@@ -57,8 +57,9 @@ def test_a_route_becomes_the_proxy_event_api_gateway_sends() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "token", "status", "message"),
     [
-        ("GET", "/nowhere", "sandbox-token", 403, "Missing Authentication Token"),
-        ("PATCH", "/executions", "sandbox-token", 403, "Missing Authentication Token"),
+        ("GET", "/nowhere", USER.token, 403, "Missing Authentication Token"),
+        ("PATCH", "/executions", USER.token, 403, "Missing Authentication Token"),
+        ("TRACE", "/executions", USER.token, 403, "Missing Authentication Token"),
         ("GET", "/executions", None, 401, "Unauthorized"),
         ("GET", "/executions", "someone-else", 401, "Unauthorized"),
     ],
@@ -76,7 +77,7 @@ def test_what_api_gateway_refuses_never_reaches_the_function(
 def test_a_function_error_is_a_502() -> None:
     function = FakeLambda({"errorType": "KeyError", "errorMessage": "boom"}, error=True)
     status, _headers, body = site(function).api(
-        "GET", "/executions", "", {"authorization": "sandbox-token"}, b""
+        "GET", "/executions", "", {"authorization": USER.token}, b""
     )
     assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
 
@@ -92,7 +93,7 @@ def test_console_config_signs_in_the_sandbox_user() -> None:
     config = site(FakeLambda(OK)).console_config()
     assert config["auth"] == {
         "mode": "sandbox",
-        "token": "sandbox-token",
+        "token": USER.token,
         "username": "sandbox-user",
         "email": "sandbox-user@example.com",
         "groups": ["operator"],
@@ -133,3 +134,46 @@ def test_a_second_sandbox_on_the_same_workdir_is_refused_before_anything_is_wipe
     finally:
         live.stop()
     assert running_sandbox(tmp_path) is None  # a state file nobody answers for is stale
+
+
+def test_the_token_carries_the_groups_as_the_api_reads_them() -> None:
+    from drs_orchestrator.handlers.api import token_payload
+
+    user = SandboxUser("u", "u@example.com", ("ops,admin", "read-only"), "secret")
+    payload = token_payload(user.token)
+    assert payload is not None and payload["cognito:groups"] == ["ops,admin", "read-only"]
+    claims = user.claims()
+    assert claims["cognito:groups"] == "ops,admin,read-only"
+    assert claims["sub"] == payload["sub"] and claims["iat"] == str(payload["iat"])
+
+
+def test_blank_and_repeated_query_values_and_both_header_maps_reach_the_function() -> None:
+    function = FakeLambda(OK)
+    site(function).api(
+        "GET", "/executions", "limit=&status=A&status=B", {"authorization": USER.token}, b""
+    )
+    [event] = function.events
+    assert event["queryStringParameters"] == {"limit": "", "status": "B"}
+    assert event["multiValueQueryStringParameters"] == {"limit": [""], "status": ["A", "B"]}
+    assert event["multiValueHeaders"]["Authorization"] == [USER.token]
+
+
+def test_a_body_that_is_not_utf8_reaches_the_function_instead_of_failing() -> None:
+    function = FakeLambda(OK)
+    status, _headers, _body = site(function).api(
+        "POST", "/protection-groups", "", {"authorization": USER.token}, b'{"name": "\xff"}'
+    )
+    assert status == 200
+    assert function.events[0]["body"] == '{"name": "\ufffd"}'
+
+
+def test_multi_value_response_headers_are_sent() -> None:
+    answer = {
+        "statusCode": 200,
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "body": "{}",
+    }
+    _status, headers, _body = site(FakeLambda(answer)).api(
+        "GET", "/executions", "", {"authorization": USER.token}, b""
+    )
+    assert headers["Content-Type"] == "application/json"
