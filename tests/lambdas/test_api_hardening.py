@@ -269,3 +269,41 @@ def test_groups_are_read_exactly(call: Api, identity: dict[str, Any], expected: 
     status, _ = call("POST", "/protection-groups", group("web", REAL_IDS[:1]), **identity)
     assert status == expected
     assert call.count("groups") == (1 if expected == 201 else 0)
+
+
+def _encoded(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("resource", "query"),
+    [
+        ("/protection-groups", {"nextToken": _encoded({"groupId": {"N": "1"}})}),
+        ("/protection-groups", {"nextToken": _encoded({"planId": {"S": "rp-1"}})}),
+        ("/recovery-plans", {"nextToken": _encoded({"planId": {"S": ""}})}),
+        ("/recovery-plans", {"nextToken": "x" * 3000}),
+        (
+            "/executions",
+            {
+                "status": "PAUSED",
+                "nextToken": _encoded(
+                    {"executionId": {"S": "e"}, "status": {"S": "RUNNING"}, "startedAt": {"S": "t"}}
+                ),
+            },
+        ),
+        ("/executions", {"nextToken": _encoded({"executionId": {"S": "e"}, "x": {"S": "y"}})}),
+        ("/source-servers", {"nextToken": "9" * 3000}),
+    ],
+)
+def test_forged_page_tokens_are_a_400_before_dynamodb_sees_them(
+    call: Api, resource: str, query: dict[str, str]
+) -> None:
+    status, answer = call("GET", resource, query=query)
+    assert status == 400, answer
+    assert answer["errors"][0]["field"] == "nextToken"
+
+
+def test_a_blank_page_token_is_the_first_page(call: Api) -> None:
+    _setup(call)
+    status, page = call("GET", "/protection-groups", query={"nextToken": "", "limit": "1"})
+    assert status == 200 and len(page["items"]) == 1

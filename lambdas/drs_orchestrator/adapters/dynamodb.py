@@ -256,7 +256,11 @@ class ExecutionRecords:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of executions, newest first within a status when one is given."""
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
-        start = decode_token(token)
+        start = (
+            decode_token(token, {"executionId", "status", "startedAt"}, {"status": status})
+            if status
+            else decode_token(token, {"executionId"})
+        )
         if start:
             params["ExclusiveStartKey"] = start
         try:
@@ -448,19 +452,38 @@ def encode_token(key: Mapping[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
 
-def decode_token(token: str | None) -> dict[str, Any] | None:
-    """The key a page token encodes; a token that is not one raises ValueError."""
+def decode_token(
+    token: str | None, attributes: set[str], fixed: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The key a page token encodes; a token that is not one raises ValueError.
+
+    A token comes back from callers, so it is checked to be a start key this query could
+    have issued — exactly ``attributes``, each a string, with the ``fixed`` values the query
+    is bound to (its partition) — before DynamoDB sees it."""
     if not token:
         return None
+    msg = "nextToken is not a token this API issued"
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        msg = "nextToken is not a token this API issued"
+    except (ValueError, UnicodeError) as exc:
         raise ValueError(msg) from exc
-    if not isinstance(key, dict):
-        msg = "nextToken is not a token this API issued"
+    if not isinstance(key, dict) or set(key) != attributes:
         raise ValueError(msg)
+    for name, value in key.items():
+        if not (
+            isinstance(value, dict)
+            and list(value) == ["S"]
+            and isinstance(value["S"], str)
+            and 0 < len(value["S"]) <= MAX_KEY_LENGTH
+        ):
+            raise ValueError(msg)
+        if fixed and name in fixed and value["S"] != fixed[name]:
+            raise ValueError(msg)
     return key
+
+
+#: Longer than any key this deployment writes (ids, ISO timestamps, event keys).
+MAX_KEY_LENGTH = 1024
 
 
 class VersionConflictError(OrchestratorError):
@@ -637,7 +660,7 @@ class VersionedRecords:
 
     def page(self, limit: int, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
-        start = decode_token(token)
+        start = decode_token(token, {self._key})
         if start:
             params["ExclusiveStartKey"] = start
         try:
@@ -676,7 +699,7 @@ class JobEventsStore:
             "KeyConditionExpression": "executionId = :e",
             "ExpressionAttributeValues": {":e": {"S": execution_id}},
         }
-        start = decode_token(token)
+        start = decode_token(token, {"executionId", "eventKey"}, {"executionId": execution_id})
         if start:
             params["ExclusiveStartKey"] = start
         try:

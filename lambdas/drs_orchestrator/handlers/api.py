@@ -57,6 +57,8 @@ DEFAULT_PAGE = 50
 MAX_BODY_BYTES = 256 * 1024
 #: A valid body nests at most 5 levels (plan, waves, wave, actions, parameters, values).
 MAX_BODY_DEPTH = 32
+#: As the document bounds ``nextToken``.
+MAX_TOKEN_LENGTH = 2048
 
 
 @cache
@@ -223,10 +225,14 @@ def _body() -> dict[str, Any]:
 def _page_args() -> tuple[int, str | None]:
     params = app.current_event.query_string_parameters or {}
     raw = params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:  # noqa: PLR2004
         msg = "invalid request"
         raise BadRequestError(msg, [Problem("limit", "must be 1 to 100")])
-    return int(raw), params.get("nextToken")
+    token = params.get("nextToken") or None  # blank (``?nextToken=``) is no token
+    if token is not None and len(token) > MAX_TOKEN_LENGTH:
+        msg = "invalid request"
+        raise BadRequestError(msg, [Problem("nextToken", f"at most {MAX_TOKEN_LENGTH} characters")])
+    return int(raw), token
 
 
 def _paged(fetch: Any) -> dict[str, Any]:

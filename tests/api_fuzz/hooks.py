@@ -1,0 +1,148 @@
+"""Schemathesis hooks for the fuzz run against a sandbox (``SCHEMATHESIS_HOOKS``).
+
+Realistic data: a protection group the schema allows is almost never one the deployment
+accepts (random source server ids are not in DRS, random regions are not the deployment's),
+and a plan's random group names name no group — so every write would stop at its first
+check and the stateful phase would never get an id to follow. ``map_case`` therefore turns
+part of the positive cases into requests that can succeed: the deployment's region, servers
+DRS knows, groups that exist. Negative cases are left as generated.
+
+One custom check: a request answered 4xx wrote nothing. Before every write request the
+stored records are read straight from the sandbox's emulated DynamoDB (protection groups and
+recovery plans whole, executions by id — the finder and the wave runner keep executions
+moving on their own); after a 4xx they must be the same. ``FUZZ_SANDBOX_URL`` names the
+deployment's site; its ``/sandbox/state`` says how to reach the emulated AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cache
+from typing import Any
+from urllib.request import Request, urlopen
+
+import boto3
+import schemathesis
+
+WRITES = {"POST", "PUT", "DELETE", "PATCH"}
+GROUP_WRITES = {("POST", "/protection-groups"), ("PUT", "/protection-groups/{groupId}")}
+PLAN_WRITES = {("POST", "/recovery-plans"), ("PUT", "/recovery-plans/{planId}")}
+_before: dict[str, str] = {}
+
+
+def _api(path: str) -> Any:
+    request = Request(  # noqa: S310 - the local sandbox
+        os.environ["FUZZ_SANDBOX_URL"] + "/api" + path,
+        headers={"Authorization": os.environ["FUZZ_TOKEN"]},
+    )
+    with urlopen(request, timeout=30) as answer:  # noqa: S310
+        return json.loads(answer.read())
+
+
+@schemathesis.hook
+def map_case(context: Any, case: Any) -> Any:
+    """Make a positive group or plan write one the deployment can accept (see above)."""
+    meta = case.meta
+    if meta is None or meta.generation.mode.is_negative or not isinstance(case.body, dict):
+        return case
+    route = (case.method.upper(), case.operation.path)
+    seed = len(json.dumps(case.body, sort_keys=True, default=str))
+    if seed % 2:  # half of them stay as generated
+        return case
+    body = dict(case.body)
+    if route in GROUP_WRITES:
+        body["region"] = _region()
+        items = _api("/source-servers?limit=100")["items"]
+        servers = [s for s in items if not s.get("protectionGroup")]
+        if body.get("tagSelectors") or not servers:
+            body.pop("sourceServerIds", None)
+        else:
+            body["sourceServerIds"] = [servers[seed % len(servers)]["sourceServerID"]]
+    elif route in PLAN_WRITES and isinstance(body.get("waves"), list):
+        names = [g["name"] for g in _api("/protection-groups?limit=100")["items"]]
+        waves = [w for w in body["waves"] if isinstance(w, dict)][: len(names)]
+        if names and waves:
+            earlier: list[str] = []
+            mapped = []
+            for i, wave in enumerate(waves):
+                depends = [d for d in wave.get("dependsOn") or [] if d in earlier]
+                mapped.append(
+                    {
+                        **wave,
+                        "protectionGroups": [names[(seed + i) % len(names)]],
+                        "dependsOn": depends,
+                    }
+                )
+                earlier.append(wave.get("name"))
+            body["waves"] = mapped
+    else:
+        return case
+    case.body = body
+    return case
+
+
+@cache
+def _region() -> str:
+    with urlopen(os.environ["FUZZ_SANDBOX_URL"] + "/config.json", timeout=30) as answer:  # noqa: S310
+        return str(json.loads(answer.read())["region"])
+
+
+@cache
+def _dynamodb() -> tuple[Any, dict[str, str]]:
+    with urlopen(os.environ["FUZZ_SANDBOX_URL"] + "/sandbox/state", timeout=30) as answer:  # noqa: S310
+        aws = json.loads(answer.read())["aws"]
+    client = boto3.client(
+        "dynamodb",
+        region_name=aws["region"],
+        endpoint_url=aws["endpoint"],
+        aws_access_key_id=aws["accessKeyId"],
+        aws_secret_access_key="sandbox-secret",  # noqa: S106 - the sandbox's fixed secret
+    )
+    names = client.list_tables()["TableNames"]
+    wanted = {
+        kind: next(n for n in names if n.endswith(suffix))
+        for kind, suffix in (
+            ("groups", "-protection-groups"),
+            ("plans", "-recovery-plans"),
+            ("executions", "-executions"),
+        )
+    }
+    return client, wanted
+
+
+def stored_records() -> str:
+    """A digest of what an API write could change."""
+    client, tables = _dynamodb()
+    seen: dict[str, Any] = {}
+    for kind, table in tables.items():
+        items = []
+        for page in client.get_paginator("scan").paginate(TableName=table):
+            items += page["Items"]
+        if kind == "executions":
+            seen[kind] = sorted(i["executionId"]["S"] for i in items)
+        else:
+            seen[kind] = sorted(json.dumps(i, sort_keys=True) for i in items)
+    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    if case.method.upper() in WRITES:
+        _before[case.id] = stored_records()
+
+
+@schemathesis.check
+def no_writes_after_4xx(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A request refused with a 4xx changed no stored record."""
+    before = _before.pop(case.id, None)
+    if before is None or not 400 <= response.status_code < 500:  # noqa: PLR2004
+        return None
+    if stored_records() != before:
+        msg = (
+            f"{case.method} {case.formatted_path} was answered {response.status_code} "
+            "but changed stored records"
+        )
+        raise AssertionError(msg)
+    return True
