@@ -187,6 +187,9 @@ class Orchestrator(pulumi.ComponentResource):
                         ],
                         [groups.arn, plans.arn],
                     ),
+                    # A plan's save or delete updates the groups it uses (``usedBy``) in the
+                    # same transaction as the plan (TransactWriteItems is authorised per item).
+                    iam.statement(["dynamodb:UpdateItem"], [groups.arn]),
                     iam.statement(
                         [
                             "dynamodb:GetItem",

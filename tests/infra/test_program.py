@@ -357,3 +357,35 @@ def test_api_and_runner_environments_point_at_their_own_resources(stack: Evaluat
     ]["variables"]
     assert runner["TOPIC_ARN"] == stack.outputs["topicArn"]
     assert runner["EXECUTIONS_TABLE"] == tables["executions-table"]
+
+
+def test_api_role_may_update_groups_but_only_put_and_delete_plans(stack: Evaluation) -> None:
+    """A plan's save updates the groups it uses (``usedBy``) in its transaction; nothing
+    else in the API updates a catalog item in place."""
+    tables = {r.name: r.state["arn"] for r in stack.of_type("aws:dynamodb/table:Table")}
+    policy = json.loads(stack.one("aws:iam/rolePolicy:RolePolicy", "api-policy").inputs["policy"])
+    granted = {
+        (action, resource)
+        for s in policy["Statement"]
+        for action in s["Action"]
+        for resource in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    }
+    catalog = {
+        (action, name)
+        for action, resource in granted
+        for name in ("protection-groups-table", "recovery-plans-table")
+        if resource == tables[name]
+    }
+    assert catalog == {
+        *(
+            (a, t)
+            for a in (
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Scan",
+            )
+            for t in ("protection-groups-table", "recovery-plans-table")
+        ),
+        ("dynamodb:UpdateItem", "protection-groups-table"),
+    }
