@@ -86,6 +86,27 @@ def sandbox_token(site_url: str) -> str:
     return str(config["auth"]["token"])
 
 
+def sandbox_aws(site_url: str) -> dict[str, str]:
+    """How to reach a sandbox deployment's emulated AWS (``/sandbox/state``'s ``aws``)."""
+    with urlopen(f"{site_url}/sandbox/state", timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
+        return dict(json.loads(response.read())["aws"])
+
+
+def sandbox_client(aws: dict[str, str], service: str) -> Any:
+    """A boto3 client of ``service`` on a sandbox deployment's emulated AWS."""
+    import boto3
+
+    from drsctl.sandbox import SANDBOX_SECRET
+
+    return boto3.client(
+        service,
+        region_name=aws["region"],
+        endpoint_url=aws["endpoint"],
+        aws_access_key_id=aws["accessKeyId"],
+        aws_secret_access_key=SANDBOX_SECRET,
+    )
+
+
 def credentials_for(stack: str, environ: dict[str, str] | None = None) -> tuple[str, str]:
     """``DRS_ORCHESTRATOR_<STACK>_USERNAME``/``_PASSWORD``, else the unprefixed pair."""
     environ = dict(os.environ if environ is None else environ)

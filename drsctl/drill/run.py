@@ -9,15 +9,21 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
-from urllib.request import urlopen
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from drsctl.drill.api import ApiCallError, ApiClient, cognito_token, credentials_for, sandbox_token
+from drsctl.drill.api import (
+    ApiCallError,
+    ApiClient,
+    cognito_token,
+    credentials_for,
+    sandbox_aws,
+    sandbox_client,
+    sandbox_token,
+)
 from drsctl.drill.diff import compare, render
 from drsctl.drill.trace import Trace, build_trace, events_recorded, follow
-from drsctl.sandbox import SANDBOX_SECRET
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,15 +102,8 @@ def sandbox_targets(stacks: tuple[str, str], workdir: Path) -> list[Target]:
             raise RuntimeError(msg)
         site = urls[stack]
         token = sandbox_token(site)
-        with urlopen(f"{site}/sandbox/state", timeout=30) as response:  # noqa: S310  # nosec B310
-            aws = json.loads(response.read())["aws"]
-        stepfunctions = boto3.client(
-            "stepfunctions",
-            region_name=aws["region"],
-            endpoint_url=aws["endpoint"],
-            aws_access_key_id=aws["accessKeyId"],
-            aws_secret_access_key=SANDBOX_SECRET,
-        )
+        aws = sandbox_aws(site)
+        stepfunctions = sandbox_client(aws, "stepfunctions")
         targets.append(
             Target(
                 stack,

@@ -23,8 +23,9 @@ from functools import cache
 from typing import Any
 from urllib.request import Request, urlopen
 
-import boto3
 import schemathesis
+
+from drsctl.drill.api import sandbox_aws, sandbox_client
 
 WRITES = {"POST", "PUT", "DELETE", "PATCH"}
 GROUP_WRITES = {("POST", "/protection-groups"), ("PUT", "/protection-groups/{groupId}")}
@@ -91,15 +92,7 @@ def _region() -> str:
 
 @cache
 def _dynamodb() -> tuple[Any, dict[str, str]]:
-    with urlopen(os.environ["FUZZ_SANDBOX_URL"] + "/sandbox/state", timeout=30) as answer:  # noqa: S310
-        aws = json.loads(answer.read())["aws"]
-    client = boto3.client(
-        "dynamodb",
-        region_name=aws["region"],
-        endpoint_url=aws["endpoint"],
-        aws_access_key_id=aws["accessKeyId"],
-        aws_secret_access_key="sandbox-secret",  # noqa: S106 - the sandbox's fixed secret
-    )
+    client = sandbox_client(sandbox_aws(os.environ["FUZZ_SANDBOX_URL"]), "dynamodb")
     names = client.list_tables()["TableNames"]
     wanted = {
         kind: next(n for n in names if n.endswith(suffix))
