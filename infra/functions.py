@@ -9,16 +9,25 @@ from __future__ import annotations
 from infra.naming import FUNCTION_SHORT_NAMES
 from infra.packaging import PackageSpec
 
+#: What only the REST API imports: Powertools' event handler and the API's own modules.
+API_ONLY = (
+    "aws_lambda_powertools/event_handler/",
+    "drs_orchestrator/api/",
+    "drs_orchestrator/handlers/api.py",
+)
+
 EXECUTION_FINDER = PackageSpec(
     function="execution-finder",
     handler="drs_orchestrator.handlers.execution_finder.handler",
     aws_services=("drs", "dynamodb", "sns", "stepfunctions"),
+    excluded=(*API_ONLY, "drs_orchestrator/handlers/wave_runner.py"),
 )
 
 WAVE_RUNNER = PackageSpec(
     function="wave-runner",
     handler="drs_orchestrator.handlers.wave_runner.handler",
     aws_services=("drs", "dynamodb", "sns", "ssm", "stepfunctions"),
+    excluded=(*API_ONLY, "drs_orchestrator/handlers/execution_finder.py"),
 )
 
 API = PackageSpec(
@@ -26,6 +35,10 @@ API = PackageSpec(
     handler="drs_orchestrator.handlers.api.handler",
     requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
     aws_services=("drs", "dynamodb", "stepfunctions"),
+    excluded=(
+        "drs_orchestrator/handlers/execution_finder.py",
+        "drs_orchestrator/handlers/wave_runner.py",
+    ),
 )
 
 CATALOGUE: dict[str, PackageSpec] = {

@@ -60,6 +60,13 @@ EXCLUDED_DIRS = {"__pycache__", "tests", "test"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 #: Metadata files that describe one installation (paths, installer), not the code.
 EXCLUDED_METADATA = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
+#: Never imported by any function: Powertools' Swagger UI assets (served only by
+#: ``enable_swagger``, which the API does not call; ~17 % of every package). Its Python
+#: modules stay, so every import still resolves.
+EXCLUDED_EVERYWHERE = (
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui-bundle.min.js",
+    "aws_lambda_powertools/event_handler/openapi/swagger_ui/swagger-ui.min.css",
+)
 PROOF_TIMEOUT_SECONDS = 120
 #: Placeholder credentials for the proof: boto3 clients are created, never called.
 PROOF_CREDENTIAL = "proof"
@@ -84,6 +91,16 @@ class PackageSpec:
     #: botocore service models kept in the package; the proof creates a client for each.
     aws_services: tuple[str, ...] = ()
     source_root: Path = LAMBDA_SOURCE_ROOT
+    #: Paths (or directories, ending in ``/``) the function cannot import, left out of its
+    #: package; the proof imports every module of the source packages that is left.
+    excluded: tuple[str, ...] = ()
+
+    def leaves_out(self, path: PurePosixPath) -> bool:
+        text = path.as_posix()
+        return any(
+            text == item or (item.endswith("/") and text.startswith(item))
+            for item in (*EXCLUDED_EVERYWHERE, *self.excluded)
+        )
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,7 @@ def _source_files(spec: PackageSpec) -> Iterator[tuple[str, Path]]:
             raise PackagingError(msg)
         for file in sorted(root.rglob("*")):
             relative = PurePosixPath(file.relative_to(spec.source_root).as_posix())
-            if file.is_file() and not _excluded(relative):
+            if file.is_file() and not _excluded(relative) and not spec.leaves_out(relative):
                 yield str(relative), file
 
 
@@ -161,8 +178,8 @@ def _dependency_files(spec: PackageSpec) -> Iterator[tuple[str, Path]]:
             raise PackagingError(msg)
         for file in dist.files or []:
             relative = PurePosixPath(file.as_posix())
-            if relative.parts[0] == ".." or _excluded(relative):
-                continue  # scripts installed outside site-packages, caches
+            if relative.parts[0] == ".." or _excluded(relative) or spec.leaves_out(relative):
+                continue  # scripts installed outside site-packages, caches, left out
             if _unused_botocore_model(relative, spec.aws_services):
                 continue
             yield str(relative), Path(str(dist.locate_file(file)))
@@ -213,8 +230,9 @@ def build_package(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
 
 
 _PROOF_SCRIPT = r"""
-import importlib, json, sys
+import importlib, json, pathlib, sys
 root, handler, services, region = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+packages = json.loads(sys.argv[5]) if len(sys.argv) > 5 else []
 sys.path.insert(0, root)
 module_name, _, function_name = handler.rpartition(".")
 def fail(stage, error):
@@ -231,6 +249,15 @@ if not callable(function):
     fail("resolve", f"module '{module_name}' has no callable '{function_name}'")
 if not getattr(module, "__file__", "").startswith(root):
     fail("import", f"module '{module_name}' was imported from outside the package")
+for package in packages:
+    base = pathlib.Path(root)
+    for file in sorted((base / package).rglob("*.py")):
+        parts = file.relative_to(base).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:
+            fail("modules", f"{name} does not import from the package: {type(exc).__name__}: {exc}")
 for service in services:
     try:
         import boto3
@@ -244,7 +271,9 @@ print(json.dumps({"stage": "ok"}))
 def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
     """Import the handler from the package alone, in a fresh interpreter, or raise."""
     spec = package.spec
-    prove_archive(package.path, spec.function, spec.handler, spec.aws_services, region)
+    prove_archive(
+        package.path, spec.function, spec.handler, spec.aws_services, region, spec.source_packages
+    )
 
 
 def prove_archive(
@@ -253,9 +282,11 @@ def prove_archive(
     handler: str,
     aws_services: Iterable[str] = (),
     region: str = "us-east-1",
+    source_packages: Iterable[str] = (),
 ) -> None:
     """Prove a Lambda zip (built here, or downloaded from a deployed function) can import
-    ``handler`` with nothing but its own contents, as Lambda will; raise if it cannot."""
+    ``handler`` — and every module of ``source_packages`` it holds — with nothing but its
+    own contents, as Lambda will; raise if it cannot."""
     with tempfile.TemporaryDirectory(prefix=f"prove-{function}-") as root:
         with zipfile.ZipFile(path) as archive:
             archive.extractall(root)  # noqa: S202 - our own archive, built just now
@@ -271,6 +302,7 @@ def prove_archive(
                 handler,
                 json.dumps(list(aws_services)),
                 region,
+                json.dumps(list(source_packages)),
             ],
             capture_output=True,
             text=True,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 import zipfile
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import pytest
 
-from infra.functions import EXECUTION_FINDER
+from infra.functions import API, EXECUTION_FINDER
 from infra.offline import evaluate
 from infra.packaging import (
     HandlerProofError,
@@ -55,12 +55,21 @@ def test_zip_holds_the_whole_source_package_and_its_dependencies(
     with zipfile.ZipFile(finder_zip.path) as archive:
         names = set(archive.namelist())
     source = Path("lambdas/drs_orchestrator")
-    expected = {
+    everything = {
         p.relative_to("lambdas").as_posix()
         for p in source.rglob("*.py")
         if "__pycache__" not in p.parts
     }
-    assert expected <= names
+    # The whole source package but what only the API or the wave runner imports.
+    left_out = {n for n in everything if EXECUTION_FINDER.leaves_out(PurePosixPath(n))}
+    assert left_out == {
+        "drs_orchestrator/api/__init__.py",
+        "drs_orchestrator/api/schemas.py",
+        "drs_orchestrator/handlers/api.py",
+        "drs_orchestrator/handlers/wave_runner.py",
+    }
+    assert everything - left_out <= names
+    assert not left_out & names
     assert "drs_orchestrator/handlers/execution_finder.py" in names
     for top in (
         "aws_lambda_powertools/__init__.py",
@@ -139,3 +148,33 @@ def test_a_source_package_that_does_not_exist_is_named(tmp_path: Path) -> None:
     spec = replace(EXECUTION_FINDER, source_root=tmp_path)
     with pytest.raises(PackagingError, match="source package 'drs_orchestrator' not found"):
         build_zip(spec)
+
+
+def test_packages_carry_only_what_their_function_imports(tmp_path: Path) -> None:
+    finder = build_package(EXECUTION_FINDER, tmp_path / "finder")
+    api = build_package(API, tmp_path / "api")
+    with zipfile.ZipFile(finder.path) as archive:
+        finder_names = set(archive.namelist())
+    with zipfile.ZipFile(api.path) as archive:
+        api_names = set(archive.namelist())
+    assert not [n for n in finder_names if n.startswith("aws_lambda_powertools/event_handler/")]
+    assert "aws_lambda_powertools/logging/logger.py" in finder_names
+    assert "aws_lambda_powertools/event_handler/api_gateway.py" in api_names
+    assert not [
+        n for n in api_names | finder_names if n.endswith(("swagger-ui-bundle.min.js", ".css"))
+    ]
+    assert "drs_orchestrator/handlers/api.py" in api_names
+
+
+def test_a_module_needing_what_was_left_out_fails_the_proof(tmp_path: Path) -> None:
+    """Every module of the source package the zip holds is imported by the proof, so leaving
+    out a dependency a remaining module needs cannot go unnoticed."""
+    root = _copy_source(tmp_path)
+    (root / "drs_orchestrator" / "services" / "uses_the_api.py").write_text(
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+    )
+    spec = replace(EXECUTION_FINDER, source_root=root)
+    with pytest.raises(HandlerProofError) as caught:
+        prove_handler(build_package(spec, tmp_path / "build"))
+    assert "(modules)" in str(caught.value)
+    assert "drs_orchestrator.services.uses_the_api does not import" in str(caught.value)
