@@ -197,14 +197,23 @@ def _unused_botocore_model(path: PurePosixPath, services: tuple[str, ...]) -> bo
     )
 
 
-def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
-    """The package's zip bytes and entry count; the same inputs always give the same bytes."""
+def _package_files(spec: PackageSpec) -> dict[str, Path]:
+    """Every file of the package by its name in the zip."""
     files = dict(_dependency_files(spec))
     for arcname, path in _source_files(spec):
         if arcname in files:
             msg = f"{spec.function}: '{arcname}' is both source and a vendored dependency"
             raise PackagingError(msg)
         files[arcname] = path
+    return files
+
+
+def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
+    """The package's zip bytes and entry count; the same inputs always give the same bytes."""
+    return _zip(_package_files(spec))
+
+
+def _zip(files: dict[str, Path]) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for arcname in sorted(files):
@@ -216,17 +225,39 @@ def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
     return buffer.getvalue(), len(files)
 
 
+def _inputs_key(spec: PackageSpec, files: dict[str, Path]) -> str:
+    """The package's inputs as the file system describes them (name, size, mtime): when
+    they are unchanged, so is the zip, and it need not be compressed again."""
+    lines = [repr(spec)]
+    for arcname in sorted(files):
+        stat = files[arcname].stat()
+        lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
 def build_package(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
-    """Build the zip and write it to ``out_dir`` under its content hash."""
-    data, entries = build_zip(spec)
-    digest = hashlib.sha256(data).hexdigest()
+    """Build the zip and write it to ``out_dir`` under its content hash.
+
+    ``<out_dir>/inputs/<key>`` remembers which zip the same inputs made last time (the
+    build is reproducible), so an unchanged tree reuses it instead of compressing again."""
+    files = _package_files(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
+    remembered = out_dir / "inputs" / _inputs_key(spec, files)
+    if remembered.exists():
+        digest, entries = remembered.read_text().split()
+        path = out_dir / f"{spec.function}-{digest}.zip"
+        if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+            return BuiltPackage(spec, path, digest, path.stat().st_size, int(entries))
+    data, count = _zip(files)
+    digest = hashlib.sha256(data).hexdigest()
     path = out_dir / f"{spec.function}-{digest}.zip"
     if not path.exists():
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(data)
         temporary.replace(path)
-    return BuiltPackage(spec, path, digest, len(data), entries)
+    remembered.parent.mkdir(parents=True, exist_ok=True)
+    remembered.write_text(f"{digest} {count}\n")
+    return BuiltPackage(spec, path, digest, len(data), count)
 
 
 _PROOF_SCRIPT = r"""
@@ -331,11 +362,36 @@ def prove_archive(
 _BUILT: dict[tuple[PackageSpec, Path], BuiltPackage] = {}
 
 
+def proof_key(package: BuiltPackage) -> str:
+    """What a proof depends on: the zip's bytes, what is proven of it (handler, services,
+    source packages), the proof itself and the interpreter that ran it."""
+    spec = package.spec
+    parts = [
+        package.sha256,
+        spec.handler,
+        ",".join(spec.aws_services),
+        ",".join(spec.source_packages),
+        hashlib.sha256(_PROOF_SCRIPT.encode()).hexdigest(),
+        sys.version,
+        sys.executable,
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def build_and_prove(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
-    """Build and prove once per process; every stack evaluated in it reuses the result."""
+    """Build and prove once per process; every stack evaluated in it reuses the result.
+
+    A proof that passed is remembered on disk (``<out_dir>/proofs/<key>``) by
+    ``proof_key``: the zip is byte-reproducible, so the same key is the same proof and an
+    unchanged tree skips it; any change of code, dependency, handler or interpreter proves
+    again. Only successes are remembered."""
     key = (spec, out_dir)
     if key not in _BUILT:
         package = build_package(spec, out_dir)
-        prove_handler(package)
+        proven = out_dir / "proofs" / proof_key(package)
+        if not proven.exists():
+            prove_handler(package)
+            proven.parent.mkdir(parents=True, exist_ok=True)
+            proven.write_text(f"{spec.function} {package.sha256}\n")
         _BUILT[key] = package
     return _BUILT[key]

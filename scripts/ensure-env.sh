@@ -4,4 +4,4 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/ensure-uv.sh"
 
 echo "syncing the locked environment (uv sync --frozen)..." >&2
-"${UV[@]}" sync --frozen --quiet
+"${UV[@]}" sync --frozen --quiet --compile-bytecode
