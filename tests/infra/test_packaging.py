@@ -178,3 +178,51 @@ def test_a_module_needing_what_was_left_out_fails_the_proof(tmp_path: Path) -> N
         prove_handler(build_package(spec, tmp_path / "build"))
     assert "(modules)" in str(caught.value)
     assert "drs_orchestrator.services.uses_the_api does not import" in str(caught.value)
+
+
+def test_an_unchanged_package_is_neither_compressed_nor_proven_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra import packaging as module
+
+    root = _copy_source(tmp_path)
+    spec = replace(EXECUTION_FINDER, source_root=root)
+    proofs: list[str] = []
+    zips: list[int] = []
+    real_prove, real_zip = module.prove_handler, module._zip
+    monkeypatch.setattr(module, "prove_handler", lambda p: (proofs.append(p.sha256), real_prove(p)))
+    monkeypatch.setattr(module, "_zip", lambda files: (zips.append(1), real_zip(files))[1])
+    out = tmp_path / "build"
+
+    def fresh_process_build() -> packaging.BuiltPackage:
+        module._BUILT.clear()  # as a new process would start
+        return module.build_and_prove(spec, out)
+
+    first = fresh_process_build()
+    again = fresh_process_build()
+    assert again.sha256 == first.sha256 and (len(proofs), len(zips)) == (1, 1)
+    # Any change of the code makes a new zip, and a new zip is proven again.
+    (root / "drs_orchestrator" / "domain" / "states.py").write_text(
+        (root / "drs_orchestrator" / "domain" / "states.py").read_text() + "\n# changed\n"
+    )
+    changed = fresh_process_build()
+    assert changed.sha256 != first.sha256 and (len(proofs), len(zips)) == (2, 2)
+    # A zip altered in the build directory is not reused.
+    changed.path.write_bytes(b"not a zip")
+    rebuilt = fresh_process_build()
+    assert rebuilt.sha256 == changed.sha256 and len(zips) == 3
+
+
+def test_a_failed_proof_is_not_remembered(tmp_path: Path) -> None:
+    from infra import packaging as module
+
+    root = _copy_source(tmp_path)
+    (root / "drs_orchestrator" / "handlers" / "execution_finder.py").write_text(
+        "raise ValueError\n"
+    )
+    spec = replace(EXECUTION_FINDER, source_root=root)
+    for _ in range(2):
+        module._BUILT.clear()
+        with pytest.raises(HandlerProofError, match="ValueError"):
+            module.build_and_prove(spec, tmp_path / "build")
+    assert not list((tmp_path / "build" / "proofs").glob("*"))
