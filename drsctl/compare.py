@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from drsctl.tables import table_lines
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -170,18 +172,12 @@ def print_comparison(
         (aspect, first.get(aspect, "(absent)"), second.get(aspect, "(absent)"))
         for aspect in sorted(set(first) | set(second))
     ]
-    width = [
-        max(len(h), *(len(_clip(r[i])) for r in rows))
-        for i, h in enumerate(("ASPECT", names[0], names[1]))
-    ]
-    header = ("ASPECT", names[0], names[1])
-    out.write("   " + "  ".join(h.ljust(w) for h, w in zip(header, width, strict=True)) + "\n")
-    for aspect, a, b in rows:
-        mark = "   " if a == b else "!= "
-        cells = (aspect, _clip(a), _clip(b))
-        out.write(
-            mark + "  ".join(c.ljust(w) for c, w in zip(cells, width, strict=True)).rstrip() + "\n"
-        )
+    lines = table_lines(
+        [(aspect, _clip(a), _clip(b)) for aspect, a, b in rows],
+        ("ASPECT", names[0], names[1]),
+        marks=["   " if a == b else "!= " for _, a, b in rows],
+    )
+    out.write("".join(line + "\n" for line in lines))
     if found:
         out.write(f"\n{len(found)} difference(s) in kind between {names[0]} and {names[1]}.\n")
     else:

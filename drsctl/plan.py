@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from drs_policy.offline import Violation, evaluate_across_stacks, evaluate_stack
 
+from drsctl.tables import table_lines
 from infra.offline import REPO_ROOT, Evaluation, evaluate, stack_files
 
 if TYPE_CHECKING:
@@ -69,10 +70,8 @@ def plan_document(evaluation: Evaluation, seconds: float, violations: list[Viola
 
 
 def _table(rows: list[dict[str, str]], columns: list[str], out: TextIO) -> None:
-    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
-    out.write("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip() + "\n")
-    for row in rows:
-        out.write("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip() + "\n")
+    lines = table_lines([[r[c] for c in columns] for r in rows], [c.upper() for c in columns])
+    out.write("".join(line + "\n" for line in lines))
 
 
 def _print_violations(rows: list[dict[str, str]], out: TextIO) -> None:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from drsctl.tables import table_lines
 from infra.functions import CATALOGUE
 from infra.packaging import LAMBDA_RUNTIME, HandlerProofError, prove_archive
 
@@ -363,9 +364,8 @@ def stack_outputs(stack: str, outputs_file: Path | None) -> dict[str, Any]:
 
 
 def print_checks(checks: list[Check], out: TextIO) -> None:
-    width = max(len(c.name) for c in checks)
-    for check in checks:
-        out.write(f"{check.status:<5} {check.name:<{width}}  {check.detail}\n")
+    lines = table_lines([(c.status, c.name, c.detail) for c in checks], widths=(4,))
+    out.write("".join(line + "\n" for line in lines))
     counts = {s: sum(c.status == s for c in checks) for s in (PASS, FAIL, WAIT, SKIP)}
     out.write(", ".join(f"{n} {s.lower()}" for s, n in counts.items()) + "\n")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from drsctl.tables import table_lines
+
 if TYPE_CHECKING:
     from drsctl.drill.trace import Trace
 
@@ -194,7 +196,7 @@ def render(comparison: Comparison) -> str:
     for key, value in a.durations.items():
         other = b.durations.get(key)
         rows.append((f"duration {key}", _seconds(value), _seconds(other)))
-    lines = [f"{r[0]:<26} {r[1]:<{width}} {r[2]}" for r in rows]
+    lines = table_lines(rows, gap=" ", widths=(26, width))
     lines.append("")
     same_events = a.event_types == b.event_types
     lines.append(
