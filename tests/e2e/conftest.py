@@ -134,8 +134,17 @@ class Harness:
         body: str | None = None,
         **path: str,
     ) -> tuple[int, Any]:
-        """Call the real API handler as API Gateway would, as a user in ``groups``."""
+        """Call the real API handler as API Gateway would, as a user in ``groups``.
+
+        The servers a protection group names are put in DRS's inventory first: the API
+        refuses servers DRS does not have, and these tests make their servers up."""
         from drs_orchestrator.handlers import api
+
+        if resource.startswith("/protection-groups") and body:
+            known = {s["sourceServerID"] for s in self.drs.source_servers}
+            for server in json.loads(body).get("sourceServerIds") or []:
+                if server not in known:
+                    self.drs.add_source_server(server, {})
 
         concrete = resource
         for name, value in path.items():

@@ -39,10 +39,6 @@ def at_once(*calls: Callable[[], Any]) -> list[Any]:
 
 
 def create(harness: Harness, resource: str, body: dict[str, Any]) -> dict[str, Any]:
-    known = {s["sourceServerID"] for s in harness.drs.source_servers}
-    for server in body.get("sourceServerIds", []):
-        if server not in known:  # groups name servers DRS knows (the API checks)
-            harness.drs.add_source_server(server, {})
     status, created = harness.api("POST", resource, groups="admin", body=json.dumps(body))
     assert status == 201, created
     return created
