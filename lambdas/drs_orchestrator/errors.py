@@ -1,6 +1,12 @@
-"""Exceptions of the orchestrator runtime, raised by adapters and domain code alike."""
+"""Exceptions of the orchestrator runtime, raised by adapters and domain code alike, and the
+REST API's answer to each: ``ApiError.status``, and ``UNAVAILABLE`` for AWS trouble."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from drs_orchestrator.domain.plans import Problem
 
 
 class OrchestratorError(Exception):
@@ -52,3 +58,48 @@ class OutcomeUnknownError(OrchestratorError):
     def __init__(self, operation: str, detail: str) -> None:
         self.operation = operation
         super().__init__(f"{operation}: outcome unknown ({detail})")
+
+
+class ApiError(OrchestratorError):
+    """Base of the errors the API maps to HTTP statuses."""
+
+    status = 500
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        self.problems = problems or []
+        super().__init__(message)
+
+
+class BadRequestError(ApiError):
+    """Raised when a request is invalid; ``problems`` name each field and reason."""
+
+    status = 400
+
+
+class ForbiddenError(ApiError):
+    """Raised when the caller's Cognito groups do not allow the operation."""
+
+    status = 403
+
+
+class NotFoundError(ApiError):
+    """Raised when the id in the path names no record."""
+
+    status = 404
+
+
+class ConflictError(ApiError):
+    """Raised on a stale version, or a request that clashes with other records."""
+
+    status = 409
+
+
+class ServiceUnavailableError(ApiError):
+    """Raised when an AWS service the request needs refused it; nothing was left half done."""
+
+    status = 503
+
+
+#: AWS trouble that outlasted the clients' retries: the API answers 503 (a retry is safe,
+#: every write path checks before it writes).
+UNAVAILABLE: tuple[type[OrchestratorError], ...] = (StoreError, DrsError)

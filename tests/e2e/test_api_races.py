@@ -54,7 +54,7 @@ def plan_body(name: str, group: str, *, pause: bool = False) -> dict[str, Any]:
 def served(call: Callable[[], Any], status: int) -> tuple[int, Any]:
     """The status and body the API answers for a service call, as its error handler maps
     them (``ApiError.status``)."""
-    from drs_orchestrator.services.catalog import ApiError
+    from drs_orchestrator.errors import ApiError
 
     try:
         return status, call()

@@ -33,14 +33,15 @@ from drs_orchestrator.api import schemas
 from drs_orchestrator.domain.plans import Problem
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.environment import ApiEnvironment
-from drs_orchestrator.errors import DrsError, OrchestratorError, StoreError
-from drs_orchestrator.services.catalog import (
+from drs_orchestrator.errors import (
+    UNAVAILABLE,
     ApiError,
     BadRequestError,
-    Catalog,
     ForbiddenError,
+    OrchestratorError,
     ServiceUnavailableError,
 )
+from drs_orchestrator.services.catalog import Catalog
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -198,7 +199,7 @@ def api_error(error: ApiError) -> Response:
     )
 
 
-@app.exception_handler([StoreError, DrsError])
+@app.exception_handler(list(UNAVAILABLE))
 def aws_unavailable(error: OrchestratorError) -> Response:
     """DynamoDB or DRS throttled or failed (after the clients' own retries): every write
     path checks before it writes, so nothing was left half done and a retry is safe."""

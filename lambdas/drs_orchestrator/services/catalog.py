@@ -2,7 +2,8 @@
 
 Every check runs before any write, so a rejected request changes nothing: a bad body or
 plan is a ``BadRequestError`` listing each field and reason, a missing record a
-``NotFoundError``, a stale version or a clash with other records a ``ConflictError``.
+``NotFoundError``, a stale version or a clash with other records a ``ConflictError``
+(``errors.py`` maps each to its HTTP status).
 """
 
 from __future__ import annotations
@@ -28,7 +29,13 @@ from drs_orchestrator.domain.plans import (
     stored_size_problem,
     validate_plan,
 )
-from drs_orchestrator.errors import OrchestratorError
+from drs_orchestrator.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    OrchestratorError,
+    ServiceUnavailableError,
+)
 from drs_orchestrator.services import executions as execution_controls
 
 if TYPE_CHECKING:
@@ -46,46 +53,6 @@ if TYPE_CHECKING:
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 TERMINATE_BATCH = 200
-
-
-class ApiError(OrchestratorError):
-    """Base of the errors the API maps to HTTP statuses."""
-
-    status = 500
-
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
-        self.problems = problems or []
-        super().__init__(message)
-
-
-class BadRequestError(ApiError):
-    """Raised when a request is invalid; ``problems`` name each field and reason."""
-
-    status = 400
-
-
-class ForbiddenError(ApiError):
-    """Raised when the caller's Cognito groups do not allow the operation."""
-
-    status = 403
-
-
-class NotFoundError(ApiError):
-    """Raised when the id in the path names no record."""
-
-    status = 404
-
-
-class ConflictError(ApiError):
-    """Raised on a stale version, or a request that clashes with other records."""
-
-    status = 409
-
-
-class ServiceUnavailableError(ApiError):
-    """Raised when an AWS service the request needs refused it; nothing was left half done."""
-
-    status = 503
 
 
 def _group(record: dict[str, Any]) -> ProtectionGroup:
