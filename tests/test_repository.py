@@ -74,3 +74,22 @@ def test_only_placeholder_emails_and_accounts() -> None:
             if account != "123456789012":
                 offenders.append(f"{path.name}: account {account}")
     assert offenders == []
+
+
+def test_the_sandbox_does_not_import_the_drill_comparison() -> None:
+    """The comparison runs against a sandbox, never the other way round: shared pieces (the
+    API client) live in drsctl/ itself."""
+    import ast
+
+    offenders = []
+    for path in sorted(Path("drsctl/sandbox").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path}: {n}" for n in names if n.startswith("drsctl.drill")]
+    assert offenders == []

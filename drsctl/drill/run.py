@@ -13,9 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drsctl.api_client import ApiCallError, ApiClient
 from drsctl.drill.api import (
-    ApiCallError,
-    ApiClient,
     cognito_token,
     credentials_for,
     sandbox_aws,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from drsctl.drill.api import ApiClient
+    from drsctl.api_client import ApiClient
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 #: Wave timestamps the runner writes, as the milestone each one marks.

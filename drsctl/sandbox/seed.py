@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from drsctl.drill.api import ApiClient
+from drsctl.api_client import ApiClient
 
 if TYPE_CHECKING:
     from drsctl.sandbox.drs import DrsSimulator

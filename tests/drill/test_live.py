@@ -9,7 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from drsctl.drill.api import ApiCallError, ApiClient, credentials_for
+from drsctl.api_client import ApiCallError, ApiClient
+from drsctl.drill.api import credentials_for
 from drsctl.drill.run import live_target
 
 
