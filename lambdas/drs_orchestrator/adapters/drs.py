@@ -1,7 +1,7 @@
 """Gateway to AWS Elastic Disaster Recovery (DRS).
 
-Every listing call follows ``nextToken`` to the end; DescribeJobs is asked for at most
-``MAX_JOB_IDS_PER_FILTER`` job ids at a time, the limit of its filter.
+Every listing call follows ``nextToken`` to the end (botocore's paginators); DescribeJobs is
+asked for at most ``MAX_JOB_IDS_PER_FILTER`` job ids at a time, the limit of its filter.
 """
 
 from __future__ import annotations
@@ -74,18 +74,17 @@ class DrsGateway:
         self._client = client or make_client("drs")
 
     def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        method = getattr(self._client, operation)
-        token: str | None = None
+        """Every page of a listing call, through botocore's paginator (it follows
+        ``nextToken``); a failure on any page is mapped by its code."""
+        pages = iter(self._client.get_paginator(operation).paginate(**params))
         while True:
-            request = dict(params, nextToken=token) if token else params
             try:
-                page = method(**request)
+                page = next(pages)
+            except StopIteration:
+                return
             except (ClientError, BotoCoreError) as exc:
                 raise map_call_error(operation, exc) from exc
             yield page
-            token = page.get("nextToken")
-            if not token:
-                return
 
     def describe_jobs(self, job_ids: Iterable[str]) -> dict[str, DrsJob]:
         """The jobs with these ids that DRS knows, by id; unknown ids are simply absent."""
