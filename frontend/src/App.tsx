@@ -2,17 +2,33 @@ import AppLayout from "@cloudscape-design/components/app-layout";
 import BreadcrumbGroup from "@cloudscape-design/components/breadcrumb-group";
 import SideNavigation from "@cloudscape-design/components/side-navigation";
 import TopNavigation from "@cloudscape-design/components/top-navigation";
-import { type ReactElement, useMemo } from "react";
+import Spinner from "@cloudscape-design/components/spinner";
+import { lazy, type ReactElement, Suspense, useMemo } from "react";
 import { Api } from "./lib/api";
 import type { Session } from "./lib/auth";
 import type { ConsoleConfig } from "./lib/config";
 import { AppContext } from "./lib/context";
 import { match, navigate, useRoute } from "./lib/router";
-import { Dashboard } from "./pages/Dashboard";
-import { ExecutionDetail } from "./pages/ExecutionDetail";
-import { ExecutionList } from "./pages/Executions";
-import { ProtectionGroupEditor, ProtectionGroupList } from "./pages/ProtectionGroups";
-import { RecoveryPlanEditor, RecoveryPlanList } from "./pages/RecoveryPlans";
+
+// Each page is its own chunk, loaded the first time it is shown: the first screen downloads
+// the shell and one page, not the whole console.
+const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
+const ExecutionDetail = lazy(() =>
+  import("./pages/ExecutionDetail").then((m) => ({ default: m.ExecutionDetail })),
+);
+const ExecutionList = lazy(() => import("./pages/Executions").then((m) => ({ default: m.ExecutionList })));
+const ProtectionGroupEditor = lazy(() =>
+  import("./pages/ProtectionGroups").then((m) => ({ default: m.ProtectionGroupEditor })),
+);
+const ProtectionGroupList = lazy(() =>
+  import("./pages/ProtectionGroups").then((m) => ({ default: m.ProtectionGroupList })),
+);
+const RecoveryPlanEditor = lazy(() =>
+  import("./pages/RecoveryPlans").then((m) => ({ default: m.RecoveryPlanEditor })),
+);
+const RecoveryPlanList = lazy(() =>
+  import("./pages/RecoveryPlans").then((m) => ({ default: m.RecoveryPlanList })),
+);
 
 interface Routed {
   section: string;
@@ -92,7 +108,7 @@ export function App({ config, session, onSignOut }: { config: ConsoleConfig; ses
             ]}
           />
         }
-        content={page}
+        content={<Suspense fallback={<Spinner size="large" />}>{page}</Suspense>}
       />
     </AppContext.Provider>
   );
