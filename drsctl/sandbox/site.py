@@ -65,7 +65,7 @@ class SandboxUser:
         return {
             "sub": f"sandbox-{self.username}",
             "iat": self.issued_at,
-            "token_use": "id",
+            "token_use": "id",  # nosec B105 - the kind of token, not a secret
             "cognito:username": self.username,
             "email": self.email,
             "cognito:groups": list(self.groups),
