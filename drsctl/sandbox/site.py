@@ -30,6 +30,12 @@ from urllib.parse import parse_qsl, urlsplit
 from drs_orchestrator.api import schemas
 
 from drsctl.sandbox.serving import ServerThread
+from infra.gateway_document import (
+    CORS_ALLOW_HEADERS,
+    CORS_ALLOW_METHODS,
+    gateway_document,
+    operations,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,8 +48,8 @@ API_PREFIX = "/api"
 STAGE = "v1"
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization,Content-Type",
-    "Access-Control-Allow-Methods": "DELETE,GET,OPTIONS,POST,PUT",
+    "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+    "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
 }
 
 
@@ -89,8 +95,13 @@ class SandboxUser:
 
 
 def _route_patterns() -> list[tuple[str, str, re.Pattern[str]]]:
+    """The routes of the REST API's body (``infra/gateway_document.py``): what API Gateway
+    imports is what the sandbox serves."""
+    body = gateway_document(schemas.document(), "sandbox", "sandbox-invoke-arn", "sandbox-pool")
     patterns = []
-    for method, resource in sorted(schemas.routes()):
+    for method, resource, _operation in sorted(operations(body)):
+        if method == "OPTIONS":
+            continue  # answered by the site itself, as API Gateway's mock integration does
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
         patterns.append((method, resource, re.compile(f"^{regex}$")))
     return patterns

@@ -1,9 +1,11 @@
-"""API Gateway (REST) in front of the API function, built from the OpenAPI document.
+"""API Gateway (REST) in front of the API function, imported from the OpenAPI document.
 
-Every operation of ``lambdas/drs_orchestrator/api/openapi.json`` becomes a method with the
-Cognito authorizer and a proxy integration to the API function; every path also answers
-CORS preflight (OPTIONS, the only method without an authorizer). The stage writes access
-logs and is throttled.
+The REST API's body is ``lambdas/drs_orchestrator/api/openapi.json`` extended by
+``infra/gateway_document.py``: every operation behind the Cognito authorizer with a proxy
+integration to the API function, every path answering CORS preflight (OPTIONS, the only
+method without an authorizer). A new deployment is made whenever the body changes; the
+stage writes access logs and is throttled. A handful of resources instead of one per
+path, method, integration and response.
 """
 
 from __future__ import annotations
@@ -17,15 +19,12 @@ import pulumi
 import pulumi_aws as aws
 from drs_orchestrator.api import schemas
 
+from infra.gateway_document import gateway_document
+
 if TYPE_CHECKING:
     from infra.settings import Settings
 
 STAGE = "v1"
-CORS_HEADERS = {
-    "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type'",
-    "method.response.header.Access-Control-Allow-Methods": "'DELETE,GET,OPTIONS,POST,PUT'",
-    "method.response.header.Access-Control-Allow-Origin": "'*'",
-}
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -39,11 +38,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     separators=(",", ":"),
 )
-
-
-def _logical(path: str) -> str:
-    """``/executions/{executionId}/cancel`` -> ``executions-executionid-cancel``."""
-    return path.strip("/").replace("{", "").replace("}", "").replace("/", "-").lower() or "root"
 
 
 @dataclass
@@ -67,74 +61,29 @@ class RestApi(pulumi.ComponentResource):
         super().__init__("drs-orchestrator:api:RestApi", name, None, opts)
         settings, names = args.settings, args.settings.naming
         child = pulumi.ResourceOptions(parent=self)
+        name = f"{settings.deployment_name}-api"
+        body = pulumi.Output.all(args.function_invoke_arn, args.user_pool_arn).apply(
+            lambda arns: json.dumps(
+                gateway_document(schemas.document(), name, arns[0], arns[1]), sort_keys=True
+            )
+        )
         self.api = aws.apigateway.RestApi(
             "rest-api",
-            name=f"{settings.deployment_name}-api",
+            name=name,
             description="drs-orchestrator REST API (OpenAPI: lambdas/drs_orchestrator/api).",
+            body=body,
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types="REGIONAL"
             ),
             tags=names.tags(),
             opts=child,
         )
-        authorizer = aws.apigateway.Authorizer(
-            "cognito-authorizer",
-            name=f"{settings.deployment_name}-cognito",
-            rest_api=self.api.id,
-            type="COGNITO_USER_POOLS",
-            provider_arns=[args.user_pool_arn],
-            identity_source="method.request.header.Authorization",
-            opts=child,
-        )
-        resources: dict[str, pulumi.Input[str]] = {"/": self.api.root_resource_id}
-        depends: list[pulumi.Resource] = []
-        document = schemas.document()
-        for path in sorted(document["paths"]):
-            parent = "/"
-            for part in path.strip("/").split("/"):
-                current = parent.rstrip("/") + "/" + part
-                if current not in resources:
-                    resources[current] = aws.apigateway.Resource(
-                        f"resource-{_logical(current)}",
-                        rest_api=self.api.id,
-                        parent_id=resources[parent],
-                        path_part=part,
-                        opts=child,
-                    ).id
-                parent = current
-            resource_id = resources[path]
-            for method in sorted(document["paths"][path]):
-                logical = f"{method}-{_logical(path)}"
-                created = aws.apigateway.Method(
-                    f"method-{logical}",
-                    rest_api=self.api.id,
-                    resource_id=resource_id,
-                    http_method=method.upper(),
-                    authorization="COGNITO_USER_POOLS",
-                    authorizer_id=authorizer.id,
-                    opts=child,
-                )
-                depends.append(
-                    aws.apigateway.Integration(
-                        f"integration-{logical}",
-                        rest_api=self.api.id,
-                        resource_id=resource_id,
-                        http_method=created.http_method,
-                        type="AWS_PROXY",
-                        integration_http_method="POST",
-                        uri=args.function_invoke_arn,
-                        opts=child,
-                    )
-                )
-            depends += self._preflight(path, resource_id, child)
         self.deployment = aws.apigateway.Deployment(
             "deployment",
             rest_api=self.api.id,
-            # A new deployment whenever the document changes, so the stage serves it.
-            triggers={
-                "openapi": hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
-            },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+            # A new deployment whenever the body changes, so the stage serves it.
+            triggers={"openapi": body.apply(lambda b: hashlib.sha256(b.encode()).hexdigest())},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.api]),
         )
         self.access_logs = aws.cloudwatch.LogGroup(
             "api-access-logs",
@@ -177,45 +126,3 @@ class RestApi(pulumi.ComponentResource):
         )
         self.url = self.stage.invoke_url
         self.register_outputs({"apiUrl": self.url, "restApiId": self.api.id})
-
-    def _preflight(
-        self, path: str, resource_id: pulumi.Input[str], child: pulumi.ResourceOptions
-    ) -> list[pulumi.Resource]:
-        """OPTIONS answered by API Gateway itself, so browsers may call the API."""
-        logical = f"options-{_logical(path)}"
-        method = aws.apigateway.Method(
-            f"method-{logical}",
-            rest_api=self.api.id,
-            resource_id=resource_id,
-            http_method="OPTIONS",
-            authorization="NONE",
-            opts=child,
-        )
-        integration = aws.apigateway.Integration(
-            f"integration-{logical}",
-            rest_api=self.api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            type="MOCK",
-            request_templates={"application/json": '{"statusCode": 200}'},
-            opts=child,
-        )
-        response = aws.apigateway.MethodResponse(
-            f"response-{logical}",
-            rest_api=self.api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            status_code="200",
-            response_parameters=dict.fromkeys(CORS_HEADERS, True),
-            opts=child,
-        )
-        answer = aws.apigateway.IntegrationResponse(
-            f"integration-response-{logical}",
-            rest_api=self.api.id,
-            resource_id=resource_id,
-            http_method=method.http_method,
-            status_code=response.status_code,
-            response_parameters=CORS_HEADERS,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
-        )
-        return [integration, answer]

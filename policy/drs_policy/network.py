@@ -13,12 +13,16 @@ from pulumi_policy import (
 )
 
 METHOD = "aws:apigateway/method:Method"
+REST_API = "aws:apigateway/restApi:RestApi"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 HTTPS_POLICIES = ("redirect-to-https", "https-only")
 CURRENT_TLS = ["TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.3_2025"]
 
 
 def validate_api_authorizer(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == REST_API:
+        _validate_imported_api(args.props.get("body"), report)
+        return
     if args.resource_type != METHOD or args.props.get("httpMethod") == "OPTIONS":
         return
     if args.props.get("authorization", "NONE") == "NONE":
@@ -27,6 +31,35 @@ def validate_api_authorizer(args: ResourceValidationArgs, report: ReportViolatio
             "only CORS preflight (OPTIONS) may be open",
             None,
         )
+
+
+def _validate_imported_api(body: object, report: ReportViolation) -> None:
+    """A REST API imported from an OpenAPI body: every operation but OPTIONS names an API
+    Gateway authorizer (a security scheme with ``x-amazon-apigateway-authtype``)."""
+    if not isinstance(body, str):
+        return  # no body (methods declared one by one), or not known until its inputs are
+    try:
+        document = json.loads(body)
+    except ValueError:
+        report("the REST API's body is not a JSON OpenAPI document", None)
+        return
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    authorizers = {
+        name
+        for name, scheme in schemes.items()
+        if isinstance(scheme, dict) and scheme.get("x-amazon-apigateway-authtype")
+    }
+    for path, methods in sorted((document.get("paths") or {}).items()):
+        for method, operation in sorted(methods.items()):
+            if method.lower() == "options" or not isinstance(operation, dict):
+                continue
+            security = operation.get("security", document.get("security")) or []
+            if not any(set(requirement) & authorizers for requirement in security):
+                report(
+                    f"{method.upper()} {path} has no authorizer; only CORS preflight (OPTIONS) "
+                    "may be open",
+                    None,
+                )
 
 
 def validate_https_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -90,7 +123,8 @@ def validate_console_sign_in(args: ResourceValidationArgs, report: ReportViolati
 POLICIES = [
     ResourceValidationPolicy(
         name="api-methods-have-authorizer",
-        description="Every API Gateway method except CORS preflight has an authorizer.",
+        description="Every API Gateway method except CORS preflight has an authorizer, whether "
+        "declared as a method or imported in the REST API's OpenAPI body.",
         validate=validate_api_authorizer,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),

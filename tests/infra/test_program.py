@@ -18,14 +18,8 @@ from tests.infra.conftest import STACKS
 #: The console's built files plus config.json (the build's file count is the build's own).
 CONSOLE_OBJECTS = len(console_files(build_console())) + 1
 EXPECTED_RESOURCES = {
-    "aws:apigateway/authorizer:Authorizer": 1,
     "aws:apigateway/deployment:Deployment": 1,
-    "aws:apigateway/integration:Integration": 30,
-    "aws:apigateway/integrationResponse:IntegrationResponse": 12,
-    "aws:apigateway/method:Method": 30,
-    "aws:apigateway/methodResponse:MethodResponse": 12,
     "aws:apigateway/methodSettings:MethodSettings": 1,
-    "aws:apigateway/resource:Resource": 12,
     "aws:apigateway/restApi:RestApi": 1,
     "aws:apigateway/stage:Stage": 1,
     "aws:cloudwatch/eventRule:EventRule": 1,
@@ -277,30 +271,48 @@ def test_unchanged_build_gives_identical_package_keys(all_stacks: dict[str, Eval
     assert len(same) == 3 + CONSOLE_OBJECTS
 
 
+def _gateway_body(stack: Evaluation) -> dict:
+    return json.loads(stack.one("aws:apigateway/restApi:RestApi").inputs["body"])
+
+
 def test_every_api_method_but_preflight_has_the_cognito_authorizer(stack: Evaluation) -> None:
-    methods = stack.of_type("aws:apigateway/method:Method")
-    authorizer = stack.one("aws:apigateway/authorizer:Authorizer")
-    pool = stack.one("aws:cognito/userPool:UserPool")
-    assert authorizer.inputs["providerArns"] == [pool.state["arn"]]
-    for method in methods:
-        if method.inputs["httpMethod"] == "OPTIONS":
-            assert method.inputs["authorization"] == "NONE"
-        else:
-            assert method.inputs["authorization"] == "COGNITO_USER_POOLS", method.name
-            assert method.inputs["authorizerId"] == f"{authorizer.inputs['name']}-id"
     from drs_orchestrator.api import schemas
 
-    assert sum(m.inputs["httpMethod"] != "OPTIONS" for m in methods) == len(schemas.routes())
+    body = _gateway_body(stack)
+    pool = stack.one("aws:cognito/userPool:UserPool")
+    [(scheme, definition)] = body["components"]["securitySchemes"].items()
+    assert definition["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert definition["x-amazon-apigateway-authorizer"]["providerARNs"] == [pool.state["arn"]]
+    served = {(m.upper(), p): op for p, ops in body["paths"].items() for m, op in ops.items()}
+    assert {k for k in served if k[0] != "OPTIONS"} == schemas.routes()
+    assert {p for m, p in served if m == "OPTIONS"} == set(body["paths"])
+    for (method, path), operation in served.items():
+        if method == "OPTIONS":
+            assert operation["security"] == [], path
+            assert operation["x-amazon-apigateway-integration"]["type"] == "mock"
+        else:
+            assert operation["security"] == [{scheme: []}], (method, path)
 
 
 def test_api_integrations_proxy_to_the_api_function_only(stack: Evaluation) -> None:
     api = stack.one("aws:lambda/function:Function", "api-function")
-    for integration in stack.of_type("aws:apigateway/integration:Integration"):
-        if integration.inputs["type"] == "AWS_PROXY":
-            assert integration.inputs["uri"] == api.state["invoke_arn"]
+    for path, operations in _gateway_body(stack)["paths"].items():
+        for method, operation in operations.items():
+            integration = operation["x-amazon-apigateway-integration"]
+            if method != "options":
+                assert integration["type"] == "aws_proxy", (method, path)
+                assert integration["uri"] == api.state["invoke_arn"]
     permission = stack.one("aws:lambda/permission:Permission", "api-invoke-permission")
     assert permission.inputs["function"] == api.inputs["name"]
     assert permission.inputs["sourceArn"].endswith("/*/*")
+
+
+def test_a_changed_document_makes_a_new_deployment(stack: Evaluation) -> None:
+    import hashlib
+
+    body = stack.one("aws:apigateway/restApi:RestApi").inputs["body"]
+    deployment = stack.one("aws:apigateway/deployment:Deployment").inputs
+    assert deployment["triggers"] == {"openapi": hashlib.sha256(body.encode()).hexdigest()}
 
 
 def test_stage_logs_access_and_is_throttled(stack: Evaluation) -> None:

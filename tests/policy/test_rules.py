@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from drs_policy import POLICIES, compute, identity, isolation, network, orchestration, storage
 
@@ -463,6 +465,38 @@ def test_api_methods_have_authorizer() -> None:
     )
     assert messages(rule, resource(METHOD, "m", changed(method, "authorization", "NONE"))) == [
         "GET method has no authorizer (authorization NONE); only CORS preflight (OPTIONS) may be open"
+    ]
+
+
+def test_an_imported_api_needs_an_authorizer_on_every_operation_but_preflight() -> None:
+    rule = by_name("api-methods-have-authorizer")
+    scheme = {"x-amazon-apigateway-authtype": "cognito_user_pools"}
+    body = {
+        "components": {"securitySchemes": {"cognito": scheme}},
+        "paths": {
+            "/executions": {
+                "get": {"security": [{"cognito": []}]},
+                "options": {"security": []},
+            }
+        },
+    }
+    api = "aws:apigateway/restApi:RestApi"
+    assert messages(rule, resource(api, "api", {"body": json.dumps(body)})) == []
+    open_get = json.loads(json.dumps(body))
+    open_get["paths"]["/executions"]["get"]["security"] = []
+    open_post = json.loads(json.dumps(body))
+    open_post["paths"]["/executions"]["post"] = {}
+    not_an_authorizer = json.loads(json.dumps(body))
+    not_an_authorizer["components"]["securitySchemes"]["cognito"] = {"type": "apiKey"}
+    expected = "{} /executions has no authorizer; only CORS preflight (OPTIONS) may be open"
+    assert messages(rule, resource(api, "api", {"body": json.dumps(open_get)})) == [
+        expected.format("GET")
+    ]
+    assert messages(rule, resource(api, "api", {"body": json.dumps(open_post)})) == [
+        expected.format("POST")
+    ]
+    assert messages(rule, resource(api, "api", {"body": json.dumps(not_an_authorizer)})) == [
+        expected.format("GET")
     ]
 
 
