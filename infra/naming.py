@@ -108,6 +108,15 @@ CLOUDFRONT_OAC = NameRule(
 SNS_TOPIC = NameRule(
     "SNS topic", 256, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
 )
+REST_API = NameRule(
+    "API Gateway REST API", 1024, re.compile(r"[\w .:/=+@-]+"), "may contain only \\w .:/=+@-"
+)
+COGNITO_USER_POOL = NameRule(
+    "Cognito user pool", 128, re.compile(r"[\w\s+=,.@-]+"), "may contain only \\w\\s+=,.@-"
+)
+COGNITO_CLIENT = NameRule(
+    "Cognito user pool client", 128, re.compile(r"[\w\s+=,.@-]+"), "may contain only \\w\\s+=,.@-"
+)
 
 
 def s3_bucket_violations(name: str) -> list[str]:
@@ -215,6 +224,23 @@ class Naming:
         """CloudFront's origin access control for the console bucket."""
         return f"{self.deployment}-console"
 
+    def rest_api(self) -> str:
+        return f"{self.deployment}-api"
+
+    def api_access_log_group(self) -> str:
+        return f"{self.deployment}/api/access"
+
+    def user_pool(self) -> str:
+        return f"{self.deployment}-users"
+
+    def user_pool_client(self) -> str:
+        """The console's app client of the user pool."""
+        return f"{self.deployment}-console"
+
+    def apigateway_logs_role(self) -> str:
+        """API Gateway's account-level role for access logs (the bootstrap program's)."""
+        return f"{self.deployment}-apigateway-logs"
+
     def package_key(self, function_short: str, sha256: str) -> str:
         """Content-addressed S3 key of a Lambda package: same bytes, same key, no diff."""
         return f"lambda/{function_short}/{sha256}.zip"
@@ -251,6 +277,11 @@ class Naming:
         yield DerivedName(self.deployment_bucket(), s3_bucket_violations)
         yield DerivedName(self.console_bucket(), s3_bucket_violations)
         yield DerivedName(self.console_access_control(), CLOUDFRONT_OAC.violations)
+        yield DerivedName(self.rest_api(), REST_API.violations)
+        yield DerivedName(self.api_access_log_group(), LOG_GROUP.violations)
+        yield DerivedName(self.user_pool(), COGNITO_USER_POOL.violations)
+        yield DerivedName(self.user_pool_client(), COGNITO_CLIENT.violations)
+        yield DerivedName(self.apigateway_logs_role(), IAM_ROLE.violations)
 
 
 #: For each resource type the program creates, the input that holds its physical name.

@@ -232,7 +232,7 @@ class ApiGatewayAccount(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             "apigateway-logs-role",
-            name=f"{deployment.deployment_name}-apigateway-logs",
+            name=deployment.naming.apigateway_logs_role(),
             assume_role_policy=iam.assume_role_policy("apigateway.amazonaws.com"),
             description="API Gateway's account-level role for writing access logs.",
             tags=deployment.naming.tags(),

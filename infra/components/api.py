@@ -61,7 +61,7 @@ class RestApi(pulumi.ComponentResource):
         super().__init__("drs-orchestrator:api:RestApi", name, None, opts)
         settings, names = args.settings, args.settings.naming
         child = pulumi.ResourceOptions(parent=self)
-        name = f"{settings.deployment_name}-api"
+        name = names.rest_api()
         body = pulumi.Output.all(args.function_invoke_arn, args.user_pool_arn).apply(
             lambda arns: json.dumps(
                 gateway_document(schemas.document(), name, arns[0], arns[1]), sort_keys=True
@@ -87,7 +87,7 @@ class RestApi(pulumi.ComponentResource):
         )
         self.access_logs = aws.cloudwatch.LogGroup(
             "api-access-logs",
-            name=f"{settings.deployment_name}/api/access",
+            name=names.api_access_log_group(),
             retention_in_days=settings.log_retention_days,
             tags=names.tags(),
             opts=child,

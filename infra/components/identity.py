@@ -41,7 +41,7 @@ class Identity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.user_pool = aws.cognito.UserPool(
             "user-pool",
-            name=f"{settings.deployment_name}-users",
+            name=settings.naming.user_pool(),
             username_attributes=["email"],
             auto_verified_attributes=["email"],
             admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(
@@ -72,7 +72,7 @@ class Identity(pulumi.ComponentResource):
         )
         self.client = aws.cognito.UserPoolClient(
             "console-client",
-            name=f"{settings.deployment_name}-console",
+            name=settings.naming.user_pool_client(),
             user_pool_id=self.user_pool.id,
             generate_secret=False,
             explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
