@@ -18,7 +18,7 @@ from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from infra.naming import DEPLOYMENT_TAG_KEY
+from infra.naming import DEPLOYMENT_TAG_KEY, Naming
 from infra.stacks import PROJECT, REPO_ROOT, load_stack_config, stack_files
 
 if TYPE_CHECKING:
@@ -77,7 +77,8 @@ def _facts_in(root: Path) -> dict[str, StackFacts]:
         facts[stack] = StackFacts(
             stack=stack,
             deployment_name=name,
-            deployment_bucket=config.get(f"{PROJECT}:deploymentBucket") or f"{name}-bucket",
+            deployment_bucket=config.get(f"{PROJECT}:deploymentBucket")
+            or Naming(name).deployment_bucket(),
             protect_data=config.get(f"{PROJECT}:protectData", "true").lower() == "true",
         )
     return facts
@@ -89,7 +90,7 @@ def known_stacks(config: Mapping[str, Any] | None = None) -> dict[str, StackFact
     for stack, name in ((config or {}).get("deployments") or {}).items():
         base = facts.get(stack)
         facts[stack] = StackFacts(
-            stack, name, f"{name}-bucket", base.protect_data if base else True
+            stack, name, Naming(name).deployment_bucket(), base.protect_data if base else True
         )
     return facts
 
