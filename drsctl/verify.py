@@ -29,7 +29,12 @@ from typing import Any, TextIO
 
 from drsctl.tables import table_lines
 from infra.functions import CATALOGUE
-from infra.packaging import LAMBDA_RUNTIME, HandlerProofError, prove_archive
+from infra.packaging import (
+    LAMBDA_RUNTIME,
+    HandlerProofError,
+    prove_archive,
+    runtime_interpreter,
+)
 
 PASS, FAIL, WAIT, SKIP = "PASS", "FAIL", "WAIT", "SKIP"
 #: How long after a deploy a silent finder is "not yet" rather than broken.
@@ -174,7 +179,14 @@ class Verifier:
             archive = Path(folder) / f"{name}.zip"
             archive.write_bytes(body)
             try:
-                prove_archive(archive, name, handler, services, self.region or "us-east-1")
+                prove_archive(
+                    archive,
+                    name,
+                    handler,
+                    services,
+                    self.region or "us-east-1",
+                    interpreter=runtime_interpreter(),
+                )
             except HandlerProofError as exc:
                 return Check(label, FAIL, str(exc))
             except Exception as exc:  # noqa: BLE001 - e.g. not a zip at all

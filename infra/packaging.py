@@ -21,6 +21,8 @@ import hashlib
 import importlib.metadata as metadata
 import io
 import json
+import os
+import shutil
 
 # subprocess runs only this interpreter, for the handler proof.
 import subprocess  # nosec B404
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -54,6 +57,11 @@ LAMBDA_MARKER_ENVIRONMENT = {
     "os_name": "posix",
     "extra": "",
 }
+
+LAMBDA_PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")
+#: The runtime's interpreter, when it is not found by itself (``uv python find``, pyenv's
+#: versions, ``python3.12`` on PATH).
+LAMBDA_PYTHON_ENV = "DRS_LAMBDA_PYTHON"
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 EXCLUDED_DIRS = {"__pycache__", "tests", "test"}
@@ -110,6 +118,11 @@ class BuiltPackage:
     sha256: str
     size: int
     entries: int
+    #: The runtime's interpreter, which proves the package (and compiled its bytecode when
+    #: asked), or None when this machine has none: proven with the interpreter at hand.
+    interpreter: str | None = None
+    #: Whether the zip carries ``.pyc`` files compiled for the runtime.
+    bytecode: bool = False
 
     @property
     def base64_sha256(self) -> str:
@@ -197,6 +210,98 @@ def _unused_botocore_model(path: PurePosixPath, services: tuple[str, ...]) -> bo
     )
 
 
+def _reports_version(candidate: str, version: str) -> bool:
+    try:
+        # The candidate is an interpreter found on this machine, run with a fixed statement.
+        result = subprocess.run(  # noqa: S603  # nosec B603
+            [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == version
+
+
+def _candidates(version: str) -> Iterator[str]:
+    if os.environ.get(LAMBDA_PYTHON_ENV):
+        yield os.environ[LAMBDA_PYTHON_ENV]
+        return
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+        yield sys.executable
+    uv = shutil.which("uv")
+    if uv:
+        found = subprocess.run(  # noqa: S603  # nosec B603 - uv from PATH, fixed arguments
+            [uv, "python", "find", "--no-project", version],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if found.returncode == 0 and found.stdout.strip():
+            yield found.stdout.strip()
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found_there = sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True)
+    yield from (str(p) for p in found_there)
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        yield on_path
+
+
+@cache
+def runtime_interpreter(version: str = LAMBDA_PYTHON_VERSION) -> str | None:
+    """An interpreter of the Lambda runtime's Python version on this machine, or None.
+
+    With one, packages are proven (and, when asked, compiled) with the runtime's version;
+    without, they are proven with the interpreter at hand."""
+    return next((c for c in _candidates(version) if _reports_version(c, version)), None)
+
+
+_COMPILE_SCRIPT = r"""
+import importlib.util, json, py_compile, sys
+sources, out = json.loads(sys.stdin.read()), sys.argv[1]
+for index, (arcname, path) in enumerate(sources):
+    py_compile.compile(
+        path,
+        cfile=f"{out}/{index}.pyc",
+        dfile=arcname,
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+print(sys.implementation.cache_tag)
+"""
+
+
+def _bytecode(files: dict[str, Path], interpreter: str) -> dict[str, bytes]:
+    """``.pyc`` files for every module of the package, compiled by ``interpreter`` (the
+    runtime's version), keyed by their place in the zip. Reproducible: the hash-based
+    form checks nothing against the source's mtime (Lambda runs what it was given), the
+    names in the code objects are the zip's, and hashing is seeded."""
+    sources = sorted((a, str(p)) for a, p in files.items() if a.endswith(".py"))
+    with tempfile.TemporaryDirectory(prefix="pyc-") as out:
+        result = subprocess.run(  # noqa: S603  # nosec B603 - the runtime's interpreter
+            [interpreter, "-I", "-c", _COMPILE_SCRIPT, out],
+            input=json.dumps(sources),
+            capture_output=True,
+            text=True,
+            timeout=PROOF_TIMEOUT_SECONDS,
+            env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        if result.returncode != 0:
+            msg = f"compiling the package with {interpreter} failed: {result.stderr[-2000:]}"
+            raise PackagingError(msg)
+        tag = result.stdout.strip().splitlines()[-1]
+        compiled = {}
+        for index, (arcname, _path) in enumerate(sources):
+            where = PurePosixPath(arcname)
+            name = where.parent / "__pycache__" / f"{where.stem}.{tag}.pyc"
+            compiled[str(name)] = Path(out, f"{index}.pyc").read_bytes()
+    return compiled
+
+
 def _package_files(spec: PackageSpec) -> dict[str, Path]:
     """Every file of the package by its name in the zip."""
     files = dict(_dependency_files(spec))
@@ -208,47 +313,68 @@ def _package_files(spec: PackageSpec) -> dict[str, Path]:
     return files
 
 
-def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
-    """The package's zip bytes and entry count; the same inputs always give the same bytes."""
-    return _zip(_package_files(spec))
+def build_zip(spec: PackageSpec, interpreter: str | None = None) -> tuple[bytes, int]:
+    """The package's zip bytes and entry count; the same inputs always give the same bytes.
+    With ``interpreter`` (the runtime's), every module's bytecode is included."""
+    return _zip(_package_files(spec), interpreter)
 
 
-def _zip(files: dict[str, Path]) -> tuple[bytes, int]:
+def _zip(files: dict[str, Path], interpreter: str | None = None) -> tuple[bytes, int]:
+    contents: dict[str, bytes] = {a: p.read_bytes() for a, p in files.items()}
+    if interpreter:
+        contents.update(_bytecode(files, interpreter))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for arcname in sorted(files):
+        for arcname in sorted(contents):
             info = zipfile.ZipInfo(arcname, date_time=ZIP_TIMESTAMP)
             info.external_attr = 0o100644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, whatever machine builds it
-            archive.writestr(info, files[arcname].read_bytes(), compresslevel=6)
-    return buffer.getvalue(), len(files)
+            archive.writestr(info, contents[arcname], compresslevel=6)
+    return buffer.getvalue(), len(contents)
 
 
-def _inputs_key(spec: PackageSpec, files: dict[str, Path]) -> str:
-    """The package's inputs as the file system describes them (name, size, mtime): when
-    they are unchanged, so is the zip, and it need not be compressed again."""
-    lines = [repr(spec)]
+def _interpreter_identity(interpreter: str | None) -> str:
+    if not interpreter:
+        return "sources only"
+    return f"{interpreter} {Path(interpreter).resolve().stat().st_mtime_ns}"
+
+
+def _inputs_key(spec: PackageSpec, files: dict[str, Path], interpreter: str | None) -> str:
+    """The package's inputs as the file system describes them (name, size, mtime) and the
+    interpreter compiling it: when they are unchanged, so is the zip, and it need not be
+    built again."""
+    lines = [repr(spec), _interpreter_identity(interpreter)]
     for arcname in sorted(files):
         stat = files[arcname].stat()
         lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def build_package(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
-    """Build the zip and write it to ``out_dir`` under its content hash.
+def build_package(
+    spec: PackageSpec, out_dir: Path = BUILD_DIR, *, compile_bytecode: bool = False
+) -> BuiltPackage:
+    """Build the zip and write it to ``out_dir`` under its content hash; proven later with
+    the runtime's interpreter when this machine has it (``runtime_interpreter``).
+
+    ``compile_bytecode`` adds ``.pyc`` files compiled by that interpreter. Off by default:
+    measured (``benchmarks/api_import.py``), they do not make a handler's cold import
+    measurably faster and more than double the package.
 
     ``<out_dir>/inputs/<key>`` remembers which zip the same inputs made last time (the
     build is reproducible), so an unchanged tree reuses it instead of compressing again."""
     files = _package_files(spec)
+    interpreter = runtime_interpreter()
+    compiler = interpreter if compile_bytecode else None
     out_dir.mkdir(parents=True, exist_ok=True)
-    remembered = out_dir / "inputs" / _inputs_key(spec, files)
+    remembered = out_dir / "inputs" / _inputs_key(spec, files, compiler)
     if remembered.exists():
         digest, entries = remembered.read_text().split()
         path = out_dir / f"{spec.function}-{digest}.zip"
         if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
-            return BuiltPackage(spec, path, digest, path.stat().st_size, int(entries))
-    data, count = _zip(files)
+            size = path.stat().st_size
+            return BuiltPackage(spec, path, digest, size, int(entries), interpreter, bool(compiler))
+    data, count = _zip(files, compiler)
     digest = hashlib.sha256(data).hexdigest()
     path = out_dir / f"{spec.function}-{digest}.zip"
     if not path.exists():
@@ -257,7 +383,7 @@ def build_package(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
         temporary.replace(path)
     remembered.parent.mkdir(parents=True, exist_ok=True)
     remembered.write_text(f"{digest} {count}\n")
-    return BuiltPackage(spec, path, digest, len(data), count)
+    return BuiltPackage(spec, path, digest, len(data), count, interpreter, bool(compiler))
 
 
 _PROOF_SCRIPT = r"""
@@ -303,7 +429,13 @@ def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
     """Import the handler from the package alone, in a fresh interpreter, or raise."""
     spec = package.spec
     prove_archive(
-        package.path, spec.function, spec.handler, spec.aws_services, region, spec.source_packages
+        package.path,
+        spec.function,
+        spec.handler,
+        spec.aws_services,
+        region,
+        spec.source_packages,
+        package.interpreter,
     )
 
 
@@ -314,6 +446,7 @@ def prove_archive(
     aws_services: Iterable[str] = (),
     region: str = "us-east-1",
     source_packages: Iterable[str] = (),
+    interpreter: str | None = None,
 ) -> None:
     """Prove a Lambda zip (built here, or downloaded from a deployed function) can import
     ``handler`` — and every module of ``source_packages`` it holds — with nothing but its
@@ -324,7 +457,7 @@ def prove_archive(
         # Fixed interpreter and arguments; nothing comes from outside the program.
         result = subprocess.run(  # noqa: S603  # nosec B603
             [
-                sys.executable,
+                interpreter or sys.executable,
                 "-I",
                 "-S",
                 "-c",
@@ -372,8 +505,7 @@ def proof_key(package: BuiltPackage) -> str:
         ",".join(spec.aws_services),
         ",".join(spec.source_packages),
         hashlib.sha256(_PROOF_SCRIPT.encode()).hexdigest(),
-        sys.version,
-        sys.executable,
+        _interpreter_identity(package.interpreter or sys.executable),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from dataclasses import replace
@@ -18,6 +19,7 @@ from infra.packaging import (
     build_package,
     build_zip,
     prove_handler,
+    runtime_interpreter,
 )
 
 if TYPE_CHECKING:
@@ -45,8 +47,9 @@ def test_zip_entries_are_sorted_with_fixed_metadata(finder_zip: packaging.BuiltP
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "/tests/" in n]
-    assert not [n for n in names if n.endswith(("/RECORD", "/direct_url.json", "/INSTALLER"))]
+    assert not [n for n in names if "/tests/" in n]
+    # No bytecode from the build machine; none at all unless asked (see below).
+    assert not [n for n in names if n.endswith((".pyc", ".pyo")) or "__pycache__" in n]
 
 
 def test_zip_holds_the_whole_source_package_and_its_dependencies(
@@ -191,7 +194,11 @@ def test_an_unchanged_package_is_neither_compressed_nor_proven_twice(
     zips: list[int] = []
     real_prove, real_zip = module.prove_handler, module._zip
     monkeypatch.setattr(module, "prove_handler", lambda p: (proofs.append(p.sha256), real_prove(p)))
-    monkeypatch.setattr(module, "_zip", lambda files: (zips.append(1), real_zip(files))[1])
+    monkeypatch.setattr(
+        module,
+        "_zip",
+        lambda files, interpreter=None: (zips.append(1), real_zip(files, interpreter))[1],
+    )
     out = tmp_path / "build"
 
     def fresh_process_build() -> packaging.BuiltPackage:
@@ -226,3 +233,26 @@ def test_a_failed_proof_is_not_remembered(tmp_path: Path) -> None:
         with pytest.raises(HandlerProofError, match="ValueError"):
             module.build_and_prove(spec, tmp_path / "build")
     assert not list((tmp_path / "build" / "proofs").glob("*"))
+
+
+@pytest.mark.skipif(runtime_interpreter() is None, reason="no Python 3.12 on this machine")
+def test_packages_are_proven_with_the_runtimes_python_and_can_carry_its_bytecode(
+    finder_zip: packaging.BuiltPackage, tmp_path: Path
+) -> None:
+    """The proof runs the runtime's Python version, the one Lambda runs. Asked for, the
+    package carries .pyc files compiled by it: one per module, hash-based (Lambda cannot
+    write them and nothing is checked against an mtime), the same bytes every time, and
+    loaded by the proof."""
+    assert finder_zip.interpreter == runtime_interpreter() and not finder_zip.bytecode
+    compiled = build_package(EXECUTION_FINDER, tmp_path, compile_bytecode=True)
+    again = build_package(EXECUTION_FINDER, tmp_path / "again", compile_bytecode=True)
+    assert compiled.bytecode and again.sha256 == compiled.sha256
+    with zipfile.ZipFile(compiled.path) as archive:
+        names = archive.namelist()
+        pyc = archive.read("drs_orchestrator/__pycache__/environment.cpython-312.pyc")
+    modules = [n for n in names if n.endswith(".py")]
+    caches = [n for n in names if n.endswith(".pyc")]
+    assert len(caches) == len(modules)
+    assert all(re.fullmatch(r"(.*/)?__pycache__/\w+\.cpython-312\.pyc", n) for n in caches)
+    assert int.from_bytes(pyc[4:8], "little") == 0b01, "hash-based, unchecked"
+    prove_handler(compiled)

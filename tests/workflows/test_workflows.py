@@ -191,3 +191,13 @@ def test_checkouts_do_not_persist_credentials() -> None:
 def test_deploys_are_verified(name: str) -> None:
     steps = next(iter(j for j in load(name)["jobs"].values() if "steps" in j))["steps"]
     assert any("drsctl verify" in step.get("run", "") for step in steps)
+
+
+def test_every_job_has_the_lambda_runtimes_python_to_build_packages_with() -> None:
+    """Packages carry bytecode for the runtime's Python and are proven with it: the shared
+    setup installs that version, so CI builds the same zips as the deploy."""
+    from infra.packaging import LAMBDA_PYTHON_VERSION
+
+    setup = yaml.safe_load((ROOT / ".github" / "actions" / "setup" / "action.yml").read_text())
+    commands = [step.get("run", "") for step in setup["runs"]["steps"]]
+    assert f"uv python install {LAMBDA_PYTHON_VERSION}" in commands
