@@ -520,9 +520,7 @@ class VersionedRecords:
         item = {**record, "version": 1}
         try:
             self._client.put_item(
-                TableName=self._table,
-                Item=to_item(item),
-                ConditionExpression=f"attribute_not_exists({self._key})",
+                TableName=self._table, Item=to_item(item), **self._write_condition(None)
             )
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("PutItem", exc) from exc
@@ -540,9 +538,7 @@ class VersionedRecords:
             self._client.put_item(
                 TableName=self._table,
                 Item=to_item(stored),
-                ConditionExpression="#version = :expected",
-                ExpressionAttributeNames={"#version": "version"},
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+                **self._write_condition(expected_version),
             )
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
@@ -585,25 +581,30 @@ class VersionedRecords:
         delete can never slip between this check and this write."""
         item = {**record, "version": (expected_version or 0) + 1}
         own_id = record[self._key]
-        condition = (
-            {"ConditionExpression": f"attribute_not_exists({self._key})"}
-            if expected_version is None
-            else {
-                "ConditionExpression": "#version = :expected",
-                "ExpressionAttributeNames": {"#version": "version"},
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
-        )
+        released = [r for r in release if r not in take]
         actions: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._table, "Item": to_item(item), **condition}}
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(item),
+                    **self._write_condition(expected_version),
+                }
+            }
         ]
-        for ref_id, name in take.items():
-            actions.append(referenced._reference_update(ref_id, own_id, "ADD", name))
-        for ref_id in release:
-            if ref_id not in take:
-                actions.append(referenced._reference_update(ref_id, own_id, "DELETE", None))
-        self._transact(actions, [own_id, *take, *(r for r in release if r not in take)])
+        actions += [referenced._reference_update(r, own_id, "ADD", n) for r, n in take.items()]
+        actions += [referenced._reference_update(r, own_id, "DELETE", None) for r in released]
+        self._transact(actions, [own_id, *take, *released])
         return item
+
+    def _write_condition(self, expected_version: int | None) -> dict[str, Any]:
+        """The condition of a write: a new record (``None``), or the version it was read at."""
+        if expected_version is None:
+            return {"ConditionExpression": f"attribute_not_exists({self._key})"}
+        return {
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+        }
 
     def delete_referencing(
         self, record_id: str, referenced: VersionedRecords, release: Iterable[str]

@@ -140,16 +140,18 @@ def read_json_body(raw: str | None) -> Any:
     try:
         body = json.loads(raw)
     except RecursionError as exc:
-        msg = "the body is nested too deeply"
-        problem = Problem("body", f"nested deeper than {MAX_BODY_DEPTH} levels")
-        raise BadRequestError(msg, [problem]) from exc
+        raise _too_deep() from exc
     except ValueError as exc:
         msg = "the body is not JSON"
         raise BadRequestError(msg, [Problem("body", str(exc))]) from exc
     if _depth(body) > MAX_BODY_DEPTH:
-        msg = "the body is nested too deeply"
-        raise BadRequestError(msg, [Problem("body", f"nested deeper than {MAX_BODY_DEPTH} levels")])
+        raise _too_deep()
     return body
+
+
+def _too_deep() -> BadRequestError:
+    msg = "the body is nested too deeply"
+    return BadRequestError(msg, [Problem("body", f"nested deeper than {MAX_BODY_DEPTH} levels")])
 
 
 def _depth(value: Any) -> int:
@@ -183,6 +185,7 @@ def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Respo
             if problems:
                 msg = "invalid request"
                 raise BadRequestError(msg, problems)
+            app.append_context(body=body)  # the route reads it parsed (cleared per request)
     return next_middleware(app)
 
 
@@ -219,8 +222,8 @@ def unexpected_error(error: Exception) -> Response:
 
 
 def _body() -> dict[str, Any]:
-    """The body the guard already checked against the route's schema."""
-    return dict(read_json_body(app.current_event.body) or {})
+    """The body the guard parsed and checked against the route's schema."""
+    return dict(app.context.get("body") or {})
 
 
 def _page_args() -> tuple[int, str | None]:

@@ -102,6 +102,11 @@ def _as_it_ran(plan: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, 
     }
 
 
+def _used_by(plan_id: str, groups: list[dict[str, Any]]) -> list[str]:
+    """The ids of the groups whose ``usedBy`` names the plan."""
+    return [g["groupId"] for g in groups if plan_id in (g.get(USED_BY) or [])]
+
+
 def _older_than(stamp: str, now: str, seconds: int) -> bool:
     from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 
@@ -287,9 +292,11 @@ class Catalog:
 
     # -- recovery plans ------------------------------------------------------------------
 
-    def _check_plan(self, body: dict[str, Any], plan_id: str | None) -> dict[str, str]:
+    def _check_plan(
+        self, body: dict[str, Any], plan_id: str | None
+    ) -> tuple[dict[str, str], list[dict[str, Any]]]:
         """Check a plan before it is written; the ids of the groups it uses, with the names
-        it uses them by."""
+        it uses them by, and every group as read for the check."""
         if any(p["name"] == body["name"] and p["planId"] != plan_id for p in self.plans.all()):
             msg = f"a recovery plan named '{body['name']}' already exists"
             raise ConflictError(msg)
@@ -303,7 +310,7 @@ class Catalog:
             msg = "invalid recovery plan"
             raise BadRequestError(msg, problems)
         used = {g for w in body["waves"] for g in w["protectionGroups"]}
-        return {r["groupId"]: r["name"] for r in groups if r["name"] in used}
+        return {r["groupId"]: r["name"] for r in groups if r["name"] in used}, groups
 
     def _save_plan(
         self, record: dict[str, Any], version: int | None, take: dict[str, str], release: list[str]
@@ -325,7 +332,7 @@ class Catalog:
             raise ConflictError(msg) from exc
 
     def create_plan(self, body: dict[str, Any]) -> dict[str, Any]:
-        take = self._check_plan(body, None)
+        take, _groups = self._check_plan(body, None)
         record = {**body, "planId": f"rp-{uuid.uuid4().hex[:12]}", "createdAt": self.clock()}
         return self._save_plan(record, None, take, [])
 
@@ -334,17 +341,14 @@ class Catalog:
         version = body.pop("version")
         if body["name"] != current["name"]:
             self._refuse_while_running(current, "renamed")
-        take = self._check_plan(body, plan_id)
+        take, groups = self._check_plan(body, plan_id)
         record = {
             **body,
             "planId": plan_id,
             "createdAt": current.get("createdAt"),
             "updatedAt": self.clock(),
         }
-        return self._save_plan(record, version, take, self._groups_used_by(plan_id))
-
-    def _groups_used_by(self, plan_id: str) -> list[str]:
-        return [g["groupId"] for g in self.groups.all() if plan_id in (g.get(USED_BY) or [])]
+        return self._save_plan(record, version, take, _used_by(plan_id, groups))
 
     def _refuse_while_running(self, plan: dict[str, Any], change: str) -> None:
         running = sorted(
@@ -371,7 +375,9 @@ class Catalog:
         plan = self.get_plan(plan_id)
         self._refuse_while_running(plan, "deleted")
         try:
-            self.plans.delete_referencing(plan_id, self.groups, self._groups_used_by(plan_id))
+            self.plans.delete_referencing(
+                plan_id, self.groups, _used_by(plan_id, self.groups.all())
+            )
         except ReferenceConflictError as exc:
             msg = f"recovery plan '{plan['name']}' or its groups changed meanwhile; try again"
             raise ConflictError(msg) from exc
