@@ -46,10 +46,10 @@ def _cors(prefix: str) -> dict[str, str]:
     }
 
 
-def _preflight(parameters: list[dict[str, Any]]) -> dict[str, Any]:
+def _preflight(path: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     headers = {name.rsplit(".", 1)[-1]: {"schema": {"type": "string"}} for name in _cors("x")}
     return {
-        "operationId": None,
+        "operationId": f"preflight{''.join(word.title() for word in _words(path))}",
         "summary": "CORS preflight, answered by API Gateway",
         "parameters": parameters,
         "security": [],
@@ -97,9 +97,7 @@ def gateway_document(
                     "passthroughBehavior": "when_no_match",
                 },
             }
-        preflight = _preflight(path_parameters)
-        preflight["operationId"] = f"preflight{''.join(p.title() for p in _words(path))}"
-        served["options"] = preflight
+        served["options"] = _preflight(path, path_parameters)
         paths[path] = served
     return {
         "openapi": document["openapi"],

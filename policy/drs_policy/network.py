@@ -12,6 +12,8 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from infra.gateway_document import authorizers, operations
+
 METHOD = "aws:apigateway/method:Method"
 REST_API = "aws:apigateway/restApi:RestApi"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -43,23 +45,16 @@ def _validate_imported_api(body: object, report: ReportViolation) -> None:
     except ValueError:
         report("the REST API's body is not a JSON OpenAPI document", None)
         return
-    schemes = (document.get("components") or {}).get("securitySchemes") or {}
-    authorizers = {
-        name
-        for name, scheme in schemes.items()
-        if isinstance(scheme, dict) and scheme.get("x-amazon-apigateway-authtype")
-    }
-    for path, methods in sorted((document.get("paths") or {}).items()):
-        for method, operation in sorted(methods.items()):
-            if method.lower() == "options" or not isinstance(operation, dict):
-                continue
-            security = operation.get("security", document.get("security")) or []
-            if not any(set(requirement) & authorizers for requirement in security):
-                report(
-                    f"{method.upper()} {path} has no authorizer; only CORS preflight (OPTIONS) "
-                    "may be open",
-                    None,
-                )
+    allowed = authorizers(document)
+    for method, path, operation in sorted(operations(document), key=lambda o: (o[1], o[0])):
+        if method == "OPTIONS" or not isinstance(operation, dict):
+            continue
+        security = operation.get("security", document.get("security")) or []
+        if not any(set(requirement) & allowed for requirement in security):
+            report(
+                f"{method} {path} has no authorizer; only CORS preflight (OPTIONS) may be open",
+                None,
+            )
 
 
 def validate_https_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
