@@ -313,10 +313,10 @@ def _package_files(spec: PackageSpec) -> dict[str, Path]:
     return files
 
 
-def build_zip(spec: PackageSpec, interpreter: str | None = None) -> tuple[bytes, int]:
-    """The package's zip bytes and entry count; the same inputs always give the same bytes.
-    With ``interpreter`` (the runtime's), every module's bytecode is included."""
-    return _zip(_package_files(spec), interpreter)
+def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
+    """The package's zip bytes and entry count (sources only); the same inputs always give
+    the same bytes."""
+    return _zip(_package_files(spec))
 
 
 def _zip(files: dict[str, Path], interpreter: str | None = None) -> tuple[bytes, int]:
