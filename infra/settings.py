@@ -19,7 +19,8 @@ from infra import naming
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-from infra.stacks import PROJECT
+from infra.project_config import Declaration
+from infra.stacks import REPO_ROOT
 
 REGION_KEY = "aws:region"
 
@@ -54,58 +55,8 @@ RATE_PATTERN = re.compile(r"^rate\((?P<value>\d+) (?P<unit>minute|minutes|hour|h
 CRON_PATTERN = re.compile(r"^cron\((?P<fields>[^()]+)\)$")
 
 
-@dataclass(frozen=True)
-class ConfigKey:
-    """A project config key: its name, whether it is required, and its default."""
-
-    name: str
-    description: str
-    required: bool = False
-    default: str | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{PROJECT}:{self.name}"
-
-
-CONFIG_KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey(
-        "deploymentName",
-        "Prefix of every physical name and value of the deployment tag; unique per stack.",
-        required=True,
-    ),
-    ConfigKey(
-        "adminEmail",
-        "E-mail of the first administrator (Cognito user, SNS subscription).",
-        required=True,
-    ),
-    ConfigKey(
-        "deploymentBucket",
-        "Bucket, made by the bootstrap program, that holds this deployment's Lambda packages.",
-        default=None,  # derived: <deploymentName>-bucket
-    ),
-    ConfigKey(
-        "pollSchedule",
-        "EventBridge schedule expression that runs the execution finder.",
-        default="rate(1 minute)",
-    ),
-    ConfigKey(
-        "logRetentionDays",
-        "Retention of every log group, in days (a value CloudWatch Logs accepts).",
-        default="30",
-    ),
-    ConfigKey(
-        "jobEventsRetentionDays",
-        "Days a recorded DRS job event is kept before DynamoDB TTL removes it.",
-        default="90",
-    ),
-    ConfigKey(
-        "protectData",
-        "Protect the tables: DynamoDB deletion protection and Pulumi protect.",
-        default="true",
-    ),
-)
-KNOWN_KEYS = {key.full_name: key for key in CONFIG_KEYS}
+#: The main project's keys, as its ``Pulumi.yaml`` declares them (types, defaults, text).
+DECLARATION = Declaration.of(REPO_ROOT / "Pulumi.yaml")
 
 
 class SettingsError(ValueError):
@@ -177,48 +128,13 @@ def schedule_problem(expression: str) -> str | None:
     return "must be 'rate(<n> <unit>)' or 'cron(<6 fields>)'"
 
 
-def _suggest(key: str) -> str:
-    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
     """Validate a stack's flattened config (``namespace:key`` -> string) into Settings.
 
     Collects every problem before raising, so one run shows everything to fix.
     """
-    problems: list[str] = []
-
-    for key in config:
-        if key.startswith(f"{PROJECT}:") and key not in KNOWN_KEYS:
-            problems.append(f"'{key}': unknown configuration key{_suggest(key)}")
-
-    def value(name: str) -> str | None:
-        key = KNOWN_KEYS[f"{PROJECT}:{name}"]
-        raw = config.get(key.full_name)
-        if raw is None or str(raw).strip() == "":
-            if key.required:
-                problems.append(f"'{key.full_name}': required ({key.description})")
-            return key.default
-        return str(raw).strip()
-
-    def integer(name: str, allowed: tuple[int, ...] | None = None, minimum: int = 1) -> int:
-        raw = value(name)
-        full = f"{PROJECT}:{name}"
-        try:
-            number = int(raw or "")
-        except ValueError:
-            problems.append(f"'{full}': must be a whole number, got '{raw}'")
-            return minimum
-        if allowed is not None and number not in allowed:
-            problems.append(
-                f"'{full}': must be one of the retention periods CloudWatch Logs accepts "
-                f"({', '.join(map(str, allowed))}), got {number}"
-            )
-        elif number < minimum:
-            problems.append(f"'{full}': must be at least {minimum}, got {number}")
-        return number
-
+    config_values = DECLARATION.read(config)
+    problems = config_values.problems
     region = str(config.get(REGION_KEY) or "").strip()
     if not region:
         problems.append(f"'{REGION_KEY}': required (the AWS region to deploy to)")
@@ -230,47 +146,54 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
             f"is available{hint}"
         )
 
-    deployment = value("deploymentName") or ""
+    deployment = config_values.string("deploymentName")
     if deployment:
         if not naming.DEPLOYMENT_NAME_PATTERN.fullmatch(deployment):
-            problems.append(
-                f"'{PROJECT}:deploymentName': '{deployment}' must be lowercase letters, digits "
-                "and single hyphens, starting with a letter"
+            config_values.problem(
+                "deploymentName",
+                f"'{deployment}' must be lowercase letters, digits and single hyphens, "
+                "starting with a letter",
             )
         else:
             for derived in naming.Naming(deployment).derived_names():
-                problems.extend(
-                    f"'{PROJECT}:deploymentName': derives {problem}"
-                    for problem in derived.violations()
-                )
+                for problem in derived.violations():
+                    config_values.problem("deploymentName", f"derives {problem}")
 
-    email = value("adminEmail") or ""
+    email = config_values.string("adminEmail")
     if email and not EMAIL_PATTERN.fullmatch(email):
-        problems.append(f"'{PROJECT}:adminEmail': '{email}' is not a valid e-mail address")
+        config_values.problem("adminEmail", f"'{email}' is not a valid e-mail address")
 
-    bucket = value("deploymentBucket") or (f"{deployment}-bucket" if deployment else "")
-    if config.get(f"{PROJECT}:deploymentBucket"):
-        problems.extend(
-            f"'{PROJECT}:deploymentBucket': {problem}"
-            for problem in naming.s3_bucket_violations(bucket)
-        )
+    configured_bucket = config_values.string("deploymentBucket")
+    derived_bucket = naming.Naming(deployment).deployment_bucket() if deployment else ""
+    bucket = configured_bucket or derived_bucket
+    if configured_bucket:
+        for problem in naming.s3_bucket_violations(bucket):
+            config_values.problem("deploymentBucket", problem)
         if deployment and not bucket.startswith(f"{deployment}-"):
-            problems.append(
-                f"'{PROJECT}:deploymentBucket': '{bucket}' must start with the deployment name "
-                f"'{deployment}-' so that no deployment reads another's packages"
+            config_values.problem(
+                "deploymentBucket",
+                f"'{bucket}' must start with the deployment name '{deployment}-' so that no "
+                "deployment reads another's packages",
             )
 
-    schedule = value("pollSchedule") or ""
+    schedule = config_values.string("pollSchedule")
     reason = schedule_problem(schedule)
     if reason:
-        problems.append(f"'{PROJECT}:pollSchedule': '{schedule}' {reason}")
+        config_values.problem("pollSchedule", f"'{schedule}' {reason}")
 
-    retention = integer("logRetentionDays", allowed=LOG_RETENTION_DAYS)
-    events_retention = integer("jobEventsRetentionDays", minimum=1)
-
-    protect_raw = (value("protectData") or "").lower()
-    if protect_raw not in ("true", "false"):
-        problems.append(f"'{PROJECT}:protectData': must be true or false, got '{protect_raw}'")
+    retention = config_values.integer("logRetentionDays")
+    if retention is not None and retention not in LOG_RETENTION_DAYS:
+        config_values.problem(
+            "logRetentionDays",
+            "must be one of the retention periods CloudWatch Logs accepts "
+            f"({', '.join(map(str, LOG_RETENTION_DAYS))}), got {retention}",
+        )
+    events_retention = config_values.integer("jobEventsRetentionDays")
+    if events_retention is not None and events_retention < 1:
+        config_values.problem(
+            "jobEventsRetentionDays", f"must be at least 1, got {events_retention}"
+        )
+    protect_data = config_values.boolean("protectData")
 
     if problems:
         raise SettingsError(stack, problems)
@@ -281,10 +204,10 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         admin_email=email,
         deployment_bucket=bucket,
         poll_schedule=schedule,
-        log_retention_days=retention,
-        job_events_retention_days=events_retention,
-        protect_data=protect_raw == "true",
-        naming=naming.Naming(deployment, project=PROJECT, stack=stack),
+        log_retention_days=retention or 0,
+        job_events_retention_days=events_retention or 0,
+        protect_data=bool(protect_data),
+        naming=naming.Naming(deployment, project=DECLARATION.project, stack=stack),
     )
 
 

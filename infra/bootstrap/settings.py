@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from infra.project_config import Declaration
 from infra.settings import Settings, SettingsError, load_settings
 from infra.stacks import REPO_ROOT, load_stack_config
 
@@ -14,7 +15,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-BOOTSTRAP_PROJECT = "drs-orchestrator-bootstrap"
+#: The bootstrap project's keys, as its ``Pulumi.yaml`` declares them.
+DECLARATION = Declaration.of(REPO_ROOT / "bootstrap" / "Pulumi.yaml")
+BOOTSTRAP_PROJECT = DECLARATION.project
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "sts.amazonaws.com"
@@ -26,25 +29,6 @@ OIDC_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
 )
 PRINCIPAL_ARN_PATTERN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
-
-KEYS = {
-    "githubRepository": "owner/name of the repository whose workflows may assume the CI roles",
-    "deployBranch": "branch whose workflow runs may deploy (default main)",
-    "githubEnvironment": "GitHub environment of this stack's deploy job (default: the stack name)",
-    "oidcProvider": "'create', 'existing' (the account's GitHub provider) or the provider's ARN",
-    "noncurrentVersionDays": "days a non-current object version is kept (default 90)",
-    "adminPrincipalArns": "JSON list of role/user ARNs that may also read the bucket",
-    "storePulumiState": "true to keep Pulumi state in the bucket under pulumi-state/",
-    "manageApiGatewayAccount": "true in one stack per account: set API Gateway's CloudWatch role",
-}
-DEFAULTS = {
-    "deployBranch": "main",
-    "oidcProvider": "create",
-    "noncurrentVersionDays": "90",
-    "adminPrincipalArns": "[]",
-    "storePulumiState": "true",
-    "manageApiGatewayAccount": "false",
-}
 
 
 @dataclass(frozen=True)
@@ -78,29 +62,18 @@ def load_bootstrap_settings(
     stack: str, config: Mapping[str, str], main_root: Path = REPO_ROOT
 ) -> BootstrapSettings:
     """Validate the bootstrap config of ``stack`` and the main stack file it builds on."""
-    problems: list[str] = []
+    main_problems: list[str] = []
     try:
         deployment = load_settings(stack, load_stack_config(stack, main_root))
     except SettingsError as exc:
-        problems.extend(f"main stack file: {p}" for p in exc.problems)
+        main_problems = [f"main stack file: {p}" for p in exc.problems]
         deployment = None
 
-    for key in config:
-        name = key.split(":", 1)[1] if key.startswith(f"{BOOTSTRAP_PROJECT}:") else None
-        if name is not None and name not in KEYS:
-            problems.append(f"'{key}': unknown configuration key")
-
-    def value(name: str) -> str:
-        raw = str(config.get(f"{BOOTSTRAP_PROJECT}:{name}") or "").strip()
-        return raw or DEFAULTS.get(name, "")
-
-    def problem(name: str, rule: str) -> None:
-        problems.append(f"'{BOOTSTRAP_PROJECT}:{name}': {rule}")
+    config_values = DECLARATION.read(config)
+    value, problem = config_values.string, config_values.problem
 
     repository = value("githubRepository")
-    if not repository:
-        problem("githubRepository", f"required ({KEYS['githubRepository']})")
-    elif not REPOSITORY_PATTERN.fullmatch(repository):
+    if repository and not REPOSITORY_PATTERN.fullmatch(repository):
         problem("githubRepository", f"'{repository}' must be 'owner/name' with no wildcard")
     branch = value("deployBranch")
     if not REF_NAME_PATTERN.fullmatch(branch) or "*" in branch:
@@ -115,10 +88,9 @@ def load_bootstrap_settings(
             f"'{oidc}' must be 'create', 'existing' or the ARN of the "
             "account's token.actions.githubusercontent.com provider",
         )
-    days_raw = value("noncurrentVersionDays")
-    days = int(days_raw) if days_raw.isdigit() else 0
-    if days < 1:
-        problem("noncurrentVersionDays", f"must be a whole number of days >= 1, got '{days_raw}'")
+    days = config_values.integer("noncurrentVersionDays")
+    if days is not None and days < 1:
+        problem("noncurrentVersionDays", f"must be a whole number of days >= 1, got '{days}'")
     admins: tuple[str, ...] = ()
     try:
         parsed = json.loads(value("adminPrincipalArns"))
@@ -130,14 +102,10 @@ def load_bootstrap_settings(
     for arn in admins:
         if not PRINCIPAL_ARN_PATTERN.fullmatch(arn):
             problem("adminPrincipalArns", f"'{arn}' is not an IAM role or user ARN")
-    state = value("storePulumiState").lower()
-    if state not in ("true", "false"):
-        problem("storePulumiState", f"must be true or false, got '{state}'")
+    store_state = config_values.boolean("storePulumiState")
+    manage_account = config_values.boolean("manageApiGatewayAccount")
 
-    account = value("manageApiGatewayAccount").lower()
-    if account not in ("true", "false"):
-        problem("manageApiGatewayAccount", f"must be true or false, got '{account}'")
-
+    problems = main_problems + config_values.problems
     if problems or deployment is None:
         raise SettingsError(stack, problems)
     return BootstrapSettings(
@@ -146,10 +114,10 @@ def load_bootstrap_settings(
         deploy_branch=branch,
         environment=environment,
         oidc_provider=oidc,
-        noncurrent_version_days=days,
+        noncurrent_version_days=days or 0,
         admin_principal_arns=admins,
-        store_pulumi_state=state == "true",
-        manage_api_gateway_account=account == "true",
+        store_pulumi_state=bool(store_state),
+        manage_api_gateway_account=bool(manage_account),
     )
 
 

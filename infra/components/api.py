@@ -22,7 +22,7 @@ from drs_orchestrator.api import schemas
 from infra.gateway_document import gateway_document
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 STAGE = "v1"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -42,8 +42,10 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 @dataclass
 class RestApiArgs:
-    settings: Settings
-    """Validated stack settings: names, tags, log retention."""
+    naming: Naming
+    """The deployment's names and tags."""
+    log_retention_days: int
+    """Retention of the access-log group."""
     function_name: pulumi.Input[str]
     """The API function API Gateway may invoke."""
     function_invoke_arn: pulumi.Input[str]
@@ -59,7 +61,7 @@ class RestApiArgs:
 class RestApi(pulumi.ComponentResource):
     def __init__(self, name: str, args: RestApiArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:api:RestApi", name, None, opts)
-        settings, names = args.settings, args.settings.naming
+        names = args.naming
         child = pulumi.ResourceOptions(parent=self)
         name = names.rest_api()
         body = pulumi.Output.all(args.function_invoke_arn, args.user_pool_arn).apply(
@@ -88,7 +90,7 @@ class RestApi(pulumi.ComponentResource):
         self.access_logs = aws.cloudwatch.LogGroup(
             "api-access-logs",
             name=names.api_access_log_group(),
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=args.log_retention_days,
             tags=names.tags(),
             opts=child,
         )

@@ -18,13 +18,15 @@ from infra.tables import (
 )
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 
 @dataclass
 class DatastoreArgs:
-    settings: Settings
-    """Validated stack settings: names, tags and whether data is protected."""
+    naming: Naming
+    """The deployment's names and tags."""
+    protect_data: bool
+    """Deletion protection on every table, and Pulumi ``protect``."""
 
 
 class Datastore(pulumi.ComponentResource):
@@ -38,7 +40,7 @@ class Datastore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatastoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:datastore:Datastore", name, None, opts)
-        self._settings = args.settings
+        self._naming, self._protect = args.naming, args.protect_data
         self.executions = self._table(EXECUTIONS)
         self.job_events = self._table(JOB_EVENTS)
         self.protection_groups = self._table(PROTECTION_GROUPS)
@@ -57,10 +59,9 @@ class Datastore(pulumi.ComponentResource):
         )
 
     def _table(self, layout: TableLayout) -> aws.dynamodb.Table:
-        settings = self._settings
         return aws.dynamodb.Table(
             f"{layout.short_name}-table",
-            name=settings.naming.table(layout.short_name),
+            name=self._naming.table(layout.short_name),
             billing_mode="PAY_PER_REQUEST",
             hash_key=layout.hash_key,
             range_key=layout.range_key,
@@ -91,7 +92,7 @@ class Datastore(pulumi.ComponentResource):
             else None,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-            deletion_protection_enabled=settings.protect_data,
-            tags=settings.naming.tags(),
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect_data),
+            deletion_protection_enabled=self._protect,
+            tags=self._naming.tags(),
+            opts=pulumi.ResourceOptions(parent=self, protect=self._protect),
         )

@@ -22,7 +22,7 @@ from infra.console import CONFIG_FILE, REVALIDATE, console_files
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 #: AWS managed policies (ids are global constants): cache by content for hashed assets,
 #: and the standard security headers (HSTS, nosniff, frame options, referrer policy).
@@ -33,8 +33,12 @@ ORIGIN_ID = "console-bucket"
 
 @dataclass
 class FrontendArgs:
-    settings: Settings
-    """Validated stack settings: names, tags, region."""
+    naming: Naming
+    """The deployment's names, tags, stack and deployment name."""
+    region: str
+    """Where the API and the user pool the console signs in to live."""
+    partition: str
+    """The region's partition, for the bucket's ARN."""
     build_dir: Path
     """The console's build output (``infra.console.build_console``)."""
     api_url: pulumi.Input[str]
@@ -43,13 +47,13 @@ class FrontendArgs:
 
 
 def console_config(
-    settings: Settings, api_url: str, user_pool_id: str, client_id: str
+    naming: Naming, region: str, api_url: str, user_pool_id: str, client_id: str
 ) -> dict[str, object]:
     """What the deployed console reads from ``config.json``: Cognito sign-in, always."""
     return {
-        "stack": settings.stack,
-        "deploymentName": settings.deployment_name,
-        "region": settings.region,
+        "stack": naming.stack,
+        "deploymentName": naming.deployment,
+        "region": region,
         "apiUrl": api_url,
         "auth": {"mode": "cognito", "userPoolId": user_pool_id, "userPoolClientId": client_id},
     }
@@ -64,7 +68,7 @@ class Frontend(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FrontendArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:frontend:Frontend", name, None, opts)
-        settings, naming = args.settings, args.settings.naming
+        naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
         bucket_name = naming.console_bucket()
         self.bucket = aws.s3.Bucket(
@@ -80,7 +84,7 @@ class Frontend(pulumi.ComponentResource):
         access = aws.cloudfront.OriginAccessControl(
             "console-access-control",
             name=naming.console_access_control(),
-            description=f"CloudFront reads the console of {settings.deployment_name}",
+            description=f"CloudFront reads the console of {naming.deployment}",
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
@@ -88,7 +92,7 @@ class Frontend(pulumi.ComponentResource):
         )
         self.distribution = aws.cloudfront.Distribution(
             "console-distribution",
-            comment=f"{settings.deployment_name} operator console",
+            comment=f"{naming.deployment} operator console",
             enabled=True,
             is_ipv6_enabled=True,
             http_version="http2and3",
@@ -121,7 +125,7 @@ class Frontend(pulumi.ComponentResource):
             tags=naming.tags(),
             opts=child,
         )
-        bucket_arn = f"arn:{settings.partition}:s3:::{bucket_name}"
+        bucket_arn = f"arn:{args.partition}:s3:::{bucket_name}"
         aws.s3.BucketPolicy(
             "console-bucket-policy",
             bucket=bucket_id,
@@ -157,7 +161,7 @@ class Frontend(pulumi.ComponentResource):
                 opts=child,
             )
         config = pulumi.Output.all(args.api_url, args.user_pool_id, args.user_pool_client_id).apply(
-            lambda values: json.dumps(console_config(settings, *values), indent=2)
+            lambda values: json.dumps(console_config(naming, args.region, *values), indent=2)
         )
         aws.s3.BucketObjectv2(
             "console-config",

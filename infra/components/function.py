@@ -17,13 +17,17 @@ from infra import iam
 from infra.packaging import LAMBDA_RUNTIME, PackageSpec, build_and_prove
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 
 @dataclass
 class LambdaFunctionArgs:
-    settings: Settings
-    """Validated stack settings: names, tags, log retention, deployment bucket."""
+    naming: Naming
+    """The deployment's names and tags."""
+    log_retention_days: int
+    """Retention of the function's log group."""
+    deployment_bucket: str
+    """The bucket (made by the bootstrap) the package is uploaded to."""
     package: PackageSpec
     """What goes into the zip, and the handler proven to import from it."""
     environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -50,8 +54,8 @@ class LambdaFunction(pulumi.ComponentResource):
         self, name: str, args: LambdaFunctionArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("drs-orchestrator:functions:LambdaFunction", name, None, opts)
-        settings, short = args.settings, args.package.function
-        names, tags = settings.naming, settings.naming.tags()
+        short = args.package.function
+        names, tags = args.naming, args.naming.tags()
         child = pulumi.ResourceOptions(parent=self)
 
         # Build and prove before declaring anything: a package that cannot import its
@@ -61,7 +65,7 @@ class LambdaFunction(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{short}-logs",
             name=names.function_log_group(short),
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=args.log_retention_days,
             tags=tags,
             opts=child,
         )
@@ -86,7 +90,7 @@ class LambdaFunction(pulumi.ComponentResource):
         )
         self.package_object = aws.s3.BucketObjectv2(
             f"{short}-package",
-            bucket=settings.deployment_bucket,
+            bucket=args.deployment_bucket,
             key=names.package_key(short, package.sha256),
             source=pulumi.FileAsset(str(package.path)),
             content_type="application/zip",

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 #: Cognito groups, highest precedence first; the API's x-roles name the same groups.
 ROLE_GROUPS = {
@@ -28,8 +28,12 @@ TOKEN_VALIDITY_UNITS = {
 
 @dataclass
 class IdentityArgs:
-    settings: Settings
-    """Validated stack settings: names, tags, the first admin's e-mail, protectData."""
+    naming: Naming
+    """The deployment's names and tags."""
+    admin_email: str
+    """The first administrator, created in the pool."""
+    protect_data: bool
+    """Deletion protection on the user pool."""
 
 
 class Identity(pulumi.ComponentResource):
@@ -37,11 +41,11 @@ class Identity(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:identity:Identity", name, None, opts)
-        settings, names = args.settings, args.settings.naming
+        names = args.naming
         child = pulumi.ResourceOptions(parent=self)
         self.user_pool = aws.cognito.UserPool(
             "user-pool",
-            name=settings.naming.user_pool(),
+            name=names.user_pool(),
             username_attributes=["email"],
             auto_verified_attributes=["email"],
             admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(
@@ -66,13 +70,13 @@ class Identity(pulumi.ComponentResource):
                     )
                 ]
             ),
-            deletion_protection="ACTIVE" if settings.protect_data else "INACTIVE",
+            deletion_protection="ACTIVE" if args.protect_data else "INACTIVE",
             tags=names.tags(),
             opts=child,
         )
         self.client = aws.cognito.UserPoolClient(
             "console-client",
-            name=settings.naming.user_pool_client(),
+            name=names.user_pool_client(),
             user_pool_id=self.user_pool.id,
             generate_secret=False,
             explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -101,8 +105,8 @@ class Identity(pulumi.ComponentResource):
         admin = aws.cognito.User(
             "first-admin",
             user_pool_id=self.user_pool.id,
-            username=settings.admin_email,
-            attributes={"email": settings.admin_email, "email_verified": "true"},
+            username=args.admin_email,
+            attributes={"email": args.admin_email, "email_verified": "true"},
             desired_delivery_mediums=["EMAIL"],
             opts=child,
         )

@@ -12,7 +12,7 @@ from infra import iam
 from infra.statemachine import definition
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 STATE_MACHINE = "recovery"
 TOPIC = "notifications"
@@ -20,8 +20,10 @@ TOPIC = "notifications"
 
 @dataclass
 class NotificationsArgs:
-    settings: Settings
-    """Validated stack settings: names, tags, the admin e-mail to subscribe."""
+    naming: Naming
+    """The deployment's names and tags."""
+    admin_email: str
+    """The first administrator, subscribed by e-mail."""
 
 
 class Notifications(pulumi.ComponentResource):
@@ -31,19 +33,18 @@ class Notifications(pulumi.ComponentResource):
         self, name: str, args: NotificationsArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("drs-orchestrator:notifications:Notifications", name, None, opts)
-        settings = args.settings
         self.topic = aws.sns.Topic(
             "notifications-topic",
-            name=settings.naming.topic(TOPIC),
+            name=args.naming.topic(TOPIC),
             kms_master_key_id="alias/aws/sns",
-            tags=settings.naming.tags(),
+            tags=args.naming.tags(),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.sns.TopicSubscription(
             "notifications-admin-email",
             topic=self.topic.arn,
             protocol="email",
-            endpoint=settings.admin_email,
+            endpoint=args.admin_email,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"topicArn": self.topic.arn})
@@ -51,8 +52,10 @@ class Notifications(pulumi.ComponentResource):
 
 @dataclass
 class RecoveryStateMachineArgs:
-    settings: Settings
-    """Validated stack settings: names, tags, log retention."""
+    naming: Naming
+    """The deployment's names and tags."""
+    log_retention_days: int
+    """Retention of the machine's log group."""
     wave_runner_arn: pulumi.Input[str]
     """The only function the machine may invoke."""
 
@@ -64,12 +67,12 @@ class RecoveryStateMachine(pulumi.ComponentResource):
         self, name: str, args: RecoveryStateMachineArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("drs-orchestrator:orchestration:RecoveryStateMachine", name, None, opts)
-        settings, names = args.settings, args.settings.naming
+        names = args.naming
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
             "recovery-states-logs",
             name=names.state_machine_log_group(STATE_MACHINE),
-            retention_in_days=settings.log_retention_days,
+            retention_in_days=args.log_retention_days,
             tags=names.tags(),
             opts=child,
         )

@@ -55,11 +55,16 @@ class Orchestrator(pulumi.ComponentResource):
         for spec in (EXECUTION_FINDER, WAVE_RUNNER, API):
             build_and_prove(spec)
 
-        self.datastore = Datastore("datastore", DatastoreArgs(settings), child)
+        names = settings.naming
+        self.datastore = Datastore(
+            "datastore", DatastoreArgs(names, protect_data=settings.protect_data), child
+        )
         executions, job_events = self.datastore.executions, self.datastore.job_events
 
         holds = self.datastore.server_holds
-        self.notifications = Notifications("notifications", NotificationsArgs(settings), child)
+        self.notifications = Notifications(
+            "notifications", NotificationsArgs(names, admin_email=settings.admin_email), child
+        )
         finder_environment = {
             env.DEPLOYMENT_NAME: settings.deployment_name,
             env.EXECUTIONS_TABLE: executions.name,
@@ -75,7 +80,9 @@ class Orchestrator(pulumi.ComponentResource):
         self.wave_runner = LambdaFunction(
             "wave-runner",
             LambdaFunctionArgs(
-                settings=settings,
+                naming=names,
+                log_retention_days=settings.log_retention_days,
+                deployment_bucket=settings.deployment_bucket,
                 package=WAVE_RUNNER,
                 description="Runs the waves of a recovery execution for its state machine.",
                 timeout_seconds=120,
@@ -115,14 +122,16 @@ class Orchestrator(pulumi.ComponentResource):
         )
         self.recovery = RecoveryStateMachine(
             "recovery",
-            RecoveryStateMachineArgs(settings, self.wave_runner.function.arn),
+            RecoveryStateMachineArgs(
+                names, settings.log_retention_days, self.wave_runner.function.arn
+            ),
             child,
         )
         # Declared after the machine, which names the runner: the runner hands a long
         # execution over to a fresh run of its own machine (continue-as-new).
         self.wave_runner_run_policy = aws.iam.RolePolicy(
             "wave-runner-run-policy",
-            name=settings.naming.function_run_policy(WAVE_RUNNER.function),
+            name=names.function_run_policy(WAVE_RUNNER.function),
             role=self.wave_runner.role.id,
             policy=iam.document(
                 [iam.statement(["states:StartExecution"], [self.recovery.state_machine.arn])]
@@ -138,7 +147,9 @@ class Orchestrator(pulumi.ComponentResource):
         self.execution_finder = LambdaFunction(
             "execution-finder",
             LambdaFunctionArgs(
-                settings=settings,
+                naming=names,
+                log_retention_days=settings.log_retention_days,
+                deployment_bucket=settings.deployment_bucket,
                 package=EXECUTION_FINDER,
                 description="Polls DRS jobs of running executions and records their events; "
                 "heals executions whose state machine is gone.",
@@ -166,7 +177,9 @@ class Orchestrator(pulumi.ComponentResource):
         self.api = LambdaFunction(
             "api",
             LambdaFunctionArgs(
-                settings=settings,
+                naming=names,
+                log_retention_days=settings.log_retention_days,
+                deployment_bucket=settings.deployment_bucket,
                 package=API,
                 description="The REST API: protection groups, recovery plans, executions.",
                 timeout_seconds=29,
@@ -218,11 +231,18 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
-        self.identity = Identity("identity", IdentityArgs(settings), child)
+        self.identity = Identity(
+            "identity",
+            IdentityArgs(
+                names, admin_email=settings.admin_email, protect_data=settings.protect_data
+            ),
+            child,
+        )
         self.rest_api = RestApi(
             "api-gateway",
             RestApiArgs(
-                settings=settings,
+                naming=names,
+                log_retention_days=settings.log_retention_days,
                 function_name=self.api.function.name,
                 function_invoke_arn=self.api.function.invoke_arn,
                 user_pool_arn=self.identity.user_pool.arn,
@@ -232,7 +252,8 @@ class Orchestrator(pulumi.ComponentResource):
         self.schedule = PollSchedule(
             "execution-finder-schedule",
             PollScheduleArgs(
-                settings=settings,
+                naming=names,
+                schedule=settings.poll_schedule,
                 function_short_name=EXECUTION_FINDER.function,
                 function_arn=self.execution_finder.function.arn,
                 function_name=self.execution_finder.function.name,
@@ -242,7 +263,9 @@ class Orchestrator(pulumi.ComponentResource):
         self.frontend = Frontend(
             "console",
             FrontendArgs(
-                settings=settings,
+                naming=names,
+                region=settings.region,
+                partition=settings.partition,
                 build_dir=args.console_dir,
                 api_url=self.rest_api.url,
                 user_pool_id=self.identity.user_pool.id,

@@ -9,13 +9,15 @@ import pulumi
 import pulumi_aws as aws
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from infra.naming import Naming
 
 
 @dataclass
 class PollScheduleArgs:
-    settings: Settings
-    """Validated stack settings: schedule expression, names, tags."""
+    naming: Naming
+    """The deployment's names and tags."""
+    schedule: str
+    """The EventBridge schedule expression (validated with the stack's settings)."""
     function_short_name: str
     """Short name of the function the schedule runs (for names and logical names)."""
     function_arn: pulumi.Input[str]
@@ -35,15 +37,15 @@ class PollSchedule(pulumi.ComponentResource):
         self, name: str, args: PollScheduleArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("drs-orchestrator:schedule:PollSchedule", name, None, opts)
-        settings, short = args.settings, args.function_short_name
+        names, short = args.naming, args.function_short_name
         child = pulumi.ResourceOptions(parent=self)
         self.rule = aws.cloudwatch.EventRule(
             f"{short}-schedule",
-            name=settings.naming.schedule_rule(short),
-            description=f"Runs {settings.naming.function(short)} on {settings.poll_schedule}.",
-            schedule_expression=settings.poll_schedule,
+            name=names.schedule_rule(short),
+            description=f"Runs {names.function(short)} on {args.schedule}.",
+            schedule_expression=args.schedule,
             state="ENABLED",
-            tags=settings.naming.tags(),
+            tags=names.tags(),
             opts=child,
         )
         self.target = aws.cloudwatch.EventTarget(

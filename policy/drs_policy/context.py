@@ -19,7 +19,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from infra.naming import DEPLOYMENT_TAG_KEY, Naming
-from infra.stacks import PROJECT, REPO_ROOT, load_stack_config, stack_files
+from infra.project_config import Declaration
+from infra.stacks import REPO_ROOT, load_stack_config, stack_files
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,16 +71,19 @@ def _stack_file_facts() -> dict[str, StackFacts]:
 
 @cache
 def _facts_in(root: Path) -> dict[str, StackFacts]:
+    # The keys, their types and defaults come from the project's Pulumi.yaml through the
+    # reader the program validates with; a stack file's problems are the program's to report.
+    declaration = Declaration.of(root / "Pulumi.yaml")
     facts = {}
     for stack in stack_files(root):
-        config = load_stack_config(stack, root)
-        name = config.get(f"{PROJECT}:deploymentName", "")
+        values = declaration.read(load_stack_config(stack, root))
+        name = values.string("deploymentName")
+        protect = values.boolean("protectData")
         facts[stack] = StackFacts(
             stack=stack,
             deployment_name=name,
-            deployment_bucket=config.get(f"{PROJECT}:deploymentBucket")
-            or Naming(name).deployment_bucket(),
-            protect_data=config.get(f"{PROJECT}:protectData", "true").lower() == "true",
+            deployment_bucket=values.string("deploymentBucket") or Naming(name).deployment_bucket(),
+            protect_data=True if protect is None else protect,
         )
     return facts
 

@@ -262,7 +262,10 @@ def test_policy_pack_passes_on_both_bootstrap_stacks() -> None:
             {f"{NS}:adminPrincipalArns": '["root"]'},
             f"'{NS}:adminPrincipalArns': 'root' is not an IAM role or user ARN",
         ),
-        ({f"{NS}:githubRepo": "x/y"}, f"'{NS}:githubRepo': unknown configuration key"),
+        (
+            {f"{NS}:githubRepo": "x/y"},
+            f"'{NS}:githubRepo': unknown configuration key (did you mean '{NS}:githubRepository'?)",
+        ),
     ],
 )
 def test_bad_bootstrap_config_fails_before_any_resource(overrides: dict, expected: str) -> None:

@@ -319,9 +319,31 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         )
         for cache in caches:
             cache.cache_clear()
+        threads_before = set(threading.enumerate())
         yield built
+        stop_every_run(built, threads_before)
         for cache in caches:
             cache.cache_clear()
+
+
+def stop_every_run(harness: Harness, threads_before: set[threading.Thread]) -> None:
+    """Stop the runs a test left going and wait for their interpreter threads.
+
+    moto's interpreter threads outlive ``mock_aws``: a run left waiting would go on in
+    the next test's backend (whose function has the same name), ticking executions that
+    test never made and competing for its lock and its time."""
+    pages = harness.sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=harness.machines._arn, statusFilter="RUNNING"
+    )
+    for page in pages:
+        for run in page["executions"]:
+            harness.sfn.stop_execution(executionArn=run["executionArn"])
+    deadline = time.monotonic() + 30
+    for thread in set(threading.enumerate()) - threads_before:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            msg = f"a state machine thread ({thread.name}) did not stop after its test"
+            raise AssertionError(msg)
 
 
 def now_iso() -> str:
