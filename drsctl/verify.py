@@ -32,7 +32,7 @@ from infra.functions import CATALOGUE
 from infra.packaging import (
     LAMBDA_RUNTIME,
     HandlerProofError,
-    prove_archive,
+    prove_archive_once,
     runtime_interpreter,
 )
 
@@ -179,7 +179,7 @@ class Verifier:
             archive = Path(folder) / f"{name}.zip"
             archive.write_bytes(body)
             try:
-                prove_archive(
+                prove_archive_once(
                     archive,
                     name,
                     handler,

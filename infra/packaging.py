@@ -492,6 +492,35 @@ def prove_archive(
         raise HandlerProofError(msg)
 
 
+#: Archives proven in this process: (sha256, handler, services, region, packages, interpreter).
+_PROVEN_ARCHIVES: set[tuple[str, ...]] = set()
+
+
+def prove_archive_once(
+    path: Path,
+    function: str,
+    handler: str,
+    aws_services: Iterable[str] = (),
+    region: str = "us-east-1",
+    interpreter: str | None = None,
+) -> None:
+    """``prove_archive``, skipped when the same bytes were already proven the same way in
+    this process: the proof is deterministic in them, so a second run can only agree.
+    Only successes are remembered; a failing archive is proven (and fails) every time."""
+    services = tuple(aws_services)
+    key = (
+        hashlib.sha256(path.read_bytes()).hexdigest(),
+        handler,
+        ",".join(services),
+        region,
+        _interpreter_identity(interpreter or sys.executable),
+    )
+    if key in _PROVEN_ARCHIVES:
+        return
+    prove_archive(path, function, handler, services, region, interpreter=interpreter)
+    _PROVEN_ARCHIVES.add(key)
+
+
 _BUILT: dict[tuple[PackageSpec, Path], BuiltPackage] = {}
 
 

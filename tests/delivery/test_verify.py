@@ -168,6 +168,36 @@ def test_a_deployed_zip_without_its_handler_module_fails(
     assert "No module named 'drs_orchestrator.handlers.execution_finder'" in check.detail
 
 
+def test_the_same_deployed_bytes_are_proven_once_a_broken_archive_every_time(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra import packaging
+
+    proofs: list[str] = []
+    real = packaging.prove_archive
+
+    def counted(path: Path, *args: Any, **kwargs: Any) -> None:
+        proofs.append(path.name)
+        real(path, *args, **kwargs)
+
+    monkeypatch.setattr(packaging, "prove_archive", counted)
+    monkeypatch.setattr(packaging, "_PROVEN_ARCHIVES", set())
+    assert [deployment.verify()[CODE].status for _ in range(3)] == [PASS, PASS, PASS]
+    assert len(proofs) == 1
+
+    source = tmp_path / "src"
+    shutil.copytree("lambdas", source, ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "drs_orchestrator" / "handlers" / "execution_finder.py").unlink()
+    broken = build_package(replace(EXECUTION_FINDER, source_root=source), tmp_path / "build")
+    deployment.lambda_.update_function_code(
+        FunctionName=deployment.outputs["executionFinderFunctionName"],
+        ZipFile=broken.path.read_bytes(),
+    )
+    deployment.fetch = lambda _url: (200, broken.path.read_bytes())  # type: ignore[method-assign]
+    assert [deployment.verify()[CODE].status for _ in range(2)] == [FAIL, FAIL]
+    assert len(proofs) == 3
+
+
 def test_code_that_does_not_match_its_hash_fails(deployment: Deployment) -> None:
     deployment.fetch = lambda _url: (200, b"not the deployed bytes")  # type: ignore[method-assign]
     assert "downloaded code hashes to" in deployment.verify()[CODE].detail
