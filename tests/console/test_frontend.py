@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.console.conftest import FRONTEND, npm
+from tests.console.conftest import FRONTEND, ROOT, npm
 
 
 def test_console_type_checks() -> None:
@@ -13,6 +13,25 @@ def test_console_type_checks() -> None:
         [npm(), "run", "--silent", "typecheck"], cwd=FRONTEND, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_consoles_api_types_are_generated_from_the_current_document() -> None:
+    # src/lib/types.ts takes every shape from src/lib/api-schema.ts, which `npm run types`
+    # generates from the OpenAPI document: a document changed without regenerating fails.
+    document = ROOT / "lambdas" / "drs_orchestrator" / "api" / "openapi.json"
+    result = subprocess.run(
+        [npm(), "exec", "--silent", "--", "openapi-typescript", str(document)],
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    committed = (FRONTEND / "src" / "lib" / "api-schema.ts").read_text()
+    assert result.stdout == committed, "run `npm run types` in frontend/ and commit the result"
+    types = (FRONTEND / "src" / "lib" / "types.ts").read_text()
+    assert "export interface" not in types.split("export interface Page<T>", 1)[1], (
+        "an API shape is kept by hand in types.ts"
+    )
 
 
 def test_vitest_component_tests_pass(tmp_path) -> None:

@@ -1,60 +1,25 @@
-// Shapes the REST API answers with (lambdas/drs_orchestrator/api/openapi.json and the
-// items the API stores); only what the console reads is typed.
+// Shapes the REST API answers with, from the types `npm run types` generates out of
+// lambdas/drs_orchestrator/api/openapi.json (src/lib/api-schema.ts, never edited by hand):
+// the document is the one description of the API, for its validation, its gateway, the
+// fuzzer that checks every answer against it, and this console.
+import type { components } from "./api-schema";
+
+type Schemas = components["schemas"];
 
 export type Role = "admin" | "operator" | "read-only";
 
-export interface FieldError {
-  field: string;
-  reason: string;
-}
+export type FieldError = NonNullable<Schemas["Error"]["errors"]>[number];
 
 export interface Page<T> {
   items: T[];
   nextToken?: string;
 }
 
-export interface ProtectionGroup {
-  groupId: string;
-  name: string;
-  description?: string;
-  region: string;
-  sourceServerIds?: string[];
-  tagSelectors?: Record<string, string[]>;
-  resolvedServerIds?: string[];
-  version: number;
-}
-
-export interface Action {
-  document: string;
-  parameters?: Record<string, string[]>;
-  maxWaitSeconds?: number;
-}
-
-export interface Wave {
-  name: string;
-  protectionGroups: string[];
-  dependsOn?: string[];
-  pauseBefore?: boolean;
-  preActions?: Action[];
-  postActions?: Action[];
-}
-
-export interface RecoveryPlan {
-  planId: string;
-  name: string;
-  description?: string;
-  waves: Wave[];
-  version: number;
-}
-
-export type ExecutionStatus =
-  | "PENDING"
-  | "RUNNING"
-  | "PAUSED"
-  | "CANCELLING"
-  | "COMPLETED"
-  | "FAILED"
-  | "CANCELLED";
+export type ProtectionGroup = Schemas["ProtectionGroup"];
+export type Action = Schemas["PlanAction"];
+export type Wave = Schemas["PlanWave"];
+export type RecoveryPlan = Schemas["RecoveryPlan"];
+export type ExecutionStatus = Schemas["ExecutionStatus"];
 
 export const EXECUTION_STATUSES: ExecutionStatus[] = [
   "PENDING",
@@ -68,74 +33,13 @@ export const EXECUTION_STATUSES: ExecutionStatus[] = [
 
 export const ACTIVE_STATUSES: ExecutionStatus[] = ["PENDING", "RUNNING", "PAUSED", "CANCELLING"];
 
-export interface ExecutionWave {
-  name: string;
-  dependsOn: string[];
-  pauseBefore: boolean;
-  approved: boolean;
-  servers: string[];
-  status: string;
-  jobIds: string[];
-  startedAt?: string;
-  launchedAt?: string;
-  endedAt?: string;
-  /** Why the wave failed or was skipped, in the runner's words. */
-  reason?: string;
-}
-
-export interface TrackedJob {
-  jobId: string;
-  waveName: string;
-  status: string;
-  type: string;
-  servers: string[];
-  createdAt?: string;
-  endDateTime?: string;
-}
-
-export interface TrackedServer {
-  sourceServerId: string;
-  waveName: string;
-  jobId: string;
-  launchStatus: string;
-  recoveryInstanceId?: string;
-}
-
-export interface Execution {
-  executionId: string;
-  planId: string;
-  planName: string;
-  mode: "DRILL" | "RECOVERY";
-  status: ExecutionStatus;
-  startedAt: string;
-  updatedAt: string;
-  endedAt?: string;
-  waves: ExecutionWave[];
-  jobs: Record<string, TrackedJob>;
-  servers: Record<string, TrackedServer>;
-  terminations?: {
-    jobId?: string;
-    recoveryInstanceIds: string[];
-    requestedAt: string;
-    status?: "REQUESTED" | "STARTED" | "FAILED";
-  }[];
-  /** Why the execution ended FAILED or CANCELLED (a wave, a state machine that failed). */
-  reason?: string;
-  /** Launch batches of at most 100 servers; DEFERRED ones wait for DRS (quota, throttling). */
-  batches?: Record<string, LaunchBatch>;
-  planVersion?: number;
-  version: number;
-}
-
-export interface LaunchBatch {
-  batchId: string;
-  wave: string;
-  servers: string[];
-  status: "PLANNED" | "INTENDED" | "STARTED" | "DEFERRED" | "REFUSED" | "CANCELLED";
-  jobId?: string;
-  lastError?: string;
-  reason?: string;
-}
+export type ExecutionWave = Schemas["ExecutionWave"];
+export type TrackedJob = Schemas["TrackedJob"];
+export type TrackedServer = Schemas["TrackedServer"];
+export type LaunchBatch = Schemas["LaunchBatch"];
+export type Execution = Schemas["Execution"];
+export type JobEvent = Schemas["JobEvent"];
+export type SourceServer = Schemas["SourceServer"];
 
 /** Recovery instances a drill launched that no termination has been asked for yet. */
 export function instancesLeft(execution: Execution): string[] {
@@ -145,18 +49,3 @@ export function instancesLeft(execution: Execution): string[] {
     .map((s) => s.recoveryInstanceId as string);
 }
 
-export interface JobEvent {
-  eventKey: string;
-  jobId: string;
-  event: string;
-  logDateTime: string;
-  sourceServerId?: string;
-  eventData?: Record<string, string>;
-}
-
-export interface SourceServer {
-  sourceServerID: string;
-  hostname?: string;
-  tags?: Record<string, string>;
-  protectionGroup?: string;
-}
