@@ -482,6 +482,11 @@ def test_the_task_token_is_never_returned(call: Api) -> None:
     _put_execution(call, "ex-1", "PAUSED", taskToken="secret-token")
     body = call("GET", "/executions/{executionId}", executionId="ex-1")[1]
     assert "taskToken" not in body
+    for query in (None, {"status": "PAUSED"}):
+        status, listing = call("GET", "/executions", query=query)
+        assert status == 200
+        assert [item["executionId"] for item in listing["items"]] == ["ex-1"]
+        assert "secret-token" not in json.dumps(listing)
 
 
 ROLES = ("admin", "operator", "read-only")

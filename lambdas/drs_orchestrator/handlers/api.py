@@ -331,9 +331,7 @@ def list_executions() -> dict[str, Any]:
     if status is not None and status not in valid:
         msg = "invalid request"
         raise BadRequestError(msg, [Problem("status", f"must be one of {', '.join(valid)}")])
-    return _paged(
-        lambda limit, token: catalog.executions.page(status, catalog.status_index, limit, token)
-    )
+    return _paged(lambda limit, token: catalog.execution_page(status, limit, token))
 
 
 @app.get("/executions/<executionId>")

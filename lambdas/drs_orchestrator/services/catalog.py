@@ -113,6 +113,16 @@ def _older_than(stamp: str, now: str, seconds: int) -> bool:
     return (parse_drs_timestamp(now) - parse_drs_timestamp(stamp)).total_seconds() > seconds
 
 
+#: Execution attributes the API never returns: the task token is a capability to resume
+#: the state machine (Step Functions' SendTaskSuccess), not something to show.
+PRIVATE_EXECUTION_ATTRIBUTES = frozenset({"taskToken"})
+
+
+def public_execution(item: dict[str, Any]) -> dict[str, Any]:
+    """An execution item as the API returns it: without its private attributes."""
+    return {k: v for k, v in item.items() if k not in PRIVATE_EXECUTION_ATTRIBUTES}
+
+
 class Catalog:
     def __init__(
         self,
@@ -467,8 +477,14 @@ class Catalog:
         if item is None:
             msg = f"execution {execution_id} does not exist"
             raise NotFoundError(msg)
-        item.pop("taskToken", None)  # a capability to resume the machine: never returned
-        return item
+        return public_execution(item)
+
+    def execution_page(
+        self, status: str | None, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of executions (of ``status``, or all) as the API returns them."""
+        items, next_token = self.executions.page(status, self.status_index, limit, token)
+        return [public_execution(item) for item in items], next_token
 
     def cancel(self, execution_id: str) -> dict[str, Any]:
         self.get_execution(execution_id)
