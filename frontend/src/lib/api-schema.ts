@@ -466,12 +466,13 @@ export interface components {
         };
         SourceServer: {
             sourceServerID: string;
-            hostname?: string;
-            tags?: {
+            /** @description From DRS's identification hints; null when DRS has none. */
+            hostname: string | null;
+            tags: {
                 [key: string]: string;
             };
-            /** @description The protection group whose explicit servers or tags name it. */
-            protectionGroup?: string;
+            /** @description The protection group whose explicit servers or tags name it; null when none does. */
+            protectionGroup: string | null;
         };
     };
     responses: never;

@@ -150,7 +150,10 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
         setName(group.name);
         setDescription(group.description ?? "");
         setRegion(group.region);
-        setPicked((group.sourceServerIds ?? []).map((id) => ({ sourceServerID: id })));
+        // Only the ids are stored with the group; the table matches them by id (trackBy).
+        setPicked(
+          (group.sourceServerIds ?? []).map((id) => ({ sourceServerID: id, hostname: null, tags: {}, protectionGroup: null })),
+        );
         setTags(Object.entries(group.tagSelectors ?? {}).map(([key, values]) => ({ key, values: values.join(", ") })));
         setVersion(group.version);
       },
