@@ -151,9 +151,8 @@ def test_the_cli_prints_a_row_per_check_and_exits_0(deployment: Deployment, tmp_
     assert text.rstrip().endswith("8 pass, 0 fail, 1 wait, 4 skip")
 
 
-def test_a_deployed_zip_without_its_handler_module_fails(
-    deployment: Deployment, tmp_path: Path
-) -> None:
+def deploy_finder_without_its_handler(deployment: Deployment, tmp_path: Path) -> None:
+    """Deploy a finder package whose handler module is missing, as a bad build would."""
     source = tmp_path / "src"
     shutil.copytree("lambdas", source, ignore=shutil.ignore_patterns("__pycache__"))
     (source / "drs_orchestrator" / "handlers" / "execution_finder.py").unlink()
@@ -163,6 +162,12 @@ def test_a_deployed_zip_without_its_handler_module_fails(
         ZipFile=broken.path.read_bytes(),
     )
     deployment.fetch = lambda _url: (200, broken.path.read_bytes())  # type: ignore[method-assign]
+
+
+def test_a_deployed_zip_without_its_handler_module_fails(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    deploy_finder_without_its_handler(deployment, tmp_path)
     check = deployment.verify()[CODE]
     assert check.status == FAIL
     assert "No module named 'drs_orchestrator.handlers.execution_finder'" in check.detail
@@ -185,15 +190,7 @@ def test_the_same_deployed_bytes_are_proven_once_a_broken_archive_every_time(
     assert [deployment.verify()[CODE].status for _ in range(3)] == [PASS, PASS, PASS]
     assert len(proofs) == 1
 
-    source = tmp_path / "src"
-    shutil.copytree("lambdas", source, ignore=shutil.ignore_patterns("__pycache__"))
-    (source / "drs_orchestrator" / "handlers" / "execution_finder.py").unlink()
-    broken = build_package(replace(EXECUTION_FINDER, source_root=source), tmp_path / "build")
-    deployment.lambda_.update_function_code(
-        FunctionName=deployment.outputs["executionFinderFunctionName"],
-        ZipFile=broken.path.read_bytes(),
-    )
-    deployment.fetch = lambda _url: (200, broken.path.read_bytes())  # type: ignore[method-assign]
+    deploy_finder_without_its_handler(deployment, tmp_path)
     assert [deployment.verify()[CODE].status for _ in range(2)] == [FAIL, FAIL]
     assert len(proofs) == 3
 
