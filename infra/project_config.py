@@ -12,6 +12,7 @@ a key missing from it is unknown everywhere.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -52,9 +53,12 @@ class DeclaredKey:
 
 
 def config_string(value: Any) -> str:
-    """A config value as Pulumi hands it to the program: booleans lower-case, rest as text."""
+    """A config value as Pulumi hands it to the program: booleans lower-case, structured
+    values as JSON, the rest as text."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
     return str(value)
 
 
@@ -127,7 +131,7 @@ class ConfigReader:
             self._values[key.name] = text
             if text and key.type == "integer" and not _is_integer(text):
                 self.problem(key.name, f"must be a whole number, got '{text}'")
-            if key.type == "boolean" and text.lower() not in ("true", "false"):
+            if text and key.type == "boolean" and text.lower() not in ("true", "false"):
                 self.problem(key.name, f"must be true or false, got '{text}'")
 
     def problem(self, name: str, rule: str) -> None:

@@ -6,11 +6,11 @@ files through here, so they agree on every stack's deployment name and settings.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from infra.project_config import config_string
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "drs-orchestrator"
@@ -26,15 +26,6 @@ def stack_files(root: Path = REPO_ROOT) -> dict[str, Path]:
         path.name[len("Pulumi.") : -len(".yaml")]: path
         for path in sorted(root.glob("Pulumi.*.yaml"))
     }
-
-
-def _config_string(value: Any) -> str:
-    """A config value as Pulumi hands it to the program: structured values as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
 
 
 def project_name(root: Path = REPO_ROOT) -> str:
@@ -56,10 +47,10 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
     for key, declaration in (project.get("config") or {}).items():
         full = key if ":" in key else f"{namespace}:{key}"
         if isinstance(declaration, dict) and "default" in declaration:
-            config[full] = _config_string(declaration["default"])
+            config[full] = config_string(declaration["default"])
     stack_doc = yaml.safe_load(files[stack].read_text()) or {}
     for key, value in (stack_doc.get("config") or {}).items():
         if isinstance(value, dict) and "secure" in value:
             value = "[secret]"  # offline runs never decrypt
-        config[key] = _config_string(value)
+        config[key] = config_string(value)
     return config
