@@ -36,8 +36,18 @@ def test_every_stack_file_sets_what_pulumi_requires(project: str, stack: str) ->
     # A key declared without a default must be set, or `pulumi preview` stops with
     # "Stack '<stack>' is missing configuration value '<key>'" before the program runs.
     root = PROJECTS[project]
-    reader = Declaration.of(root / "Pulumi.yaml").read(stack_config(root, stack))
+    declaration = Declaration.of(root / "Pulumi.yaml")
+    reader = declaration.read(stack_config(root, stack))
     assert reader.problems == []
+    # The engine checks the YAML value's own type ("with configuration key 'x' must be of
+    # type 'integer'"): a quoted number or boolean in a stack file is refused.
+    document = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}
+    yaml_types = {"string": str, "integer": int, "boolean": bool}
+    for full_name, value in (document.get("config") or {}).items():
+        namespace, _, name = full_name.partition(":")
+        if namespace == declaration.project:
+            declared = declaration.key(name).type
+            assert type(value) is yaml_types[declared], f"{full_name} must be a YAML {declared}"
 
 
 def test_the_programs_read_the_keys_their_project_files_declare() -> None:
