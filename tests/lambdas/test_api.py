@@ -487,6 +487,12 @@ def test_the_task_token_is_never_returned(call: Api) -> None:
         assert status == 200
         assert [item["executionId"] for item in listing["items"]] == ["ex-1"]
         assert "secret-token" not in json.dumps(listing)
+    # Nor does an operator's control: a second cancel answers with the execution as it is.
+    _put_execution(call, "ex-2", "CANCELLING", taskToken="secret-token")
+    status, answer = call("POST", "/executions/{executionId}/cancel", executionId="ex-2")
+    assert status == 200
+    assert answer["executionId"] == "ex-2"
+    assert "taskToken" not in answer
 
 
 ROLES = ("admin", "operator", "read-only")

@@ -487,22 +487,20 @@ class Catalog:
         return [public_execution(item) for item in items], next_token
 
     def cancel(self, execution_id: str) -> dict[str, Any]:
-        self.get_execution(execution_id)
-        try:
-            return execution_controls.cancel(
-                self.executions, self.machines, execution_id, self.clock()
-            )
-        except execution_controls.ExecutionStateError as exc:
-            raise ConflictError(str(exc)) from exc
+        return self._control(execution_controls.cancel, execution_id)
 
     def resume(self, execution_id: str) -> dict[str, Any]:
+        return self._control(execution_controls.resume, execution_id)
+
+    def _control(self, control: Callable[..., dict[str, Any]], execution_id: str) -> dict[str, Any]:
+        """An operator's control of an execution (404 when it does not exist, 409 when its
+        status forbids it), answered with the execution as the API shows it."""
         self.get_execution(execution_id)
         try:
-            return execution_controls.resume(
-                self.executions, self.machines, execution_id, self.clock()
-            )
+            item = control(self.executions, self.machines, execution_id, self.clock())
         except execution_controls.ExecutionStateError as exc:
             raise ConflictError(str(exc)) from exc
+        return public_execution(item)
 
     def terminate_instances(self, execution_id: str) -> dict[str, Any]:
         """Terminate a finished drill's recovery instances, ≤ 200 per call, recording the
