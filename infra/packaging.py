@@ -494,8 +494,30 @@ def prove_archive(
         raise HandlerProofError(msg)
 
 
-#: Archives proven in this process: (sha256, handler, services, region, packages, interpreter).
-_PROVEN_ARCHIVES: set[tuple[str, ...]] = set()
+def _proof_key(
+    sha256: str,
+    handler: str,
+    aws_services: Iterable[str],
+    source_packages: Iterable[str],
+    region: str,
+    interpreter: str | None,
+) -> str:
+    """What a proof depends on: the zip's bytes, what is proven of it (handler, services,
+    source packages, region), the proof itself and the interpreter that runs it."""
+    parts = [
+        sha256,
+        handler,
+        ",".join(aws_services),
+        ",".join(source_packages),
+        region,
+        hashlib.sha256(_PROOF_SCRIPT.encode()).hexdigest(),
+        _interpreter_identity(interpreter or sys.executable),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+#: Proof keys of the archives proven in this process (``prove_archive_once``).
+_PROVEN_ARCHIVES: set[str] = set()
 
 
 def prove_archive_once(
@@ -510,13 +532,8 @@ def prove_archive_once(
     this process: the proof is deterministic in them, so a second run can only agree.
     Only successes are remembered; a failing archive is proven (and fails) every time."""
     services = tuple(aws_services)
-    key = (
-        hashlib.sha256(path.read_bytes()).hexdigest(),
-        handler,
-        ",".join(services),
-        region,
-        _interpreter_identity(interpreter or sys.executable),
-    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    key = _proof_key(digest, handler, services, (), region, interpreter)
     if key in _PROVEN_ARCHIVES:
         return
     prove_archive(path, function, handler, services, region, interpreter=interpreter)
@@ -526,19 +543,17 @@ def prove_archive_once(
 _BUILT: dict[tuple[PackageSpec, Path], BuiltPackage] = {}
 
 
-def proof_key(package: BuiltPackage) -> str:
-    """What a proof depends on: the zip's bytes, what is proven of it (handler, services,
-    source packages), the proof itself and the interpreter that ran it."""
+def proof_key(package: BuiltPackage, region: str = "us-east-1") -> str:
+    """The key ``build_and_prove`` remembers a package's proof under (``_proof_key``)."""
     spec = package.spec
-    parts = [
+    return _proof_key(
         package.sha256,
         spec.handler,
-        ",".join(spec.aws_services),
-        ",".join(spec.source_packages),
-        hashlib.sha256(_PROOF_SCRIPT.encode()).hexdigest(),
-        _interpreter_identity(package.interpreter or sys.executable),
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        spec.aws_services,
+        spec.source_packages,
+        region,
+        package.interpreter,
+    )
 
 
 def build_and_prove(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackage:
