@@ -21,8 +21,12 @@ import copy
 from typing import Any
 
 AUTHORIZER = "cognito"
-CORS_ALLOW_HEADERS = "Authorization,Content-Type"
-CORS_ALLOW_METHODS = "DELETE,GET,OPTIONS,POST,PUT"
+#: The CORS headers of every answer: preflights, gateway responses, the sandbox's site.
+CORS_HEADERS = {
+    "Access-Control-Allow-Headers": "Authorization,Content-Type",
+    "Access-Control-Allow-Methods": "DELETE,GET,OPTIONS,POST,PUT",
+    "Access-Control-Allow-Origin": "*",
+}
 PARAMETER_VALIDATOR = "parameters"
 #: Gateway responses (API Gateway's own answers) that carry CORS headers.
 GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX", "UNAUTHORIZED", "ACCESS_DENIED")
@@ -39,15 +43,12 @@ def _plain_parameter(parameter: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cors(prefix: str) -> dict[str, str]:
-    return {
-        f"{prefix}.Access-Control-Allow-Headers": f"'{CORS_ALLOW_HEADERS}'",
-        f"{prefix}.Access-Control-Allow-Methods": f"'{CORS_ALLOW_METHODS}'",
-        f"{prefix}.Access-Control-Allow-Origin": "'*'",
-    }
+    """``CORS_HEADERS`` as API Gateway's parameter mappings (quoted static values)."""
+    return {f"{prefix}.{name}": f"'{value}'" for name, value in CORS_HEADERS.items()}
 
 
 def _preflight(path: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
-    headers = {name.rsplit(".", 1)[-1]: {"schema": {"type": "string"}} for name in _cors("x")}
+    headers = {name: {"schema": {"type": "string"}} for name in CORS_HEADERS}
     return {
         "operationId": f"preflight{''.join(word.title() for word in _words(path))}",
         "summary": "CORS preflight, answered by API Gateway",

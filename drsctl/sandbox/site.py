@@ -30,12 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from drs_orchestrator.api import schemas
 
 from drsctl.sandbox.serving import ServerThread
-from infra.gateway_document import (
-    CORS_ALLOW_HEADERS,
-    CORS_ALLOW_METHODS,
-    gateway_document,
-    operations,
-)
+from infra.gateway_document import CORS_HEADERS, gateway_document, operations
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,11 +41,6 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/api"
 STAGE = "v1"
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-    "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
-}
 
 
 @dataclass(frozen=True)
@@ -161,7 +151,7 @@ class Site:
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         if method == "OPTIONS":
-            return 204, dict(CORS), b""
+            return 204, dict(CORS_HEADERS), b""
         match = next(
             ((r, m) for verb, r, p in self._routes if verb == method and (m := p.match(path))),
             None,
@@ -203,7 +193,7 @@ class Site:
             return _json(502, {"message": "Internal server error"})
         # A proxy answer may give headers in either map (Powertools uses the multi-value one);
         # API Gateway sends both.
-        response_headers = {**CORS, **(payload.get("headers") or {})}
+        response_headers = {**CORS_HEADERS, **(payload.get("headers") or {})}
         for name, values in (payload.get("multiValueHeaders") or {}).items():
             response_headers[name] = ", ".join(str(v) for v in values)
         return int(payload["statusCode"]), response_headers, (payload.get("body") or "").encode()
@@ -250,7 +240,7 @@ def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
-    return status, {"Content-Type": "application/json", **CORS}, json.dumps(body).encode()
+    return status, {"Content-Type": "application/json", **CORS_HEADERS}, json.dumps(body).encode()
 
 
 def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
