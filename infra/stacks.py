@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from infra.project_config import config_string
+from infra.project_config import Declaration, config_string
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "drs-orchestrator"
@@ -30,8 +30,7 @@ def stack_files(root: Path = REPO_ROOT) -> dict[str, Path]:
 
 def project_name(root: Path = REPO_ROOT) -> str:
     """The ``name`` in ``root/Pulumi.yaml``: the project, and its config namespace."""
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
-    return str(project.get("name", PROJECT))
+    return Declaration.of(root / "Pulumi.yaml").project
 
 
 def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
@@ -41,13 +40,8 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
         known = ", ".join(files) or "none"
         msg = f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {root} (stacks: {known})"
         raise UnknownStackError(msg)
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text()) or {}
-    namespace = project.get("name", PROJECT)
-    config: dict[str, str] = {}
-    for key, declaration in (project.get("config") or {}).items():
-        full = key if ":" in key else f"{namespace}:{key}"
-        if isinstance(declaration, dict) and "default" in declaration:
-            config[full] = config_string(declaration["default"])
+    declared = Declaration.of(root / "Pulumi.yaml").keys.values()
+    config = {key.full_name: key.default for key in declared if key.default is not None}
     stack_doc = yaml.safe_load(files[stack].read_text()) or {}
     for key, value in (stack_doc.get("config") or {}).items():
         if isinstance(value, dict) and "secure" in value:
