@@ -353,6 +353,16 @@ def _inputs_key(spec: PackageSpec, files: dict[str, Path], interpreter: str | No
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` so no reader ever sees it half written, even when several processes
+    (test workers, two plans) build the same package at once: each writes a file of its own
+    and renames it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(data)
+    Path(f.name).replace(path)
+
+
 def build_package(
     spec: PackageSpec, out_dir: Path = BUILD_DIR, *, compile_bytecode: bool = False
 ) -> BuiltPackage:
@@ -380,11 +390,8 @@ def build_package(
     digest = hashlib.sha256(data).hexdigest()
     path = out_dir / f"{spec.function}-{digest}.zip"
     if not path.exists():
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    remembered.parent.mkdir(parents=True, exist_ok=True)
-    remembered.write_text(f"{digest} {count}\n")
+        write_atomically(path, data)
+    write_atomically(remembered, f"{digest} {count}\n".encode())
     return BuiltPackage(spec, path, digest, len(data), count, interpreter, bool(compiler))
 
 
@@ -569,7 +576,6 @@ def build_and_prove(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackag
         proven = out_dir / "proofs" / proof_key(package)
         if not proven.exists():
             prove_handler(package)
-            proven.parent.mkdir(parents=True, exist_ok=True)
-            proven.write_text(f"{spec.function} {package.sha256}\n")
+            write_atomically(proven, f"{spec.function} {package.sha256}\n".encode())
         _BUILT[key] = package
     return _BUILT[key]

@@ -359,21 +359,3 @@ def wait_until(predicate: Any, timeout: float = 30, message: str = "condition") 
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {message}")
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say how large the fault matrix was whenever it ran (docs/RELIABILITY.md)."""
-    from tests.e2e.test_fault_matrix import CALL_POINTS, CASES
-
-    ran = [
-        r
-        for key in ("passed", "failed")
-        for r in terminalreporter.stats.get(key, [])
-        if "test_one_fault_at_one_call_point" in getattr(r, "nodeid", "")
-    ]
-    if ran:
-        occurrences = sum(len(o) for o in CALL_POINTS.values())
-        terminalreporter.write_line(
-            f"fault matrix: {len(ran)} of {len(CASES)} cases run "
-            f"({len(CALL_POINTS)} call points, {occurrences} occurrences, 5 fault kinds)"
-        )

@@ -1,0 +1,49 @@
+"""Session-wide: the summary lines the closing notes quote.
+
+Here, not beside the tests they describe: under pytest-xdist the controlling process collects
+nothing, so only this top-level conftest's hooks run where the summary is printed. The
+figures arrive on the test reports the workers send back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _reports(terminalreporter: Any) -> list[Any]:
+    return [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    reports = _reports(terminalreporter)
+    _fault_matrix_line(terminalreporter, reports)
+    _api_fuzz_line(terminalreporter, reports)
+
+
+def _fault_matrix_line(terminalreporter: Any, reports: list[Any]) -> None:
+    """How large the fault matrix was whenever it ran (docs/RELIABILITY.md)."""
+    ran = [r for r in reports if "test_one_fault_at_one_call_point" in getattr(r, "nodeid", "")]
+    if ran:
+        from tests.e2e.test_fault_matrix import CALL_POINTS, CASES
+
+        occurrences = sum(len(o) for o in CALL_POINTS.values())
+        terminalreporter.write_line(
+            f"fault matrix: {len(ran)} of {len(CASES)} cases run "
+            f"({len(CALL_POINTS)} call points, {occurrences} occurrences, 5 fault kinds)"
+        )
+
+
+def _api_fuzz_line(terminalreporter: Any, reports: list[Any]) -> None:
+    """What the API fuzz run did (``record_property`` in tests/api_fuzz)."""
+    from tests.api_fuzz.test_schemathesis import FUZZ_RESULT
+
+    for report in reports:
+        result = dict(getattr(report, "user_properties", [])).get(FUZZ_RESULT)
+        if result:
+            cases = result["test_cases"]
+            terminalreporter.write_line(
+                f"api fuzz: {cases['generated']} Schemathesis test cases over "
+                f"{result['operations']['tested']} operations (coverage, fuzzing, stateful), "
+                f"{len(result['failures'])} failures, seed {result['seed']}, "
+                f"{result['running_time']:.0f} s"
+            )
