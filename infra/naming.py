@@ -241,6 +241,11 @@ class Naming:
         """API Gateway's account-level role for access logs (the bootstrap program's)."""
         return f"{self.deployment}-apigateway-logs"
 
+    def target_role(self) -> str:
+        """The role a DRS target account holds for this deployment alone (``drsTargets``):
+        the same name in every target account, so a deployment never assumes another's."""
+        return f"{self.deployment}-drs-target"
+
     def package_key(self, function_short: str, sha256: str) -> str:
         """Content-addressed S3 key of a Lambda package: same bytes, same key, no diff."""
         return f"lambda/{function_short}/{sha256}.zip"
@@ -282,6 +287,7 @@ class Naming:
         yield DerivedName(self.user_pool(), COGNITO_USER_POOL.violations)
         yield DerivedName(self.user_pool_client(), COGNITO_CLIENT.violations)
         yield DerivedName(self.apigateway_logs_role(), IAM_ROLE.violations)
+        yield DerivedName(self.target_role(), IAM_ROLE.violations)
 
 
 #: For each resource type the program creates, the input that holds its physical name.

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 #: The value types these projects declare, and what Pulumi accepts for each.
 TYPES = ("string", "integer", "boolean")
+#: A key declared without a type: Pulumi passes any value (a list, an object) unchecked, as
+#: JSON, and the program validates it. Pulumi.yaml cannot type an object or a list of them.
+STRUCTURED = "structured"
 
 
 class DeclarationError(ValueError):
@@ -89,14 +92,21 @@ def _declaration(project_file: Path) -> Declaration:
     for name, spec in (document.get("config") or {}).items():
         if ":" in name:
             continue  # another namespace's value (aws:region …): not this project's key
-        if not isinstance(spec, dict) or spec.get("type") not in TYPES:
-            msg = f"{project_file}: config key '{name}' must declare a type ({', '.join(TYPES)})"
+        if not isinstance(spec, dict):
+            msg = f"{project_file}: config key '{name}' must be declared as a map"
             raise DeclarationError(msg)
         default = spec.get("default")
+        structured = "type" not in spec and isinstance(default, list | dict)
+        if not structured and spec.get("type") not in TYPES:
+            msg = (
+                f"{project_file}: config key '{name}' must declare a type ({', '.join(TYPES)}), "
+                "or be a structured value: no type and a list or map as default"
+            )
+            raise DeclarationError(msg)
         keys[name] = DeclaredKey(
             namespace=project,
             name=name,
-            type=spec["type"],
+            type=STRUCTURED if structured else spec["type"],
             description=str(spec.get("description") or "").strip(),
             default=None if default is None else config_string(default),
         )
@@ -133,10 +143,13 @@ class ConfigReader:
                 self.problem(key.name, f"must be a whole number, got '{text}'")
             if text and key.type == "boolean" and text.lower() not in ("true", "false"):
                 self.problem(key.name, f"must be true or false, got '{text}'")
+            if key.type == STRUCTURED and _json(text) is _NOT_JSON:
+                self.problem(key.name, f"must be a YAML list or map, got '{text}'")
 
-    def problem(self, name: str, rule: str) -> None:
-        """Record that the value of key ``name`` breaks ``rule``."""
-        self.problems.append(f"'{self.declaration.key(name).full_name}': {rule}")
+    def problem(self, name: str, rule: str, path: str = "") -> None:
+        """Record that the value of key ``name`` (at ``path`` inside a structured value,
+        e.g. ``[1].region``) breaks ``rule``."""
+        self.problems.append(f"'{self.declaration.key(name).full_name}{path}': {rule}")
 
     def string(self, name: str) -> str:
         """The value, or the declared default, or "" when neither is set."""
@@ -151,6 +164,22 @@ class ConfigReader:
         """The value as a boolean, or None when it is neither (already a problem)."""
         text = self._values[name].lower()
         return {"true": True, "false": False}.get(text)
+
+    def structured(self, name: str) -> Any:
+        """The value as Pulumi hands a structured value over (parsed JSON), or None when it
+        is not one (already a problem)."""
+        value = _json(self._values[name])
+        return None if value is _NOT_JSON else value
+
+
+_NOT_JSON = object()
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NOT_JSON
 
 
 def _is_integer(text: str) -> bool:

@@ -15,6 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from infra import naming
+from infra.targets import DrsTarget, parse_targets
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -83,6 +84,8 @@ class Settings:
     job_events_retention_days: int
     protect_data: bool
     naming: naming.Naming = field(repr=False)
+    #: DRS targets besides the deployment's own account and region (``drsTargets``).
+    targets: tuple[DrsTarget, ...] = ()
 
     @property
     def partition(self) -> str:
@@ -195,6 +198,13 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         )
     protect_data = config_values.boolean("protectData")
 
+    targets: tuple[DrsTarget, ...] = ()
+    listed = config_values.structured("drsTargets")
+    if listed is not None:
+        targets, target_problems = parse_targets(listed, deployment, region, drs_regions())
+        for path, rule in target_problems:
+            config_values.problem("drsTargets", rule, path=path)
+
     if problems:
         raise SettingsError(stack, problems)
     return Settings(
@@ -208,6 +218,7 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         job_events_retention_days=events_retention or 0,
         protect_data=bool(protect_data),
         naming=naming.Naming(deployment, project=DECLARATION.project, stack=stack),
+        targets=targets,
     )
 
 

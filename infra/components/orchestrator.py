@@ -309,5 +309,7 @@ class Orchestrator(pulumi.ComponentResource):
             "consoleBucket": self.frontend.bucket.bucket,
             "pollScheduleRuleName": self.schedule.rule.name,
             "pollScheduleRuleArn": self.schedule.rule.arn,
+            # <account>/<region> of each DRS target besides the deployment's own.
+            "drsTargets": ", ".join(target.key for target in settings.targets),
         }
         self.register_outputs(self.outputs)

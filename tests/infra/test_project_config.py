@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from infra.bootstrap import settings as bootstrap_settings
-from infra.project_config import Declaration, DeclarationError
+from infra.project_config import STRUCTURED, Declaration, DeclarationError, config_string
 from infra.settings import DECLARATION as MAIN_DECLARATION
 from infra.stacks import REPO_ROOT, load_stack_config, stack_files
 
@@ -25,7 +25,7 @@ PROJECTS = {"main": REPO_ROOT, "bootstrap": REPO_ROOT / "bootstrap"}
 def stack_config(root: Path, stack: str) -> dict[str, str]:
     """A stack file's values only (no project defaults), as the engine receives them."""
     document = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}
-    return {key: str(value) for key, value in (document.get("config") or {}).items()}
+    return {key: config_string(value) for key, value in (document.get("config") or {}).items()}
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,10 @@ def test_every_stack_file_sets_what_pulumi_requires(project: str, stack: str) ->
         namespace, _, name = full_name.partition(":")
         if namespace == declaration.project:
             declared = declaration.key(name).type
-            assert type(value) is yaml_types[declared], f"{full_name} must be a YAML {declared}"
+            if declared == STRUCTURED:  # unchecked by Pulumi; a list or map for us
+                assert isinstance(value, list | dict), f"{full_name} must be a YAML list or map"
+            else:
+                assert type(value) is yaml_types[declared], f"{full_name} must be a YAML {declared}"
 
 
 def test_the_programs_read_the_keys_their_project_files_declare() -> None:
@@ -59,7 +62,7 @@ def test_the_programs_read_the_keys_their_project_files_declare() -> None:
         assert declaration.project == declared["name"]
         assert set(declaration.keys) == set(declared["config"])
         for name, key in declaration.keys.items():
-            assert key.type == declared["config"][name]["type"]
+            assert key.type == declared["config"][name].get("type", STRUCTURED)
             assert key.required == ("default" not in declared["config"][name])
 
 
@@ -103,6 +106,21 @@ def test_a_declared_key_is_known_typed_and_defaulted(tmp_path: Path) -> None:
 def test_a_key_without_a_type_is_refused_where_it_is_declared(tmp_path: Path) -> None:
     with pytest.raises(DeclarationError, match="config key 'size' must declare a type"):
         Declaration.of(project_file(tmp_path, {"size": {"default": 3}}))
+
+
+def test_a_structured_key_is_declared_without_a_type_and_read_as_json(tmp_path: Path) -> None:
+    # Pulumi.yaml cannot type a list of maps: such a key is declared with a description and
+    # a list or map default; Pulumi passes the stack's value unchecked, as JSON.
+    declaration = Declaration.of(
+        project_file(tmp_path, {"targets": {"description": "Where.", "default": []}})
+    )
+    assert declaration.key("targets").type == STRUCTURED
+    assert declaration.read({}).structured("targets") == []
+    value = [{"account": "111111111111", "region": "us-west-2"}]
+    assert declaration.read({"demo:targets": config_string(value)}).structured("targets") == value
+    reader = declaration.read({"demo:targets": "us-west-2"})
+    assert reader.problems == ["'demo:targets': must be a YAML list or map, got 'us-west-2'"]
+    assert reader.structured("targets") is None
 
 
 def test_the_main_stacks_values_come_through_the_declared_defaults() -> None:

@@ -1,0 +1,107 @@
+"""DRS targets as stack configuration (``drsTargets``): every rule checked before a resource
+is declared, each problem naming the entry and field; valid targets reach the program."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.offline import evaluate
+from infra.settings import drs_regions
+from infra.targets import DrsTarget, parse_targets
+from tests.infra.test_settings import NS, failing
+
+KEY = f"{NS}:drsTargets"
+DEPLOYMENT = "aws-elasticdrs-orchestrator-dev"  # stack dev's
+GOOD = {"account": "111111111111", "region": "us-west-2", "externalId": "dev-drs-7f3a"}
+
+
+def targets(*entries: Any) -> dict[str, str]:
+    return {KEY: json.dumps(list(entries))}
+
+
+def test_targets_reach_the_program_with_the_deployments_role() -> None:
+    second = {**GOOD, "account": "222222222222", "region": "eu-west-1"}
+    evaluation = evaluate("dev", config_overrides=targets(GOOD, second))
+    assert evaluation.outputs["drsTargets"] == "111111111111/us-west-2, 222222222222/eu-west-1"
+    parsed, problems = parse_targets([GOOD], DEPLOYMENT, "us-east-1", drs_regions())
+    assert problems == []
+    assert parsed == (
+        DrsTarget("111111111111", "us-west-2", f"{DEPLOYMENT}-drs-target", "dev-drs-7f3a"),
+    )
+    assert parsed[0].role_arn("aws") == (f"arn:aws:iam::111111111111:role/{DEPLOYMENT}-drs-target")
+
+
+def test_no_targets_is_the_deployments_own_account_and_region_only() -> None:
+    assert evaluate("dev").outputs["drsTargets"] == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"region": "us-west-2"}, f"'{KEY}': must be a list of targets"),
+        (["111111111111"], f"'{KEY}[0]': must be a map {{account, region, externalId"),
+        (
+            [{"region": "us-west-2", "externalId": "abc"}],
+            f"'{KEY}[0].account': required",
+        ),
+        (
+            [{**GOOD, "account": 11111111111}],
+            f"'{KEY}[0].account': quote the account id ('011111111111'?)",
+        ),
+        ([{**GOOD, "account": "1111-2222-3333"}], f"'{KEY}[0].account': '1111-2222-3333' is not"),
+        (
+            [{**GOOD, "region": "us-wset-2"}],
+            f"'{KEY}[0].region': 'us-wset-2' is not a region where AWS DRS is available "
+            "(did you mean 'us-west-2'?)",
+        ),
+        (
+            [{**GOOD, "region": "us-gov-west-1"}],
+            f"'{KEY}[0].region': 'us-gov-west-1' is in partition aws-us-gov, the deployment in "
+            "aws: no role can be assumed across partitions",
+        ),
+        ([{**GOOD, "externalId": "x"}], f"'{KEY}[0].externalId': must be 2 to 1224 characters"),
+        ([{**GOOD, "externalId": "has space"}], f"'{KEY}[0].externalId': must be 2 to 1224"),
+        (
+            [{**GOOD, "roleName": "aws-drs-orchestrator-archive-test-drs-target"}],
+            f"'{KEY}[0].roleName': 'aws-drs-orchestrator-archive-test-drs-target' must start "
+            f"with the deployment name '{DEPLOYMENT}-'",
+        ),
+        (
+            [{**GOOD, "roleName": f"{DEPLOYMENT}-{'r' * 40}"}],
+            f"'{KEY}[0].roleName': IAM role name '{DEPLOYMENT}-{'r' * 40}' is 72 characters",
+        ),
+        (
+            [{**GOOD, "extrnalId": "abc"}],
+            f"'{KEY}[0].extrnalId': unknown field (did you mean 'externalId'?)",
+        ),
+        (
+            [GOOD, {**GOOD, "externalId": "another-id"}],
+            f"'{KEY}[1]': account 111111111111 in us-west-2 is already [0]; one role per "
+            "account and region",
+        ),
+    ],
+)
+def test_a_bad_target_fails_before_any_resource(value: Any, expected: str) -> None:
+    error = failing({KEY: json.dumps(value)})
+    assert any(problem.startswith(expected) for problem in error.problems), error.problems
+
+
+def test_a_value_that_is_no_structure_is_named() -> None:
+    error = failing({KEY: "111111111111/us-west-2"})
+    assert error.problems == [f"'{KEY}': must be a YAML list or map, got '111111111111/us-west-2'"]
+
+
+def test_every_bad_target_is_reported_at_once() -> None:
+    error = failing(targets({"account": "1", "region": "mars-1"}, {**GOOD, "externalId": "?"}))
+    assert sorted(error.problems) == sorted(
+        [
+            f"'{KEY}[0].externalId': required",
+            f"'{KEY}[0].account': '1' is not an AWS account id (12 digits)",
+            f"'{KEY}[0].region': 'mars-1' is not a region where AWS DRS is available",
+            f"'{KEY}[1].externalId': must be 2 to 1224 characters of letters, digits and "
+            "+=,.@:/-_ (what STS accepts)",
+        ]
+    )
