@@ -160,3 +160,58 @@ def run_plan(
         f"in {len(stacks)} stack(s)\n"
     )
     return 1 if mandatory else 0
+
+
+def run_target_plan(
+    stack: str,
+    account: str,
+    orchestrator_account: str | None,
+    as_json: bool,
+    project_dir: Path = REPO_ROOT,
+    policy_config: dict[str, Any] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Evaluate the target-account program for ``account`` of ``stack``'s deployment.
+
+    Its stack, ``<stack>.<account>``, is read from this repository's ``target/`` when the
+    file exists; before it does, ``orchestrator_account`` stands for it. ``project_dir`` holds
+    the main stack files. 1 if a mandatory rule is broken.
+    """
+    from infra.stacks import stack_files
+    from infra.target.program import build as program
+    from infra.target.settings import DECLARATION, MAIN_ROOT, target_stack
+
+    out, err = out or sys.stdout, err or sys.stderr
+    root, name = REPO_ROOT / "target", target_stack(stack, account)
+    stack_config = None
+    if name not in stack_files(root):
+        if not orchestrator_account:
+            from drsctl.cli import UsageError
+
+            msg = (
+                f"no {root}/Pulumi.{name}.yaml: give --orchestrator-account, the account "
+                f"stack '{stack}' deploys to"
+            )
+            raise UsageError(msg)
+        stack_config = {DECLARATION.key("orchestratorAccount").full_name: orchestrator_account}
+    err.write(f"evaluating target stack '{name}' under pulumi mocks...\n")
+    token = MAIN_ROOT.set(project_dir)
+    try:
+        started = time.perf_counter()
+        evaluation = evaluate(
+            name, root=root, program=program, deployment_root=project_dir, stack_config=stack_config
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        MAIN_ROOT.reset(token)
+    violations = evaluate_stack(evaluation, policy_config)
+    document = plan_document(evaluation, seconds, violations)
+    if as_json:
+        json.dump(document, out, indent=2)
+        out.write("\n")
+    else:
+        print_plan(document, out)
+    mandatory = [v for v in violations if v.mandatory]
+    err.write(f"{len(violations)} policy violation(s), {len(mandatory)} mandatory, in 1 stack\n")
+    return 1 if mandatory else 0

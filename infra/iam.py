@@ -142,6 +142,25 @@ UNSCOPED_ACTIONS: dict[str, str] = {
 }
 
 
+#: What the deployment's functions call in a DRS target account, through the role they
+#: assume there (``infra/target``): the DRS and SSM actions of their own policies, no more.
+#: The runtime calls no EC2 API; DRS launches recovery instances with its own role.
+TARGET_ROLE_ACTIONS: list[str] = sorted(
+    [
+        "drs:DescribeJobs",
+        "drs:DescribeJobLogItems",
+        "drs:DescribeSourceServers",
+        "drs:StartRecovery",
+        "drs:CreateRecoveryInstanceForDrs",
+        "drs:ListTagsForResource",
+        "drs:TagResource",
+        "drs:TerminateRecoveryInstances",
+        "ssm:StartAutomationExecution",
+        "ssm:GetAutomationExecution",
+    ]
+)
+
+
 #: What a state machine with logging needs (its role, and whoever creates it):
 #: CloudWatch Logs vended-log deliveries, authorised on "*" only.
 LOG_DELIVERY_ACTIONS: list[str] = [

@@ -246,6 +246,10 @@ class Naming:
         the same name in every target account, so a deployment never assumes another's."""
         return f"{self.deployment}-drs-target"
 
+    def target_role_policy(self, role: str = "") -> str:
+        """The inline policy of the target role ``role`` (default: ``target_role()``)."""
+        return f"{role or self.target_role()}-policy"
+
     def package_key(self, function_short: str, sha256: str) -> str:
         """Content-addressed S3 key of a Lambda package: same bytes, same key, no diff."""
         return f"lambda/{function_short}/{sha256}.zip"
@@ -288,6 +292,7 @@ class Naming:
         yield DerivedName(self.user_pool_client(), COGNITO_CLIENT.violations)
         yield DerivedName(self.apigateway_logs_role(), IAM_ROLE.violations)
         yield DerivedName(self.target_role(), IAM_ROLE.violations)
+        yield DerivedName(self.target_role_policy(), IAM_POLICY.violations)
 
 
 #: For each resource type the program creates, the input that holds its physical name.

@@ -16,6 +16,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 
 from infra.naming import physical_name
+from infra.project_config import Declaration
 from infra.settings import partition_of
 from infra.stacks import (
     REPO_ROOT,
@@ -241,6 +242,7 @@ def evaluate(
     config_overrides: Mapping[str, str | None] | None = None,
     program: Callable[[], Any] | None = None,
     deployment_root: Path | None = None,
+    stack_config: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Run a program for ``stack`` under mocks and return what it registered.
 
@@ -248,13 +250,20 @@ def evaluate(
     resources and returns an object whose ``outputs`` dict is exported (default: the
     orchestrator, ``infra.program.build``). ``config_overrides`` replaces (or, with None,
     removes) keys of the stack's config; the tests use it to break one rule at a time.
+    ``stack_config`` stands for a stack file that does not exist (a target account's stack
+    planned before it is created): the project's declared defaults are applied under it.
     Exceptions from the program propagate, after the resources registered so far are
     attached to them as ``evaluation``.
     """
     if program is None:
         from infra.program import build as program
 
-    config = load_stack_config(stack, root)
+    if stack_config is None:
+        config = load_stack_config(stack, root)
+    else:
+        declared = Declaration.of(root / "Pulumi.yaml").keys.values()
+        config = {k.full_name: k.default for k in declared if k.default is not None}
+        config.update(stack_config)
     for key, value in (config_overrides or {}).items():
         if value is None:
             config.pop(key, None)

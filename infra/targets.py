@@ -65,6 +65,7 @@ def parse_targets(
     targets: list[DrsTarget] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
+    accounts: dict[str, DrsTarget] = {}
     for index, entry in enumerate(value):
         where = f"[{index}]"
         target, found = _parse_entry(entry, where, deployment, home_region, regions)
@@ -77,6 +78,16 @@ def parse_targets(
                     where,
                     f"account {target.account_id} in {target.region} is already "
                     f"[{seen[target.key]}]; one role per account and region",
+                )
+            )
+            continue
+        first = accounts.setdefault(target.account_id, target)
+        if (first.role_name, first.external_id) != (target.role_name, target.external_id):
+            problems.append(
+                (
+                    where,
+                    f"account {target.account_id} is listed with another roleName or "
+                    "externalId before: one role per account serves all its regions",
                 )
             )
             continue

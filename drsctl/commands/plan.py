@@ -34,6 +34,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="evaluate the bootstrap program (deployment bucket, CI roles) of the stack(s)",
     )
     plan.add_argument(
+        "--target-account",
+        metavar="ACCOUNT",
+        help="evaluate the target-account program (the role STACK's deployment assumes in "
+        "ACCOUNT, one of its drsTargets) as stack STACK.ACCOUNT",
+    )
+    plan.add_argument(
+        "--orchestrator-account",
+        metavar="ACCOUNT",
+        help="with --target-account and no target/Pulumi.STACK.ACCOUNT.yaml: the account the "
+        "deployment runs in (its function roles are the ones trusted)",
+    )
+    plan.add_argument(
         "--project-dir",
         type=Path,
         default=REPO_ROOT,
@@ -48,9 +60,21 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drsctl.cli import policy_config
-    from drsctl.plan import run_plan
+    from drsctl.cli import UsageError, policy_config
+    from drsctl.plan import run_plan, run_target_plan
 
+    if args.target_account or args.orchestrator_account:
+        if args.all or args.bootstrap or not args.target_account:
+            msg = "--target-account takes one STACK, without --all or --bootstrap"
+            raise UsageError(msg)
+        return run_target_plan(
+            args.stack,
+            args.target_account,
+            args.orchestrator_account,
+            args.json,
+            args.project_dir,
+            policy_config(args.policy_config),
+        )
     stacks = [] if args.all else [args.stack]
     return run_plan(
         stacks,

@@ -115,8 +115,19 @@ def stack_of(urn: str) -> str:
     return urn.split("::", 1)[0].split(":")[-1]
 
 
+#: A target-account stack (``infra/target``): ``<main stack>.<account id>``.
+TARGET_STACK = re.compile(r"^(?P<main>.+)\.\d{12}$")
+
+
+def main_stack(stack: str) -> str:
+    """The main project's stack a stack belongs to: a target account's stack serves the
+    deployment of ``<main stack>``; every other stack is its own."""
+    match = TARGET_STACK.fullmatch(stack)
+    return match["main"] if match else stack
+
+
 def facts_for(urn: str, config: Mapping[str, Any] | None = None) -> StackFacts | None:
-    return known_stacks(config).get(stack_of(urn))
+    return known_stacks(config).get(main_stack(stack_of(urn)))
 
 
 def unknown_stack_message(urn: str) -> str:

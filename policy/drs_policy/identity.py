@@ -12,7 +12,13 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-from drs_policy.context import as_list, policy_statements
+from drs_policy.context import (
+    DEPLOYMENTS_SCHEMA,
+    as_list,
+    facts_for,
+    policy_statements,
+    unknown_stack_message,
+)
 from drs_policy.isolation import IAM_POLICY_PROPERTIES
 
 #: Roles carry their trust policy in ``assumeRolePolicy``; it is checked like the others.
@@ -95,6 +101,49 @@ def validate_ci_trust(args: ResourceValidationArgs, report: ReportViolation) -> 
                 )
 
 
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/(?P<name>[\w+=,.@/-]+)$")
+
+
+def validate_aws_principal_trust(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A role that AWS principals may assume (a DRS target account's role) trusts named
+    roles of its own deployment only, and only with an external id."""
+    if args.resource_type != "aws:iam/role:Role":
+        return
+    for index, statement in enumerate(policy_statements(args.props.get("assumeRolePolicy"))):
+        principal = statement.get("Principal")
+        if statement.get("Effect") != "Allow":
+            continue
+        if principal == "*":
+            report(f"statement {index} trusts every principal ('*')", None)
+            continue
+        trusted = [
+            str(p) for p in as_list(principal.get("AWS") if isinstance(principal, dict) else None)
+        ]
+        if not trusted:
+            continue
+        facts = facts_for(args.urn, args.get_config())
+        if facts is None:
+            report(unknown_stack_message(args.urn), None)
+            return
+        for arn in trusted:
+            match = ROLE_ARN.fullmatch(arn)
+            if match is None:
+                report(
+                    f"statement {index} trusts '{arn}': not one role (an account, its root or "
+                    "'*' lets any of its principals in)",
+                    None,
+                )
+            elif not match["name"].startswith(f"{facts.deployment_name}-"):
+                report(
+                    f"statement {index} trusts '{arn}', a role of another deployment than "
+                    f"'{facts.deployment_name}'",
+                    None,
+                )
+        equals = (statement.get("Condition") or {}).get("StringEquals") or {}
+        if not str(equals.get("sts:ExternalId") or ""):
+            report(f"statement {index} lets AWS principals in without an sts:ExternalId", None)
+
+
 no_wildcard_actions = ResourceValidationPolicy(
     name="iam-no-wildcard-actions",
     description="No IAM statement allows '*' or a whole service ('service:*').",
@@ -120,4 +169,20 @@ ci_trust_pinned = ResourceValidationPolicy(
     ),
 )
 
-POLICIES = [no_wildcard_actions, no_passrole_on_wildcard, ci_trust_pinned]
+aws_principal_trust_pinned = ResourceValidationPolicy(
+    name="target-role-trust-pinned",
+    description=(
+        "A role AWS principals may assume trusts named roles of its own deployment only, "
+        "never '*' or an account, and requires an external id."
+    ),
+    validate=validate_aws_principal_trust,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(properties=DEPLOYMENTS_SCHEMA),
+)
+
+POLICIES = [
+    no_wildcard_actions,
+    no_passrole_on_wildcard,
+    ci_trust_pinned,
+    aws_principal_trust_pinned,
+]

@@ -15,6 +15,7 @@ from infra.bootstrap import settings as bootstrap_settings
 from infra.project_config import STRUCTURED, Declaration, DeclarationError, config_string
 from infra.settings import DECLARATION as MAIN_DECLARATION
 from infra.stacks import REPO_ROOT, load_stack_config, stack_files
+from infra.target import settings as target_settings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -57,6 +58,7 @@ def test_the_programs_read_the_keys_their_project_files_declare() -> None:
     for declaration, root in (
         (MAIN_DECLARATION, REPO_ROOT),
         (bootstrap_settings.DECLARATION, REPO_ROOT / "bootstrap"),
+        (target_settings.DECLARATION, REPO_ROOT / "target"),
     ):
         declared = yaml.safe_load((root / "Pulumi.yaml").read_text())
         assert declaration.project == declared["name"]
@@ -116,7 +118,7 @@ def test_a_structured_key_is_declared_without_a_type_and_read_as_json(tmp_path: 
     )
     assert declaration.key("targets").type == STRUCTURED
     assert declaration.read({}).structured("targets") == []
-    value = [{"account": "111111111111", "region": "us-west-2"}]
+    value = [{"account": "111122223333", "region": "us-west-2"}]
     assert declaration.read({"demo:targets": config_string(value)}).structured("targets") == value
     reader = declaration.read({"demo:targets": "us-west-2"})
     assert reader.problems == ["'demo:targets': must be a YAML list or map, got 'us-west-2'"]

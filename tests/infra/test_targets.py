@@ -15,7 +15,7 @@ from tests.infra.test_settings import NS, failing
 
 KEY = f"{NS}:drsTargets"
 DEPLOYMENT = "aws-elasticdrs-orchestrator-dev"  # stack dev's
-GOOD = {"account": "111111111111", "region": "us-west-2", "externalId": "dev-drs-7f3a"}
+GOOD = {"account": "111122223333", "region": "us-west-2", "externalId": "dev-drs-7f3a"}
 
 
 def targets(*entries: Any) -> dict[str, str]:
@@ -23,15 +23,15 @@ def targets(*entries: Any) -> dict[str, str]:
 
 
 def test_targets_reach_the_program_with_the_deployments_role() -> None:
-    second = {**GOOD, "account": "222222222222", "region": "eu-west-1"}
+    second = {**GOOD, "account": "444455556666", "region": "eu-west-1"}
     evaluation = evaluate("dev", config_overrides=targets(GOOD, second))
-    assert evaluation.outputs["drsTargets"] == "111111111111/us-west-2, 222222222222/eu-west-1"
+    assert evaluation.outputs["drsTargets"] == "111122223333/us-west-2, 444455556666/eu-west-1"
     parsed, problems = parse_targets([GOOD], DEPLOYMENT, "us-east-1", drs_regions())
     assert problems == []
     assert parsed == (
-        DrsTarget("111111111111", "us-west-2", f"{DEPLOYMENT}-drs-target", "dev-drs-7f3a"),
+        DrsTarget("111122223333", "us-west-2", f"{DEPLOYMENT}-drs-target", "dev-drs-7f3a"),
     )
-    assert parsed[0].role_arn("aws") == (f"arn:aws:iam::111111111111:role/{DEPLOYMENT}-drs-target")
+    assert parsed[0].role_arn("aws") == (f"arn:aws:iam::111122223333:role/{DEPLOYMENT}-drs-target")
 
 
 def test_no_targets_is_the_deployments_own_account_and_region_only() -> None:
@@ -42,14 +42,14 @@ def test_no_targets_is_the_deployments_own_account_and_region_only() -> None:
     ("value", "expected"),
     [
         ({"region": "us-west-2"}, f"'{KEY}': must be a list of targets"),
-        (["111111111111"], f"'{KEY}[0]': must be a map {{account, region, externalId"),
+        (["111122223333"], f"'{KEY}[0]': must be a map {{account, region, externalId"),
         (
             [{"region": "us-west-2", "externalId": "abc"}],
             f"'{KEY}[0].account': required",
         ),
         (
-            [{**GOOD, "account": 11111111111}],
-            f"'{KEY}[0].account': quote the account id ('011111111111'?)",
+            [{**GOOD, "account": 11112222333}],
+            f"'{KEY}[0].account': quote the account id ('011112222333'?)",
         ),
         ([{**GOOD, "account": "1111-2222-3333"}], f"'{KEY}[0].account': '1111-2222-3333' is not"),
         (
@@ -79,8 +79,13 @@ def test_no_targets_is_the_deployments_own_account_and_region_only() -> None:
         ),
         (
             [GOOD, {**GOOD, "externalId": "another-id"}],
-            f"'{KEY}[1]': account 111111111111 in us-west-2 is already [0]; one role per "
+            f"'{KEY}[1]': account 111122223333 in us-west-2 is already [0]; one role per "
             "account and region",
+        ),
+        (
+            [GOOD, {**GOOD, "region": "eu-west-1", "externalId": "another-id"}],
+            f"'{KEY}[1]': account 111122223333 is listed with another roleName or externalId "
+            "before: one role per account serves all its regions",
         ),
     ],
 )
@@ -90,8 +95,8 @@ def test_a_bad_target_fails_before_any_resource(value: Any, expected: str) -> No
 
 
 def test_a_value_that_is_no_structure_is_named() -> None:
-    error = failing({KEY: "111111111111/us-west-2"})
-    assert error.problems == [f"'{KEY}': must be a YAML list or map, got '111111111111/us-west-2'"]
+    error = failing({KEY: "111122223333/us-west-2"})
+    assert error.problems == [f"'{KEY}': must be a YAML list or map, got '111122223333/us-west-2'"]
 
 
 def test_every_bad_target_is_reported_at_once() -> None:

@@ -1,0 +1,214 @@
+"""The target-account program (issue 15): the one role a deployment assumes in a DRS target
+account, its least privilege, the policy rule that pins its trust, and ``drsctl plan
+--target-account``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+from drs_policy import identity
+from drs_policy.offline import evaluate_stack
+
+from drsctl.cli import main
+from infra.iam import TARGET_ROLE_ACTIONS
+from infra.offline import REPO_ROOT, Evaluation, evaluate
+from infra.settings import SettingsError
+from infra.target import settings as target_settings
+from infra.target.program import build
+from tests.policy.helpers import DEV, messages, policy_document, resource
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+TARGET = REPO_ROOT / "target"
+ORCHESTRATOR = "123456789012"
+STAGING = "111122223333"
+TARGETS = [
+    {"account": STAGING, "region": "us-west-2", "externalId": "dev-drs-7f3a"},
+    {"account": STAGING, "region": "us-east-1", "externalId": "dev-drs-7f3a"},
+    {"account": "444455556666", "region": "eu-west-1", "externalId": "dev-drs-9c1e"},
+]
+ORCHESTRATOR_KEY = "drs-orchestrator-target:orchestratorAccount"
+
+
+@pytest.fixture
+def main_root(tmp_path: Path) -> Iterator[Path]:
+    """The main project with stack dev listing three targets in two accounts."""
+    shutil.copy(REPO_ROOT / "Pulumi.yaml", tmp_path)
+    document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"]["drs-orchestrator:drsTargets"] = TARGETS
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    token = target_settings.MAIN_ROOT.set(tmp_path)
+    yield tmp_path
+    target_settings.MAIN_ROOT.reset(token)
+
+
+def run(stack: str = f"dev.{STAGING}", account: str | None = ORCHESTRATOR) -> Evaluation:
+    config = {} if account is None else {ORCHESTRATOR_KEY: account}
+    main_root = target_settings.MAIN_ROOT.get()
+    return evaluate(
+        stack, root=TARGET, program=build, deployment_root=main_root, stack_config=config
+    )
+
+
+def test_the_role_trusts_the_deployments_functions_only_with_the_external_id(
+    main_root: Path,
+) -> None:
+    evaluation = run()
+    assert sorted(r.type for r in evaluation.custom_resources) == [
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+    ]
+    role = evaluation.one("aws:iam/role:Role")
+    assert role.inputs["name"] == f"{DEV}-drs-target"
+    assert role.inputs["tags"]["drs-orchestrator:deployment"] == DEV
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Principal"] == {
+        "AWS": [
+            f"arn:aws:iam::{ORCHESTRATOR}:role/{DEV}-{short}-role"
+            for short in ("execution-finder", "wave-runner", "api")
+        ]
+    }
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "dev-drs-7f3a"}}
+    assert evaluation.outputs["regions"] == "us-east-1, us-west-2"
+    assert evaluate_stack(evaluation) == []
+
+
+def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
+    main_root: Path,
+) -> None:
+    policy = run().one("aws:iam/rolePolicy:RolePolicy")
+    assert policy.inputs["name"] == f"{DEV}-drs-target-policy"
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Action"] == TARGET_ROLE_ACTIONS
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
+    }
+    other = run(stack="dev.444455556666").one("aws:iam/rolePolicy:RolePolicy")
+    condition = json.loads(other.inputs["policy"])["Statement"][0]["Condition"]
+    assert condition == {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+
+
+def test_the_target_role_grants_no_more_than_the_functions_hold() -> None:
+    # The DRS and SSM actions of the function roles (stack dev's plan) are exactly what the
+    # role in a target account grants: a new runtime call needs both, or neither.
+    granted: set[str] = set()
+    for policy in evaluate("dev").of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            actions = statement["Action"]
+            granted |= {actions} if isinstance(actions, str) else set(actions)
+    assert {a for a in granted if a.startswith(("drs:", "ssm:"))} == set(TARGET_ROLE_ACTIONS)
+
+
+@pytest.mark.parametrize(
+    ("stack", "account", "expected"),
+    [
+        ("dev-111122223333", ORCHESTRATOR, "stack name 'dev-111122223333' must be named"),
+        ("dev.777788889999", ORCHESTRATOR, "account 777788889999 is not a target of stack 'dev'"),
+        (f"dev.{STAGING}", "12345", f"'{ORCHESTRATOR_KEY}': '12345' is not an AWS account id"),
+        (f"dev.{STAGING}", None, f"'{ORCHESTRATOR_KEY}': required"),
+    ],
+)
+def test_a_bad_target_stack_fails_before_any_resource(
+    main_root: Path, stack: str, account: str | None, expected: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        run(stack, account)
+    assert caught.value.evaluation.resources == []  # type: ignore[attr-defined]
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_broken_main_stack_is_named_as_such(main_root: Path) -> None:
+    document = yaml.safe_load((main_root / "Pulumi.dev.yaml").read_text())
+    document["config"]["drs-orchestrator:drsTargets"][0]["region"] = "us-wset-2"
+    (main_root / "Pulumi.dev.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(SettingsError) as caught:
+        run()
+    assert caught.value.problems[0].startswith(
+        "main stack file: 'drs-orchestrator:drsTargets[0].region': 'us-wset-2'"
+    )
+
+
+def trusting(principal: Any, condition: dict | None = None) -> Any:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal}
+    statement["Action"] = "sts:AssumeRole"
+    if condition is not None:
+        statement["Condition"] = condition
+    return resource(
+        "aws:iam/role:Role",
+        "role",
+        {"name": f"{DEV}-drs-target", "assumeRolePolicy": policy_document(statement)},
+        stack=f"dev.{STAGING}",
+    )
+
+
+EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "dev-drs-7f3a"}}
+OWN_ROLE = f"arn:aws:iam::{ORCHESTRATOR}:role/{DEV}-wave-runner-role"
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "expected"),
+    [
+        ({"AWS": [OWN_ROLE]}, EXTERNAL_ID, []),
+        ("*", EXTERNAL_ID, ["statement 0 trusts every principal ('*')"]),
+        (
+            {"AWS": "*"},
+            EXTERNAL_ID,
+            [
+                "statement 0 trusts '*': not one role (an account, its root or '*' lets any of "
+                "its principals in)"
+            ],
+        ),
+        (
+            {"AWS": f"arn:aws:iam::{ORCHESTRATOR}:root"},
+            EXTERNAL_ID,
+            [
+                f"statement 0 trusts 'arn:aws:iam::{ORCHESTRATOR}:root': not one role (an "
+                "account, its root or '*' lets any of its principals in)"
+            ],
+        ),
+        (
+            {
+                "AWS": [
+                    f"arn:aws:iam::{ORCHESTRATOR}:role/aws-drs-orchestrator-archive-test-api-role"
+                ]
+            },
+            EXTERNAL_ID,
+            [
+                f"statement 0 trusts 'arn:aws:iam::{ORCHESTRATOR}:role/aws-drs-orchestrator-"
+                f"archive-test-api-role', a role of another deployment than '{DEV}'"
+            ],
+        ),
+        (
+            {"AWS": [OWN_ROLE]},
+            None,
+            ["statement 0 lets AWS principals in without an sts:ExternalId"],
+        ),
+        ({"Service": "lambda.amazonaws.com"}, None, []),
+    ],
+)
+def test_the_policy_pins_a_trust_of_aws_principals(
+    principal: Any, condition: dict | None, expected: list[str]
+) -> None:
+    found = messages(identity.aws_principal_trust_pinned, trusting(principal, condition))
+    assert found == expected
+
+
+def test_drsctl_plans_a_target_account_offline(
+    main_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["plan", "dev", "--project-dir", str(main_root), "--target-account", STAGING]
+    assert main([*arguments, "--orchestrator-account", ORCHESTRATOR]) == 0
+    captured = capsys.readouterr()
+    assert f"{DEV}-drs-target-policy" in captured.out
+    assert "0 policy violation(s), 0 mandatory, in 1 stack" in captured.err
+    assert main(arguments) == 2
+    assert "give --orchestrator-account" in capsys.readouterr().err
+    assert main(["plan", "--all", "--target-account", STAGING]) == 2
+    assert "--target-account takes one STACK" in capsys.readouterr().err
