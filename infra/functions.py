@@ -19,14 +19,14 @@ API_ONLY = (
 EXECUTION_FINDER = PackageSpec(
     function="execution-finder",
     handler="drs_orchestrator.handlers.execution_finder.handler",
-    aws_services=("drs", "dynamodb", "sns", "stepfunctions"),
+    aws_services=("drs", "dynamodb", "sns", "stepfunctions", "sts"),
     excluded=(*API_ONLY, "drs_orchestrator/handlers/wave_runner.py"),
 )
 
 WAVE_RUNNER = PackageSpec(
     function="wave-runner",
     handler="drs_orchestrator.handlers.wave_runner.handler",
-    aws_services=("drs", "dynamodb", "sns", "ssm", "stepfunctions"),
+    aws_services=("drs", "dynamodb", "sns", "ssm", "stepfunctions", "sts"),
     excluded=(*API_ONLY, "drs_orchestrator/handlers/execution_finder.py"),
 )
 
@@ -34,7 +34,7 @@ API = PackageSpec(
     function="api",
     handler="drs_orchestrator.handlers.api.handler",
     requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
-    aws_services=("drs", "dynamodb", "stepfunctions"),
+    aws_services=("drs", "dynamodb", "stepfunctions", "sts"),
     excluded=(
         "drs_orchestrator/handlers/execution_finder.py",
         "drs_orchestrator/handlers/wave_runner.py",

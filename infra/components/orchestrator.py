@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,22 @@ class Orchestrator(pulumi.ComponentResource):
             env.JOB_EVENTS_RETENTION_DAYS: str(settings.job_events_retention_days),
             env.SERVER_HOLDS_TABLE: holds.name,
         }
+        # DRS targets besides home (drsTargets): where each function may act, and the one
+        # role per target it may assume there. Nothing is added for a home-only deployment.
+        target_roles = [t.role_arn(settings.partition) for t in settings.targets]
+        assume_targets = [iam.statement(["sts:AssumeRole"], target_roles)] if target_roles else []
+        if settings.targets:
+            finder_environment[env.DRS_TARGETS] = json.dumps(
+                [
+                    {
+                        "account": t.account_id,
+                        "region": t.region,
+                        "roleArn": t.role_arn(settings.partition),
+                        "externalId": t.external_id,
+                    }
+                    for t in settings.targets
+                ]
+            )
         indexes = [
             pulumi.Output.concat(executions.arn, "/index/", index)
             for index in (EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX)
@@ -116,6 +133,7 @@ class Orchestrator(pulumi.ComponentResource):
                             "states:SendTaskSuccess",
                         ]
                     ),
+                    *assume_targets,
                 ],
             ),
             child,
@@ -169,6 +187,7 @@ class Orchestrator(pulumi.ComponentResource):
                     iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
                     iam.statement(["states:DescribeExecution"], [runs_arn]),
                     iam.unscoped_statement(["drs:DescribeJobLogItems", "drs:DescribeJobs"]),
+                    *assume_targets,
                 ],
             ),
             child,
@@ -227,6 +246,7 @@ class Orchestrator(pulumi.ComponentResource):
                             "states:SendTaskSuccess",
                         ]
                     ),
+                    *assume_targets,
                 ],
             ),
             child,

@@ -27,6 +27,8 @@ APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
 QUOTA_WAIT_SECONDS = "QUOTA_WAIT_SECONDS"
 TICKS_PER_RUN = "TICKS_PER_RUN"
 JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
+#: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
+DRS_TARGETS = "DRS_TARGETS"
 
 
 def _require(name: str) -> str:

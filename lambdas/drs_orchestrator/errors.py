@@ -38,6 +38,18 @@ class DrsAccessDeniedError(DrsError):
     """Raised when the function's role may not make a DRS call, or DRS is not initialised."""
 
 
+class TargetUnreachableError(OrchestratorError):
+    """Raised when the role of a DRS target cannot be assumed. ``transient`` when trying
+    again later may work (throttled, no answer); otherwise the target is unreachable as
+    configured (access denied: trust, external id or region) and what needs it fails."""
+
+    def __init__(self, target: str, reason: str, transient: bool) -> None:
+        self.target = target
+        self.reason = reason
+        self.transient = transient
+        super().__init__(f"DRS target {target} cannot be reached: {reason}")
+
+
 class StoreError(OrchestratorError):
     """Raised when a DynamoDB call fails for a reason other than a failed condition."""
 

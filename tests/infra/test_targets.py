@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from drs_policy.offline import evaluate_stack
 
 from infra.offline import evaluate
 from infra.settings import drs_regions
@@ -34,8 +35,52 @@ def test_targets_reach_the_program_with_the_deployments_role() -> None:
     assert parsed[0].role_arn("aws") == (f"arn:aws:iam::111122223333:role/{DEPLOYMENT}-drs-target")
 
 
+def assume_role_resources(evaluation: Any) -> dict[str, list[str]]:
+    """Per function role policy: the resources its sts:AssumeRole statements name."""
+    found: dict[str, list[str]] = {}
+    for policy in evaluation.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            if "sts:AssumeRole" in statement["Action"]:
+                found.setdefault(policy.inputs["name"], []).extend(statement["Resource"])
+    return found
+
+
+def test_each_function_is_told_its_targets_and_may_assume_their_roles_only() -> None:
+    second = {**GOOD, "account": "444455556666", "region": "eu-west-1"}
+    evaluation = evaluate("dev", config_overrides=targets(GOOD, second))
+    roles = [
+        f"arn:aws:iam::{account}:role/{DEPLOYMENT}-drs-target"
+        for account in ("111122223333", "444455556666")
+    ]
+    assert assume_role_resources(evaluation) == {
+        f"{DEPLOYMENT}-{short}-policy": roles
+        for short in ("execution-finder", "wave-runner", "api")
+    }
+    for function in evaluation.of_type("aws:lambda/function:Function"):
+        listed = json.loads(function.inputs["environment"]["variables"]["DRS_TARGETS"])
+        assert listed == [
+            {
+                "account": "111122223333",
+                "region": "us-west-2",
+                "roleArn": roles[0],
+                "externalId": "dev-drs-7f3a",
+            },
+            {
+                "account": "444455556666",
+                "region": "eu-west-1",
+                "roleArn": roles[1],
+                "externalId": "dev-drs-7f3a",
+            },
+        ]
+    assert evaluate_stack(evaluation) == []
+
+
 def test_no_targets_is_the_deployments_own_account_and_region_only() -> None:
-    assert evaluate("dev").outputs["drsTargets"] == ""
+    evaluation = evaluate("dev")
+    assert evaluation.outputs["drsTargets"] == ""
+    assert assume_role_resources(evaluation) == {}
+    for function in evaluation.of_type("aws:lambda/function:Function"):
+        assert "DRS_TARGETS" not in function.inputs["environment"]["variables"]
 
 
 @pytest.mark.parametrize(
