@@ -184,3 +184,15 @@ def _json(text: str) -> Any:
 
 def _is_integer(text: str) -> bool:
     return text.lstrip("+-").isdigit()
+
+
+def running_stack_config() -> tuple[str, dict[str, str]]:
+    """The stack Pulumi is running and its whole configuration, flattened.
+
+    The engine passes all stack config at once; reading the whole map (not key by key) is
+    what lets a misspelt key be reported instead of silently ignored."""
+    import pulumi
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    config = {**get_config_env(), **CONFIG.get()}
+    return pulumi.get_stack(), {key: str(value) for key, value in config.items()}

@@ -20,7 +20,7 @@ from infra.targets import DrsTarget, parse_targets
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-from infra.project_config import Declaration
+from infra.project_config import Declaration, running_stack_config
 from infra.stacks import REPO_ROOT
 
 REGION_KEY = "aws:region"
@@ -224,10 +224,4 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
 
 def from_pulumi() -> Settings:
     """Settings of the stack Pulumi is running, read from its whole configuration."""
-    import pulumi
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    # The engine passes all stack config at once; reading the whole map (not key by key)
-    # is what lets a misspelt key be reported instead of silently ignored.
-    config = {**get_config_env(), **CONFIG.get()}
-    return load_settings(pulumi.get_stack(), {k: str(v) for k, v in config.items()})
+    return load_settings(*running_stack_config())

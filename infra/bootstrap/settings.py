@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from infra.project_config import Declaration
+from infra.project_config import Declaration, running_stack_config
 from infra.settings import Settings, SettingsError, load_settings
 from infra.stacks import REPO_ROOT, load_stack_config
 
@@ -122,8 +122,4 @@ def load_bootstrap_settings(
 
 
 def from_pulumi() -> BootstrapSettings:
-    import pulumi
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    config = {**get_config_env(), **CONFIG.get()}
-    return load_bootstrap_settings(pulumi.get_stack(), {k: str(v) for k, v in config.items()})
+    return load_bootstrap_settings(*running_stack_config())

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from infra.naming import FUNCTION_SHORT_NAMES
-from infra.project_config import Declaration
+from infra.project_config import Declaration, running_stack_config
 from infra.settings import Settings, SettingsError, load_settings
 from infra.stacks import REPO_ROOT, load_stack_config
 
@@ -102,8 +102,4 @@ def load_target_settings(stack: str, config: Mapping[str, str]) -> TargetSetting
 
 
 def from_pulumi() -> TargetSettings:
-    import pulumi
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    config = {**get_config_env(), **CONFIG.get()}
-    return load_target_settings(pulumi.get_stack(), {k: str(v) for k, v in config.items()})
+    return load_target_settings(*running_stack_config())
