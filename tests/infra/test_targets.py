@@ -45,15 +45,22 @@ def assume_role_resources(evaluation: Any) -> dict[str, list[str]]:
     return found
 
 
-def test_each_function_is_told_its_targets_and_may_assume_their_roles_only() -> None:
+@pytest.mark.parametrize(
+    ("stack", "deployment"),
+    [("dev", DEPLOYMENT), ("archive-test", "aws-drs-orchestrator-archive-test")],
+)
+def test_each_function_is_told_its_targets_and_may_assume_their_roles_only(
+    stack: str, deployment: str
+) -> None:
+    # Both stacks plan clean with targets configured (issue 15's "done when").
     second = {**GOOD, "account": "444455556666", "region": "eu-west-1"}
-    evaluation = evaluate("dev", config_overrides=targets(GOOD, second))
+    evaluation = evaluate(stack, config_overrides=targets(GOOD, second))
     roles = [
-        f"arn:aws:iam::{account}:role/{DEPLOYMENT}-drs-target"
+        f"arn:aws:iam::{account}:role/{deployment}-drs-target"
         for account in ("111122223333", "444455556666")
     ]
     assert assume_role_resources(evaluation) == {
-        f"{DEPLOYMENT}-{short}-policy": roles
+        f"{deployment}-{short}-policy": roles
         for short in ("execution-finder", "wave-runner", "api")
     }
     for function in evaluation.of_type("aws:lambda/function:Function"):
