@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from drs_orchestrator.domain.targets import Targets
 from drs_policy.offline import evaluate_stack
 
 from infra.offline import evaluate
@@ -78,6 +79,14 @@ def test_each_function_is_told_its_targets_and_may_assume_their_roles_only(
                 "roleArn": roles[1],
                 "externalId": "dev-drs-7f3a",
             },
+        ]
+        # The runtime reads what the program hands it (one contract, DRS_TARGETS).
+        runtime = Targets.from_json(
+            "us-east-1", function.inputs["environment"]["variables"]["DRS_TARGETS"]
+        )
+        assert [(t.key, t.role_arn) for t in runtime.others] == [
+            ("111122223333/us-west-2", roles[0]),
+            ("444455556666/eu-west-1", roles[1]),
         ]
     assert evaluate_stack(evaluation) == []
 
