@@ -128,13 +128,10 @@ def run_plan(
         err.write(
             f"evaluating stack '{stack}' under pulumi mocks (builds and proves packages)...\n"
         )
-        started = time.perf_counter()
-        evaluation = evaluate(stack, root=root, program=program, deployment_root=project_dir)
-        seconds = time.perf_counter() - started
-        found = evaluate_stack(evaluation, policy_config)
+        evaluation, document, found = _plan_stack(stack, root, program, project_dir, policy_config)
         evaluations[stack] = evaluation
         violations += found
-        documents.append(plan_document(evaluation, seconds, found))
+        documents.append(document)
     across = evaluate_across_stacks(evaluations, policy_config) if everything else []
     violations += across
     if as_json:
@@ -154,10 +151,32 @@ def run_plan(
         if everything:
             out.write(f"Across stacks ({', '.join(stacks)}):\n")
             _print_violations(violation_rows(across), out)
+    return _verdict(violations, len(stacks), err)
+
+
+def _plan_stack(
+    stack: str,
+    root: Path,
+    program: Any,
+    project_dir: Path,
+    policy_config: dict[str, Any] | None,
+    stack_config: dict[str, str] | None = None,
+) -> tuple[Evaluation, dict, list[Violation]]:
+    """One stack evaluated under mocks, its plan document and the pack's verdicts on it."""
+    started = time.perf_counter()
+    evaluation = evaluate(
+        stack, root=root, program=program, deployment_root=project_dir, stack_config=stack_config
+    )
+    seconds = time.perf_counter() - started
+    found = evaluate_stack(evaluation, policy_config)
+    return evaluation, plan_document(evaluation, seconds, found), found
+
+
+def _verdict(violations: list[Violation], stacks: int, err: TextIO) -> int:
+    """Say how many rules were broken; 1 if any was mandatory."""
     mandatory = [v for v in violations if v.mandatory]
     err.write(
-        f"{len(violations)} policy violation(s), {len(mandatory)} mandatory, "
-        f"in {len(stacks)} stack(s)\n"
+        f"{len(violations)} policy violation(s), {len(mandatory)} mandatory, in {stacks} stack(s)\n"
     )
     return 1 if mandatory else 0
 
@@ -178,9 +197,9 @@ def run_target_plan(
     file exists; before it does, ``orchestrator_account`` stands for it. ``project_dir`` holds
     the main stack files. 1 if a mandatory rule is broken.
     """
-    from infra.stacks import stack_files
+    from infra.stacks import stack_files, target_stack
     from infra.target.program import build as program
-    from infra.target.settings import DECLARATION, MAIN_ROOT, target_stack
+    from infra.target.settings import DECLARATION, MAIN_ROOT
 
     out, err = out or sys.stdout, err or sys.stderr
     root, name = REPO_ROOT / "target", target_stack(stack, account)
@@ -198,20 +217,14 @@ def run_target_plan(
     err.write(f"evaluating target stack '{name}' under pulumi mocks...\n")
     token = MAIN_ROOT.set(project_dir)
     try:
-        started = time.perf_counter()
-        evaluation = evaluate(
-            name, root=root, program=program, deployment_root=project_dir, stack_config=stack_config
+        _, document, violations = _plan_stack(
+            name, root, program, project_dir, policy_config, stack_config
         )
-        seconds = time.perf_counter() - started
     finally:
         MAIN_ROOT.reset(token)
-    violations = evaluate_stack(evaluation, policy_config)
-    document = plan_document(evaluation, seconds, violations)
     if as_json:
         json.dump(document, out, indent=2)
         out.write("\n")
     else:
         print_plan(document, out)
-    mandatory = [v for v in violations if v.mandatory]
-    err.write(f"{len(violations)} policy violation(s), {len(mandatory)} mandatory, in 1 stack\n")
-    return 1 if mandatory else 0
+    return _verdict(violations, 1, err)

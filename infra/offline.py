@@ -261,9 +261,7 @@ def evaluate(
     if stack_config is None:
         config = load_stack_config(stack, root)
     else:
-        declared = Declaration.of(root / "Pulumi.yaml").keys.values()
-        config = {k.full_name: k.default for k in declared if k.default is not None}
-        config.update(stack_config)
+        config = {**Declaration.of(root / "Pulumi.yaml").defaults(), **stack_config}
     for key, value in (config_overrides or {}).items():
         if value is None:
             config.pop(key, None)

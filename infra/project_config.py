@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from pathlib import Path
 
 #: The value types these projects declare, and what Pulumi accepts for each.
@@ -55,6 +55,13 @@ class DeclaredKey:
         return self.default is None
 
 
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the closest of ``choices``, or "" when none is close:
+    the hint every "unknown ..." problem ends with."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def config_string(value: Any) -> str:
     """A config value as Pulumi hands it to the program: booleans lower-case, structured
     values as JSON, the rest as text."""
@@ -78,6 +85,11 @@ class Declaration:
 
     def key(self, name: str) -> DeclaredKey:
         return self.keys[name]
+
+    def defaults(self) -> dict[str, str]:
+        """``namespace:key`` -> default of every key declared with one, as the engine
+        applies them under a stack's own values."""
+        return {k.full_name: k.default for k in self.keys.values() if k.default is not None}
 
     def read(self, config: Mapping[str, str]) -> ConfigReader:
         """Check ``config`` (flattened ``namespace:key`` -> string) against the declaration."""
@@ -128,8 +140,7 @@ class ConfigReader:
         prefix = f"{declaration.project}:"
         for full_name in config:
             if full_name.startswith(prefix) and full_name not in known:
-                close = difflib.get_close_matches(full_name, known, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(full_name, known)
                 self.problems.append(f"'{full_name}': unknown configuration key{hint}")
         for key in declaration.keys.values():
             raw = config.get(key.full_name)

@@ -8,7 +8,6 @@ limit once ``infra/naming.py`` derives them from the deployment name.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,7 +19,7 @@ from infra.targets import DrsTarget, parse_targets
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-from infra.project_config import Declaration, running_stack_config
+from infra.project_config import Declaration, did_you_mean, running_stack_config
 from infra.stacks import REPO_ROOT
 
 REGION_KEY = "aws:region"
@@ -142,8 +141,7 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
     if not region:
         problems.append(f"'{REGION_KEY}': required (the AWS region to deploy to)")
     elif region not in drs_regions():
-        close = difflib.get_close_matches(region, drs_regions(), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(region, drs_regions())
         problems.append(
             f"'{REGION_KEY}': '{region}' is not a region where AWS Elastic Disaster Recovery "
             f"is available{hint}"

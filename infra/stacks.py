@@ -6,6 +6,7 @@ files through here, so they agree on every stack's deployment name and settings.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -14,6 +15,20 @@ from infra.project_config import Declaration, config_string
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "drs-orchestrator"
+#: A target-account stack (``infra/target``) serves the deployment of ``<main stack>`` in
+#: one account: ``<main stack>.<account id>``.
+TARGET_STACK_PATTERN = re.compile(r"^(?P<main>[A-Za-z0-9_-]+)\.(?P<account>\d{12})$")
+
+
+def target_stack(main_stack: str, account_id: str) -> str:
+    """The target project's stack for ``account_id`` of ``main_stack``'s deployment."""
+    return f"{main_stack}.{account_id}"
+
+
+def split_target_stack(stack: str) -> tuple[str, str] | None:
+    """``(main stack, account id)`` of a target-account stack; None for any other stack."""
+    match = TARGET_STACK_PATTERN.fullmatch(stack)
+    return (match["main"], match["account"]) if match else None
 
 
 class UnknownStackError(LookupError):
@@ -40,8 +55,7 @@ def load_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
         known = ", ".join(files) or "none"
         msg = f"unknown stack '{stack}': no Pulumi.{stack}.yaml in {root} (stacks: {known})"
         raise UnknownStackError(msg)
-    declared = Declaration.of(root / "Pulumi.yaml").keys.values()
-    config = {key.full_name: key.default for key in declared if key.default is not None}
+    config = Declaration.of(root / "Pulumi.yaml").defaults()
     stack_doc = yaml.safe_load(files[stack].read_text()) or {}
     for key, value in (stack_doc.get("config") or {}).items():
         if isinstance(value, dict) and "secure" in value:

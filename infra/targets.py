@@ -13,12 +13,12 @@ pairs, the path relative to the key.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from infra import naming
+from infra.project_config import did_you_mean
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -104,8 +104,7 @@ def _parse_entry(
     problems: list[Problem] = []
     for field in entry:
         if field not in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS):
-            close = difflib.get_close_matches(str(field), (*REQUIRED_FIELDS, *OPTIONAL_FIELDS), 1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(str(field), (*REQUIRED_FIELDS, *OPTIONAL_FIELDS))
             problems.append((f"{where}.{field}", f"unknown field{hint}"))
     problems += [(f"{where}.{f}", "required") for f in REQUIRED_FIELDS if f not in entry]
 
@@ -154,8 +153,7 @@ def _parse_entry(
 
 def _region_problems(region: str, home_region: str, regions: Mapping[str, str]) -> list[str]:
     if region not in regions:
-        close = difflib.get_close_matches(region, list(regions), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(region, regions)
         return [f"'{region}' is not a region where AWS DRS is available{hint}"]
     home = regions.get(home_region)
     if home and regions[region] != home:

@@ -76,20 +76,20 @@ class Orchestrator(pulumi.ComponentResource):
         }
         # DRS targets besides home (drsTargets): where each function may act, and the one
         # role per target it may assume there. Nothing is added for a home-only deployment.
-        target_roles = [t.role_arn(settings.partition) for t in settings.targets]
-        assume_targets = [iam.statement(["sts:AssumeRole"], target_roles)] if target_roles else []
-        if settings.targets:
-            finder_environment[env.DRS_TARGETS] = json.dumps(
-                [
-                    {
-                        "account": t.account_id,
-                        "region": t.region,
-                        "roleArn": t.role_arn(settings.partition),
-                        "externalId": t.external_id,
-                    }
-                    for t in settings.targets
-                ]
-            )
+        listed = [
+            {
+                "account": t.account_id,
+                "region": t.region,
+                "roleArn": t.role_arn(settings.partition),
+                "externalId": t.external_id,
+            }
+            for t in settings.targets
+        ]
+        assume_targets = []
+        if listed:
+            finder_environment[env.DRS_TARGETS] = json.dumps(listed)
+            roles = [target["roleArn"] for target in listed]
+            assume_targets = [iam.statement(["sts:AssumeRole"], roles)]
         indexes = [
             pulumi.Output.concat(executions.arn, "/index/", index)
             for index in (EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX)

@@ -9,7 +9,6 @@ role name and external id of that account; the target stack adds only
 
 from __future__ import annotations
 
-import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,7 +16,8 @@ from typing import TYPE_CHECKING
 from infra.naming import FUNCTION_SHORT_NAMES
 from infra.project_config import Declaration, running_stack_config
 from infra.settings import Settings, SettingsError, load_settings
-from infra.stacks import REPO_ROOT, load_stack_config
+from infra.stacks import REPO_ROOT, load_stack_config, split_target_stack
+from infra.targets import ACCOUNT_ID_PATTERN
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -26,17 +26,10 @@ if TYPE_CHECKING:
 #: The target project's keys, as its ``Pulumi.yaml`` declares them.
 DECLARATION = Declaration.of(REPO_ROOT / "target" / "Pulumi.yaml")
 TARGET_PROJECT = DECLARATION.project
-STACK_PATTERN = re.compile(r"^(?P<main>[A-Za-z0-9_-]+)\.(?P<account>\d{12})$")
-ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 
 #: Where the main project's stack files are read from (offline runs and tests point it
 #: elsewhere; a real ``pulumi up`` in ``target/`` reads the repository's).
 MAIN_ROOT: ContextVar[Path] = ContextVar("main_root", default=REPO_ROOT)
-
-
-def target_stack(main_stack: str, account_id: str) -> str:
-    """The target project's stack for ``account_id`` of ``main_stack``'s deployment."""
-    return f"{main_stack}.{account_id}"
 
 
 @dataclass(frozen=True)
@@ -66,11 +59,11 @@ class TargetSettingsError(SettingsError):
 
 def load_target_settings(stack: str, config: Mapping[str, str]) -> TargetSettings:
     """Validate target stack ``stack``: its name, its config and its main stack's targets."""
-    match = STACK_PATTERN.fullmatch(stack)
-    if match is None:
+    parts = split_target_stack(stack)
+    if parts is None:
         msg = "must be named <main stack>.<12-digit account id>, e.g. 'dev.111122223333'"
         raise TargetSettingsError(stack, [f"stack name '{stack}' {msg}"])
-    main_stack, account = match["main"], match["account"]
+    main_stack, account = parts
     try:
         deployment = load_settings(main_stack, load_stack_config(main_stack, MAIN_ROOT.get()))
     except SettingsError as exc:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from infra.naming import DEPLOYMENT_TAG_KEY, Naming
 from infra.project_config import Declaration
-from infra.stacks import REPO_ROOT, load_stack_config, stack_files
+from infra.stacks import REPO_ROOT, load_stack_config, split_target_stack, stack_files
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -115,15 +115,11 @@ def stack_of(urn: str) -> str:
     return urn.split("::", 1)[0].split(":")[-1]
 
 
-#: A target-account stack (``infra/target``): ``<main stack>.<account id>``.
-TARGET_STACK = re.compile(r"^(?P<main>.+)\.\d{12}$")
-
-
 def main_stack(stack: str) -> str:
     """The main project's stack a stack belongs to: a target account's stack serves the
     deployment of ``<main stack>``; every other stack is its own."""
-    match = TARGET_STACK.fullmatch(stack)
-    return match["main"] if match else stack
+    parts = split_target_stack(stack)
+    return parts[0] if parts else stack
 
 
 def facts_for(urn: str, config: Mapping[str, Any] | None = None) -> StackFacts | None:
