@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from drs_orchestrator.domain.targets import Targets
 from drs_orchestrator.errors import ConfigurationError
 
 DEPLOYMENT_NAME = "DEPLOYMENT_NAME"
@@ -29,6 +30,16 @@ TICKS_PER_RUN = "TICKS_PER_RUN"
 JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
 #: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
 DRS_TARGETS = "DRS_TARGETS"
+
+
+def home_region() -> str:
+    """The function's own region (Lambda sets AWS_REGION)."""
+    return os.environ.get("AWS_REGION") or _require("AWS_DEFAULT_REGION")
+
+
+def drs_targets() -> Targets:
+    """Where this deployment orchestrates DRS: home, and the targets in ``DRS_TARGETS``."""
+    return Targets.from_json(home_region(), os.environ.get(DRS_TARGETS, ""))
 
 
 def _require(name: str) -> str:
@@ -139,5 +150,5 @@ class ApiEnvironment:
             recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
             state_machine_arn=_require(STATE_MACHINE_ARN),
             server_holds_table=_require(SERVER_HOLDS_TABLE),
-            regions=(os.environ.get("AWS_REGION") or _require("AWS_DEFAULT_REGION"),),
+            regions=(home_region(),),
         )

@@ -19,18 +19,30 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import RETRY_CONFIG, error_code
 from drs_orchestrator.adapters.clients import client as make_client
-from drs_orchestrator.errors import TargetUnreachableError
+from drs_orchestrator.adapters.drs import DrsGateway
+from drs_orchestrator.domain.targets import HOME, Target, Targets
+from drs_orchestrator.errors import ConfigurationError, TargetUnreachableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from drs_orchestrator.domain.targets import Target
 
 #: Credentials are renewed this long before STS says they expire.
 RENEW_BEFORE = timedelta(minutes=5)
 SESSION_SECONDS = 3600
 #: Codes that mean the role cannot be assumed as configured: retrying will not help.
 UNREACHABLE_CODES = frozenset({"AccessDenied", "AccessDeniedException", "RegionDisabledException"})
+
+
+def assumed_client(service: str, target: Target, credentials: dict[str, Any]) -> Any:
+    """A boto3 client for ``service`` in ``target``'s region, as the assumed role."""
+    return boto3.client(
+        service,
+        region_name=target.region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        config=RETRY_CONFIG,
+    )
 
 
 class TargetSessions:
@@ -40,25 +52,24 @@ class TargetSessions:
         self._sts = sts
         self._now = now or (lambda: datetime.now(UTC))
         self._credentials: dict[tuple[str, str], dict[str, Any]] = {}
+        self._clients: dict[tuple[str, str, str], Any] = {}
 
-    def client(self, service: str, target: Target, session: str) -> Any:
-        """A client for ``service`` acting in ``target`` (home: the function's own)."""
+    def client(self, service: str, target: Target, session: str, *, fresh: bool = False) -> Any:
+        """A client for ``service`` acting in ``target`` (home: the function's own).
+        ``fresh`` assumes the role again even if credentials are cached (reachability:
+        can the role be assumed *now*)."""
         if target.is_home:
             return make_client(service, region_name=target.region)
-        credentials = self._assumed(target, session)
-        return boto3.client(
-            service,
-            region_name=target.region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            config=RETRY_CONFIG,
-        )
+        credentials = self._assumed(target, session, fresh=fresh)
+        key = (service, target.key, str(credentials["AccessKeyId"]))
+        if key not in self._clients:  # one client per credentials: clients are not cheap
+            self._clients[key] = assumed_client(service, target, credentials)
+        return self._clients[key]
 
-    def _assumed(self, target: Target, session: str) -> dict[str, Any]:
+    def _assumed(self, target: Target, session: str, *, fresh: bool = False) -> dict[str, Any]:
         key = (str(target.role_arn), session)
         cached = self._credentials.get(key)
-        if cached and cached["Expiration"] - RENEW_BEFORE > self._now():
+        if not fresh and cached and cached["Expiration"] - RENEW_BEFORE > self._now():
             return cached
         sts = self._sts or make_client("sts")
         self._sts = sts
@@ -79,3 +90,48 @@ class TargetSessions:
         credentials = answer["Credentials"]
         self._credentials[key] = credentials
         return credentials
+
+
+class DrsGateways:
+    """The DRS gateway of each target of the deployment: at home the function's own, in
+    another account or region one acting through the target's role (``TargetSessions``).
+    Every call names the session, so CloudTrail in the target says which execution (or
+    which function) acted."""
+
+    def __init__(
+        self,
+        targets: Targets,
+        home: DrsGateway | None = None,
+        sessions: TargetSessions | None = None,
+    ) -> None:
+        self.targets = targets
+        self._home = home
+        self._sessions = sessions or TargetSessions()
+
+    @classmethod
+    def home_only(cls, gateway: DrsGateway, region: str = "") -> DrsGateways:
+        """Gateways for a deployment with no target besides home."""
+        return cls(Targets(Target(HOME, region)), gateway)
+
+    @property
+    def home(self) -> DrsGateway:
+        if self._home is None:
+            self._home = DrsGateway()
+        return self._home
+
+    def of(self, key: str | None, session: str, *, fresh: bool = False) -> DrsGateway:
+        """The gateway of the target an execution stores as ``key`` (None: home); raises
+        ``TargetUnreachableError`` when its role cannot be assumed."""
+        try:
+            target = self.targets.of_stored(key)
+        except ConfigurationError as exc:  # the stack dropped a target an execution uses
+            reason = "no longer one of this deployment's DRS targets"
+            raise TargetUnreachableError(str(key), reason, transient=False) from exc
+        if target.is_home:
+            return self.home
+        return DrsGateway(self._sessions.client("drs", target, session, fresh=fresh))
+
+
+def as_gateways(drs: DrsGateway | DrsGateways) -> DrsGateways:
+    """Services take the gateways of every target; one gateway means home only."""
+    return drs if isinstance(drs, DrsGateways) else DrsGateways.home_only(drs)

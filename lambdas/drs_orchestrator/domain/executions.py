@@ -28,6 +28,8 @@ class TrackedJob:
     end_time: str | None = None
     event_count: int = 0
     events_digest: str | None = None
+    #: The DRS target the job runs in (``Target.stored_key``): None at home.
+    target: str | None = None
 
     @property
     def active(self) -> bool:
@@ -103,6 +105,7 @@ class Execution:
                 end_time=job.get("endDateTime"),
                 event_count=int(job.get("eventCount", 0)),
                 events_digest=job.get("eventsDigest"),
+                target=job.get("target") or None,
             )
         servers = {
             server_id: TrackedServer(

@@ -6,7 +6,9 @@ that says everything to fix. The DRS quotas come from the service: at most
 ``MAX_CONCURRENT_JOBS`` jobs and ``MAX_SERVERS_IN_ACTIVE_JOBS`` servers in jobs running at
 the same time. Waves that do not depend on each other (directly or through other waves)
 may run at the same time, so the plan is checked against its worst case: the heaviest set
-of mutually independent waves (``domain/concurrency.py``, in polynomial time).
+of mutually independent waves (``domain/concurrency.py``, in polynomial time). DRS counts
+its quotas per account and region, so a plan whose groups are bound to several DRS targets
+is checked once per target, with only that target's servers.
 """
 
 from __future__ import annotations
@@ -101,8 +103,14 @@ def find_cycle(edges: Mapping[str, Iterable[str]]) -> list[str] | None:
     return None
 
 
-def validate_plan(plan: RecoveryPlan, group_servers: Mapping[str, Sequence[str]]) -> list[Problem]:
-    """Every problem of ``plan``; ``group_servers`` maps each known group to its servers."""
+def validate_plan(
+    plan: RecoveryPlan,
+    group_servers: Mapping[str, Sequence[str]],
+    group_targets: Mapping[str, str | None] | None = None,
+) -> list[Problem]:
+    """Every problem of ``plan``; ``group_servers`` maps each known group to its servers,
+    ``group_targets`` each group to the DRS target it is bound to (absent or None: the
+    deployment's own account and region)."""
     problems: list[Problem] = []
     if not plan.name.strip():
         problems.append(Problem("name", "must not be empty"))
@@ -209,7 +217,18 @@ def validate_plan(plan: RecoveryPlan, group_servers: Mapping[str, Sequence[str]]
             )
         )
     if cycle is None:
-        problems += _quota_problems(edges, servers_of)
+        targets = group_targets or {}
+        target_of = {
+            server: targets.get(group)
+            for wave in plan.waves
+            for group in wave.protection_groups
+            for server in group_servers.get(group, ())
+        }
+        keys = sorted({target_of[s] for s in owner}, key=lambda k: k or "")
+        for key in keys:
+            in_target = {w: [s for s in ss if target_of[s] == key] for w, ss in servers_of.items()}
+            where = "" if len(keys) == 1 else f" in {key or 'the home account and region'}"
+            problems += _quota_problems(edges, in_target, where)
     return problems
 
 
@@ -225,8 +244,10 @@ def stored_size_problem(encoded: bytes) -> Problem | None:
 
 
 def _quota_problems(
-    edges: Mapping[str, Iterable[str]], servers_of: Mapping[str, Sequence[str]]
+    edges: Mapping[str, Iterable[str]], servers_of: Mapping[str, Sequence[str]], where: str = ""
 ) -> list[Problem]:
+    """The DRS quotas the heaviest set of concurrent waves would exceed in one target
+    (``where`` names it when the plan spans several)."""
     problems = []
     jobs = {w: math.ceil(len(s) / SERVERS_PER_JOB) for w, s in servers_of.items()}
     servers = {w: len(s) for w, s in servers_of.items()}
@@ -237,7 +258,8 @@ def _quota_problems(
                 "waves",
                 (
                     f"waves {', '.join(sorted(job_waves))} can run at the same time with "
-                    f"{total_jobs} DRS jobs; DRS allows {MAX_CONCURRENT_JOBS} concurrent jobs "
+                    f"{total_jobs} DRS jobs{where}; "
+                    f"DRS allows {MAX_CONCURRENT_JOBS} concurrent jobs "
                     f"(a job holds at most {SERVERS_PER_JOB} servers)"
                 ),
             )
@@ -249,7 +271,8 @@ def _quota_problems(
                 "waves",
                 (
                     f"waves {', '.join(sorted(server_waves))} can run at the same time with "
-                    f"{total_servers} servers; DRS allows {MAX_SERVERS_IN_ACTIVE_JOBS} servers "
+                    f"{total_servers} servers{where}; "
+                    f"DRS allows {MAX_SERVERS_IN_ACTIVE_JOBS} servers "
                     "across active jobs"
                 ),
             )

@@ -104,6 +104,9 @@ class Limits:
 
     approval_timeout: timedelta = timedelta(days=7)
     quota_wait: timedelta = timedelta(hours=1)
+    #: How long a DRS target may stay unreachable (its role cannot be assumed) while a
+    #: wave needs it, before the wave fails naming the target and the reason.
+    target_wait: timedelta = timedelta(hours=1)
     #: Ticks one state machine run makes before it hands over to a fresh run, so that no
     #: run comes near Step Functions' 25,000 history events (9 events a tick, up to 45 with
     #: every retry a tick may take: 400 x 45 = 18,000; see docs/RELIABILITY.md).
@@ -118,6 +121,8 @@ class StartRecovery:
     wave: str
     servers: tuple[str, ...]
     is_drill: bool
+    #: The DRS target to launch in (``Target.stored_key``): None at home.
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,10 +154,14 @@ class Observations:
     ``automations``: automation execution id -> (status, failure message).
     ``found_batches``: for each batch in doubt, the DRS job (a DescribeJobs item) that
     carries its tag, or None when DRS has no such job.
+    ``reached`` / ``unreachable``: the DRS targets the execution needs whose role could be
+    assumed just now, and those it could not (key -> the reason).
     """
 
     automations: dict[str, tuple[str, str]] = field(default_factory=dict)
     found_batches: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    reached: frozenset[str] = frozenset()
+    unreachable: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -218,6 +227,31 @@ def approval_seconds_left(item: dict[str, Any], now: datetime, limits: Limits) -
     return max(1, int(left.total_seconds()) + 1)
 
 
+def wave_targets(wave: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
+    """A wave's servers by the DRS target they launch in: home (None) first, then each
+    target the wave lists under ``targets``, in order; targets with no server left out."""
+    elsewhere: dict[str, list[str]] = wave.get("targets") or {}
+    placed = {s for servers in elsewhere.values() for s in servers}
+    home = [s for s in wave["servers"] if s not in placed]
+    pairs: list[tuple[str | None, list[str]]] = [(None, home)]
+    pairs += [(key, list(servers)) for key, servers in elsewhere.items()]
+    return [(key, servers) for key, servers in pairs if servers]
+
+
+def targets_in_use(item: dict[str, Any]) -> list[str]:
+    """The DRS targets (other than home) where the execution has work not yet ended: a
+    batch to launch or in doubt, or a job still running. The shell checks each can be
+    reached before deciding."""
+    keys: dict[str, None] = {}
+    for batch in (item.get("batches") or {}).values():
+        if batch.get("target") and batch["status"] in (*BATCH_OPEN, B.INTENDED):
+            keys[batch["target"]] = None
+    for job in (item.get("jobs") or {}).values():
+        if job.get("target") and job.get("status") != "COMPLETED":
+            keys[job["target"]] = None
+    return list(keys)
+
+
 def in_flight(waves: list[dict[str, Any]]) -> bool:
     return any(w["status"] in (W.PRE_ACTIONS, W.LAUNCHING, W.POST_ACTIONS) for w in waves)
 
@@ -242,6 +276,9 @@ class _Tick:
         self.notifications: dict[str, Any] = {}
         self.new_jobs: dict[str, dict[str, Any]] = {}
         self.commands: list[Command] = []
+        self.unreachable: dict[str, dict[str, str]] = copy.deepcopy(
+            dict(item.get("unreachableTargets") or {})
+        )
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -258,6 +295,12 @@ class _Tick:
 
     def wave_batches(self, wave: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.batches[b] for b in wave.get("batchIds", []) if b in self.batches]
+
+    def commands_for(self, batch: dict[str, Any]) -> bool:
+        """True when this tick issues the batch's launch (it was just made INTENDED)."""
+        return any(
+            isinstance(c, StartRecovery) and c.batch_id == batch["batchId"] for c in self.commands
+        )
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self.new_jobs.get(job_id) or self.jobs.get(job_id) or {}
@@ -281,6 +324,27 @@ class _Tick:
             changes, new_jobs = record_started(self.as_item(), found_id, job, self.stamp)
             self.waves, self.batches = changes["waves"], changes["batches"]
             self.new_jobs.update(new_jobs)
+
+    def apply_reachability(self) -> None:
+        """Note since when each target the execution needs has been unreachable (the
+        reason kept current); a target reached again is forgotten."""
+        for key in self.observations.reached:
+            self.unreachable.pop(key, None)
+        for key, reason in self.observations.unreachable.items():
+            since = (self.unreachable.get(key) or {}).get("since", self.stamp)
+            self.unreachable[key] = {"reason": reason, "since": since}
+
+    def unreachable_too_long(self, key: str | None) -> str | None:
+        """Why target ``key`` has been out of reach longer than the target wait, or None."""
+        entry = self.unreachable.get(key or "")
+        if not entry:
+            return None
+        if self.now - parse_drs_timestamp(entry["since"]) <= self.limits.target_wait:
+            return None
+        return (
+            f"DRS target {key} could not be reached for over "
+            f"{_span(self.limits.target_wait)} ({entry['reason']})"
+        )
 
     def apply_automations(self) -> None:
         for wave in self.waves:
@@ -360,12 +424,28 @@ class _Tick:
                     wave["name"],
                     tuple(batch["servers"]),
                     self.item.get("mode") == "DRILL",
+                    batch.get("target"),
                 )
             )
+        for batch in batches:
+            why = self.unreachable_too_long(batch.get("target"))
+            if batch["status"] == B.INTENDED and why and not self.commands_for(batch):
+                # In doubt, and the target that would tell stays out of reach: whether DRS
+                # launched it cannot be known from here; named, so the wave can end.
+                batch.update(status=B.REFUSED.value, reason=f"launch outcome unknown: {why}")
         if any(b["status"] in (B.INTENDED, B.PLANNED, B.DEFERRED) for b in batches):
             return
         started = [b for b in batches if b["status"] == B.STARTED]
-        if not all(self.job(b["jobId"]).get("status") == "COMPLETED" for b in started):
+        running = [b for b in started if self.job(b["jobId"]).get("status") != "COMPLETED"]
+        lost = [(b, why) for b in running if (why := self.unreachable_too_long(b.get("target")))]
+        if lost:
+            self.fail_wave(
+                wave,
+                f"{lost[0][1]}: DRS job(s) {', '.join(sorted(b['jobId'] for b, _ in lost))} "
+                "cannot be followed",
+            )
+            return
+        if running:
             return
         not_launched: dict[str, str] = {}
         for batch in batches:
@@ -449,21 +529,27 @@ class _Tick:
         return done
 
     def launch(self, wave: dict[str, Any]) -> None:
-        """Plan the wave's batches (at most 100 servers each) and issue them."""
+        """Plan the wave's batches (at most 100 servers each, each in one DRS target) and
+        issue them."""
         ids = []
-        for ordinal, servers in enumerate(job_batches(wave["servers"])):
+        planned = [
+            (key, servers)
+            for key, in_target in wave_targets(wave)
+            for servers in job_batches(in_target)
+        ]
+        for ordinal, (key, servers) in enumerate(planned):
             bid = batch_id(self.execution_id, wave["name"], ordinal)
             ids.append(bid)
-            self.batches.setdefault(
-                bid,
-                {
-                    "batchId": bid,
-                    "wave": wave["name"],
-                    "servers": servers,
-                    "status": B.PLANNED.value,
-                    "plannedAt": self.stamp,
-                },
-            )
+            batch = {
+                "batchId": bid,
+                "wave": wave["name"],
+                "servers": servers,
+                "status": B.PLANNED.value,
+                "plannedAt": self.stamp,
+            }
+            if key is not None:
+                batch["target"] = key
+            self.batches.setdefault(bid, batch)
         wave["batchIds"] = ids
         self.set_wave(wave, W.LAUNCHING, startedAt=self.stamp)
         self.judge_launch(wave, may_launch=True)
@@ -514,6 +600,7 @@ class _Tick:
             self.notify("started")
         self.apply_found_batches()
         self.apply_automations()
+        self.apply_reachability()
         cancelling = self.status == E.CANCELLING
         for wave in self.waves:
             if wave["status"] == W.LAUNCHING:
@@ -559,6 +646,8 @@ class _Tick:
             "updatedAt": self.stamp,
             "tickedAt": self.stamp,
         }
+        if self.unreachable or self.item.get("unreachableTargets"):
+            changes["unreachableTargets"] = self.unreachable
         if self.status in TERMINAL_EXECUTION:
             changes["endedAt"] = self.stamp
             failed = next((w for w in self.waves if w["status"] == W.FAILED), None)
@@ -635,6 +724,8 @@ def record_started(
         "servers": list(batch["servers"]),
         "createdAt": stamp,
     }
+    if batch.get("target"):
+        new_job["target"] = batch["target"]
     known = (item.get("jobs") or {}).get(job_id)
     return {"waves": waves, "batches": batches}, ({} if known else {job_id: new_job})
 

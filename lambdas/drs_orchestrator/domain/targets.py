@@ -40,6 +40,17 @@ class Target:
     def is_home(self) -> bool:
         return self.role_arn is None
 
+    @property
+    def stored_key(self) -> str | None:
+        """The key as executions store it: None at home (so items written before targets
+        existed read as home), ``<account>/<region>`` elsewhere."""
+        return None if self.is_home else self.key
+
+    def describe(self) -> str:
+        """For messages: 'this account in us-east-1', 'account 111122223333 in eu-west-1'."""
+        who = "this account" if self.is_home else f"account {self.account_id}"
+        return f"{who} in {self.region}"
+
 
 def session_name(execution_id: str | None, function: str) -> str:
     """The role session name CloudTrail shows for calls made in a target: the execution
@@ -73,6 +84,19 @@ class Targets:
 
     def all(self) -> tuple[Target, ...]:
         return (self.home, *self.others)
+
+    def for_group(self, account_id: str | None, region: str) -> Target | None:
+        """The target a protection group in ``account_id`` (None: this deployment's own)
+        and ``region`` is bound to, or None when the deployment has no such target."""
+        for target in self.all():
+            mine = target.is_home if account_id is None else target.account_id == account_id
+            if mine and target.region == region:
+                return target
+        return None
+
+    def of_stored(self, key: str | None) -> Target:
+        """The target an execution's batch or job names (``Target.stored_key``)."""
+        return self.home if key is None else self.get(key)
 
     def get(self, key: str) -> Target:
         """The target ``key`` names; an unknown key is a ConfigurationError naming the known."""

@@ -9,7 +9,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import (
     ExecutionRecords,
     ExecutionsStore,
@@ -18,7 +17,8 @@ from drs_orchestrator.adapters.dynamodb import (
 )
 from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.stepfunctions import StateMachines
-from drs_orchestrator.environment import FinderEnvironment, JanitorEnvironment
+from drs_orchestrator.adapters.targets import DrsGateways
+from drs_orchestrator.environment import FinderEnvironment, JanitorEnvironment, drs_targets
 from drs_orchestrator.services.execution_finder import ExecutionFinder
 from drs_orchestrator.services.janitor import Janitor
 
@@ -32,7 +32,7 @@ def _finder() -> ExecutionFinder:
     return ExecutionFinder(
         executions=ExecutionsStore(env.executions_table, env.executions_status_index),
         events=JobEventsStore(env.job_events_table, env.job_events_retention_days),
-        drs=DrsGateway(),
+        drs=DrsGateways(drs_targets()),
         logger=logger,
     )
 
@@ -43,7 +43,8 @@ def _janitor() -> Janitor:
     return Janitor(
         records=ExecutionRecords(finder_env.executions_table),
         machines=StateMachines(env.state_machine_arn),
-        drs=DrsGateway(),
+        # The poll's gateways: a target's role is assumed once an hour, not once for each.
+        drs=_finder().gateways,
         notifier=Notifier(env.topic_arn),
         holds=ServerHolds(env.server_holds_table),
         janitor_after=timedelta(seconds=env.janitor_after_seconds),

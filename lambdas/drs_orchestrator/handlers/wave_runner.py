@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import (
     ExecutionRecords,
     ExecutionsStore,
@@ -18,8 +17,9 @@ from drs_orchestrator.adapters.dynamodb import (
 from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.adapters.stepfunctions import StateMachines
+from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.domain.runner import Limits
-from drs_orchestrator.environment import WaveRunnerEnvironment
+from drs_orchestrator.environment import WaveRunnerEnvironment, drs_targets
 from drs_orchestrator.errors import OrchestratorError
 from drs_orchestrator.services.execution_finder import ExecutionFinder
 from drs_orchestrator.services.wave_runner import WaveRunner
@@ -30,7 +30,7 @@ logger = Logger(service="wave-runner")
 @cache
 def _runner() -> WaveRunner:
     env = WaveRunnerEnvironment.from_env()
-    drs = DrsGateway()
+    drs = DrsGateways(drs_targets())
     finder = ExecutionFinder(
         executions=ExecutionsStore(env.finder.executions_table, env.finder.executions_status_index),
         events=JobEventsStore(env.finder.job_events_table, env.finder.job_events_retention_days),

@@ -4,6 +4,12 @@ For each active execution (found through the status index): describe its unfinis
 jobs in batches, read each job's full log, record every log item once as a job event, and
 write job status and per-server launch status back to the execution. One execution that
 fails is logged and skipped; the others are still polled.
+
+Jobs run in the DRS target their batch launched in, so the jobs of every execution are
+described together per target (one DescribeJobs call per target for up to 1,000 jobs,
+then one DescribeJobLogItems per unfinished job). A target whose role cannot be assumed
+costs only its own jobs: they are left as recorded (the wave runner notes the target
+unreachable and, past its wait, fails the wave that needs it); every other job is polled.
 """
 
 from __future__ import annotations
@@ -13,19 +19,28 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from drs_orchestrator.adapters.dynamodb import StaleExecutionError
+from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain import jobs as job_domain
 from drs_orchestrator.domain.executions import (
     ACTIVE_EXECUTION_STATUSES,
     Execution,
     reconcile,
 )
+from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import to_iso
-from drs_orchestrator.errors import DrsError, DrsRequestRejectedError, OrchestratorError
+from drs_orchestrator.errors import (
+    DrsError,
+    DrsRequestRejectedError,
+    OrchestratorError,
+    TargetUnreachableError,
+)
 
 if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
 
+    from drs_orchestrator.adapters.drs import DrsGateway
+    from drs_orchestrator.adapters.targets import DrsGateways
     from drs_orchestrator.domain.jobs import DrsJob
 
 
@@ -66,6 +81,10 @@ class PollReport:
     jobs_polled: int = 0
     jobs_completed: int = 0
     jobs_missing: int = 0
+    #: Jobs in a target whose role could not be assumed: left as recorded this poll.
+    jobs_unreachable: int = 0
+    #: DRS targets whose role could not be assumed in this poll, with the reason.
+    targets_unreachable: dict[str, str] = field(default_factory=dict)
     log_items_read: int = 0
     events_written: int = 0
     events_already_recorded: int = 0
@@ -92,15 +111,20 @@ class ExecutionFinder:
         self,
         executions: ExecutionsReaderWriter,
         events: EventsWriter,
-        drs: DrsReader,
+        drs: DrsGateway | DrsGateways,
         logger: logging.Logger | Any,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._executions = executions
         self._events = events
-        self._drs = drs
+        self._drs = as_gateways(drs)
         self._logger = logger
         self._clock = clock
+
+    @property
+    def gateways(self) -> DrsGateways:
+        """The DRS gateways this finder polls through (shared with the janitor)."""
+        return self._drs
 
     def poll(self, remaining_seconds: Callable[[], float] | None = None) -> PollReport:
         """Bring every active execution up to date.
@@ -143,9 +167,18 @@ class ExecutionFinder:
         scheduled polls are late); failures propagate to the caller."""
         report = PollReport(executions=1)
         execution = Execution.from_item(item)
-        jobs = self._drs.describe_jobs(j.job_id for j in execution.active_jobs)
+        jobs: dict[str, DrsJob] = {}
+        for key, tracked in _by_target(execution.active_jobs).items():
+            try:
+                jobs.update(self._reader(key).describe_jobs(j.job_id for j in tracked))
+            except TargetUnreachableError as exc:
+                report.targets_unreachable[str(key)] = exc.reason
         self._poll_execution(execution, jobs, report, POLLED_BY_WAVE_RUNNER)
         return report
+
+    def _reader(self, key: str | None) -> DrsReader:
+        """The DRS gateway of a target, acting as the finder (its session name)."""
+        return self._drs.of(key, session_name(None, "execution-finder"))
 
     def _fail(self, report: PollReport, execution_id: str, exc: Exception) -> None:
         report.executions_failed += 1
@@ -178,34 +211,48 @@ class ExecutionFinder:
     def _describe_all(
         self, executions: list[Execution], report: PollReport
     ) -> tuple[dict[str, DrsJob], list[Execution]]:
-        """All active jobs of all executions in as few DescribeJobs calls as the filter allows,
-        and the executions whose jobs could be described.
+        """All active jobs of all executions, described per target in as few DescribeJobs
+        calls as the filter allows, and the executions whose jobs could be described.
 
-        If DRS rejects the combined request, each execution's jobs are described on their
-        own, so the execution at fault is the only one skipped. If DRS stays unavailable
-        (throttled after every retry), every execution waits for the next poll.
+        A target whose role cannot be assumed is noted and its jobs left as recorded; the
+        executions go on with their other jobs. If DRS rejects a combined request, each
+        execution's jobs in that target are described on their own, so the execution at
+        fault is the only one skipped. If DRS stays unavailable (throttled after every
+        retry), every execution with jobs in that target waits for the next poll.
         """
-        job_ids = {job.job_id for e in executions for job in e.active_jobs}
-        if not job_ids:
-            return {}, executions
-        try:
-            return self._drs.describe_jobs(job_ids), executions
-        except DrsRequestRejectedError:
-            self._logger.warning("combined DescribeJobs rejected; describing per execution")
-        except DrsError as exc:
-            for execution in executions:
-                self._fail(report, execution.execution_id, exc)
-            return {}, []
         jobs: dict[str, DrsJob] = {}
-        described = []
-        for execution in executions:
+        failed: set[str] = set()
+        by_target = _by_target(j for e in executions for j in e.active_jobs)
+        for key, tracked in by_target.items():
             try:
-                jobs.update(self._drs.describe_jobs(j.job_id for j in execution.active_jobs))
+                reader = self._reader(key)
+                jobs.update(reader.describe_jobs(j.job_id for j in tracked))
+                continue
+            except TargetUnreachableError as exc:
+                self._logger.warning(
+                    "DRS target unreachable; its jobs wait",
+                    extra={"target": key, "error": str(exc)},
+                )
+                report.targets_unreachable[str(key)] = exc.reason
+                continue
+            except DrsRequestRejectedError:
+                self._logger.warning("combined DescribeJobs rejected; describing per execution")
             except DrsError as exc:
-                self._fail(report, execution.execution_id, exc)
-            else:
-                described.append(execution)
-        return jobs, described
+                for execution in executions:
+                    if any(j.target == key for j in execution.active_jobs):
+                        self._fail(report, execution.execution_id, exc)
+                        failed.add(execution.execution_id)
+                continue
+            for execution in executions:
+                mine = [j.job_id for j in execution.active_jobs if j.target == key]
+                if not mine or execution.execution_id in failed:
+                    continue
+                try:
+                    jobs.update(reader.describe_jobs(mine))
+                except DrsError as exc:
+                    self._fail(report, execution.execution_id, exc)
+                    failed.add(execution.execution_id)
+        return jobs, [e for e in executions if e.execution_id not in failed]
 
     def _poll_execution(
         self, execution: Execution, jobs: dict[str, DrsJob], report: PollReport, polled_by: str
@@ -214,6 +261,9 @@ class ExecutionFinder:
         instances: dict[str, str] = {}
         for tracked in execution.active_jobs:
             job = jobs.get(tracked.job_id)
+            if job is None and str(tracked.target) in report.targets_unreachable:
+                report.jobs_unreachable += 1
+                continue
             if job is None:
                 report.jobs_missing += 1
                 self._logger.warning(
@@ -222,7 +272,7 @@ class ExecutionFinder:
                 )
                 continue
             report.jobs_polled += 1
-            items = self._drs.job_log_items(tracked.job_id)
+            items = self._reader(tracked.target).job_log_items(tracked.job_id)
             report.log_items_read += len(items)
             events = job_domain.events_of_log(
                 execution.execution_id, job.job_id, items, job.creation_time
@@ -257,3 +307,11 @@ class ExecutionFinder:
             report.executions_updated += 1
             report.servers_updated += len(update.servers)
             return
+
+
+def _by_target(jobs: Any) -> dict[str | None, list[Any]]:
+    """Tracked jobs by the DRS target they run in (None: home), home first."""
+    grouped: dict[str | None, list[Any]] = {}
+    for job in sorted(jobs, key=lambda j: j.target or ""):
+        grouped.setdefault(job.target, []).append(job)
+    return grouped

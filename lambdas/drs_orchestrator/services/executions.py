@@ -36,27 +36,36 @@ def new_execution(
     mode: str,
     now: str,
     plan_version: int = 0,
+    group_targets: Mapping[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """The execution item: the plan's waves with their servers resolved now, all PENDING,
-    and the version of the plan it runs."""
+    and the version of the plan it runs. ``group_targets`` names the DRS target of each
+    group bound outside the deployment's own account and region; a wave lists those
+    servers under ``targets`` (target key -> servers), the others launch at home."""
     waves = []
     for wave in plan.waves:
         servers: list[str] = []
+        elsewhere: dict[str, list[str]] = {}
         for group in wave.protection_groups:
-            servers += [s for s in group_servers.get(group, ()) if s not in servers]
-        waves.append(
-            {
-                "name": wave.name,
-                "dependsOn": list(wave.depends_on),
-                "pauseBefore": wave.pause_before,
-                "approved": False,
-                "preActions": [_action(a) for a in wave.pre_actions],
-                "postActions": [_action(a) for a in wave.post_actions],
-                "servers": servers,
-                "status": W.PENDING.value,
-                "jobIds": [],
-            }
-        )
+            added = [s for s in group_servers.get(group, ()) if s not in servers]
+            servers += added
+            key = (group_targets or {}).get(group)
+            if key is not None and added:
+                elsewhere.setdefault(key, []).extend(added)
+        entry = {
+            "name": wave.name,
+            "dependsOn": list(wave.depends_on),
+            "pauseBefore": wave.pause_before,
+            "approved": False,
+            "preActions": [_action(a) for a in wave.pre_actions],
+            "postActions": [_action(a) for a in wave.post_actions],
+            "servers": servers,
+            "status": W.PENDING.value,
+            "jobIds": [],
+        }
+        if elsewhere:
+            entry["targets"] = elsewhere
+        waves.append(entry)
     return {
         "executionId": execution_id,
         "planId": plan_id,

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
+from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+from drs_orchestrator.errors import TargetUnreachableError
 from drs_orchestrator.services import executions
 
 if TYPE_CHECKING:
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.adapters.targets import DrsGateways
 
 E = ExecutionStatus
 #: Run statuses in which a state machine run may still end the execution itself.
@@ -57,7 +61,7 @@ class Janitor:
         self,
         records: ExecutionRecords,
         machines: StateMachines,
-        drs: DrsGateway,
+        drs: DrsGateway | DrsGateways,
         notifier: Notifier,
         holds: ServerHolds,
         janitor_after: timedelta = timedelta(minutes=5),
@@ -66,7 +70,7 @@ class Janitor:
     ) -> None:
         self._records = records
         self._machines = machines
-        self._drs = drs
+        self._drs = as_gateways(drs)
         self._notifier = notifier
         self._holds = holds
         self._after = janitor_after
@@ -130,10 +134,18 @@ class Janitor:
 
     def _settle(self, item: dict[str, Any], report: JanitorReport) -> None:
         execution_id = item["executionId"]
-        doubts = core.batches_in_doubt(item)
-        if doubts:
+        by_target: dict[str | None, list[dict[str, Any]]] = {}
+        for batch in core.batches_in_doubt(item):
+            by_target.setdefault(batch.get("target"), []).append(batch)
+        for key, doubts in by_target.items():
             since = min(parse_drs_timestamp(b["intendedAt"]) for b in doubts)
-            found = self._drs.jobs_tagged(
+            try:
+                gateway = self._drs.of(key, session_name(execution_id, "janitor"))
+            except TargetUnreachableError as exc:
+                # Still in doubt, still watched: settled once the target can be reached.
+                report.failures.append({"executionId": execution_id, "error": str(exc)})
+                continue
+            found = gateway.jobs_tagged(
                 core.BATCH_TAG,
                 [b["batchId"] for b in doubts],
                 to_iso(since - timedelta(minutes=5)),
@@ -157,6 +169,7 @@ class Janitor:
                         {},
                     )
                 self._records.save(execution_id, latest["version"], changes, new_jobs)
+        if by_target:
             item = self._records.get(execution_id) or item
         executions.publish_outbox(self._records, self._notifier, item)
         if executions.free_servers(self._records, self._holds, item):

@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import StaleExecutionError
+from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
+from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import (
     DrsAccessDeniedError,
@@ -33,6 +35,7 @@ from drs_orchestrator.errors import (
     OrchestratorError,
     OutcomeUnknownError,
     StoreError,
+    TargetUnreachableError,
 )
 from drs_orchestrator.services import executions
 
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.adapters.targets import DrsGateways
     from drs_orchestrator.services.execution_finder import ExecutionFinder
 
 E = ExecutionStatus
@@ -85,7 +89,7 @@ class WaveRunner:
     def __init__(
         self,
         records: ExecutionRecords,
-        drs: DrsGateway,
+        drs: DrsGateway | DrsGateways,
         notifier: Notifier,
         finder: ExecutionFinder,
         deployment: str,
@@ -99,7 +103,7 @@ class WaveRunner:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._records = records
-        self._drs = drs
+        self._drs = as_gateways(drs)
         self._notifier = notifier
         self._finder = finder
         self._automations = automations
@@ -253,19 +257,34 @@ class WaveRunner:
         return self._load(item["executionId"])
 
     def _observe(self, item: dict[str, Any]) -> core.Observations:
-        observations = core.Observations()
-        doubts = core.batches_in_doubt(item)
-        if doubts:
+        session = session_name(item["executionId"], "wave-runner")
+        reached: set[str] = set()
+        unreachable: dict[str, str] = {}
+        for key in core.targets_in_use(item):
+            try:
+                self._drs.of(key, session)
+            except TargetUnreachableError as exc:
+                unreachable[key] = exc.reason
+            else:
+                reached.add(key)
+        observations = core.Observations(reached=frozenset(reached), unreachable=unreachable)
+        doubts_by_target: dict[str | None, list[dict[str, Any]]] = {}
+        for batch in core.batches_in_doubt(item):
+            doubts_by_target.setdefault(batch.get("target"), []).append(batch)
+        for key, doubts in doubts_by_target.items():
+            if key in unreachable:
+                continue
             since = min(parse_drs_timestamp(b["intendedAt"]) for b in doubts)
             try:
-                found = self._drs.jobs_tagged(
+                found = self._drs.of(key, session).jobs_tagged(
                     core.BATCH_TAG,
                     [b["batchId"] for b in doubts],
                     to_iso(since.fromtimestamp(since.timestamp() - RECONCILE_MARGIN_SECONDS, UTC)),
                 )
             except OrchestratorError as exc:
                 self._logger.warning(
-                    "could not reconcile launches in doubt this tick", extra={"error": str(exc)}
+                    "could not reconcile launches in doubt this tick",
+                    extra={"target": key, "error": str(exc)},
                 )
             else:
                 observations.found_batches.update(
@@ -301,10 +320,15 @@ class WaveRunner:
             core.BATCH_TAG: command.batch_id,
         }
         stamp = to_iso(self._clock())
+        session = session_name(item["executionId"], "wave-runner")
         try:
-            job = self._drs.start_recovery(
+            job = self._drs.of(command.target, session).start_recovery(
                 list(command.servers), is_drill=command.is_drill, tags=tags
             )
+        except TargetUnreachableError as exc:
+            # No role, so DRS was never asked: certainly not launched.
+            outcome = "deferred" if exc.transient else "refused"
+            error = str(exc)
         except OutcomeUnknownError as exc:
             self._logger.warning(
                 "StartRecovery outcome unknown; reconciled next tick",
