@@ -139,8 +139,6 @@ class ApiEnvironment:
     recovery_plans_table: str
     state_machine_arn: str
     server_holds_table: str
-    #: Where protection groups may be: the function's own region (Lambda sets AWS_REGION).
-    regions: tuple[str, ...]
 
     @classmethod
     def from_env(cls) -> ApiEnvironment:
@@ -150,5 +148,4 @@ class ApiEnvironment:
             recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
             state_machine_arn=_require(STATE_MACHINE_ARN),
             server_holds_table=_require(SERVER_HOLDS_TABLE),
-            regions=(home_region(),),
         )

@@ -462,6 +462,10 @@ def test_source_servers_are_paginated_with_group_membership(call: Api) -> None:
     assert len(first["items"]) == 100 and first["nextToken"] == "100"
     assert first["items"][0] == {
         "sourceServerID": REAL_IDS[0],
+        "accountId": "123456789012",
+        "region": "us-east-1",
+        "target": "home/us-east-1",
+        "extended": False,
         "tags": REAL[0]["tags"],
         "hostname": REAL[0]["sourceProperties"]["identificationHints"]["hostname"],
         "protectionGroup": "web",

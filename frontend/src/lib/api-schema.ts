@@ -204,8 +204,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The DRS source servers and their protection group */
+        /** The DRS source servers of every target, with their account, region and protection group */
         get: operations["listSourceServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The DRS targets this deployment orchestrates, and whether each can be reached now */
+        get: operations["listTargets"];
         put?: never;
         post?: never;
         delete?: never;
@@ -230,6 +247,9 @@ export interface components {
         ProtectionGroupInput: {
             name: components["schemas"]["Name"];
             description?: string;
+            /** @description The account the group's servers replicate in, when it is not this deployment's own: one of the stack's drsTargets (GET /targets). Omit it for this deployment's account. */
+            accountId?: components["schemas"]["AccountId"];
+            /** @description The DRS region of the group's servers: with accountId, one DRS target of this deployment. */
             region: string;
             sourceServerIds?: components["schemas"]["SourceServerId"][];
             tagSelectors?: {
@@ -239,6 +259,9 @@ export interface components {
         ProtectionGroupUpdate: {
             name: components["schemas"]["Name"];
             description?: string;
+            /** @description The account the group's servers replicate in, when it is not this deployment's own: one of the stack's drsTargets (GET /targets). Omit it for this deployment's account. */
+            accountId?: components["schemas"]["AccountId"];
+            /** @description The DRS region of the group's servers: with accountId, one DRS target of this deployment. */
             region: string;
             sourceServerIds?: components["schemas"]["SourceServerId"][];
             tagSelectors?: {
@@ -265,6 +288,8 @@ export interface components {
             createdAt?: string;
             /** @description ISO 8601 time, UTC. */
             updatedAt?: string;
+            /** @description Set when the group is in another account than the deployment's own. */
+            accountId?: string;
         };
         Action: {
             document: string;
@@ -344,6 +369,14 @@ export interface components {
             plan?: Record<string, never>;
             /** @description Each group the plan used, exactly as it was when the execution started. */
             protectionGroups?: Record<string, never>;
+            /** @description DRS targets the execution needs whose role could not be assumed at its last tick, with the reason and since when; past the target wait (1 hour) the wave needing one fails. */
+            unreachableTargets?: {
+                [key: string]: {
+                    reason?: string;
+                    /** @description ISO 8601 time, UTC. */
+                    since?: string;
+                };
+            };
         };
         ProtectionGroupPage: {
             items?: components["schemas"]["ProtectionGroup"][];
@@ -407,6 +440,10 @@ export interface components {
             endedAt?: string;
             /** @description Why the wave failed or was skipped, in the runner's words. */
             reason?: string;
+            /** @description The wave's servers that launch in another DRS target than the deployment's own, by target (<account>/<region>). */
+            targets?: {
+                [key: string]: string[];
+            };
         };
         TrackedJob: {
             jobId: string;
@@ -422,6 +459,8 @@ export interface components {
             createdAt?: string;
             /** @description ISO 8601 time, UTC. */
             endDateTime?: string;
+            /** @description The DRS target (<account>/<region>) when not the deployment's own account and region. */
+            target?: string;
         };
         TrackedServer: {
             sourceServerId: string;
@@ -442,6 +481,8 @@ export interface components {
             attempts?: number;
             lastError?: string;
             reason?: string;
+            /** @description The DRS target (<account>/<region>) when not the deployment's own account and region. */
+            target?: string;
         };
         Termination: {
             requestId?: string;
@@ -451,6 +492,8 @@ export interface components {
             requestedAt: string;
             /** @enum {string} */
             status?: "REQUESTED" | "STARTED" | "FAILED";
+            /** @description The DRS target (<account>/<region>) when not the deployment's own account and region. */
+            target?: string;
         };
         JobEvent: {
             eventKey: string;
@@ -473,6 +516,36 @@ export interface components {
             };
             /** @description The protection group whose explicit servers or tags name it; null when none does. */
             protectionGroup: string | null;
+            /** @description The account DRS replicates the server in. */
+            accountId: string;
+            /** @description The DRS region of the server. */
+            region: string;
+            /** @description The DRS target it is listed from (GET /targets: key). */
+            target: string;
+            /** @description An extended source server: another (staging) account's server, made visible here by CreateExtendedSourceServer; it launches here like any other. */
+            extended: boolean;
+            /** @description For an extended source server, the staging account that replicates it. */
+            stagingAccountId?: string;
+        };
+        /** @description A 12-digit AWS account id. */
+        AccountId: string;
+        /** @description A DRS account and region this deployment orchestrates: its own (home), or one of the stack's drsTargets, reached through a role assumed with an external id. */
+        Target: {
+            /** @description <account>/<region>, or home/<region> for the deployment's own. */
+            key: string;
+            accountId: string;
+            region: string;
+            /** @description The deployment's own account and region: no role to assume. */
+            home: boolean;
+            /** @description The role assumed in the target (none at home). */
+            roleArn?: string;
+            /** @description Whether the role could be assumed just now. */
+            reachable: boolean;
+            /** @description Why the role could not be assumed (STS's code and message). */
+            reason?: string;
+        };
+        TargetList: {
+            items: components["schemas"]["Target"][];
         };
     };
     responses: never;
@@ -1797,6 +1870,10 @@ export interface operations {
     listSourceServers: {
         parameters: {
             query?: {
+                /** @description Only servers of this account. */
+                accountId?: components["schemas"]["AccountId"];
+                /** @description Only servers of this region. */
+                region?: string;
                 limit?: number;
                 nextToken?: string;
             };
@@ -1853,6 +1930,53 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -152,7 +152,16 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
         setRegion(group.region);
         // Only the ids are stored with the group; the table matches them by id (trackBy).
         setPicked(
-          (group.sourceServerIds ?? []).map((id) => ({ sourceServerID: id, hostname: null, tags: {}, protectionGroup: null })),
+          (group.sourceServerIds ?? []).map((id) => ({
+            sourceServerID: id,
+            accountId: group.accountId ?? "",
+            region: group.region,
+            target: "",
+            extended: false,
+            hostname: null,
+            tags: {},
+            protectionGroup: null,
+          })),
         );
         setTags(Object.entries(group.tagSelectors ?? {}).map(([key, values]) => ({ key, values: values.join(", ") })));
         setVersion(group.version);

@@ -47,9 +47,8 @@ class Target:
         return None if self.is_home else self.key
 
     def describe(self) -> str:
-        """For messages: 'this account in us-east-1', 'account 111122223333 in eu-west-1'."""
-        who = "this account" if self.is_home else f"account {self.account_id}"
-        return f"{who} in {self.region}"
+        """For messages: 'us-east-1' at home, 'eu-west-1 of account 111122223333'."""
+        return self.region if self.is_home else f"{self.region} of account {self.account_id}"
 
 
 def session_name(execution_id: str | None, function: str) -> str:

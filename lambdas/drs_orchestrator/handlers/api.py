@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,6 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 
-from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import (
     ExecutionRecords,
     JobEventsStore,
@@ -29,10 +29,11 @@ from drs_orchestrator.adapters.dynamodb import (
     VersionedRecords,
 )
 from drs_orchestrator.adapters.stepfunctions import StateMachines
+from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.api import schemas
 from drs_orchestrator.domain.plans import Problem
 from drs_orchestrator.domain.timestamps import to_iso
-from drs_orchestrator.environment import ApiEnvironment
+from drs_orchestrator.environment import ApiEnvironment, drs_targets
 from drs_orchestrator.errors import (
     UNAVAILABLE,
     ApiError,
@@ -60,6 +61,8 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_BODY_DEPTH = 32
 #: As the document bounds ``nextToken``.
 MAX_TOKEN_LENGTH = 2048
+ACCOUNT_ID = re.compile(r"\d{12}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 @cache
@@ -72,13 +75,28 @@ def _catalog() -> Catalog:
         job_events=JobEventsStore(
             env.finder.job_events_table, env.finder.job_events_retention_days
         ),
-        drs=DrsGateway(),
+        drs=DrsGateways(drs_targets()),
         machines=StateMachines(env.state_machine_arn),
         status_index=env.finder.executions_status_index,
         clock=lambda: to_iso(datetime.now(UTC)),
         holds=ServerHolds(env.server_holds_table),
-        regions=env.regions,
     )
+
+
+def home_account() -> str:
+    """The deployment's own account: the one the function runs in (its ARN says)."""
+    arn = str(getattr(app.lambda_context, "invoked_function_arn", "") or "")
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""  # noqa: PLR2004 - arn:partition:service:region:account
+
+
+def _group_body() -> dict[str, Any]:
+    """A group's body, with ``accountId`` dropped when it names the deployment's own
+    account (the same as omitting it)."""
+    body = _body()
+    if body.get("accountId") and body["accountId"] == home_account():
+        del body["accountId"]
+    return body
 
 
 def caller_groups() -> set[str]:
@@ -267,7 +285,7 @@ def list_groups() -> dict[str, Any]:
 
 @app.post("/protection-groups")
 def create_group() -> Response:
-    return _created(_catalog().create_group(_body()))
+    return _created(_catalog().create_group(_group_body()))
 
 
 @app.get("/protection-groups/<groupId>")
@@ -277,7 +295,7 @@ def get_group(groupId: str) -> dict[str, Any]:  # noqa: N803 - the path paramete
 
 @app.put("/protection-groups/<groupId>")
 def update_group(groupId: str) -> dict[str, Any]:  # noqa: N803
-    return _catalog().update_group(groupId, _body())
+    return _catalog().update_group(groupId, _group_body())
 
 
 @app.delete("/protection-groups/<groupId>")
@@ -363,7 +381,30 @@ def terminate_instances(executionId: str) -> Response:  # noqa: N803
 
 @app.get("/source-servers")
 def source_servers() -> dict[str, Any]:
-    return _paged(_catalog().source_server_page)
+    params = app.current_event.query_string_parameters or {}
+    account_id, region = params.get("accountId") or None, params.get("region") or None
+    problems = [
+        Problem(name, rule)
+        for name, value, pattern, rule in (
+            ("accountId", account_id, ACCOUNT_ID, "must be a 12-digit account id"),
+            ("region", region, REGION, "must be a region name such as us-east-1"),
+        )
+        if value is not None and not pattern.fullmatch(value)
+    ]
+    if problems:
+        msg = "invalid request"
+        raise BadRequestError(msg, problems)
+    catalog = _catalog()
+    return _paged(
+        lambda limit, token: catalog.source_server_page(
+            limit, token, account_id=account_id, region=region, home_account=home_account()
+        )
+    )
+
+
+@app.get("/targets")
+def targets() -> dict[str, Any]:
+    return {"items": _catalog().targets(home_account())}
 
 
 @logger.inject_lambda_context

@@ -4,6 +4,11 @@ Every check runs before any write, so a rejected request changes nothing: a bad 
 plan is a ``BadRequestError`` listing each field and reason, a missing record a
 ``NotFoundError``, a stale version or a clash with other records a ``ConflictError``
 (``errors.py`` maps each to its HTTP status).
+
+A protection group is bound to one DRS target: its ``region``, and its ``accountId`` when
+the servers replicate in another account than the deployment's own (``drsTargets``). Its
+servers are checked against, and its tag selectors resolved in, that target's inventory;
+an execution launches each group's servers in the group's target.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from drs_orchestrator.adapters.dynamodb import (
     StaleExecutionError,
     VersionConflictError,
 )
+from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
     Action,
@@ -29,12 +35,14 @@ from drs_orchestrator.domain.plans import (
     stored_size_problem,
     validate_plan,
 )
+from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
     OrchestratorError,
     ServiceUnavailableError,
+    TargetUnreachableError,
 )
 from drs_orchestrator.services import executions as execution_controls
 
@@ -49,8 +57,12 @@ if TYPE_CHECKING:
         VersionedRecords,
     )
     from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.adapters.targets import DrsGateways
+    from drs_orchestrator.domain.targets import Target
 
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
+#: The role session name the API's calls in a target carry (CloudTrail: who acted).
+API_SESSION = session_name(None, "api")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 TERMINATE_BATCH = 200
 
@@ -93,7 +105,15 @@ def _as_it_ran(plan: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, 
     """The plan and its groups exactly as an execution of it starts: later edits of either
     never change what the execution says it ran."""
     used = {g for w in plan["waves"] for g in w["protectionGroups"]}
-    definition = ("groupId", "version", "region", "description", "sourceServerIds", "tagSelectors")
+    definition = (
+        "groupId",
+        "version",
+        "accountId",
+        "region",
+        "description",
+        "sourceServerIds",
+        "tagSelectors",
+    )
     return {
         "plan": {k: plan[k] for k in ("name", "description", "waves", "version") if k in plan},
         "protectionGroups": {
@@ -130,63 +150,138 @@ class Catalog:
         plans: VersionedRecords,
         executions: ExecutionRecords,
         job_events: JobEventsStore,
-        drs: DrsGateway,
+        drs: DrsGateway | DrsGateways,
         machines: StateMachines,
         status_index: str,
         clock: Callable[[], str],
         holds: ServerHolds,
-        regions: tuple[str, ...],
     ) -> None:
         self.groups = groups
         self.plans = plans
         self.executions = executions
         self.job_events = job_events
-        self.drs = drs
+        #: The DRS gateway of every target; a group outside them is refused.
+        self.drs = as_gateways(drs)
         self.machines = machines
         self.status_index = status_index
         self.clock = clock
         self.holds = holds
-        #: The regions this deployment may act in; a group in another is refused.
-        self.regions = regions
 
     # -- protection groups ---------------------------------------------------------------
 
+    # -- targets -------------------------------------------------------------------------
+
+    def target_of(self, record: dict[str, Any]) -> Target | None:
+        """The DRS target a group is bound to, or None if the deployment has none such."""
+        return self.drs.targets.for_group(record.get("accountId"), record["region"])
+
+    def inventory(self, target: Target) -> list[dict[str, Any]]:
+        """Every source server DRS has in ``target``; 503 naming it when unreachable."""
+        try:
+            return self.drs.of(target.stored_key, API_SESSION).source_servers()
+        except TargetUnreachableError as exc:
+            raise ServiceUnavailableError(str(exc)) from exc
+
+    def targets(self, home_account: str) -> list[dict[str, Any]]:
+        """Every DRS target of the deployment and whether it can be reached now (its role
+        assumed afresh; home always can)."""
+        listed = []
+        for target in self.drs.targets.all():
+            entry: dict[str, Any] = {
+                "key": target.key,
+                "accountId": home_account if target.is_home else target.account_id,
+                "region": target.region,
+                "home": target.is_home,
+                "reachable": True,
+            }
+            if not target.is_home:
+                entry["roleArn"] = target.role_arn
+                try:
+                    self.drs.of(target.stored_key, API_SESSION, fresh=True)
+                except TargetUnreachableError as exc:
+                    entry.update(reachable=False, reason=exc.reason)
+            listed.append(entry)
+        return listed
+
     def _servers_by_group(
-        self, inventory: list[dict] | None = None, groups: list[dict] | None = None
+        self,
+        inventories: dict[str | None, list[dict[str, Any]]] | None = None,
+        groups: list[dict] | None = None,
     ) -> dict[str, list[str]]:
+        """Each group's servers; tag selectors resolved in the inventory of the group's own
+        target (read once per target, and only for targets whose groups select by tag)."""
         records = self.groups.all() if groups is None else groups
-        needs_inventory = any(r.get("tagSelectors") for r in records)
-        if inventory is None and needs_inventory:
-            inventory = self.drs.source_servers()
-        return {r["name"]: resolve(_group(r), inventory or []) for r in records}
+        inventories = {} if inventories is None else inventories
+        resolved = {}
+        for record in records:
+            target = self.target_of(record)
+            inventory: list[dict[str, Any]] = []
+            if record.get("tagSelectors") and target is not None:
+                if target.stored_key not in inventories:
+                    inventories[target.stored_key] = self.inventory(target)
+                inventory = inventories[target.stored_key]
+            resolved[record["name"]] = resolve(_group(record), inventory)
+        return resolved
+
+    def _group_targets(self, records: list[dict[str, Any]]) -> dict[str, str | None]:
+        """Each group's target as executions store it (None at home); a group whose
+        target the stack no longer lists keeps its account/region key, which no run can
+        reach (plan validation names it first)."""
+        found = {}
+        for record in records:
+            target = self.target_of(record)
+            fallback = f"{record.get('accountId') or 'home'}/{record['region']}"
+            found[record["name"]] = target.stored_key if target else fallback
+        return found
+
+    def _unbound_groups(self, plan: RecoveryPlan, records: list[dict[str, Any]]) -> list[Problem]:
+        """A problem for each group of the plan whose DRS target the deployment lacks."""
+        by_name = {r["name"]: r for r in records}
+        return [
+            Problem(
+                f"waves[{index}].protectionGroups[{j}]",
+                f"protection group '{name}' is in {_where(by_name[name])}, which is not one "
+                "of this deployment's DRS targets",
+            )
+            for index, wave in enumerate(plan.waves)
+            for j, name in enumerate(wave.protection_groups)
+            if name in by_name and self.target_of(by_name[name]) is None
+        ]
 
     def source_server_page(
-        self, limit: int, token: str | None
+        self,
+        limit: int,
+        token: str | None,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+        home_account: str = "",
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of the DRS inventory with each server's protection group; the inventory is
-        read once and serves both the page and the tag selectors' membership."""
+        """A page of the DRS inventory of every target (or those in ``account_id`` and
+        ``region``) with each server's account, region and protection group; each target's
+        inventory is read once and serves both the page and the tag selectors."""
         if token and not token.isdigit():
             msg = "nextToken is not a token this API issued"
             raise ValueError(msg)
         start = int(token or 0)
-        inventory = self.drs.source_servers()
+        inventories: dict[str | None, list[dict[str, Any]]] = {}
+        listed: list[dict[str, Any]] = []
+        for target in self.drs.targets.all():
+            account = home_account if target.is_home else target.account_id
+            if (account_id and account != account_id) or (region and target.region != region):
+                continue
+            inventories[target.stored_key] = self.inventory(target)
+            listed += [_server(s, target, account) for s in inventories[target.stored_key]]
         membership = {
             server: name
-            for name, servers in self._servers_by_group(inventory).items()
+            for name, servers in self._servers_by_group(inventories).items()
             for server in servers
         }
         items = [
-            {
-                "sourceServerID": s["sourceServerID"],
-                "tags": s.get("tags", {}),
-                "hostname": (
-                    (s.get("sourceProperties") or {}).get("identificationHints") or {}
-                ).get("hostname"),
-                "protectionGroup": membership.get(s["sourceServerID"]),
-            }
-            for s in inventory[start : start + limit]
+            {**s, "protectionGroup": membership.get(s["sourceServerID"])}
+            for s in listed[start : start + limit]
         ]
-        more = start + limit < len(inventory)
+        more = start + limit < len(listed)
         return items, str(start + limit) if more else None
 
     def _check_group(self, body: dict[str, Any], group_id: str | None) -> dict[str, Any]:
@@ -196,28 +291,34 @@ class Catalog:
                 msg,
                 [Problem("sourceServerIds", "give source server ids, tag selectors, or both")],
             )
-        if body["region"] not in self.regions:
+        target = self.target_of(body)
+        if target is None:
+            known = ", ".join(t.describe() for t in self.drs.targets.all())
+            if body.get("accountId"):
+                problem = Problem(
+                    "accountId",
+                    f"{_where(body)} is not one of this deployment's DRS targets ({known}); "
+                    "add it to the stack's drsTargets first",
+                )
+            else:
+                problem = Problem(
+                    "region",
+                    f"'{body['region']}' is not a region this deployment acts in in its own "
+                    f"account (its DRS targets: {known})",
+                )
             msg = "invalid protection group"
-            raise BadRequestError(
-                msg,
-                [
-                    Problem(
-                        "region",
-                        f"'{body['region']}' is not a region this deployment acts in "
-                        f"({', '.join(self.regions)})",
-                    )
-                ],
-            )
+            raise BadRequestError(msg, [problem])
         others = [r for r in self.groups.all() if r["groupId"] != group_id]
         if any(r["name"] == body["name"] for r in others):
             msg = f"a protection group named '{body['name']}' already exists"
             raise ConflictError(msg)
-        inventory = self.drs.source_servers()
+        inventories = {target.stored_key: self.inventory(target)}
+        inventory = inventories[target.stored_key]
         known = {item.get("sourceServerID") for item in inventory}
         missing = [
             Problem(
                 f"sourceServerIds[{index}]",
-                f"source server {server} is not in DRS in {body['region']}",
+                f"source server {server} is not in DRS in {target.describe()}",
             )
             for index, server in enumerate(body.get("sourceServerIds") or [])
             if server not in known
@@ -227,7 +328,7 @@ class Catalog:
             raise BadRequestError(msg, missing)
         servers = resolve(_group(body), inventory)
         conflicts = membership_conflicts(
-            body["name"], servers, {r["name"]: resolve(_group(r), inventory) for r in others}
+            body["name"], servers, self._servers_by_group(inventories, others)
         )
         if conflicts:
             msg = "source servers already belong to another group"
@@ -315,7 +416,10 @@ class Catalog:
             msg = "invalid recovery plan"
             raise BadRequestError(msg, [too_large])
         groups = self.groups.all()
-        problems = validate_plan(plan_from(body), self._servers_by_group(groups=groups))
+        plan = plan_from(body)
+        problems = self._unbound_groups(plan, groups) + validate_plan(
+            plan, self._servers_by_group(groups=groups), self._group_targets(groups)
+        )
         if problems:
             msg = "invalid recovery plan"
             raise BadRequestError(msg, problems)
@@ -403,7 +507,10 @@ class Catalog:
         plan = plan_from(record)
         groups = self.groups.all()
         servers_by_group = self._servers_by_group(groups=groups)
-        problems = validate_plan(plan, servers_by_group)
+        group_targets = self._group_targets(groups)
+        problems = self._unbound_groups(plan, groups) + validate_plan(
+            plan, servers_by_group, group_targets
+        )
         if problems:
             msg = "the plan is no longer valid"
             raise BadRequestError(msg, problems)
@@ -419,7 +526,14 @@ class Catalog:
         now = self.clock()
         self._hold(execution_id, wanted, now)
         item = execution_controls.new_execution(
-            execution_id, plan_id, plan, servers_by_group, mode, now, int(record["version"])
+            execution_id,
+            plan_id,
+            plan,
+            servers_by_group,
+            mode,
+            now,
+            int(record["version"]),
+            {name: key for name, key in group_targets.items() if key is not None},
         )
         item.update(_as_it_ran(record, groups))
         try:
@@ -519,8 +633,9 @@ class Catalog:
                     "recoveryInstanceIds": batch,
                     "requestedAt": self.clock(),
                     "status": "REQUESTED",
+                    **({"target": key} if key else {}),
                 }
-                for batch in batches
+                for key, batch in batches
             ]
             terminations = [*item.get("terminations", []), *requested]
             try:
@@ -539,7 +654,8 @@ class Catalog:
         failure: Exception | None = None
         for termination in requested:
             try:
-                job = self.drs.terminate_recovery_instances(termination["recoveryInstanceIds"])
+                gateway = self.drs.of(termination.get("target"), API_SESSION)
+                job = gateway.terminate_recovery_instances(termination["recoveryInstanceIds"])
             except OrchestratorError as exc:
                 termination.update(status="FAILED", reason=str(exc))
                 failure = exc
@@ -551,6 +667,7 @@ class Catalog:
                 "type": "TERMINATE",
                 "status": job.status,
                 "servers": [],
+                **({"target": termination["target"]} if termination.get("target") else {}),
             }
         self._record_terminations(execution_id, version, terminations, new_jobs)
         if failure is not None:
@@ -558,7 +675,9 @@ class Catalog:
             raise ServiceUnavailableError(msg) from failure
         return self.get_execution(execution_id)
 
-    def _instances_to_terminate(self, item: dict[str, Any]) -> list[list[str]]:
+    def _instances_to_terminate(self, item: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
+        """The recovery instances still to terminate, at most 200 per request, each request
+        in the DRS target the instances were launched in."""
         execution_id = item["executionId"]
         if item["mode"] != "DRILL":
             msg = "only a drill's recovery instances are terminated here"
@@ -574,21 +693,22 @@ class Catalog:
             or (t["status"] == "REQUESTED" and not _older_than(t["requestedAt"], self.clock(), 300))
             for i in t["recoveryInstanceIds"]
         }
-        instances = sorted(
-            s["recoveryInstanceId"]
-            for s in item["servers"].values()
-            if s.get("recoveryInstanceId")
-            and s.get("launchStatus") == "LAUNCHED"
-            and s["recoveryInstanceId"] not in done
-        )
-        if not instances:
+        by_target: dict[str | None, list[str]] = {}
+        for server in item["servers"].values():
+            instance = server.get("recoveryInstanceId")
+            if instance and server.get("launchStatus") == "LAUNCHED" and instance not in done:
+                job = (item.get("jobs") or {}).get(server.get("jobId", "")) or {}
+                by_target.setdefault(job.get("target"), []).append(instance)
+        if not by_target:
             msg = (
                 f"execution {execution_id} has no recovery instance left to terminate "
                 "(or their termination is already asked for)"
             )
             raise ConflictError(msg)
         return [
-            instances[start : start + TERMINATE_BATCH]
+            (key, instances[start : start + TERMINATE_BATCH])
+            for key, unsorted in sorted(by_target.items(), key=lambda kv: kv[0] or "")
+            for instances in [sorted(unsorted)]
             for start in range(0, len(instances), TERMINATE_BATCH)
         ]
 
@@ -617,3 +737,29 @@ class Catalog:
                 ]
                 continue
             return
+
+
+def _where(record: dict[str, Any]) -> str:
+    """'eu-west-1 of account 111122223333' or 'us-east-1' (home), for messages."""
+    account = record.get("accountId")
+    return f"{record['region']} of account {account}" if account else record["region"]
+
+
+def _server(item: dict[str, Any], target: Target, account: str) -> dict[str, Any]:
+    """A DescribeSourceServers item as the API lists it: where it replicates, and whether
+    it is an extended source server (another staging account's server, seen here)."""
+    staging = item.get("stagingArea") or {}
+    server = {
+        "sourceServerID": item["sourceServerID"],
+        "accountId": account,
+        "region": target.region,
+        "target": target.key,
+        "tags": item.get("tags", {}),
+        "hostname": ((item.get("sourceProperties") or {}).get("identificationHints") or {}).get(
+            "hostname"
+        ),
+        "extended": staging.get("status") == "EXTENDED",
+    }
+    if staging.get("stagingAccountID"):
+        server["stagingAccountId"] = staging["stagingAccountID"]
+    return server
