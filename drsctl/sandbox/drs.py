@@ -96,12 +96,15 @@ class DrsSimulator:
         region: str = "us-east-1",
         log_page_size: int = 100,
         *,
+        account: str = "123456789012",
         pace_seconds: float | None = None,
         throttle_rate: float = 0.0,
         seed: int | None = None,
     ) -> None:
         self.region = region
-        self.account = "123456789012"
+        #: The account this DRS belongs to (each account and region has its own DRS, with
+        #: its own inventory, jobs and quotas).
+        self.account = account
         self.jobs: dict[str, dict[str, Any]] = {}
         self.logs: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.log_page_size = log_page_size
@@ -344,8 +347,15 @@ class DrsSimulator:
         return page
 
     def add_source_server(
-        self, server_id: str, tags: dict[str, str] | None = None, hostname: str | None = None
-    ) -> None:
+        self,
+        server_id: str,
+        tags: dict[str, str] | None = None,
+        hostname: str | None = None,
+        *,
+        staging_account: str | None = None,
+    ) -> dict[str, Any]:
+        """Put a source server in this DRS's inventory; with ``staging_account`` it is an
+        extended source server (that account replicates it; it launches here)."""
         server: dict[str, Any] = {
             "sourceServerID": server_id,
             "arn": f"arn:aws:drs:{self.region}:{self.account}:source-server/{server_id}",
@@ -355,7 +365,14 @@ class DrsSimulator:
         }
         if hostname:
             server["sourceProperties"] = {"identificationHints": {"hostname": hostname}}
+        if staging_account:
+            server["stagingArea"] = {
+                "status": "EXTENDED",
+                "stagingAccountID": staging_account,
+                "stagingSourceServerArn": server["arn"].replace(self.account, staging_account),
+            }
         self.source_servers.append(server)
+        return server
 
     def _op_DescribeSourceServers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = (params.get("filters") or {}).get("sourceServerIDs")

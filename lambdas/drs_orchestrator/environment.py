@@ -26,6 +26,7 @@ STALE_AFTER_SECONDS = "STALE_AFTER_SECONDS"
 SERVER_HOLDS_TABLE = "SERVER_HOLDS_TABLE"
 APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
 QUOTA_WAIT_SECONDS = "QUOTA_WAIT_SECONDS"
+TARGET_WAIT_SECONDS = "TARGET_WAIT_SECONDS"
 TICKS_PER_RUN = "TICKS_PER_RUN"
 JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
 #: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
@@ -95,6 +96,7 @@ class WaveRunnerEnvironment:
     stale_after_seconds: int
     approval_timeout_seconds: int
     quota_wait_seconds: int
+    target_wait_seconds: int
     ticks_per_run: int
 
     @classmethod
@@ -107,6 +109,7 @@ class WaveRunnerEnvironment:
             stale_after_seconds=_positive(STALE_AFTER_SECONDS, "90"),
             approval_timeout_seconds=_positive(APPROVAL_TIMEOUT_SECONDS, "604800"),
             quota_wait_seconds=_positive(QUOTA_WAIT_SECONDS, "3600"),
+            target_wait_seconds=_positive(TARGET_WAIT_SECONDS, "3600"),
             ticks_per_run=_positive(TICKS_PER_RUN, "400"),
         )
 

@@ -1,6 +1,8 @@
 """End to end without AWS: the real ASL run by moto's Step Functions interpreter, its Lambda
-tasks dispatched in-process to the real wave-runner handler, moto DynamoDB and SNS, and the
-DRS fake on autopilot (each DescribeJobs moves a job one phase on)."""
+tasks dispatched in-process to the real wave-runner handler, moto DynamoDB, SNS and STS, and
+the DRS fake on autopilot (each DescribeJobs moves a job one phase on) in the deployment's
+own account and region and in two DRS targets (``TARGETS``: another account in another
+region each), reached through roles assumed with moto's STS."""
 
 from __future__ import annotations
 
@@ -45,6 +47,14 @@ if TYPE_CHECKING:
     from drs_orchestrator.domain.plans import RecoveryPlan
 
 REGION = "us-east-1"
+DEPLOYMENT = "e2e-deployment"
+#: The DRS targets every e2e deployment has besides home: key -> (account, region).
+TARGETS = {
+    "111122223333/us-west-2": ("111122223333", "us-west-2"),
+    "444455556666/eu-west-1": ("444455556666", "eu-west-1"),
+}
+STAGING, RECOVERY = TARGETS
+EXTERNAL_ID = "e2e-deployment-external-id"
 EXECUTIONS_TABLE = "e2e-executions"
 JOB_EVENTS_TABLE = "e2e-job-events"
 SERVER_HOLDS_TABLE = "e2e-server-holds"
@@ -77,9 +87,27 @@ def invoke_in_process(
     return json.dumps(result).encode()
 
 
+def role_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{DEPLOYMENT}-drs-target"
+
+
+def targets_json() -> str:
+    """``DRS_TARGETS`` as the infrastructure sets it for these targets."""
+    return json.dumps(
+        [
+            {"account": a, "region": r, "roleArn": role_arn(a), "externalId": EXTERNAL_ID}
+            for a, r in TARGETS.values()
+        ]
+    )
+
+
 class Harness:
-    def __init__(self, drs: FakeDrs, ssm: FakeSsm) -> None:
+    def __init__(self, drs: FakeDrs, ssm: FakeSsm, targets: dict[str, FakeDrs]) -> None:
         self.drs = drs
+        #: The DRS of each target, by key; ``self.drs`` is home's.
+        self.targets = targets
+        #: The identity (assumed-role ARN, from STS) of every client made in a target.
+        self.identities: list[str] = []
         self.ssm = ssm
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -112,7 +140,29 @@ class Harness:
         )
         self.machines = StateMachines(machine["stateMachineArn"], client=self.sfn)
 
-    def run(self, plan: RecoveryPlan, groups: dict[str, list[str]], mode: str = "DRILL") -> str:
+    def drs_of(self, key: str | None) -> FakeDrs:
+        """The DRS of a target key (None: home)."""
+        return self.drs if key is None else self.targets[key]
+
+    def all_drs(self) -> list[FakeDrs]:
+        return [self.drs, *self.targets.values()]
+
+    def drs_jobs(self) -> list[dict[str, Any]]:
+        """Every DRS job of every account and region."""
+        return [job for drs in self.all_drs() for job in drs.jobs.values()]
+
+    def job_log(self, job_id: str) -> list[dict[str, Any]]:
+        return next(drs.logs[job_id] for drs in self.all_drs() if job_id in drs.jobs)
+
+    def run(
+        self,
+        plan: RecoveryPlan,
+        groups: dict[str, list[str]],
+        mode: str = "DRILL",
+        targets: dict[str, str] | None = None,
+    ) -> str:
+        """Start an execution of ``plan`` directly (not through the API); ``targets``
+        binds groups to DRS targets (group -> key), the others are at home."""
         execution_id = f"exec-{uuid.uuid4().hex[:12]}"
         item = executions.new_execution(
             execution_id,
@@ -121,6 +171,7 @@ class Harness:
             groups,
             mode,
             to_iso(__import__("datetime").datetime.now(__import__("datetime").UTC)),
+            group_targets=targets,
         )
         self.records.create(item)
         self.machines.start(execution_id)
@@ -132,6 +183,7 @@ class Harness:
         resource: str,
         groups: str = "operator",
         body: str | None = None,
+        query: dict[str, str] | None = None,
         **path: str,
     ) -> tuple[int, Any]:
         """Call the real API handler as API Gateway would, as a user in ``groups``.
@@ -141,10 +193,13 @@ class Harness:
         from drs_orchestrator.handlers import api
 
         if resource.startswith("/protection-groups") and body:
-            known = {s["sourceServerID"] for s in self.drs.source_servers}
-            for server in json.loads(body).get("sourceServerIds") or []:
+            parsed = json.loads(body)
+            key = f"{parsed.get('accountId')}/{parsed.get('region')}"
+            drs = self.targets.get(key, self.drs)
+            known = {s["sourceServerID"] for s in drs.source_servers}
+            for server in parsed.get("sourceServerIds") or []:
                 if server not in known:
-                    self.drs.add_source_server(server, {})
+                    drs.add_source_server(server, {})
 
         concrete = resource
         for name, value in path.items():
@@ -154,7 +209,7 @@ class Harness:
             "path": concrete,
             "httpMethod": method,
             "headers": {},
-            "queryStringParameters": None,
+            "queryStringParameters": query,
             "pathParameters": path,
             "body": body,
             "isBase64Encoded": False,
@@ -249,7 +304,8 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "DEPLOYMENT_NAME": "e2e-deployment",
+        "DEPLOYMENT_NAME": DEPLOYMENT,
+        "DRS_TARGETS": targets_json(),
         "EXECUTIONS_TABLE": EXECUTIONS_TABLE,
         "EXECUTIONS_STATUS_INDEX": EXECUTIONS_STATUS_INDEX,
         "JOB_EVENTS_TABLE": JOB_EVENTS_TABLE,
@@ -262,6 +318,30 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     drs = FakeDrs(region=REGION)
     drs.autopilot = True
     monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs.client())
+    targets = {key: FakeDrs(region=r, account=a) for key, (a, r) in TARGETS.items()}
+    for target in targets.values():
+        target.autopilot = True
+    identities: list[str] = []
+
+    def in_target(service: str, target: Any, credentials: dict[str, Any]) -> Any:
+        """A client in a target, made with the credentials STS (moto) gave: DRS is the
+        target's simulator; the identity the credentials carry is noted."""
+        sts = boto3.client(
+            "sts",
+            region_name=target.region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        token = in_handler.set(False)  # the test's look, not a call of the runtime
+        try:
+            identities.append(sts.get_caller_identity()["Arn"])
+        finally:
+            in_handler.reset(token)
+        assert service == "drs", f"the runtime asked for {service} in a target"
+        return targets[target.key].client()
+
+    monkeypatch.setattr("drs_orchestrator.adapters.targets.assumed_client", in_target)
     ssm = FakeSsm(region=REGION)
     monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm.client())
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
@@ -300,7 +380,8 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
-        built = Harness(drs, ssm)
+        built = Harness(drs, ssm, targets)
+        built.identities = identities
         monkeypatch.setenv("TOPIC_ARN", built.topic_arn)
         monkeypatch.setenv("STATE_MACHINE_ARN", built.machines._arn)
         monkeypatch.setenv("PROTECTION_GROUPS_TABLE", "e2e-groups")

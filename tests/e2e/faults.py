@@ -38,6 +38,7 @@ _THROTTLE_CODES = {
     "ssm": "ThrottlingException",
     "stepfunctions": "ThrottlingException",
     "drs": "ThrottlingException",
+    "sts": "Throttling",
 }
 
 

@@ -1,6 +1,7 @@
 """The fault matrix: a drill of three waves (one over 100 servers with pre- and post-wave
-actions, one paused for approval, one independent) run end to end on the real state
-machine, wave runner, finder and janitor, with one fault injected at one AWS call point.
+actions, one paused for approval, one independent in another account and region, reached
+through STS) run end to end on the real state machine, wave runner, finder and janitor,
+with one fault injected at one AWS call point.
 For every call point the drill reaches and every kind of fault, the drill must end
 COMPLETED and keep every invariant of docs/RELIABILITY.md.
 
@@ -18,6 +19,7 @@ import pytest
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from drsctl.invariants import violations
+from tests.e2e.conftest import STAGING
 from tests.e2e.faults import KINDS, FaultInjector
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ def servers(prefix: str, count: int) -> list[str]:
 
 
 GROUPS = {"data": servers("d", 101), "app": servers("a", 2), "web": servers("w", 2)}
+#: The Web wave's servers replicate in another account and region (a DRS target).
+GROUP_TARGETS = {"web": STAGING}
 DRILL = RecoveryPlan(
     "fault-matrix",
     (
@@ -44,8 +48,10 @@ DRILL = RecoveryPlan(
 )
 
 #: Every AWS call point the runtime reaches in the drill, with the occurrences to hit
-#: (the second StartRecovery is the second batch of the 101-server wave).
+#: (the second StartRecovery is the second batch of the 101-server wave; the first
+#: AssumeRole is the wave runner's for the Web wave, the second the finder's).
 CALL_POINTS: dict[str, tuple[int, ...]] = {
+    "sts:AssumeRole": (1, 2),
     "drs:StartRecovery": (1, 2),
     "drs:DescribeJobs": (1, 3),
     "drs:DescribeJobLogItems": (1,),
@@ -72,7 +78,7 @@ def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:
     """Start the drill and play operator and schedule until it ended and settled: the
     operator approves a paused wave, the finder's schedule fires every half second."""
     harness.drs.brief_logs = True
-    execution_id = harness.run(DRILL, GROUPS)
+    execution_id = harness.run(DRILL, GROUPS, targets=GROUP_TARGETS)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.1)
@@ -92,7 +98,7 @@ def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:
 
 
 def assert_kept_every_invariant(harness: Harness, item: dict[str, Any]) -> None:
-    drs_jobs = list(harness.drs.jobs.values())
+    drs_jobs = harness.drs_jobs()
     assert violations(item, drs_jobs) == []
     assert item["status"] == "COMPLETED", item.get("reason")
     assert harness.machine_status(item["executionId"], timeout=5) == "SUCCEEDED"
@@ -102,11 +108,14 @@ def assert_kept_every_invariant(harness: Harness, item: dict[str, Any]) -> None:
     events = [n["event"] for n in harness.notifications()]
     assert {"started", "waiting for approval", "completed"} <= set(events)
     assert "watch" not in item, "settled: nothing left for the finder to follow"
+    web = next(w for w in item["waves"] if w["name"] == "Web")
+    assert all(item["jobs"][j].get("target") == STAGING for j in web["jobIds"])
+    assert set(web["jobIds"]) <= set(harness.targets[STAGING].jobs), "launched in the target"
     stored = harness.events(item["executionId"])
     assert (
         len({e["eventKey"] for e in stored})
         == len(stored)
-        == sum(len(harness.drs.logs[j]) for j in item["jobs"])
+        == sum(len(harness.job_log(j)) for j in item["jobs"])
     ), "every job event recorded once"
 
 

@@ -51,6 +51,7 @@ def _runner() -> WaveRunner:
         limits=Limits(
             approval_timeout=timedelta(seconds=env.approval_timeout_seconds),
             quota_wait=timedelta(seconds=env.quota_wait_seconds),
+            target_wait=timedelta(seconds=env.target_wait_seconds),
             ticks_per_run=env.ticks_per_run,
         ),
         logger=logger,

@@ -29,6 +29,7 @@ from drs_orchestrator.domain.executions import (
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.errors import (
+    DrsAccessDeniedError,
     DrsError,
     DrsRequestRejectedError,
     OrchestratorError,
@@ -83,8 +84,11 @@ class PollReport:
     jobs_missing: int = 0
     #: Jobs in a target whose role could not be assumed: left as recorded this poll.
     jobs_unreachable: int = 0
-    #: DRS targets whose role could not be assumed in this poll, with the reason.
+    #: DRS targets whose role could not be assumed, or whose DRS refused access, in this
+    #: poll, with the reason.
     targets_unreachable: dict[str, str] = field(default_factory=dict)
+    #: DRS targets whose DescribeJobs failed otherwise (throttled, unavailable).
+    targets_failed: dict[str, str] = field(default_factory=dict)
     log_items_read: int = 0
     events_written: int = 0
     events_already_recorded: int = 0
@@ -168,11 +172,23 @@ class ExecutionFinder:
         report = PollReport(executions=1)
         execution = Execution.from_item(item)
         jobs: dict[str, DrsJob] = {}
-        for key, tracked in _by_target(execution.active_jobs).items():
+        by_target = _by_target(execution.active_jobs)
+        errors: list[OrchestratorError] = []
+        for key, tracked in by_target.items():
             try:
                 jobs.update(self._reader(key).describe_jobs(j.job_id for j in tracked))
             except TargetUnreachableError as exc:
                 report.targets_unreachable[str(key)] = exc.reason
+                errors.append(exc)
+            except DrsAccessDeniedError as exc:
+                report.targets_unreachable[str(key)] = f"{exc.code}: {exc}"
+                errors.append(exc)
+            except DrsError as exc:
+                report.targets_failed[str(key)] = str(exc)
+                errors.append(exc)
+        if errors and len(errors) == len(by_target):
+            # Nothing could be described: the caller decides on what is recorded.
+            raise errors[0]
         self._poll_execution(execution, jobs, report, POLLED_BY_WAVE_RUNNER)
         return report
 
@@ -238,8 +254,17 @@ class ExecutionFinder:
             except DrsRequestRejectedError:
                 self._logger.warning("combined DescribeJobs rejected; describing per execution")
             except DrsError as exc:
+                # This target's jobs wait for the next poll; an execution whose every
+                # active job is there is skipped, the others go on with their other jobs.
+                reason = f"{exc.code}: {exc}" if isinstance(exc, DrsAccessDeniedError) else ""
+                if reason:
+                    report.targets_unreachable[str(key)] = reason
+                else:
+                    report.targets_failed[str(key)] = str(exc)
                 for execution in executions:
-                    if any(j.target == key for j in execution.active_jobs):
+                    if execution.active_jobs and all(
+                        j.target == key for j in execution.active_jobs
+                    ):
                         self._fail(report, execution.execution_id, exc)
                         failed.add(execution.execution_id)
                 continue
@@ -261,7 +286,10 @@ class ExecutionFinder:
         instances: dict[str, str] = {}
         for tracked in execution.active_jobs:
             job = jobs.get(tracked.job_id)
-            if job is None and str(tracked.target) in report.targets_unreachable:
+            left_out = str(tracked.target)
+            if job is None and (
+                left_out in report.targets_unreachable or left_out in report.targets_failed
+            ):
                 report.jobs_unreachable += 1
                 continue
             if job is None:

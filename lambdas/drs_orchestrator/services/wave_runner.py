@@ -262,9 +262,16 @@ class WaveRunner:
         unreachable: dict[str, str] = {}
         for key in core.targets_in_use(item):
             try:
-                self._drs.of(key, session)
+                self._probe(item, key, session)
             except TargetUnreachableError as exc:
                 unreachable[key] = exc.reason
+            except DrsAccessDeniedError as exc:
+                unreachable[key] = f"{exc.code}: {exc}"
+            except OrchestratorError as exc:  # throttled, no answer: nothing learnt
+                self._logger.warning(
+                    "could not check a DRS target this tick",
+                    extra={"target": key, "error": str(exc)},
+                )
             else:
                 reached.add(key)
         observations = core.Observations(reached=frozenset(reached), unreachable=unreachable)
@@ -300,6 +307,20 @@ class WaveRunner:
                         extra={"automation": run_id, "error": str(exc)},
                     )
         return observations
+
+    def _probe(self, item: dict[str, Any], key: str, session: str) -> None:
+        """Check that target ``key`` can be reached: its role assumed (credentials are
+        cached for the hour) and, while a job of the execution runs there, DRS answering
+        for one of those jobs, so a role whose trust or permissions were taken away after
+        the launch is noticed while the credentials last."""
+        gateway = self._drs.of(key, session)
+        running = [
+            job_id
+            for job_id, job in (item.get("jobs") or {}).items()
+            if job.get("target") == key and job.get("status") != "COMPLETED"
+        ]
+        if running:
+            gateway.describe_jobs(running[:1])
 
     # -- acting ------------------------------------------------------------------------
 
