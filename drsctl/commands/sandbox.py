@@ -67,6 +67,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="comma-separated Cognito groups of the sandbox user (admin, operator, read-only)",
     )
     sandbox.add_argument("--no-seed", action="store_true", help="start with no groups or plans")
+    sandbox.add_argument(
+        "--no-targets",
+        action="store_true",
+        help="no simulated DRS targets (by default a stack without drsTargets gets two: "
+        "111122223333/us-west-2 and 444455556666/eu-west-1)",
+    )
     sandbox.add_argument("--no-console", action="store_true", help="do not build or serve it")
     sandbox.add_argument("--workdir", type=Path, help="logs and packages (default .sandbox/)")
     sandbox.set_defaults(run=run)

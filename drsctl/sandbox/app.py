@@ -27,9 +27,16 @@ from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.runtime import LambdaRuntime
-from drsctl.sandbox.seed import seed_catalog, seed_source_servers
+from drsctl.sandbox.seed import (
+    seed_catalog,
+    seed_source_servers,
+    seed_target,
+    seed_target_groups,
+    targets_config,
+)
 from drsctl.sandbox.site import SandboxUser, Site
 from infra.console import build_console
+from infra.project_config import Declaration
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -55,6 +62,8 @@ class SandboxOptions:
     failing_servers: Sequence[str] = ()
     groups: Sequence[str] = ("admin",)
     seed: bool = True
+    #: Give a stack without ``drsTargets`` two simulated DRS targets (``seed.TARGETS``).
+    targets: bool = True
     console: bool = True
     workdir: Path = field(default_factory=lambda: PROJECT_ROOT / ".sandbox")
 
@@ -65,6 +74,8 @@ class RunningDeployment:
     simulator: DrsSimulator
     access_key: str
     site: Site
+    #: The deployment's DRS targets, (account, region) each.
+    targets: tuple[tuple[str, str], ...] = ()
 
 
 class Sandbox:
@@ -79,6 +90,7 @@ class Sandbox:
         self._clock: Clock | None = None
         self._restore: list[Callable[[], None]] = []
         self._chaos_draws = 0
+        self._targets: dict[tuple[str, str], DrsSimulator] = {}
 
     # -- start ------------------------------------------------------------------------
 
@@ -100,7 +112,11 @@ class Sandbox:
         evaluations = []
         for stack in options.stacks:
             self.say(f"evaluating stack {stack} offline (program, packages, handler proofs)...")
-            evaluations.append(offline.evaluate(stack))
+            evaluation = offline.evaluate(stack)
+            if options.targets and not evaluation.outputs.get("drsTargets"):
+                key = Declaration.of(PROJECT_ROOT / "Pulumi.yaml").key("drsTargets").full_name
+                evaluation = offline.evaluate(stack, config_overrides={key: targets_config(stack)})
+            evaluations.append(evaluation)
 
         simulators = {}
         for index, evaluation in enumerate(evaluations):
@@ -112,8 +128,22 @@ class Sandbox:
             simulator.failing_servers = set(options.failing_servers)
             seed_source_servers(simulator)
             simulators[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = simulator
+        # Each DRS target is one account's DRS in one region, shared by the deployments
+        # that name it (as in AWS).
+        targets: dict[tuple[str, str], DrsSimulator] = {}
+        for evaluation in evaluations:
+            for account, region in _targets_of(evaluation):
+                if (account, region) not in targets:
+                    target = DrsSimulator(
+                        region=region,
+                        account=account,
+                        pace_seconds=options.drs_phase_seconds,
+                        throttle_rate=options.throttle_rate,
+                    )
+                    seed_target(target, account, region)
+                    targets[(account, region)] = target
         self._configure_moto()
-        self._gateway = GatewayServer(AwsGateway(simulators))
+        self._gateway = GatewayServer(AwsGateway(simulators, targets))
         self._gateway.start()
         os.environ["MOTO_PORT"] = str(self._gateway.port)  # moto's Step Functions calls Lambda here
         self.say(f"AWS services (moto server mode + DRS simulator): {self._gateway.url}")
@@ -152,7 +182,7 @@ class Sandbox:
             )
             site.start()
             self.deployments[evaluation.stack] = RunningDeployment(
-                deployment, simulator, access_key, site
+                deployment, simulator, access_key, site, _targets_of(evaluation)
             )
             rules += [
                 ScheduledRule(name, clients("events"), clients("lambda"), deployment.region)
@@ -160,8 +190,12 @@ class Sandbox:
             ]
             if options.seed:
                 seed_catalog(f"{site.url}/api", user.token, deployment.region)
+                seed_target_groups(f"{site.url}/api", user.token, list(_targets_of(evaluation)))
                 self.say(f"  {evaluation.stack}: seeded 10 source servers, 3 groups, 1 plan")
-        self._clock = Clock(rules, simulators.values(), pacing, self.say)
+            for account, region in _targets_of(evaluation):
+                self.say(f"  {evaluation.stack}: DRS target {account}/{region} (simulated)")
+        self._targets = targets
+        self._clock = Clock(rules, [*simulators.values(), *targets.values()], pacing, self.say)
         self._clock.start()
         # Where each deployment answers, for tools run beside the sandbox (drsctl compare).
         (options.workdir / STATE_FILE).write_text(
@@ -248,6 +282,11 @@ class Sandbox:
             "stack": stack,
             "deploymentName": running.deployment.deployment_name,
             "drs": running.simulator.snapshot(),
+            "targets": {
+                f"{account}/{region}": self._targets[(account, region)].snapshot()
+                for account, region in running.targets
+                if (account, region) in self._targets
+            },
             "invocations": {
                 name: (self._runtime.invocations.get(name, 0) if self._runtime else 0)
                 for name in running.deployment.functions.values()
@@ -311,3 +350,9 @@ def running_sandbox(workdir: Path) -> str | None:
 
 def _alnum(text: str) -> str:
     return "".join(c for c in text.upper() if c.isalnum())
+
+
+def _targets_of(evaluation: Any) -> tuple[tuple[str, str], ...]:
+    """The DRS targets a deployment was planned with (its ``drsTargets`` output)."""
+    keys = [k.strip() for k in str(evaluation.outputs.get("drsTargets") or "").split(",")]
+    return tuple((k.split("/")[0], k.split("/")[1]) for k in keys if "/" in k)

@@ -49,6 +49,7 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
         failing_servers=tuple(args.fail_server),
         groups=groups,
         seed=not args.no_seed,
+        targets=not getattr(args, "no_targets", False),
         console=not args.no_console,
     )
     if args.workdir:

@@ -2,7 +2,9 @@
 
 DRS requests (told apart by the SigV4 credential scope, as AWS routes them) go to a DRS
 simulator — one per deployment, chosen by the caller's access key, so two deployments side
-by side never see each other's jobs; everything else goes to moto's server application.
+by side never see each other's jobs; a request signed with credentials of a role assumed in
+another account (moto's STS issued them) goes to the DRS of that account and the request's
+region, as in AWS; everything else goes to moto's server application.
 moto is not thread-safe, so its requests are answered one at a time, except Lambda
 invocations: those run handlers which call back into moto, and must not hold the lock.
 """
@@ -29,9 +31,15 @@ _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 class AwsGateway:
     """WSGI application: DRS simulators in front of moto."""
 
-    def __init__(self, simulators: Mapping[str, DrsSimulator]) -> None:
-        #: DRS simulator per access key id.
+    def __init__(
+        self,
+        simulators: Mapping[str, DrsSimulator],
+        targets: Mapping[tuple[str, str], DrsSimulator] | None = None,
+    ) -> None:
+        #: DRS simulator per access key id (each deployment's own account and region).
         self.simulators = dict(simulators)
+        #: DRS simulator per (account, region) of a DRS target, reached by assumed roles.
+        self.targets = dict(targets or {})
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.RLock()
 
@@ -39,15 +47,24 @@ class AwsGateway:
         scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         access_key, service = (scope.group(1), scope.group(3)) if scope else ("", "")
         if service == "drs":
-            return self._drs(access_key, environ, start_response)
+            region = scope.group(2) if scope else ""
+            return self._drs(access_key, region, environ, start_response)
         if service == "lambda" and environ.get("PATH_INFO", "").endswith("/invocations"):
             return self._moto(environ, start_response)
         with self._lock:
             # The whole body is read under the lock: moto builds it lazily.
             return [b"".join(self._moto(environ, start_response))]
 
-    def _drs(self, access_key: str, environ: dict[str, Any], start_response: Callable) -> list:
+    def _drs(
+        self, access_key: str, region: str, environ: dict[str, Any], start_response: Callable
+    ) -> list:
         simulator = self.simulators.get(access_key)
+        if simulator is None and self.targets:
+            from moto.iam.models import get_account_id_from
+
+            with self._lock:
+                account = get_account_id_from(access_key)
+            simulator = self.targets.get((account, region))
         if simulator is None:
             start_response(
                 "403 Forbidden",

@@ -4,6 +4,7 @@ the same validation an operator's would."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from drsctl.api_client import ApiClient
@@ -27,10 +28,67 @@ SOURCE_SERVERS: tuple[tuple[str, str, dict[str, str]], ...] = (
 
 PLAN_NAME = "Orders three-tier"
 
+#: The DRS targets a sandbox deployment has besides its own account and region (unless
+#: its stack lists its own): (account, region, the servers replicating there).
+TARGETS: tuple[tuple[str, str, tuple[tuple[str, str, dict[str, str]], ...]], ...] = (
+    (
+        "111122223333",
+        "us-west-2",
+        (
+            ("s-1f000000000000001", "files-01.west.example.com", {"Tier": "files", "App": "share"}),
+            ("s-1f000000000000002", "files-02.west.example.com", {"Tier": "files", "App": "share"}),
+        ),
+    ),
+    (
+        "444455556666",
+        "eu-west-1",
+        (
+            ("s-2c000000000000001", "crm-01.eu.example.com", {"Tier": "crm", "App": "crm"}),
+            ("s-2c000000000000002", "crm-02.eu.example.com", {"Tier": "crm", "App": "crm"}),
+        ),
+    ),
+)
+
 
 def seed_source_servers(simulator: DrsSimulator) -> None:
     for server_id, hostname, tags in SOURCE_SERVERS:
         simulator.add_source_server(server_id, tags, hostname=hostname)
+
+
+def targets_config(stack: str) -> str:
+    """``drsTargets`` for a sandbox deployment: the two seeded targets."""
+    return json.dumps(
+        [
+            {"account": account, "region": region, "externalId": f"sandbox-{stack}"}
+            for account, region, _servers in TARGETS
+        ]
+    )
+
+
+def seed_target(simulator: DrsSimulator, account: str, region: str) -> None:
+    for seeded_account, seeded_region, servers in TARGETS:
+        if (seeded_account, seeded_region) == (account, region):
+            for server_id, hostname, tags in servers:
+                simulator.add_source_server(server_id, tags, hostname=hostname)
+
+
+def seed_target_groups(api_url: str, token: str, targets: list[tuple[str, str]]) -> None:
+    """One protection group per seeded target the deployment has, by tag."""
+    api = ApiClient(api_url, lambda: token)
+    for account, region, servers in TARGETS:
+        if (account, region) not in targets:
+            continue
+        tier = servers[0][2]["Tier"]
+        api.call(
+            "POST",
+            "/protection-groups",
+            {
+                "name": f"{tier.capitalize()} servers in {region}",
+                "accountId": account,
+                "region": region,
+                "tagSelectors": {"Tier": [tier]},
+            },
+        )
 
 
 def seed_catalog(api_url: str, token: str, region: str) -> None:

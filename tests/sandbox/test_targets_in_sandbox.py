@@ -1,0 +1,95 @@
+"""``drsctl sandbox`` with its two simulated DRS targets (issue 15): every function runs in
+its own process against the sandbox's endpoint, assumes the target roles through moto's
+STS, and reaches each target's DRS by the assumed role's account and the request's region."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.request import Request, urlopen
+
+import pytest
+
+from drsctl.sandbox.seed import TARGETS
+from tests.console.conftest import start_sandbox
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tests.console.conftest import RunningSandbox
+
+KEYS = [f"{account}/{region}" for account, region, _servers in TARGETS]
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    running = start_sandbox(
+        tmp_path_factory.mktemp("targets-sandbox"),
+        "--no-console",
+        "--time-scale",
+        "60",
+        "--drs-phase-seconds",
+        "0.5",
+    )
+    yield running
+    running.stop()
+
+
+def post(sandbox: RunningSandbox, path: str, body: dict[str, Any]) -> Any:
+    request = Request(  # noqa: S310 - http://127.0.0.1
+        sandbox.url + "/api" + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": sandbox.token(), "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def test_the_sandbox_seeds_two_reachable_targets_with_their_inventories(
+    sandbox: RunningSandbox,
+) -> None:
+    assert any("DRS target 111122223333/us-west-2 (simulated)" in line for line in sandbox.output)
+    targets = sandbox.get("/api/targets", sandbox.token())["items"]
+    assert [t["key"] for t in targets] == ["home/us-east-1", *KEYS]
+    assert all(t["reachable"] for t in targets)
+    servers = sandbox.get("/api/source-servers", sandbox.token())["items"]
+    where = {(s["accountId"], s["region"]) for s in servers}
+    assert where == {("123456789012", "us-east-1"), *((a, r) for a, r, _s in TARGETS)}
+    groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
+    assert {(g.get("accountId"), g["region"]) for g in groups if g.get("accountId")} == {
+        (a, r) for a, r, _s in TARGETS
+    }
+
+
+def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> None:
+    groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
+    in_targets = [g["name"] for g in groups if g.get("accountId")]
+    plan = post(
+        sandbox,
+        "/recovery-plans",
+        {
+            "name": "Across accounts",
+            "waves": [
+                {"name": "First", "protectionGroups": in_targets[:1]},
+                {"name": "Second", "protectionGroups": in_targets[1:], "dependsOn": ["First"]},
+            ],
+        },
+    )
+    started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "DRILL"})
+    path = f"/api/executions/{started['executionId']}"
+    deadline = time.monotonic() + 120
+    execution = sandbox.get(path, sandbox.token())
+    while execution["status"] not in ("COMPLETED", "FAILED") and time.monotonic() < deadline:
+        time.sleep(1)
+        execution = sandbox.get(path, sandbox.token())
+    assert execution["status"] == "COMPLETED", execution.get("reason")
+    assert sorted(j["target"] for j in execution["jobs"].values()) == sorted(KEYS)
+    state = sandbox.get("/sandbox/state")
+    for key in KEYS:
+        assert len(state["targets"][key]["jobs"]) == 1, f"one job launched in {key}"
+        assert state["targets"][key]["violations"] == []
+    assert state["drs"]["jobs"] == [] or all(
+        j["jobID"] not in execution["jobs"] for j in state["drs"]["jobs"]
+    ), "nothing of this drill launched at home"
