@@ -26,6 +26,7 @@ const ProtectionGroupList = lazy(() =>
 const RecoveryPlanEditor = lazy(() =>
   import("./pages/RecoveryPlans").then((m) => ({ default: m.RecoveryPlanEditor })),
 );
+const TargetList = lazy(() => import("./pages/Targets").then((m) => ({ default: m.TargetList })));
 const RecoveryPlanList = lazy(() =>
   import("./pages/RecoveryPlans").then((m) => ({ default: m.RecoveryPlanList })),
 );
@@ -53,6 +54,7 @@ function route(path: string): Routed {
   if ((params = match("/executions/:id", path)))
     return { section: "/executions", title: params.id, page: <ExecutionDetail key={params.id} executionId={params.id} /> };
   if (path.startsWith("/executions")) return { section: "/executions", title: "", page: <ExecutionList /> };
+  if (path.startsWith("/targets")) return { section: "/targets", title: "", page: <TargetList /> };
   return { section: "/", title: "", page: <Dashboard /> };
 }
 
@@ -61,6 +63,7 @@ const SECTIONS: Record<string, string> = {
   "/protection-groups": "Protection groups",
   "/recovery-plans": "Recovery plans",
   "/executions": "Executions",
+  "/targets": "DRS targets",
 };
 
 export function App({ config, session, onSignOut }: { config: ConsoleConfig; session: Session; onSignOut: () => void }) {

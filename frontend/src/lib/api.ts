@@ -7,6 +7,7 @@ import type {
   ProtectionGroup,
   RecoveryPlan,
   SourceServer,
+  Target,
 } from "./types";
 
 /** An API answer that is not a success, in words a person can act on. */
@@ -149,7 +150,17 @@ export class Api {
     return this.request<Execution>("POST", `/executions/${executionId}/${action}`);
   }
 
-  sourceServers(limit = 100, nextToken?: string) {
-    return this.page<SourceServer>("/source-servers", limit, nextToken);
+  /** The inventory of every DRS target, or of one (``where``: its account and region). */
+  sourceServers(limit = 100, nextToken?: string, where?: { accountId?: string; region?: string }) {
+    const filter = [
+      where?.accountId ? `&accountId=${encodeURIComponent(where.accountId)}` : "",
+      where?.region ? `&region=${encodeURIComponent(where.region)}` : "",
+    ].join("");
+    return this.page<SourceServer>("/source-servers", limit, nextToken, filter);
+  }
+
+  /** The deployment's DRS targets, each with whether its role can be assumed now. */
+  targets() {
+    return this.request<{ items: Target[] }>("GET", "/targets");
   }
 }

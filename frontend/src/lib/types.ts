@@ -40,6 +40,12 @@ export type LaunchBatch = Schemas["LaunchBatch"];
 export type Execution = Schemas["Execution"];
 export type JobEvent = Schemas["JobEvent"];
 export type SourceServer = Schemas["SourceServer"];
+export type Target = Schemas["Target"];
+
+/** Where a group's servers replicate: its region, and its account when not this one. */
+export function whereOf(item: { accountId?: string; region: string }): string {
+  return item.accountId ? `${item.region} · account ${item.accountId}` : `${item.region} (this account)`;
+}
 
 /** Recovery instances a drill launched that no termination has been asked for yet. */
 export function instancesLeft(execution: Execution): string[] {

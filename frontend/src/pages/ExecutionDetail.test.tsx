@@ -92,6 +92,20 @@ describe("ExecutionDetail", () => {
     expect(events.findBodyCell(1, 5)!.getElement().textContent).toBe("rawError: no capacity");
   });
 
+  it("names a DRS target out of reach and where each server launched", async () => {
+    const item = execution({
+      status: "RUNNING",
+      jobs: { "drsjob-1": { jobId: "drsjob-1", waveName: "DB", status: "STARTED", type: "LAUNCH", servers: ["s-db1", "s-db2"], target: "111122223333/us-west-2" } },
+      unreachableTargets: { "111122223333/us-west-2": { reason: "AccessDenied: not authorized", since: "2026-11-25T10:04:00Z" } },
+    });
+    const { container } = show(fakeApi(item), ["operator"]);
+    const alert = await screen.findByTestId("unreachable-targets");
+    expect(alert.textContent).toContain("111122223333/us-west-2 since");
+    expect(alert.textContent).toContain("AccessDenied: not authorized");
+    const servers = createWrapper(container).findTable('[data-testid="servers-table"]')!;
+    expect(servers.findBodyCell(1, 5)!.getElement().textContent).toBe("111122223333/us-west-2");
+  });
+
   it("lets an operator approve a paused wave", async () => {
     const api = fakeApi(execution());
     const { container } = show(api, ["operator"]);

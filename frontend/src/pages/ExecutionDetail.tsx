@@ -181,6 +181,14 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
             {waitingForDrs.map((b) => `wave ${b.wave}, ${b.servers.length} server(s): ${b.lastError ?? "asked again at the next tick"}`).join("; ")}
           </Alert>
         )}
+        {Object.keys(item.unreachableTargets ?? {}).length > 0 && (
+          <Alert type="warning" header="DRS target(s) out of reach" data-testid="unreachable-targets">
+            {Object.entries(item.unreachableTargets ?? {})
+              .map(([key, seen]) => `${key} since ${when(seen.since ?? item.updatedAt)}: ${seen.reason ?? "unknown reason"}`)
+              .join("; ")}
+            . A wave that needs one fails once it has been out of reach for an hour.
+          </Alert>
+        )}
         {failedServers.length > 0 && (
           <Alert type="error" header={`${failedServers.length} server(s) failed to launch`} data-testid="failed-servers">
             {failedServers.map((s) => `${s.sourceServerId} (wave ${s.waveName}, job ${s.jobId})`).join(", ")}
@@ -247,6 +255,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
             { id: "wave", header: "Wave", cell: (s) => s.waveName },
             { id: "status", header: "Launch status", cell: (s) => <span data-server-status={s.sourceServerId}><Status value={s.launchStatus} /></span> },
             { id: "job", header: "DRS job", cell: (s) => s.jobId || "-" },
+            { id: "target", header: "DRS target", cell: (s) => (s.jobId ? (item.jobs?.[s.jobId]?.target ?? "this account") : "-") },
             { id: "instance", header: "Recovery instance", cell: (s) => s.recoveryInstanceId ?? "-" },
           ]}
         />

@@ -8,6 +8,7 @@ import FormField from "@cloudscape-design/components/form-field";
 import Header from "@cloudscape-design/components/header";
 import Input from "@cloudscape-design/components/input";
 import Link from "@cloudscape-design/components/link";
+import Select from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
 import TextFilter from "@cloudscape-design/components/text-filter";
@@ -21,7 +22,7 @@ import { usePagedList } from "../lib/paged";
 import { usePolling } from "../lib/polling";
 import { can, needs } from "../lib/roles";
 import { navigate } from "../lib/router";
-import type { ProtectionGroup, SourceServer } from "../lib/types";
+import { type ProtectionGroup, type SourceServer, type Target, whereOf } from "../lib/types";
 
 function selection(group: ProtectionGroup): string {
   const parts: string[] = [];
@@ -102,7 +103,7 @@ export function ProtectionGroupList() {
               header: "Name",
               cell: (g) => <Link href={`#/protection-groups/${g.groupId}`}>{g.name}</Link>,
             },
-            { id: "region", header: "Region", cell: (g) => g.region },
+            { id: "where", header: "Account and Region", cell: (g) => whereOf(g) },
             { id: "selection", header: "Selection", cell: selection },
             { id: "description", header: "Description", cell: (g) => g.description ?? "-" },
             { id: "version", header: "Version", cell: (g) => g.version },
@@ -132,7 +133,10 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   const { api, config, session } = useApp();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [region, setRegion] = useState(config.region);
+  // Where the group's servers replicate: one DRS target (this account and Region by default).
+  const [where, setWhere] = useState<{ accountId?: string; region: string }>({ region: config.region });
+  const [targets, setTargets] = useState<Target[]>([]);
+  const [targetsError, setTargetsError] = useState<unknown>();
   const [picked, setPicked] = useState<SourceServer[]>([]);
   const [tags, setTags] = useState<TagRow[]>([]);
   const [version, setVersion] = useState<number>();
@@ -140,7 +144,16 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   const [saveError, setSaveError] = useState<unknown>();
   const [saving, setSaving] = useState(false);
   const [filter, setFilter] = useState("");
-  const inventory = usePagedList((token) => api.sourceServers(100, token), []);
+  const target = targets.find((t) => (where.accountId ? t.accountId === where.accountId && !t.home : t.home) && t.region === where.region);
+  // Only the chosen target's servers: a group's servers all replicate in one account and Region.
+  const inventory = usePagedList(
+    (token) => api.sourceServers(100, token, target ? { accountId: target.accountId, region: target.region } : undefined),
+    [target?.key],
+  );
+
+  useEffect(() => {
+    api.targets().then((answer) => setTargets(answer.items), setTargetsError);
+  }, [api]);
   const admin = can(session.groups, "manageCatalog");
 
   useEffect(() => {
@@ -149,7 +162,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
       (group) => {
         setName(group.name);
         setDescription(group.description ?? "");
-        setRegion(group.region);
+        setWhere({ accountId: group.accountId, region: group.region });
         // Only the ids are stored with the group; the table matches them by id (trackBy).
         setPicked(
           (group.sourceServerIds ?? []).map((id) => ({
@@ -174,7 +187,8 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   const save = async () => {
     setSaving(true);
     setSaveError(undefined);
-    const body: GroupInput = { name: name.trim(), region: region.trim() };
+    const body: GroupInput = { name: name.trim(), region: where.region };
+    if (where.accountId) body.accountId = where.accountId;
     if (description.trim()) body.description = description.trim();
     if (picked.length) body.sourceServerIds = picked.map((s) => s.sourceServerID);
     const selectors = tags.filter((t) => t.key.trim());
@@ -226,9 +240,26 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
                 <FormField label="Description - optional" errorText={reasonsUnder(error, "description")}>
                   <Textarea value={description} onChange={({ detail }) => setDescription(detail.value)} />
                 </FormField>
-                <FormField label="Region" errorText={reasonsUnder(error, "region")}>
-                  <Input value={region} onChange={({ detail }) => setRegion(detail.value)} />
+                <FormField
+                  label="DRS target"
+                  description="The account and Region the group's servers replicate in; an execution launches them there."
+                  errorText={reasonsUnder(error, "accountId") ?? reasonsUnder(error, "region")}
+                >
+                  <Select
+                    ariaLabel="DRS target"
+                    selectedOption={{ label: whereOf(where), value: target?.key ?? "" }}
+                    onChange={({ detail }) => {
+                      const chosen = targets.find((t) => t.key === detail.selectedOption.value);
+                      if (chosen) setWhere({ accountId: chosen.home ? undefined : chosen.accountId, region: chosen.region });
+                    }}
+                    options={targets.map((t) => ({
+                      label: whereOf({ accountId: t.home ? undefined : t.accountId, region: t.region }),
+                      value: t.key,
+                      description: t.reachable ? t.roleArn : `unreachable: ${t.reason ?? "unknown reason"}`,
+                    }))}
+                  />
                 </FormField>
+                <ErrorAlert error={targetsError} header="Could not load the DRS targets" />
               </SpaceBetween>
             </Container>
             <FormField
