@@ -52,7 +52,8 @@ class TargetSessions:
         self._sts = sts
         self._now = now or (lambda: datetime.now(UTC))
         self._credentials: dict[tuple[str, str], dict[str, Any]] = {}
-        self._clients: dict[tuple[str, str, str], Any] = {}
+        #: (service, target, session) -> (the access key it was made with, the client).
+        self._clients: dict[tuple[str, str, str], tuple[str, Any]] = {}
 
     def client(self, service: str, target: Target, session: str, *, fresh: bool = False) -> Any:
         """A client for ``service`` acting in ``target`` (home: the function's own).
@@ -61,10 +62,12 @@ class TargetSessions:
         if target.is_home:
             return make_client(service, region_name=target.region)
         credentials = self._assumed(target, session, fresh=fresh)
-        key = (service, target.key, str(credentials["AccessKeyId"]))
-        if key not in self._clients:  # one client per credentials: clients are not cheap
-            self._clients[key] = assumed_client(service, target, credentials)
-        return self._clients[key]
+        key, access_key = (service, target.key, session), str(credentials["AccessKeyId"])
+        made = self._clients.get(key)
+        if made is None or made[0] != access_key:  # clients are not cheap: one per credentials
+            made = (access_key, assumed_client(service, target, credentials))
+            self._clients[key] = made
+        return made[1]
 
     def _assumed(self, target: Target, session: str, *, fresh: bool = False) -> dict[str, Any]:
         key = (str(target.role_arn), session)

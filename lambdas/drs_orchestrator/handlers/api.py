@@ -62,6 +62,8 @@ MAX_BODY_DEPTH = 32
 #: As the document bounds ``nextToken``.
 MAX_TOKEN_LENGTH = 2048
 ACCOUNT_ID = re.compile(r"\d{12}")
+#: As the document bounds a region.
+MAX_REGION_LENGTH = 32
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
@@ -389,7 +391,7 @@ def source_servers() -> dict[str, Any]:
             ("accountId", account_id, ACCOUNT_ID, "must be a 12-digit account id"),
             ("region", region, REGION, "must be a region name such as us-east-1"),
         )
-        if value is not None and not pattern.fullmatch(value)
+        if value is not None and (len(value) > MAX_REGION_LENGTH or not pattern.fullmatch(value))
     ]
     if problems:
         msg = "invalid request"
