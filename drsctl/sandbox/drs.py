@@ -119,6 +119,10 @@ class DrsSimulator:
         #: DescribeSourceServers items (captures or made with ``add_source_server``).
         self.source_servers: list[dict[str, Any]] = []
         self.failing_servers: set[str] = set()
+        #: DRS's quotas in this account and region: concurrent jobs, and servers in active
+        #: jobs; a StartRecovery over either is refused (ServiceQuotaExceededException).
+        self.max_concurrent_jobs = 20
+        self.max_servers_in_active_jobs = 500
         #: Log only each server's launch (LAUNCH_START and its end), not its snapshot and
         #: conversion: a smaller log for tests about faults rather than logs.
         self.brief_logs = False
@@ -390,6 +394,16 @@ class DrsSimulator:
         clash = sorted(busy & set(server_ids))
         if clash:
             raise DrsError("ConflictException", 409, f"servers already in a job: {clash}")
+        active = [j for j in self.jobs.values() if j["status"] != "COMPLETED"]
+        if len(active) >= self.max_concurrent_jobs:
+            msg = f"{len(active)} jobs are active; the quota is {self.max_concurrent_jobs}"
+            raise DrsError("ServiceQuotaExceededException", 402, msg)
+        if len(busy) + len(server_ids) > self.max_servers_in_active_jobs:
+            msg = (
+                f"{len(busy)} servers are in active jobs; {len(server_ids)} more would pass "
+                f"the quota of {self.max_servers_in_active_jobs}"
+            )
+            raise DrsError("ServiceQuotaExceededException", 402, msg)
         job_id = self.add_job(
             server_ids, is_drill=params.get("isDrill", False), tags=params.get("tags")
         )

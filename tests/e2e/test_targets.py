@@ -125,6 +125,22 @@ def test_a_drill_spanning_two_accounts_and_two_regions(harness: Harness) -> None
         session = f"arn:aws:sts::{account_of(key)}:assumed-role/{DEPLOYMENT}-drs-target"
         assert f"{session}/drs-{execution_id}" in harness.identities
     assert item["protectionGroups"]["web"]["accountId"] == account_of(RECOVERY)
+    assert item["targets"] == sorted(["home/us-east-1", STAGING, RECOVERY])
+    for key in (STAGING, "home/us-east-1"):
+        status, page = harness.api("GET", "/executions", query={"target": key})
+        assert status == 200 and [e["executionId"] for e in page["items"]] == [execution_id]
+    status, page = harness.api("GET", "/executions", query={"target": "999988887777/us-east-1"})
+    assert status == 200 and page["items"] == []
+    status, bad = harness.api("GET", "/executions", query={"target": "staging"})
+    assert status == 400 and bad["errors"][0]["field"] == "target"
+    status, page = harness.api(
+        "GET", "/protection-groups", query={"accountId": account_of(STAGING)}
+    )
+    assert sorted(g["name"] for g in page["items"]) == ["app", "cache"]
+    status, page = harness.api("GET", "/protection-groups", query={"accountId": HOME_ACCOUNT})
+    assert [g["name"] for g in page["items"]] == ["db"]
+    status, page = harness.api("GET", "/protection-groups", query={"region": region_of(RECOVERY)})
+    assert [g["name"] for g in page["items"]] == ["web"]
 
     status, body = harness.api(
         "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
@@ -253,30 +269,52 @@ def test_a_target_lost_after_its_launch_fails_the_wave_after_the_target_wait(
 def test_quota_exhaustion_in_one_account_region_does_not_hold_back_another(
     harness: Harness,
 ) -> None:
-    # The staging account's DRS is at its concurrent-job quota for its next three asks.
-    harness.targets[STAGING].fail_next("StartRecovery", "ServiceQuotaExceededException", times=3)
+    from tests.e2e.conftest import wait_until
+
+    # The staging account's DRS allows one job at a time, and another execution's (or
+    # another tool's) job holds it.
+    staging = harness.targets[STAGING]
+    staging.max_concurrent_jobs = 1
+    foreign = staging.add_job(servers("z", 1))
+    staging.start(foreign)
     groups = {"app": servers("t", 2), "web": servers("r", 2)}
     plan = RecoveryPlan("busy", (Wave("Staging", ("app",)), Wave("Recovery", ("web",))))
     execution_id = harness.run(plan, groups, targets={"app": STAGING, "web": RECOVERY})
 
+    def recovery_done_staging_waiting() -> bool:
+        item = harness.execution(execution_id)
+        waves = {w["name"]: w for w in item["waves"]}
+        batches = [b for b in item["batches"].values() if b.get("target") == STAGING]
+        return (
+            waves["Recovery"]["status"] == "COMPLETED"
+            and len(batches) == 1
+            and batches[0]["status"] == "DEFERRED"
+            and "ServiceQuotaExceededException" in batches[0]["lastError"]
+        )
+
+    wait_until(recovery_done_staging_waiting, timeout=60, message="Recovery done, Staging deferred")
+    assert len(staging.calls_to("StartRecovery")) >= 1
+    assert set(staging.jobs) == {foreign}, "nothing launched over the quota"
+
+    staging.finish(foreign)  # the quota frees up
     item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
 
     assert item["status"] == "COMPLETED", item.get("reason")
-    assert len(harness.targets[STAGING].calls_to("StartRecovery")) == 4, "deferred 3 times"
-    assert len(harness.targets[RECOVERY].calls_to("StartRecovery")) == 1, "not held back"
     waves = {w["name"]: w for w in item["waves"]}
     assert waves["Recovery"]["launchedAt"] < waves["Staging"]["launchedAt"]
-    batches = [b for b in item["batches"].values() if b.get("target") == STAGING]
-    assert [b["attempts"] for b in batches] == [4]
+    [job_id] = waves["Staging"]["jobIds"]
+    assert job_id in staging.jobs and job_id != foreign
+    assert violations(item, harness.drs_jobs()) == []
 
 
 def test_quota_exhausted_past_the_quota_wait_fails_only_that_targets_wave(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("QUOTA_WAIT_SECONDS", "0")
-    harness.targets[STAGING].fail_next(
-        "StartRecovery", "ServiceQuotaExceededException", times=10_000
-    )
+    # The staging account's DRS is full for as long as the drill lasts.
+    staging = harness.targets[STAGING]
+    staging.max_servers_in_active_jobs = 1
+    staging.start(staging.add_job(servers("z", 1)))
     groups = {"app": servers("t", 2), "web": servers("r", 2)}
     plan = RecoveryPlan("full", (Wave("Staging", ("app",)), Wave("Recovery", ("web",))))
     execution_id = harness.run(plan, groups, targets={"app": STAGING, "web": RECOVERY})
@@ -289,4 +327,4 @@ def test_quota_exhausted_past_the_quota_wait_fails_only_that_targets_wave(
     assert waves["Staging"]["status"] == "FAILED"
     assert "DRS did not accept it within 0 s" in waves["Staging"]["reason"]
     assert "ServiceQuotaExceededException" in waves["Staging"]["reason"]
-    assert harness.targets[STAGING].jobs == {}
+    assert len(staging.jobs) == 1, "only the job that filled the quota"

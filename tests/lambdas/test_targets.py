@@ -400,3 +400,17 @@ def test_a_target_out_of_reach_costs_the_finder_only_its_own_jobs(
     assert report.jobs_polled == 4 and report.jobs_unreachable == 1
     assert report.executions_updated == 1, "exec-0 is polled for its other jobs"
     assert [f["executionId"] for f in report.failures] == ["exec-1"], "nothing to poll there"
+
+
+def test_a_client_is_made_once_per_credentials_and_replaced_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    clock = [datetime(2026, 11, 30, 8, 0, tzinfo=UTC)]
+    sessions = TargetSessions(RecordingSts(clock), now=lambda: clock[0])
+    first = sessions.client("drs", TARGET, "drs-api")
+    assert sessions.client("drs", TARGET, "drs-api") is first, "kept while the credentials are"
+    fresh = sessions.client("drs", TARGET, "drs-api", fresh=True)
+    assert fresh is not first, "new credentials, new client"
+    assert sessions.client("drs", TARGET, "drs-api") is fresh, "the old one is not kept"
+    assert fresh.meta.region_name == "us-west-2"

@@ -48,3 +48,32 @@ def test_serve_checks_requests_against_the_model() -> None:
     assert drs.snapshot()["violations"]
     status, headers, _body = drs.serve("/NoSuchOperation", b"{}")
     assert (status, headers["x-amzn-ErrorType"]) == (404, "ResourceNotFoundException")
+
+
+def test_each_account_and_region_has_its_own_drs_quotas() -> None:
+    staging = DrsSimulator(region="us-west-2", account="111122223333")
+    recovery = DrsSimulator(region="eu-west-1", account="444455556666")
+    staging.max_concurrent_jobs = 1
+    for drs in (staging, recovery):
+        for server in ("s-a0000000000000001", "s-a0000000000000002"):
+            drs.add_source_server(server)
+    launch = {"sourceServers": [{"sourceServerID": "s-a0000000000000001"}], "isDrill": True}
+    job = staging.client().start_recovery(**launch)["job"]
+    assert job["arn"].startswith("arn:aws:drs:us-west-2:111122223333:job/")
+    second = {"sourceServers": [{"sourceServerID": "s-a0000000000000002"}], "isDrill": True}
+    with pytest.raises(ClientError) as refused:
+        staging.client().start_recovery(**second)
+    assert refused.value.response["Error"]["Code"] == "ServiceQuotaExceededException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 402
+    recovery.client().start_recovery(**launch)
+    recovery.client().start_recovery(**second)
+    assert len(recovery.jobs) == 2, "another account-region's quota is its own"
+    staging.finish(job["jobID"])
+    staging.client().start_recovery(**second)
+    recovery.max_servers_in_active_jobs = 2
+    recovery.add_source_server("s-a0000000000000003")
+    with pytest.raises(ClientError) as full:
+        recovery.client().start_recovery(
+            sourceServers=[{"sourceServerID": "s-a0000000000000003"}], isDrill=True
+        )
+    assert "servers are in active jobs" in full.value.response["Error"]["Message"]

@@ -377,6 +377,8 @@ export interface components {
                     since?: string;
                 };
             };
+            /** @description The DRS targets the execution acts in (keys of GET /targets). */
+            targets?: string[];
         };
         ProtectionGroupPage: {
             items?: components["schemas"]["ProtectionGroup"][];
@@ -559,6 +561,10 @@ export interface operations {
     listProtectionGroups: {
         parameters: {
             query?: {
+                /** @description Only groups of this account (the deployment's own: groups without accountId). */
+                accountId?: components["schemas"]["AccountId"];
+                /** @description Only groups in this region. */
+                region?: string;
                 limit?: number;
                 nextToken?: string;
             };
@@ -1409,6 +1415,8 @@ export interface operations {
     listExecutions: {
         parameters: {
             query?: {
+                /** @description Only executions acting in this DRS target (a key of GET /targets). A filtered page may hold fewer items than limit and still have a nextToken. */
+                target?: string;
                 status?: components["schemas"]["ExecutionStatus"];
                 limit?: number;
                 nextToken?: string;

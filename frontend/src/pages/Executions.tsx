@@ -31,7 +31,7 @@ export function ExecutionList() {
 
   const needle = text.toLowerCase();
   const shown = items
-    .filter((e) => !needle || `${e.planName} ${e.mode} ${e.executionId}`.toLowerCase().includes(needle))
+    .filter((e) => !needle || `${e.planName} ${e.mode} ${e.executionId} ${(e.targets ?? []).join(" ")}`.toLowerCase().includes(needle))
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   return (
     <ContentLayout header={<Header variant="h1">Executions</Header>}>
@@ -47,7 +47,7 @@ export function ExecutionList() {
             <SpaceBetween direction="horizontal" size="xs">
               <TextFilter
                 filteringText={text}
-                filteringPlaceholder="Find by plan, mode or id"
+                filteringPlaceholder="Find by plan, mode, id or DRS target"
                 onChange={({ detail }) => setText(detail.filteringText)}
               />
               <Select
@@ -71,6 +71,7 @@ export function ExecutionList() {
             { id: "plan", header: "Plan", cell: (e) => e.planName },
             { id: "mode", header: "Mode", cell: (e) => e.mode },
             { id: "status", header: "Status", cell: (e) => <Status value={e.status} /> },
+            { id: "targets", header: "DRS targets", cell: (e) => e.targets?.join(", ") || "this account" },
             { id: "started", header: "Started", cell: (e) => when(e.startedAt) },
             { id: "took", header: "Duration", cell: (e) => duration(e.startedAt, e.endedAt) },
           ]}

@@ -252,10 +252,23 @@ class ExecutionRecords:
         return get_consistent(self._client, self._table, {"executionId": execution_id})
 
     def page(
-        self, status: str | None, index: str, limit: int, token: str | None
+        self,
+        status: str | None,
+        index: str,
+        limit: int,
+        token: str | None,
+        target: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of executions, newest first within a status when one is given."""
+        """A page of executions, newest first within a status when one is given; with
+        ``target``, only those acting in it (DynamoDB filters after reading ``limit``
+        items, so such a page may hold fewer, and still have a next one)."""
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if target:
+            params["FilterExpression"] = "contains(#targets, :target)"
+            names["#targets"] = "targets"
+            values[":target"] = {"S": target}
         start = (
             decode_token(token, {"executionId", "status", "startedAt"}, {"status": status})
             if status
@@ -270,10 +283,12 @@ class ExecutionRecords:
                     IndexName=index,
                     ScanIndexForward=False,
                     KeyConditionExpression="#status = :status",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={":status": {"S": status}},
+                    ExpressionAttributeNames={**names, "#status": "status"},
+                    ExpressionAttributeValues={**values, ":status": {"S": status}},
                 )
             else:
+                if names:
+                    params.update(ExpressionAttributeNames=names, ExpressionAttributeValues=values)
                 response = self._client.scan(**params)
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("Query" if status else "Scan", exc) from exc
@@ -659,11 +674,29 @@ class VersionedRecords:
                     raise ReferenceConflictError(msg, failed) from exc
             raise map_store_error("TransactWriteItems", exc) from exc
 
-    def page(self, limit: int, token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def page(
+        self, limit: int, token: str | None, where: Mapping[str, str | None] | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of records; ``where`` keeps those whose attributes equal the values given
+        (None: the attribute is absent). DynamoDB filters after reading ``limit`` items,
+        so a filtered page may hold fewer, and still have a next one."""
         params: dict[str, Any] = {"TableName": self._table, "Limit": limit}
         start = decode_token(token, {self._key})
         if start:
             params["ExclusiveStartKey"] = start
+        if where:
+            terms, names, values = [], {}, {}
+            for index, (name, value) in enumerate(sorted(where.items())):
+                names[f"#w{index}"] = name
+                if value is None:
+                    terms.append(f"attribute_not_exists(#w{index})")
+                else:
+                    terms.append(f"#w{index} = :w{index}")
+                    values[f":w{index}"] = {"S": value}
+            params["FilterExpression"] = " AND ".join(terms)
+            params["ExpressionAttributeNames"] = names
+            if values:
+                params["ExpressionAttributeValues"] = values
         try:
             response = self._client.scan(**params)
         except (ClientError, BotoCoreError) as exc:

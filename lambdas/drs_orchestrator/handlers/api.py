@@ -62,8 +62,10 @@ MAX_BODY_DEPTH = 32
 #: As the document bounds ``nextToken``.
 MAX_TOKEN_LENGTH = 2048
 ACCOUNT_ID = re.compile(r"\d{12}")
-#: As the document bounds a region.
+#: As the document bounds a region and a target key.
 MAX_REGION_LENGTH = 32
+MAX_TARGET_LENGTH = 48
+TARGET = re.compile(r"(home|\d{12})/[a-z]{2}(-[a-z]+)+-\d")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
@@ -282,7 +284,14 @@ def _created(body: dict[str, Any], status: int = 201) -> Response:
 
 @app.get("/protection-groups")
 def list_groups() -> dict[str, Any]:
-    return _paged(_catalog().groups.page)
+    account_id, region = _where_args()
+    where: dict[str, str | None] = {}
+    if account_id:  # a group in the deployment's own account has no accountId
+        where["accountId"] = None if account_id == home_account() else account_id
+    if region:
+        where["region"] = region
+    groups = _catalog().groups
+    return _paged(lambda limit, token: groups.page(limit, token, where or None))
 
 
 @app.post("/protection-groups")
@@ -346,12 +355,17 @@ def start_execution(planId: str) -> Response:  # noqa: N803
 @app.get("/executions")
 def list_executions() -> dict[str, Any]:
     catalog = _catalog()
-    status = (app.current_event.query_string_parameters or {}).get("status")
+    params = app.current_event.query_string_parameters or {}
+    status, target = params.get("status"), params.get("target") or None
     valid = schemas.document()["components"]["schemas"]["ExecutionStatus"]["enum"]
     if status is not None and status not in valid:
         msg = "invalid request"
         raise BadRequestError(msg, [Problem("status", f"must be one of {', '.join(valid)}")])
-    return _paged(lambda limit, token: catalog.execution_page(status, limit, token))
+    if target is not None and (len(target) > MAX_TARGET_LENGTH or not TARGET.fullmatch(target)):
+        msg = "invalid request"
+        rule = "must be a DRS target key: <account>/<region> or home/<region>"
+        raise BadRequestError(msg, [Problem("target", rule)])
+    return _paged(lambda limit, token: catalog.execution_page(status, limit, token, target))
 
 
 @app.get("/executions/<executionId>")
@@ -381,8 +395,8 @@ def terminate_instances(executionId: str) -> Response:  # noqa: N803
     return _created(_catalog().terminate_instances(executionId), status=202)
 
 
-@app.get("/source-servers")
-def source_servers() -> dict[str, Any]:
+def _where_args() -> tuple[str | None, str | None]:
+    """The ``accountId`` and ``region`` filters of a list request, checked."""
     params = app.current_event.query_string_parameters or {}
     account_id, region = params.get("accountId") or None, params.get("region") or None
     problems = [
@@ -396,6 +410,12 @@ def source_servers() -> dict[str, Any]:
     if problems:
         msg = "invalid request"
         raise BadRequestError(msg, problems)
+    return account_id, region
+
+
+@app.get("/source-servers")
+def source_servers() -> dict[str, Any]:
+    account_id, region = _where_args()
     catalog = _catalog()
     return _paged(
         lambda limit, token: catalog.source_server_page(

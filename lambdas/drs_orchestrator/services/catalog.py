@@ -536,6 +536,14 @@ class Catalog:
             {name: key for name, key in group_targets.items() if key is not None},
         )
         item.update(_as_it_ran(record, groups))
+        used = {g for w in plan.waves for g in w.protection_groups}
+        item["targets"] = sorted(
+            {
+                key or self.drs.targets.home.key
+                for name, key in group_targets.items()
+                if name in used
+            }
+        )
         try:
             self.executions.create(item)
         except OrchestratorError:
@@ -594,10 +602,11 @@ class Catalog:
         return public_execution(item)
 
     def execution_page(
-        self, status: str | None, limit: int, token: str | None
+        self, status: str | None, limit: int, token: str | None, target: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of executions (of ``status``, or all) as the API returns them."""
-        items, next_token = self.executions.page(status, self.status_index, limit, token)
+        """One page of executions (of ``status``, or all; acting in ``target``, or
+        anywhere) as the API returns them."""
+        items, next_token = self.executions.page(status, self.status_index, limit, token, target)
         return [public_execution(item) for item in items], next_token
 
     def cancel(self, execution_id: str) -> dict[str, Any]:
