@@ -356,7 +356,7 @@ def start_execution(planId: str) -> Response:  # noqa: N803
 def list_executions() -> dict[str, Any]:
     catalog = _catalog()
     params = app.current_event.query_string_parameters or {}
-    status, target = params.get("status"), params.get("target") or None
+    status, target = params.get("status"), params.get("target")
     valid = schemas.document()["components"]["schemas"]["ExecutionStatus"]["enum"]
     if status is not None and status not in valid:
         msg = "invalid request"
@@ -396,9 +396,10 @@ def terminate_instances(executionId: str) -> Response:  # noqa: N803
 
 
 def _where_args() -> tuple[str | None, str | None]:
-    """The ``accountId`` and ``region`` filters of a list request, checked."""
+    """The ``accountId`` and ``region`` filters of a list request, checked (blank is not a
+    value the document allows: 400, like any other)."""
     params = app.current_event.query_string_parameters or {}
-    account_id, region = params.get("accountId") or None, params.get("region") or None
+    account_id, region = params.get("accountId"), params.get("region")
     problems = [
         Problem(name, rule)
         for name, value, pattern, rule in (
