@@ -329,6 +329,17 @@ def finder_across(
     return finder, assumed
 
 
+def three_worlds() -> dict[str, Any]:
+    """The DRS of home and of two targets, each its own fake."""
+    from tests.fakes.drs import FakeDrs
+
+    return {
+        "home": FakeDrs(),
+        STAGING_KEY: FakeDrs(region="us-west-2", account=STAGING),
+        RECOVERY_KEY: FakeDrs(region="eu-west-1", account="444455556666"),
+    }
+
+
 def put_jobs_across(dynamodb: Any, worlds: dict[str, Any], per_target: int) -> None:
     """Executions of 5 jobs each, ``per_target`` active jobs in every DRS."""
     from tests.lambdas.conftest import put_execution, to_item
@@ -355,13 +366,7 @@ def put_jobs_across(dynamodb: Any, worlds: dict[str, Any], per_target: int) -> N
 def test_the_finder_describes_jobs_once_per_target_per_poll(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.fakes.drs import FakeDrs
-
-    worlds = {
-        "home": FakeDrs(),
-        STAGING_KEY: FakeDrs(region="us-west-2", account=STAGING),
-        RECOVERY_KEY: FakeDrs(region="eu-west-1", account="444455556666"),
-    }
+    worlds = three_worlds()
     put_jobs_across(dynamodb, worlds, per_target=20)
     finder, assumed = finder_across(dynamodb, monkeypatch, worlds)
 
@@ -379,13 +384,7 @@ def test_the_finder_describes_jobs_once_per_target_per_poll(
 def test_a_target_out_of_reach_costs_the_finder_only_its_own_jobs(
     dynamodb: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.fakes.drs import FakeDrs
-
-    worlds = {
-        "home": FakeDrs(),
-        STAGING_KEY: FakeDrs(region="us-west-2", account=STAGING),
-        RECOVERY_KEY: FakeDrs(region="eu-west-1", account="444455556666"),
-    }
+    worlds = three_worlds()
     put_jobs_across(dynamodb, worlds, per_target=2)
     worlds[RECOVERY_KEY].fail_next("DescribeJobs", "AccessDeniedException")
     finder, _ = finder_across(dynamodb, monkeypatch, worlds)

@@ -2,23 +2,13 @@ import createWrapper from "@cloudscape-design/components/test-utils/dom";
 import { act, render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { type Api, ApiError } from "../lib/api";
-import type { Session } from "../lib/auth";
-import type { ConsoleConfig } from "../lib/config";
 import { AppContext } from "../lib/context";
 import type { Execution, JobEvent } from "../lib/types";
+import { TEST_CONFIG, testSession } from "../test-fixtures";
 import { ExecutionDetail } from "./ExecutionDetail";
 
-const CONFIG: ConsoleConfig = {
-  stack: "dev",
-  deploymentName: "aws-elasticdrs-orchestrator-dev",
-  region: "us-east-1",
-  apiUrl: "http://127.0.0.1:8080/api",
-  auth: { mode: "sandbox", token: "t", username: "u", email: "u@example.com", groups: [] },
-};
-
-function session(groups: string[]): Session {
-  return { username: "u", groups, idToken: async () => "t", signOut: () => undefined, sandbox: true };
-}
+const CONFIG = TEST_CONFIG;
+const session = testSession;
 
 function execution(overrides: Partial<Execution> = {}): Execution {
   return {

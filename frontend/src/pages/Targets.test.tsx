@@ -1,18 +1,11 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Api } from "../lib/api";
-import type { ConsoleConfig } from "../lib/config";
 import { AppContext } from "../lib/context";
 import type { Target } from "../lib/types";
+import { TEST_CONFIG, testSession } from "../test-fixtures";
 import { TargetList } from "./Targets";
 
-const CONFIG: ConsoleConfig = {
-  stack: "dev",
-  deploymentName: "aws-elasticdrs-orchestrator-dev",
-  region: "us-east-1",
-  apiUrl: "http://127.0.0.1:8080/api",
-  auth: { mode: "sandbox", token: "t", username: "u", email: "u@example.com", groups: [] },
-};
 
 const TARGETS: Target[] = [
   { key: "home/us-east-1", accountId: "123456789012", region: "us-east-1", home: true, reachable: true },
@@ -33,8 +26,8 @@ describe("TargetList", () => {
     render(
       <AppContext.Provider
         value={{
-          config: CONFIG,
-          session: { username: "u", groups: [], idToken: async () => "t", signOut: () => undefined, sandbox: true },
+          config: TEST_CONFIG,
+          session: testSession([]),
           api: api as unknown as Api,
         }}
       >
