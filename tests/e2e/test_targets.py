@@ -77,7 +77,16 @@ def test_a_drill_spanning_two_accounts_and_two_regions(harness: Harness) -> None
         harness.targets[STAGING].add_source_server(server, {"Tier": "app", "n": str(index)})
     create(harness, "/protection-groups", group_in("db", None, servers("h", 2)))
     create(harness, "/protection-groups", group_in("app", STAGING, tagSelectors={"Tier": ["app"]}))
-    create(harness, "/protection-groups", group_in("web", RECOVERY, servers("r", 2)))
+    # One of the recovery account's servers is an extended source server (the staging
+    # account replicates it): it is grouped and launched like any other.
+    harness.targets[RECOVERY].add_source_server(
+        servers("x", 1)[0], {}, staging_account=account_of(STAGING)
+    )
+    create(
+        harness,
+        "/protection-groups",
+        group_in("web", RECOVERY, [*servers("r", 2), *servers("x", 1)]),
+    )
     create(harness, "/protection-groups", group_in("cache", STAGING, servers("c", 1)))
     plan = create(
         harness,
@@ -116,7 +125,8 @@ def test_a_drill_spanning_two_accounts_and_two_regions(harness: Harness) -> None
         for s in job["participatingServers"]
     }
     assert staging_servers == {*servers("t", 3), *servers("c", 1)}, "tags resolved there"
-    assert len(item["servers"]) == 8
+    assert len(item["servers"]) == 9
+    assert item["servers"][servers("x", 1)[0]]["launchStatus"] == "LAUNCHED", "extended, too"
     assert all(s["launchStatus"] == "LAUNCHED" for s in item["servers"].values())
     events = harness.events(execution_id)
     assert len(events) == sum(len(harness.job_log(j)) for j in item["jobs"])
@@ -211,6 +221,37 @@ def test_the_inventory_and_the_targets_are_listed_with_account_and_region(
     assert targets[STAGING]["roleArn"] == role_arn(account_of(STAGING))
     assert targets[RECOVERY]["reachable"] is False
     assert targets[RECOVERY]["reason"].startswith("AccessDenied")
+
+
+def test_a_target_out_of_reach_holds_up_only_the_requests_that_need_it(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.targets[RECOVERY].add_source_server(servers("r", 1)[0], {"Tier": "crm"})
+    create(harness, "/protection-groups", group_in("crm", RECOVERY, tagSelectors={"Tier": ["crm"]}))
+    create(harness, "/protection-groups", group_in("db", None, servers("h", 1)))
+    refuse_role(monkeypatch, account_of(RECOVERY))
+    from drs_orchestrator.handlers import api
+
+    api._catalog.cache_clear()  # a fresh API container: no credentials kept from before
+
+    # A group or plan at home is checked without the recovery account's inventory ...
+    create(harness, "/protection-groups", group_in("app", None, servers("h", 2)[1:]))
+    create(
+        harness,
+        "/recovery-plans",
+        {"name": "home", "waves": [{"name": "W", "protectionGroups": ["db"]}]},
+    )
+    # ... one that needs it is answered 503 naming the target, and nothing is written.
+    status, answer = harness.api(
+        "POST",
+        "/recovery-plans",
+        groups="admin",
+        body=json.dumps({"name": "away", "waves": [{"name": "W", "protectionGroups": ["crm"]}]}),
+    )
+    assert status == 503, answer
+    assert f"DRS target {RECOVERY} cannot be reached: AccessDenied" in answer["message"]
+    status, plans = harness.api("GET", "/recovery-plans")
+    assert [p["name"] for p in plans["items"]] == ["home"]
 
 
 def test_a_target_whose_role_cannot_be_assumed_fails_only_its_waves(

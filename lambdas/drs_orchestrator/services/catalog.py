@@ -207,19 +207,25 @@ class Catalog:
         self,
         inventories: dict[str | None, list[dict[str, Any]]] | None = None,
         groups: list[dict] | None = None,
+        *,
+        needed: set[str] | None = None,
     ) -> dict[str, list[str]]:
         """Each group's servers; tag selectors resolved in the inventory of the group's own
-        target (read once per target, and only for targets whose groups select by tag)."""
+        target, read once per target. Only the groups ``needed`` (default: all) have their
+        tag selectors resolved, and, given ``inventories`` without ``needed``, only in the
+        targets already read: a target out of reach holds up only what needs it."""
         records = self.groups.all() if groups is None else groups
+        read_more = inventories is None or needed is not None
         inventories = {} if inventories is None else inventories
         resolved = {}
         for record in records:
             target = self.target_of(record)
             inventory: list[dict[str, Any]] = []
-            if record.get("tagSelectors") and target is not None:
-                if target.stored_key not in inventories:
+            wanted = needed is None or record["name"] in needed
+            if record.get("tagSelectors") and target is not None and wanted:
+                if target.stored_key not in inventories and read_more:
                     inventories[target.stored_key] = self.inventory(target)
-                inventory = inventories[target.stored_key]
+                inventory = inventories.get(target.stored_key, [])
             resolved[record["name"]] = resolve(_group(record), inventory)
         return resolved
 
@@ -418,7 +424,9 @@ class Catalog:
         groups = self.groups.all()
         plan = plan_from(body)
         problems = self._unbound_groups(plan, groups) + validate_plan(
-            plan, self._servers_by_group(groups=groups), self._group_targets(groups)
+            plan,
+            self._servers_by_group(groups=groups, needed=_groups_of(plan)),
+            self._group_targets(groups),
         )
         if problems:
             msg = "invalid recovery plan"
@@ -506,7 +514,7 @@ class Catalog:
         record = self.get_plan(plan_id)
         plan = plan_from(record)
         groups = self.groups.all()
-        servers_by_group = self._servers_by_group(groups=groups)
+        servers_by_group = self._servers_by_group(groups=groups, needed=_groups_of(plan))
         group_targets = self._group_targets(groups)
         problems = self._unbound_groups(plan, groups) + validate_plan(
             plan, servers_by_group, group_targets
@@ -536,7 +544,7 @@ class Catalog:
             {name: key for name, key in group_targets.items() if key is not None},
         )
         item.update(_as_it_ran(record, groups))
-        used = {g for w in plan.waves for g in w.protection_groups}
+        used = _groups_of(plan)
         item["targets"] = sorted(
             {
                 key or self.drs.targets.home.key
@@ -772,3 +780,8 @@ def _server(item: dict[str, Any], target: Target, account: str) -> dict[str, Any
     if staging.get("stagingAccountID"):
         server["stagingAccountId"] = staging["stagingAccountID"]
     return server
+
+
+def _groups_of(plan: RecoveryPlan) -> set[str]:
+    """The names of the protection groups a plan's waves use."""
+    return {name for wave in plan.waves for name in wave.protection_groups}
