@@ -104,6 +104,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "A list action with no resource-level permissions; the API shows the inventory and "
         "resolves tag selectors with it."
     ),
+    "drs:DescribeRecoverySnapshots": (
+        "Source servers are the account's replicated machines and carry no deployment name; "
+        "the API reads the snapshots of the servers of the plan it starts at a point in time."
+    ),
     "drs:TerminateRecoveryInstances": (
         "Recovery instances are created by DRS with ids the deployment cannot predict; the API "
         "terminates only those recorded on its own drill executions."
@@ -149,6 +153,7 @@ TARGET_ROLE_ACTIONS: list[str] = sorted(
     [
         "drs:DescribeJobs",
         "drs:DescribeJobLogItems",
+        "drs:DescribeRecoverySnapshots",
         "drs:DescribeSourceServers",
         "drs:StartRecovery",
         "drs:CreateRecoveryInstanceForDrs",

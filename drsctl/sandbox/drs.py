@@ -81,6 +81,15 @@ def _moment(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+#: Hours of hourly point-in-time snapshots a source server comes with.
+SNAPSHOT_HOURS = 24
+
+
+def zulu(moment: datetime) -> str:
+    """The form of DRS's ``ISO8601DatetimeString`` (snapshots, their filters): Z, no offset."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def iso(moment: datetime) -> str:
     """The live service's form: microseconds and a +00:00 offset."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
@@ -119,6 +128,11 @@ class DrsSimulator:
         #: DescribeSourceServers items (captures or made with ``add_source_server``).
         self.source_servers: list[dict[str, Any]] = []
         self.failing_servers: set[str] = set()
+        #: Point-in-time snapshots of each source server, oldest first (DescribeRecovery-
+        #: Snapshots items). A server added gets one an hour for the last ``SNAPSHOT_HOURS``.
+        self.snapshots: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        #: The snapshot each server was last launched from, when one was asked for.
+        self.recovered_from: dict[str, str] = {}
         #: DRS's quotas in this account and region: concurrent jobs, and servers in active
         #: jobs; a StartRecovery over either is refused (ServiceQuotaExceededException).
         self.max_concurrent_jobs = 20
@@ -369,6 +383,8 @@ class DrsSimulator:
         }
         if hostname:
             server["sourceProperties"] = {"identificationHints": {"hostname": hostname}}
+        for hours in range(SNAPSHOT_HOURS, 0, -1):
+            self.add_snapshot(server_id, self._clock - timedelta(hours=hours))
         if staging_account:
             server["stagingArea"] = {
                 "status": "EXTENDED",
@@ -377,6 +393,35 @@ class DrsSimulator:
             }
         self.source_servers.append(server)
         return server
+
+    def add_snapshot(self, server_id: str, taken: datetime) -> dict[str, Any]:
+        """A point-in-time snapshot of ``server_id`` taken at ``taken``."""
+        snapshot = {
+            "snapshotID": random_id("pit-", 17, string.ascii_lowercase + string.digits),
+            "sourceServerID": server_id,
+            "expectedTimestamp": zulu(taken),
+            "timestamp": zulu(taken),
+            "ebsSnapshots": [random_id("snap-", 17, string.ascii_lowercase + string.digits)],
+        }
+        self.snapshots[server_id].append(snapshot)
+        self.snapshots[server_id].sort(key=lambda s: s["timestamp"])
+        return snapshot
+
+    def _op_DescribeRecoverySnapshots(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        server_id = params["sourceServerID"]
+        if server_id not in {s["sourceServerID"] for s in self.source_servers}:
+            raise DrsError("ResourceNotFoundException", 404, f"no source server {server_id}")
+        filters = params.get("filters") or {}
+        earliest, latest = filters.get("fromDateTime"), filters.get("toDateTime")
+        items = [
+            s
+            for s in self.snapshots.get(server_id, [])
+            if (not earliest or _moment(s["timestamp"]) >= _moment(earliest))
+            and (not latest or _moment(s["timestamp"]) <= _moment(latest))
+        ]
+        if params.get("order") == "DESC":
+            items = items[::-1]
+        return self._page(json.loads(json.dumps(items)), params, 100)
 
     def _op_DescribeSourceServers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = (params.get("filters") or {}).get("sourceServerIDs")
@@ -391,6 +436,12 @@ class DrsSimulator:
             if j["status"] != "COMPLETED"
             for s in j["participatingServers"]
         }
+        for wanted in params["sourceServers"]:
+            snapshot_id = wanted.get("recoverySnapshotID")
+            known = {s["snapshotID"] for s in self.snapshots.get(wanted["sourceServerID"], [])}
+            if snapshot_id and snapshot_id not in known:
+                msg = f"{snapshot_id} is not a snapshot of {wanted['sourceServerID']}"
+                raise DrsError("ValidationException", 400, msg)
         clash = sorted(busy & set(server_ids))
         if clash:
             raise DrsError("ConflictException", 409, f"servers already in a job: {clash}")
@@ -406,6 +457,13 @@ class DrsSimulator:
             raise DrsError("ServiceQuotaExceededException", 402, msg)
         job_id = self.add_job(
             server_ids, is_drill=params.get("isDrill", False), tags=params.get("tags")
+        )
+        self.recovered_from.update(
+            {
+                w["sourceServerID"]: w["recoverySnapshotID"]
+                for w in params["sourceServers"]
+                if w.get("recoverySnapshotID")
+            }
         )
         return {"job": json.loads(json.dumps(self.jobs[job_id]))}
 

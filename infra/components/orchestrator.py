@@ -240,6 +240,7 @@ class Orchestrator(pulumi.ComponentResource):
                     iam.statement(["states:StartExecution"], [self.recovery.state_machine.arn]),
                     iam.unscoped_statement(
                         [
+                            "drs:DescribeRecoverySnapshots",
                             "drs:DescribeSourceServers",
                             "drs:ListTagsForResource",
                             "drs:TerminateRecoveryInstances",

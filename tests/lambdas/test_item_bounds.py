@@ -91,6 +91,14 @@ def worst_case_execution() -> dict[str, Any]:
                     "drsjob-" + "t" * 17,
                     "COMPLETED",
                 ).as_item()
+    # Started at a point in time: every server's snapshot id is on the item too.
+    item["pointInTime"] = "2026-11-29T03:00:00.000000Z"
+    item["snapshots"] = {server: "pit-" + "p" * 17 for server in servers}
+    # Every server launched in a DRS target of another account (the longest key).
+    for wave in item["waves"]:
+        wave["targets"] = {"111122223333/ap-southeast-2": list(wave["servers"])}
+    for record in (*item["batches"].values(), *item["jobs"].values()):
+        record["target"] = "111122223333/ap-southeast-2"
     return item
 
 

@@ -335,6 +335,8 @@ export interface components {
         ExecutionInput: {
             /** @enum {string} */
             mode: "DRILL" | "RECOVERY";
+            /** @description Recover every server from its newest DRS point-in-time snapshot taken at or before this time (UTC, e.g. 2026-11-29T03:00:00Z), instead of the latest. A server with no snapshot that old refuses the start (400 naming it). */
+            pointInTime?: string;
         };
         /** @description One drill or recovery of a plan, as the runner and the finder keep it. */
         Execution: {
@@ -379,6 +381,12 @@ export interface components {
             };
             /** @description The DRS targets the execution acts in (keys of GET /targets). */
             targets?: string[];
+            /** @description The point in time the execution recovers to (absent: the latest snapshots). */
+            pointInTime?: string;
+            /** @description For an execution at a point in time: each server's DRS snapshot id. */
+            snapshots?: {
+                [key: string]: string;
+            };
         };
         ProtectionGroupPage: {
             items?: components["schemas"]["ProtectionGroup"][];

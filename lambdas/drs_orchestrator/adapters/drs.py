@@ -103,14 +103,41 @@ class DrsGateway:
             items.extend(page.get("items", []))
         return items
 
+    def snapshot_before(self, server_id: str, moment: str) -> dict[str, Any] | None:
+        """The newest point-in-time snapshot of ``server_id`` taken at or before ``moment``
+        (DRS's form: ``YYYY-MM-DDTHH:MM:SS[.f]Z``), or None when it has none that old."""
+        for page in self._pages(
+            "describe_recovery_snapshots",
+            sourceServerID=server_id,
+            filters={"toDateTime": moment},
+            order="DESC",
+            PaginationConfig={"MaxItems": 1, "PageSize": 1},
+        ):
+            for item in page.get("items", []):
+                return dict(item)
+        return None
+
     def start_recovery(
-        self, server_ids: list[str], *, is_drill: bool, tags: dict[str, str]
+        self,
+        server_ids: list[str],
+        *,
+        is_drill: bool,
+        tags: dict[str, str],
+        snapshots: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Launch ``server_ids`` (at most 100, the per-job quota) as one DRS job; returns
+        """Launch ``server_ids`` (at most 100, the per-job quota) as one DRS job, each from
+        the point-in-time snapshot ``snapshots`` names for it (else the latest); returns
         the job as DescribeJobs describes it."""
+        chosen = snapshots or {}
         try:
             response = self._client.start_recovery(
-                sourceServers=[{"sourceServerID": s} for s in server_ids],
+                sourceServers=[
+                    {
+                        "sourceServerID": s,
+                        **({"recoverySnapshotID": chosen[s]} if s in chosen else {}),
+                    }
+                    for s in server_ids
+                ],
                 isDrill=is_drill,
                 tags=tags,
             )

@@ -123,6 +123,9 @@ class StartRecovery:
     is_drill: bool
     #: The DRS target to launch in (``Target.stored_key``): None at home.
     target: str | None = None
+    #: (server, point-in-time snapshot id) for the servers of an execution started at a
+    #: point in time; the others launch from their latest snapshot.
+    snapshots: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,6 +428,11 @@ class _Tick:
                     tuple(batch["servers"]),
                     self.item.get("mode") == "DRILL",
                     batch.get("target"),
+                    tuple(
+                        (server, chosen[server])
+                        for server in batch["servers"]
+                        if server in (chosen := self.item.get("snapshots") or {})
+                    ),
                 )
             )
         for batch in batches:

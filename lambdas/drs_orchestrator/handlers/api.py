@@ -346,7 +346,10 @@ def delete_plan(planId: str) -> Response:  # noqa: N803
 
 @app.post("/recovery-plans/<planId>/executions")
 def start_execution(planId: str) -> Response:  # noqa: N803
-    return _created(_catalog().start_execution(planId, _body()["mode"]), status=202)
+    body = _body()
+    return _created(
+        _catalog().start_execution(planId, body["mode"], body.get("pointInTime")), status=202
+    )
 
 
 # -- executions --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     from drs_orchestrator.domain.targets import Target
 
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
+#: DescribeRecoverySnapshots calls made at once when an execution starts at a point in time.
+SNAPSHOT_READERS = 8
 #: The role session name the API's calls in a target carry (CloudTrail: who acted).
 API_SESSION = session_name(None, "api")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
@@ -506,11 +509,15 @@ class Catalog:
 
     # -- executions ----------------------------------------------------------------------
 
-    def start_execution(self, plan_id: str, mode: str) -> dict[str, Any]:
+    def start_execution(
+        self, plan_id: str, mode: str, point_in_time: str | None = None
+    ) -> dict[str, Any]:
         """Validate the plan, hold its servers, write the execution and start its state
         machine. Two starts sharing a server: exactly one wins (``ServerHolds``); a
         refused start writes nothing; a state machine that does not start leaves the
-        execution FAILED with the reason and its servers free."""
+        execution FAILED with the reason and its servers free. With ``point_in_time``,
+        every server launches from its newest snapshot taken at or before it; a server
+        with none that old refuses the start (400 naming it) before anything is held."""
         record = self.get_plan(plan_id)
         plan = plan_from(record)
         groups = self.groups.all()
@@ -530,6 +537,14 @@ class Catalog:
                 for s in servers_by_group.get(g, [])
             }
         )
+        snapshots = {}
+        if point_in_time is not None:
+            target_of = {
+                server: group_targets.get(group)
+                for group in _groups_of(plan)
+                for server in servers_by_group.get(group, [])
+            }
+            snapshots = self._snapshots_before(point_in_time, wanted, target_of)
         execution_id = f"ex-{uuid.uuid4().hex[:16]}"
         now = self.clock()
         self._hold(execution_id, wanted, now)
@@ -544,6 +559,8 @@ class Catalog:
             {name: key for name, key in group_targets.items() if key is not None},
         )
         item.update(_as_it_ran(record, groups))
+        if point_in_time is not None:
+            item.update(pointInTime=point_in_time, snapshots=snapshots)
         used = _groups_of(plan)
         item["targets"] = sorted(
             {
@@ -565,6 +582,36 @@ class Catalog:
             msg = f"execution {execution_id} could not start ({exc}); nothing was launched"
             raise ServiceUnavailableError(msg) from exc
         return self.get_execution(execution_id)
+
+    def _snapshots_before(
+        self, moment: str, servers: list[str], target_of: dict[str, str | None]
+    ) -> dict[str, str]:
+        """Each server's newest snapshot at or before ``moment``, read in its own target
+        (a few at a time: a plan of 500 servers is 500 DescribeRecoverySnapshots calls);
+        a 400 naming every server with none that old."""
+
+        def newest(server: str) -> dict[str, Any] | None:
+            try:
+                gateway = self.drs.of(target_of.get(server), API_SESSION)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            return gateway.snapshot_before(server, moment)
+
+        with ThreadPoolExecutor(max_workers=SNAPSHOT_READERS) as pool:
+            found = dict(zip(servers, pool.map(newest, servers), strict=True))
+        missing = [
+            Problem(
+                "pointInTime", f"source server {server} has no snapshot taken at or before {moment}"
+            )
+            for server, snapshot in found.items()
+            if snapshot is None
+        ]
+        if missing:
+            msg = "the plan cannot be recovered to that point in time"
+            raise BadRequestError(msg, missing)
+        return {
+            server: str(snapshot["snapshotID"]) for server, snapshot in found.items() if snapshot
+        }
 
     def _hold(self, execution_id: str, servers: list[str], now: str) -> None:
         """Hold every server in sorted order, taking over holds of ended executions; on a

@@ -344,7 +344,10 @@ class WaveRunner:
         session = session_name(item["executionId"], "wave-runner")
         try:
             job = self._drs.of(command.target, session).start_recovery(
-                list(command.servers), is_drill=command.is_drill, tags=tags
+                list(command.servers),
+                is_drill=command.is_drill,
+                tags=tags,
+                snapshots=dict(command.snapshots),
             )
         except TargetUnreachableError as exc:
             # No role, so DRS was never asked: certainly not launched.
