@@ -132,8 +132,13 @@ export class Api {
   deletePlan(planId: string) {
     return this.request<void>("DELETE", `/recovery-plans/${planId}`);
   }
-  startExecution(planId: string, mode: "DRILL" | "RECOVERY") {
-    return this.request<Execution>("POST", `/recovery-plans/${planId}/executions`, { mode });
+  /** Start a drill or recovery; ``pointInTime`` (UTC, ``2026-11-29T03:00:00Z``) recovers
+   * every server from its newest snapshot taken at or before it instead of the latest. */
+  startExecution(planId: string, mode: "DRILL" | "RECOVERY", pointInTime?: string) {
+    return this.request<Execution>("POST", `/recovery-plans/${planId}/executions`, {
+      mode,
+      ...(pointInTime ? { pointInTime } : {}),
+    });
   }
 
   executions(limit = 50, nextToken?: string, status?: ExecutionStatus) {

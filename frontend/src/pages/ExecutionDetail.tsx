@@ -124,7 +124,9 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
       header={
         <Header
           variant="h1"
-          description={`${item.mode === "DRILL" ? "Drill" : "Recovery"} of ${item.planName} · ${item.executionId}`}
+          description={`${item.mode === "DRILL" ? "Drill" : "Recovery"} of ${item.planName} · ${item.executionId}${
+            item.pointInTime ? ` · to the point in time ${item.pointInTime}` : ""
+          }`}
           actions={
             <SpaceBetween direction="horizontal" size="xs">
               <Button

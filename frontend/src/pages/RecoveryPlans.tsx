@@ -28,6 +28,8 @@ export function RecoveryPlanList() {
   const [selected, setSelected] = useState<RecoveryPlan[]>([]);
   const [starting, setStarting] = useState<"DRILL" | "RECOVERY">();
   const [confirmRecovery, setConfirmRecovery] = useState("");
+  // Blank: the latest snapshots. A UTC time: each server's newest snapshot at or before it.
+  const [pointInTime, setPointInTime] = useState("");
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [actionError, setActionError] = useState<unknown>();
   const admin = can(session.groups, "manageCatalog");
@@ -36,7 +38,8 @@ export function RecoveryPlanList() {
   const start = async (mode: "DRILL" | "RECOVERY") => {
     setActionError(undefined);
     try {
-      const execution = await api.startExecution(plan.planId, mode);
+      const at = mode === "RECOVERY" ? pointInTime.trim() || undefined : undefined;
+      const execution = await api.startExecution(plan.planId, mode, at);
       navigate(`/executions/${execution.executionId}`);
     } catch (error) {
       setActionError(error);
@@ -126,6 +129,17 @@ export function RecoveryPlanList() {
             <Box>
               A recovery launches <b>{plan?.name}</b> as production instances, not a drill. Type <b>recover</b> to go on.
             </Box>
+            <FormField
+              label="Point in time - optional"
+              description="Leave blank to recover from the latest snapshots. A UTC time (2026-11-29T03:00:00Z) recovers every server from its newest snapshot taken at or before it, for example from before a ransomware attack."
+            >
+              <Input
+                value={pointInTime}
+                placeholder="2026-11-29T03:00:00Z"
+                onChange={({ detail }) => setPointInTime(detail.value)}
+                ariaLabel="Point in time"
+              />
+            </FormField>
             <Input value={confirmRecovery} onChange={({ detail }) => setConfirmRecovery(detail.value)} ariaLabel="Type recover" />
           </SpaceBetween>
         </ConfirmModal>
