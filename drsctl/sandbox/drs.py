@@ -380,6 +380,11 @@ class DrsSimulator:
             "tags": dict(tags or {}),
             "lastLaunchResult": "NOT_STARTED",
             "replicationDirection": "FAILOVER",
+            "dataReplicationInfo": {
+                "dataReplicationState": "CONTINUOUS",
+                "lagDuration": "PT0S",
+                "replicatedDisks": [],
+            },
         }
         if hostname:
             server["sourceProperties"] = {"identificationHints": {"hostname": hostname}}
@@ -393,6 +398,20 @@ class DrsSimulator:
             }
         self.source_servers.append(server)
         return server
+
+    def _server(self, server_id: str) -> dict[str, Any]:
+        return next(s for s in self.source_servers if s["sourceServerID"] == server_id)
+
+    def stall(self, server_id: str, error: str = "AGENT_NOT_SEEN") -> None:
+        """Data replication of ``server_id`` stops keeping up: STALLED, with DRS's error."""
+        info = self._server(server_id).setdefault("dataReplicationInfo", {})
+        info["dataReplicationState"] = "STALLED"
+        info["dataReplicationError"] = {"error": error, "rawError": f"simulated {error}"}
+
+    def lag(self, server_id: str, seconds: int) -> None:
+        """Data replication of ``server_id`` runs ``seconds`` behind (its ``lagDuration``)."""
+        info = self._server(server_id).setdefault("dataReplicationInfo", {})
+        info["lagDuration"] = f"PT{int(seconds)}S"
 
     def add_snapshot(self, server_id: str, taken: datetime) -> dict[str, Any]:
         """A point-in-time snapshot of ``server_id`` taken at ``taken``."""

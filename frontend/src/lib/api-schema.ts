@@ -78,6 +78,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/recovery-plans/{planId}/readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Evaluate the plan's readiness now: every server in DRS, replicating continuously, lag under the plan's threshold, a recent snapshot */
+        get: operations["getRecoveryPlanReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/recovery-plans/{planId}/executions": {
         parameters: {
             query?: never;
@@ -310,6 +327,8 @@ export interface components {
             name: components["schemas"]["Name"];
             description?: string;
             waves: components["schemas"]["Wave"][];
+            /** @description Readiness: the replication lag (seconds) over which a server is a warning. Default 3600. */
+            maxReplicationLagSeconds?: number;
         };
         RecoveryPlanUpdate: {
             name: components["schemas"]["Name"];
@@ -317,6 +336,8 @@ export interface components {
             waves: components["schemas"]["Wave"][];
             /** @description The version you read; a stale one gets 409. */
             version: number;
+            /** @description Readiness: the replication lag (seconds) over which a server is a warning. Default 3600. */
+            maxReplicationLagSeconds?: number;
         };
         /** @description A recovery plan as stored: its waves, id and version. */
         RecoveryPlan: {
@@ -329,6 +350,8 @@ export interface components {
             createdAt?: string;
             /** @description ISO 8601 time, UTC. */
             updatedAt?: string;
+            /** @description Readiness: the replication lag (seconds) over which a server is a warning. Default 3600. */
+            maxReplicationLagSeconds?: number;
         };
         /** @enum {string} */
         ExecutionStatus: "PENDING" | "RUNNING" | "PAUSED" | "CANCELLING" | "COMPLETED" | "FAILED" | "CANCELLED";
@@ -556,6 +579,32 @@ export interface components {
         };
         TargetList: {
             items: components["schemas"]["Target"][];
+        };
+        ReadinessFinding: {
+            /** @enum {string} */
+            severity: "warning" | "actionRequired";
+            /**
+             * @description What was checked.
+             * @enum {string}
+             */
+            check: "source-server" | "replication" | "lag" | "snapshot";
+            wave: string;
+            sourceServerId: string;
+            message: string;
+            /** @description What to do about it. */
+            fix: string;
+        };
+        /** @description Whether the plan can recover now: every server of every wave checked against what DRS reports. */
+        PlanReadiness: {
+            planId: string;
+            planName: string;
+            /** @enum {string} */
+            state: "passed" | "warnings" | "actionRequired";
+            /** @description ISO 8601 time, UTC. */
+            evaluatedAt: string;
+            /** @description Source servers checked. */
+            servers: number;
+            findings: components["schemas"]["ReadinessFinding"][];
         };
     };
     responses: never;
@@ -1283,6 +1332,82 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecoveryPlanReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                planId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanReadiness"];
+                };
             };
             /** @description Error */
             400: {

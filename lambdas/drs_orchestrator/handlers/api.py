@@ -338,6 +338,11 @@ def update_plan(planId: str) -> dict[str, Any]:  # noqa: N803
     return _catalog().update_plan(planId, _body())
 
 
+@app.get("/recovery-plans/<planId>/readiness")
+def plan_readiness(planId: str) -> dict[str, Any]:  # noqa: N803
+    return _catalog().readiness(planId)
+
+
 @app.delete("/recovery-plans/<planId>")
 def delete_plan(planId: str) -> Response:  # noqa: N803
     _catalog().delete_plan(planId)

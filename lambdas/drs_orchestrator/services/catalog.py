@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -27,6 +28,7 @@ from drs_orchestrator.adapters.dynamodb import (
     VersionConflictError,
 )
 from drs_orchestrator.adapters.targets import as_gateways
+from drs_orchestrator.domain import readiness
 from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
     Action,
@@ -37,6 +39,7 @@ from drs_orchestrator.domain.plans import (
     validate_plan,
 )
 from drs_orchestrator.domain.targets import session_name
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
@@ -488,6 +491,69 @@ class Catalog:
                 f"{', '.join(running)} run it"
             )
             raise ConflictError(msg)
+
+    def readiness(self, plan_id: str) -> dict[str, Any]:
+        """Evaluate the plan's readiness now (``domain/readiness.py``): each server as DRS
+        reports it in its own target (one DescribeSourceServers listing per target) and its
+        newest snapshot (one DescribeRecoverySnapshots per server, eight at a time)."""
+        record = self.get_plan(plan_id)
+        plan = plan_from(record)
+        groups = self.groups.all()
+        by_name = {r["name"]: r for r in groups}
+        needed = _groups_of(plan)
+        inventories: dict[str | None, list[dict[str, Any]]] = {}
+        servers_by_group = self._servers_by_group(inventories, groups, needed=needed)
+        target_of: dict[str, str | None] = {}
+        for name in sorted(needed):
+            target = self.target_of(by_name[name]) if name in by_name else None
+            if target is None:
+                continue
+            if target.stored_key not in inventories:
+                inventories[target.stored_key] = self.inventory(target)
+            for server in servers_by_group.get(name, []):
+                target_of[server] = target.stored_key
+        listed = {
+            key: {item["sourceServerID"]: item for item in inventory}
+            for key, inventory in inventories.items()
+        }
+        # Each server as its own target's DRS reports it (None: not there, or its group is
+        # bound to no target of the deployment).
+        reported = {s: listed.get(key, {}).get(s) for s, key in target_of.items()}
+        waves = []
+        for wave in plan.waves:
+            servers: list[str] = []
+            for group in wave.protection_groups:
+                servers += [s for s in servers_by_group.get(group, []) if s not in servers]
+            waves.append((wave.name, servers))
+        now = self.clock()
+        present = [s for _w, servers in waves for s in servers if reported.get(s)]
+        snapshots = self._newest_snapshots(present, target_of, now)
+        lag = record.get("maxReplicationLagSeconds")
+        thresholds = readiness.Thresholds(
+            max_lag=timedelta(seconds=int(lag)) if lag else readiness.DEFAULT_MAX_LAG
+        )
+        result = readiness.evaluate(
+            waves,
+            {s: reported.get(s) for _w, servers in waves for s in servers},
+            snapshots,
+            parse_drs_timestamp(now),
+            thresholds,
+        )
+        return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
+
+    def _newest_snapshots(
+        self, servers: list[str], target_of: dict[str, str | None], now: str
+    ) -> dict[str, datetime | None]:
+        def newest(server: str) -> datetime | None:
+            try:
+                gateway = self.drs.of(target_of.get(server), API_SESSION)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            found = gateway.snapshot_before(server, now)
+            return parse_drs_timestamp(found["timestamp"]) if found else None
+
+        with ThreadPoolExecutor(max_workers=SNAPSHOT_READERS) as pool:
+            return dict(zip(servers, pool.map(newest, servers), strict=True))
 
     def get_plan(self, plan_id: str) -> dict[str, Any]:
         record = self.plans.get(plan_id)

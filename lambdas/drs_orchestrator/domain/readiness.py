@@ -1,0 +1,212 @@
+"""Readiness: can this plan recover now? A pure evaluation of what DRS says about the plan's
+source servers, so a plan that was fine last month is not found broken on the day.
+
+``evaluate`` takes the plan's waves with their servers, what DRS reports for each server
+(a DescribeSourceServers item, or None when DRS no longer has it), each server's newest
+point-in-time snapshot time and the time now, and returns the plan's state —
+``passed``, ``warnings`` or ``actionRequired`` — with every finding naming the server, its
+wave and the fix. Checks: the server is in DRS; its data replication is continuous (not
+stalled, disconnected, stopped or paused: action required; initiating, syncing or catching
+up: a warning); its replication lag is under the plan's threshold; its newest snapshot is
+recent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+#: Replication states in which a launch would use data that is no longer kept current.
+BROKEN_REPLICATION = frozenset({"STALLED", "DISCONNECTED", "STOPPED", "PAUSED"})
+#: States on the way to continuous replication: recoverable, but not yet up to date.
+CATCHING_UP = frozenset({"INITIATING", "INITIAL_SYNC", "BACKLOG", "CREATING_SNAPSHOT", "RESCAN"})
+DEFAULT_MAX_LAG = timedelta(hours=1)
+#: A snapshot older than this (DRS takes one every 10 minutes while replicating) is a sign
+#: that replication is not producing recovery points.
+DEFAULT_MAX_SNAPSHOT_AGE = timedelta(hours=2)
+
+_DURATION = re.compile(
+    r"^P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+class State(StrEnum):
+    PASSED = "passed"
+    WARNINGS = "warnings"
+    ACTION_REQUIRED = "actionRequired"
+
+
+class Severity(StrEnum):
+    WARNING = "warning"
+    ACTION_REQUIRED = "actionRequired"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that would make the plan's recovery fail or fall short, and its fix."""
+
+    severity: Severity
+    check: str
+    wave: str
+    server: str
+    message: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "severity": self.severity.value,
+            "check": self.check,
+            "wave": self.wave,
+            "sourceServerId": self.server,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_lag: timedelta = DEFAULT_MAX_LAG
+    max_snapshot_age: timedelta = DEFAULT_MAX_SNAPSHOT_AGE
+
+
+@dataclass(frozen=True)
+class Readiness:
+    state: State
+    findings: list[Finding] = field(default_factory=list)
+    servers: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value,
+            "servers": self.servers,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def duration(text: str) -> timedelta | None:
+    """An ISO 8601 duration as DRS writes ``lagDuration`` (``PT1H2M3S``, ``P1DT2H``), or
+    None when it is not one."""
+    match = _DURATION.fullmatch(text or "")
+    if match is None or text in ("P", "PT"):
+        return None
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)
+
+
+def evaluate(
+    waves: Sequence[tuple[str, Sequence[str]]],
+    servers: Mapping[str, Mapping[str, Any] | None],
+    newest_snapshot: Mapping[str, datetime | None],
+    now: datetime,
+    thresholds: Thresholds | None = None,
+) -> Readiness:
+    """The readiness of a plan whose ``waves`` are (name, source server ids)."""
+    limits = thresholds or Thresholds()
+    findings: list[Finding] = []
+    count = 0
+    for wave, wave_servers in waves:
+        for server in wave_servers:
+            count += 1
+            findings += _server_findings(
+                wave, server, servers.get(server), newest_snapshot.get(server), now, limits
+            )
+    if any(f.severity == Severity.ACTION_REQUIRED for f in findings):
+        state = State.ACTION_REQUIRED
+    elif findings:
+        state = State.WARNINGS
+    else:
+        state = State.PASSED
+    return Readiness(state, findings, count)
+
+
+def _server_findings(
+    wave: str,
+    server: str,
+    item: Mapping[str, Any] | None,
+    snapshot: datetime | None,
+    now: datetime,
+    limits: Thresholds,
+) -> list[Finding]:
+    def finding(severity: Severity, check: str, message: str, fix: str) -> Finding:
+        return Finding(severity, check, wave, server, message, fix)
+
+    if item is None:
+        return [
+            finding(
+                Severity.ACTION_REQUIRED,
+                "source-server",
+                f"source server {server} (wave {wave}) is not in DRS",
+                "take it out of its protection group, or install the replication agent again",
+            )
+        ]
+    found: list[Finding] = []
+    info = item.get("dataReplicationInfo") or {}
+    state = str(info.get("dataReplicationState") or "UNKNOWN")
+    error = (info.get("dataReplicationError") or {}).get("error")
+    because = f" ({error})" if error else ""
+    if state in BROKEN_REPLICATION or state == "UNKNOWN":
+        found.append(
+            finding(
+                Severity.ACTION_REQUIRED,
+                "replication",
+                f"data replication of {server} (wave {wave}) is {state}{because}",
+                "restore replication in the DRS console (agent, network, replication server)",
+            )
+        )
+    elif state in CATCHING_UP:
+        found.append(
+            finding(
+                Severity.WARNING,
+                "replication",
+                f"data replication of {server} (wave {wave}) is {state}, not yet continuous",
+                "wait for continuous replication before relying on this plan",
+            )
+        )
+    lag = duration(str(info.get("lagDuration") or ""))
+    if lag is not None and lag > limits.max_lag:
+        found.append(
+            finding(
+                Severity.WARNING,
+                "lag",
+                f"replication lag of {server} (wave {wave}) is {_words(lag)}, over the plan's "
+                f"{_words(limits.max_lag)}",
+                "check the replication bandwidth and the server's write rate",
+            )
+        )
+    if snapshot is None:
+        found.append(
+            finding(
+                Severity.ACTION_REQUIRED,
+                "snapshot",
+                f"{server} (wave {wave}) has no point-in-time snapshot to recover from",
+                "let replication reach continuous and take its first snapshot",
+            )
+        )
+    elif now - snapshot > limits.max_snapshot_age:
+        found.append(
+            finding(
+                Severity.WARNING,
+                "snapshot",
+                f"the newest snapshot of {server} (wave {wave}) is {_words(now - snapshot)} old, "
+                f"over {_words(limits.max_snapshot_age)}",
+                "check that replication is continuous and snapshots are being taken",
+            )
+        )
+    return found
+
+
+def _words(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds >= 3600:  # noqa: PLR2004
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    if seconds >= 60:  # noqa: PLR2004
+        return f"{seconds // 60} min"
+    return f"{seconds} s"

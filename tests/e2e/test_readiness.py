@@ -1,0 +1,98 @@
+"""Plan readiness on demand (issue 16, item 1, first part), end to end through the API: each
+server of the plan checked against what its own DRS target reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tests.e2e.conftest import STAGING, TARGETS
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Harness
+
+HOME = ["s-q0000000000000001", "s-q0000000000000002"]
+AWAY = "s-q0000000000000003"
+
+
+def post(harness: Harness, resource: str, body: dict[str, Any]) -> Any:
+    status, answer = harness.api("POST", resource, groups="admin", body=json.dumps(body))
+    assert status == 201, answer
+    return answer
+
+
+def plan(harness: Harness, **extra: Any) -> str:
+    account, region = TARGETS[STAGING]
+    post(
+        harness,
+        "/protection-groups",
+        {"name": "db", "region": "us-east-1", "sourceServerIds": HOME},
+    )
+    harness.targets[STAGING].add_source_server(AWAY, {"Tier": "app"})
+    post(
+        harness,
+        "/protection-groups",
+        {"name": "app", "accountId": account, "region": region, "tagSelectors": {"Tier": ["app"]}},
+    )
+    waves = [
+        {"name": "Data", "protectionGroups": ["db"]},
+        {"name": "Apps", "protectionGroups": ["app"], "dependsOn": ["Data"]},
+    ]
+    return str(
+        post(harness, "/recovery-plans", {"name": "ready", "waves": waves, **extra})["planId"]
+    )
+
+
+def readiness(harness: Harness, plan_id: str, groups: str = "read-only") -> dict[str, Any]:
+    status, answer = harness.api(
+        "GET", "/recovery-plans/{planId}/readiness", groups=groups, planId=plan_id
+    )
+    assert status == 200, answer
+    return dict(answer)
+
+
+def test_a_plan_whose_servers_replicate_continuously_is_ready(harness: Harness) -> None:
+    answer = readiness(harness, plan(harness))
+    assert answer["state"] == "passed", answer["findings"]
+    assert answer["servers"] == 3 and answer["planName"] == "ready"
+    assert answer["evaluatedAt"].endswith("Z")
+
+
+def test_a_stalled_server_in_a_target_needs_action_and_a_lagging_one_warns(
+    harness: Harness,
+) -> None:
+    plan_id = plan(harness, maxReplicationLagSeconds=600)
+    harness.targets[STAGING].stall(AWAY, "UNSTABLE_NETWORK")
+    harness.drs.lag(HOME[0], 1200)
+
+    answer = readiness(harness, plan_id)
+
+    assert answer["state"] == "actionRequired"
+    by_check = {(f["check"], f["sourceServerId"]): f for f in answer["findings"]}
+    stalled = by_check[("replication", AWAY)]
+    assert stalled["severity"] == "actionRequired" and stalled["wave"] == "Apps"
+    assert "STALLED (UNSTABLE_NETWORK)" in stalled["message"] and stalled["fix"]
+    lagging = by_check[("lag", HOME[0])]
+    assert lagging["severity"] == "warning"
+    assert "20 min, over the plan's 10 min" in lagging["message"]
+    assert len(answer["findings"]) == 2
+
+
+def test_a_server_gone_from_drs_and_an_old_snapshot_are_found(harness: Harness) -> None:
+    plan_id = plan(harness)
+    harness.drs.source_servers = [
+        s for s in harness.drs.source_servers if s["sourceServerID"] != HOME[1]
+    ]
+    old = datetime.now(UTC) - timedelta(hours=5)
+    harness.targets[STAGING].snapshots[AWAY] = []
+    harness.targets[STAGING].add_snapshot(AWAY, old)
+
+    answer = readiness(harness, plan_id)
+
+    checks = sorted((f["check"], f["sourceServerId"], f["severity"]) for f in answer["findings"])
+    assert checks == [
+        ("snapshot", AWAY, "warning"),
+        ("source-server", HOME[1], "actionRequired"),
+    ]
+    assert answer["state"] == "actionRequired"

@@ -1,0 +1,108 @@
+"""Readiness (issue 16): each check of a plan's servers, as a pure evaluation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from drs_orchestrator.domain.readiness import Thresholds, duration, evaluate
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+RECENT = NOW - timedelta(minutes=10)
+
+
+def replicating(state: str = "CONTINUOUS", lag: str = "PT5S", error: str | None = None) -> dict:
+    info: dict[str, Any] = {"dataReplicationState": state, "lagDuration": lag}
+    if error:
+        info["dataReplicationError"] = {"error": error}
+    return {"sourceServerID": "s-x", "dataReplicationInfo": info}
+
+
+def one(item: dict | None, snapshot: datetime | None = RECENT, **limits: Any) -> Any:
+    return evaluate([("DB", ["s-1"])], {"s-1": item}, {"s-1": snapshot}, NOW, Thresholds(**limits))
+
+
+def test_a_server_replicating_continuously_with_a_recent_snapshot_passes() -> None:
+    result = one(replicating())
+    assert result.state == "passed" and result.findings == [] and result.servers == 1
+
+
+@pytest.mark.parametrize(
+    ("item", "snapshot", "state", "check", "words"),
+    [
+        (None, RECENT, "actionRequired", "source-server", "s-1 (wave DB) is not in DRS"),
+        (
+            replicating("STALLED", error="AGENT_NOT_SEEN"),
+            RECENT,
+            "actionRequired",
+            "replication",
+            "data replication of s-1 (wave DB) is STALLED (AGENT_NOT_SEEN)",
+        ),
+        (replicating("DISCONNECTED"), RECENT, "actionRequired", "replication", "DISCONNECTED"),
+        (replicating("PAUSED"), RECENT, "actionRequired", "replication", "PAUSED"),
+        (
+            replicating("INITIAL_SYNC"),
+            RECENT,
+            "warnings",
+            "replication",
+            "is INITIAL_SYNC, not yet continuous",
+        ),
+        (
+            replicating(lag="PT1H30M"),
+            RECENT,
+            "warnings",
+            "lag",
+            "replication lag of s-1 (wave DB) is 1 h 30 min, over the plan's 1 h 0 min",
+        ),
+        (replicating(), None, "actionRequired", "snapshot", "has no point-in-time snapshot"),
+        (
+            replicating(),
+            NOW - timedelta(hours=3),
+            "warnings",
+            "snapshot",
+            "the newest snapshot of s-1 (wave DB) is 3 h 0 min old, over 2 h 0 min",
+        ),
+    ],
+)
+def test_each_check_names_the_server_its_wave_and_the_fix(
+    item: dict | None, snapshot: datetime | None, state: str, check: str, words: str
+) -> None:
+    result = one(item, snapshot)
+    assert result.state == state
+    [finding] = result.findings
+    assert finding.check == check and finding.server == "s-1" and finding.wave == "DB"
+    assert words in finding.message
+    assert finding.fix
+
+
+def test_the_lag_threshold_is_the_plans() -> None:
+    assert one(replicating(lag="PT20M")).state == "passed"
+    assert one(replicating(lag="PT20M"), max_lag=timedelta(minutes=15)).state == "warnings"
+
+
+def test_the_worst_finding_decides_the_state() -> None:
+    result = evaluate(
+        [("DB", ["s-1"]), ("Web", ["s-2"])],
+        {"s-1": replicating(lag="PT2H"), "s-2": None},
+        {"s-1": RECENT, "s-2": None},
+        NOW,
+    )
+    assert result.state == "actionRequired"
+    assert [(f.wave, f.check) for f in result.findings] == [("DB", "lag"), ("Web", "source-server")]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("PT0S", timedelta(0)),
+        ("PT1H2M3S", timedelta(hours=1, minutes=2, seconds=3)),
+        ("P1DT2H", timedelta(days=1, hours=2)),
+        ("PT0.5S", timedelta(seconds=0.5)),
+        ("PT", None),
+        ("", None),
+        ("1 hour", None),
+    ],
+)
+def test_drs_lag_durations_are_read(text: str, span: timedelta | None) -> None:
+    assert duration(text) == span
