@@ -7,6 +7,7 @@ import type {
   ProtectionGroup,
   RecoveryPlan,
   SourceServer,
+  PlanReadiness,
   Target,
 } from "./types";
 
@@ -134,6 +135,10 @@ export class Api {
   }
   /** Start a drill or recovery; ``pointInTime`` (UTC, ``2026-11-29T03:00:00Z``) recovers
    * every server from its newest snapshot taken at or before it instead of the latest. */
+  /** Evaluate the plan's readiness now (every server in DRS, replicating, recent snapshot). */
+  readiness(planId: string) {
+    return this.request<PlanReadiness>("GET", `/recovery-plans/${planId}/readiness`);
+  }
   startExecution(planId: string, mode: "DRILL" | "RECOVERY", pointInTime?: string) {
     return this.request<Execution>("POST", `/recovery-plans/${planId}/executions`, {
       mode,

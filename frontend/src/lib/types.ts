@@ -41,6 +41,7 @@ export type Execution = Schemas["Execution"];
 export type JobEvent = Schemas["JobEvent"];
 export type SourceServer = Schemas["SourceServer"];
 export type Target = Schemas["Target"];
+export type PlanReadiness = Schemas["PlanReadiness"];
 
 /** Where a group's servers replicate: its region, and its account when not this one. */
 export function whereOf(item: { accountId?: string; region: string }): string {

@@ -13,6 +13,7 @@ import Textarea from "@cloudscape-design/components/textarea";
 import { useEffect, useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { ReadinessPanel } from "../components/ReadinessPanel";
 import { WaveEditor } from "../components/WaveEditor";
 import { ApiError, reasonsUnder } from "../lib/api";
 import { useApp } from "../lib/context";
@@ -164,6 +165,8 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
   const [description, setDescription] = useState("");
   const [waves, setWaves] = useState<Wave[]>([{ name: "Wave 1", protectionGroups: [] }]);
   const [version, setVersion] = useState<number>();
+  // Readiness: the replication lag over which a server is a warning (blank: the default).
+  const [maxLag, setMaxLag] = useState("");
   const [groupNames, setGroupNames] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<unknown>();
   const [saveError, setSaveError] = useState<unknown>();
@@ -178,6 +181,7 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
       setDescription(plan.description ?? "");
       setWaves(plan.waves);
       setVersion(plan.version);
+      setMaxLag(plan.maxReplicationLagSeconds ? String(plan.maxReplicationLagSeconds) : "");
     }, setLoadError);
   }, [api, planId]);
 
@@ -189,6 +193,7 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
       name: name.trim(),
       waves: cleanWaves(waves),
       ...(description.trim() ? { description: description.trim() } : {}),
+      ...(maxLag.trim() ? { maxReplicationLagSeconds: Number(maxLag.trim()) } : {}),
     };
     try {
       if (planId && version !== undefined) await api.updatePlan(planId, { ...body, version });
@@ -224,8 +229,16 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
                 <FormField label="Description - optional" errorText={reasonsUnder(error, "description")}>
                   <Textarea value={description} onChange={({ detail }) => setDescription(detail.value)} />
                 </FormField>
+                <FormField
+                  label="Readiness: maximum replication lag (seconds) - optional"
+                  description="A server replicating further behind is a readiness warning. Default 3600."
+                  errorText={reasonsUnder(error, "maxReplicationLagSeconds")}
+                >
+                  <Input value={maxLag} inputMode="numeric" onChange={({ detail }) => setMaxLag(detail.value)} ariaLabel="Maximum replication lag" />
+                </FormField>
               </SpaceBetween>
             </Container>
+            {planId && <ReadinessPanel planId={planId} />}
             <WaveEditor waves={waves} onChange={setWaves} groupNames={groupNames} error={error} readOnly={!admin} />
           </SpaceBetween>
         </Form>

@@ -1,0 +1,78 @@
+import Box from "@cloudscape-design/components/box";
+import Button from "@cloudscape-design/components/button";
+import Header from "@cloudscape-design/components/header";
+import StatusIndicator, { type StatusIndicatorProps } from "@cloudscape-design/components/status-indicator";
+import Table from "@cloudscape-design/components/table";
+import { useCallback, useEffect, useState } from "react";
+import { useApp } from "../lib/context";
+import { when } from "../lib/time";
+import type { PlanReadiness } from "../lib/types";
+import { ErrorAlert } from "./ErrorAlert";
+
+const STATES: Record<PlanReadiness["state"], [StatusIndicatorProps.Type, string]> = {
+  passed: ["success", "Ready"],
+  warnings: ["warning", "Ready, with warnings"],
+  actionRequired: ["error", "Action required"],
+};
+
+/** Can this plan recover now? Evaluated when shown and on demand (GET .../readiness). */
+export function ReadinessPanel({ planId }: { planId: string }) {
+  const { api } = useApp();
+  const [result, setResult] = useState<PlanReadiness>();
+  const [error, setError] = useState<unknown>();
+  const [loading, setLoading] = useState(false);
+  const check = useCallback(async () => {
+    setLoading(true);
+    setError(undefined);
+    try {
+      setResult(await api.readiness(planId));
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setLoading(false);
+    }
+  }, [api, planId]);
+  useEffect(() => {
+    void check();
+  }, [check]);
+  const [type, words] = result ? STATES[result.state] : (["pending", "Not evaluated yet"] as const);
+  return (
+    <Table
+      data-testid="readiness"
+      loading={loading && !result}
+      loadingText="Asking DRS about every server of the plan"
+      items={result?.findings ?? []}
+      trackBy={(f) => `${f.check}#${f.sourceServerId}`}
+      header={
+        <Header
+          variant="h2"
+          description={
+            result ? `${result.servers} source server(s) checked ${when(result.evaluatedAt)}` : "Every server in DRS, replicating continuously, lag under the plan's threshold, a recent snapshot."
+          }
+          actions={
+            <Button iconName="refresh" loading={loading} onClick={() => void check()}>
+              Check readiness
+            </Button>
+          }
+        >
+          <span data-testid="readiness-state">
+            Readiness: <StatusIndicator type={type}>{words}</StatusIndicator>
+          </span>
+        </Header>
+      }
+      empty={<Box textAlign="center">{result ? "Nothing to fix." : "-"}</Box>}
+      columnDefinitions={[
+        {
+          id: "severity",
+          header: "Severity",
+          cell: (f) => <StatusIndicator type={f.severity === "actionRequired" ? "error" : "warning"}>{f.severity === "actionRequired" ? "Action required" : "Warning"}</StatusIndicator>,
+        },
+        { id: "wave", header: "Wave", cell: (f) => f.wave },
+        { id: "server", header: "Source server", cell: (f) => f.sourceServerId },
+        { id: "message", header: "Finding", cell: (f) => f.message },
+        { id: "fix", header: "Fix", cell: (f) => f.fix },
+      ]}
+      footer={<ErrorAlert error={error} header="Could not evaluate the plan's readiness" />}
+    />
+  );
+}
