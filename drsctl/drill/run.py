@@ -25,7 +25,7 @@ from drsctl.drill.diff import compare, render
 from drsctl.drill.trace import Trace, build_trace, events_recorded, follow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from drsctl.drill.planfile import PlanFile
@@ -84,8 +84,8 @@ def _history_reader(
     return read
 
 
-def sandbox_targets(stacks: tuple[str, str], workdir: Path) -> list[Target]:
-    """The two stacks of a running ``drsctl sandbox`` (its ``sandbox.json``)."""
+def sandbox_targets(stacks: Sequence[str], workdir: Path) -> list[Target]:
+    """The given stacks of a running ``drsctl sandbox`` (its ``sandbox.json``)."""
     state_file = workdir / "sandbox.json"
     try:
         urls = json.loads(state_file.read_text())

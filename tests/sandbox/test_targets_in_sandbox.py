@@ -5,6 +5,8 @@ STS, and reaches each target's DRS by the assumed role's account and the request
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.request import Request, urlopen
@@ -12,7 +14,7 @@ from urllib.request import Request, urlopen
 import pytest
 
 from drsctl.sandbox.seed import TARGETS
-from tests.console.conftest import start_sandbox
+from tests.console.conftest import ROOT, start_sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -93,3 +95,27 @@ def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> 
     assert state["drs"]["jobs"] == [] or all(
         j["jobID"] not in execution["jobs"] for j in state["drs"]["jobs"]
     ), "nothing of this drill launched at home"
+
+
+def drsctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "drsctl", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_drsctl_readiness_evaluates_the_seeded_plan_in_the_sandbox(
+    sandbox: RunningSandbox,
+) -> None:
+    result = drsctl(
+        "readiness", "dev", "--plan", "Orders three-tier", "--sandbox", str(sandbox.workdir)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Orders three-tier: passed (7 servers, evaluated ")
+    missing = drsctl("readiness", "dev", "--plan", "Nope", "--sandbox", str(sandbox.workdir))
+    assert missing.returncode == 2
+    assert "dev has no recovery plan named 'Nope' (its plans: " in missing.stderr

@@ -1,0 +1,80 @@
+"""``drsctl readiness STACK [--plan NAME]``: can each recovery plan recover now?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.offline import REPO_ROOT
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the subcommand's parser to ``commands``."""
+    readiness = commands.add_parser(
+        "readiness",
+        help="evaluate the recovery plans' readiness in a deployment (or the sandbox)",
+        description="Asks the deployment's API to evaluate each recovery plan now (every "
+        "server in DRS, replicating continuously, lag under the plan's threshold, a recent "
+        "snapshot) and prints each plan's state and findings with their fixes. Exits 1 when "
+        "a plan needs action (with --strict, also on warnings).",
+    )
+    readiness.add_argument("stack")
+    readiness.add_argument("--plan", help="only the plan with this name")
+    readiness.add_argument(
+        "--sandbox",
+        type=Path,
+        nargs="?",
+        const=REPO_ROOT / ".sandbox",
+        metavar="WORKDIR",
+        help="the deployment of a running drsctl sandbox (default .sandbox/)",
+    )
+    readiness.add_argument("--outputs", type=Path, help="the stack's outputs JSON (live)")
+    readiness.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    readiness.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from drsctl.api_client import ApiCallError
+    from drsctl.cli import UsageError
+    from drsctl.drill.run import live_target, sandbox_targets
+
+    try:
+        if args.sandbox is not None:
+            [target] = sandbox_targets((args.stack,), args.sandbox)
+        else:
+            from drsctl.verify import stack_outputs
+
+            target = live_target(args.stack, stack_outputs(args.stack, args.outputs))
+        plans = []
+        token: str | None = None
+        while True:
+            page = target.api.call(
+                "GET", "/recovery-plans?limit=100" + (f"&nextToken={token}" if token else "")
+            )
+            plans += page["items"]
+            token = page.get("nextToken")
+            if not token:
+                break
+        chosen = [p for p in plans if args.plan is None or p["name"] == args.plan]
+        if args.plan is not None and not chosen:
+            known = ", ".join(sorted(p["name"] for p in plans)) or "none"
+            msg = f"{args.stack} has no recovery plan named {args.plan!r} (its plans: {known})"
+            raise UsageError(msg)
+        results = [
+            target.api.call("GET", f"/recovery-plans/{p['planId']}/readiness") for p in chosen
+        ]
+    except (OSError, RuntimeError, ApiCallError) as exc:
+        raise UsageError(str(exc)) from exc
+    for result in results:
+        print(
+            f"{result['planName']}: {result['state']} "
+            f"({result['servers']} servers, evaluated {result['evaluatedAt']})"
+        )
+        for finding in result["findings"]:
+            print(f"  [{finding['severity']}] wave {finding['wave']}: {finding['message']}")
+            print(f"      fix: {finding['fix']}")
+    failing = {"actionRequired"} | ({"warnings"} if args.strict else set())
+    return 1 if any(r["state"] in failing for r in results) else 0
