@@ -108,6 +108,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "Source servers are the account's replicated machines and carry no deployment name; "
         "the API reads the snapshots of the servers of the plan it starts at a point in time."
     ),
+    "ssm:DescribeDocument": (
+        "Plan readiness reads the type of each action's document, AWS's own (no account in "
+        "their ARN) and the account's; the plan names them, not the deployment."
+    ),
     "drs:TerminateRecoveryInstances": (
         "Recovery instances are created by DRS with ids the deployment cannot predict; the API "
         "terminates only those recorded on its own drill executions."
@@ -147,8 +151,9 @@ UNSCOPED_ACTIONS: dict[str, str] = {
 
 
 #: What the deployment's functions call in a DRS target account, through the role they
-#: assume there (``infra/target``): the DRS and SSM actions of their own policies, no more.
-#: The runtime calls no EC2 API; DRS launches recovery instances with its own role.
+#: assume there (``infra/target``): the DRS actions of their own policies, no more. SSM (the
+#: pre- and post-wave actions) is called only in the deployment's own account, and the
+#: runtime calls no EC2 API; DRS launches recovery instances with its own role.
 TARGET_ROLE_ACTIONS: list[str] = sorted(
     [
         "drs:DescribeJobs",
@@ -160,8 +165,6 @@ TARGET_ROLE_ACTIONS: list[str] = sorted(
         "drs:ListTagsForResource",
         "drs:TagResource",
         "drs:TerminateRecoveryInstances",
-        "ssm:StartAutomationExecution",
-        "ssm:GetAutomationExecution",
     ]
 )
 

@@ -244,6 +244,7 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:DescribeSourceServers",
                             "drs:ListTagsForResource",
                             "drs:TerminateRecoveryInstances",
+                            "ssm:DescribeDocument",
                             "states:SendTaskSuccess",
                         ]
                     ),

@@ -96,3 +96,34 @@ def test_a_server_gone_from_drs_and_an_old_snapshot_are_found(harness: Harness) 
         ("source-server", HOME[1], "actionRequired"),
     ]
     assert answer["state"] == "actionRequired"
+
+
+def test_an_action_document_that_is_missing_or_not_automation_needs_action(
+    harness: Harness,
+) -> None:
+    post(
+        harness,
+        "/protection-groups",
+        {"name": "db", "region": "us-east-1", "sourceServerIds": HOME},
+    )
+    harness.ssm.documents["DR-Gone"] = None
+    waves = [
+        {
+            "name": "Data",
+            "protectionGroups": ["db"],
+            "preActions": [{"document": "AWS-RunShellScript"}, {"document": "DR-Prepare"}],
+            "postActions": [{"document": "DR-Gone"}],
+        }
+    ]
+    plan_id = str(post(harness, "/recovery-plans", {"name": "actions", "waves": waves})["planId"])
+
+    answer = readiness(harness, plan_id)
+
+    assert answer["state"] == "actionRequired"
+    assert [f["message"] for f in answer["findings"]] == [
+        "pre-wave action 1 of wave Data: SSM document AWS-RunShellScript is a Command document, "
+        "not an Automation document",
+        "post-wave action 1 of wave Data: SSM document DR-Gone does not exist",
+    ]
+    described = [p["Name"] for op, p in harness.ssm.calls if op == "DescribeDocument"]
+    assert sorted(described) == ["AWS-RunShellScript", "DR-Gone", "DR-Prepare"], "once each"

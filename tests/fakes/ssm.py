@@ -2,7 +2,9 @@
 
 Each GetAutomationExecution moves an execution one step on (Pending -> InProgress ->
 Success), unless its document is listed in ``failing`` (it ends Failed) or ``stuck`` (it
-stays InProgress, for max-wait tests).
+stays InProgress, for max-wait tests). ``documents`` holds each document's type: AWS's
+Command documents are there as ``Command``, and StartAutomationExecution refuses them as SSM
+does; a name not listed is an Automation document of the account (tests make them up).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ class FakeSsm:
         self.stuck: set[str] = set()
         self.violations: list[str] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        #: Document name -> type; absent: an Automation document. ``None``: no such document.
+        self.documents: dict[str, str | None] = {
+            "AWS-RunShellScript": "Command",
+            "AWS-RunPowerShellScript": "Command",
+            "AWS-RestartEC2Instance": "Automation",
+        }
 
     def client(self) -> Any:
         ssm = boto3.client(
@@ -59,7 +67,11 @@ class FakeSsm:
             return self._respond(
                 request, 400, {"__type": "ValidationException", "message": "; ".join(problems)}
             )
-        result = getattr(self, f"_op_{operation}")(params)
+        try:
+            result = getattr(self, f"_op_{operation}")(params)
+        except LookupError as refused:
+            code, message = refused.args
+            return self._respond(request, 400, {"__type": code, "Message": message})
         problems = violations(result, model.output_shape, request=False)
         if problems:
             raise AssertionError(f"fake SSM {operation} response breaks the model: {problems}")
@@ -72,7 +84,23 @@ class FakeSsm:
             request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, _RawBody(raw)
         )
 
+    def _document_type(self, name: str) -> str:
+        kind = self.documents.get(name, "Automation")
+        if kind is None:
+            raise LookupError("InvalidDocument", f"document {name} does not exist")
+        return kind
+
+    def _op_DescribeDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        name = params["Name"]
+        kind = self._document_type(name)
+        return {"Document": {"Name": name, "DocumentType": kind, "Status": "Active"}}
+
     def _op_StartAutomationExecution(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self._document_type(params["DocumentName"]) != "Automation":
+            name = params["DocumentName"]
+            raise LookupError(
+                "AutomationDefinitionNotFoundException", f"{name} is not an Automation document"
+            )
         for execution_id, execution in self.executions.items():
             if execution["token"] == params.get("ClientToken"):
                 return {"AutomationExecutionId": execution_id}

@@ -106,3 +106,47 @@ def test_the_worst_finding_decides_the_state() -> None:
 )
 def test_drs_lag_durations_are_read(text: str, span: timedelta | None) -> None:
     assert duration(text) == span
+
+
+def test_each_action_needs_an_existing_automation_document() -> None:
+    from drs_orchestrator.domain.readiness import ActionDocument
+
+    actions = [
+        ActionDocument("DB", "pre", 0, "DR-Prepare", "Automation"),
+        ActionDocument("DB", "post", 0, "AWS-RunShellScript", "Command"),
+        ActionDocument("Web", "pre", 1, "Gone", None),
+    ]
+    result = evaluate(
+        [("DB", ["s-1"])], {"s-1": replicating()}, {"s-1": RECENT}, NOW, None, actions
+    )
+    assert result.state == "actionRequired"
+    assert [(f.check, f.wave, f.server) for f in result.findings] == [
+        ("ssm-document", "DB", ""),
+        ("ssm-document", "Web", ""),
+    ]
+    assert result.findings[0].message == (
+        "post-wave action 1 of wave DB: SSM document AWS-RunShellScript is a Command document, "
+        "not an Automation document"
+    )
+    assert "aws:runCommand" in result.findings[0].fix
+    assert (
+        result.findings[1].message
+        == "pre-wave action 2 of wave Web: SSM document Gone does not exist"
+    )
+
+
+def test_ssm_refuses_to_run_a_command_document_as_an_automation() -> None:
+    from drs_orchestrator.adapters.ssm import AutomationError, Automations
+
+    from tests.fakes.ssm import FakeSsm
+
+    ssm = FakeSsm()
+    automations = Automations(client=ssm.client())
+    with pytest.raises(AutomationError, match="AutomationDefinitionNotFoundException"):
+        automations.start("AWS-RunShellScript", {}, "token-1")
+    assert automations.document_type("AWS-RunShellScript") == "Command"
+    assert automations.document_type("DR-Prepare") == "Automation"
+    ssm.documents["DR-Gone"] = None
+    assert automations.document_type("DR-Gone") is None
+    assert automations.start("DR-Prepare", {}, "token-2")
+    assert ssm.violations == []

@@ -108,13 +108,13 @@ describe("WaveEditor", () => {
     const actions = field.findControl()!.findAttributeEditor()!;
     act(() => actions.findAddButton().click());
     const row = actions.findRow(1)!;
-    act(() => row.findField(1)!.findControl()!.findInput()!.setInputValue("AWS-RunShellScript"));
+    act(() => row.findField(1)!.findControl()!.findInput()!.setInputValue("AWS-RestartEC2Instance"));
     act(() => row.findField(2)!.findControl()!.findInput()!.setInputValue("commands=echo ready; workingDirectory=/tmp"));
     act(() => row.findField(3)!.findControl()!.findInput()!.setInputValue("600"));
     const last: Wave[] = seen.mock.calls.at(-1)?.[0];
     expect(last[0].preActions).toEqual([
       {
-        document: "AWS-RunShellScript",
+        document: "AWS-RestartEC2Instance",
         parameters: { commands: ["echo ready"], workingDirectory: ["/tmp"] },
         maxWaitSeconds: 600,
       },

@@ -71,7 +71,7 @@ function ActionsEditor({
               <Input
                 value={action.document}
                 readOnly={readOnly}
-                placeholder="AWS-RunShellScript or your own"
+                placeholder="An Automation document: AWS-RestartEC2Instance or your own"
                 onChange={({ detail }) => update(index, { document: detail.value })}
               />
             ),

@@ -587,8 +587,9 @@ export interface components {
              * @description What was checked.
              * @enum {string}
              */
-            check: "source-server" | "replication" | "lag" | "snapshot";
+            check: "source-server" | "replication" | "lag" | "snapshot" | "ssm-document";
             wave: string;
+            /** @description The server the finding is about; empty for a wave's action. */
             sourceServerId: string;
             message: string;
             /** @description What to do about it. */

@@ -35,6 +35,21 @@ class Automations:
             raise AutomationError(msg) from exc
         return str(response["AutomationExecutionId"])
 
+    def document_type(self, name: str) -> str | None:
+        """The type of SSM document ``name`` (``Automation``, ``Command``...), or None when
+        there is no such document."""
+        try:
+            document = self._client.describe_document(Name=name)["Document"]
+        except ClientError as exc:
+            if error_code(exc) == "InvalidDocument":
+                return None
+            msg = f"DescribeDocument {name} failed with {error_code(exc)}"
+            raise AutomationError(msg) from exc
+        except BotoCoreError as exc:
+            msg = f"DescribeDocument {name} failed with {error_code(exc)}"
+            raise AutomationError(msg) from exc
+        return str(document.get("DocumentType", ""))
+
     def status(self, execution_id: str) -> tuple[str, str]:
         """(status, failure message) of an automation execution."""
         try:

@@ -8,7 +8,8 @@ point-in-time snapshot time and the time now, and returns the plan's state —
 wave and the fix. Checks: the server is in DRS; its data replication is continuous (not
 stalled, disconnected, stopped or paused: action required; initiating, syncing or catching
 up: a warning); its replication lag is under the plan's threshold; its newest snapshot is
-recent.
+recent; every pre- and post-wave action's SSM document exists and is an Automation
+document (the runner starts them with StartAutomationExecution).
 """
 
 from __future__ import annotations
@@ -101,16 +102,28 @@ def duration(text: str) -> timedelta | None:
     return timedelta(**parts)
 
 
+@dataclass(frozen=True)
+class ActionDocument:
+    """A wave's pre- or post-wave action and the type of its SSM document (None: missing)."""
+
+    wave: str
+    phase: str
+    index: int
+    document: str
+    document_type: str | None
+
+
 def evaluate(
     waves: Sequence[tuple[str, Sequence[str]]],
     servers: Mapping[str, Mapping[str, Any] | None],
     newest_snapshot: Mapping[str, datetime | None],
     now: datetime,
     thresholds: Thresholds | None = None,
+    actions: Sequence[ActionDocument] = (),
 ) -> Readiness:
     """The readiness of a plan whose ``waves`` are (name, source server ids)."""
     limits = thresholds or Thresholds()
-    findings: list[Finding] = []
+    findings: list[Finding] = [f for a in actions if (f := _action_finding(a))]
     count = 0
     for wave, wave_servers in waves:
         for server in wave_servers:
@@ -125,6 +138,31 @@ def evaluate(
     else:
         state = State.PASSED
     return Readiness(state, findings, count)
+
+
+def _action_finding(action: ActionDocument) -> Finding | None:
+    where = f"{action.phase}-wave action {action.index + 1} of wave {action.wave}"
+    if action.document_type is None:
+        return Finding(
+            Severity.ACTION_REQUIRED,
+            "ssm-document",
+            action.wave,
+            "",
+            f"{where}: SSM document {action.document} does not exist",
+            "create the document, or correct its name in the plan",
+        )
+    if action.document_type != "Automation":
+        return Finding(
+            Severity.ACTION_REQUIRED,
+            "ssm-document",
+            action.wave,
+            "",
+            f"{where}: SSM document {action.document} is a {action.document_type} document, "
+            "not an Automation document",
+            "use an Automation document (for a shell command, one whose step runs "
+            "aws:runCommand with AWS-RunShellScript)",
+        )
+    return None
 
 
 def _server_findings(

@@ -27,6 +27,7 @@ from drs_orchestrator.adapters.dynamodb import (
     StaleExecutionError,
     VersionConflictError,
 )
+from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain import readiness
 from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
@@ -161,6 +162,7 @@ class Catalog:
         status_index: str,
         clock: Callable[[], str],
         holds: ServerHolds,
+        automations: Automations | None = None,
     ) -> None:
         self.groups = groups
         self.plans = plans
@@ -172,8 +174,16 @@ class Catalog:
         self.status_index = status_index
         self.clock = clock
         self.holds = holds
+        self._automations = automations
 
     # -- protection groups ---------------------------------------------------------------
+
+    @property
+    def automations(self) -> Automations:
+        """SSM, where the pre- and post-wave actions run (the deployment's own account)."""
+        if self._automations is None:
+            self._automations = Automations()
+        return self._automations
 
     # -- targets -------------------------------------------------------------------------
 
@@ -538,8 +548,25 @@ class Catalog:
             snapshots,
             parse_drs_timestamp(now),
             thresholds,
+            self._action_documents(record),
         )
         return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
+
+    def _action_documents(self, record: dict[str, Any]) -> list[readiness.ActionDocument]:
+        """Every pre- and post-wave action of the plan with its SSM document's type (one
+        DescribeDocument per distinct document)."""
+        found: dict[str, str | None] = {}
+        actions = []
+        for wave in record["waves"]:
+            for phase in ("pre", "post"):
+                for index, action in enumerate(wave.get(f"{phase}Actions") or []):
+                    name = action["document"]
+                    if name not in found:
+                        found[name] = self.automations.document_type(name)
+                    actions.append(
+                        readiness.ActionDocument(wave["name"], phase, index, name, found[name])
+                    )
+        return actions
 
     def _newest_snapshots(
         self, servers: list[str], target_of: dict[str, str | None], now: str
