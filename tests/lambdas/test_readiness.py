@@ -143,10 +143,10 @@ def test_ssm_refuses_to_run_a_command_document_as_an_automation() -> None:
     ssm = FakeSsm()
     automations = Automations(client=ssm.client())
     with pytest.raises(AutomationError, match="AutomationDefinitionNotFoundException"):
-        automations.start("AWS-RunShellScript", {}, "token-1")
+        automations.start("AWS-RunShellScript", {}, "00000000-0000-4000-8000-000000000001")
     assert automations.document_type("AWS-RunShellScript") == "Command"
     assert automations.document_type("DR-Prepare") == "Automation"
     ssm.documents["DR-Gone"] = None
     assert automations.document_type("DR-Gone") is None
-    assert automations.start("DR-Prepare", {}, "token-2")
+    assert automations.start("DR-Prepare", {}, "00000000-0000-4000-8000-000000000002")
     assert ssm.violations == []
