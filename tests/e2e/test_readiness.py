@@ -127,3 +127,19 @@ def test_an_action_document_that_is_missing_or_not_automation_needs_action(
     ]
     described = [p["Name"] for op, p in harness.ssm.calls if op == "DescribeDocument"]
     assert sorted(described) == ["AWS-RunShellScript", "DR-Gone", "DR-Prepare"], "once each"
+
+
+def test_jobs_already_running_in_a_target_leave_too_little_quota(harness: Harness) -> None:
+    plan_id = plan(harness)
+    staging = harness.targets[STAGING]
+    for n in range(20):  # another tool's 20 jobs are running in the staging account
+        staging.start(staging.add_job([f"s-z{n:016d}"]))
+
+    answer = readiness(harness, plan_id)
+
+    [quota] = [f for f in answer["findings"] if f["check"] == "quota"]
+    assert quota["severity"] == "warning" and answer["state"] == "warnings"
+    assert quota["message"] == (
+        f"in {STAGING}: 20 DRS jobs now, and the plan's waves may need 1 more at once; "
+        "DRS allows 20"
+    )

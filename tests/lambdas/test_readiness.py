@@ -150,3 +150,37 @@ def test_ssm_refuses_to_run_a_command_document_as_an_automation() -> None:
     assert automations.document_type("DR-Gone") is None
     assert automations.start("DR-Prepare", {}, "00000000-0000-4000-8000-000000000002")
     assert ssm.violations == []
+
+
+def test_quota_headroom_counts_what_is_already_in_active_jobs() -> None:
+    from drs_orchestrator.domain.readiness import QuotaUse
+
+    fits = QuotaUse(
+        "home/us-east-1", active_jobs=15, active_servers=200, plan_jobs=5, plan_servers=300
+    )
+    jobs_over = QuotaUse("111122223333/us-west-2", 18, 10, 3, 30)
+    servers_over = QuotaUse("home/us-east-1", 2, 450, 1, 60)
+    base = ([("DB", ["s-1"])], {"s-1": replicating()}, {"s-1": RECENT}, NOW, None, ())
+    assert evaluate(*base, [fits]).state == "passed"
+    [jobs] = evaluate(*base, [jobs_over]).findings
+    assert (jobs.check, jobs.severity) == ("quota", "warning")
+    assert jobs.message == (
+        "in 111122223333/us-west-2: 18 DRS jobs now, and the plan's waves may need 3 more at "
+        "once; DRS allows 20"
+    )
+    [servers] = evaluate(*base, [servers_over]).findings
+    assert (
+        "450 servers in active jobs now" in servers.message and "DRS allows 500" in servers.message
+    )
+
+
+def test_the_concurrent_demand_of_a_plan_is_per_target() -> None:
+    from drs_orchestrator.domain.plans import RecoveryPlan, Wave, concurrent_demand
+
+    groups = {"a": [f"s-a{i}" for i in range(150)], "b": ["s-b1"], "c": ["s-c1", "s-c2"]}
+    plan = RecoveryPlan("p", (Wave("A", ("a",)), Wave("B", ("b",)), Wave("C", ("c",), ("A",))))
+    assert concurrent_demand(plan, groups) == {None: (3, 151)}
+    assert concurrent_demand(plan, groups, {"b": "111122223333/us-west-2"}) == {
+        None: (2, 150),
+        "111122223333/us-west-2": (1, 1),
+    }

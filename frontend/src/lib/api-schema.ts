@@ -587,7 +587,8 @@ export interface components {
              * @description What was checked.
              * @enum {string}
              */
-            check: "source-server" | "replication" | "lag" | "snapshot" | "ssm-document";
+            check: "source-server" | "replication" | "lag" | "snapshot" | "ssm-document" | "quota";
+            /** @description The wave the finding is about; empty for a finding about the whole plan (quota). */
             wave: string;
             /** @description The server the finding is about; empty for a wave's action. */
             sourceServerId: string;

@@ -159,6 +159,17 @@ class DrsGateway:
                     found[value] = item
         return found
 
+    def active_jobs(self, since: str) -> list[dict[str, Any]]:
+        """DescribeJobs items created since ``since`` (stored UTC form) that have not
+        completed: what counts against DRS's quotas in this account and region now."""
+        from_date = since[:19] + "Z"
+        return [
+            item
+            for page in self._pages("describe_jobs", filters={"fromDate": from_date})
+            for item in page.get("items", [])
+            if item.get("status") != "COMPLETED"
+        ]
+
     def terminate_recovery_instances(self, instance_ids: list[str]) -> DrsJob:
         """Terminate recovery instances (at most 200 per call) as one TERMINATE job."""
         try:

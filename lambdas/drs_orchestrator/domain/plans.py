@@ -217,19 +217,57 @@ def validate_plan(
             )
         )
     if cycle is None:
-        targets = group_targets or {}
-        target_of = {
-            server: targets.get(group)
-            for wave in plan.waves
-            for group in wave.protection_groups
-            for server in group_servers.get(group, ())
-        }
-        keys = sorted({target_of[s] for s in owner}, key=lambda k: k or "")
-        for key in keys:
-            in_target = {w: [s for s in ss if target_of[s] == key] for w, ss in servers_of.items()}
-            where = "" if len(keys) == 1 else f" in {key or 'the home account and region'}"
+        by_target = _servers_by_target(plan, servers_of, group_servers, group_targets or {})
+        for key, in_target in by_target.items():
+            where = "" if len(by_target) == 1 else f" in {key or 'the home account and region'}"
             problems += _quota_problems(edges, in_target, where)
     return problems
+
+
+def _servers_by_target(
+    plan: RecoveryPlan,
+    servers_of: Mapping[str, Sequence[str]],
+    group_servers: Mapping[str, Sequence[str]],
+    group_targets: Mapping[str, str | None],
+) -> dict[str | None, dict[str, list[str]]]:
+    """For each DRS target the plan launches in: each wave's servers there."""
+    target_of = {
+        server: group_targets.get(group)
+        for wave in plan.waves
+        for group in wave.protection_groups
+        for server in group_servers.get(group, ())
+    }
+    keys = sorted({target_of[s] for ss in servers_of.values() for s in ss}, key=lambda k: k or "")
+    return {
+        key: {w: [s for s in ss if target_of[s] == key] for w, ss in servers_of.items()}
+        for key in keys
+    }
+
+
+def concurrent_demand(
+    plan: RecoveryPlan,
+    group_servers: Mapping[str, Sequence[str]],
+    group_targets: Mapping[str, str | None] | None = None,
+) -> dict[str | None, tuple[int, int]]:
+    """For each DRS target the plan launches in (None: home), the most DRS jobs and the most
+    servers in active jobs its waves may need there at the same time (an acyclic plan)."""
+    servers_of: dict[str, list[str]] = {}
+    for wave in plan.waves:
+        servers: list[str] = []
+        for group in wave.protection_groups:
+            servers += [s for s in group_servers.get(group, ()) if s not in servers]
+        servers_of[wave.name] = servers
+    edges = {w.name: list(w.depends_on) for w in plan.waves}
+    demand = {}
+    for key, in_target in _servers_by_target(
+        plan, servers_of, group_servers, group_targets or {}
+    ).items():
+        jobs, _ = heaviest_concurrent_set(
+            edges, {w: math.ceil(len(s) / SERVERS_PER_JOB) for w, s in in_target.items()}
+        )
+        servers, _ = heaviest_concurrent_set(edges, {w: len(s) for w, s in in_target.items()})
+        demand[key] = (jobs, servers)
+    return demand
 
 
 def stored_size_problem(encoded: bytes) -> Problem | None:

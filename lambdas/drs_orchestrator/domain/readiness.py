@@ -9,7 +9,9 @@ wave and the fix. Checks: the server is in DRS; its data replication is continuo
 stalled, disconnected, stopped or paused: action required; initiating, syncing or catching
 up: a warning); its replication lag is under the plan's threshold; its newest snapshot is
 recent; every pre- and post-wave action's SSM document exists and is an Automation
-document (the runner starts them with StartAutomationExecution).
+document (the runner starts them with StartAutomationExecution); in each DRS target, the
+jobs and servers already in active jobs (other executions', other tools') leave room for
+what the plan's waves may need at once under DRS's quotas.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from drs_orchestrator.domain.plans import MAX_CONCURRENT_JOBS, MAX_SERVERS_IN_ACTIVE_JOBS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -113,6 +117,17 @@ class ActionDocument:
     document_type: str | None
 
 
+@dataclass(frozen=True)
+class QuotaUse:
+    """In one DRS target: what is in active jobs now, and what the plan may need at once."""
+
+    target: str
+    active_jobs: int
+    active_servers: int
+    plan_jobs: int
+    plan_servers: int
+
+
 def evaluate(
     waves: Sequence[tuple[str, Sequence[str]]],
     servers: Mapping[str, Mapping[str, Any] | None],
@@ -120,10 +135,12 @@ def evaluate(
     now: datetime,
     thresholds: Thresholds | None = None,
     actions: Sequence[ActionDocument] = (),
+    quotas: Sequence[QuotaUse] = (),
 ) -> Readiness:
     """The readiness of a plan whose ``waves`` are (name, source server ids)."""
     limits = thresholds or Thresholds()
     findings: list[Finding] = [f for a in actions if (f := _action_finding(a))]
+    findings += [f for use in quotas for f in _quota_findings(use)]
     count = 0
     for wave, wave_servers in waves:
         for server in wave_servers:
@@ -138,6 +155,33 @@ def evaluate(
     else:
         state = State.PASSED
     return Readiness(state, findings, count)
+
+
+def _quota_findings(use: QuotaUse) -> list[Finding]:
+    found = []
+    for what, active, needed, quota in (
+        ("DRS jobs", use.active_jobs, use.plan_jobs, MAX_CONCURRENT_JOBS),
+        (
+            "servers in active jobs",
+            use.active_servers,
+            use.plan_servers,
+            MAX_SERVERS_IN_ACTIVE_JOBS,
+        ),
+    ):
+        if needed and active + needed > quota:
+            found.append(
+                Finding(
+                    Severity.WARNING,
+                    "quota",
+                    "",
+                    "",
+                    f"in {use.target}: {active} {what} now, and the plan's waves may need "
+                    f"{needed} more at once; DRS allows {quota}",
+                    "wait for the running jobs to end (launches beyond the quota wait and "
+                    "are retried until the quota wait runs out), or split the plan's waves",
+                )
+            )
+    return found
 
 
 def _action_finding(action: ActionDocument) -> Finding | None:

@@ -36,11 +36,12 @@ from drs_orchestrator.domain.plans import (
     Problem,
     RecoveryPlan,
     Wave,
+    concurrent_demand,
     stored_size_problem,
     validate_plan,
 )
 from drs_orchestrator.domain.targets import session_name
-from drs_orchestrator.domain.timestamps import parse_drs_timestamp
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
 #: DescribeRecoverySnapshots calls made at once when an execution starts at a point in time.
 SNAPSHOT_READERS = 8
+#: How far back readiness looks for DRS jobs still active (jobs run for minutes to hours).
+ACTIVE_JOBS_LOOKBACK = timedelta(days=1)
 #: The role session name the API's calls in a target carry (CloudTrail: who acted).
 API_SESSION = session_name(None, "api")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
@@ -549,8 +552,38 @@ class Catalog:
             parse_drs_timestamp(now),
             thresholds,
             self._action_documents(record),
+            self._quota_use(plan, servers_by_group, groups, now),
         )
         return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
+
+    def _quota_use(
+        self,
+        plan: RecoveryPlan,
+        servers_by_group: dict[str, list[str]],
+        groups: list[dict[str, Any]],
+        now: str,
+    ) -> list[readiness.QuotaUse]:
+        """In each DRS target the plan launches in: the jobs active there now (one
+        DescribeJobs listing of the last day's jobs) and what the plan may need at once."""
+        since = to_iso(parse_drs_timestamp(now) - ACTIVE_JOBS_LOOKBACK)
+        uses = []
+        for key, (jobs, servers) in concurrent_demand(
+            plan, servers_by_group, self._group_targets(groups)
+        ).items():
+            try:
+                active = self.drs.of(key, API_SESSION).active_jobs(since)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            uses.append(
+                readiness.QuotaUse(
+                    key or self.drs.targets.home.key,
+                    len(active),
+                    sum(len(j.get("participatingServers") or []) for j in active),
+                    jobs,
+                    servers,
+                )
+            )
+        return uses
 
     def _action_documents(self, record: dict[str, Any]) -> list[readiness.ActionDocument]:
         """Every pre- and post-wave action of the plan with its SSM document's type (one
