@@ -146,13 +146,21 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   const [filter, setFilter] = useState("");
   const target = targets.find((t) => (where.accountId ? t.accountId === where.accountId && !t.home : t.home) && t.region === where.region);
   // Only the chosen target's servers: a group's servers all replicate in one account and Region.
+  // Read once the targets are known (or could not be): one listing, of the chosen target.
+  const [targetsKnown, setTargetsKnown] = useState(false);
   const inventory = usePagedList(
-    (token) => api.sourceServers(100, token, target ? { accountId: target.accountId, region: target.region } : undefined),
-    [target?.key],
+    (token) =>
+      targetsKnown
+        ? api.sourceServers(100, token, target ? { accountId: target.accountId, region: target.region } : undefined)
+        : Promise.resolve({ items: [] }),
+    [target?.key, targetsKnown],
   );
 
   useEffect(() => {
-    api.targets().then((answer) => setTargets(answer.items), setTargetsError);
+    api
+      .targets()
+      .then((answer) => setTargets(answer.items), setTargetsError)
+      .finally(() => setTargetsKnown(true));
   }, [api]);
   const admin = can(session.groups, "manageCatalog");
 

@@ -69,6 +69,12 @@ class TargetSessions:
             self._clients[key] = made
         return made[1]
 
+    def check(self, target: Target, session: str) -> None:
+        """Assume ``target``'s role now (no client made): ``TargetUnreachableError`` when
+        it cannot be."""
+        if not target.is_home:
+            self._assumed(target, session, fresh=True)
+
     def _assumed(self, target: Target, session: str, *, fresh: bool = False) -> dict[str, Any]:
         key = (str(target.role_arn), session)
         cached = self._credentials.get(key)
@@ -122,17 +128,25 @@ class DrsGateways:
             self._home = DrsGateway()
         return self._home
 
-    def of(self, key: str | None, session: str, *, fresh: bool = False) -> DrsGateway:
+    def reachable(self, key: str | None, session: str) -> None:
+        """Whether target ``key``'s role can be assumed now (no client made): raises
+        ``TargetUnreachableError`` when not."""
+        self._sessions.check(self._target(key), session)
+
+    def of(self, key: str | None, session: str) -> DrsGateway:
         """The gateway of the target an execution stores as ``key`` (None: home); raises
         ``TargetUnreachableError`` when its role cannot be assumed."""
+        target = self._target(key)
+        if target.is_home:
+            return self.home
+        return DrsGateway(self._sessions.client("drs", target, session))
+
+    def _target(self, key: str | None) -> Target:
         try:
-            target = self.targets.of_stored(key)
+            return self.targets.of_stored(key)
         except ConfigurationError as exc:  # the stack dropped a target an execution uses
             reason = "no longer one of this deployment's DRS targets"
             raise TargetUnreachableError(str(key), reason, transient=False) from exc
-        if target.is_home:
-            return self.home
-        return DrsGateway(self._sessions.client("drs", target, session, fresh=fresh))
 
 
 def as_gateways(drs: DrsGateway | DrsGateways) -> DrsGateways:

@@ -216,7 +216,7 @@ class Catalog:
             if not target.is_home:
                 entry["roleArn"] = target.role_arn
                 try:
-                    self.drs.of(target.stored_key, API_SESSION, fresh=True)
+                    self.drs.reachable(target.stored_key, API_SESSION)
                 except TargetUnreachableError as exc:
                     entry.update(reachable=False, reason=exc.reason)
             listed.append(entry)
