@@ -432,6 +432,11 @@ class DrsSimulator:
             raise DrsError("ResourceNotFoundException", 404, f"no source server {server_id}")
         filters = params.get("filters") or {}
         earliest, latest = filters.get("fromDateTime"), filters.get("toDateTime")
+        for moment in (earliest, latest):
+            try:
+                _ = moment and _moment(moment)
+            except ValueError as exc:  # the model's pattern allows a 31 February
+                raise DrsError("ValidationException", 400, f"{moment}: {exc}") from exc
         items = [
             s
             for s in self.snapshots.get(server_id, [])

@@ -13,15 +13,25 @@ const createWrapper = ((selectors as unknown as { default: { default?: unknown }
   selectors.default) as typeof selectors.default;
 const page$ = createWrapper();
 
-/** Pick ``value`` in a Cloudscape multiselect and wait until its token shows it chosen. */
+/**
+ * Pick ``value`` in a Cloudscape multiselect and wait until its token shows it chosen. On a
+ * loaded machine a click can land while the dropdown re-renders and be lost; the pick is
+ * then made again, only while the token is still absent (a second click on a chosen option
+ * would unselect it), three times at most.
+ */
 async function choose(page: Page, testId: string, value: string) {
   const multiselect = page$.findMultiselect(`[data-testid="${testId}"]`);
   const chosen = page.locator(multiselect.findTokens().toSelector()).filter({ hasText: value });
-  await page.locator(multiselect.findTrigger().toSelector()).click();
-  const option = page.locator(multiselect.findDropdown().findOptionByValue(value).toSelector());
-  await expect(option).toBeVisible();
-  await option.click();
-  await page.keyboard.press("Escape");
+  for (let attempt = 1; attempt <= 3 && (await chosen.count()) === 0; attempt += 1) {
+    await page.locator(multiselect.findTrigger().toSelector()).click();
+    const option = page.locator(multiselect.findDropdown().findOptionByValue(value).toSelector());
+    await expect(option).toBeVisible();
+    await option.click();
+    await page.keyboard.press("Escape");
+    await expect(chosen)
+      .toHaveCount(1, { timeout: 15_000 })
+      .catch(() => undefined);
+  }
   await expect(chosen).toHaveCount(1);
 }
 

@@ -128,11 +128,14 @@ def test_a_server_without_a_snapshot_that_old_refuses_the_start_and_nothing_is_w
 
 def test_a_point_in_time_must_be_utc_in_drs_form(harness: Harness) -> None:
     plan_id = catalog_with_a_plan(harness)
-    status, refused = post(
-        harness,
-        "/recovery-plans/{planId}/executions",
-        {"mode": "DRILL", "pointInTime": "2026-11-29 03:00"},
-        planId=plan_id,
-    )
-    assert status == 400
-    assert refused["errors"][0]["field"] == "pointInTime"
+    # Found by the API fuzzer: the pattern lets a 31 February through, DRS would not.
+    for moment in ("2026-11-29 03:00", "4219-02-31T20:48:42.680900Z"):
+        status, refused = post(
+            harness,
+            "/recovery-plans/{planId}/executions",
+            {"mode": "DRILL", "pointInTime": moment},
+            planId=plan_id,
+        )
+        assert status == 400, refused
+        assert refused["errors"][0]["field"] == "pointInTime"
+    assert harness.drs.calls_to("DescribeRecoverySnapshots") == []

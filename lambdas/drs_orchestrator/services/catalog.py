@@ -644,6 +644,13 @@ class Catalog:
         execution FAILED with the reason and its servers free. With ``point_in_time``,
         every server launches from its newest snapshot taken at or before it; a server
         with none that old refuses the start (400 naming it) before anything is held."""
+        if point_in_time is not None:
+            try:  # the document's pattern lets a 31 February through: a real date is needed
+                parse_drs_timestamp(point_in_time)
+            except ValueError as exc:
+                msg = "invalid request"
+                rule = f"{point_in_time} is not a date and time: {exc}"
+                raise BadRequestError(msg, [Problem("pointInTime", rule)]) from exc
         record = self.get_plan(plan_id)
         plan = plan_from(record)
         groups = self.groups.all()
