@@ -244,6 +244,14 @@ def _servers_by_target(
     }
 
 
+def wave_servers(wave: Wave, group_servers: Mapping[str, Sequence[str]]) -> list[str]:
+    """A wave's servers: its groups' servers in order, each once."""
+    servers: list[str] = []
+    for group in wave.protection_groups:
+        servers += [s for s in group_servers.get(group, ()) if s not in servers]
+    return servers
+
+
 def concurrent_demand(
     plan: RecoveryPlan,
     group_servers: Mapping[str, Sequence[str]],
@@ -251,12 +259,7 @@ def concurrent_demand(
 ) -> dict[str | None, tuple[int, int]]:
     """For each DRS target the plan launches in (None: home), the most DRS jobs and the most
     servers in active jobs its waves may need there at the same time (an acyclic plan)."""
-    servers_of: dict[str, list[str]] = {}
-    for wave in plan.waves:
-        servers: list[str] = []
-        for group in wave.protection_groups:
-            servers += [s for s in group_servers.get(group, ()) if s not in servers]
-        servers_of[wave.name] = servers
+    servers_of = {wave.name: wave_servers(wave, group_servers) for wave in plan.waves}
     edges = {w.name: list(w.depends_on) for w in plan.waves}
     demand = {}
     for key, in_target in _servers_by_target(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -39,6 +39,7 @@ from drs_orchestrator.domain.plans import (
     concurrent_demand,
     stored_size_problem,
     validate_plan,
+    wave_servers,
 )
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
@@ -532,15 +533,13 @@ class Catalog:
         # Each server as its own target's DRS reports it (None: not there, or its group is
         # bound to no target of the deployment).
         reported = {s: listed.get(key, {}).get(s) for s, key in target_of.items()}
-        waves = []
-        for wave in plan.waves:
-            servers: list[str] = []
-            for group in wave.protection_groups:
-                servers += [s for s in servers_by_group.get(group, []) if s not in servers]
-            waves.append((wave.name, servers))
+        waves = [(wave.name, wave_servers(wave, servers_by_group)) for wave in plan.waves]
         now = self.clock()
         present = [s for _w, servers in waves for s in servers if reported.get(s)]
-        snapshots = self._newest_snapshots(present, target_of, now)
+        snapshots = {
+            server: parse_drs_timestamp(found["timestamp"]) if found else None
+            for server, found in self._newest_snapshots(present, target_of, now).items()
+        }
         lag = record.get("maxReplicationLagSeconds")
         thresholds = readiness.Thresholds(
             max_lag=timedelta(seconds=int(lag)) if lag else readiness.DEFAULT_MAX_LAG
@@ -602,15 +601,18 @@ class Catalog:
         return actions
 
     def _newest_snapshots(
-        self, servers: list[str], target_of: dict[str, str | None], now: str
-    ) -> dict[str, datetime | None]:
-        def newest(server: str) -> datetime | None:
+        self, servers: list[str], target_of: dict[str, str | None], moment: str
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each server's newest snapshot at or before ``moment`` (None: none that old),
+        read in its own target, a few at a time (a plan of 500 servers is 500
+        DescribeRecoverySnapshots calls); 503 naming a target out of reach."""
+
+        def newest(server: str) -> dict[str, Any] | None:
             try:
                 gateway = self.drs.of(target_of.get(server), API_SESSION)
             except TargetUnreachableError as exc:
                 raise ServiceUnavailableError(str(exc)) from exc
-            found = gateway.snapshot_before(server, now)
-            return parse_drs_timestamp(found["timestamp"]) if found else None
+            return gateway.snapshot_before(server, moment)
 
         with ThreadPoolExecutor(max_workers=SNAPSHOT_READERS) as pool:
             return dict(zip(servers, pool.map(newest, servers), strict=True))
@@ -719,19 +721,9 @@ class Catalog:
     def _snapshots_before(
         self, moment: str, servers: list[str], target_of: dict[str, str | None]
     ) -> dict[str, str]:
-        """Each server's newest snapshot at or before ``moment``, read in its own target
-        (a few at a time: a plan of 500 servers is 500 DescribeRecoverySnapshots calls);
-        a 400 naming every server with none that old."""
-
-        def newest(server: str) -> dict[str, Any] | None:
-            try:
-                gateway = self.drs.of(target_of.get(server), API_SESSION)
-            except TargetUnreachableError as exc:
-                raise ServiceUnavailableError(str(exc)) from exc
-            return gateway.snapshot_before(server, moment)
-
-        with ThreadPoolExecutor(max_workers=SNAPSHOT_READERS) as pool:
-            found = dict(zip(servers, pool.map(newest, servers), strict=True))
+        """Each server's snapshot id for a start at ``moment``; a 400 naming every server
+        with none that old."""
+        found = self._newest_snapshots(servers, target_of, moment)
         missing = [
             Problem(
                 "pointInTime", f"source server {server} has no snapshot taken at or before {moment}"
