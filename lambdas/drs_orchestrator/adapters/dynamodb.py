@@ -805,3 +805,67 @@ class JobEventsStore:
             time.sleep(min(2**attempt * 0.05, 2.0))
         msg = f"{len(pending.get(self._table, []))} items still unprocessed"
         raise StoreError("BatchWriteItem", "UnprocessedItems", msg)
+
+
+class ReadinessRecords:
+    """The readiness history: one item per evaluation of a plan (``planId`` +
+    ``evaluatedAt``), newest first on read, expired by TTL (``expiresAt``).
+
+    An evaluation that changed the plan's state carries the notification it owes
+    (``notice``) until it has been published: a notification SNS refused is published by
+    the plan's next evaluation, never lost."""
+
+    def __init__(self, table: str, client: Any = None) -> None:
+        self._table = table
+        self._client = client or make_client("dynamodb")
+
+    def record(self, entry: Mapping[str, Any]) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(json.loads(json.dumps(entry), parse_float=Decimal)),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("PutItem", exc) from exc
+
+    def latest(self, plan_id: str) -> dict[str, Any] | None:
+        items, _token = self.page(plan_id, 1, None)
+        return items[0] if items else None
+
+    def page(
+        self, plan_id: str, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of a plan's evaluations, newest first (read consistently: a notice just
+        published must not be published again from a stale read)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "Limit": limit,
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "planId = :p",
+            "ExpressionAttributeValues": {":p": {"S": plan_id}},
+        }
+        start = decode_token(token, {"planId", "evaluatedAt"}, {"planId": plan_id})
+        if start:
+            params["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("Query", exc) from exc
+        return [from_item(i) for i in response.get("Items", [])], encode_token(
+            response.get("LastEvaluatedKey")
+        )
+
+    def notice_sent(self, plan_id: str, evaluated_at: str) -> None:
+        """Drop the published notice of one evaluation (an expired item stays expired)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_item({"planId": plan_id, "evaluatedAt": evaluated_at}),
+                UpdateExpression="REMOVE notice",
+                ConditionExpression="attribute_exists(planId)",
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return
+            raise map_store_error("UpdateItem", exc) from exc

@@ -1,4 +1,5 @@
-"""SNS notifications about executions (started, waiting for approval, completed, ...)."""
+"""SNS notifications: executions (started, waiting for approval, completed, ...) and
+changes of a plan's readiness."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ class Notifier:
             "status": execution.get("status"),
             **details,
         }
+        self.publish_message(subject, message)
+
+    def publish_message(self, subject: str, message: dict[str, Any]) -> None:
+        """One JSON message; SNS allows subjects of at most 100 characters."""
         try:
             self._client.publish(
                 TopicArn=self._topic_arn,

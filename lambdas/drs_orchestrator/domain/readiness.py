@@ -157,6 +157,64 @@ def evaluate(
     return Readiness(state, findings, count)
 
 
+#: Findings a stored evaluation keeps (a plan of 500 broken servers has 500 or more; the
+#: count is stored whole, and an on-demand evaluation lists them all).
+STORED_FINDINGS = 100
+#: Findings a state-change notification lists (an e-mail, not a report).
+NOTIFIED_FINDINGS = 10
+
+
+def stored(result: Mapping[str, Any], trigger: str, expires_at: int) -> dict[str, Any]:
+    """One evaluation as the readiness history keeps it: the state, the count of findings
+    by severity and check, and the first ``STORED_FINDINGS`` findings."""
+    findings = list(result.get("findings") or [])
+    counts: dict[str, int] = {}
+    for finding in findings:
+        for key in (finding["severity"], f"check:{finding['check']}"):
+            counts[key] = counts.get(key, 0) + 1
+    return {
+        "planId": result["planId"],
+        "evaluatedAt": result["evaluatedAt"],
+        "planName": result["planName"],
+        "state": result["state"],
+        "servers": result["servers"],
+        "trigger": trigger,
+        "findingCount": len(findings),
+        "counts": counts,
+        "findings": findings[:STORED_FINDINGS],
+        "expiresAt": expires_at,
+    }
+
+
+def change_notice(
+    previous: Mapping[str, Any] | None, current: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The notification a new evaluation owes, or None: one is owed when the plan's state
+    differs from its previous evaluation's, or when a first evaluation is not ``passed``
+    (a plan found ready the first time is not news)."""
+    before = previous.get("state") if previous else None
+    after = current["state"]
+    if before == after or (before is None and after == State.PASSED):
+        return None
+    findings = list(current.get("findings") or [])
+    return {
+        "subject": f"DRS readiness of {current['planName']}: {after}"[:100],
+        "message": {
+            "event": "READINESS_CHANGED",
+            "planId": current["planId"],
+            "planName": current["planName"],
+            "previousState": before,
+            "state": after,
+            "evaluatedAt": current["evaluatedAt"],
+            "findingCount": len(findings),
+            "findings": [
+                {k: f[k] for k in ("severity", "wave", "sourceServerId", "message", "fix")}
+                for f in findings[:NOTIFIED_FINDINGS]
+            ],
+        },
+    }
+
+
 def _quota_findings(use: QuotaUse) -> list[Finding]:
     found = []
     for what, active, needed, quota in (

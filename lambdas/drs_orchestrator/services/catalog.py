@@ -5,18 +5,15 @@ plan is a ``BadRequestError`` listing each field and reason, a missing record a
 ``NotFoundError``, a stale version or a clash with other records a ``ConflictError``
 (``errors.py`` maps each to its HTTP status).
 
-A protection group is bound to one DRS target: its ``region``, and its ``accountId`` when
-the servers replicate in another account than the deployment's own (``drsTargets``). Its
-servers are checked against, and its tag selectors resolved in, that target's inventory;
-an execution launches each group's servers in the group's target.
+A group's servers are checked against, and its tag selectors resolved in, the inventory of
+its DRS target (``services/inventory.py``); an execution launches each group's servers in
+the group's target.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -27,31 +24,29 @@ from drs_orchestrator.adapters.dynamodb import (
     StaleExecutionError,
     VersionConflictError,
 )
-from drs_orchestrator.adapters.ssm import Automations
-from drs_orchestrator.adapters.targets import as_gateways
-from drs_orchestrator.domain import readiness
-from drs_orchestrator.domain.groups import ProtectionGroup, membership_conflicts, resolve
+from drs_orchestrator.domain.groups import membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
-    Action,
     Problem,
     RecoveryPlan,
-    Wave,
-    concurrent_demand,
     stored_size_problem,
     validate_plan,
-    wave_servers,
 )
-from drs_orchestrator.domain.targets import session_name
-from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
     OrchestratorError,
     ServiceUnavailableError,
-    TargetUnreachableError,
 )
 from drs_orchestrator.services import executions as execution_controls
+from drs_orchestrator.services.inventory import (
+    Inventory,
+    group_from,
+    groups_of,
+    plan_from,
+)
+from drs_orchestrator.services.readiness import PlanReadiness
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,53 +58,14 @@ if TYPE_CHECKING:
         ServerHolds,
         VersionedRecords,
     )
+    from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.adapters.targets import DrsGateways
     from drs_orchestrator.domain.targets import Target
 
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
-#: DescribeRecoverySnapshots calls made at once when an execution starts at a point in time.
-SNAPSHOT_READERS = 8
-#: How far back readiness looks for DRS jobs still active (jobs run for minutes to hours).
-ACTIVE_JOBS_LOOKBACK = timedelta(days=1)
-#: The role session name the API's calls in a target carry (CloudTrail: who acted).
-API_SESSION = session_name(None, "api")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 TERMINATE_BATCH = 200
-
-
-def _group(record: dict[str, Any]) -> ProtectionGroup:
-    return ProtectionGroup(
-        name=record["name"],
-        region=record["region"],
-        description=record.get("description", ""),
-        source_server_ids=tuple(record.get("sourceServerIds", [])),
-        tag_selectors=record.get("tagSelectors") or {},
-    )
-
-
-def plan_from(record: dict[str, Any]) -> RecoveryPlan:
-    def actions(items: list[dict[str, Any]]) -> tuple[Action, ...]:
-        return tuple(
-            Action(a["document"], a.get("parameters") or {}, a.get("maxWaitSeconds", 900))
-            for a in items
-        )
-
-    return RecoveryPlan(
-        name=record["name"],
-        description=record.get("description", ""),
-        waves=tuple(
-            Wave(
-                w["name"],
-                tuple(w["protectionGroups"]),
-                tuple(w.get("dependsOn", [])),
-                bool(w.get("pauseBefore", False)),
-                actions(w.get("preActions", [])),
-                actions(w.get("postActions", [])),
-            )
-            for w in record["waves"]
-        ),
-    )
 
 
 def _as_it_ran(plan: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, Any]:
@@ -154,7 +110,9 @@ def public_execution(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in PRIVATE_EXECUTION_ATTRIBUTES}
 
 
-class Catalog:
+class Catalog(Inventory):
+    """Protection groups, recovery plans and executions, as the REST API changes them."""
+
     def __init__(
         self,
         groups: VersionedRecords,
@@ -168,97 +126,14 @@ class Catalog:
         holds: ServerHolds,
         automations: Automations | None = None,
     ) -> None:
-        self.groups = groups
-        self.plans = plans
+        super().__init__(groups, plans, drs, clock, automations)
         self.executions = executions
         self.job_events = job_events
-        #: The DRS gateway of every target; a group outside them is refused.
-        self.drs = as_gateways(drs)
         self.machines = machines
         self.status_index = status_index
-        self.clock = clock
         self.holds = holds
-        self._automations = automations
 
     # -- protection groups ---------------------------------------------------------------
-
-    @property
-    def automations(self) -> Automations:
-        """SSM, where the pre- and post-wave actions run (the deployment's own account)."""
-        if self._automations is None:
-            self._automations = Automations()
-        return self._automations
-
-    # -- targets -------------------------------------------------------------------------
-
-    def target_of(self, record: dict[str, Any]) -> Target | None:
-        """The DRS target a group is bound to, or None if the deployment has none such."""
-        return self.drs.targets.for_group(record.get("accountId"), record["region"])
-
-    def inventory(self, target: Target) -> list[dict[str, Any]]:
-        """Every source server DRS has in ``target``; 503 naming it when unreachable."""
-        try:
-            return self.drs.of(target.stored_key, API_SESSION).source_servers()
-        except TargetUnreachableError as exc:
-            raise ServiceUnavailableError(str(exc)) from exc
-
-    def targets(self, home_account: str) -> list[dict[str, Any]]:
-        """Every DRS target of the deployment and whether it can be reached now (its role
-        assumed afresh; home always can)."""
-        listed = []
-        for target in self.drs.targets.all():
-            entry: dict[str, Any] = {
-                "key": target.key,
-                "accountId": home_account if target.is_home else target.account_id,
-                "region": target.region,
-                "home": target.is_home,
-                "reachable": True,
-            }
-            if not target.is_home:
-                entry["roleArn"] = target.role_arn
-                try:
-                    self.drs.reachable(target.stored_key, API_SESSION)
-                except TargetUnreachableError as exc:
-                    entry.update(reachable=False, reason=exc.reason)
-            listed.append(entry)
-        return listed
-
-    def _servers_by_group(
-        self,
-        inventories: dict[str | None, list[dict[str, Any]]] | None = None,
-        groups: list[dict] | None = None,
-        *,
-        needed: set[str] | None = None,
-    ) -> dict[str, list[str]]:
-        """Each group's servers; tag selectors resolved in the inventory of the group's own
-        target, read once per target. Only the groups ``needed`` (default: all) have their
-        tag selectors resolved, and, given ``inventories`` without ``needed``, only in the
-        targets already read: a target out of reach holds up only what needs it."""
-        records = self.groups.all() if groups is None else groups
-        read_more = inventories is None or needed is not None
-        inventories = {} if inventories is None else inventories
-        resolved = {}
-        for record in records:
-            target = self.target_of(record)
-            inventory: list[dict[str, Any]] = []
-            wanted = needed is None or record["name"] in needed
-            if record.get("tagSelectors") and target is not None and wanted:
-                if target.stored_key not in inventories and read_more:
-                    inventories[target.stored_key] = self.inventory(target)
-                inventory = inventories.get(target.stored_key, [])
-            resolved[record["name"]] = resolve(_group(record), inventory)
-        return resolved
-
-    def _group_targets(self, records: list[dict[str, Any]]) -> dict[str, str | None]:
-        """Each group's target as executions store it (None at home); a group whose
-        target the stack no longer lists keeps its account/region key, which no run can
-        reach (plan validation names it first)."""
-        found = {}
-        for record in records:
-            target = self.target_of(record)
-            fallback = f"{record.get('accountId') or 'home'}/{record['region']}"
-            found[record["name"]] = target.stored_key if target else fallback
-        return found
 
     def _unbound_groups(self, plan: RecoveryPlan, records: list[dict[str, Any]]) -> list[Problem]:
         """A problem for each group of the plan whose DRS target the deployment lacks."""
@@ -300,7 +175,7 @@ class Catalog:
             listed += [_server(s, target, account) for s in inventories[target.stored_key]]
         membership = {
             server: name
-            for name, servers in self._servers_by_group(inventories).items()
+            for name, servers in self.servers_by_group(inventories).items()
             for server in servers
         }
         items = [
@@ -352,9 +227,9 @@ class Catalog:
         if missing:
             msg = "invalid protection group"
             raise BadRequestError(msg, missing)
-        servers = resolve(_group(body), inventory)
+        servers = resolve(group_from(body), inventory)
         conflicts = membership_conflicts(
-            body["name"], servers, self._servers_by_group(inventories, others)
+            body["name"], servers, self.servers_by_group(inventories, others)
         )
         if conflicts:
             msg = "source servers already belong to another group"
@@ -445,8 +320,8 @@ class Catalog:
         plan = plan_from(body)
         problems = self._unbound_groups(plan, groups) + validate_plan(
             plan,
-            self._servers_by_group(groups=groups, needed=_groups_of(plan)),
-            self._group_targets(groups),
+            self.servers_by_group(groups=groups, needed=groups_of(plan)),
+            self.group_targets(groups),
         )
         if problems:
             msg = "invalid recovery plan"
@@ -507,122 +382,8 @@ class Catalog:
             raise ConflictError(msg)
 
     def readiness(self, plan_id: str) -> dict[str, Any]:
-        """Evaluate the plan's readiness now (``domain/readiness.py``): each server as DRS
-        reports it in its own target (one DescribeSourceServers listing per target) and its
-        newest snapshot (one DescribeRecoverySnapshots per server, eight at a time)."""
-        record = self.get_plan(plan_id)
-        plan = plan_from(record)
-        groups = self.groups.all()
-        by_name = {r["name"]: r for r in groups}
-        needed = _groups_of(plan)
-        inventories: dict[str | None, list[dict[str, Any]]] = {}
-        servers_by_group = self._servers_by_group(inventories, groups, needed=needed)
-        target_of: dict[str, str | None] = {}
-        for name in sorted(needed):
-            target = self.target_of(by_name[name]) if name in by_name else None
-            if target is None:
-                continue
-            if target.stored_key not in inventories:
-                inventories[target.stored_key] = self.inventory(target)
-            for server in servers_by_group.get(name, []):
-                target_of[server] = target.stored_key
-        listed = {
-            key: {item["sourceServerID"]: item for item in inventory}
-            for key, inventory in inventories.items()
-        }
-        # Each server as its own target's DRS reports it (None: not there, or its group is
-        # bound to no target of the deployment).
-        reported = {s: listed.get(key, {}).get(s) for s, key in target_of.items()}
-        waves = [(wave.name, wave_servers(wave, servers_by_group)) for wave in plan.waves]
-        now = self.clock()
-        present = [s for _w, servers in waves for s in servers if reported.get(s)]
-        snapshots = {
-            server: parse_drs_timestamp(found["timestamp"]) if found else None
-            for server, found in self._newest_snapshots(present, target_of, now).items()
-        }
-        lag = record.get("maxReplicationLagSeconds")
-        thresholds = readiness.Thresholds(
-            max_lag=timedelta(seconds=int(lag)) if lag else readiness.DEFAULT_MAX_LAG
-        )
-        result = readiness.evaluate(
-            waves,
-            {s: reported.get(s) for _w, servers in waves for s in servers},
-            snapshots,
-            parse_drs_timestamp(now),
-            thresholds,
-            self._action_documents(record),
-            self._quota_use(plan, servers_by_group, groups, now),
-        )
-        return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
-
-    def _quota_use(
-        self,
-        plan: RecoveryPlan,
-        servers_by_group: dict[str, list[str]],
-        groups: list[dict[str, Any]],
-        now: str,
-    ) -> list[readiness.QuotaUse]:
-        """In each DRS target the plan launches in: the jobs active there now (one
-        DescribeJobs listing of the last day's jobs) and what the plan may need at once."""
-        since = to_iso(parse_drs_timestamp(now) - ACTIVE_JOBS_LOOKBACK)
-        uses = []
-        for key, (jobs, servers) in concurrent_demand(
-            plan, servers_by_group, self._group_targets(groups)
-        ).items():
-            try:
-                active = self.drs.of(key, API_SESSION).active_jobs(since)
-            except TargetUnreachableError as exc:
-                raise ServiceUnavailableError(str(exc)) from exc
-            uses.append(
-                readiness.QuotaUse(
-                    key or self.drs.targets.home.key,
-                    len(active),
-                    sum(len(j.get("participatingServers") or []) for j in active),
-                    jobs,
-                    servers,
-                )
-            )
-        return uses
-
-    def _action_documents(self, record: dict[str, Any]) -> list[readiness.ActionDocument]:
-        """Every pre- and post-wave action of the plan with its SSM document's type (one
-        DescribeDocument per distinct document)."""
-        found: dict[str, str | None] = {}
-        actions = []
-        for wave in record["waves"]:
-            for phase in ("pre", "post"):
-                for index, action in enumerate(wave.get(f"{phase}Actions") or []):
-                    name = action["document"]
-                    if name not in found:
-                        found[name] = self.automations.document_type(name)
-                    actions.append(
-                        readiness.ActionDocument(wave["name"], phase, index, name, found[name])
-                    )
-        return actions
-
-    def _newest_snapshots(
-        self, servers: list[str], target_of: dict[str, str | None], moment: str
-    ) -> dict[str, dict[str, Any] | None]:
-        """Each server's newest snapshot at or before ``moment`` (None: none that old),
-        read in its own target, a few at a time (a plan of 500 servers is 500
-        DescribeRecoverySnapshots calls); 503 naming a target out of reach."""
-
-        def newest(server: str) -> dict[str, Any] | None:
-            try:
-                gateway = self.drs.of(target_of.get(server), API_SESSION)
-            except TargetUnreachableError as exc:
-                raise ServiceUnavailableError(str(exc)) from exc
-            return gateway.snapshot_before(server, moment)
-
-        with ThreadPoolExecutor(max_workers=SNAPSHOT_READERS) as pool:
-            return dict(zip(servers, pool.map(newest, servers), strict=True))
-
-    def get_plan(self, plan_id: str) -> dict[str, Any]:
-        record = self.plans.get(plan_id)
-        if record is None:
-            msg = f"recovery plan {plan_id} does not exist"
-            raise NotFoundError(msg)
-        return record
+        """The plan's readiness now, evaluated on demand and not recorded."""
+        return PlanReadiness(self).evaluate(plan_id)
 
     def delete_plan(self, plan_id: str) -> None:
         plan = self.get_plan(plan_id)
@@ -656,8 +417,8 @@ class Catalog:
         record = self.get_plan(plan_id)
         plan = plan_from(record)
         groups = self.groups.all()
-        servers_by_group = self._servers_by_group(groups=groups, needed=_groups_of(plan))
-        group_targets = self._group_targets(groups)
+        servers_by_group = self.servers_by_group(groups=groups, needed=groups_of(plan))
+        group_targets = self.group_targets(groups)
         problems = self._unbound_groups(plan, groups) + validate_plan(
             plan, servers_by_group, group_targets
         )
@@ -676,7 +437,7 @@ class Catalog:
         if point_in_time is not None:
             target_of = {
                 server: group_targets.get(group)
-                for group in _groups_of(plan)
+                for group in groups_of(plan)
                 for server in servers_by_group.get(group, [])
             }
             snapshots = self._snapshots_before(point_in_time, wanted, target_of)
@@ -696,7 +457,7 @@ class Catalog:
         item.update(_as_it_ran(record, groups))
         if point_in_time is not None:
             item.update(pointInTime=point_in_time, snapshots=snapshots)
-        used = _groups_of(plan)
+        used = groups_of(plan)
         item["targets"] = sorted(
             {
                 key or self.drs.targets.home.key
@@ -723,7 +484,7 @@ class Catalog:
     ) -> dict[str, str]:
         """Each server's snapshot id for a start at ``moment``; a 400 naming every server
         with none that old."""
-        found = self._newest_snapshots(servers, target_of, moment)
+        found = self.newest_snapshots(servers, target_of, moment)
         missing = [
             Problem(
                 "pointInTime", f"source server {server} has no snapshot taken at or before {moment}"
@@ -843,7 +604,7 @@ class Catalog:
         failure: Exception | None = None
         for termination in requested:
             try:
-                gateway = self.drs.of(termination.get("target"), API_SESSION)
+                gateway = self.drs.of(termination.get("target"), self.session)
                 job = gateway.terminate_recovery_instances(termination["recoveryInstanceIds"])
             except OrchestratorError as exc:
                 termination.update(status="FAILED", reason=str(exc))
@@ -952,8 +713,3 @@ def _server(item: dict[str, Any], target: Target, account: str) -> dict[str, Any
     if staging.get("stagingAccountID"):
         server["stagingAccountId"] = staging["stagingAccountID"]
     return server
-
-
-def _groups_of(plan: RecoveryPlan) -> set[str]:
-    """The names of the protection groups a plan's waves use."""
-    return {name for wave in plan.waves for name in wave.protection_groups}

@@ -1,0 +1,260 @@
+"""Readiness of recovery plans: evaluated on demand, on a schedule, after every change to a
+plan or its groups, and when DRS says a server's replication stalled; each recorded
+evaluation is kept as history, and a change of a plan's state is notified.
+
+The evaluation itself is pure (``domain/readiness.py``); this module reads what it needs
+from DRS and SSM (``Inventory``), and records. Recording keeps the notification a change of
+state owes on the evaluation's item until SNS took it (an outbox): the plan's next
+evaluation publishes a notice a failed Publish left behind, so none is lost, and a
+function that dies between the record and the publish leaves its notice to the next.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from drs_orchestrator.domain import readiness
+from drs_orchestrator.domain.plans import concurrent_demand, wave_servers
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+from drs_orchestrator.errors import (
+    NotFoundError,
+    OrchestratorError,
+    ServiceUnavailableError,
+    TargetUnreachableError,
+)
+from drs_orchestrator.services.inventory import groups_of, plan_from
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from drs_orchestrator.adapters.dynamodb import ReadinessRecords
+    from drs_orchestrator.adapters.notifications import Notifier
+    from drs_orchestrator.domain.plans import RecoveryPlan
+    from drs_orchestrator.services.inventory import Inventory
+
+#: How far back readiness looks for DRS jobs still active (jobs run for minutes to hours).
+ACTIVE_JOBS_LOOKBACK = timedelta(days=1)
+#: How long the history keeps an evaluation (TTL).
+HISTORY_DAYS = 90
+#: A scheduled run starts no further evaluation with less time than this left.
+RESERVE_SECONDS = 30
+#: Latest evaluations read at once for the dashboard.
+LATEST_READERS = 8
+
+TRIGGERS = ("schedule", "plan-changed", "group-changed", "replication-event", "on-demand")
+
+
+class PlanReadiness:
+    """Evaluates plans through an ``Inventory``; with ``records`` and a ``notifier``, keeps
+    the history and notifies changes of state."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        records: ReadinessRecords | None = None,
+        notifier: Notifier | None = None,
+        logger: Any = None,
+    ) -> None:
+        self.inventory = inventory
+        self.records = records
+        self.notifier = notifier
+        self.logger = logger
+
+    def evaluate(self, plan_id: str) -> dict[str, Any]:
+        """Evaluate the plan's readiness now (``domain/readiness.py``): each server as DRS
+        reports it in its own target (one DescribeSourceServers listing per target) and its
+        newest snapshot (one DescribeRecoverySnapshots per server, eight at a time)."""
+        record = self.inventory.get_plan(plan_id)
+        plan = plan_from(record)
+        groups = self.inventory.groups.all()
+        by_name = {r["name"]: r for r in groups}
+        needed = groups_of(plan)
+        inventories: dict[str | None, list[dict[str, Any]]] = {}
+        servers_by_group = self.inventory.servers_by_group(inventories, groups, needed=needed)
+        target_of: dict[str, str | None] = {}
+        for name in sorted(needed):
+            target = self.inventory.target_of(by_name[name]) if name in by_name else None
+            if target is None:
+                continue
+            if target.stored_key not in inventories:
+                inventories[target.stored_key] = self.inventory.inventory(target)
+            for server in servers_by_group.get(name, []):
+                target_of[server] = target.stored_key
+        listed = {
+            key: {item["sourceServerID"]: item for item in inventory}
+            for key, inventory in inventories.items()
+        }
+        # Each server as its own target's DRS reports it (None: not there, or its group is
+        # bound to no target of the deployment).
+        reported = {s: listed.get(key, {}).get(s) for s, key in target_of.items()}
+        waves = [(wave.name, wave_servers(wave, servers_by_group)) for wave in plan.waves]
+        now = self.inventory.clock()
+        present = [s for _w, servers in waves for s in servers if reported.get(s)]
+        snapshots = {
+            server: parse_drs_timestamp(found["timestamp"]) if found else None
+            for server, found in self.inventory.newest_snapshots(present, target_of, now).items()
+        }
+        lag = record.get("maxReplicationLagSeconds")
+        thresholds = readiness.Thresholds(
+            max_lag=timedelta(seconds=int(lag)) if lag else readiness.DEFAULT_MAX_LAG
+        )
+        result = readiness.evaluate(
+            waves,
+            {s: reported.get(s) for _w, servers in waves for s in servers},
+            snapshots,
+            parse_drs_timestamp(now),
+            thresholds,
+            self._action_documents(record),
+            self._quota_use(plan, servers_by_group, groups, now),
+        )
+        return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
+
+    def _quota_use(
+        self,
+        plan: RecoveryPlan,
+        servers_by_group: dict[str, list[str]],
+        groups: list[dict[str, Any]],
+        now: str,
+    ) -> list[readiness.QuotaUse]:
+        """In each DRS target the plan launches in: the jobs active there now (one
+        DescribeJobs listing of the last day's jobs) and what the plan may need at once."""
+        since = to_iso(parse_drs_timestamp(now) - ACTIVE_JOBS_LOOKBACK)
+        uses = []
+        for key, (jobs, servers) in concurrent_demand(
+            plan, servers_by_group, self.inventory.group_targets(groups)
+        ).items():
+            try:
+                active = self.inventory.drs.of(key, self.inventory.session).active_jobs(since)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            uses.append(
+                readiness.QuotaUse(
+                    key or self.inventory.drs.targets.home.key,
+                    len(active),
+                    sum(len(j.get("participatingServers") or []) for j in active),
+                    jobs,
+                    servers,
+                )
+            )
+        return uses
+
+    def _action_documents(self, record: dict[str, Any]) -> list[readiness.ActionDocument]:
+        """Every pre- and post-wave action of the plan with its SSM document's type (one
+        DescribeDocument per distinct document)."""
+        found: dict[str, str | None] = {}
+        actions = []
+        for wave in record["waves"]:
+            for phase in ("pre", "post"):
+                for index, action in enumerate(wave.get(f"{phase}Actions") or []):
+                    name = action["document"]
+                    if name not in found:
+                        found[name] = self.inventory.automations.document_type(name)
+                    actions.append(
+                        readiness.ActionDocument(wave["name"], phase, index, name, found[name])
+                    )
+        return actions
+
+    # -- recorded evaluations ------------------------------------------------------------
+
+    def _records(self) -> ReadinessRecords:
+        if self.records is None:  # pragma: no cover - a wiring error
+            msg = "readiness history is not configured"
+            raise RuntimeError(msg)
+        return self.records
+
+    def evaluate_and_record(self, plan_id: str, trigger: str) -> dict[str, Any]:
+        """Evaluate one plan, keep the evaluation, and notify a change of its state (after
+        any notice an earlier evaluation still owes)."""
+        records = self._records()
+        previous = records.latest(plan_id)
+        if previous and previous.get("notice"):
+            self._send(previous)
+        result = self.evaluate(plan_id)
+        expires_at = int(time.time()) + HISTORY_DAYS * 86400
+        entry = readiness.stored(result, trigger, expires_at)
+        notice = readiness.change_notice(previous, entry)
+        if notice:
+            entry["notice"] = notice
+        records.record(entry)
+        if notice:
+            self._send(entry)
+        return entry
+
+    def _send(self, entry: dict[str, Any]) -> None:
+        """Publish an evaluation's notice and drop it; a refusal leaves it for the next."""
+        notice = entry["notice"]
+        try:
+            if self.notifier is not None:
+                self.notifier.publish_message(notice["subject"], notice["message"])
+            self._records().notice_sent(entry["planId"], entry["evaluatedAt"])
+        except OrchestratorError as exc:
+            self._log("warning", "readiness notice kept for the next evaluation", entry, exc)
+
+    def run(
+        self,
+        plan_ids: Iterable[str] | None,
+        trigger: str,
+        remaining: Callable[[], float] | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate and record ``plan_ids`` (None: every plan, least recently evaluated
+        first, so a run cut short by its time budget does not leave the same plans behind
+        every time). One plan's failure is logged and counted; the others go on."""
+        if plan_ids is None:
+            wanted = self._stalest_first([r["planId"] for r in self.inventory.plans.all()])
+        else:
+            wanted = list(dict.fromkeys(plan_ids))
+        report: dict[str, Any] = {
+            "trigger": trigger,
+            "plans": len(wanted),
+            "evaluated": 0,
+            "missing": 0,
+            "failed": 0,
+            "deferred": 0,
+            "states": {},
+        }
+        for index, plan_id in enumerate(wanted):
+            if remaining is not None and remaining() < RESERVE_SECONDS:
+                report["deferred"] = len(wanted) - index
+                break
+            try:
+                entry = self.evaluate_and_record(plan_id, trigger)
+            except NotFoundError:
+                report["missing"] += 1  # deleted since it was asked for
+                continue
+            except (OrchestratorError, ServiceUnavailableError) as exc:
+                report["failed"] += 1
+                self._log("error", "readiness evaluation failed", {"planId": plan_id}, exc)
+                continue
+            report["evaluated"] += 1
+            report["states"][entry["state"]] = report["states"].get(entry["state"], 0) + 1
+        return report
+
+    def _stalest_first(self, plan_ids: list[str]) -> list[str]:
+        latest = self.latest_of(plan_ids)
+        return sorted(plan_ids, key=lambda p: (latest.get(p) or {}).get("evaluatedAt", ""))
+
+    def latest_of(self, plan_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """Each plan's latest recorded evaluation (None: never evaluated)."""
+        records = self._records()
+        with ThreadPoolExecutor(max_workers=LATEST_READERS) as pool:
+            return dict(zip(plan_ids, pool.map(records.latest, plan_ids), strict=True))
+
+    def plans_with_servers(self, server_ids: set[str]) -> list[str]:
+        """The plans whose waves launch any of ``server_ids`` (a DRS event names one)."""
+        groups = self.inventory.groups.all()
+        servers_by_group = self.inventory.servers_by_group(groups=groups)
+        touched = {name for name, servers in servers_by_group.items() if server_ids & set(servers)}
+        return sorted(
+            record["planId"]
+            for record in self.inventory.plans.all()
+            if touched & groups_of(plan_from(record))
+        )
+
+    def _log(self, level: str, message: str, where: dict[str, Any], exc: Exception) -> None:
+        if self.logger is not None:
+            getattr(self.logger, level)(
+                message, extra={"planId": where.get("planId"), "error": str(exc)}
+            )
