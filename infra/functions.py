@@ -20,14 +20,22 @@ EXECUTION_FINDER = PackageSpec(
     function="execution-finder",
     handler="drs_orchestrator.handlers.execution_finder.handler",
     aws_services=("drs", "dynamodb", "sns", "stepfunctions", "sts"),
-    excluded=(*API_ONLY, "drs_orchestrator/handlers/wave_runner.py"),
+    excluded=(
+        *API_ONLY,
+        "drs_orchestrator/handlers/readiness.py",
+        "drs_orchestrator/handlers/wave_runner.py",
+    ),
 )
 
 WAVE_RUNNER = PackageSpec(
     function="wave-runner",
     handler="drs_orchestrator.handlers.wave_runner.handler",
     aws_services=("drs", "dynamodb", "sns", "ssm", "stepfunctions", "sts"),
-    excluded=(*API_ONLY, "drs_orchestrator/handlers/execution_finder.py"),
+    excluded=(
+        *API_ONLY,
+        "drs_orchestrator/handlers/execution_finder.py",
+        "drs_orchestrator/handlers/readiness.py",
+    ),
 )
 
 API = PackageSpec(
@@ -37,12 +45,24 @@ API = PackageSpec(
     aws_services=("drs", "dynamodb", "stepfunctions", "sts"),
     excluded=(
         "drs_orchestrator/handlers/execution_finder.py",
+        "drs_orchestrator/handlers/readiness.py",
+        "drs_orchestrator/handlers/wave_runner.py",
+    ),
+)
+
+READINESS = PackageSpec(
+    function="readiness",
+    handler="drs_orchestrator.handlers.readiness.handler",
+    aws_services=("drs", "dynamodb", "sns", "ssm", "sts"),
+    excluded=(
+        *API_ONLY,
+        "drs_orchestrator/handlers/execution_finder.py",
         "drs_orchestrator/handlers/wave_runner.py",
     ),
 )
 
 CATALOGUE: dict[str, PackageSpec] = {
-    spec.function: spec for spec in (EXECUTION_FINDER, WAVE_RUNNER, API)
+    spec.function: spec for spec in (EXECUTION_FINDER, WAVE_RUNNER, API, READINESS)
 }
 
 if set(CATALOGUE) != set(FUNCTION_SHORT_NAMES):  # pragma: no cover - a programming error

@@ -22,7 +22,7 @@ STACK_TAG_KEY = "pulumi:stack"
 
 #: The Lambda functions of one deployment, by short name. Adding one here makes the
 #: settings check its derived names before anything else happens.
-FUNCTION_SHORT_NAMES: tuple[str, ...] = ("execution-finder", "wave-runner", "api")
+FUNCTION_SHORT_NAMES: tuple[str, ...] = ("execution-finder", "wave-runner", "api", "readiness")
 #: The DynamoDB tables of one deployment, by short name.
 TABLE_SHORT_NAMES: tuple[str, ...] = (
     "executions",
@@ -30,6 +30,7 @@ TABLE_SHORT_NAMES: tuple[str, ...] = (
     "protection-groups",
     "recovery-plans",
     "server-holds",
+    "readiness",
 )
 
 #: The Step Functions state machines of one deployment (declared by the recovery
@@ -191,6 +192,10 @@ class Naming:
     def schedule_rule(self, short: str) -> str:
         return f"{self.deployment}-{short}-schedule"
 
+    def event_rule(self, short: str, purpose: str) -> str:
+        """A rule that runs function ``short`` on events of a kind (``purpose``)."""
+        return f"{self.deployment}-{short}-{purpose}"
+
     def state_machine(self, short: str) -> str:
         return f"{self.deployment}-{short}"
 
@@ -272,6 +277,8 @@ class Naming:
             yield DerivedName(self.function_policy(short), IAM_POLICY.violations)
             yield DerivedName(self.function_log_group(short), LOG_GROUP.violations)
         yield DerivedName(self.schedule_rule("execution-finder"), EVENT_RULE.violations)
+        yield DerivedName(self.schedule_rule("readiness"), EVENT_RULE.violations)
+        yield DerivedName(self.event_rule("readiness", "drs-events"), EVENT_RULE.violations)
         for short in STATE_MACHINE_SHORT_NAMES:
             yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
             yield DerivedName(self.state_machine_role(short), IAM_ROLE.violations)

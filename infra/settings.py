@@ -79,6 +79,7 @@ class Settings:
     admin_email: str
     deployment_bucket: str
     poll_schedule: str
+    readiness_schedule: str
     log_retention_days: int
     job_events_retention_days: int
     protect_data: bool
@@ -181,6 +182,10 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
     reason = schedule_problem(schedule)
     if reason:
         config_values.problem("pollSchedule", f"'{schedule}' {reason}")
+    readiness_schedule = config_values.string("readinessSchedule")
+    reason = schedule_problem(readiness_schedule)
+    if reason:
+        config_values.problem("readinessSchedule", f"'{readiness_schedule}' {reason}")
 
     retention = config_values.integer("logRetentionDays")
     if retention is not None and retention not in LOG_RETENTION_DAYS:
@@ -212,6 +217,7 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         admin_email=email,
         deployment_bucket=bucket,
         poll_schedule=schedule,
+        readiness_schedule=readiness_schedule,
         log_retention_days=retention or 0,
         job_events_retention_days=events_retention or 0,
         protect_data=bool(protect_data),

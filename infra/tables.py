@@ -77,12 +77,22 @@ SERVER_HOLDS = TableLayout(
     hash_key="sourceServerId",
 )
 
+READINESS = TableLayout(
+    short_name="readiness",
+    purpose="One item per recorded readiness evaluation of a plan, newest read first; "
+    "an evaluation that changed the plan's state holds its notice until SNS took it.",
+    hash_key="planId",
+    range_key="evaluatedAt",
+    ttl_attribute="expiresAt",
+)
+
 TABLES: tuple[TableLayout, ...] = (
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
     RECOVERY_PLANS,
     SERVER_HOLDS,
+    READINESS,
 )
 
 

@@ -408,6 +408,13 @@ class DrsSimulator:
         info["dataReplicationState"] = "STALLED"
         info["dataReplicationError"] = {"error": error, "rawError": f"simulated {error}"}
 
+    def replicate(self, server_id: str) -> None:
+        """Data replication of ``server_id`` is continuous again, with no lag."""
+        info = self._server(server_id).setdefault("dataReplicationInfo", {})
+        info["dataReplicationState"] = "CONTINUOUS"
+        info.pop("dataReplicationError", None)
+        info["lagDuration"] = "PT0S"
+
     def lag(self, server_id: str, seconds: int) -> None:
         """Data replication of ``server_id`` runs ``seconds`` behind (its ``lagDuration``)."""
         info = self._server(server_id).setdefault("dataReplicationInfo", {})

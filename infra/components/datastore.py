@@ -1,4 +1,5 @@
-"""DynamoDB tables of one deployment: executions (with the status index) and job events."""
+"""DynamoDB tables of one deployment: executions (with their indexes), job events, groups,
+plans, server holds and the readiness history."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from infra.tables import (
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
+    READINESS,
     RECOVERY_PLANS,
     SERVER_HOLDS,
     TableLayout,
@@ -37,6 +39,7 @@ class Datastore(pulumi.ComponentResource):
     protection_groups: aws.dynamodb.Table
     recovery_plans: aws.dynamodb.Table
     server_holds: aws.dynamodb.Table
+    readiness: aws.dynamodb.Table
 
     def __init__(self, name: str, args: DatastoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:datastore:Datastore", name, None, opts)
@@ -46,6 +49,7 @@ class Datastore(pulumi.ComponentResource):
         self.protection_groups = self._table(PROTECTION_GROUPS)
         self.recovery_plans = self._table(RECOVERY_PLANS)
         self.server_holds = self._table(SERVER_HOLDS)
+        self.readiness = self._table(READINESS)
         self.register_outputs(
             {
                 "executionsTableName": self.executions.name,
@@ -55,6 +59,7 @@ class Datastore(pulumi.ComponentResource):
                 "protectionGroupsTableName": self.protection_groups.name,
                 "recoveryPlansTableName": self.recovery_plans.name,
                 "serverHoldsTableName": self.server_holds.name,
+                "readinessTableName": self.readiness.name,
             }
         )
 

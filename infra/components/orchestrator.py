@@ -22,8 +22,13 @@ from infra.components.orchestration import (
     RecoveryStateMachine,
     RecoveryStateMachineArgs,
 )
-from infra.components.schedule import PollSchedule, PollScheduleArgs
-from infra.functions import API, EXECUTION_FINDER, WAVE_RUNNER
+from infra.components.schedule import (
+    EventTrigger,
+    EventTriggerArgs,
+    PollSchedule,
+    PollScheduleArgs,
+)
+from infra.functions import API, EXECUTION_FINDER, READINESS, WAVE_RUNNER
 from infra.naming import EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
 from infra.packaging import build_and_prove
 
@@ -53,7 +58,7 @@ class Orchestrator(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Every package is built and proven before any function is declared: a package
         # that cannot import its handler stops the program with nothing declared for it.
-        for spec in (EXECUTION_FINDER, WAVE_RUNNER, API):
+        for spec in (EXECUTION_FINDER, WAVE_RUNNER, API, READINESS):
             build_and_prove(spec)
 
         names = settings.naming
@@ -193,6 +198,50 @@ class Orchestrator(pulumi.ComponentResource):
             child,
         )
         groups, plans = self.datastore.protection_groups, self.datastore.recovery_plans
+        readiness = self.datastore.readiness
+        self.readiness = LambdaFunction(
+            "readiness",
+            LambdaFunctionArgs(
+                naming=names,
+                log_retention_days=settings.log_retention_days,
+                deployment_bucket=settings.deployment_bucket,
+                package=READINESS,
+                description="Evaluates the readiness of every recovery plan, records it and "
+                "notifies changes of state.",
+                timeout_seconds=900,
+                environment={
+                    env.DEPLOYMENT_NAME: settings.deployment_name,
+                    env.PROTECTION_GROUPS_TABLE: groups.name,
+                    env.RECOVERY_PLANS_TABLE: plans.name,
+                    env.READINESS_TABLE: readiness.name,
+                    env.TOPIC_ARN: self.notifications.topic.arn,
+                    **(
+                        {env.DRS_TARGETS: finder_environment[env.DRS_TARGETS]}
+                        if env.DRS_TARGETS in finder_environment
+                        else {}
+                    ),
+                    "POWERTOOLS_SERVICE_NAME": "readiness",
+                },
+                statements=[
+                    iam.statement(["dynamodb:GetItem", "dynamodb:Scan"], [groups.arn, plans.arn]),
+                    iam.statement(
+                        ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                        [readiness.arn],
+                    ),
+                    iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
+                    iam.unscoped_statement(
+                        [
+                            "drs:DescribeJobs",
+                            "drs:DescribeRecoverySnapshots",
+                            "drs:DescribeSourceServers",
+                            "ssm:DescribeDocument",
+                        ]
+                    ),
+                    *assume_targets,
+                ],
+            ),
+            child,
+        )
         self.api = LambdaFunction(
             "api",
             LambdaFunctionArgs(
@@ -207,6 +256,8 @@ class Orchestrator(pulumi.ComponentResource):
                     env.PROTECTION_GROUPS_TABLE: groups.name,
                     env.RECOVERY_PLANS_TABLE: plans.name,
                     env.STATE_MACHINE_ARN: self.recovery.state_machine.arn,
+                    env.READINESS_TABLE: readiness.name,
+                    env.READINESS_FUNCTION: self.readiness.function.name,
                     "POWERTOOLS_SERVICE_NAME": "api",
                 },
                 statements=[
@@ -238,6 +289,9 @@ class Orchestrator(pulumi.ComponentResource):
                         [holds.arn],
                     ),
                     iam.statement(["states:StartExecution"], [self.recovery.state_machine.arn]),
+                    # Reads the readiness history; asks for an evaluation after a change.
+                    iam.statement(["dynamodb:Query"], [readiness.arn]),
+                    iam.statement(["lambda:InvokeFunction"], [self.readiness.function.arn]),
                     iam.unscoped_statement(
                         [
                             "drs:DescribeRecoverySnapshots",
@@ -279,6 +333,36 @@ class Orchestrator(pulumi.ComponentResource):
                 function_short_name=EXECUTION_FINDER.function,
                 function_arn=self.execution_finder.function.arn,
                 function_name=self.execution_finder.function.name,
+            ),
+            child,
+        )
+        self.readiness_schedule = PollSchedule(
+            "readiness-schedule",
+            PollScheduleArgs(
+                naming=names,
+                schedule=settings.readiness_schedule,
+                function_short_name=READINESS.function,
+                function_arn=self.readiness.function.arn,
+                function_name=self.readiness.function.name,
+            ),
+            child,
+        )
+        # DRS sends these in the deployment's own account and region only: a server of
+        # another target stalling is found by the schedule.
+        self.readiness_events = EventTrigger(
+            "readiness-drs-events",
+            EventTriggerArgs(
+                naming=names,
+                function_short_name=READINESS.function,
+                purpose="drs-events",
+                description="Evaluates the plans of a source server whose data replication "
+                "stalled or recovered.",
+                event_pattern={
+                    "source": ["aws.drs"],
+                    "detail-type": ["DRS Source Server Data Replication Stalled Change"],
+                },
+                function_arn=self.readiness.function.arn,
+                function_name=self.readiness.function.name,
             ),
             child,
         )
@@ -331,6 +415,12 @@ class Orchestrator(pulumi.ComponentResource):
             "consoleBucket": self.frontend.bucket.bucket,
             "pollScheduleRuleName": self.schedule.rule.name,
             "pollScheduleRuleArn": self.schedule.rule.arn,
+            "readinessTableName": readiness.name,
+            "readinessFunctionName": self.readiness.function.name,
+            "readinessHandler": READINESS.handler,
+            "readinessPackageSha256": self.readiness.package_sha256,
+            "readinessScheduleRuleName": self.readiness_schedule.rule.name,
+            "readinessEventRuleName": self.readiness_events.rule.name,
             # <account>/<region> of each DRS target besides the deployment's own.
             "drsTargets": ", ".join(target.key for target in settings.targets),
         }

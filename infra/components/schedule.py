@@ -1,7 +1,8 @@
-"""The EventBridge schedule that runs the execution finder."""
+"""EventBridge rules that run a function: on a schedule, or on events of a kind."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,69 @@ class PollSchedule(pulumi.ComponentResource):
         )
         self.permission = aws.lambda_.Permission(
             f"{short}-schedule-permission",
+            action="lambda:InvokeFunction",
+            function=args.function_name,
+            principal="events.amazonaws.com",
+            source_arn=self.rule.arn,
+            opts=child,
+        )
+        self.register_outputs({"ruleName": self.rule.name, "ruleArn": self.rule.arn})
+
+
+@dataclass
+class EventTriggerArgs:
+    naming: Naming
+    """The deployment's names and tags."""
+    function_short_name: str
+    """Short name of the function the rule runs."""
+    purpose: str
+    """What kind of events (for names, e.g. ``drs-events``)."""
+    description: str
+    event_pattern: dict
+    """The EventBridge event pattern the rule matches."""
+    function_arn: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+    maximum_event_age_seconds: int = 3600
+
+
+class EventTrigger(pulumi.ComponentResource):
+    """A rule on events of one kind, its target, and the permission that lets it invoke.
+
+    Unlike the schedule, an event missed is not made up by the next one: EventBridge
+    retries its delivery (``maximum_retry_attempts``) for up to an hour."""
+
+    rule: aws.cloudwatch.EventRule
+    target: aws.cloudwatch.EventTarget
+    permission: aws.lambda_.Permission
+
+    def __init__(
+        self, name: str, args: EventTriggerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("drs-orchestrator:schedule:EventTrigger", name, None, opts)
+        names, short, purpose = args.naming, args.function_short_name, args.purpose
+        child = pulumi.ResourceOptions(parent=self)
+        self.rule = aws.cloudwatch.EventRule(
+            f"{short}-{purpose}",
+            name=names.event_rule(short, purpose),
+            description=args.description,
+            event_pattern=json.dumps(args.event_pattern, sort_keys=True),
+            state="ENABLED",
+            tags=names.tags(),
+            opts=child,
+        )
+        self.target = aws.cloudwatch.EventTarget(
+            f"{short}-{purpose}-target",
+            rule=self.rule.name,
+            target_id=short,
+            arn=args.function_arn,
+            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                maximum_event_age_in_seconds=args.maximum_event_age_seconds,
+                maximum_retry_attempts=8,
+            ),
+            opts=child,
+        )
+        self.permission = aws.lambda_.Permission(
+            f"{short}-{purpose}-permission",
             action="lambda:InvokeFunction",
             function=args.function_name,
             principal="events.amazonaws.com",

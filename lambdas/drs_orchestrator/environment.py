@@ -29,6 +29,8 @@ QUOTA_WAIT_SECONDS = "QUOTA_WAIT_SECONDS"
 TARGET_WAIT_SECONDS = "TARGET_WAIT_SECONDS"
 TICKS_PER_RUN = "TICKS_PER_RUN"
 JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
+READINESS_TABLE = "READINESS_TABLE"
+READINESS_FUNCTION = "READINESS_FUNCTION"
 #: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
 DRS_TARGETS = "DRS_TARGETS"
 
@@ -135,13 +137,16 @@ class JanitorEnvironment:
 
 @dataclass(frozen=True)
 class ApiEnvironment:
-    """What the API needs: every table, the state machine to start executions with."""
+    """What the API needs: every table, the state machine to start executions with, and
+    the readiness function it asks to evaluate a plan after a change."""
 
     finder: FinderEnvironment
     protection_groups_table: str
     recovery_plans_table: str
     state_machine_arn: str
     server_holds_table: str
+    readiness_table: str
+    readiness_function: str
 
     @classmethod
     def from_env(cls) -> ApiEnvironment:
@@ -151,4 +156,26 @@ class ApiEnvironment:
             recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
             state_machine_arn=_require(STATE_MACHINE_ARN),
             server_holds_table=_require(SERVER_HOLDS_TABLE),
+            readiness_table=_require(READINESS_TABLE),
+            readiness_function=_require(READINESS_FUNCTION),
+        )
+
+
+@dataclass(frozen=True)
+class ReadinessEnvironment:
+    """What the readiness function needs: the groups and plans it evaluates, the history
+    it keeps and the topic it notifies."""
+
+    protection_groups_table: str
+    recovery_plans_table: str
+    readiness_table: str
+    topic_arn: str
+
+    @classmethod
+    def from_env(cls) -> ReadinessEnvironment:
+        return cls(
+            protection_groups_table=_require(PROTECTION_GROUPS_TABLE),
+            recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
+            readiness_table=_require(READINESS_TABLE),
+            topic_arn=_require(TOPIC_ARN),
         )

@@ -32,6 +32,7 @@ from infra.tables import (
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
+    READINESS,
     RECOVERY_PLANS,
     SERVER_HOLDS,
     create_table_request,
@@ -58,6 +59,26 @@ EXTERNAL_ID = "e2e-deployment-external-id"
 EXECUTIONS_TABLE = "e2e-executions"
 JOB_EVENTS_TABLE = "e2e-job-events"
 SERVER_HOLDS_TABLE = "e2e-server-holds"
+READINESS_TABLE = "e2e-readiness"
+READINESS_FUNCTION = "e2e-readiness"
+
+
+#: Asynchronous invocations not run yet: (handler, event, function name).
+QUEUED: list[tuple[Any, dict[str, Any], str]] = []
+
+
+def run_queued() -> None:
+    """Run the queued asynchronous invocations, as Lambda would soon after they were queued
+    (a failure is Lambda's to retry, not the caller's to see)."""
+    while QUEUED:
+        handler, event, name = QUEUED.pop(0)
+        token = in_handler.set(True)
+        try:
+            handler(event, LambdaContext(name))
+        except Exception:  # noqa: BLE001, S110 - an async invocation's failure is not the caller's
+            pass
+        finally:
+            in_handler.reset(token)
 
 
 def invoke_in_process(
@@ -68,11 +89,18 @@ def invoke_in_process(
     headers: Any,
     response_headers: Any,
 ) -> bytes:
-    """moto's Docker-less Lambda invoke, replaced: import the handler here and call it."""
+    """moto's Docker-less Lambda invoke, replaced: import the handler here and call it.
+
+    An asynchronous invocation (``InvocationType=Event``) is queued, as Lambda queues it,
+    and run once the caller's request is over (``run_queued``): run inside it, its threads
+    would wait for the moto lock the caller's request holds."""
     function = self.get_function(function_name, qualifier)
     event = json.loads(body) if body else {}
     module_name, _, attribute = function.handler.rpartition(".")
     handler = getattr(import_module(module_name), attribute)
+    if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+        QUEUED.append((handler, event, function.function_name))
+        return b""
     token = in_handler.set(True)
     try:
         result = handler(event, LambdaContext(function.function_name))
@@ -120,6 +148,7 @@ class Harness:
             (PROTECTION_GROUPS, "e2e-groups"),
             (RECOVERY_PLANS, "e2e-plans"),
             (SERVER_HOLDS, SERVER_HOLDS_TABLE),
+            (READINESS, READINESS_TABLE),
         ):
             self.dynamodb.create_table(**create_table_request(layout, name))
         role = boto3.client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
@@ -131,6 +160,15 @@ class Harness:
             Runtime="python3.12",
             Role=role["Role"]["Arn"],
             Handler="drs_orchestrator.handlers.wave_runner.handler",
+            Code={"ZipFile": code.getvalue()},
+        )
+        # The API asks it to evaluate a plan after a change (asynchronously on Lambda; here
+        # moto's invoke runs it in process before the API answers).
+        boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName=READINESS_FUNCTION,
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="drs_orchestrator.handlers.readiness.handler",
             Code={"ZipFile": code.getvalue()},
         )
         machine = self.sfn.create_state_machine(
@@ -228,6 +266,7 @@ class Harness:
             return 502, None
         finally:
             in_handler.reset(token)
+        run_queued()
         answer = response.get("body")
         return response["statusCode"], json.loads(answer) if answer else None
 
@@ -380,19 +419,24 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):
+        QUEUED.clear()
         built = Harness(drs, ssm, targets)
         built.identities = identities
         monkeypatch.setenv("TOPIC_ARN", built.topic_arn)
         monkeypatch.setenv("STATE_MACHINE_ARN", built.machines._arn)
         monkeypatch.setenv("PROTECTION_GROUPS_TABLE", "e2e-groups")
         monkeypatch.setenv("RECOVERY_PLANS_TABLE", "e2e-plans")
+        monkeypatch.setenv("READINESS_TABLE", READINESS_TABLE)
+        monkeypatch.setenv("READINESS_FUNCTION", READINESS_FUNCTION)
         # The janitor asks after every live execution's run at once (deployed: after 5 min
         # of silence), so its call points are reached in every drill.
         monkeypatch.setenv("JANITOR_AFTER_SECONDS", "0")
-        from drs_orchestrator.handlers import api, execution_finder
+        from drs_orchestrator.handlers import api, execution_finder, readiness
 
         caches = (
             api._catalog,
+            api._readiness_requests,
+            readiness._readiness,
             wave_runner._runner,
             wave_runner._machines,
             execution_finder._finder,

@@ -8,6 +8,7 @@ from collections import Counter
 from importlib import import_module
 
 import pulumi_aws
+import pytest
 
 from infra.console import build_console, console_files
 from infra.iam import UNSCOPED_ACTIONS
@@ -22,21 +23,21 @@ EXPECTED_RESOURCES = {
     "aws:apigateway/methodSettings:MethodSettings": 1,
     "aws:apigateway/restApi:RestApi": 1,
     "aws:apigateway/stage:Stage": 1,
-    "aws:cloudwatch/eventRule:EventRule": 1,
-    "aws:cloudwatch/eventTarget:EventTarget": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 5,
+    "aws:cloudwatch/eventRule:EventRule": 3,
+    "aws:cloudwatch/eventTarget:EventTarget": 3,
+    "aws:cloudwatch/logGroup:LogGroup": 6,
     "aws:cognito/user:User": 1,
     "aws:cognito/userGroup:UserGroup": 3,
     "aws:cognito/userInGroup:UserInGroup": 1,
     "aws:cognito/userPool:UserPool": 1,
     "aws:cognito/userPoolClient:UserPoolClient": 1,
-    "aws:dynamodb/table:Table": 5,
-    "aws:iam/role:Role": 4,
-    "aws:iam/rolePolicy:RolePolicy": 5,
-    "aws:lambda/function:Function": 3,
-    "aws:lambda/permission:Permission": 2,
-    # Three Lambda packages, the console's build output and its config.json.
-    "aws:s3/bucketObjectv2:BucketObjectv2": 3 + CONSOLE_OBJECTS,
+    "aws:dynamodb/table:Table": 6,
+    "aws:iam/role:Role": 5,
+    "aws:iam/rolePolicy:RolePolicy": 6,
+    "aws:lambda/function:Function": 4,
+    "aws:lambda/permission:Permission": 4,
+    # Four Lambda packages, the console's build output and its config.json.
+    "aws:s3/bucketObjectv2:BucketObjectv2": 4 + CONSOLE_OBJECTS,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -48,8 +49,8 @@ EXPECTED_RESOURCES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
 }
-# 29 of the orchestrator, the console bucket, its access control and its objects.
-NAMED_RESOURCES = 31 + 2 + CONSOLE_OBJECTS
+# 39 of the orchestrator, the console bucket, its access control and its objects.
+NAMED_RESOURCES = 39 + 2 + CONSOLE_OBJECTS
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -76,6 +77,7 @@ def test_stack_declares_the_expected_resources(stack: Evaluation) -> None:
         "drs-orchestrator:datastore:Datastore",
         "drs-orchestrator:functions:LambdaFunction",
         "drs-orchestrator:schedule:PollSchedule",
+        "drs-orchestrator:schedule:EventTrigger",
         "drs-orchestrator:notifications:Notifications",
         "drs-orchestrator:orchestration:RecoveryStateMachine",
         "drs-orchestrator:api:RestApi",
@@ -138,8 +140,8 @@ def test_resource_type_lookup_knows_untaggable_types() -> None:
 
 def test_schedule_targets_the_execution_finder(stack: Evaluation) -> None:
     function = finder(stack)
-    rule = stack.one("aws:cloudwatch/eventRule:EventRule")
-    target = stack.one("aws:cloudwatch/eventTarget:EventTarget")
+    rule = stack.one("aws:cloudwatch/eventRule:EventRule", "execution-finder-schedule")
+    target = stack.one("aws:cloudwatch/eventTarget:EventTarget", "execution-finder-schedule-target")
     permission = stack.one(
         "aws:lambda/permission:Permission", "execution-finder-schedule-permission"
     )
@@ -267,8 +269,8 @@ def test_unchanged_build_gives_identical_package_keys(all_stacks: dict[str, Eval
     }
     assert len(keys) == 1
     [same] = keys
-    assert len([k for k in same if k.startswith("lambda/")]) == 3
-    assert len(same) == 3 + CONSOLE_OBJECTS
+    assert len([k for k in same if k.startswith("lambda/")]) == 4
+    assert len(same) == 4 + CONSOLE_OBJECTS
 
 
 def _gateway_body(stack: Evaluation) -> dict:
@@ -401,3 +403,91 @@ def test_api_role_may_update_groups_but_only_put_and_delete_plans(stack: Evaluat
         ),
         ("dynamodb:UpdateItem", "protection-groups-table"),
     }
+
+
+def _granted(policy: dict) -> set[tuple[str, str]]:
+    return {
+        (action, resource)
+        for s in policy["Statement"]
+        for action in s["Action"]
+        for resource in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
+    }
+
+
+def test_readiness_runs_on_its_schedule_on_drs_stall_events_and_when_the_api_asks(
+    stack: Evaluation,
+) -> None:
+    function = stack.one("aws:lambda/function:Function", "readiness-function")
+    schedule = stack.one("aws:cloudwatch/eventRule:EventRule", "readiness-schedule")
+    assert schedule.inputs["scheduleExpression"] == "rate(30 minutes)"  # the default
+    events = stack.one("aws:cloudwatch/eventRule:EventRule", "readiness-drs-events")
+    assert json.loads(events.inputs["eventPattern"]) == {
+        "source": ["aws.drs"],
+        "detail-type": ["DRS Source Server Data Replication Stalled Change"],
+    }
+    for rule in (schedule, events):
+        target = next(
+            t
+            for t in stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+            if t.inputs["rule"] == rule.inputs["name"]
+        )
+        assert target.inputs["arn"] == function.state["arn"]
+        permission = next(
+            p
+            for p in stack.of_type("aws:lambda/permission:Permission")
+            if p.inputs.get("sourceArn") == rule.state["arn"]
+        )
+        assert permission.inputs["function"] == function.inputs["name"]
+    api = stack.one("aws:lambda/function:Function", "api-function")
+    variables = api.inputs["environment"]["variables"]
+    assert variables["READINESS_FUNCTION"] == function.inputs["name"]
+    tables = {r.name: r.state["arn"] for r in stack.of_type("aws:dynamodb/table:Table")}
+    api_policy = json.loads(
+        stack.one("aws:iam/rolePolicy:RolePolicy", "api-policy").inputs["policy"]
+    )
+    granted = _granted(api_policy)
+    assert {r for a, r in granted if a == "lambda:InvokeFunction"} == {function.state["arn"]}
+    assert {a for a, r in granted if r == tables["readiness-table"]} == {"dynamodb:Query"}
+
+
+def test_readiness_role_reads_the_catalog_and_drs_and_writes_only_its_history(
+    stack: Evaluation,
+) -> None:
+    tables = {r.name: r.state["arn"] for r in stack.of_type("aws:dynamodb/table:Table")}
+    policy = json.loads(
+        stack.one("aws:iam/rolePolicy:RolePolicy", "readiness-policy").inputs["policy"]
+    )
+    granted = {(a, r) for a, r in _granted(policy) if not a.startswith("logs:")}
+    topic = stack.one("aws:sns/topic:Topic").state["arn"]
+    assert granted == {
+        ("dynamodb:GetItem", tables["protection-groups-table"]),
+        ("dynamodb:Scan", tables["protection-groups-table"]),
+        ("dynamodb:GetItem", tables["recovery-plans-table"]),
+        ("dynamodb:Scan", tables["recovery-plans-table"]),
+        ("dynamodb:PutItem", tables["readiness-table"]),
+        ("dynamodb:Query", tables["readiness-table"]),
+        ("dynamodb:UpdateItem", tables["readiness-table"]),
+        ("sns:Publish", topic),
+        ("drs:DescribeJobs", "*"),
+        ("drs:DescribeRecoverySnapshots", "*"),
+        ("drs:DescribeSourceServers", "*"),
+        ("ssm:DescribeDocument", "*"),
+    }
+    readiness = stack.one("aws:dynamodb/table:Table", "readiness-table")
+    assert readiness.inputs["ttl"]["attributeName"] == "expiresAt"
+
+
+def test_a_bad_readiness_schedule_fails_before_anything_is_declared() -> None:
+    from infra.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(
+            "dev",
+            {
+                "aws:region": "us-east-1",
+                "drs-orchestrator:deploymentName": "demo",
+                "drs-orchestrator:adminEmail": "ops@example.com",
+                "drs-orchestrator:readinessSchedule": "every 30 minutes",
+            },
+        )
+    assert any("readinessSchedule" in p and "rate(" in p for p in raised.value.problems)

@@ -62,7 +62,7 @@ def test_each_function_is_told_its_targets_and_may_assume_their_roles_only(
     ]
     assert assume_role_resources(evaluation) == {
         f"{deployment}-{short}-policy": roles
-        for short in ("execution-finder", "wave-runner", "api")
+        for short in ("execution-finder", "wave-runner", "api", "readiness")
     }
     for function in evaluation.of_type("aws:lambda/function:Function"):
         listed = json.loads(function.inputs["environment"]["variables"]["DRS_TARGETS"])

@@ -19,6 +19,7 @@ from infra.tables import (
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
+    READINESS,
     RECOVERY_PLANS,
     SERVER_HOLDS,
     create_table_request,
@@ -36,6 +37,7 @@ TABLES = {
     "executions": "api-executions",
     "events": "api-job-events",
     "holds": "api-server-holds",
+    "readiness": "api-readiness",
 }
 CAPTURE = (
     Path(__file__).parents[1]
@@ -124,6 +126,9 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         "PROTECTION_GROUPS_TABLE": TABLES["groups"],
         "RECOVERY_PLANS_TABLE": TABLES["plans"],
         "SERVER_HOLDS_TABLE": TABLES["holds"],
+        "READINESS_TABLE": TABLES["readiness"],
+        # No such function here: every request is refused, and every save must stand.
+        "READINESS_FUNCTION": "api-test-readiness",
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)
@@ -139,6 +144,7 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             (EXECUTIONS, "executions"),
             (JOB_EVENTS, "events"),
             (SERVER_HOLDS, "holds"),
+            (READINESS, "readiness"),
         ):
             client.create_table(**create_table_request(layout, TABLES[table]))
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")

@@ -72,7 +72,7 @@ def test_the_role_trusts_the_deployments_functions_only_with_the_external_id(
     assert trust["Principal"] == {
         "AWS": [
             f"arn:aws:iam::{ORCHESTRATOR}:role/{DEV}-{short}-role"
-            for short in ("execution-finder", "wave-runner", "api")
+            for short in ("execution-finder", "wave-runner", "api", "readiness")
         ]
     }
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "dev-drs-7f3a"}}

@@ -25,9 +25,11 @@ from aws_lambda_powertools.event_handler import (
 from drs_orchestrator.adapters.dynamodb import (
     ExecutionRecords,
     JobEventsStore,
+    ReadinessRecords,
     ServerHolds,
     VersionedRecords,
 )
+from drs_orchestrator.adapters.functions import ReadinessRequests
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.api import schemas
@@ -84,7 +86,24 @@ def _catalog() -> Catalog:
         status_index=env.finder.executions_status_index,
         clock=lambda: to_iso(datetime.now(UTC)),
         holds=ServerHolds(env.server_holds_table),
+        readiness_records=ReadinessRecords(env.readiness_table),
     )
+
+
+@cache
+def _readiness_requests() -> ReadinessRequests:
+    return ReadinessRequests(ApiEnvironment.from_env().readiness_function)
+
+
+def _evaluate_later(plan_ids: list[str], trigger: str) -> None:
+    """Ask the readiness function to evaluate plans a change touched; the change stands
+    whatever Lambda answers (the schedule evaluates every plan at least once a period)."""
+    refused = _readiness_requests().request(plan_ids, trigger)
+    if refused:
+        logger.warning(
+            "readiness evaluation not queued; the schedule will catch up",
+            extra={"planIds": plan_ids, "error": refused},
+        )
 
 
 def home_account() -> str:
@@ -306,7 +325,9 @@ def get_group(groupId: str) -> dict[str, Any]:  # noqa: N803 - the path paramete
 
 @app.put("/protection-groups/<groupId>")
 def update_group(groupId: str) -> dict[str, Any]:  # noqa: N803
-    return _catalog().update_group(groupId, _group_body())
+    updated = _catalog().update_group(groupId, _group_body())
+    _evaluate_later(list(updated.get("usedBy") or []), "group-changed")
+    return updated
 
 
 @app.delete("/protection-groups/<groupId>")
@@ -325,7 +346,9 @@ def list_plans() -> dict[str, Any]:
 
 @app.post("/recovery-plans")
 def create_plan() -> Response:
-    return _created(_catalog().create_plan(_body()))
+    created = _catalog().create_plan(_body())
+    _evaluate_later([created["planId"]], "plan-changed")
+    return _created(created)
 
 
 @app.get("/recovery-plans/<planId>")
@@ -335,12 +358,25 @@ def get_plan(planId: str) -> dict[str, Any]:  # noqa: N803
 
 @app.put("/recovery-plans/<planId>")
 def update_plan(planId: str) -> dict[str, Any]:  # noqa: N803
-    return _catalog().update_plan(planId, _body())
+    updated = _catalog().update_plan(planId, _body())
+    _evaluate_later([planId], "plan-changed")
+    return updated
 
 
 @app.get("/recovery-plans/<planId>/readiness")
 def plan_readiness(planId: str) -> dict[str, Any]:  # noqa: N803
     return _catalog().readiness(planId)
+
+
+@app.get("/recovery-plans/<planId>/readiness/history")
+def plan_readiness_history(planId: str) -> dict[str, Any]:  # noqa: N803
+    catalog = _catalog()
+    return _paged(lambda limit, token: catalog.readiness_history(planId, limit, token))
+
+
+@app.get("/readiness")
+def readiness_overview() -> dict[str, Any]:
+    return _paged(_catalog().readiness_page)
 
 
 @app.delete("/recovery-plans/<planId>")

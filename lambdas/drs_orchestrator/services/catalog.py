@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.dynamodb import (
         ExecutionRecords,
         JobEventsStore,
+        ReadinessRecords,
         ServerHolds,
         VersionedRecords,
     )
@@ -125,8 +126,10 @@ class Catalog(Inventory):
         clock: Callable[[], str],
         holds: ServerHolds,
         automations: Automations | None = None,
+        readiness_records: ReadinessRecords | None = None,
     ) -> None:
         super().__init__(groups, plans, drs, clock, automations)
+        self.readiness_records = readiness_records
         self.executions = executions
         self.job_events = job_events
         self.machines = machines
@@ -384,6 +387,35 @@ class Catalog(Inventory):
     def readiness(self, plan_id: str) -> dict[str, Any]:
         """The plan's readiness now, evaluated on demand and not recorded."""
         return PlanReadiness(self).evaluate(plan_id)
+
+    def readiness_history(
+        self, plan_id: str, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the plan's recorded evaluations, newest first."""
+        self.get_plan(plan_id)
+        items, next_token = self._history().page(plan_id, limit, token)
+        return [_evaluation(item) for item in items], next_token
+
+    def readiness_page(
+        self, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of plans, each with its latest recorded evaluation (or none yet)."""
+        plans, next_token = self.plans.page(limit, token)
+        latest = PlanReadiness(self, self._history()).latest_of([p["planId"] for p in plans])
+        items = []
+        for plan in plans:
+            found = latest.get(plan["planId"])
+            summary = {"planId": plan["planId"], "planName": plan["name"], "state": None}
+            if found:
+                summary.update(_evaluation(found, with_findings=False))
+            items.append(summary)
+        return items, next_token
+
+    def _history(self) -> ReadinessRecords:
+        if self.readiness_records is None:  # pragma: no cover - a wiring error
+            msg = "readiness history is not configured"
+            raise ServiceUnavailableError(msg)
+        return self.readiness_records
 
     def delete_plan(self, plan_id: str) -> None:
         plan = self.get_plan(plan_id)
@@ -687,6 +719,12 @@ class Catalog(Inventory):
                 ]
                 continue
             return
+
+
+def _evaluation(item: dict[str, Any], *, with_findings: bool = True) -> dict[str, Any]:
+    """A recorded evaluation as the API shows it (without its TTL and pending notice)."""
+    hidden = {"expiresAt", "notice"} | (set() if with_findings else {"findings"})
+    return {k: v for k, v in item.items() if k not in hidden}
 
 
 def _where(record: dict[str, Any]) -> str:

@@ -8,8 +8,9 @@ tag selectors are resolved in that target's inventory.
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.adapters.targets import as_gateways
@@ -23,17 +24,29 @@ from drs_orchestrator.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import VersionedRecords
     from drs_orchestrator.adapters.targets import DrsGateways
     from drs_orchestrator.domain.targets import Target
 
+T = TypeVar("T")
+R = TypeVar("R")
 #: DescribeRecoverySnapshots calls made at once (a start at a point in time, readiness).
 SNAPSHOT_READERS = 8
 #: The role session name the API's calls in a target carry (CloudTrail: who acted).
 API_SESSION = session_name(None, "api")
+
+
+def in_threads(work: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
+    """``work`` of each item, ``threads`` at a time, in order; each call runs in a copy of
+    the caller's context (its context variables: logging keys, the tests' fault injector)."""
+    if not items:
+        return []
+    caller = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda item: caller.copy().run(work, item), items))
 
 
 def group_from(record: dict[str, Any]) -> ProtectionGroup:
@@ -189,8 +202,7 @@ class Inventory:
                 raise ServiceUnavailableError(str(exc)) from exc
             return gateway.snapshot_before(server, moment)
 
-        with ThreadPoolExecutor(max_workers=SNAPSHOT_READERS) as pool:
-            return dict(zip(servers, pool.map(newest, servers), strict=True))
+        return dict(zip(servers, in_threads(newest, servers, SNAPSHOT_READERS), strict=True))
 
     def get_plan(self, plan_id: str) -> dict[str, Any]:
         record = self.plans.get(plan_id)

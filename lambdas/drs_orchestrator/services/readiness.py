@@ -12,7 +12,6 @@ function that dies between the record and the publish leaves its notice to the n
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,7 @@ from drs_orchestrator.errors import (
     ServiceUnavailableError,
     TargetUnreachableError,
 )
-from drs_orchestrator.services.inventory import groups_of, plan_from
+from drs_orchestrator.services.inventory import groups_of, in_threads, plan_from
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -239,8 +238,8 @@ class PlanReadiness:
     def latest_of(self, plan_ids: list[str]) -> dict[str, dict[str, Any] | None]:
         """Each plan's latest recorded evaluation (None: never evaluated)."""
         records = self._records()
-        with ThreadPoolExecutor(max_workers=LATEST_READERS) as pool:
-            return dict(zip(plan_ids, pool.map(records.latest, plan_ids), strict=True))
+        found = in_threads(records.latest, plan_ids, LATEST_READERS)
+        return dict(zip(plan_ids, found, strict=True))
 
     def plans_with_servers(self, server_ids: set[str]) -> list[str]:
         """The plans whose waves launch any of ``server_ids`` (a DRS event names one)."""
