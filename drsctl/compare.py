@@ -2,7 +2,7 @@
 
 Each stack is reduced to a profile of what must be the same for both to behave alike:
 resource counts by type, each function's handler, runtime, memory, timeout, environment
-variable names and package hash, the poll schedule and the state machine definition (with
+variable names and package hash, each schedule and event rule, and the state machine definition (with
 the deployment name replaced by a placeholder). Names, ARNs, tags and environment values
 are left out: they must differ. Offline (default) the profiles come from the programs run
 under mocks; with ``--live`` from the deployed stacks through boto3.
@@ -69,7 +69,11 @@ def offline_profile(evaluation: Evaluation) -> Profile:
     profile["console files"] = ", ".join(console)
     for rule in evaluation.of_type("aws:cloudwatch/eventRule:EventRule"):
         short = _normalise(str(rule.inputs.get("name", "")), deployment)
-        profile[f"schedule {short}"] = str(rule.inputs.get("scheduleExpression"))
+        pattern = rule.inputs.get("eventPattern")
+        if pattern:
+            profile[f"events {short}"] = _pattern(pattern)
+        else:
+            profile[f"schedule {short}"] = str(rule.inputs.get("scheduleExpression"))
     for machine in evaluation.of_type("aws:sfn/stateMachine:StateMachine"):
         short = _normalise(str(machine.inputs.get("name", "")), deployment)
         profile[f"state machine {short} definition"] = _definition(
@@ -133,12 +137,15 @@ def live_profile(outputs: dict[str, Any], clients: AwsClients) -> Profile:
             variables,
             sha,
         )
-    rule = outputs.get("pollScheduleRuleName")
-    if rule:
+    for key, rule in sorted(outputs.items()):
+        if not key.endswith("RuleName") or not rule:
+            continue
         described = clients.events.describe_rule(Name=rule)
-        profile[f"schedule {_normalise(str(rule), deployment)}"] = str(
-            described.get("ScheduleExpression")
-        )
+        short = _normalise(str(rule), deployment)
+        if described.get("EventPattern"):
+            profile[f"events {short}"] = _pattern(described["EventPattern"])
+        else:
+            profile[f"schedule {short}"] = str(described.get("ScheduleExpression"))
     machine = outputs.get("stateMachineArn")
     if machine:
         described = clients.stepfunctions.describe_state_machine(stateMachineArn=machine)
@@ -222,3 +229,9 @@ def run_compare(
             offline_profile(evaluate(second, root=root)),
         )
     return 1 if print_comparison((first, second), *profiles, out) else 0
+
+
+def _pattern(pattern: Any) -> str:
+    """An event pattern in one spelling (keys sorted), however it was written."""
+    parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+    return json.dumps(parsed, sort_keys=True)

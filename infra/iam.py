@@ -108,6 +108,14 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "Source servers are the account's replicated machines and carry no deployment name; "
         "the API reads the snapshots of the servers of the plan it starts at a point in time."
     ),
+    "drs:GetLaunchConfiguration": (
+        "Source servers are the account's replicated machines and carry no deployment name; "
+        "readiness compares each server's launch configuration with its group's settings."
+    ),
+    "drs:UpdateLaunchConfiguration": (
+        "Source servers carry no deployment name; the API sets only the servers of a "
+        "protection group to that group's launch settings, on an operator's request."
+    ),
     "ssm:DescribeDocument": (
         "Plan readiness reads the type of each action's document, AWS's own (no account in "
         "their ARN) and the account's; the plan names them, not the deployment."
@@ -160,6 +168,8 @@ TARGET_ROLE_ACTIONS: list[str] = sorted(
         "drs:DescribeJobLogItems",
         "drs:DescribeRecoverySnapshots",
         "drs:DescribeSourceServers",
+        "drs:GetLaunchConfiguration",
+        "drs:UpdateLaunchConfiguration",
         "drs:StartRecovery",
         "drs:CreateRecoveryInstanceForDrs",
         "drs:ListTagsForResource",

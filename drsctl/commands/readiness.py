@@ -33,6 +33,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     readiness.add_argument("--outputs", type=Path, help="the stack's outputs JSON (live)")
     readiness.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    readiness.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print each plan's last N recorded evaluations (schedule, changes, DRS "
+        "events), newest first",
+    )
     readiness.set_defaults(run=run)
 
 
@@ -63,9 +71,19 @@ def run(args: argparse.Namespace) -> int:
             known = ", ".join(sorted(p["name"] for p in plans)) or "none"
             msg = f"{args.stack} has no recovery plan named {args.plan!r} (its plans: {known})"
             raise UsageError(msg)
+        if not 0 <= args.history <= 100:  # noqa: PLR2004 - the API's page size
+            msg = f"--history must be 0 to 100, got {args.history}"
+            raise UsageError(msg)
         results = [
             target.api.call("GET", f"/recovery-plans/{p['planId']}/readiness") for p in chosen
         ]
+        histories = {
+            p["planId"]: target.api.call(
+                "GET", f"/recovery-plans/{p['planId']}/readiness/history?limit={args.history}"
+            )["items"]
+            for p in chosen
+            if args.history
+        }
     except (OSError, RuntimeError, ApiCallError) as exc:
         raise UsageError(str(exc)) from exc
     for result in results:
@@ -76,5 +94,10 @@ def run(args: argparse.Namespace) -> int:
         for finding in result["findings"]:
             print(f"  [{finding['severity']}] wave {finding['wave']}: {finding['message']}")
             print(f"      fix: {finding['fix']}")
+        for entry in histories.get(result["planId"], []):
+            print(
+                f"  recorded {entry['evaluatedAt']}: {entry['state']} "
+                f"({entry['findingCount']} findings; {entry['trigger']})"
+            )
     failing = {"actionRequired"} | ({"warnings"} if args.strict else set())
     return 1 if any(r["state"] in failing for r in results) else 0

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -266,7 +267,12 @@ class Sandbox:
             headers: Any,
             response_headers: Any,
         ) -> bytes:
-            result = runtime.invoke(backend.get_function(function_name, qualifier), body)
+            function = backend.get_function(function_name, qualifier)
+            if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
+                # Queued, as Lambda queues it: the caller (the API) does not wait.
+                threading.Thread(target=runtime.invoke, args=(function, body), daemon=True).start()
+                return b""
+            result = runtime.invoke(function, body)
             if result.failed:
                 response_headers["x-amz-function-error"] = "Unhandled"
             return result.payload

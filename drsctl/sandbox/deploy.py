@@ -64,6 +64,7 @@ class Deployment:
     region: str
     functions: dict[str, str] = field(default_factory=dict)  # short name -> function name
     schedule_rules: list[str] = field(default_factory=list)
+    event_rules: list[str] = field(default_factory=list)
     state_machine_arn: str = ""
     topic_arn: str = ""
     created: Counter[str] = field(default_factory=Counter)
@@ -242,6 +243,16 @@ def _state_machine(clients: Callable[[str], Any], r: RegisteredResource, d: Depl
 
 
 def _rule(clients: Callable[[str], Any], r: RegisteredResource, d: Deployment) -> None:
+    """A schedule rule, fired by the sandbox's clock; or a rule on events (DRS's), kept in
+    moto for what reads it and fired by nothing: the simulated DRS sends no events."""
+    if "eventPattern" in r.inputs:
+        clients("events").put_rule(
+            Name=r.inputs["name"],
+            EventPattern=r.inputs["eventPattern"],
+            State=r.inputs.get("state", "ENABLED"),
+        )
+        d.event_rules.append(r.inputs["name"])
+        return
     clients("events").put_rule(
         Name=r.inputs["name"],
         ScheduleExpression=r.inputs["scheduleExpression"],

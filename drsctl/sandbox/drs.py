@@ -131,6 +131,8 @@ class DrsSimulator:
         #: Point-in-time snapshots of each source server, oldest first (DescribeRecovery-
         #: Snapshots items). A server added gets one an hour for the last ``SNAPSHOT_HOURS``.
         self.snapshots: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        #: Each source server's launch configuration (DRS's defaults until updated).
+        self.launch_configurations: dict[str, dict[str, Any]] = {}
         #: The snapshot each server was last launched from, when one was asked for.
         self.recovered_from: dict[str, str] = {}
         #: DRS's quotas in this account and region: concurrent jobs, and servers in active
@@ -397,6 +399,18 @@ class DrsSimulator:
                 "stagingSourceServerArn": server["arn"].replace(self.account, staging_account),
             }
         self.source_servers.append(server)
+        self.launch_configurations[server_id] = {
+            "sourceServerID": server_id,
+            "name": hostname or server_id,
+            "ec2LaunchTemplateID": random_id("lt-", 17, string.ascii_lowercase + string.digits),
+            # DRS's defaults for a new source server.
+            "launchDisposition": "STARTED",
+            "targetInstanceTypeRightSizingMethod": "BASIC",
+            "copyPrivateIp": False,
+            "copyTags": False,
+            "licensing": {"osByol": True},
+            "postLaunchEnabled": False,
+        }
         return server
 
     def _server(self, server_id: str) -> dict[str, Any]:
@@ -453,6 +467,20 @@ class DrsSimulator:
         if params.get("order") == "DESC":
             items = items[::-1]
         return self._page(json.loads(json.dumps(items)), params, 100)
+
+    def _launch_configuration(self, server_id: str) -> dict[str, Any]:
+        found = self.launch_configurations.get(server_id)
+        if found is None:
+            raise DrsError("ResourceNotFoundException", 404, f"no source server {server_id}")
+        return found
+
+    def _op_GetLaunchConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return json.loads(json.dumps(self._launch_configuration(params["sourceServerID"])))
+
+    def _op_UpdateLaunchConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        configuration = self._launch_configuration(params["sourceServerID"])
+        configuration.update({k: v for k, v in params.items() if k != "sourceServerID"})
+        return json.loads(json.dumps(configuration))
 
     def _op_DescribeSourceServers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         wanted = (params.get("filters") or {}).get("sourceServerIDs")

@@ -99,6 +99,17 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect(page.getByRole("link", { name: "Browser drill" })).toBeVisible();
   });
 
+  await test.step("see the new plan evaluated on the dashboard", async () => {
+    // Saving the plan asked the readiness function for an evaluation (asynchronously).
+    const row = page.getByTestId("readiness-overview").getByRole("row", { name: /Browser drill/ });
+    await expect(async () => {
+      await page.goto("/#/");
+      await page.reload();
+      await expect(row).toContainText("Ready", { timeout: 2000 });
+    }).toPass({ timeout: 60_000 });
+    await page.goto("/#/recovery-plans");
+  });
+
   await test.step("start a drill with one server set to fail", async () => {
     const steer = await page.request.post("/sandbox/drs", { data: { failingServers: [FAILING_SERVER] } });
     expect(steer.ok()).toBeTruthy();

@@ -234,6 +234,7 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:DescribeJobs",
                             "drs:DescribeRecoverySnapshots",
                             "drs:DescribeSourceServers",
+                            "drs:GetLaunchConfiguration",
                             "ssm:DescribeDocument",
                         ]
                     ),
@@ -296,8 +297,10 @@ class Orchestrator(pulumi.ComponentResource):
                         [
                             "drs:DescribeRecoverySnapshots",
                             "drs:DescribeSourceServers",
+                            "drs:GetLaunchConfiguration",
                             "drs:ListTagsForResource",
                             "drs:TerminateRecoveryInstances",
+                            "drs:UpdateLaunchConfiguration",
                             "ssm:DescribeDocument",
                             "states:SendTaskSuccess",
                         ]

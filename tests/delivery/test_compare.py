@@ -105,5 +105,9 @@ def test_live_comparison_reads_the_deployed_functions(deployment: Deployment) ->
         "schedule <deployment>-execution-finder-schedule",
     }
     offline = offline_profile(evaluated("dev"))
-    finder_aspects = {k for k in offline if k.startswith(("function execution-finder", "schedule"))}
+    finder_aspects = {
+        k
+        for k in offline
+        if k.startswith(("function execution-finder", "schedule <deployment>-execution-finder"))
+    }
     assert finder_aspects == set(same), "live and offline profiles describe the same aspects"

@@ -29,12 +29,12 @@ class Deployment:
     """The dev stack's resources, created in moto with the names its outputs give."""
 
     def __init__(self) -> None:
-        # This deployment runs the execution finder only; the wave runner, API and state
+        # This deployment runs the execution finder only; the wave runner, API, readiness and state
         # machine rows are covered by the stubbed tests below.
         self.outputs = {
             k: v
             for k, v in evaluated("dev").outputs.items()
-            if not k.startswith(("waveRunner", "api", "stateMachine", "console"))
+            if not k.startswith(("waveRunner", "api", "stateMachine", "console", "readiness"))
         }
         self.lambda_ = boto3.client("lambda", region_name=REGION)
         self.events = boto3.client("events", region_name=REGION)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import READINESS_TABLE
 from tests.e2e.faults import KINDS, FaultInjector, SimulatedCrash, in_handler
+from tests.e2e.test_launch_settings import set_settings
 from tests.e2e.test_readiness import HOME
 from tests.e2e.test_readiness import plan as two_target_plan
 from tests.e2e.test_readiness_history import SCHEDULED, readiness_notices, run
@@ -33,6 +34,7 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     "drs:DescribeRecoverySnapshots": (1, 3),
     "drs:DescribeJobs": (1, 2),
     "ssm:DescribeDocument": (1,),
+    "drs:GetLaunchConfiguration": (1, 2),
     "dynamodb:PutItem": (1,),
     "sns:Publish": (1,),
     "dynamodb:UpdateItem": (1,),
@@ -58,7 +60,8 @@ def scheduled_run() -> dict[str, Any] | None:
 
 
 def prepared(harness: Harness) -> str:
-    """A plan with a pre-wave action, recorded ``passed``; then one of its servers stalls."""
+    """A plan with a pre-wave action and a group with launch settings, recorded ``passed``;
+    then one of its servers stalls."""
     plan_id = two_target_plan(harness)
     status, record = harness.api(
         "GET", "/recovery-plans/{planId}", groups="read-only", planId=plan_id
@@ -69,6 +72,9 @@ def prepared(harness: Harness) -> str:
     status, answer = harness.api(
         "PUT", "/recovery-plans/{planId}", groups="admin", body=json.dumps(body), planId=plan_id
     )
+    assert status == 200, answer
+    # Launch settings DRS's defaults already meet: readiness reads each launch configuration.
+    status, answer = set_settings(harness, "db", {"launchDisposition": "STARTED"})
     assert status == 200, answer
     harness.drs.stall(HOME[0])
     return plan_id

@@ -471,6 +471,7 @@ def test_readiness_role_reads_the_catalog_and_drs_and_writes_only_its_history(
         ("drs:DescribeJobs", "*"),
         ("drs:DescribeRecoverySnapshots", "*"),
         ("drs:DescribeSourceServers", "*"),
+        ("drs:GetLaunchConfiguration", "*"),
         ("ssm:DescribeDocument", "*"),
     }
     readiness = stack.one("aws:dynamodb/table:Table", "readiness-table")

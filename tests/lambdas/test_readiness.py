@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from drs_orchestrator.domain import readiness
 from drs_orchestrator.domain.readiness import Thresholds, duration, evaluate
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -184,3 +185,63 @@ def test_the_concurrent_demand_of_a_plan_is_per_target() -> None:
         None: (2, 150),
         "111122223333/us-west-2": (1, 1),
     }
+
+
+def _result(state: str, findings: int = 0) -> dict:
+    return {
+        "planId": "rp-1",
+        "planName": "Orders",
+        "evaluatedAt": "2026-11-30T12:00:00.000000Z",
+        "state": state,
+        "servers": 150,
+        "findings": [
+            {
+                "severity": "actionRequired" if n % 2 else "warning",
+                "check": "replication" if n % 2 else "lag",
+                "wave": "Apps",
+                "sourceServerId": f"s-{n:017d}",
+                "message": f"finding {n}",
+                "fix": "fix it",
+            }
+            for n in range(findings)
+        ],
+    }
+
+
+def test_a_stored_evaluation_counts_every_finding_but_keeps_the_first_hundred() -> None:
+    entry = readiness.stored(_result("actionRequired", 150), "schedule", 1_900_000_000)
+    assert entry["findingCount"] == 150 and len(entry["findings"]) == readiness.STORED_FINDINGS
+    assert entry["counts"] == {
+        "actionRequired": 75,
+        "warning": 75,
+        "check:replication": 75,
+        "check:lag": 75,
+    }
+    assert (entry["trigger"], entry["expiresAt"]) == ("schedule", 1_900_000_000)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "owed"),
+    [
+        (None, "passed", False),  # ready the first time: not news
+        (None, "warnings", True),
+        (None, "actionRequired", True),
+        ("passed", "passed", False),
+        ("passed", "warnings", True),
+        ("warnings", "actionRequired", True),
+        ("actionRequired", "actionRequired", False),
+        ("actionRequired", "passed", True),  # recovered: news too
+    ],
+)
+def test_a_notice_is_owed_on_a_change_of_state_only(
+    before: str | None, after: str, owed: bool
+) -> None:
+    previous = {"state": before} if before else None
+    notice = readiness.change_notice(previous, _result(after, 12))
+    assert (notice is not None) == owed
+    if notice:
+        message = notice["message"]
+        assert (message["previousState"], message["state"]) == (before, after)
+        assert message["findingCount"] == 12
+        assert len(message["findings"]) == readiness.NOTIFIED_FINDINGS
+        assert notice["subject"] == f"DRS readiness of Orders: {after}"

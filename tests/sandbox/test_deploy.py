@@ -50,7 +50,13 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
 
     lambda_ = boto3.client("lambda", region_name=region)
     functions = {f["FunctionName"]: f for f in lambda_.list_functions()["Functions"]}
-    assert sorted(deployment.functions) == ["api", "execution-finder", "wave-runner"]
+    assert sorted(deployment.functions) == ["api", "execution-finder", "readiness", "wave-runner"]
+    # The clock fires both schedules; the rule on DRS events exists but nothing sends any.
+    assert sorted(deployment.schedule_rules) == [
+        f"{name}-execution-finder-schedule",
+        f"{name}-readiness-schedule",
+    ]
+    assert deployment.event_rules == [f"{name}-readiness-drs-events"]
     runner = functions[f"{name}-wave-runner"]
     assert runner["Handler"] == "drs_orchestrator.handlers.wave_runner.handler"
     variables = runner["Environment"]["Variables"]
@@ -82,10 +88,14 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
     assert json.loads(machine["definition"]) == json.loads(declared_machine.inputs["definition"])
 
     events = boto3.client("events", region_name=region)
-    [rule] = deployment.schedule_rules
-    assert events.describe_rule(Name=rule)["State"] == "ENABLED"
-    [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
-    assert target["Arn"] == functions[f"{name}-execution-finder"]["FunctionArn"]
+    for short in ("execution-finder", "readiness"):
+        rule = f"{name}-{short}-schedule"
+        assert rule in deployment.schedule_rules
+        assert events.describe_rule(Name=rule)["State"] == "ENABLED"
+        [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
+        assert target["Arn"] == functions[f"{name}-{short}"]["FunctionArn"]
+    [drs_events] = deployment.event_rules
+    assert "aws.drs" in events.describe_rule(Name=drs_events)["EventPattern"]
     assert any(line.startswith(f"  {stack}: created ") for line in lines)
     assert set(deployment.skipped) >= {"RestApi", "UserPool"}
 

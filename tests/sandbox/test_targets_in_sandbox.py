@@ -116,6 +116,26 @@ def test_drsctl_readiness_evaluates_the_seeded_plan_in_the_sandbox(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("Orders three-tier: passed (7 servers, evaluated ")
+    # Seeding saved the plan, and the API asked the readiness function (asynchronously) to
+    # evaluate it: the history has that evaluation.
+    deadline = time.monotonic() + 60
+    while True:
+        recorded = drsctl(
+            "readiness",
+            "dev",
+            "--plan",
+            "Orders three-tier",
+            "--history",
+            "5",
+            "--sandbox",
+            str(sandbox.workdir),
+        )
+        lines = [line for line in recorded.stdout.splitlines() if "recorded " in line]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert lines, recorded.stdout + recorded.stderr
+    assert lines[-1].endswith("passed (0 findings; plan-changed)"), lines
     missing = drsctl("readiness", "dev", "--plan", "Nope", "--sandbox", str(sandbox.workdir))
     assert missing.returncode == 2
     assert "dev has no recovery plan named 'Nope' (its plans: " in missing.stderr

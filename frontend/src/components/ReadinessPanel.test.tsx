@@ -3,7 +3,7 @@ import { render, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Api } from "../lib/api";
 import { AppContext } from "../lib/context";
-import type { PlanReadiness } from "../lib/types";
+import type { PlanReadiness, RecordedReadiness } from "../lib/types";
 import { TEST_CONFIG, testSession } from "../test-fixtures";
 import { ReadinessPanel } from "./ReadinessPanel";
 
@@ -28,8 +28,9 @@ const STALLED: PlanReadiness = {
 describe("ReadinessPanel", () => {
   it("evaluates the plan when shown and again on demand, naming each finding and its fix", async () => {
     const readiness = vi.fn(async () => STALLED);
+    const readinessHistory = vi.fn(async () => ({ items: [] }));
     const { container } = render(
-      <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["read-only"]), api: { readiness } as unknown as Api }}>
+      <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["read-only"]), api: { readiness, readinessHistory } as unknown as Api }}>
         <ReadinessPanel planId="rp-1" />
       </AppContext.Provider>,
     );
@@ -40,5 +41,39 @@ describe("ReadinessPanel", () => {
     expect(readiness).toHaveBeenCalledWith("rp-1");
     createWrapper(container).findButton()!.click();
     await waitFor(() => expect(readiness).toHaveBeenCalledTimes(2));
+  });
+
+  it("shows the recorded history: each evaluation's state, findings and why it ran", async () => {
+    const recorded = (state: RecordedReadiness["state"], trigger: RecordedReadiness["trigger"], at: string, count: number): RecordedReadiness => ({
+      planId: "rp-1",
+      planName: "Orders",
+      state,
+      evaluatedAt: at,
+      servers: 3,
+      trigger,
+      findingCount: count,
+      counts: {},
+    });
+    const readinessHistory = vi.fn(async () => ({
+      items: [
+        recorded("actionRequired", "replication-event", "2026-11-30T12:30:00.000000Z", 1),
+        recorded("passed", "plan-changed", "2026-11-30T12:00:00.000000Z", 0),
+      ],
+    }));
+    const { container } = render(
+      <AppContext.Provider
+        value={{ config: TEST_CONFIG, session: testSession(["read-only"]), api: { readiness: vi.fn(async () => STALLED), readinessHistory } as unknown as Api }}
+      >
+        <ReadinessPanel planId="rp-1" />
+      </AppContext.Provider>,
+    );
+    const history = createWrapper(container).findExpandableSection('[data-testid="readiness-history"]')!;
+    history.findExpandButton().click();
+    await waitFor(() => expect(history.findContent()!.findTable()!.findRows()).toHaveLength(2));
+    const table = history.findContent()!.findTable()!;
+    expect(table.findBodyCell(1, 2)!.getElement().textContent).toBe("Action required");
+    expect(table.findBodyCell(1, 4)!.getElement().textContent).toBe("DRS replication event");
+    expect(table.findBodyCell(2, 4)!.getElement().textContent).toBe("plan changed");
+    expect(readinessHistory).toHaveBeenCalledWith("rp-1");
   });
 });

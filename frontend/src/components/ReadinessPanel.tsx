@@ -1,19 +1,71 @@
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
+import ExpandableSection from "@cloudscape-design/components/expandable-section";
 import Header from "@cloudscape-design/components/header";
+import SpaceBetween from "@cloudscape-design/components/space-between";
 import StatusIndicator, { type StatusIndicatorProps } from "@cloudscape-design/components/status-indicator";
 import Table from "@cloudscape-design/components/table";
 import { useCallback, useEffect, useState } from "react";
 import { useApp } from "../lib/context";
 import { when } from "../lib/time";
-import type { PlanReadiness } from "../lib/types";
+import type { PlanReadiness, RecordedReadiness } from "../lib/types";
 import { ErrorAlert } from "./ErrorAlert";
 
-const STATES: Record<PlanReadiness["state"], [StatusIndicatorProps.Type, string]> = {
+export const STATES: Record<PlanReadiness["state"], [StatusIndicatorProps.Type, string]> = {
   passed: ["success", "Ready"],
   warnings: ["warning", "Ready, with warnings"],
   actionRequired: ["error", "Action required"],
 };
+
+const TRIGGERS: Record<RecordedReadiness["trigger"], string> = {
+  schedule: "schedule",
+  "plan-changed": "plan changed",
+  "group-changed": "group changed",
+  "replication-event": "DRS replication event",
+  "on-demand": "on demand",
+};
+
+/** The plan's recorded evaluations, newest first: when its state changed, and why. */
+export function ReadinessHistory({ planId }: { planId: string }) {
+  const { api } = useApp();
+  const [items, setItems] = useState<RecordedReadiness[]>();
+  const [error, setError] = useState<unknown>();
+  useEffect(() => {
+    let live = true;
+    api.readinessHistory(planId).then(
+      (page) => live && setItems(page.items),
+      (caught) => live && setError(caught),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, planId]);
+  return (
+    <ExpandableSection headerText={`History${items ? ` (${items.length})` : ""}`} data-testid="readiness-history">
+      <SpaceBetween size="s">
+        <ErrorAlert error={error} header="Could not load the readiness history" />
+        <Table
+          variant="embedded"
+          loading={!items && !error}
+          loadingText="Loading recorded evaluations"
+          items={items ?? []}
+          trackBy="evaluatedAt"
+          empty={<Box textAlign="center">Not evaluated by the schedule yet.</Box>}
+          columnDefinitions={[
+            { id: "when", header: "Evaluated", cell: (e) => when(e.evaluatedAt) },
+            {
+              id: "state",
+              header: "State",
+              cell: (e) => <StatusIndicator type={STATES[e.state][0]}>{STATES[e.state][1]}</StatusIndicator>,
+            },
+            { id: "findings", header: "Findings", cell: (e) => e.findingCount },
+            { id: "trigger", header: "Why", cell: (e) => TRIGGERS[e.trigger] ?? e.trigger },
+          ]}
+        />
+      </SpaceBetween>
+    </ExpandableSection>
+  );
+}
 
 /** Can this plan recover now? Evaluated when shown and on demand (GET .../readiness). */
 export function ReadinessPanel({ planId }: { planId: string }) {
@@ -72,7 +124,12 @@ export function ReadinessPanel({ planId }: { planId: string }) {
         { id: "message", header: "Finding", cell: (f) => f.message },
         { id: "fix", header: "Fix", cell: (f) => f.fix },
       ]}
-      footer={<ErrorAlert error={error} header="Could not evaluate the plan's readiness" />}
+      footer={
+        <SpaceBetween size="s">
+          <ErrorAlert error={error} header="Could not evaluate the plan's readiness" />
+          <ReadinessHistory planId={planId} />
+        </SpaceBetween>
+      }
     />
   );
 }

@@ -248,6 +248,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/recovery-plans/{planId}/readiness/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The plan's recorded readiness evaluations, newest first */
+        get: operations["listRecoveryPlanReadinessHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every plan with its latest recorded readiness evaluation (the dashboard) */
+        get: operations["listReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -607,6 +641,51 @@ export interface components {
             /** @description Source servers checked. */
             servers: number;
             findings: components["schemas"]["ReadinessFinding"][];
+        };
+        /** @description One recorded evaluation of a plan's readiness (the schedule, a change of the plan or its groups, a DRS replication event). Kept 90 days. */
+        RecordedReadiness: {
+            planId: string;
+            planName: string;
+            /** @enum {string} */
+            state: "passed" | "warnings" | "actionRequired";
+            /** @description ISO 8601 time, UTC. */
+            evaluatedAt: string;
+            /** @description Source servers checked. */
+            servers: number;
+            /** @enum {string} */
+            trigger: "schedule" | "plan-changed" | "group-changed" | "replication-event" | "on-demand";
+            /** @description Findings in all; at most the first 100 are kept. */
+            findingCount: number;
+            /** @description Findings by severity (warning, actionRequired) and by check (check:<name>). */
+            counts: {
+                [key: string]: number;
+            };
+            findings?: components["schemas"]["ReadinessFinding"][];
+        };
+        ReadinessHistoryPage: {
+            items: components["schemas"]["RecordedReadiness"][];
+            nextToken?: string;
+        };
+        /** @description A plan and its latest recorded evaluation (state null: not evaluated yet). */
+        ReadinessSummary: {
+            planId: string;
+            planName: string;
+            /**
+             * @description null: not evaluated yet.
+             * @enum {string|null}
+             */
+            state: "passed" | "warnings" | "actionRequired" | null;
+            evaluatedAt?: string;
+            servers?: number;
+            trigger?: string;
+            findingCount?: number;
+            counts?: {
+                [key: string]: number;
+            };
+        };
+        ReadinessPage: {
+            items: components["schemas"]["ReadinessSummary"][];
+            nextToken?: string;
         };
     };
     responses: never;
@@ -2120,6 +2199,153 @@ export interface operations {
             };
             /** @description Error */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRecoveryPlanReadinessHistory: {
+        parameters: {
+            query?: {
+                limit?: number;
+                nextToken?: string;
+            };
+            header?: never;
+            path: {
+                planId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessHistoryPage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listReadiness: {
+        parameters: {
+            query?: {
+                limit?: number;
+                nextToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessPage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

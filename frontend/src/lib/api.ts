@@ -8,6 +8,8 @@ import type {
   RecoveryPlan,
   SourceServer,
   PlanReadiness,
+  ReadinessSummary,
+  RecordedReadiness,
   Target,
 } from "./types";
 
@@ -152,6 +154,14 @@ export class Api {
   }
   execution(executionId: string) {
     return this.request<Execution>("GET", `/executions/${executionId}`);
+  }
+  /** The plan's recorded evaluations (schedule, changes, DRS events), newest first. */
+  readinessHistory(planId: string, limit = 20, nextToken?: string) {
+    return this.page<RecordedReadiness>(`/recovery-plans/${planId}/readiness/history`, limit, nextToken);
+  }
+  /** Every plan with its latest recorded evaluation (the dashboard). */
+  readinessOverview(limit = 100, nextToken?: string) {
+    return this.page<ReadinessSummary>("/readiness", limit, nextToken);
   }
   jobEvents(executionId: string, limit = 100, nextToken?: string) {
     return this.page<JobEvent>(`/executions/${executionId}/job-events`, limit, nextToken);

@@ -42,6 +42,8 @@ export type JobEvent = Schemas["JobEvent"];
 export type SourceServer = Schemas["SourceServer"];
 export type Target = Schemas["Target"];
 export type PlanReadiness = Schemas["PlanReadiness"];
+export type RecordedReadiness = Schemas["RecordedReadiness"];
+export type ReadinessSummary = Schemas["ReadinessSummary"];
 
 /** Where a group's servers replicate: its region, and its account when not this one. */
 export function whereOf(item: { accountId?: string; region: string }): string {

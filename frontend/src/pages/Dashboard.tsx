@@ -7,7 +7,9 @@ import Link from "@cloudscape-design/components/link";
 import ProgressBar from "@cloudscape-design/components/progress-bar";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
+import StatusIndicator from "@cloudscape-design/components/status-indicator";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { STATES } from "../components/ReadinessPanel";
 import { Status } from "../components/Status";
 import { useApp } from "../lib/context";
 import { usePolling } from "../lib/polling";
@@ -47,6 +49,7 @@ export function Dashboard() {
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
     .slice(0, 10);
   const use = quotaUse(running);
+  const readiness = usePolling(() => api.all((t) => api.readinessOverview(100, t)), 60000);
   return (
     <ContentLayout header={<Header variant="h1">Dashboard</Header>}>
       <SpaceBetween size="l">
@@ -66,6 +69,39 @@ export function Dashboard() {
           </ColumnLayout>
           <Box variant="small">Counted from this deployment's executions; other DRS users of the account share the same quotas.</Box>
         </Container>
+        <Table
+          data-testid="readiness-overview"
+          header={
+            <Header description="Recorded by the schedule, after every change of a plan or its groups, and on DRS replication events.">
+              Plan readiness
+            </Header>
+          }
+          loading={readiness.loading && !readiness.data}
+          loadingText="Loading readiness"
+          items={readiness.data ?? []}
+          trackBy="planId"
+          empty={<Box textAlign="center">No recovery plan yet.</Box>}
+          columnDefinitions={[
+            {
+              id: "plan",
+              header: "Plan",
+              cell: (r) => <Link href={`#/recovery-plans/${r.planId}`}>{r.planName}</Link>,
+            },
+            {
+              id: "state",
+              header: "Readiness",
+              cell: (r) =>
+                r.state ? (
+                  <StatusIndicator type={STATES[r.state][0]}>{STATES[r.state][1]}</StatusIndicator>
+                ) : (
+                  <StatusIndicator type="pending">Not evaluated yet</StatusIndicator>
+                ),
+            },
+            { id: "findings", header: "Findings", cell: (r) => r.findingCount ?? "-" },
+            { id: "when", header: "Last evaluated", cell: (r) => (r.evaluatedAt ? when(r.evaluatedAt) : "-") },
+          ]}
+        />
+        <ErrorAlert error={readiness.error} header="Could not load plan readiness" />
         <Table
           header={<Header counter={`(${running.length})`}>Running executions</Header>}
           loading={polled.loading && !polled.data}

@@ -145,6 +145,27 @@ class DrsGateway:
             raise map_call_error("start_recovery", exc) from exc
         return dict(response["job"])
 
+    def launch_configuration(self, server_id: str) -> dict[str, Any]:
+        """The server's DRS launch configuration (GetLaunchConfiguration)."""
+        try:
+            response = self._client.get_launch_configuration(sourceServerID=server_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("get_launch_configuration", exc) from exc
+        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+    def update_launch_configuration(
+        self, server_id: str, settings: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Set the given launch configuration fields of the server (the others stay);
+        setting the same values again changes nothing, so a retry is harmless."""
+        try:
+            response = self._client.update_launch_configuration(
+                sourceServerID=server_id, **settings
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("update_launch_configuration", exc) from exc
+        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
     def jobs_tagged(self, key: str, values: Iterable[str], since: str) -> dict[str, dict[str, Any]]:
         """DescribeJobs items created since ``since`` (stored UTC form) whose tag ``key``
         has one of ``values``, by that value: how a launch whose answer was lost is found

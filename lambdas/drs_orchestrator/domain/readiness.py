@@ -11,7 +11,8 @@ up: a warning); its replication lag is under the plan's threshold; its newest sn
 recent; every pre- and post-wave action's SSM document exists and is an Automation
 document (the runner starts them with StartAutomationExecution); in each DRS target, the
 jobs and servers already in active jobs (other executions', other tools') leave room for
-what the plan's waves may need at once under DRS's quotas.
+what the plan's waves may need at once under DRS's quotas; a server's DRS launch
+configuration is its group's launch settings.
 """
 
 from __future__ import annotations
@@ -136,8 +137,12 @@ def evaluate(
     thresholds: Thresholds | None = None,
     actions: Sequence[ActionDocument] = (),
     quotas: Sequence[QuotaUse] = (),
+    launch_drift: Mapping[str, Sequence[str]] | None = None,
 ) -> Readiness:
-    """The readiness of a plan whose ``waves`` are (name, source server ids)."""
+    """The readiness of a plan whose ``waves`` are (name, source server ids);
+    ``launch_drift`` lists, for a server whose group has launch settings, how its DRS
+    launch configuration differs from them (``domain/launch.py``)."""
+    drifted = launch_drift or {}
     limits = thresholds or Thresholds()
     findings: list[Finding] = [f for a in actions if (f := _action_finding(a))]
     findings += [f for use in quotas for f in _quota_findings(use)]
@@ -148,6 +153,19 @@ def evaluate(
             findings += _server_findings(
                 wave, server, servers.get(server), newest_snapshot.get(server), now, limits
             )
+            if drifted.get(server):
+                findings.append(
+                    Finding(
+                        Severity.WARNING,
+                        "launch-settings",
+                        wave,
+                        server,
+                        f"the launch configuration of {server} (wave {wave}) is not its "
+                        f"group's launch settings: {'; '.join(drifted[server])}",
+                        "apply the group's launch settings (the group editor's Apply, or POST "
+                        "/protection-groups/{id}/launch-settings/apply)",
+                    )
+                )
     if any(f.severity == Severity.ACTION_REQUIRED for f in findings):
         state = State.ACTION_REQUIRED
     elif findings:

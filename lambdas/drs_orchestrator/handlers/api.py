@@ -330,6 +330,11 @@ def update_group(groupId: str) -> dict[str, Any]:  # noqa: N803
     return updated
 
 
+@app.post("/protection-groups/<groupId>/launch-settings/apply")
+def apply_launch_settings(groupId: str) -> dict[str, Any]:  # noqa: N803
+    return _catalog().apply_launch_settings(groupId)
+
+
 @app.delete("/protection-groups/<groupId>")
 def delete_group(groupId: str) -> Response:  # noqa: N803
     _catalog().delete_group(groupId)

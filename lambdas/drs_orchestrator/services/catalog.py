@@ -24,6 +24,7 @@ from drs_orchestrator.adapters.dynamodb import (
     StaleExecutionError,
     VersionConflictError,
 )
+from drs_orchestrator.domain import launch
 from drs_orchestrator.domain.groups import membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
     Problem,
@@ -38,12 +39,15 @@ from drs_orchestrator.errors import (
     NotFoundError,
     OrchestratorError,
     ServiceUnavailableError,
+    TargetUnreachableError,
 )
 from drs_orchestrator.services import executions as execution_controls
 from drs_orchestrator.services.inventory import (
+    SNAPSHOT_READERS,
     Inventory,
     group_from,
     groups_of,
+    in_threads,
     plan_from,
 )
 from drs_orchestrator.services.readiness import PlanReadiness
@@ -291,6 +295,43 @@ class Catalog(Inventory):
             msg = f"protection group {group_id} does not exist"
             raise NotFoundError(msg)
         return record
+
+    def apply_launch_settings(self, group_id: str) -> dict[str, Any]:
+        """Give every server of the group the group's launch settings (one
+        UpdateLaunchConfiguration each, in the group's target, eight at a time). A server
+        DRS refuses is reported, the others are applied; applying again is harmless."""
+        record = self.get_group(group_id)
+        settings = launch.update_request(record.get("launchSettings") or {})
+        if not settings:
+            msg = "the group has no launch settings to apply"
+            raise BadRequestError(msg, [Problem("launchSettings", "set at least one field")])
+        target = self.target_of(record)
+        if target is None:
+            msg = f"protection group '{record['name']}' is in {_where(record)}, not a DRS target"
+            raise BadRequestError(msg, [Problem("region", "not one of the deployment's targets")])
+        servers = self.servers_by_group(groups=[record])[record["name"]]
+        try:
+            gateway = self.drs.of(target.stored_key, self.session)
+        except TargetUnreachableError as exc:
+            raise ServiceUnavailableError(str(exc)) from exc
+
+        def apply(server: str) -> str | None:
+            try:
+                gateway.update_launch_configuration(server, settings)
+            except OrchestratorError as exc:
+                return str(exc)
+            return None
+
+        errors = in_threads(apply, servers, SNAPSHOT_READERS)
+        return {
+            "groupId": group_id,
+            "applied": [s for s, e in zip(servers, errors, strict=True) if e is None],
+            "failed": [
+                {"sourceServerId": s, "error": e}
+                for s, e in zip(servers, errors, strict=True)
+                if e is not None
+            ],
+        }
 
     def delete_group(self, group_id: str) -> None:
         record = self.get_group(group_id)

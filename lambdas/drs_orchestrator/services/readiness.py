@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from drs_orchestrator.domain import readiness
+from drs_orchestrator.domain import launch, readiness
 from drs_orchestrator.domain.plans import concurrent_demand, wave_servers
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import (
@@ -24,7 +24,12 @@ from drs_orchestrator.errors import (
     ServiceUnavailableError,
     TargetUnreachableError,
 )
-from drs_orchestrator.services.inventory import groups_of, in_threads, plan_from
+from drs_orchestrator.services.inventory import (
+    SNAPSHOT_READERS,
+    groups_of,
+    in_threads,
+    plan_from,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -108,8 +113,39 @@ class PlanReadiness:
             thresholds,
             self._action_documents(record),
             self._quota_use(plan, servers_by_group, groups, now),
+            self._launch_drift(by_name, servers_by_group, present, target_of),
         )
         return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
+
+    def _launch_drift(
+        self,
+        groups: dict[str, dict[str, Any]],
+        servers_by_group: dict[str, list[str]],
+        present: list[str],
+        target_of: dict[str, str | None],
+    ) -> dict[str, list[str]]:
+        """For each server in DRS whose group has launch settings, how its launch
+        configuration differs from them (one GetLaunchConfiguration per server, eight at a
+        time, in its own target)."""
+        wanted: dict[str, dict[str, Any]] = {}
+        for name, servers in servers_by_group.items():
+            settings = (groups.get(name) or {}).get("launchSettings")
+            if settings:
+                wanted.update({s: settings for s in servers if s in set(present)})
+        checked = sorted(wanted)
+
+        def configuration(server: str) -> dict[str, Any]:
+            try:
+                gateway = self.inventory.drs.of(target_of.get(server), self.inventory.session)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            return gateway.launch_configuration(server)
+
+        found = in_threads(configuration, checked, SNAPSHOT_READERS)
+        return {
+            server: launch.drift(wanted[server], current)
+            for server, current in zip(checked, found, strict=True)
+        }
 
     def _quota_use(
         self,
