@@ -42,7 +42,7 @@ API = PackageSpec(
     function="api",
     handler="drs_orchestrator.handlers.api.handler",
     requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
-    aws_services=("drs", "dynamodb", "stepfunctions", "sts"),
+    aws_services=("drs", "dynamodb", "lambda", "stepfunctions", "sts"),
     excluded=(
         "drs_orchestrator/handlers/execution_finder.py",
         "drs_orchestrator/handlers/readiness.py",

@@ -60,6 +60,20 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect(page.getByRole("link", { name: "Batch servers" })).toBeVisible();
   });
 
+  await test.step("give the group launch settings and apply them to its servers", async () => {
+    await page.getByRole("link", { name: "Batch servers" }).click();
+    await expect(page).toHaveURL(/#\/protection-groups\/pg-/);
+    const disposition = page$.findSelect('[data-testid="launch-launchDisposition"]');
+    await page.locator(disposition.findTrigger().toSelector()).click();
+    await page.locator(disposition.findDropdown().findOptionByValue("STOPPED").toSelector()).click();
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page).toHaveURL(/#\/protection-groups$/);
+    await page.getByRole("link", { name: "Batch servers" }).click();
+    await expect(page.locator(disposition.findTrigger().toSelector())).toContainText("Stopped");
+    await page.getByRole("button", { name: "Apply to servers" }).click();
+    await expect(page.getByTestId("launch-settings-applied")).toHaveText("Applied to 2 server(s).");
+  });
+
   await test.step("a conflicting tag selector is refused on its field", async () => {
     await page.goto("/#/protection-groups/new");
     await page.getByRole("textbox", { name: "Group name" }).fill("Batch again");

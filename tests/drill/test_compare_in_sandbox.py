@@ -128,7 +128,11 @@ def test_a_launch_failure_in_one_deployment_is_reported_on_its_server(
 
 def test_a_disabled_finder_schedule_is_reported(sandbox: RunningSandbox, tmp_path: Path) -> None:
     events = aws(sandbox, "archive-test", "events")
-    [rule] = [r["Name"] for r in events.list_rules()["Rules"] if "archive-test" in r["Name"]]
+    [rule] = [
+        r["Name"]
+        for r in events.list_rules()["Rules"]
+        if r["Name"].endswith("archive-test-execution-finder-schedule")
+    ]
     events.disable_rule(Name=rule)
     try:
         code, text, document = drill(sandbox, tmp_path)

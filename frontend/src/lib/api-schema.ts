@@ -282,6 +282,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/protection-groups/{groupId}/launch-settings/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set every server of the group to the group's launch settings (UpdateLaunchConfiguration); safe to repeat */
+        post: operations["applyLaunchSettings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -306,6 +323,7 @@ export interface components {
             tagSelectors?: {
                 [key: string]: components["schemas"]["TagValue"][];
             };
+            launchSettings?: components["schemas"]["LaunchSettings"];
         };
         ProtectionGroupUpdate: {
             name: components["schemas"]["Name"];
@@ -320,6 +338,7 @@ export interface components {
             };
             /** @description The version you read; a stale one gets 409. */
             version: number;
+            launchSettings?: components["schemas"]["LaunchSettings"];
         };
         /** @description A protection group as stored: what was given, plus its id, version and the plans using it. */
         ProtectionGroup: {
@@ -341,6 +360,7 @@ export interface components {
             updatedAt?: string;
             /** @description Set when the group is in another account than the deployment's own. */
             accountId?: string;
+            launchSettings?: components["schemas"]["LaunchSettings"];
         };
         Action: {
             document: string;
@@ -686,6 +706,39 @@ export interface components {
         ReadinessPage: {
             items: components["schemas"]["ReadinessSummary"][];
             nextToken?: string;
+        };
+        /** @description The DRS launch configuration every server of the group should have (UpdateLaunchConfiguration's fields; one left out stays as DRS has it). Applied on request (POST .../launch-settings/apply); readiness reports servers that drifted. */
+        LaunchSettings: {
+            /**
+             * @description NONE: the EC2 launch template's instance type; BASIC: DRS picks one from the source server's CPU and memory; IN_AWS: from the recovery instance's use.
+             * @enum {string}
+             */
+            targetInstanceTypeRightSizingMethod?: "NONE" | "BASIC" | "IN_AWS";
+            /**
+             * @description STARTED: the recovery instance is started; STOPPED: it is launched stopped.
+             * @enum {string}
+             */
+            launchDisposition?: "STOPPED" | "STARTED";
+            /** @description Give the recovery instance the source server's private IP. */
+            copyPrivateIp?: boolean;
+            /** @description Copy the source server's tags to the recovery instance. */
+            copyTags?: boolean;
+            licensing?: {
+                /** @description Bring your own operating system licence. */
+                osByol?: boolean;
+            };
+            /** @description Run DRS's post-launch actions. */
+            postLaunchEnabled?: boolean;
+        };
+        LaunchSettingsApplied: {
+            groupId: string;
+            /** @description Servers whose launch configuration now has the group's settings. */
+            applied: string[];
+            /** @description Servers DRS refused or did not answer for: apply again. */
+            failed: {
+                sourceServerId: string;
+                error: string;
+            }[];
         };
     };
     responses: never;
@@ -2337,6 +2390,82 @@ export interface operations {
             };
             /** @description Error */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applyLaunchSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LaunchSettingsApplied"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

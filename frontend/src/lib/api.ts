@@ -7,6 +7,7 @@ import type {
   ProtectionGroup,
   RecoveryPlan,
   SourceServer,
+  LaunchSettingsApplied,
   PlanReadiness,
   ReadinessSummary,
   RecordedReadiness,
@@ -112,6 +113,10 @@ export class Api {
   }
   createGroup(group: GroupInput) {
     return this.request<ProtectionGroup>("POST", "/protection-groups", group);
+  }
+  /** Set every server of the group to the group's launch settings (safe to repeat). */
+  applyLaunchSettings(groupId: string) {
+    return this.request<LaunchSettingsApplied>("POST", `/protection-groups/${groupId}/launch-settings/apply`);
   }
   updateGroup(groupId: string, group: GroupInput & { version: number }) {
     return this.request<ProtectionGroup>("PUT", `/protection-groups/${groupId}`, group);

@@ -43,6 +43,8 @@ export type SourceServer = Schemas["SourceServer"];
 export type Target = Schemas["Target"];
 export type PlanReadiness = Schemas["PlanReadiness"];
 export type RecordedReadiness = Schemas["RecordedReadiness"];
+export type LaunchSettings = Schemas["LaunchSettings"];
+export type LaunchSettingsApplied = Schemas["LaunchSettingsApplied"];
 export type ReadinessSummary = Schemas["ReadinessSummary"];
 
 /** Where a group's servers replicate: its region, and its account when not this one. */

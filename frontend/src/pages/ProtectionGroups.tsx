@@ -16,13 +16,14 @@ import Textarea from "@cloudscape-design/components/textarea";
 import { useEffect, useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { LaunchSettingsEditor } from "../components/LaunchSettingsEditor";
 import { ApiError, type GroupInput, reasonsUnder } from "../lib/api";
 import { useApp } from "../lib/context";
 import { usePagedList } from "../lib/paged";
 import { usePolling } from "../lib/polling";
 import { can, needs } from "../lib/roles";
 import { navigate } from "../lib/router";
-import { type ProtectionGroup, type SourceServer, type Target, whereOf } from "../lib/types";
+import { type LaunchSettings, type LaunchSettingsApplied, type ProtectionGroup, type SourceServer, type Target, whereOf } from "../lib/types";
 
 function selection(group: ProtectionGroup): string {
   const parts: string[] = [];
@@ -139,6 +140,10 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
   const [targetsError, setTargetsError] = useState<unknown>();
   const [picked, setPicked] = useState<SourceServer[]>([]);
   const [tags, setTags] = useState<TagRow[]>([]);
+  const [launch, setLaunch] = useState<LaunchSettings>({});
+  const [applied, setApplied] = useState<LaunchSettingsApplied>();
+  const [applyError, setApplyError] = useState<unknown>();
+  const [applying, setApplying] = useState(false);
   const [version, setVersion] = useState<number>();
   const [loadError, setLoadError] = useState<unknown>();
   const [saveError, setSaveError] = useState<unknown>();
@@ -185,6 +190,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
           })),
         );
         setTags(Object.entries(group.tagSelectors ?? {}).map(([key, values]) => ({ key, values: values.join(", ") })));
+        setLaunch(group.launchSettings ?? {});
         setVersion(group.version);
       },
       setLoadError,
@@ -205,6 +211,7 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
         selectors.map((t) => [t.key.trim(), t.values.split(",").map((v) => v.trim()).filter(Boolean)]),
       );
     }
+    if (Object.keys(launch).length) body.launchSettings = launch;
     try {
       if (groupId && version !== undefined) await api.updateGroup(groupId, { ...body, version });
       else await api.createGroup(body);
@@ -213,6 +220,18 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
       setSaveError(caught);
     } finally {
       setSaving(false);
+    }
+  };
+  const apply = async () => {
+    if (!groupId) return;
+    setApplying(true);
+    setApplyError(undefined);
+    try {
+      setApplied(await api.applyLaunchSettings(groupId));
+    } catch (caught) {
+      setApplyError(caught);
+    } finally {
+      setApplying(false);
     }
   };
   const pickedIds = new Set(picked.map((s) => s.sourceServerID));
@@ -240,6 +259,35 @@ export function ProtectionGroupEditor({ groupId }: { groupId?: string }) {
         >
           <SpaceBetween size="l">
             <ErrorAlert error={loadError} header="Could not load the protection group" />
+            <Container
+              data-testid="launch-settings"
+              header={
+                <Header
+                  variant="h2"
+                  description="The DRS launch configuration every server of the group should have. Saved with the group; readiness reports servers that differ; Apply sets them."
+                  actions={
+                    groupId ? (
+                      <Button loading={applying} disabled={!can(session.groups, "operate")} onClick={() => void apply()}>
+                        Apply to servers
+                      </Button>
+                    ) : undefined
+                  }
+                >
+                  Launch settings
+                </Header>
+              }
+            >
+              <SpaceBetween size="s">
+                <LaunchSettingsEditor value={launch} onChange={setLaunch} errorFor={(field) => reasonsUnder(error, field)} />
+                {applied ? (
+                  <Box data-testid="launch-settings-applied">
+                    Applied to {applied.applied.length} server(s)
+                    {applied.failed.length ? `; not to ${applied.failed.map((f) => `${f.sourceServerId} (${f.error})`).join(", ")}: apply again` : "."}
+                  </Box>
+                ) : null}
+                <ErrorAlert error={applyError} header="The launch settings were not applied" />
+              </SpaceBetween>
+            </Container>
             <Container header={<Header variant="h2">Details</Header>}>
               <SpaceBetween size="m">
                 <FormField label="Name" errorText={reasonsUnder(error, "name")}>

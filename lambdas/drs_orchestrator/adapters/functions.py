@@ -33,10 +33,10 @@ class ReadinessRequests:
         schedule then catches up), None when queued or when there was nothing to ask."""
         if not plan_ids:
             return None
-        if self._client is None:
-            self._client = make_client("lambda")
         payload = {"planIds": sorted(set(plan_ids)), "trigger": trigger}
         try:
+            if self._client is None:
+                self._client = make_client("lambda")
             self._client.invoke(
                 FunctionName=self._function_name,
                 InvocationType="Event",
