@@ -2,10 +2,10 @@
 
 Each stack is reduced to a profile of what must be the same for both to behave alike:
 resource counts by type, each function's handler, runtime, memory, timeout, environment
-variable names and package hash, each schedule and event rule, and the state machine definition (with
-the deployment name replaced by a placeholder). Names, ARNs, tags and environment values
-are left out: they must differ. Offline (default) the profiles come from the programs run
-under mocks; with ``--live`` from the deployed stacks through boto3.
+variable names and package hash, each schedule and event rule, and the state machine
+definition (with the deployment name replaced by a placeholder). Names, ARNs, tags and
+environment values are left out: they must differ. Offline (default) the profiles come
+from the programs run under mocks; with ``--live`` from the deployed stacks through boto3.
 """
 
 from __future__ import annotations
