@@ -13,6 +13,36 @@ if TYPE_CHECKING:
     from infra.naming import Naming
 
 
+def _invoke(
+    name: str,
+    rule: aws.cloudwatch.EventRule,
+    target_id: str,
+    function_arn: pulumi.Input[str],
+    function_name: pulumi.Input[str],
+    retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgs,
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.cloudwatch.EventTarget, aws.lambda_.Permission]:
+    """The rule's function target (``<name>-target``) and the one permission that lets this
+    rule, and no other, invoke it (``<name>-permission``)."""
+    target = aws.cloudwatch.EventTarget(
+        f"{name}-target",
+        rule=rule.name,
+        target_id=target_id,
+        arn=function_arn,
+        retry_policy=retry_policy,
+        opts=opts,
+    )
+    permission = aws.lambda_.Permission(
+        f"{name}-permission",
+        action="lambda:InvokeFunction",
+        function=function_name,
+        principal="events.amazonaws.com",
+        source_arn=rule.arn,
+        opts=opts,
+    )
+    return target, permission
+
+
 @dataclass
 class PollScheduleArgs:
     naming: Naming
@@ -49,24 +79,17 @@ class PollSchedule(pulumi.ComponentResource):
             tags=names.tags(),
             opts=child,
         )
-        self.target = aws.cloudwatch.EventTarget(
-            f"{short}-schedule-target",
-            rule=self.rule.name,
-            target_id=short,
-            arn=args.function_arn,
-            # A missed poll is made up by the next one; retrying a stale one only piles up.
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+        # A missed poll is made up by the next one; retrying a stale one only piles up.
+        self.target, self.permission = _invoke(
+            f"{short}-schedule",
+            self.rule,
+            short,
+            args.function_arn,
+            args.function_name,
+            aws.cloudwatch.EventTargetRetryPolicyArgs(
                 maximum_event_age_in_seconds=60, maximum_retry_attempts=0
             ),
-            opts=child,
-        )
-        self.permission = aws.lambda_.Permission(
-            f"{short}-schedule-permission",
-            action="lambda:InvokeFunction",
-            function=args.function_name,
-            principal="events.amazonaws.com",
-            source_arn=self.rule.arn,
-            opts=child,
+            child,
         )
         self.register_outputs({"ruleName": self.rule.name, "ruleArn": self.rule.arn})
 
@@ -112,23 +135,16 @@ class EventTrigger(pulumi.ComponentResource):
             tags=names.tags(),
             opts=child,
         )
-        self.target = aws.cloudwatch.EventTarget(
-            f"{short}-{purpose}-target",
-            rule=self.rule.name,
-            target_id=short,
-            arn=args.function_arn,
-            retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+        self.target, self.permission = _invoke(
+            f"{short}-{purpose}",
+            self.rule,
+            short,
+            args.function_arn,
+            args.function_name,
+            aws.cloudwatch.EventTargetRetryPolicyArgs(
                 maximum_event_age_in_seconds=args.maximum_event_age_seconds,
                 maximum_retry_attempts=8,
             ),
-            opts=child,
-        )
-        self.permission = aws.lambda_.Permission(
-            f"{short}-{purpose}-permission",
-            action="lambda:InvokeFunction",
-            function=args.function_name,
-            principal="events.amazonaws.com",
-            source_arn=self.rule.arn,
-            opts=child,
+            child,
         )
         self.register_outputs({"ruleName": self.rule.name, "ruleArn": self.rule.arn})

@@ -497,6 +497,38 @@ def decode_token(
     return key
 
 
+def query_page(
+    client: Any,
+    table: str,
+    partition: tuple[str, str],
+    range_key: str,
+    limit: int,
+    token: str | None,
+    **extra: Any,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the items of one partition (``(name, value)``), from a page token this
+    query issued (checked before DynamoDB sees it), and the token of the next page."""
+    name, value = partition
+    params: dict[str, Any] = {
+        "TableName": table,
+        "Limit": limit,
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": name},
+        "ExpressionAttributeValues": {":p": {"S": value}},
+        **extra,
+    }
+    start = decode_token(token, {name, range_key}, {name: value})
+    if start:
+        params["ExclusiveStartKey"] = start
+    try:
+        response = client.query(**params)
+    except (ClientError, BotoCoreError) as exc:
+        raise map_store_error("Query", exc) from exc
+    return [from_item(i) for i in response.get("Items", [])], encode_token(
+        response.get("LastEvaluatedKey")
+    )
+
+
 #: Longer than any key this deployment writes (ids, ISO timestamps, event keys).
 MAX_KEY_LENGTH = 1024
 
@@ -727,21 +759,8 @@ class JobEventsStore:
         self, execution_id: str, limit: int, token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of an execution's job events, in time order."""
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "Limit": limit,
-            "KeyConditionExpression": "executionId = :e",
-            "ExpressionAttributeValues": {":e": {"S": execution_id}},
-        }
-        start = decode_token(token, {"executionId", "eventKey"}, {"executionId": execution_id})
-        if start:
-            params["ExclusiveStartKey"] = start
-        try:
-            response = self._client.query(**params)
-        except (ClientError, BotoCoreError) as exc:
-            raise map_store_error("Query", exc) from exc
-        return [from_item(i) for i in response.get("Items", [])], encode_token(
-            response.get("LastEvaluatedKey")
+        return query_page(
+            self._client, self._table, ("executionId", execution_id), "eventKey", limit, token
         )
 
     def _item(self, event: JobEvent, expires_at: int) -> dict[str, Any]:
@@ -837,23 +856,15 @@ class ReadinessRecords:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of a plan's evaluations, newest first (read consistently: a notice just
         published must not be published again from a stale read)."""
-        params: dict[str, Any] = {
-            "TableName": self._table,
-            "Limit": limit,
-            "ScanIndexForward": False,
-            "ConsistentRead": True,
-            "KeyConditionExpression": "planId = :p",
-            "ExpressionAttributeValues": {":p": {"S": plan_id}},
-        }
-        start = decode_token(token, {"planId", "evaluatedAt"}, {"planId": plan_id})
-        if start:
-            params["ExclusiveStartKey"] = start
-        try:
-            response = self._client.query(**params)
-        except (ClientError, BotoCoreError) as exc:
-            raise map_store_error("Query", exc) from exc
-        return [from_item(i) for i in response.get("Items", [])], encode_token(
-            response.get("LastEvaluatedKey")
+        return query_page(
+            self._client,
+            self._table,
+            ("planId", plan_id),
+            "evaluatedAt",
+            limit,
+            token,
+            ScanIndexForward=False,
+            ConsistentRead=True,
         )
 
     def notice_sent(self, plan_id: str, evaluated_at: str) -> None:
