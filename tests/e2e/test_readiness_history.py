@@ -183,3 +183,28 @@ def test_a_deleted_plan_is_skipped_and_a_bad_request_names_the_field(harness: Ha
         planId="rp-missing",
     )
     assert status == 404
+
+
+def test_a_target_whose_role_no_longer_trusts_the_deployment_is_a_finding_not_a_failure(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drs_orchestrator.handlers import readiness as handler_module
+
+    from tests.e2e.test_targets import refuse_role
+
+    plan_id = plan(harness)
+    account, _region = TARGETS[STAGING]
+    refuse_role(monkeypatch, account)
+    handler_module._readiness.cache_clear()  # a fresh container: no cached credentials
+
+    report = run(SCHEDULED)
+
+    assert (report["evaluated"], report["failed"]) == (1, 0)
+    latest = history(harness, plan_id)[0]
+    assert latest["state"] == "actionRequired"
+    (finding,) = latest["findings"]
+    assert finding["check"] == "target"
+    assert f"DRS target {STAGING} cannot be reached (AccessDenied" in finding["message"]
+    assert "infra/target" in finding["fix"]
+    (notice,) = readiness_notices(harness)
+    assert notice["state"] == "actionRequired"

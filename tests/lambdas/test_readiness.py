@@ -245,3 +245,38 @@ def test_a_notice_is_owed_on_a_change_of_state_only(
         assert message["findingCount"] == 12
         assert len(message["findings"]) == readiness.NOTIFIED_FINDINGS
         assert notice["subject"] == f"DRS readiness of Orders: {after}"
+
+
+def test_servers_in_an_unreachable_target_are_one_finding_not_each_missing() -> None:
+    result = evaluate(
+        [("DB", ["s-1"]), ("Apps", ["s-2", "s-3"])],
+        {"s-1": replicating(), "s-2": None, "s-3": None},
+        {"s-1": RECENT, "s-2": None, "s-3": None},
+        NOW,
+        unreachable=readiness.Unreachable(
+            {"111122223333/us-west-2": "AccessDenied: not authorized"},
+            {"s-2": "111122223333/us-west-2", "s-3": "111122223333/us-west-2"},
+        ),
+    )
+    assert result.state == "actionRequired" and result.servers == 3
+    (finding,) = result.findings
+    assert finding.check == "target" and finding.severity == "actionRequired"
+    assert "111122223333/us-west-2 cannot be reached (AccessDenied" in finding.message
+
+
+def test_launch_settings_drift_is_a_warning_naming_each_field() -> None:
+    from drs_orchestrator.domain import launch
+
+    wanted = {"launchDisposition": "STOPPED", "licensing": {"osByol": False}, "copyTags": True}
+    has = {"launchDisposition": "STARTED", "licensing": {"osByol": True}, "copyTags": True}
+    drift = launch.drift(wanted, has)
+    assert drift == [
+        "launchDisposition: has STARTED, the group wants STOPPED",
+        "licensing.osByol: has True, the group wants False",
+    ]
+    assert launch.drift(wanted, {**has, **wanted}) == []
+    result = evaluate(
+        [("DB", ["s-1"])], {"s-1": replicating()}, {"s-1": RECENT}, NOW, launch_drift={"s-1": drift}
+    )
+    assert result.state == "warnings"
+    assert [f.check for f in result.findings] == ["launch-settings"]

@@ -12,7 +12,8 @@ recent; every pre- and post-wave action's SSM document exists and is an Automati
 document (the runner starts them with StartAutomationExecution); in each DRS target, the
 jobs and servers already in active jobs (other executions', other tools') leave room for
 what the plan's waves may need at once under DRS's quotas; a server's DRS launch
-configuration is its group's launch settings.
+configuration is its group's launch settings; every DRS target the plan launches in can be
+reached (its role assumed: trust, external id and region as the stacks say).
 """
 
 from __future__ import annotations
@@ -119,6 +120,15 @@ class ActionDocument:
 
 
 @dataclass(frozen=True)
+class Unreachable:
+    """DRS targets whose role cannot be assumed (key -> reason), and the plan's servers in
+    them (server -> key): those servers cannot be checked, or launched."""
+
+    targets: Mapping[str, str] = field(default_factory=dict)
+    servers: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class QuotaUse:
     """In one DRS target: what is in active jobs now, and what the plan may need at once."""
 
@@ -138,18 +148,38 @@ def evaluate(
     actions: Sequence[ActionDocument] = (),
     quotas: Sequence[QuotaUse] = (),
     launch_drift: Mapping[str, Sequence[str]] | None = None,
+    unreachable: Unreachable | None = None,
 ) -> Readiness:
     """The readiness of a plan whose ``waves`` are (name, source server ids);
     ``launch_drift`` lists, for a server whose group has launch settings, how its DRS
-    launch configuration differs from them (``domain/launch.py``)."""
+    launch configuration differs from them (``domain/launch.py``); the servers of an
+    ``unreachable`` target are not checked one by one, the target is one finding."""
     drifted = launch_drift or {}
+    beyond = unreachable or Unreachable()
+    unreachable_findings: list[Finding] = [
+        Finding(
+            Severity.ACTION_REQUIRED,
+            "target",
+            "",
+            "",
+            f"DRS target {key} cannot be reached ({reason}): the plan's servers there can "
+            "be neither checked nor launched",
+            "deploy or repair the target stack (infra/target) in that account: its role must "
+            "trust this deployment's function roles with the stack's external id",
+        )
+        for key, reason in sorted(beyond.targets.items())
+    ]
     limits = thresholds or Thresholds()
-    findings: list[Finding] = [f for a in actions if (f := _action_finding(a))]
+    findings: list[Finding] = unreachable_findings + [
+        f for a in actions if (f := _action_finding(a))
+    ]
     findings += [f for use in quotas for f in _quota_findings(use)]
     count = 0
     for wave, wave_servers in waves:
         for server in wave_servers:
             count += 1
+            if server in beyond.servers:
+                continue
             findings += _server_findings(
                 wave, server, servers.get(server), newest_snapshot.get(server), now, limits
             )

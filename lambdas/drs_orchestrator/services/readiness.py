@@ -76,7 +76,9 @@ class PlanReadiness:
         groups = self.inventory.groups.all()
         by_name = {r["name"]: r for r in groups}
         needed = groups_of(plan)
-        inventories: dict[str | None, list[dict[str, Any]]] = {}
+        unreachable = self._unreachable_targets([by_name[n] for n in needed if n in by_name])
+        # An unreachable target's inventory is not read (its servers are not checked).
+        inventories: dict[str | None, list[dict[str, Any]]] = dict.fromkeys(unreachable, [])
         servers_by_group = self.inventory.servers_by_group(inventories, groups, needed=needed)
         target_of: dict[str, str | None] = {}
         for name in sorted(needed):
@@ -95,6 +97,7 @@ class PlanReadiness:
         # bound to no target of the deployment).
         reported = {s: listed.get(key, {}).get(s) for s, key in target_of.items()}
         waves = [(wave.name, wave_servers(wave, servers_by_group)) for wave in plan.waves]
+        beyond_reach = {s: key for s, key in target_of.items() if key in unreachable}
         now = self.inventory.clock()
         present = [s for _w, servers in waves for s in servers if reported.get(s)]
         snapshots = {
@@ -112,10 +115,31 @@ class PlanReadiness:
             parse_drs_timestamp(now),
             thresholds,
             self._action_documents(record),
-            self._quota_use(plan, servers_by_group, groups, now),
+            self._quota_use(plan, servers_by_group, groups, now, set(unreachable)),
             self._launch_drift(by_name, servers_by_group, present, target_of),
+            readiness.Unreachable(
+                {str(k): reason for k, reason in unreachable.items()}, beyond_reach
+            ),
         )
         return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
+
+    def _unreachable_targets(self, records: list[dict[str, Any]]) -> dict[str | None, str]:
+        """Each DRS target of these groups whose role cannot be assumed as configured, with
+        DRS's or STS's reason (a finding, not a failed evaluation: a role deleted or no
+        longer trusting this deployment is exactly what readiness must report). A transient
+        refusal (throttled, no answer) fails the evaluation: the next one tries again."""
+        found: dict[str | None, str] = {}
+        for record in records:
+            target = self.inventory.target_of(record)
+            if target is None or target.is_home or target.stored_key in found:
+                continue
+            try:
+                self.inventory.drs.of(target.stored_key, self.inventory.session)
+            except TargetUnreachableError as exc:
+                if exc.transient:
+                    raise ServiceUnavailableError(str(exc)) from exc
+                found[target.stored_key] = exc.reason
+        return found
 
     def _launch_drift(
         self,
@@ -153,6 +177,7 @@ class PlanReadiness:
         servers_by_group: dict[str, list[str]],
         groups: list[dict[str, Any]],
         now: str,
+        unreachable: set[str | None],
     ) -> list[readiness.QuotaUse]:
         """In each DRS target the plan launches in: the jobs active there now (one
         DescribeJobs listing of the last day's jobs) and what the plan may need at once."""
@@ -161,6 +186,8 @@ class PlanReadiness:
         for key, (jobs, servers) in concurrent_demand(
             plan, servers_by_group, self.inventory.group_targets(groups)
         ).items():
+            if key in unreachable:
+                continue
             try:
                 active = self.inventory.drs.of(key, self.inventory.session).active_jobs(since)
             except TargetUnreachableError as exc:
