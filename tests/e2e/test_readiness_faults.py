@@ -86,7 +86,7 @@ def assert_change_recorded_and_notified(harness: Harness, plan_id: str) -> None:
         (i for i in items if i["planId"]["S"] == plan_id), key=lambda i: i["evaluatedAt"]["S"]
     )
     assert mine[-1]["state"]["S"] == "actionRequired"
-    assert not [i for i in mine if "notice" in i], "a notice still waits to be published"
+    assert not [i for i in mine if "notices" in i], "a notice still waits to be published"
     changes = [n for n in readiness_notices(harness) if n["planId"] == plan_id]
     assert 1 <= len(changes) <= 2, changes  # at least once; twice only if an answer was lost
     assert {(n["previousState"], n["state"]) for n in changes} == {("passed", "actionRequired")}

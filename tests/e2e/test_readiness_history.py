@@ -68,7 +68,7 @@ def test_saving_a_plan_records_its_evaluation_and_the_dashboard_shows_it(
 
     (entry,) = history(harness, plan_id)
     assert (entry["state"], entry["trigger"], entry["servers"]) == ("passed", "plan-changed", 3)
-    assert "notice" not in entry and "expiresAt" not in entry
+    assert "notices" not in entry and "expiresAt" not in entry
     listed = overview(harness)[plan_id]
     assert (listed["state"], listed["planName"], listed["findingCount"]) == ("passed", "ready", 0)
     # A plan found ready the first time is not news.
@@ -208,3 +208,35 @@ def test_a_target_whose_role_no_longer_trusts_the_deployment_is_a_finding_not_a_
     assert "infra/target" in finding["fix"]
     (notice,) = readiness_notices(harness)
     assert notice["state"] == "actionRequired"
+
+
+def test_notices_sns_refuses_twice_in_a_row_are_carried_on_and_all_sent(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan_id = plan(harness)
+    publish = Notifier.publish_message
+
+    def refused(self: Notifier, subject: str, message: dict[str, Any]) -> None:
+        raise NotificationError("SNS Publish failed with InternalError")
+
+    monkeypatch.setattr(Notifier, "publish_message", refused)
+    harness.drs.stall(HOME[0])
+    run(SCHEDULED)  # passed -> actionRequired: owed, refused
+    harness.drs.replicate(HOME[0])
+    run(SCHEDULED)  # actionRequired -> passed: owed too, refused again; the first carried on
+    latest = harness.dynamodb.query(
+        TableName="e2e-readiness",
+        KeyConditionExpression="planId = :p",
+        ExpressionAttributeValues={":p": {"S": plan_id}},
+        ScanIndexForward=False,
+    )["Items"]
+    assert len(latest[0]["notices"]["L"]) == 2
+    assert all("notices" not in item for item in latest[1:]), "owed once, by the latest"
+
+    monkeypatch.setattr(Notifier, "publish_message", publish)
+    run(SCHEDULED)
+
+    assert [(n["previousState"], n["state"]) for n in readiness_notices(harness)] == [
+        ("passed", "actionRequired"),
+        ("actionRequired", "passed"),
+    ]

@@ -831,8 +831,9 @@ class ReadinessRecords:
     ``evaluatedAt``), newest first on read, expired by TTL (``expiresAt``).
 
     An evaluation that changed the plan's state carries the notification it owes
-    (``notice``) until it has been published: a notification SNS refused is published by
-    the plan's next evaluation, never lost."""
+    (``notices``) until it has been published: notifications SNS refused are published by
+    the plan's next evaluation (and carried on to its item while SNS still refuses), never
+    lost."""
 
     def __init__(self, table: str, client: Any = None) -> None:
         self._table = table
@@ -867,15 +868,24 @@ class ReadinessRecords:
             ConsistentRead=True,
         )
 
-    def notice_sent(self, plan_id: str, evaluated_at: str) -> None:
-        """Drop the published notice of one evaluation (an expired item stays expired)."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_item({"planId": plan_id, "evaluatedAt": evaluated_at}),
-                UpdateExpression="REMOVE notice",
-                ConditionExpression="attribute_exists(planId)",
+    def notices_left(
+        self, plan_id: str, evaluated_at: str, left: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """What one evaluation still owes after a publish: ``left`` (empty: nothing, the
+        attribute goes). An item that expired meanwhile stays gone."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": to_item({"planId": plan_id, "evaluatedAt": evaluated_at}),
+            "ConditionExpression": "attribute_exists(planId)",
+            "UpdateExpression": "REMOVE notices",
+        }
+        if left:
+            params["UpdateExpression"] = "SET notices = :n"
+            params["ExpressionAttributeValues"] = to_item(
+                {":n": json.loads(json.dumps(list(left)), parse_float=Decimal)}
             )
+        try:
+            self._client.update_item(**params)
         except (ClientError, BotoCoreError) as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return

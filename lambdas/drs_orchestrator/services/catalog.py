@@ -764,7 +764,7 @@ class Catalog(Inventory):
 
 def _evaluation(item: dict[str, Any], *, with_findings: bool = True) -> dict[str, Any]:
     """A recorded evaluation as the API shows it (without its TTL and pending notice)."""
-    hidden = {"expiresAt", "notice"} | (set() if with_findings else {"findings"})
+    hidden = {"expiresAt", "notices"} | (set() if with_findings else {"findings"})
     return {k: v for k, v in item.items() if k not in hidden}
 
 

@@ -11,6 +11,7 @@ function that dies between the record and the publish leaves its notice to the n
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -232,28 +233,38 @@ class PlanReadiness:
         any notice an earlier evaluation still owes)."""
         records = self._records()
         previous = records.latest(plan_id)
-        if previous and previous.get("notice"):
-            self._send(previous)
+        # Notices an earlier evaluation could not publish go first, and go on with this
+        # evaluation's item if they still cannot: none is lost while SNS refuses.
+        carried = self._send(previous) if previous and previous.get("notices") else []
         result = self.evaluate(plan_id)
         expires_at = int(time.time()) + HISTORY_DAYS * 86400
         entry = readiness.stored(result, trigger, expires_at)
         notice = readiness.change_notice(previous, entry)
-        if notice:
-            entry["notice"] = notice
+        pending = carried + ([notice] if notice else [])
+        if pending:
+            entry["notices"] = pending
         records.record(entry)
-        if notice:
+        if carried:  # now on the new item: the old one no longer owes them
+            records.notices_left(plan_id, previous["evaluatedAt"] if previous else "", [])
+        if pending:
             self._send(entry)
         return entry
 
-    def _send(self, entry: dict[str, Any]) -> None:
-        """Publish an evaluation's notice and drop it; a refusal leaves it for the next."""
-        notice = entry["notice"]
+    def _send(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        """Publish an evaluation's notices in order, dropping each once SNS took it; a
+        refusal stops there and leaves the rest on the item. Returns what is left."""
+        left = list(entry["notices"])
         try:
-            if self.notifier is not None:
-                self.notifier.publish_message(notice["subject"], notice["message"])
-            self._records().notice_sent(entry["planId"], entry["evaluatedAt"])
+            while left:
+                if self.notifier is not None:
+                    self.notifier.publish_message(left[0]["subject"], left[0]["message"])
+                left.pop(0)
+            self._records().notices_left(entry["planId"], entry["evaluatedAt"], left)
         except OrchestratorError as exc:
-            self._log("warning", "readiness notice kept for the next evaluation", entry, exc)
+            self._log("warning", "readiness notices kept for the next evaluation", entry, exc)
+            with contextlib.suppress(OrchestratorError):  # else all are sent again: harmless
+                self._records().notices_left(entry["planId"], entry["evaluatedAt"], left)
+        return left
 
     def run(
         self,
