@@ -39,18 +39,15 @@ from drs_orchestrator.errors import (
     NotFoundError,
     OrchestratorError,
     ServiceUnavailableError,
-    TargetUnreachableError,
 )
 from drs_orchestrator.services import executions as execution_controls
 from drs_orchestrator.services.inventory import (
-    SNAPSHOT_READERS,
     Inventory,
     group_from,
     groups_of,
-    in_threads,
     plan_from,
 )
-from drs_orchestrator.services.readiness import PlanReadiness
+from drs_orchestrator.services.readiness import PlanReadiness, latest_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -310,26 +307,20 @@ class Catalog(Inventory):
             msg = f"protection group '{record['name']}' is in {_where(record)}, not a DRS target"
             raise BadRequestError(msg, [Problem("region", "not one of the deployment's targets")])
         servers = self.servers_by_group(groups=[record])[record["name"]]
-        try:
-            gateway = self.drs.of(target.stored_key, self.session)
-        except TargetUnreachableError as exc:
-            raise ServiceUnavailableError(str(exc)) from exc
 
-        def apply(server: str) -> str | None:
+        def apply(drs: DrsGateway, server: str) -> str | None:
             try:
-                gateway.update_launch_configuration(server, settings)
+                drs.update_launch_configuration(server, settings)
             except OrchestratorError as exc:
                 return str(exc)
             return None
 
-        errors = in_threads(apply, servers, SNAPSHOT_READERS)
+        errors = self.per_server(servers, dict.fromkeys(servers, target.stored_key), apply)
         return {
             "groupId": group_id,
-            "applied": [s for s, e in zip(servers, errors, strict=True) if e is None],
+            "applied": [s for s, e in errors.items() if e is None],
             "failed": [
-                {"sourceServerId": s, "error": e}
-                for s, e in zip(servers, errors, strict=True)
-                if e is not None
+                {"sourceServerId": s, "error": e} for s, e in errors.items() if e is not None
             ],
         }
 
@@ -442,7 +433,7 @@ class Catalog(Inventory):
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of plans, each with its latest recorded evaluation (or none yet)."""
         plans, next_token = self.plans.page(limit, token)
-        latest = PlanReadiness(self, self._history()).latest_of([p["planId"] for p in plans])
+        latest = latest_of(self._history(), [p["planId"] for p in plans])
         items = []
         for plan in plans:
             found = latest.get(plan["planId"])

@@ -24,7 +24,7 @@ from drs_orchestrator.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import VersionedRecords
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 R = TypeVar("R")
-#: DescribeRecoverySnapshots calls made at once (a start at a point in time, readiness).
-SNAPSHOT_READERS = 8
+#: Per-server DRS calls made at once (snapshots, launch configurations: a plan of 500
+#: servers is 500 of each).
+DRS_CALLS_AT_ONCE = 8
 #: The role session name the API's calls in a target carry (CloudTrail: who acted).
 API_SESSION = session_name(None, "api")
 
@@ -188,21 +189,31 @@ class Inventory:
             found[record["name"]] = target.stored_key if target else fallback
         return found
 
-    def newest_snapshots(
-        self, servers: list[str], target_of: dict[str, str | None], moment: str
-    ) -> dict[str, dict[str, Any] | None]:
-        """Each server's newest snapshot at or before ``moment`` (None: none that old),
-        read in its own target, a few at a time (a plan of 500 servers is 500
-        DescribeRecoverySnapshots calls); 503 naming a target out of reach."""
+    def per_server(
+        self,
+        servers: Sequence[str],
+        target_of: Mapping[str, str | None],
+        call: Callable[[DrsGateway, str], R],
+    ) -> dict[str, R]:
+        """``call(gateway, server)`` for each server, with the DRS gateway of the server's
+        own target (``target_of``; home when absent), ``DRS_CALLS_AT_ONCE`` at a time;
+        503 naming a target out of reach."""
 
-        def newest(server: str) -> dict[str, Any] | None:
+        def one(server: str) -> R:
             try:
                 gateway = self.drs.of(target_of.get(server), self.session)
             except TargetUnreachableError as exc:
                 raise ServiceUnavailableError(str(exc)) from exc
-            return gateway.snapshot_before(server, moment)
+            return call(gateway, server)
 
-        return dict(zip(servers, in_threads(newest, servers, SNAPSHOT_READERS), strict=True))
+        return dict(zip(servers, in_threads(one, servers, DRS_CALLS_AT_ONCE), strict=True))
+
+    def newest_snapshots(
+        self, servers: list[str], target_of: dict[str, str | None], moment: str
+    ) -> dict[str, dict[str, Any] | None]:
+        """Each server's newest snapshot at or before ``moment`` (None: none that old),
+        read in its own target."""
+        return self.per_server(servers, target_of, lambda drs, s: drs.snapshot_before(s, moment))
 
     def get_plan(self, plan_id: str) -> dict[str, Any]:
         record = self.plans.get(plan_id)

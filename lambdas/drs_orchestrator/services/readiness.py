@@ -26,7 +26,6 @@ from drs_orchestrator.errors import (
     TargetUnreachableError,
 )
 from drs_orchestrator.services.inventory import (
-    SNAPSHOT_READERS,
     groups_of,
     in_threads,
     plan_from,
@@ -50,6 +49,12 @@ RESERVE_SECONDS = 30
 LATEST_READERS = 8
 
 TRIGGERS = ("schedule", "plan-changed", "group-changed", "replication-event", "on-demand")
+
+
+def latest_of(records: ReadinessRecords, plan_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """Each plan's latest recorded evaluation (None: never evaluated), a few at a time."""
+    found = in_threads(records.latest, plan_ids, LATEST_READERS)
+    return dict(zip(plan_ids, found, strict=True))
 
 
 class PlanReadiness:
@@ -152,25 +157,16 @@ class PlanReadiness:
         """For each server in DRS whose group has launch settings, how its launch
         configuration differs from them (one GetLaunchConfiguration per server, eight at a
         time, in its own target)."""
+        in_drs = set(present)
         wanted: dict[str, dict[str, Any]] = {}
         for name, servers in servers_by_group.items():
             settings = (groups.get(name) or {}).get("launchSettings")
             if settings:
-                wanted.update({s: settings for s in servers if s in set(present)})
-        checked = sorted(wanted)
-
-        def configuration(server: str) -> dict[str, Any]:
-            try:
-                gateway = self.inventory.drs.of(target_of.get(server), self.inventory.session)
-            except TargetUnreachableError as exc:
-                raise ServiceUnavailableError(str(exc)) from exc
-            return gateway.launch_configuration(server)
-
-        found = in_threads(configuration, checked, SNAPSHOT_READERS)
-        return {
-            server: launch.drift(wanted[server], current)
-            for server, current in zip(checked, found, strict=True)
-        }
+                wanted.update({s: settings for s in servers if s in in_drs})
+        found = self.inventory.per_server(
+            sorted(wanted), target_of, lambda drs, server: drs.launch_configuration(server)
+        )
+        return {server: launch.drift(wanted[server], current) for server, current in found.items()}
 
     def _quota_use(
         self,
@@ -306,14 +302,8 @@ class PlanReadiness:
         return report
 
     def _stalest_first(self, plan_ids: list[str]) -> list[str]:
-        latest = self.latest_of(plan_ids)
+        latest = latest_of(self._records(), plan_ids)
         return sorted(plan_ids, key=lambda p: (latest.get(p) or {}).get("evaluatedAt", ""))
-
-    def latest_of(self, plan_ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        """Each plan's latest recorded evaluation (None: never evaluated)."""
-        records = self._records()
-        found = in_threads(records.latest, plan_ids, LATEST_READERS)
-        return dict(zip(plan_ids, found, strict=True))
 
     def plans_with_servers(self, server_ids: set[str]) -> list[str]:
         """The plans whose waves launch any of ``server_ids`` (a DRS event names one)."""
