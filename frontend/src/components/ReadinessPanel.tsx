@@ -11,11 +11,17 @@ import { when } from "../lib/time";
 import type { PlanReadiness, RecordedReadiness } from "../lib/types";
 import { ErrorAlert } from "./ErrorAlert";
 
-export const STATES: Record<PlanReadiness["state"], [StatusIndicatorProps.Type, string]> = {
+const STATES: Record<PlanReadiness["state"], [StatusIndicatorProps.Type, string]> = {
   passed: ["success", "Ready"],
   warnings: ["warning", "Ready, with warnings"],
   actionRequired: ["error", "Action required"],
 };
+
+/** A readiness state in words and colour; none yet (null, undefined): not evaluated. */
+export function ReadinessState({ state }: { state?: PlanReadiness["state"] | null }) {
+  const [type, words] = state ? STATES[state] : (["pending", "Not evaluated yet"] as const);
+  return <StatusIndicator type={type}>{words}</StatusIndicator>;
+}
 
 const TRIGGERS: Record<RecordedReadiness["trigger"], string> = {
   schedule: "schedule",
@@ -56,7 +62,7 @@ export function ReadinessHistory({ planId }: { planId: string }) {
             {
               id: "state",
               header: "State",
-              cell: (e) => <StatusIndicator type={STATES[e.state][0]}>{STATES[e.state][1]}</StatusIndicator>,
+              cell: (e) => <ReadinessState state={e.state} />,
             },
             { id: "findings", header: "Findings", cell: (e) => e.findingCount },
             { id: "trigger", header: "Why", cell: (e) => TRIGGERS[e.trigger] ?? e.trigger },
@@ -87,7 +93,6 @@ export function ReadinessPanel({ planId }: { planId: string }) {
   useEffect(() => {
     void check();
   }, [check]);
-  const [type, words] = result ? STATES[result.state] : (["pending", "Not evaluated yet"] as const);
   return (
     <Table
       data-testid="readiness"
@@ -108,7 +113,7 @@ export function ReadinessPanel({ planId }: { planId: string }) {
           }
         >
           <span data-testid="readiness-state">
-            Readiness: <StatusIndicator type={type}>{words}</StatusIndicator>
+            Readiness: <ReadinessState state={result?.state} />
           </span>
         </Header>
       }

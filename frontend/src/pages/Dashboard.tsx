@@ -7,9 +7,8 @@ import Link from "@cloudscape-design/components/link";
 import ProgressBar from "@cloudscape-design/components/progress-bar";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Table from "@cloudscape-design/components/table";
-import StatusIndicator from "@cloudscape-design/components/status-indicator";
 import { ErrorAlert } from "../components/ErrorAlert";
-import { STATES } from "../components/ReadinessPanel";
+import { ReadinessState } from "../components/ReadinessPanel";
 import { Status } from "../components/Status";
 import { useApp } from "../lib/context";
 import { usePolling } from "../lib/polling";
@@ -90,12 +89,7 @@ export function Dashboard() {
             {
               id: "state",
               header: "Readiness",
-              cell: (r) =>
-                r.state ? (
-                  <StatusIndicator type={STATES[r.state][0]}>{STATES[r.state][1]}</StatusIndicator>
-                ) : (
-                  <StatusIndicator type="pending">Not evaluated yet</StatusIndicator>
-                ),
+              cell: (r) => <ReadinessState state={r.state} />,
             },
             { id: "findings", header: "Findings", cell: (r) => r.findingCount ?? "-" },
             { id: "when", header: "Last evaluated", cell: (r) => (r.evaluatedAt ? when(r.evaluatedAt) : "-") },
