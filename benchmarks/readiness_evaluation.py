@@ -2,8 +2,9 @@
 protection group with launch settings, a pre-wave action each), at home: healthy, then with
 every server stalled.
 
-Runs against moto DynamoDB and SNS, the DRS fake and the SSM fake; prints per evaluation the
-DRS calls by operation, the SSM and DynamoDB calls, wall time and the stored history item's
+Runs against moto DynamoDB, SNS and EC2 (each server's launch template), the DRS fake and
+the SSM fake; prints per evaluation the DRS and EC2 calls by operation, the SSM and DynamoDB
+calls, wall time and the stored history item's
 size (DynamoDB's limit is 400 KB: only the first 100 findings are kept)."""
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ sys.path[:0] = [str(Path(__file__).parents[1]), str(Path(__file__).parents[1] / 
 
 import boto3  # noqa: E402
 from drs_orchestrator.adapters.dynamodb import ReadinessRecords, VersionedRecords  # noqa: E402
+from drs_orchestrator.adapters.ec2 import LaunchTemplates  # noqa: E402
 from drs_orchestrator.adapters.notifications import Notifier  # noqa: E402
 from drs_orchestrator.adapters.ssm import Automations  # noqa: E402
 from drs_orchestrator.services.inventory import Inventory  # noqa: E402
 from drs_orchestrator.services.readiness import PlanReadiness  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from drsctl.sandbox.ec2 import MotoLaunchTemplates  # noqa: E402
 from infra.tables import (  # noqa: E402
     PROTECTION_GROUPS,
     READINESS,
@@ -52,6 +55,12 @@ def main() -> None:
             "before-call.dynamodb.*", lambda model, **_: calls.update([model.name])
         )
         drs, ssm = FakeDrs(), FakeSsm()
+        drs.templates = MotoLaunchTemplates(drs.account, "us-east-1")
+        ec2_calls: Counter[str] = Counter()
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        ec2.meta.events.register(
+            "before-call.ec2.*", lambda model, **_: ec2_calls.update([model.name])
+        )
         groups = VersionedRecords("bench-protection-groups", "groupId", client=dynamodb)
         plans = VersionedRecords("bench-recovery-plans", "planId", client=dynamodb)
         servers = []
@@ -87,12 +96,15 @@ def main() -> None:
         from drs_orchestrator.adapters.drs import DrsGateway
         from drs_orchestrator.adapters.targets import DrsGateways
 
+        gateways = DrsGateways.home_only(
+            DrsGateway(client=drs.client()), "us-east-1", LaunchTemplates(ec2)
+        )
         topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="bench")
         readiness = PlanReadiness(
             Inventory(
                 groups,
                 plans,
-                DrsGateways.home_only(DrsGateway(client=drs.client()), "us-east-1"),
+                gateways,
                 lambda: "2026-11-30T12:00:00.000000Z",
                 Automations(client=ssm.client()),
             ),
@@ -107,6 +119,7 @@ def main() -> None:
             drs.calls.clear()
             ssm.calls.clear()
             calls.clear()
+            ec2_calls.clear()
             started = time.perf_counter()
             entry = readiness.evaluate_and_record("rp-bench", "schedule")
             seconds = time.perf_counter() - started
@@ -123,6 +136,7 @@ def main() -> None:
             print(f"\n{label}: {entry['state']}, {entry['findingCount']} findings")
             print(f"  {seconds:.2f} s wall (moto in-process, 8 readers)")
             print(f"  DRS calls: {sum(drs_calls.values())} {dict(drs_calls)}")
+            print(f"  EC2 calls: {sum(ec2_calls.values())} {dict(ec2_calls)}")
             print(f"  SSM calls: {len(ssm.calls)}; DynamoDB calls: {dict(calls)}")
             print(f"  stored item: about {size / 1024:.0f} KB of DynamoDB's 400 KB")
 

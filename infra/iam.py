@@ -116,6 +116,27 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "Source servers carry no deployment name; the API sets only the servers of a "
         "protection group to that group's launch settings, on an operator's request."
     ),
+    "ec2:DescribeLaunchTemplateVersions": (
+        "A describe action with no resource-level permissions; DRS names each source server's "
+        "launch template (created by DRS, no deployment name) in its launch configuration."
+    ),
+    "ec2:DescribeSubnets": (
+        "A describe action with no resource-level permissions; readiness checks that the "
+        "subnet each launch template names still exists."
+    ),
+    "ec2:DescribeInstanceTypeOfferings": (
+        "A describe action with no resource-level permissions; readiness checks that EC2 "
+        "offers each launch template's instance type in the region."
+    ),
+    "ec2:CreateLaunchTemplateVersion": (
+        "DRS creates one launch template per source server, named and tagged by DRS, not the "
+        "deployment; granted only on templates tagged AWSElasticDisasterRecoveryManaged "
+        "(DRS_TEMPLATES_CONDITION), to apply a group's launch template overrides."
+    ),
+    "ec2:ModifyLaunchTemplate": (
+        "Makes the version the API just created the default of a DRS-managed launch template; "
+        "granted only on templates tagged AWSElasticDisasterRecoveryManaged."
+    ),
     "ssm:DescribeDocument": (
         "Plan readiness reads the type of each action's document, AWS's own (no account in "
         "their ARN) and the account's; the plan names them, not the deployment."
@@ -158,10 +179,25 @@ UNSCOPED_ACTIONS: dict[str, str] = {
 }
 
 
+#: Actions that change an EC2 launch template: only DRS's own (``DRS_TEMPLATES_CONDITION``).
+LAUNCH_TEMPLATE_WRITES: list[str] = ["ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"]
+#: The launch templates DRS creates for its source servers carry this tag; a template
+#: without it is none of DRS's, and the functions may not change it.
+DRS_TEMPLATES_CONDITION: dict[str, Any] = {
+    "Null": {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"}
+}
+#: What readiness and the API read of the EC2 side of a launch.
+LAUNCH_TEMPLATE_READS: list[str] = [
+    "ec2:DescribeInstanceTypeOfferings",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:DescribeSubnets",
+]
+
 #: What the deployment's functions call in a DRS target account, through the role they
-#: assume there (``infra/target``): the DRS actions of their own policies, no more. SSM (the
-#: pre- and post-wave actions) is called only in the deployment's own account, and the
-#: runtime calls no EC2 API; DRS launches recovery instances with its own role.
+#: assume there (``infra/target``): the DRS actions of their own policies and the launch
+#: template reads, no more (the launch template writes are a statement of their own, with
+#: ``DRS_TEMPLATES_CONDITION``). SSM (the pre- and post-wave actions) is called only in the
+#: deployment's own account; DRS launches recovery instances with its own role.
 TARGET_ROLE_ACTIONS: list[str] = sorted(
     [
         "drs:DescribeJobs",
@@ -175,6 +211,7 @@ TARGET_ROLE_ACTIONS: list[str] = sorted(
         "drs:ListTagsForResource",
         "drs:TagResource",
         "drs:TerminateRecoveryInstances",
+        *LAUNCH_TEMPLATE_READS,
     ]
 )
 
@@ -207,6 +244,12 @@ def unscoped_statement(actions: list[str]) -> dict[str, Any]:
         msg = f"{unknown} are not in UNSCOPED_ACTIONS; scope them to this deployment's ARNs"
         raise ValueError(msg)
     return statement(actions, "*")
+
+
+def drs_templates_statement() -> dict[str, Any]:
+    """The launch template writes, on DRS-managed templates only (``"*"`` with the tag
+    condition: DRS names its templates, the deployment does not)."""
+    return {**unscoped_statement(LAUNCH_TEMPLATE_WRITES), "Condition": DRS_TEMPLATES_CONDITION}
 
 
 def document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:

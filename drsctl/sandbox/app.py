@@ -26,6 +26,7 @@ from drsctl.sandbox import SANDBOX_SECRET
 from drsctl.sandbox.clock import Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
+from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import (
@@ -127,6 +128,7 @@ class Sandbox:
                 throttle_rate=options.throttle_rate,
             )
             simulator.failing_servers = set(options.failing_servers)
+            simulator.templates = MotoLaunchTemplates(simulator.account, simulator.region)
             seed_source_servers(simulator)
             simulators[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = simulator
         # Each DRS target is one account's DRS in one region, shared by the deployments
@@ -141,6 +143,7 @@ class Sandbox:
                         pace_seconds=options.drs_phase_seconds,
                         throttle_rate=options.throttle_rate,
                     )
+                    target.templates = MotoLaunchTemplates(account, region)
                     seed_target(target, account, region)
                     targets[(account, region)] = target
         self._configure_moto()

@@ -36,6 +36,8 @@ from drsctl.sandbox.shapes import violations
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from drsctl.sandbox.ec2 import MotoLaunchTemplates
+
 MODEL = botocore.session.get_session().get_service_model("drs")
 _OPERATIONS_BY_PATH = {
     MODEL.operation_model(name).http["requestUri"]: name for name in MODEL.operation_names
@@ -133,6 +135,10 @@ class DrsSimulator:
         self.snapshots: dict[str, list[dict[str, Any]]] = defaultdict(list)
         #: Each source server's launch configuration (DRS's defaults until updated).
         self.launch_configurations: dict[str, dict[str, Any]] = {}
+        #: Where each new server's EC2 launch template is made (the sandbox and the end-to-
+        #: end tests: moto's EC2 of this account and region, ``drsctl/sandbox/ec2.py``);
+        #: None: the template id is made up and no template exists.
+        self.templates: MotoLaunchTemplates | None = None
         #: The snapshot each server was last launched from, when one was asked for.
         self.recovered_from: dict[str, str] = {}
         #: DRS's quotas in this account and region: concurrent jobs, and servers in active
@@ -402,7 +408,11 @@ class DrsSimulator:
         self.launch_configurations[server_id] = {
             "sourceServerID": server_id,
             "name": hostname or server_id,
-            "ec2LaunchTemplateID": random_id("lt-", 17, string.ascii_lowercase + string.digits),
+            "ec2LaunchTemplateID": (
+                self.templates.create(server_id)
+                if self.templates is not None
+                else random_id("lt-", 17, string.ascii_lowercase + string.digits)
+            ),
             # DRS's defaults for a new source server.
             "launchDisposition": "STARTED",
             "targetInstanceTypeRightSizingMethod": "BASIC",
@@ -412,6 +422,26 @@ class DrsSimulator:
             "postLaunchEnabled": False,
         }
         return server
+
+    def lose_template(self, server_id: str) -> str:
+        """Delete the EC2 launch template of ``server_id`` (someone cleaned it up); DRS
+        cannot launch the server until it has one again. Returns the template's id."""
+        template_id = str(self.launch_configurations[server_id]["ec2LaunchTemplateID"])
+        if self.templates is not None:
+            self.templates.delete(template_id)
+        return template_id
+
+    def _cannot_launch(self, server_id: str) -> bool:
+        """Whether launching ``server_id`` fails: made to (``failing_servers``), or its
+        launch template is gone."""
+        if server_id in self.failing_servers:
+            return True
+        configuration = self.launch_configurations.get(server_id)
+        return bool(
+            self.templates is not None
+            and configuration
+            and not self.templates.exists(str(configuration["ec2LaunchTemplateID"]))
+        )
 
     def _server(self, server_id: str) -> dict[str, Any]:
         return next(s for s in self.source_servers if s["sourceServerID"] == server_id)
@@ -554,7 +584,7 @@ class DrsSimulator:
                 failing = [
                     s["sourceServerID"]
                     for s in job["participatingServers"]
-                    if s["sourceServerID"] in self.failing_servers
+                    if self._cannot_launch(s["sourceServerID"])
                 ]
                 self.finish(job_id, failed=failing)
 

@@ -236,6 +236,7 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:DescribeSourceServers",
                             "drs:GetLaunchConfiguration",
                             "ssm:DescribeDocument",
+                            *iam.LAUNCH_TEMPLATE_READS,
                         ]
                     ),
                     *assume_targets,
@@ -301,10 +302,13 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:ListTagsForResource",
                             "drs:TerminateRecoveryInstances",
                             "drs:UpdateLaunchConfiguration",
+                            "ec2:DescribeLaunchTemplateVersions",
                             "ssm:DescribeDocument",
                             "states:SendTaskSuccess",
                         ]
                     ),
+                    # A group's launch template overrides, on DRS's own templates only.
+                    iam.drs_templates_statement(),
                     *assume_targets,
                 ],
             ),

@@ -46,10 +46,14 @@ def trust_policy(settings: TargetSettings) -> str:
 
 
 def permissions(settings: TargetSettings) -> dict[str, Any]:
-    """The DRS and SSM actions the runtime calls, in the regions the stack lists only."""
+    """The DRS and EC2 actions the runtime calls, in the regions the stack lists only; the
+    launch template writes on DRS's own templates only."""
+    in_regions = {"StringEquals": {"aws:RequestedRegion": list(settings.regions)}}
     statement = iam.unscoped_statement(iam.TARGET_ROLE_ACTIONS)
-    statement["Condition"] = {"StringEquals": {"aws:RequestedRegion": list(settings.regions)}}
-    return {"Version": "2012-10-17", "Statement": [statement]}
+    statement["Condition"] = in_regions
+    writes = iam.drs_templates_statement()
+    writes["Condition"] = {**in_regions, **writes["Condition"]}
+    return {"Version": "2012-10-17", "Statement": [statement, writes]}
 
 
 class TargetRole(pulumi.ComponentResource):

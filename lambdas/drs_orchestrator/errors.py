@@ -38,6 +38,16 @@ class DrsAccessDeniedError(DrsError):
     """Raised when the function's role may not make a DRS call, or DRS is not initialised."""
 
 
+class Ec2Error(OrchestratorError):
+    """Raised when an EC2 call (launch templates, subnets, instance types) fails for a
+    reason other than a missing template; ``code`` is EC2's."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        self.operation = operation
+        self.code = code
+        super().__init__(f"EC2 {operation} failed with {code}: {message}")
+
+
 class TargetUnreachableError(OrchestratorError):
     """Raised when the role of a DRS target cannot be assumed. ``transient`` when trying
     again later may work (throttled, no answer); otherwise the target is unreachable as
@@ -114,4 +124,4 @@ class ServiceUnavailableError(ApiError):
 
 #: AWS trouble that outlasted the clients' retries: the API answers 503 (a retry is safe,
 #: every write path checks before it writes).
-UNAVAILABLE: tuple[type[OrchestratorError], ...] = (StoreError, DrsError)
+UNAVAILABLE: tuple[type[OrchestratorError], ...] = (StoreError, DrsError, Ec2Error)

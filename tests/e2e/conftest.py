@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from drs_orchestrator.adapters.clients import RETRY_CONFIG
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, from_item
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.domain.timestamps import to_iso
@@ -26,6 +27,7 @@ from drs_orchestrator.services import executions
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.statemachine import definition
 from infra.tables import (
@@ -356,15 +358,18 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)
     drs.autopilot = True
+    drs.templates = MotoLaunchTemplates(drs.account, REGION)
     monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs.client())
     targets = {key: FakeDrs(region=r, account=a) for key, (a, r) in TARGETS.items()}
     for target in targets.values():
         target.autopilot = True
+        target.templates = MotoLaunchTemplates(target.account, target.region)
     identities: list[str] = []
 
     def in_target(service: str, target: Any, credentials: dict[str, Any]) -> Any:
         """A client in a target, made with the credentials STS (moto) gave: DRS is the
-        target's simulator; the identity the credentials carry is noted."""
+        target's simulator, EC2 moto's in the target's account (the credentials say which);
+        the identity the credentials carry is noted."""
         sts = boto3.client(
             "sts",
             region_name=target.region,
@@ -377,7 +382,16 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             identities.append(sts.get_caller_identity()["Arn"])
         finally:
             in_handler.reset(token)
-        assert service == "drs", f"the runtime asked for {service} in a target"
+        assert service in {"drs", "ec2"}, f"the runtime asked for {service} in a target"
+        if service == "ec2":
+            return boto3.client(
+                "ec2",
+                region_name=target.region,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+                config=RETRY_CONFIG,
+            )
         return targets[target.key].client()
 
     monkeypatch.setattr("drs_orchestrator.adapters.targets.assumed_client", in_target)

@@ -39,7 +39,10 @@ _THROTTLE_CODES = {
     "stepfunctions": "ThrottlingException",
     "drs": "ThrottlingException",
     "sts": "Throttling",
+    "ec2": "RequestLimitExceeded",
 }
+#: Each service's code for a failure on its side (HTTP 500).
+_FAILURE_CODES = {"drs": "InternalServerException", "ec2": "InternalError"}
 
 
 class SimulatedCrash(BaseException):  # noqa: N818 - a death, not an error
@@ -114,7 +117,7 @@ class FaultInjector:
                 operation,
             )
         if kind == "failure":
-            code = "InternalServerException" if service == "drs" else "InternalServerError"
+            code = _FAILURE_CODES.get(service, "InternalServerError")
             raise ClientError(
                 {
                     "Error": {"Code": code, "Message": "injected failure"},

@@ -5,10 +5,15 @@ group's own DRS target, and drift reported by readiness."""
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import botocore.session
+from drs_orchestrator.adapters.ec2 import known_instance_types
 from drs_orchestrator.api import schemas
+from drs_orchestrator.domain import launch
+from drs_orchestrator.domain.readiness import CHECKS
 
 from tests.e2e.conftest import STAGING, TARGETS
 from tests.e2e.test_readiness import AWAY, HOME, plan, readiness
@@ -62,7 +67,16 @@ def test_the_schema_takes_drs_enumerations_from_botocore() -> None:
     settings = schemas.document()["components"]["schemas"]["LaunchSettings"]["properties"]
     for name in ("targetInstanceTypeRightSizingMethod", "launchDisposition"):
         assert settings[name]["enum"] == list(members[name].enum)
-    assert set(settings) <= set(members)
+    drs_fields = set(settings) - {"launchTemplate"}
+    assert drs_fields <= set(members) and drs_fields == set(launch.FIELDS)
+    assert set(settings["launchTemplate"]["properties"]) == set(launch.TEMPLATE_FIELDS)
+    pattern = re.compile(settings["launchTemplate"]["properties"]["instanceType"]["pattern"])
+    assert all(pattern.fullmatch(t) for t in known_instance_types()), "no real type refused"
+
+
+def test_readiness_checks_names_the_schema_lists() -> None:
+    finding = schemas.document()["components"]["schemas"]["ReadinessFinding"]["properties"]
+    assert tuple(finding["check"]["enum"]) == CHECKS
 
 
 def test_a_bad_launch_setting_is_refused_naming_the_field_and_changes_nothing(
@@ -129,3 +143,153 @@ def test_a_group_without_launch_settings_has_nothing_to_apply(harness: Harness) 
         groupId=groups(harness)["db"]["groupId"],
     )
     assert status == 403
+
+
+TEMPLATE = {
+    "targetInstanceTypeRightSizingMethod": "NONE",
+    "launchTemplate": {"instanceType": "m5.large"},
+}
+
+
+def subnet_in(account: str, region: str) -> str:
+    """A subnet of the account and region that is not the one DRS's templates start in."""
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account][region]
+    vpc = backend.create_vpc("10.9.0.0/16")
+    return str(backend.create_subnet(vpc.id, "10.9.1.0/24").id)
+
+
+def template_of(drs: Any, server: str) -> dict[str, Any]:
+    template_id = drs.launch_configurations[server]["ec2LaunchTemplateID"]
+    return dict(drs.templates.default_data(template_id))
+
+
+def test_launch_template_overrides_are_applied_as_a_new_default_version(
+    harness: Harness,
+) -> None:
+    plan_id = plan(harness)
+    account, region = TARGETS[STAGING]
+    subnet = subnet_in(account, region)
+    before = template_of(harness.targets[STAGING], AWAY)
+    wanted = {**TEMPLATE, "launchTemplate": {"instanceType": "m5.large", "subnetId": subnet}}
+    assert set_settings(harness, "app", wanted)[0] == 200
+
+    drifted = [
+        f for f in readiness(harness, plan_id)["findings"] if f["check"] == "launch-settings"
+    ]
+    assert [f["sourceServerId"] for f in drifted] == [AWAY]
+    assert (
+        "launchTemplate.instanceType: has t3.small, the group wants m5.large"
+        in (drifted[0]["message"])
+    )
+    assert (
+        f"launchTemplate.subnetId: has {before['NetworkInterfaces'][0]['SubnetId']}"
+        in (drifted[0]["message"])
+    )
+
+    status, answer = apply(harness, "app")
+    assert (status, answer["applied"], answer["failed"]) == (200, [AWAY], []), answer
+
+    after = template_of(harness.targets[STAGING], AWAY)
+    assert after["InstanceType"] == "m5.large"
+    assert after["NetworkInterfaces"][0]["SubnetId"] == subnet
+    # The rest of DRS's template is kept: security groups, tags, the public-IP choice.
+    assert after["NetworkInterfaces"][0]["Groups"] == before["NetworkInterfaces"][0]["Groups"]
+    assert after["TagSpecifications"] == before["TagSpecifications"]
+    assert (
+        harness.targets[STAGING].launch_configurations[AWAY]["targetInstanceTypeRightSizingMethod"]
+        == "NONE"
+    )
+    assert readiness(harness, plan_id)["state"] == "passed"
+
+    template_id = harness.targets[STAGING].launch_configurations[AWAY]["ec2LaunchTemplateID"]
+    versions = len(_backend(account, region).launch_templates[template_id].versions)
+    assert apply(harness, "app")[1]["applied"] == [AWAY]
+    assert len(_backend(account, region).launch_templates[template_id].versions) == versions, (
+        "applying again writes no new version"
+    )
+
+
+def _backend(account: str, region: str) -> Any:
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account][region]
+
+
+def test_an_instance_type_needs_right_sizing_off_and_must_be_a_real_type(
+    harness: Harness,
+) -> None:
+    plan(harness)
+    before = groups(harness)["db"]["version"]
+    status, answer = set_settings(harness, "db", {"launchTemplate": {"instanceType": "m5.large"}})
+    assert status == 400
+    assert [e["field"] for e in answer["errors"]] == [
+        "launchSettings.targetInstanceTypeRightSizingMethod"
+    ]
+    assert "must be NONE" in answer["errors"][0]["reason"]
+    status, answer = set_settings(
+        harness, "db", {**TEMPLATE, "launchTemplate": {"instanceType": "m5.huge"}}
+    )
+    assert status == 400
+    assert answer["errors"][0]["field"] == "launchSettings.launchTemplate.instanceType"
+    status, answer = set_settings(harness, "db", {"launchTemplate": {"subnetId": "vpc-1234"}})
+    assert status == 400 and "launchTemplate" in answer["errors"][0]["field"], answer
+    assert groups(harness)["db"]["version"] == before
+
+
+def test_a_lost_template_a_gone_subnet_and_an_unoffered_type_need_action(
+    harness: Harness,
+) -> None:
+    plan_id = plan(harness)
+    lost = harness.drs.lose_template(HOME[0])
+    # The other home server's template points at a subnet since deleted, and a type EC2 does
+    # not offer in the region, with right-sizing off (DRS would launch that type).
+    # (cc2.8xlarge: retired, not offered in us-east-1 by EC2, nor by moto's copy of its data)
+    template_id = harness.drs.launch_configurations[HOME[1]]["ec2LaunchTemplateID"]
+    ec2 = boto3.client("ec2", region_name=harness.drs.region)
+    current = template_of(harness.drs, HOME[1])
+    interface = {k: v for k, v in current["NetworkInterfaces"][0].items() if k != "SubnetId"}
+    version = ec2.create_launch_template_version(
+        LaunchTemplateId=template_id,
+        LaunchTemplateData={
+            "InstanceType": "cc2.8xlarge",
+            "NetworkInterfaces": [{**interface, "SubnetId": "subnet-0deadbeef"}],
+        },
+    )["LaunchTemplateVersion"]["VersionNumber"]
+    ec2.modify_launch_template(LaunchTemplateId=template_id, DefaultVersion=str(version))
+    harness.drs.launch_configurations[HOME[1]]["targetInstanceTypeRightSizingMethod"] = "NONE"
+
+    answer = readiness(harness, plan_id)
+
+    templates = [f for f in answer["findings"] if f["check"] == "launch-template"]
+    assert answer["state"] == "actionRequired"
+    assert {(f["sourceServerId"], f["severity"]) for f in templates} == {
+        (HOME[0], "actionRequired"),
+        (HOME[1], "actionRequired"),
+    }
+    messages = " | ".join(f["message"] for f in templates)
+    assert f"EC2 launch template {lost} of {HOME[0]} (wave Data) does not exist" in messages
+    assert "subnet subnet-0deadbeef, which does not exist" in messages
+    assert "instance type cc2.8xlarge, which EC2 does not offer" in messages
+    assert len(templates) == 3
+
+    # Right-sizing on: DRS picks the type itself, the template's does not matter.
+    harness.drs.launch_configurations[HOME[1]]["targetInstanceTypeRightSizingMethod"] = "BASIC"
+    messages = " | ".join(f["message"] for f in readiness(harness, plan_id)["findings"])
+    assert "cc2.8xlarge" not in messages and "subnet-0deadbeef" in messages
+
+
+def test_applying_to_a_server_whose_template_is_gone_names_it_and_applies_the_rest(
+    harness: Harness,
+) -> None:
+    plan(harness)
+    assert set_settings(harness, "db", TEMPLATE)[0] == 200
+    lost = harness.drs.lose_template(HOME[0])
+
+    status, answer = apply(harness, "db")
+
+    assert status == 200 and answer["applied"] == [HOME[1]]
+    assert answer["failed"][0]["sourceServerId"] == HOME[0]
+    assert f"launch template {lost} of {HOME[0]} does not exist" in answer["failed"][0]["error"]
+    assert template_of(harness.drs, HOME[1])["InstanceType"] == "m5.large"

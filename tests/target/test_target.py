@@ -14,7 +14,7 @@ from drs_policy import identity
 from drs_policy.offline import evaluate_stack
 
 from drsctl.cli import main
-from infra.iam import TARGET_ROLE_ACTIONS
+from infra.iam import LAUNCH_TEMPLATE_WRITES, TARGET_ROLE_ACTIONS
 from infra.offline import REPO_ROOT, Evaluation, evaluate
 from infra.settings import SettingsError
 from infra.target import settings as target_settings
@@ -85,10 +85,16 @@ def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
 ) -> None:
     policy = run().one("aws:iam/rolePolicy:RolePolicy")
     assert policy.inputs["name"] == f"{DEV}-drs-target-policy"
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    statement, writes = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Action"] == TARGET_ROLE_ACTIONS
     assert statement["Condition"] == {
         "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
+    }
+    # Launch template writes: DRS's own templates only, in the same regions.
+    assert writes["Action"] == sorted(LAUNCH_TEMPLATE_WRITES)
+    assert writes["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]},
+        "Null": {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"},
     }
     other = run(stack="dev.444455556666").one("aws:iam/rolePolicy:RolePolicy")
     condition = json.loads(other.inputs["policy"])["Statement"][0]["Condition"]
@@ -96,15 +102,17 @@ def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
 
 
 def test_the_target_role_grants_no_more_than_the_functions_hold() -> None:
-    # The DRS actions of the function roles (stack dev's plan) are exactly what the role in
-    # a target account grants: a new runtime call in DRS needs both, or neither. SSM (the
-    # pre- and post-wave actions, their documents) is only ever called at home.
+    # The DRS and EC2 actions of the function roles (stack dev's plan) are exactly what the
+    # role in a target account grants: a new runtime call in DRS or EC2 needs both, or
+    # neither. SSM (the pre- and post-wave actions, their documents) is only ever called at
+    # home.
     granted: set[str] = set()
     for policy in evaluate("dev").of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             actions = statement["Action"]
             granted |= {actions} if isinstance(actions, str) else set(actions)
-    assert {a for a in granted if a.startswith("drs:")} == set(TARGET_ROLE_ACTIONS)
+    in_targets = {a for a in granted if a.startswith(("drs:", "ec2:"))}
+    assert in_targets == set(TARGET_ROLE_ACTIONS) | set(LAUNCH_TEMPLATE_WRITES)
     assert {a for a in granted if a.startswith("ssm:")}, "the functions do call SSM, at home"
     assert not any(a.startswith("ssm:") for a in TARGET_ROLE_ACTIONS)
 

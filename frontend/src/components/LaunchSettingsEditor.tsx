@@ -1,5 +1,6 @@
 import ColumnLayout from "@cloudscape-design/components/column-layout";
 import FormField from "@cloudscape-design/components/form-field";
+import Input from "@cloudscape-design/components/input";
 import Select, { type SelectProps } from "@cloudscape-design/components/select";
 import type { LaunchSettings } from "../lib/types";
 
@@ -48,6 +49,46 @@ export function withFlag(settings: LaunchSettings, flag: Flag, value: boolean | 
   return next;
 }
 
+type TemplateField = "instanceType" | "subnetId" | "securityGroupIds";
+type Template = NonNullable<LaunchSettings["launchTemplate"]>;
+
+const TEMPLATE_FIELDS: Record<TemplateField, { label: string; placeholder: string; description: string }> = {
+  instanceType: {
+    label: "Launch template: instance type",
+    placeholder: "m5.large",
+    description: "Needs right-sizing None: otherwise DRS picks the type itself.",
+  },
+  subnetId: { label: "Launch template: subnet", placeholder: "subnet-0123456789abcdef0", description: "" },
+  securityGroupIds: {
+    label: "Launch template: security groups",
+    placeholder: "sg-0123456789abcdef0, sg-…",
+    description: "Comma-separated.",
+  },
+};
+
+/** ``settings`` with the launch template override ``field`` set from the text typed
+ * (blank: the template keeps its own; no override left: no ``launchTemplate`` at all). */
+export function withTemplate(settings: LaunchSettings, field: TemplateField, text: string): LaunchSettings {
+  const template: Template = { ...(settings.launchTemplate ?? {}) };
+  const trimmed = text.trim();
+  if (!trimmed) delete template[field];
+  else if (field === "securityGroupIds")
+    template.securityGroupIds = trimmed
+      .split(",")
+      .map((id) => id.trim())
+      .filter(Boolean);
+  else template[field] = trimmed;
+  const next: LaunchSettings = { ...settings };
+  if (Object.keys(template).length) next.launchTemplate = template;
+  else delete next.launchTemplate;
+  return next;
+}
+
+function templateText(settings: LaunchSettings, field: TemplateField): string {
+  const value = settings.launchTemplate?.[field];
+  return Array.isArray(value) ? value.join(", ") : (value ?? "");
+}
+
 /** The DRS launch settings of a protection group; each field may be left as DRS has it. */
 export function LaunchSettingsEditor({
   value,
@@ -93,6 +134,25 @@ export function LaunchSettingsEditor({
               onChange={({ detail }) =>
                 onChange(withFlag(value, flag, detail.selectedOption.value ? detail.selectedOption.value === "yes" : undefined))
               }
+            />
+          </FormField>
+        );
+      })}
+      {(Object.keys(TEMPLATE_FIELDS) as TemplateField[]).map((field) => {
+        const { label, placeholder, description } = TEMPLATE_FIELDS[field];
+        return (
+          <FormField
+            key={field}
+            label={label}
+            description={description || undefined}
+            errorText={errorFor(`launchSettings.launchTemplate.${field}`)}
+          >
+            <Input
+              data-testid={`launch-template-${field}`}
+              ariaLabel={label}
+              placeholder={placeholder}
+              value={templateText(value, field)}
+              onChange={({ detail }) => onChange(withTemplate(value, field, detail.value))}
             />
           </FormField>
         );

@@ -641,7 +641,7 @@ export interface components {
              * @description What was checked.
              * @enum {string}
              */
-            check: "source-server" | "replication" | "lag" | "snapshot" | "ssm-document" | "quota";
+            check: "source-server" | "replication" | "lag" | "snapshot" | "launch-settings" | "launch-template" | "ssm-document" | "quota" | "target";
             /** @description The wave the finding is about; empty for a finding about the whole plan (quota). */
             wave: string;
             /** @description The server the finding is about; empty for a wave's action. */
@@ -707,7 +707,7 @@ export interface components {
             items: components["schemas"]["ReadinessSummary"][];
             nextToken?: string;
         };
-        /** @description The DRS launch configuration every server of the group should have (UpdateLaunchConfiguration's fields; one left out stays as DRS has it). Applied on request (POST .../launch-settings/apply); readiness reports servers that drifted. */
+        /** @description The DRS launch configuration every server of the group should have (UpdateLaunchConfiguration's fields; one left out stays as DRS has it) and the overrides of each server's EC2 launch template. Applied on request (POST .../launch-settings/apply); readiness reports servers that drifted. */
         LaunchSettings: {
             /**
              * @description NONE: the EC2 launch template's instance type; BASIC: DRS picks one from the source server's CPU and memory; IN_AWS: from the recovery instance's use.
@@ -729,6 +729,15 @@ export interface components {
             };
             /** @description Run DRS's post-launch actions. */
             postLaunchEnabled?: boolean;
+            /** @description Overrides of each server's EC2 launch template (the one DRS launches it from): applying them makes a new version, the current default with these fields replaced, the template's default. An instance type needs targetInstanceTypeRightSizingMethod NONE (otherwise DRS picks the type itself). */
+            launchTemplate?: {
+                /** @description An EC2 instance type (botocore's EC2 model lists the known ones), e.g. m5.large. */
+                instanceType?: string;
+                /** @description The subnet of the recovery instance's primary network interface. */
+                subnetId?: string;
+                /** @description The security groups of the recovery instance's primary network interface. */
+                securityGroupIds?: string[];
+            };
         };
         LaunchSettingsApplied: {
             groupId: string;

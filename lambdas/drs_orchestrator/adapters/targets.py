@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from drs_orchestrator.adapters.clients import RETRY_CONFIG, error_code
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.drs import DrsGateway
+from drs_orchestrator.adapters.ec2 import LaunchTemplates
 from drs_orchestrator.domain.targets import HOME, Target, Targets
 from drs_orchestrator.errors import ConfigurationError, TargetUnreachableError
 
@@ -112,15 +113,19 @@ class DrsGateways:
         targets: Targets,
         home: DrsGateway | None = None,
         sessions: TargetSessions | None = None,
+        home_templates: LaunchTemplates | None = None,
     ) -> None:
         self.targets = targets
         self._home = home
+        self._home_templates = home_templates
         self._sessions = sessions or TargetSessions()
 
     @classmethod
-    def home_only(cls, gateway: DrsGateway, region: str = "") -> DrsGateways:
+    def home_only(
+        cls, gateway: DrsGateway, region: str = "", templates: LaunchTemplates | None = None
+    ) -> DrsGateways:
         """Gateways for a deployment with no target besides home."""
-        return cls(Targets(Target(HOME, region)), gateway)
+        return cls(Targets(Target(HOME, region)), gateway, home_templates=templates)
 
     @property
     def home(self) -> DrsGateway:
@@ -140,6 +145,18 @@ class DrsGateways:
         if target.is_home:
             return self.home
         return DrsGateway(self._sessions.client("drs", target, session))
+
+    def templates(self, key: str | None, session: str) -> LaunchTemplates:
+        """The EC2 launch templates (and subnets, instance types) of the target stored as
+        ``key``, where DRS launches its servers: the same role as ``of``."""
+        target = self._target(key)
+        if target.is_home:
+            if self._home_templates is None:  # one client for the function's life
+                self._home_templates = LaunchTemplates(
+                    make_client("ec2", region_name=target.region or None)
+                )
+            return self._home_templates
+        return LaunchTemplates(self._sessions.client("ec2", target, session))
 
     def _target(self, key: str | None) -> Target:
         try:

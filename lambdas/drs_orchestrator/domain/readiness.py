@@ -56,6 +56,20 @@ class Severity(StrEnum):
     ACTION_REQUIRED = "actionRequired"
 
 
+#: What a finding can be about (the API document's enumeration is held equal by a test).
+CHECKS = (
+    "source-server",
+    "replication",
+    "lag",
+    "snapshot",
+    "launch-settings",
+    "launch-template",
+    "ssm-document",
+    "quota",
+    "target",
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One thing that would make the plan's recovery fail or fall short, and its fix."""
@@ -66,6 +80,11 @@ class Finding:
     server: str
     message: str
     fix: str
+
+    def __post_init__(self) -> None:
+        if self.check not in CHECKS:  # a new check is listed (and documented) first
+            msg = f"unknown readiness check {self.check!r}; add it to CHECKS"
+            raise ValueError(msg)
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -129,6 +148,21 @@ class Unreachable:
 
 
 @dataclass(frozen=True)
+class TemplateCheck:
+    """A server's EC2 launch template as readiness found it: whether it exists, and what its
+    default version launches (the instance type counts only when right-sizing is NONE;
+    otherwise DRS picks the type itself)."""
+
+    template_id: str
+    exists: bool = True
+    instance_type: str | None = None
+    instance_type_offered: bool = True
+    keeps_instance_type: bool = True
+    subnet_id: str | None = None
+    subnet_exists: bool = True
+
+
+@dataclass(frozen=True)
 class QuotaUse:
     """In one DRS target: what is in active jobs now, and what the plan may need at once."""
 
@@ -149,12 +183,16 @@ def evaluate(
     quotas: Sequence[QuotaUse] = (),
     launch_drift: Mapping[str, Sequence[str]] | None = None,
     unreachable: Unreachable | None = None,
+    templates: Mapping[str, TemplateCheck] | None = None,
 ) -> Readiness:
     """The readiness of a plan whose ``waves`` are (name, source server ids);
     ``launch_drift`` lists, for a server whose group has launch settings, how its DRS
     launch configuration differs from them (``domain/launch.py``); the servers of an
-    ``unreachable`` target are not checked one by one, the target is one finding."""
+    ``unreachable`` target are not checked one by one, the target is one finding;
+    ``templates`` is each server's EC2 launch template (a server DRS does not report has
+    none)."""
     drifted = launch_drift or {}
+    template_of = templates or {}
     beyond = unreachable or Unreachable()
     unreachable_findings: list[Finding] = [
         Finding(
@@ -183,6 +221,8 @@ def evaluate(
             findings += _server_findings(
                 wave, server, servers.get(server), newest_snapshot.get(server), now, limits
             )
+            if server in template_of:
+                findings += _template_findings(wave, server, template_of[server])
             if drifted.get(server):
                 findings.append(
                     Finding(
@@ -386,6 +426,46 @@ def _server_findings(
                 f"the newest snapshot of {server} (wave {wave}) is {_words(now - snapshot)} old, "
                 f"over {_words(limits.max_snapshot_age)}",
                 "check that replication is continuous and snapshots are being taken",
+            )
+        )
+    return found
+
+
+def _template_findings(wave: str, server: str, template: TemplateCheck) -> list[Finding]:
+    """Why DRS could not launch ``server`` from its EC2 launch template as it stands."""
+
+    def finding(message: str, fix: str) -> Finding:
+        return Finding(Severity.ACTION_REQUIRED, "launch-template", wave, server, message, fix)
+
+    if not template.exists:
+        return [
+            finding(
+                f"the EC2 launch template {template.template_id} of {server} (wave {wave}) "
+                "does not exist: DRS cannot launch the server",
+                "restore the server's launch template in DRS (its launch settings name the "
+                "template DRS manages for it); do not delete templates DRS manages",
+            )
+        ]
+    found = []
+    if template.subnet_id and not template.subnet_exists:
+        found.append(
+            finding(
+                f"the launch template of {server} (wave {wave}) puts the recovery instance in "
+                f"subnet {template.subnet_id}, which does not exist",
+                "set launchTemplate.subnetId in the group's launch settings and apply them",
+            )
+        )
+    if (
+        template.keeps_instance_type
+        and template.instance_type
+        and not (template.instance_type_offered)
+    ):
+        found.append(
+            finding(
+                f"the launch template of {server} (wave {wave}) launches instance type "
+                f"{template.instance_type}, which EC2 does not offer in the target's region",
+                "set launchTemplate.instanceType in the group's launch settings to a type "
+                "offered there and apply them, or let DRS right-size the instance",
             )
         )
     return found

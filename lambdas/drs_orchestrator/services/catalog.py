@@ -24,6 +24,7 @@ from drs_orchestrator.adapters.dynamodb import (
     StaleExecutionError,
     VersionConflictError,
 )
+from drs_orchestrator.adapters.ec2 import known_instance_types
 from drs_orchestrator.domain import launch
 from drs_orchestrator.domain.groups import membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
@@ -39,6 +40,7 @@ from drs_orchestrator.errors import (
     NotFoundError,
     OrchestratorError,
     ServiceUnavailableError,
+    TargetUnreachableError,
 )
 from drs_orchestrator.services import executions as execution_controls
 from drs_orchestrator.services.inventory import (
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
         ServerHolds,
         VersionedRecords,
     )
+    from drs_orchestrator.adapters.ec2 import LaunchTemplates
     from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.adapters.targets import DrsGateways
@@ -110,6 +113,27 @@ PRIVATE_EXECUTION_ATTRIBUTES = frozenset({"taskToken"})
 def public_execution(item: dict[str, Any]) -> dict[str, Any]:
     """An execution item as the API returns it: without its private attributes."""
     return {k: v for k, v in item.items() if k not in PRIVATE_EXECUTION_ATTRIBUTES}
+
+
+def apply_template(
+    templates: LaunchTemplates,
+    configuration: dict[str, Any],
+    settings: dict[str, Any],
+    description: str,
+) -> None:
+    """Give the server's EC2 launch template (its DRS launch configuration names it) the
+    group's overrides; nothing is written when it already has them."""
+    template_id = str(configuration.get("ec2LaunchTemplateID") or "")
+    current = templates.default_data(template_id) if template_id else None
+    if current is None:
+        msg = (
+            f"the EC2 launch template {template_id or '(none)'} of "
+            f"{configuration.get('sourceServerID')} does not exist"
+        )
+        raise OrchestratorError(msg)
+    data = launch.template_data(settings, current)
+    if data is not None:
+        templates.apply(template_id, data, description)
 
 
 class Catalog(Inventory):
@@ -196,6 +220,12 @@ class Catalog(Inventory):
                 msg,
                 [Problem("sourceServerIds", "give source server ids, tag selectors, or both")],
             )
+        settings = body.get("launchSettings") or {}
+        known = known_instance_types() if launch.template_overrides(settings) else frozenset()
+        wrong = [Problem(field, rule) for field, rule in launch.problems(settings, known)]
+        if wrong:
+            msg = "invalid launch settings"
+            raise BadRequestError(msg, wrong)
         target = self.target_of(body)
         if target is None:
             known = ", ".join(t.describe() for t in self.drs.targets.all())
@@ -294,12 +324,16 @@ class Catalog(Inventory):
         return record
 
     def apply_launch_settings(self, group_id: str) -> dict[str, Any]:
-        """Give every server of the group the group's launch settings (one
-        UpdateLaunchConfiguration each, in the group's target, eight at a time). A server
-        DRS refuses is reported, the others are applied; applying again is harmless."""
+        """Give every server of the group the group's launch settings, in the group's
+        target, eight servers at a time: UpdateLaunchConfiguration with the DRS fields, then
+        the launch template overrides as a new default version of the server's EC2 launch
+        template. A server DRS or EC2 refuses is reported, the others are applied; applying
+        again is harmless (a template already as wanted is not written)."""
         record = self.get_group(group_id)
-        settings = launch.update_request(record.get("launchSettings") or {})
-        if not settings:
+        wanted = record.get("launchSettings") or {}
+        settings = launch.update_request(wanted)
+        overrides = launch.template_overrides(wanted)
+        if not settings and not overrides:
             msg = "the group has no launch settings to apply"
             raise BadRequestError(msg, [Problem("launchSettings", "set at least one field")])
         target = self.target_of(record)
@@ -307,10 +341,22 @@ class Catalog(Inventory):
             msg = f"protection group '{record['name']}' is in {_where(record)}, not a DRS target"
             raise BadRequestError(msg, [Problem("region", "not one of the deployment's targets")])
         servers = self.servers_by_group(groups=[record])[record["name"]]
+        templates: LaunchTemplates | None = None
+        if overrides:
+            try:
+                templates = self.drs.templates(target.stored_key, self.session)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+        description = f"launch settings of protection group {record['name']}"
 
         def apply(drs: DrsGateway, server: str) -> str | None:
             try:
-                drs.update_launch_configuration(server, settings)
+                if settings:
+                    configuration = drs.update_launch_configuration(server, settings)
+                else:
+                    configuration = drs.launch_configuration(server)
+                if templates is not None:
+                    apply_template(templates, configuration, wanted, description)
             except OrchestratorError as exc:
                 return str(exc)
             return None

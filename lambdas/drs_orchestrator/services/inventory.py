@@ -28,13 +28,15 @@ if TYPE_CHECKING:
 
     from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import VersionedRecords
+    from drs_orchestrator.adapters.ec2 import LaunchTemplates
     from drs_orchestrator.adapters.targets import DrsGateways
     from drs_orchestrator.domain.targets import Target
 
 T = TypeVar("T")
 R = TypeVar("R")
-#: Per-server DRS calls made at once (snapshots, launch configurations: a plan of 500
-#: servers is 500 of each).
+G = TypeVar("G")
+#: Per-server DRS and EC2 calls made at once (snapshots, launch configurations, launch
+#: templates: a plan of 500 servers is 500 of each).
 DRS_CALLS_AT_ONCE = 8
 #: The role session name the API's calls in a target carry (CloudTrail: who acted).
 API_SESSION = session_name(None, "api")
@@ -198,10 +200,28 @@ class Inventory:
         """``call(gateway, server)`` for each server, with the DRS gateway of the server's
         own target (``target_of``; home when absent), ``DRS_CALLS_AT_ONCE`` at a time;
         503 naming a target out of reach."""
+        return self._each(servers, target_of, call, self.drs.of)
 
+    def per_server_templates(
+        self,
+        servers: Sequence[str],
+        target_of: Mapping[str, str | None],
+        call: Callable[[LaunchTemplates, str], R],
+    ) -> dict[str, R]:
+        """``call(templates, server)`` for each server, with the EC2 launch templates of the
+        server's own target, as ``per_server``."""
+        return self._each(servers, target_of, call, self.drs.templates)
+
+    def _each(
+        self,
+        servers: Sequence[str],
+        target_of: Mapping[str, str | None],
+        call: Callable[[G, str], R],
+        gateway_of: Callable[[str | None, str], G],
+    ) -> dict[str, R]:
         def one(server: str) -> R:
             try:
-                gateway = self.drs.of(target_of.get(server), self.session)
+                gateway = gateway_of(target_of.get(server), self.session)
             except TargetUnreachableError as exc:
                 raise ServiceUnavailableError(str(exc)) from exc
             return call(gateway, server)

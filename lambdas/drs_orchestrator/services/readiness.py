@@ -110,6 +110,17 @@ class PlanReadiness:
             server: parse_drs_timestamp(found["timestamp"]) if found else None
             for server, found in self.inventory.newest_snapshots(present, target_of, now).items()
         }
+        settings_of = self._settings_of(by_name, servers_by_group)
+        configurations = self.inventory.per_server(
+            present, target_of, lambda drs, server: drs.launch_configuration(server)
+        )
+        template_data = self._template_data(configurations, target_of)
+        launch_drift = {
+            server: launch.drift(settings_of.get(server, {}), configuration)
+            + launch.template_drift(settings_of.get(server, {}), template_data.get(server) or {})
+            for server, configuration in configurations.items()
+        }
+        templates = self._template_checks(configurations, template_data, target_of)
         lag = record.get("maxReplicationLagSeconds")
         thresholds = readiness.Thresholds(
             max_lag=timedelta(seconds=int(lag)) if lag else readiness.DEFAULT_MAX_LAG
@@ -122,10 +133,11 @@ class PlanReadiness:
             thresholds,
             self._action_documents(record),
             self._quota_use(plan, servers_by_group, groups, now, set(unreachable)),
-            self._launch_drift(by_name, servers_by_group, present, target_of),
+            launch_drift,
             readiness.Unreachable(
                 {str(k): reason for k, reason in unreachable.items()}, beyond_reach
             ),
+            templates,
         )
         return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
 
@@ -147,26 +159,75 @@ class PlanReadiness:
                 found[target.stored_key] = exc.reason
         return found
 
-    def _launch_drift(
-        self,
-        groups: dict[str, dict[str, Any]],
-        servers_by_group: dict[str, list[str]],
-        present: list[str],
-        target_of: dict[str, str | None],
-    ) -> dict[str, list[str]]:
-        """For each server in DRS whose group has launch settings, how its launch
-        configuration differs from them (one GetLaunchConfiguration per server, eight at a
-        time, in its own target)."""
-        in_drs = set(present)
-        wanted: dict[str, dict[str, Any]] = {}
-        for name, servers in servers_by_group.items():
-            settings = (groups.get(name) or {}).get("launchSettings")
-            if settings:
-                wanted.update({s: settings for s in servers if s in in_drs})
-        found = self.inventory.per_server(
-            sorted(wanted), target_of, lambda drs, server: drs.launch_configuration(server)
+    @staticmethod
+    def _settings_of(
+        groups: dict[str, dict[str, Any]], servers_by_group: dict[str, list[str]]
+    ) -> dict[str, dict[str, Any]]:
+        """Each server's group launch settings (absent: its group has none)."""
+        return {
+            server: settings
+            for name, servers in servers_by_group.items()
+            if (settings := (groups.get(name) or {}).get("launchSettings"))
+            for server in servers
+        }
+
+    def _template_data(
+        self, configurations: dict[str, dict[str, Any]], target_of: dict[str, str | None]
+    ) -> dict[str, dict[str, Any] | None]:
+        """The default version's data of each server's EC2 launch template (None: there is
+        no such template), read in the server's own target, eight at a time."""
+        with_template = sorted(s for s, c in configurations.items() if c.get("ec2LaunchTemplateID"))
+        return self.inventory.per_server_templates(
+            with_template,
+            target_of,
+            lambda ec2, server: ec2.default_data(configurations[server]["ec2LaunchTemplateID"]),
         )
-        return {server: launch.drift(wanted[server], current) for server, current in found.items()}
+
+    def _template_checks(
+        self,
+        configurations: dict[str, dict[str, Any]],
+        template_data: dict[str, dict[str, Any] | None],
+        target_of: dict[str, str | None],
+    ) -> dict[str, readiness.TemplateCheck]:
+        """Each server's launch template as readiness judges it: whether it exists, and
+        whether its subnet exists and its instance type is offered (one DescribeSubnets and
+        one DescribeInstanceTypeOfferings per target for all its servers)."""
+        views = {s: launch.TemplateView.of(d) for s, d in template_data.items() if d is not None}
+        subnets: dict[str | None, set[str]] = {}
+        types: dict[str | None, set[str]] = {}
+        for server, view in views.items():
+            key = target_of.get(server)
+            if view.subnet_id:
+                subnets.setdefault(key, set()).add(view.subnet_id)
+            if view.instance_type:
+                types.setdefault(key, set()).add(view.instance_type)
+        existing: dict[str | None, set[str]] = {}
+        offered: dict[str | None, set[str]] = {}
+        for key in sorted(set(subnets) | set(types), key=str):
+            try:
+                ec2 = self.inventory.drs.templates(key, self.inventory.session)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            existing[key] = ec2.existing_subnets(subnets.get(key, set()))
+            offered[key] = ec2.offered_instance_types(types.get(key, set()))
+        checks = {}
+        for server, data in template_data.items():
+            template_id = str(configurations[server]["ec2LaunchTemplateID"])
+            view = views.get(server)
+            if data is None or view is None:
+                checks[server] = readiness.TemplateCheck(template_id, exists=False)
+                continue
+            key = target_of.get(server)
+            method = configurations[server].get("targetInstanceTypeRightSizingMethod")
+            checks[server] = readiness.TemplateCheck(
+                template_id,
+                instance_type=view.instance_type,
+                instance_type_offered=view.instance_type in offered.get(key, set()),
+                keeps_instance_type=method in (None, launch.KEEPS_INSTANCE_TYPE),
+                subnet_id=view.subnet_id,
+                subnet_exists=view.subnet_id in existing.get(key, set()),
+            )
+        return checks
 
     def _quota_use(
         self,
