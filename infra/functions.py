@@ -42,7 +42,7 @@ API = PackageSpec(
     function="api",
     handler="drs_orchestrator.handlers.api.handler",
     requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
-    aws_services=("drs", "dynamodb", "ec2", "lambda", "stepfunctions", "sts"),
+    aws_services=("drs", "dynamodb", "ec2", "iam", "lambda", "stepfunctions", "sts"),
     excluded=(
         "drs_orchestrator/handlers/execution_finder.py",
         "drs_orchestrator/handlers/readiness.py",
@@ -53,7 +53,7 @@ API = PackageSpec(
 READINESS = PackageSpec(
     function="readiness",
     handler="drs_orchestrator.handlers.readiness.handler",
-    aws_services=("drs", "dynamodb", "ec2", "sns", "ssm", "sts"),
+    aws_services=("drs", "dynamodb", "ec2", "iam", "sns", "ssm", "sts"),
     excluded=(
         *API_ONLY,
         "drs_orchestrator/handlers/execution_finder.py",

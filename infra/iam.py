@@ -252,6 +252,19 @@ def drs_templates_statement() -> dict[str, Any]:
     return {**unscoped_statement(LAUNCH_TEMPLATE_WRITES), "Condition": DRS_TEMPLATES_CONDITION}
 
 
+def target_role_policy(regions: list[str], role_arn: str) -> dict[str, Any]:
+    """The policy of a deployment's role in a DRS target account: the runtime's calls there
+    (``TARGET_ROLE_ACTIONS``), the launch template writes on DRS's own templates, both in
+    ``regions`` only; and IAM's simulation of the role itself (readiness asks whether it may
+    launch, with the account's SCPs counted). IAM is global: no region condition there."""
+    in_regions = {"StringEquals": {"aws:RequestedRegion": list(regions)}}
+    calls = {**unscoped_statement(TARGET_ROLE_ACTIONS), "Condition": in_regions}
+    writes = drs_templates_statement()
+    writes["Condition"] = {**in_regions, **writes["Condition"]}
+    simulate = statement(["iam:SimulatePrincipalPolicy"], role_arn)
+    return {"Version": "2012-10-17", "Statement": [calls, writes, simulate]}
+
+
 def document(statements: list[dict[str, Any]]) -> pulumi.Output[str]:
     """A policy document as JSON; ARNs inside may still be Outputs."""
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})

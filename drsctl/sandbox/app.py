@@ -38,6 +38,7 @@ from drsctl.sandbox.seed import (
 )
 from drsctl.sandbox.site import SandboxUser, Site
 from infra.console import build_console
+from infra.iam import target_role_policy
 from infra.project_config import Declaration
 
 if TYPE_CHECKING:
@@ -146,6 +147,8 @@ class Sandbox:
                     target.templates = MotoLaunchTemplates(account, region)
                     seed_target(target, account, region)
                     targets[(account, region)] = target
+        for evaluation in evaluations:
+            create_target_roles(evaluation)
         self._configure_moto()
         self._gateway = GatewayServer(AwsGateway(simulators, targets))
         self._gateway.start()
@@ -359,6 +362,31 @@ def running_sandbox(workdir: Path) -> str | None:
 
 def _alnum(text: str) -> str:
     return "".join(c for c in text.upper() if c.isalnum())
+
+
+def create_target_roles(evaluation: Any) -> None:
+    """The deployment's role in each DRS target account, as the target stack creates it
+    (``infra/iam.py``'s ``target_role_policy``): readiness simulates it there. moto does not
+    require a role to assume it, but the simulation reads its policy."""
+    from moto.iam.models import iam_backends
+
+    listed: list[dict[str, Any]] = []
+    for function in evaluation.of_type("aws:lambda/function:Function"):
+        variables = ((function.inputs.get("environment") or {}).get("variables")) or {}
+        if variables.get("DRS_TARGETS"):
+            listed = json.loads(variables["DRS_TARGETS"])
+            break
+    regions_of: dict[str, list[str]] = {}
+    for target in listed:
+        regions_of.setdefault(str(target["roleArn"]), []).append(str(target["region"]))
+    for role_arn, regions in sorted(regions_of.items()):
+        account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+        backend = iam_backends[account]["global"]
+        if any(r.name == name for r in backend.get_roles()):
+            continue  # two deployments of one account share nothing, but a restart may
+        backend.create_role(name, "{}", "/", None, "sandbox target role", [], None)
+        policy = target_role_policy(sorted(regions), role_arn)
+        backend.put_role_policy(name, "runtime", json.dumps(policy))
 
 
 def _targets_of(evaluation: Any) -> tuple[tuple[str, str], ...]:

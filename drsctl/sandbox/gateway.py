@@ -1,6 +1,7 @@
 """The sandbox's AWS endpoint: one local HTTP server for every service the orchestrator uses.
 
-DRS requests (told apart by the SigV4 credential scope, as AWS routes them) go to a DRS
+IAM's policy simulations go to ``drsctl/sandbox/iam.py`` (moto has none). DRS requests (told
+apart by the SigV4 credential scope, as AWS routes them) go to a DRS
 simulator — one per deployment, chosen by the caller's access key, so two deployments side
 by side never see each other's jobs; a request signed with credentials of a role assumed in
 another account (moto's STS issued them) goes to the DRS of that account and the request's
@@ -11,6 +12,7 @@ invocations: those run handlers which call back into moto, and must not hold the
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from drsctl.sandbox.iam import PolicySimulator
 from drsctl.sandbox.serving import ServerThread
 
 if TYPE_CHECKING:
@@ -35,11 +38,14 @@ class AwsGateway:
         self,
         simulators: Mapping[str, DrsSimulator],
         targets: Mapping[tuple[str, str], DrsSimulator] | None = None,
+        policies: PolicySimulator | None = None,
     ) -> None:
         #: DRS simulator per access key id (each deployment's own account and region).
         self.simulators = dict(simulators)
         #: DRS simulator per (account, region) of a DRS target, reached by assumed roles.
         self.targets = dict(targets or {})
+        #: IAM's policy simulation, which moto lacks (``drsctl/sandbox/iam.py``).
+        self.policies = policies or PolicySimulator()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.RLock()
 
@@ -49,6 +55,18 @@ class AwsGateway:
         if service == "drs":
             region = scope.group(2) if scope else ""
             return self._drs(access_key, region, environ, start_response)
+        if service == "iam":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            if b"Action=SimulatePrincipalPolicy" in body:
+                with self._lock:  # it reads moto's roles
+                    status, raw = self.policies.serve(body.decode())
+                start_response(
+                    f"{status} {'OK' if status == 200 else 'Error'}",
+                    [("Content-Type", "text/xml"), ("Content-Length", str(len(raw)))],
+                )
+                return [raw]
+            environ["wsgi.input"] = io.BytesIO(body)  # read: moto reads it again
         if service == "lambda" and environ.get("PATH_INFO", "").endswith("/invocations"):
             return self._moto(environ, start_response)
         with self._lock:

@@ -220,6 +220,7 @@ class Orchestrator(pulumi.ComponentResource):
                         if env.DRS_TARGETS in finder_environment
                         else {}
                     ),
+                    env.WAVE_RUNNER_ROLE_ARN: self.wave_runner.role.arn,
                     "POWERTOOLS_SERVICE_NAME": "readiness",
                 },
                 statements=[
@@ -229,6 +230,8 @@ class Orchestrator(pulumi.ComponentResource):
                         [readiness.arn],
                     ),
                     iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
+                    # Readiness asks IAM whether the wave runner may launch the plan.
+                    iam.statement(["iam:SimulatePrincipalPolicy"], [self.wave_runner.role.arn]),
                     iam.unscoped_statement(
                         [
                             "drs:DescribeJobs",
@@ -260,6 +263,7 @@ class Orchestrator(pulumi.ComponentResource):
                     env.STATE_MACHINE_ARN: self.recovery.state_machine.arn,
                     env.READINESS_TABLE: readiness.name,
                     env.READINESS_FUNCTION: self.readiness.function.name,
+                    env.WAVE_RUNNER_ROLE_ARN: self.wave_runner.role.arn,
                     "POWERTOOLS_SERVICE_NAME": "api",
                 },
                 statements=[
@@ -294,6 +298,8 @@ class Orchestrator(pulumi.ComponentResource):
                     # Reads the readiness history; asks for an evaluation after a change.
                     iam.statement(["dynamodb:Query"], [readiness.arn]),
                     iam.statement(["lambda:InvokeFunction"], [self.readiness.function.arn]),
+                    # On-demand readiness asks IAM whether the wave runner may launch the plan.
+                    iam.statement(["iam:SimulatePrincipalPolicy"], [self.wave_runner.role.arn]),
                     iam.unscoped_statement(
                         [
                             "drs:DescribeRecoverySnapshots",

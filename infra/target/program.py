@@ -47,13 +47,10 @@ def trust_policy(settings: TargetSettings) -> str:
 
 def permissions(settings: TargetSettings) -> dict[str, Any]:
     """The DRS and EC2 actions the runtime calls, in the regions the stack lists only; the
-    launch template writes on DRS's own templates only."""
-    in_regions = {"StringEquals": {"aws:RequestedRegion": list(settings.regions)}}
-    statement = iam.unscoped_statement(iam.TARGET_ROLE_ACTIONS)
-    statement["Condition"] = in_regions
-    writes = iam.drs_templates_statement()
-    writes["Condition"] = {**in_regions, **writes["Condition"]}
-    return {"Version": "2012-10-17", "Statement": [statement, writes]}
+    launch template writes on DRS's own templates only; the role's own simulation."""
+    partition = settings.deployment.partition
+    role_arn = f"arn:{partition}:iam::{settings.account_id}:role/{settings.role_name}"
+    return iam.target_role_policy(list(settings.regions), role_arn)
 
 
 class TargetRole(pulumi.ComponentResource):

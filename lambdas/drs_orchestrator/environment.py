@@ -31,6 +31,8 @@ TICKS_PER_RUN = "TICKS_PER_RUN"
 JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
 READINESS_TABLE = "READINESS_TABLE"
 READINESS_FUNCTION = "READINESS_FUNCTION"
+#: The wave runner's role, whose permissions readiness simulates (optional: not checked).
+WAVE_RUNNER_ROLE_ARN = "WAVE_RUNNER_ROLE_ARN"
 #: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
 DRS_TARGETS = "DRS_TARGETS"
 
@@ -147,6 +149,7 @@ class ApiEnvironment:
     server_holds_table: str
     readiness_table: str
     readiness_function: str
+    runner_role_arn: str | None = None
 
     @classmethod
     def from_env(cls) -> ApiEnvironment:
@@ -158,18 +161,20 @@ class ApiEnvironment:
             server_holds_table=_require(SERVER_HOLDS_TABLE),
             readiness_table=_require(READINESS_TABLE),
             readiness_function=_require(READINESS_FUNCTION),
+            runner_role_arn=os.environ.get(WAVE_RUNNER_ROLE_ARN) or None,
         )
 
 
 @dataclass(frozen=True)
 class ReadinessEnvironment:
     """What the readiness function needs: the groups and plans it evaluates, the history
-    it keeps and the topic it notifies."""
+    it keeps, the topic it notifies, and the wave runner's role it simulates."""
 
     protection_groups_table: str
     recovery_plans_table: str
     readiness_table: str
     topic_arn: str
+    runner_role_arn: str | None = None
 
     @classmethod
     def from_env(cls) -> ReadinessEnvironment:
@@ -178,4 +183,5 @@ class ReadinessEnvironment:
             recovery_plans_table=_require(RECOVERY_PLANS_TABLE),
             readiness_table=_require(READINESS_TABLE),
             topic_arn=_require(TOPIC_ARN),
+            runner_role_arn=os.environ.get(WAVE_RUNNER_ROLE_ARN) or None,
         )

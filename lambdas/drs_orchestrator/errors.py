@@ -48,6 +48,16 @@ class Ec2Error(OrchestratorError):
         super().__init__(f"EC2 {operation} failed with {code}: {message}")
 
 
+class IamError(OrchestratorError):
+    """Raised when IAM refuses a policy simulation (the role may not simulate, or the role
+    simulated does not exist); ``code`` is IAM's."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        self.operation = operation
+        self.code = code
+        super().__init__(f"IAM {operation} failed with {code}: {message}")
+
+
 class TargetUnreachableError(OrchestratorError):
     """Raised when the role of a DRS target cannot be assumed. ``transient`` when trying
     again later may work (throttled, no answer); otherwise the target is unreachable as
@@ -124,4 +134,4 @@ class ServiceUnavailableError(ApiError):
 
 #: AWS trouble that outlasted the clients' retries: the API answers 503 (a retry is safe,
 #: every write path checks before it writes).
-UNAVAILABLE: tuple[type[OrchestratorError], ...] = (StoreError, DrsError, Ec2Error)
+UNAVAILABLE: tuple[type[OrchestratorError], ...] = (StoreError, DrsError, Ec2Error, IamError)

@@ -21,6 +21,7 @@ import pytest
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, from_item
 from drs_orchestrator.adapters.stepfunctions import StateMachines
+from drs_orchestrator.domain.permissions import AUTOMATION_ACTIONS, RECOVERY_ACTIONS
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.handlers import wave_runner
 from drs_orchestrator.services import executions
@@ -28,6 +29,8 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
+from drsctl.sandbox.iam import PolicySimulator
+from infra.iam import target_role_policy
 from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.statemachine import definition
 from infra.tables import (
@@ -131,6 +134,60 @@ def targets_json() -> str:
     )
 
 
+#: The wave runner's permissions as the deployment grants them (``infra/components/
+#: orchestrator.py``; ``tests/infra`` holds the planned policy to the same needs).
+RUNNER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": list(RECOVERY_ACTIONS), "Resource": "*"},
+        {"Effect": "Allow", "Action": list(AUTOMATION_ACTIONS), "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": [role_arn(a) for a, _r in TARGETS.values()],
+        },
+    ],
+}
+
+
+def iam_in(account: str) -> Any:
+    """An IAM client acting in ``account`` (moto tells accounts apart by credentials)."""
+    credentials = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/e2e-setup", RoleSessionName="e2e-setup"
+    )["Credentials"]
+    return boto3.client(
+        "iam",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def create_roles() -> str:
+    """The wave runner's role at home and the deployment's role in each target account, as
+    the stacks create them; returns the wave runner's role ARN."""
+    iam = boto3.client("iam")
+    runner = iam.create_role(
+        RoleName=f"{DEPLOYMENT}-wave-runner-role", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName=f"{DEPLOYMENT}-wave-runner-role",
+        PolicyName="runtime",
+        PolicyDocument=json.dumps(RUNNER_POLICY),
+    )
+    for account in sorted({a for a, _r in TARGETS.values()}):
+        arn = role_arn(account)
+        regions = sorted(r for a, r in TARGETS.values() if a == account)
+        target_iam = iam_in(account)
+        target_iam.create_role(RoleName=arn.rsplit("/", 1)[-1], AssumeRolePolicyDocument="{}")
+        target_iam.put_role_policy(
+            RoleName=arn.rsplit("/", 1)[-1],
+            PolicyName="runtime",
+            PolicyDocument=json.dumps(target_role_policy(regions, arn)),
+        )
+    return str(runner)
+
+
 class Harness:
     def __init__(self, drs: FakeDrs, ssm: FakeSsm, targets: dict[str, FakeDrs]) -> None:
         self.drs = drs
@@ -138,6 +195,8 @@ class Harness:
         self.targets = targets
         #: The identity (assumed-role ARN, from STS) of every client made in a target.
         self.identities: list[str] = []
+        #: IAM's policy simulation (moto has none): a test may add an SCP's denial.
+        self.policies = PolicySimulator()
         self.ssm = ssm
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -382,7 +441,17 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             identities.append(sts.get_caller_identity()["Arn"])
         finally:
             in_handler.reset(token)
-        assert service in {"drs", "ec2"}, f"the runtime asked for {service} in a target"
+        assert service in {"drs", "ec2", "iam"}, f"the runtime asked for {service} in a target"
+        if service == "iam":  # the target role simulates itself
+            return policies.install(
+                boto3.client(
+                    "iam",
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials["SessionToken"],
+                    config=RETRY_CONFIG,
+                )
+            )
         if service == "ec2":
             return boto3.client(
                 "ec2",
@@ -395,6 +464,12 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         return targets[target.key].client()
 
     monkeypatch.setattr("drs_orchestrator.adapters.targets.assumed_client", in_target)
+    # IAM's policy simulation, which moto lacks, over the roles moto holds.
+    policies = PolicySimulator()
+    monkeypatch.setattr(
+        "drs_orchestrator.adapters.iam.make_client",
+        lambda service: policies.install(boto3.client(service, config=RETRY_CONFIG)),
+    )
     ssm = FakeSsm(region=REGION)
     monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm.client())
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
@@ -436,6 +511,8 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         QUEUED.clear()
         built = Harness(drs, ssm, targets)
         built.identities = identities
+        built.policies = policies
+        monkeypatch.setenv("WAVE_RUNNER_ROLE_ARN", create_roles())
         monkeypatch.setenv("TOPIC_ARN", built.topic_arn)
         monkeypatch.setenv("STATE_MACHINE_ARN", built.machines._arn)
         monkeypatch.setenv("PROTECTION_GROUPS_TABLE", "e2e-groups")

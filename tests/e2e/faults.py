@@ -40,6 +40,7 @@ _THROTTLE_CODES = {
     "drs": "ThrottlingException",
     "sts": "Throttling",
     "ec2": "RequestLimitExceeded",
+    "iam": "Throttling",
 }
 #: Each service's code for a failure on its side (HTTP 500).
 _FAILURE_CODES = {"drs": "InternalServerException", "ec2": "InternalError"}

@@ -19,6 +19,8 @@ from tests.e2e.conftest import STAGING, TARGETS
 from tests.e2e.test_readiness import AWAY, HOME, plan, readiness
 
 if TYPE_CHECKING:
+    import pytest
+
     from tests.e2e.conftest import Harness
 
 WANTED = {
@@ -293,3 +295,50 @@ def test_applying_to_a_server_whose_template_is_gone_names_it_and_applies_the_re
     assert answer["failed"][0]["sourceServerId"] == HOME[0]
     assert f"launch template {lost} of {HOME[0]} does not exist" in answer["failed"][0]["error"]
     assert template_of(harness.drs, HOME[1])["InstanceType"] == "m5.large"
+
+
+def test_a_target_role_older_than_the_deployment_is_a_permissions_warning_not_a_failure(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target stack deployed before the deployment learnt a call (its role lacks
+    GetLaunchConfiguration, or the EC2 reads): readiness says so, and checks the rest."""
+    from botocore.exceptions import ClientError
+    from drs_orchestrator.adapters import targets
+
+    plan_id = plan(harness)
+    made = targets.assumed_client
+
+    def without_ec2(service: str, target: Any, credentials: dict[str, Any]) -> Any:
+        client = made(service, target, credentials)
+        if service == "ec2":
+
+            def refuse(model: Any, **_: Any) -> None:
+                error = {"Code": "UnauthorizedOperation", "Message": "not authorized"}
+                raise ClientError({"Error": error}, model.name)
+
+            client.meta.events.register("before-call.ec2.*", refuse)
+        return client
+
+    monkeypatch.setattr(targets, "assumed_client", without_ec2)
+    harness.targets[STAGING].stall(AWAY)
+
+    answer = readiness(harness, plan_id)
+
+    permissions = [f for f in answer["findings"] if f["check"] == "permissions"]
+    assert [(f["severity"], f["sourceServerId"]) for f in permissions] == [("warning", "")]
+    assert (
+        f"DRS target {STAGING} may not call ec2:DescribeLaunchTemplateVersions"
+        in (permissions[0]["message"])
+    )
+    assert "infra/target" in permissions[0]["fix"]
+    # The rest of the target is still checked: its stalled server needs action.
+    assert ("replication", AWAY) in {(f["check"], f["sourceServerId"]) for f in answer["findings"]}
+    assert answer["state"] == "actionRequired"
+
+    harness.targets[STAGING].replicate(AWAY)
+    harness.targets[STAGING].fail_next("GetLaunchConfiguration", "AccessDeniedException", 5)
+    answer = readiness(harness, plan_id)
+    assert answer["state"] == "warnings", answer["findings"]
+    assert [f["message"].split(" (")[0] for f in answer["findings"]] == [
+        f"the role in DRS target {STAGING} may not call drs:GetLaunchConfiguration"
+    ]

@@ -38,6 +38,7 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     "ec2:DescribeLaunchTemplateVersions": (1, 3),
     "ec2:DescribeSubnets": (1, 2),
     "ec2:DescribeInstanceTypeOfferings": (1, 2),
+    "iam:SimulatePrincipalPolicy": (1, 4),
     "dynamodb:PutItem": (1,),
     "sns:Publish": (1,),
     "dynamodb:UpdateItem": (1,),

@@ -459,6 +459,7 @@ def test_readiness_role_reads_the_catalog_and_drs_and_writes_only_its_history(
     )
     granted = {(a, r) for a, r in _granted(policy) if not a.startswith("logs:")}
     topic = stack.one("aws:sns/topic:Topic").state["arn"]
+    runner = stack.one("aws:iam/role:Role", "wave-runner-role").state["arn"]
     assert granted == {
         ("dynamodb:GetItem", tables["protection-groups-table"]),
         ("dynamodb:Scan", tables["protection-groups-table"]),
@@ -472,8 +473,15 @@ def test_readiness_role_reads_the_catalog_and_drs_and_writes_only_its_history(
         ("drs:DescribeRecoverySnapshots", "*"),
         ("drs:DescribeSourceServers", "*"),
         ("drs:GetLaunchConfiguration", "*"),
+        ("ec2:DescribeInstanceTypeOfferings", "*"),
+        ("ec2:DescribeLaunchTemplateVersions", "*"),
+        ("ec2:DescribeSubnets", "*"),
         ("ssm:DescribeDocument", "*"),
+        # The wave runner's permissions are simulated, not the readiness role's own.
+        ("iam:SimulatePrincipalPolicy", runner),
     }
+    environment = stack.one("aws:lambda/function:Function", "readiness-function").inputs
+    assert environment["environment"]["variables"]["WAVE_RUNNER_ROLE_ARN"] == runner
     readiness = stack.one("aws:dynamodb/table:Table", "readiness-table")
     assert readiness.inputs["ttl"]["attributeName"] == "expiresAt"
 

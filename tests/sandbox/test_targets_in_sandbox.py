@@ -79,6 +79,11 @@ def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> 
             ],
         },
     )
+    # Readiness reads each target's launch templates (moto's EC2 of that account) and asks
+    # IAM, in each account, whether the role there may launch (its policy as the target
+    # stack writes it): a plan nothing is wrong with passes.
+    ready = sandbox.get(f"/api/recovery-plans/{plan['planId']}/readiness", sandbox.token())
+    assert ready["state"] == "passed", ready["findings"]
     started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "DRILL"})
     path = f"/api/executions/{started['executionId']}"
     deadline = time.monotonic() + 120

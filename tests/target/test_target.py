@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from drs_orchestrator.domain.permissions import RECOVERY_ACTIONS, RUNNER, needs
 from drs_policy import identity
 from drs_policy.offline import evaluate_stack
 
 from drsctl.cli import main
+from drsctl.sandbox.iam import decide
 from infra.iam import LAUNCH_TEMPLATE_WRITES, TARGET_ROLE_ACTIONS
 from infra.offline import REPO_ROOT, Evaluation, evaluate
+from infra.project_config import Declaration
 from infra.settings import SettingsError
 from infra.target import settings as target_settings
 from infra.target.program import build
@@ -85,7 +88,7 @@ def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
 ) -> None:
     policy = run().one("aws:iam/rolePolicy:RolePolicy")
     assert policy.inputs["name"] == f"{DEV}-drs-target-policy"
-    statement, writes = json.loads(policy.inputs["policy"])["Statement"]
+    statement, writes, simulate = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Action"] == TARGET_ROLE_ACTIONS
     assert statement["Condition"] == {
         "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
@@ -96,6 +99,9 @@ def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
         "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]},
         "Null": {"aws:ResourceTag/AWSElasticDisasterRecoveryManaged": "false"},
     }
+    # Readiness simulates the role's own permissions (SCPs included), on the role only.
+    assert simulate["Action"] == ["iam:SimulatePrincipalPolicy"]
+    assert simulate["Resource"] == f"arn:aws:iam::111122223333:role/{DEV}-drs-target"
     other = run(stack="dev.444455556666").one("aws:iam/rolePolicy:RolePolicy")
     condition = json.loads(other.inputs["policy"])["Statement"][0]["Condition"]
     assert condition == {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
@@ -223,3 +229,54 @@ def test_drsctl_plans_a_target_account_offline(
     assert "give --orchestrator-account" in capsys.readouterr().err
     assert main(["plan", "--all", "--target-account", STAGING]) == 2
     assert "--target-account takes one STACK" in capsys.readouterr().err
+
+
+def test_the_planned_roles_allow_everything_readiness_simulates(main_root: Path) -> None:
+    """What readiness asks IAM about (``domain/permissions.py``) is what the stacks grant:
+    the wave runner's planned policies allow every action it needs at home, and the target
+    role's allow the recovery in each of its regions, not in another, and its own
+    simulation. Judged by the tests' IAM evaluator (``drsctl/sandbox/iam.py``)."""
+    key = Declaration.of(REPO_ROOT / "Pulumi.yaml").key("drsTargets").full_name
+    main = evaluate("dev", config_overrides={key: json.dumps(TARGETS)})
+    runner_documents = [
+        json.loads(p.inputs["policy"])
+        for p in main.of_type("aws:iam/rolePolicy:RolePolicy")
+        if str(p.inputs["role"]).endswith(f"{DEV}-wave-runner-role")
+    ]
+    assert len(runner_documents) >= 1
+    target_roles = [
+        (t["account"], t["region"], f"arn:aws:iam::{t['account']}:role/{DEV}-drs-target")
+        for t in TARGETS
+    ]
+    wanted = needs(
+        ("home/us-east-1", "us-east-1"),
+        [(f"{a}/{r}", r, arn) for a, r, arn in target_roles],
+        launches_at_home=True,
+        has_actions=True,
+    )
+    for need in wanted:
+        if need.principal != RUNNER:
+            continue
+        for action in need.actions:
+            context = {"aws:requestedregion": [need.region]}
+            assert decide(runner_documents, action, need.resource, context) == "allowed", (
+                action,
+                need.resource,
+            )
+
+    (target,) = [
+        json.loads(p.inputs["policy"]) for p in run().of_type("aws:iam/rolePolicy:RolePolicy")
+    ]
+    own = f"arn:aws:iam::{STAGING}:role/{DEV}-drs-target"
+    for region, expected in (
+        ("us-west-2", "allowed"),
+        ("us-east-1", "allowed"),
+        ("eu-west-1", "implicitDeny"),
+    ):
+        for action in RECOVERY_ACTIONS:
+            assert decide([target], action, "*", {"aws:requestedregion": [region]}) == expected, (
+                action,
+                region,
+            )
+    assert decide([target], "iam:SimulatePrincipalPolicy", own, {}) == "allowed"
+    assert decide([target], "iam:SimulatePrincipalPolicy", f"{own}-other", {}) == "implicitDeny"

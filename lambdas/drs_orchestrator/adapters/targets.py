@@ -21,6 +21,7 @@ from drs_orchestrator.adapters.clients import RETRY_CONFIG, error_code
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.ec2 import LaunchTemplates
+from drs_orchestrator.adapters.iam import PermissionSimulator
 from drs_orchestrator.domain.targets import HOME, Target, Targets
 from drs_orchestrator.errors import ConfigurationError, TargetUnreachableError
 
@@ -157,6 +158,14 @@ class DrsGateways:
                 )
             return self._home_templates
         return LaunchTemplates(self._sessions.client("ec2", target, session))
+
+    def permissions(self, key: str | None, session: str) -> PermissionSimulator:
+        """IAM's policy simulation in the account of the target stored as ``key``, as that
+        target's role (home: the function's own)."""
+        target = self._target(key)
+        if target.is_home:
+            return PermissionSimulator()
+        return PermissionSimulator(self._sessions.client("iam", target, session))
 
     def _target(self, key: str | None) -> Target:
         try:

@@ -29,6 +29,8 @@ from drs_orchestrator.domain.plans import MAX_CONCURRENT_JOBS, MAX_SERVERS_IN_AC
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from drs_orchestrator.domain.permissions import Denial
+
 #: Replication states in which a launch would use data that is no longer kept current.
 BROKEN_REPLICATION = frozenset({"STALLED", "DISCONNECTED", "STOPPED", "PAUSED"})
 #: States on the way to continuous replication: recoverable, but not yet up to date.
@@ -67,6 +69,7 @@ CHECKS = (
     "ssm-document",
     "quota",
     "target",
+    "permissions",
 )
 
 
@@ -163,6 +166,16 @@ class TemplateCheck:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A call readiness needed in a DRS target that the target's role may not make
+    (``action``: ``service:Operation``): what it would have checked is not checked there."""
+
+    target: str
+    action: str
+    code: str
+
+
+@dataclass(frozen=True)
 class QuotaUse:
     """In one DRS target: what is in active jobs now, and what the plan may need at once."""
 
@@ -184,13 +197,17 @@ def evaluate(
     launch_drift: Mapping[str, Sequence[str]] | None = None,
     unreachable: Unreachable | None = None,
     templates: Mapping[str, TemplateCheck] | None = None,
+    refusals: Sequence[Refusal] = (),
+    denials: Sequence[Denial] = (),
 ) -> Readiness:
     """The readiness of a plan whose ``waves`` are (name, source server ids);
     ``launch_drift`` lists, for a server whose group has launch settings, how its DRS
     launch configuration differs from them (``domain/launch.py``); the servers of an
     ``unreachable`` target are not checked one by one, the target is one finding;
     ``templates`` is each server's EC2 launch template (a server DRS does not report has
-    none)."""
+    none); ``refusals`` are the reads a target's role refused (a target stack older than
+    the deployment: what those reads check is not checked there); ``denials`` are the
+    actions IAM's simulation says a role acting for the plan may not take."""
     drifted = launch_drift or {}
     template_of = templates or {}
     beyond = unreachable or Unreachable()
@@ -212,6 +229,32 @@ def evaluate(
         f for a in actions if (f := _action_finding(a))
     ]
     findings += [f for use in quotas for f in _quota_findings(use)]
+    findings += [
+        Finding(
+            Severity.WARNING,
+            "permissions",
+            "",
+            "",
+            f"the role in DRS target {r.target} may not call {r.action} ({r.code}): "
+            "readiness cannot check what that call reads there",
+            "update the target stack (infra/target) in that account: its role grants every "
+            "call the deployment makes there (TARGET_ROLE_ACTIONS)",
+        )
+        for r in sorted(set(refusals), key=lambda r: (r.target, r.action))
+    ]
+    findings += [
+        Finding(
+            Severity.ACTION_REQUIRED,
+            "permissions",
+            "",
+            "",
+            f"{d.need.principal} may not call {d.action}"
+            + (f" on {d.need.resource}" if d.need.resource != "*" else "")
+            + f" in {d.need.region} (DRS target {d.need.target}): {d.reason()}",
+            d.fix(),
+        )
+        for d in denials
+    ]
     count = 0
     for wave, wave_servers in waves:
         for server in wave_servers:

@@ -87,6 +87,7 @@ def _catalog() -> Catalog:
         clock=lambda: to_iso(datetime.now(UTC)),
         holds=ServerHolds(env.server_holds_table),
         readiness_records=ReadinessRecords(env.readiness_table),
+        runner_role_arn=env.runner_role_arn,
     )
 
 

@@ -42,7 +42,11 @@ def _readiness() -> PlanReadiness:
         session=session_name(None, "readiness"),
     )
     return PlanReadiness(
-        inventory, ReadinessRecords(env.readiness_table), Notifier(env.topic_arn), logger
+        inventory,
+        ReadinessRecords(env.readiness_table),
+        Notifier(env.topic_arn),
+        logger,
+        runner_role_arn=env.runner_role_arn,
     )
 
 

@@ -152,9 +152,12 @@ class Catalog(Inventory):
         holds: ServerHolds,
         automations: Automations | None = None,
         readiness_records: ReadinessRecords | None = None,
+        runner_role_arn: str | None = None,
     ) -> None:
         super().__init__(groups, plans, drs, clock, automations)
         self.readiness_records = readiness_records
+        #: The wave runner's role, whose permissions readiness simulates.
+        self.runner_role_arn = runner_role_arn
         self.executions = executions
         self.job_events = job_events
         self.machines = machines
@@ -464,7 +467,7 @@ class Catalog(Inventory):
 
     def readiness(self, plan_id: str) -> dict[str, Any]:
         """The plan's readiness now, evaluated on demand and not recorded."""
-        return PlanReadiness(self).evaluate(plan_id)
+        return PlanReadiness(self, runner_role_arn=self.runner_role_arn).evaluate(plan_id)
 
     def readiness_history(
         self, plan_id: str, limit: int, token: str | None

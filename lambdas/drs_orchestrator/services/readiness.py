@@ -16,10 +16,14 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from drs_orchestrator.domain import launch, readiness
+from drs_orchestrator.domain import launch, permissions, readiness
 from drs_orchestrator.domain.plans import concurrent_demand, wave_servers
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import (
+    DrsAccessDeniedError,
+    DrsError,
+    Ec2Error,
+    IamError,
     NotFoundError,
     OrchestratorError,
     ServiceUnavailableError,
@@ -34,7 +38,9 @@ from drs_orchestrator.services.inventory import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import ReadinessRecords
+    from drs_orchestrator.adapters.ec2 import LaunchTemplates
     from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.domain.plans import RecoveryPlan
     from drs_orchestrator.services.inventory import Inventory
@@ -45,6 +51,8 @@ ACTIVE_JOBS_LOOKBACK = timedelta(days=1)
 HISTORY_DAYS = 90
 #: A scheduled run starts no further evaluation with less time than this left.
 RESERVE_SECONDS = 30
+#: Codes with which DRS or EC2 refuse a call the role may not make.
+REFUSED_CODES = frozenset({"UnauthorizedOperation", "AccessDenied", "AccessDeniedException"})
 #: Latest evaluations read at once for the dashboard.
 LATEST_READERS = 8
 
@@ -67,11 +75,14 @@ class PlanReadiness:
         records: ReadinessRecords | None = None,
         notifier: Notifier | None = None,
         logger: Any = None,
+        runner_role_arn: str | None = None,
     ) -> None:
         self.inventory = inventory
         self.records = records
         self.notifier = notifier
         self.logger = logger
+        #: The wave runner's role, whose permissions are simulated (None: not checked).
+        self.runner_role_arn = runner_role_arn
 
     def evaluate(self, plan_id: str) -> dict[str, Any]:
         """Evaluate the plan's readiness now (``domain/readiness.py``): each server as DRS
@@ -111,16 +122,15 @@ class PlanReadiness:
             for server, found in self.inventory.newest_snapshots(present, target_of, now).items()
         }
         settings_of = self._settings_of(by_name, servers_by_group)
-        configurations = self.inventory.per_server(
-            present, target_of, lambda drs, server: drs.launch_configuration(server)
-        )
-        template_data = self._template_data(configurations, target_of)
+        refusals: list[readiness.Refusal] = []
+        configurations = self._launch_configurations(present, target_of, refusals)
+        template_data = self._template_data(configurations, target_of, refusals)
         launch_drift = {
             server: launch.drift(settings_of.get(server, {}), configuration)
             + launch.template_drift(settings_of.get(server, {}), template_data.get(server) or {})
             for server, configuration in configurations.items()
         }
-        templates = self._template_checks(configurations, template_data, target_of)
+        templates = self._template_checks(configurations, template_data, target_of, refusals)
         lag = record.get("maxReplicationLagSeconds")
         thresholds = readiness.Thresholds(
             max_lag=timedelta(seconds=int(lag)) if lag else readiness.DEFAULT_MAX_LAG
@@ -138,6 +148,8 @@ class PlanReadiness:
                 {str(k): reason for k, reason in unreachable.items()}, beyond_reach
             ),
             templates,
+            refusals,
+            self._denials(record, needed, by_name, set(unreachable), refusals),
         )
         return {"planId": plan_id, "planName": plan.name, "evaluatedAt": now, **result.as_dict()}
 
@@ -159,6 +171,74 @@ class PlanReadiness:
                 found[target.stored_key] = exc.reason
         return found
 
+    def _denials(
+        self,
+        record: dict[str, Any],
+        needed: set[str],
+        groups: dict[str, dict[str, Any]],
+        unreachable: set[str | None],
+        refusals: list[readiness.Refusal],
+    ) -> list[permissions.Denial]:
+        """What IAM's simulation says the roles acting for the plan may not do: the wave
+        runner at home (one simulation per need), each other target's role in its own
+        account (it simulates itself). A target role that may not simulate is a refusal
+        (a target stack older than the deployment); an unreachable target is already a
+        finding of its own."""
+        targets = self.inventory.drs.targets
+        used = [
+            t for n in sorted(needed) if n in groups and (t := self.inventory.target_of(groups[n]))
+        ]
+        others = sorted(
+            {t for t in used if not t.is_home and t.stored_key not in unreachable},
+            key=lambda t: t.key,
+        )
+        has_actions = any(
+            wave.get("preActions") or wave.get("postActions") for wave in record["waves"]
+        )
+        wanted = permissions.needs(
+            (targets.home.key, targets.home.region),
+            [(t.key, t.region, str(t.role_arn)) for t in others],
+            launches_at_home=any(t.is_home for t in used),
+            has_actions=has_actions,
+        )
+        denials: list[permissions.Denial] = []
+        for need in wanted:
+            at_home = need.principal == permissions.RUNNER
+            if at_home and not self.runner_role_arn:
+                continue
+            key = None if at_home else targets.get(need.target).stored_key
+            role = self.runner_role_arn if at_home else targets.get(need.target).role_arn
+            try:
+                simulator = self.inventory.drs.permissions(key, self.inventory.session)
+                results = simulator.evaluate(str(role), need.actions, need.resource, need.region)
+            except TargetUnreachableError as exc:
+                raise ServiceUnavailableError(str(exc)) from exc
+            except IamError as exc:
+                if exc.code not in REFUSED_CODES or at_home:
+                    raise
+                refusals.append(
+                    readiness.Refusal(need.target, "iam:SimulatePrincipalPolicy", exc.code)
+                )
+                continue
+            denials += [
+                permissions.Denial(
+                    need,
+                    str(result["EvalActionName"]),
+                    str(result["EvalDecision"]),
+                    by_organization=(result.get("OrganizationsDecisionDetail") or {}).get(
+                        "AllowedByOrganizations"
+                    )
+                    is False,
+                    by_boundary=(result.get("PermissionsBoundaryDecisionDetail") or {}).get(
+                        "AllowedByPermissionsBoundary"
+                    )
+                    is False,
+                )
+                for result in results
+                if result.get("EvalDecision") != "allowed"
+            ]
+        return denials
+
     @staticmethod
     def _settings_of(
         groups: dict[str, dict[str, Any]], servers_by_group: dict[str, list[str]]
@@ -171,23 +251,62 @@ class PlanReadiness:
             for server in servers
         }
 
+    def _refusal(self, key: str | None, exc: DrsError | Ec2Error) -> readiness.Refusal:
+        service = "ec2" if isinstance(exc, Ec2Error) else "drs"
+        action = "".join(part.title() for part in exc.operation.split("_"))
+        target = key or self.inventory.drs.targets.home.key
+        return readiness.Refusal(str(target), f"{service}:{action}", exc.code)
+
+    def _launch_configurations(
+        self,
+        servers: list[str],
+        target_of: dict[str, str | None],
+        refusals: list[readiness.Refusal],
+    ) -> dict[str, dict[str, Any]]:
+        """Each server's DRS launch configuration, in its own target (eight at a time); a
+        target whose role may not read them is a refusal, its servers left out."""
+
+        def read(drs: DrsGateway, server: str) -> dict[str, Any] | None:
+            try:
+                return drs.launch_configuration(server)
+            except DrsAccessDeniedError as exc:
+                refusals.append(self._refusal(target_of.get(server), exc))
+                return None
+
+        found = self.inventory.per_server(servers, target_of, read)
+        return {server: c for server, c in found.items() if c is not None}
+
     def _template_data(
-        self, configurations: dict[str, dict[str, Any]], target_of: dict[str, str | None]
+        self,
+        configurations: dict[str, dict[str, Any]],
+        target_of: dict[str, str | None],
+        refusals: list[readiness.Refusal],
     ) -> dict[str, dict[str, Any] | None]:
         """The default version's data of each server's EC2 launch template (None: there is
-        no such template), read in the server's own target, eight at a time."""
+        no such template), read in the server's own target, eight at a time; a server whose
+        target's role may not read templates is left out (a refusal)."""
         with_template = sorted(s for s, c in configurations.items() if c.get("ec2LaunchTemplateID"))
-        return self.inventory.per_server_templates(
-            with_template,
-            target_of,
-            lambda ec2, server: ec2.default_data(configurations[server]["ec2LaunchTemplateID"]),
-        )
+        refused: set[str] = set()
+
+        def read(ec2: LaunchTemplates, server: str) -> dict[str, Any] | None:
+            try:
+                return ec2.default_data(configurations[server]["ec2LaunchTemplateID"])
+            except Ec2Error as exc:
+                if exc.code not in REFUSED_CODES:
+                    raise
+                refusals.append(self._refusal(target_of.get(server), exc))
+                refused.add(server)
+                return None
+
+        found = self.inventory.per_server_templates(with_template, target_of, read)
+        return {server: data for server, data in found.items() if server not in refused}
 
     def _template_checks(
         self,
         configurations: dict[str, dict[str, Any]],
         template_data: dict[str, dict[str, Any] | None],
         target_of: dict[str, str | None],
+        refusals: list[readiness.Refusal],
     ) -> dict[str, readiness.TemplateCheck]:
         """Each server's launch template as readiness judges it: whether it exists, and
         whether its subnet exists and its instance type is offered (one DescribeSubnets and
@@ -203,15 +322,24 @@ class PlanReadiness:
                 types.setdefault(key, set()).add(view.instance_type)
         existing: dict[str | None, set[str]] = {}
         offered: dict[str | None, set[str]] = {}
+        unchecked: set[str | None] = set()
         for key in sorted(set(subnets) | set(types), key=str):
             try:
                 ec2 = self.inventory.drs.templates(key, self.inventory.session)
             except TargetUnreachableError as exc:
                 raise ServiceUnavailableError(str(exc)) from exc
-            existing[key] = ec2.existing_subnets(subnets.get(key, set()))
-            offered[key] = ec2.offered_instance_types(types.get(key, set()))
+            try:
+                existing[key] = ec2.existing_subnets(subnets.get(key, set()))
+                offered[key] = ec2.offered_instance_types(types.get(key, set()))
+            except Ec2Error as exc:
+                if exc.code not in REFUSED_CODES:
+                    raise
+                refusals.append(self._refusal(key, exc))
+                unchecked.add(key)
         checks = {}
         for server, data in template_data.items():
+            if target_of.get(server) in unchecked:
+                continue
             template_id = str(configurations[server]["ec2LaunchTemplateID"])
             view = views.get(server)
             if data is None or view is None:

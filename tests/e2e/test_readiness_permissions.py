@@ -1,0 +1,150 @@
+"""Readiness asks IAM whether the roles acting for a plan may launch it (issue 16, item 1:
+"the function roles can do what the plan needs"): the wave runner at home, and the
+deployment's role in each other target account, simulated there by itself, in the region
+it would act in, with the organization's SCPs counted."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from drs_orchestrator.domain.permissions import AUTOMATION_ACTIONS, RECOVERY_ACTIONS
+
+from tests.e2e.conftest import DEPLOYMENT, RUNNER_POLICY, STAGING, TARGETS, iam_in, role_arn
+from tests.e2e.test_readiness import plan, readiness
+
+if TYPE_CHECKING:
+    import pytest
+
+    from tests.e2e.conftest import Harness
+
+STAGING_ACCOUNT, STAGING_REGION = TARGETS[STAGING]
+RUNNER_ROLE = f"arn:aws:iam::123456789012:role/{DEPLOYMENT}-wave-runner-role"
+
+
+def permission_findings(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in answer["findings"] if f["check"] == "permissions"]
+
+
+def test_every_role_acting_for_the_plan_is_simulated_where_it_acts(harness: Harness) -> None:
+    plan_id = plan(harness)
+
+    answer = readiness(harness, plan_id)
+
+    assert answer["state"] == "passed", answer["findings"]
+    by_role = {
+        (c["role"], tuple(c["actions"]), tuple(c["resources"])) for c in harness.policies.calls
+    }
+    assert (RUNNER_ROLE, RECOVERY_ACTIONS, ("*",)) in by_role, "the runner launches at home"
+    assert (RUNNER_ROLE, ("sts:AssumeRole",), (role_arn(STAGING_ACCOUNT),)) in by_role
+    assert (role_arn(STAGING_ACCOUNT), RECOVERY_ACTIONS, ("*",)) in by_role
+    assert not any(AUTOMATION_ACTIONS[0] in c["actions"] for c in harness.policies.calls), (
+        "a plan without actions needs no Automation"
+    )
+
+
+def test_an_scp_denying_launches_in_a_target_needs_action(harness: Harness) -> None:
+    plan_id = plan(harness)
+    harness.policies.organization_denies.add((STAGING_ACCOUNT, "drs:StartRecovery"))
+
+    answer = readiness(harness, plan_id)
+
+    assert answer["state"] == "actionRequired"
+    (finding,) = permission_findings(answer)
+    assert finding["severity"] == "actionRequired"
+    assert finding["message"] == (
+        f"the role in the target may not call drs:StartRecovery in {STAGING_REGION} "
+        f"(DRS target {STAGING}): an SCP of the organization denies it"
+    )
+    assert "organization's administrators" in finding["fix"]
+
+
+def test_a_runner_role_without_automation_or_the_target_needs_action(harness: Harness) -> None:
+    plan_id = plan(harness)
+    status, record = harness.api(
+        "GET", "/recovery-plans/{planId}", groups="read-only", planId=plan_id
+    )
+    assert status == 200
+    record["waves"][0]["preActions"] = [{"document": "DR-Prepare"}]
+    body = {k: record[k] for k in ("name", "waves", "version")}
+    status, answer = harness.api(
+        "PUT", "/recovery-plans/{planId}", groups="admin", body=json.dumps(body), planId=plan_id
+    )
+    assert status == 200, answer
+    # Someone trimmed the wave runner's policy by hand: no Automation, no target role.
+    trimmed = {**RUNNER_POLICY, "Statement": RUNNER_POLICY["Statement"][:1]}
+    boto3.client("iam").put_role_policy(
+        RoleName=RUNNER_ROLE.rsplit("/", 1)[-1],
+        PolicyName="runtime",
+        PolicyDocument=json.dumps(trimmed),
+    )
+
+    answer = readiness(harness, plan_id)
+
+    messages = sorted(f["message"] for f in permission_findings(answer))
+    assert messages == sorted(
+        [
+            "the wave runner's role may not call ssm:StartAutomationExecution in us-east-1 "
+            "(DRS target home/us-east-1): no policy of the role allows it",
+            "the wave runner's role may not call ssm:GetAutomationExecution in us-east-1 "
+            "(DRS target home/us-east-1): no policy of the role allows it",
+            f"the wave runner's role may not call sts:AssumeRole on {role_arn(STAGING_ACCOUNT)} "
+            "in us-east-1 (DRS target home/us-east-1): no policy of the role allows it",
+        ]
+    )
+    assert all("deploy this stack again" in f["fix"] for f in permission_findings(answer))
+
+
+def test_a_target_role_limited_to_another_region_needs_action(harness: Harness) -> None:
+    plan_id = plan(harness)
+    name = role_arn(STAGING_ACCOUNT).rsplit("/", 1)[-1]
+    target_iam = iam_in(STAGING_ACCOUNT)
+    document = target_iam.get_role_policy(RoleName=name, PolicyName="runtime")["PolicyDocument"]
+    document["Statement"][0]["Condition"] = {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
+    target_iam.put_role_policy(
+        RoleName=name, PolicyName="runtime", PolicyDocument=json.dumps(document)
+    )
+
+    answer = readiness(harness, plan_id)
+
+    denied = {
+        f["message"].split(" may not call ")[1].split(" ")[0] for f in permission_findings(answer)
+    }
+    assert denied == set(RECOVERY_ACTIONS)
+    assert all("infra/target" in f["fix"] for f in permission_findings(answer))
+
+
+def test_a_target_role_that_may_not_simulate_itself_is_a_warning(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target stack deployed before readiness simulated the role: said, not failed."""
+    from botocore.exceptions import ClientError
+    from drs_orchestrator.adapters import targets
+
+    plan_id = plan(harness)
+    made = targets.assumed_client
+
+    def old_target_stack(service: str, target: Any, credentials: dict[str, Any]) -> Any:
+        client = made(service, target, credentials)
+        if service == "iam":
+
+            def refuse(model: Any, **_: Any) -> None:
+                error = {"Code": "AccessDenied", "Message": "not authorized"}
+                raise ClientError(
+                    {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, model.name
+                )
+
+            client.meta.events.register(
+                "before-parameter-build.iam.SimulatePrincipalPolicy", refuse
+            )
+        return client
+
+    monkeypatch.setattr(targets, "assumed_client", old_target_stack)
+
+    answer = readiness(harness, plan_id)
+
+    assert answer["state"] == "warnings", answer["findings"]
+    (finding,) = permission_findings(answer)
+    assert finding["severity"] == "warning"
+    assert f"DRS target {STAGING} may not call iam:SimulatePrincipalPolicy" in finding["message"]
