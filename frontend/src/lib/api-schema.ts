@@ -641,7 +641,7 @@ export interface components {
              * @description What was checked.
              * @enum {string}
              */
-            check: "source-server" | "replication" | "lag" | "snapshot" | "launch-settings" | "launch-template" | "ssm-document" | "quota" | "target";
+            check: "source-server" | "replication" | "lag" | "snapshot" | "launch-settings" | "launch-template" | "ssm-document" | "quota" | "target" | "permissions";
             /** @description The wave the finding is about; empty for a finding about the whole plan (quota). */
             wave: string;
             /** @description The server the finding is about; empty for a wave's action. */
