@@ -60,16 +60,26 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect(page.getByRole("link", { name: "Batch servers" })).toBeVisible();
   });
 
-  await test.step("give the group launch settings and apply them to its servers", async () => {
+  await test.step("give the group launch settings and a launch template override, and apply them", async () => {
     await page.getByRole("link", { name: "Batch servers" }).click();
     await expect(page).toHaveURL(/#\/protection-groups\/pg-/);
     const disposition = page$.findSelect('[data-testid="launch-launchDisposition"]');
     await page.locator(disposition.findTrigger().toSelector()).click();
     await page.locator(disposition.findDropdown().findOptionByValue("STOPPED").toSelector()).click();
+    // A launch template instance type while DRS right-sizes: refused on the right-sizing field.
+    const instanceType = page.locator('[data-testid="launch-template-instanceType"] input');
+    await instanceType.fill("m5.large");
+    await page.getByRole("button", { name: "Save changes" }).click();
+    await expect(page.getByTestId("launch-settings").getByText("must be NONE when launchTemplate.instanceType is set")).toBeVisible();
+    await expect(page).toHaveURL(/#\/protection-groups\/pg-/);
+    const rightSizing = page$.findSelect('[data-testid="launch-targetInstanceTypeRightSizingMethod"]');
+    await page.locator(rightSizing.findTrigger().toSelector()).click();
+    await page.locator(rightSizing.findDropdown().findOptionByValue("NONE").toSelector()).click();
     await page.getByRole("button", { name: "Save changes" }).click();
     await expect(page).toHaveURL(/#\/protection-groups$/);
     await page.getByRole("link", { name: "Batch servers" }).click();
     await expect(page.locator(disposition.findTrigger().toSelector())).toContainText("Stopped");
+    await expect(instanceType).toHaveValue("m5.large");
     await page.getByRole("button", { name: "Apply to servers" }).click();
     await expect(page.getByTestId("launch-settings-applied")).toHaveText("Applied to 2 server(s).");
   });

@@ -131,3 +131,26 @@ class FaultInjector:
             raise SimulatedCrash(f"died after {service}:{operation}")
         raise ReadTimeoutError(endpoint_url=f"https://{service}.invalid/{operation}")
         return result  # pragma: no cover - the answer is what was lost
+
+
+def refused_in_targets(monkeypatch: Any, service: str, operation: str, code: str) -> None:
+    """Make every client the runtime makes in a DRS target refuse ``service``'s
+    ``operation`` (``*``: every operation) with ``code``, as a role without the permission
+    would (a target stack older than the deployment). Refused before any handler answers."""
+    from drs_orchestrator.adapters import targets
+
+    made = targets.assumed_client
+
+    def refusing(wanted: str, target: Any, credentials: dict[str, Any]) -> Any:
+        client = made(wanted, target, credentials)
+        if wanted == service:
+
+            def refuse(model: Any, **_: Any) -> None:
+                error = {"Code": code, "Message": "not authorized (simulated)"}
+                metadata = {"HTTPStatusCode": 403}
+                raise ClientError({"Error": error, "ResponseMetadata": metadata}, model.name)
+
+            client.meta.events.register(f"before-parameter-build.{service}.{operation}", refuse)
+        return client
+
+    monkeypatch.setattr(targets, "assumed_client", refusing)

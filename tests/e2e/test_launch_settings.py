@@ -16,6 +16,7 @@ from drs_orchestrator.domain import launch
 from drs_orchestrator.domain.readiness import CHECKS
 
 from tests.e2e.conftest import STAGING, TARGETS
+from tests.e2e.faults import refused_in_targets
 from tests.e2e.test_readiness import AWAY, HOME, plan, readiness
 
 if TYPE_CHECKING:
@@ -302,24 +303,8 @@ def test_a_target_role_older_than_the_deployment_is_a_permissions_warning_not_a_
 ) -> None:
     """A target stack deployed before the deployment learnt a call (its role lacks
     GetLaunchConfiguration, or the EC2 reads): readiness says so, and checks the rest."""
-    from botocore.exceptions import ClientError
-    from drs_orchestrator.adapters import targets
-
     plan_id = plan(harness)
-    made = targets.assumed_client
-
-    def without_ec2(service: str, target: Any, credentials: dict[str, Any]) -> Any:
-        client = made(service, target, credentials)
-        if service == "ec2":
-
-            def refuse(model: Any, **_: Any) -> None:
-                error = {"Code": "UnauthorizedOperation", "Message": "not authorized"}
-                raise ClientError({"Error": error}, model.name)
-
-            client.meta.events.register("before-call.ec2.*", refuse)
-        return client
-
-    monkeypatch.setattr(targets, "assumed_client", without_ec2)
+    refused_in_targets(monkeypatch, "ec2", "*", "UnauthorizedOperation")
     harness.targets[STAGING].stall(AWAY)
 
     answer = readiness(harness, plan_id)

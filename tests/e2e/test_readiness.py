@@ -44,6 +44,20 @@ def plan(harness: Harness, **extra: Any) -> str:
     )
 
 
+def with_pre_action(harness: Harness, plan_id: str, document: str = "DR-Prepare") -> None:
+    """Give the plan's first wave a pre-wave action running ``document``."""
+    status, record = harness.api(
+        "GET", "/recovery-plans/{planId}", groups="read-only", planId=plan_id
+    )
+    assert status == 200
+    record["waves"][0]["preActions"] = [{"document": document}]
+    body = {k: record[k] for k in ("name", "waves", "version")}
+    status, answer = harness.api(
+        "PUT", "/recovery-plans/{planId}", groups="admin", body=json.dumps(body), planId=plan_id
+    )
+    assert status == 200, answer
+
+
 def readiness(harness: Harness, plan_id: str, groups: str = "read-only") -> dict[str, Any]:
     status, answer = harness.api(
         "GET", "/recovery-plans/{planId}/readiness", groups=groups, planId=plan_id

@@ -9,7 +9,6 @@ running the evaluation, so a new AWS call cannot arrive without its row here.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from tests.e2e.conftest import READINESS_TABLE
 from tests.e2e.faults import KINDS, FaultInjector, SimulatedCrash, in_handler
 from tests.e2e.test_launch_settings import set_settings
-from tests.e2e.test_readiness import HOME
+from tests.e2e.test_readiness import HOME, with_pre_action
 from tests.e2e.test_readiness import plan as two_target_plan
 from tests.e2e.test_readiness_history import SCHEDULED, readiness_notices, run
 
@@ -67,16 +66,7 @@ def prepared(harness: Harness) -> str:
     """A plan with a pre-wave action and a group with launch settings, recorded ``passed``;
     then one of its servers stalls."""
     plan_id = two_target_plan(harness)
-    status, record = harness.api(
-        "GET", "/recovery-plans/{planId}", groups="read-only", planId=plan_id
-    )
-    assert status == 200
-    record["waves"][0]["preActions"] = [{"document": "DR-Prepare"}]
-    body = {k: record[k] for k in ("name", "waves", "version")}
-    status, answer = harness.api(
-        "PUT", "/recovery-plans/{planId}", groups="admin", body=json.dumps(body), planId=plan_id
-    )
-    assert status == 200, answer
+    with_pre_action(harness, plan_id)
     # Launch settings DRS's defaults already meet: readiness reads each launch configuration.
     status, answer = set_settings(harness, "db", {"launchDisposition": "STARTED"})
     assert status == 200, answer

@@ -12,7 +12,8 @@ import boto3
 from drs_orchestrator.domain.permissions import AUTOMATION_ACTIONS, RECOVERY_ACTIONS
 
 from tests.e2e.conftest import DEPLOYMENT, RUNNER_POLICY, STAGING, TARGETS, iam_in, role_arn
-from tests.e2e.test_readiness import plan, readiness
+from tests.e2e.faults import refused_in_targets
+from tests.e2e.test_readiness import plan, readiness, with_pre_action
 
 if TYPE_CHECKING:
     import pytest
@@ -62,16 +63,7 @@ def test_an_scp_denying_launches_in_a_target_needs_action(harness: Harness) -> N
 
 def test_a_runner_role_without_automation_or_the_target_needs_action(harness: Harness) -> None:
     plan_id = plan(harness)
-    status, record = harness.api(
-        "GET", "/recovery-plans/{planId}", groups="read-only", planId=plan_id
-    )
-    assert status == 200
-    record["waves"][0]["preActions"] = [{"document": "DR-Prepare"}]
-    body = {k: record[k] for k in ("name", "waves", "version")}
-    status, answer = harness.api(
-        "PUT", "/recovery-plans/{planId}", groups="admin", body=json.dumps(body), planId=plan_id
-    )
-    assert status == 200, answer
+    with_pre_action(harness, plan_id)
     # Someone trimmed the wave runner's policy by hand: no Automation, no target role.
     trimmed = {**RUNNER_POLICY, "Statement": RUNNER_POLICY["Statement"][:1]}
     boto3.client("iam").put_role_policy(
@@ -119,28 +111,8 @@ def test_a_target_role_that_may_not_simulate_itself_is_a_warning(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A target stack deployed before readiness simulated the role: said, not failed."""
-    from botocore.exceptions import ClientError
-    from drs_orchestrator.adapters import targets
-
     plan_id = plan(harness)
-    made = targets.assumed_client
-
-    def old_target_stack(service: str, target: Any, credentials: dict[str, Any]) -> Any:
-        client = made(service, target, credentials)
-        if service == "iam":
-
-            def refuse(model: Any, **_: Any) -> None:
-                error = {"Code": "AccessDenied", "Message": "not authorized"}
-                raise ClientError(
-                    {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}, model.name
-                )
-
-            client.meta.events.register(
-                "before-parameter-build.iam.SimulatePrincipalPolicy", refuse
-            )
-        return client
-
-    monkeypatch.setattr(targets, "assumed_client", old_target_stack)
+    refused_in_targets(monkeypatch, "iam", "SimulatePrincipalPolicy", "AccessDenied")
 
     answer = readiness(harness, plan_id)
 

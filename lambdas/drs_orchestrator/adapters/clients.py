@@ -7,10 +7,14 @@ the retries are spent, and map it by code.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 #: Attempts per call, the first included.
 MAX_ATTEMPTS = 8
@@ -34,3 +38,22 @@ def error_code(exc: Exception) -> str:
     if not response:
         return type(exc).__name__
     return str(response.get("Error", {}).get("Code", "Unknown"))
+
+
+def pages(
+    client: Any,
+    operation: str,
+    mapped: Callable[[str, Exception], Exception],
+    **params: Any,
+) -> Iterator[dict[str, Any]]:
+    """Every page of a listing call, through botocore's paginator (it follows the
+    service's next token); a failure on any page is raised as ``mapped(operation, error)``."""
+    found = iter(client.get_paginator(operation).paginate(**params))
+    while True:
+        try:
+            page = next(found)
+        except StopIteration:
+            return
+        except (ClientError, BotoCoreError) as exc:
+            raise mapped(operation, exc) from exc
+        yield page

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
-from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.adapters.clients import error_code, pages
 from drs_orchestrator.domain.jobs import DrsJob
 from drs_orchestrator.errors import (
     DrsAccessDeniedError,
@@ -74,17 +74,8 @@ class DrsGateway:
         self._client = client or make_client("drs")
 
     def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        """Every page of a listing call, through botocore's paginator (it follows
-        ``nextToken``); a failure on any page is mapped by its code."""
-        pages = iter(self._client.get_paginator(operation).paginate(**params))
-        while True:
-            try:
-                page = next(pages)
-            except StopIteration:
-                return
-            except (ClientError, BotoCoreError) as exc:
-                raise map_call_error(operation, exc) from exc
-            yield page
+        """Every page of a listing call; a failure on any page is mapped by its code."""
+        return pages(self._client, operation, map_call_error, **params)
 
     def describe_jobs(self, job_ids: Iterable[str]) -> dict[str, DrsJob]:
         """The jobs with these ids that DRS knows, by id; unknown ids are simply absent."""

@@ -25,7 +25,7 @@ import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
-from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.adapters.clients import error_code, pages
 from drs_orchestrator.errors import Ec2Error, OutcomeUnknownError
 
 if TYPE_CHECKING:
@@ -104,15 +104,7 @@ class LaunchTemplates:
             raise map_ec2_error(operation, exc) from exc
 
     def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        pages = iter(self._client.get_paginator(operation).paginate(**params))
-        while True:
-            try:
-                page = next(pages)
-            except StopIteration:
-                return
-            except (ClientError, BotoCoreError) as exc:
-                raise map_ec2_error(operation, exc) from exc
-            yield page
+        return pages(self._client, operation, map_ec2_error, **params)
 
     def versions(self, template_id: str) -> dict[str, Any] | None:
         """The template's default and latest versions (DescribeLaunchTemplateVersions items,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
-from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.adapters.clients import error_code, pages
 from drs_orchestrator.errors import IamError, OutcomeUnknownError
 
 if TYPE_CHECKING:
@@ -56,13 +56,8 @@ class PermissionSimulator:
         }
         if resource != "*":
             params["ResourceArns"] = [resource]
-        results: list[dict[str, Any]] = []
-        pages = iter(self._client.get_paginator("simulate_principal_policy").paginate(**params))
-        while True:
-            try:
-                page = next(pages)
-            except StopIteration:
-                return results
-            except (ClientError, BotoCoreError) as exc:
-                raise map_iam_error("simulate_principal_policy", exc) from exc
-            results.extend(page.get("EvaluationResults", []))
+        return [
+            result
+            for page in pages(self._client, "simulate_principal_policy", map_iam_error, **params)
+            for result in page.get("EvaluationResults", [])
+        ]
