@@ -327,3 +327,30 @@ def test_a_target_role_older_than_the_deployment_is_a_permissions_warning_not_a_
     assert [f["message"].split(" (")[0] for f in answer["findings"]] == [
         f"the role in DRS target {STAGING} may not call drs:GetLaunchConfiguration"
     ]
+
+
+def test_the_template_readiness_warned_about_fails_the_drill_when_it_is_run(
+    harness: Harness,
+) -> None:
+    """What readiness reports is what the day would bring: DRS cannot launch a server whose
+    launch template is gone (the simulator, like DRS, fails that launch)."""
+    plan_id = plan(harness)
+    harness.drs.lose_template(HOME[0])
+    assert readiness(harness, plan_id)["state"] == "actionRequired"
+
+    status, started = harness.api(
+        "POST",
+        "/recovery-plans/{planId}/executions",
+        groups="operator",
+        body=json.dumps({"mode": "DRILL"}),
+        planId=plan_id,
+    )
+    assert status == 202, started
+    item = harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
+
+    assert item["status"] == "FAILED"
+    waves = {w["name"]: w for w in item["waves"]}
+    assert waves["Data"]["reason"] == f"servers did not launch: {HOME[0]} (FAILED)"
+    assert item["servers"][HOME[0]]["launchStatus"] == "FAILED"
+    assert item["servers"][HOME[1]]["launchStatus"] == "LAUNCHED"
+    assert waves["Apps"]["status"] == "SKIPPED", "no later wave after a failed one"

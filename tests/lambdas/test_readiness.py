@@ -280,3 +280,69 @@ def test_launch_settings_drift_is_a_warning_naming_each_field() -> None:
     )
     assert result.state == "warnings"
     assert [f.check for f in result.findings] == ["launch-settings"]
+
+
+@pytest.mark.parametrize(
+    ("denial", "reason", "fix"),
+    [
+        ({"decision": "implicitDeny"}, "no policy of the role allows it", "deploy this stack"),
+        ({"decision": "explicitDeny"}, "a policy of the role denies it", "deploy this stack"),
+        (
+            {"decision": "explicitDeny", "by_organization": True},
+            "an SCP of the organization denies it",
+            "organization's administrators",
+        ),
+        (
+            {"decision": "implicitDeny", "by_boundary": True},
+            "the role's permissions boundary does not allow it",
+            "deploy this stack",
+        ),
+    ],
+)
+def test_a_denied_action_names_the_role_the_region_why_and_the_fix(
+    denial: dict[str, Any], reason: str, fix: str
+) -> None:
+    from drs_orchestrator.domain.permissions import RUNNER, Denial, Need
+
+    need = Need(RUNNER, "home/us-east-1", "us-east-1", ("drs:StartRecovery",))
+    result = evaluate(
+        [("DB", ["s-1"])],
+        {"s-1": replicating()},
+        {"s-1": RECENT},
+        NOW,
+        denials=[Denial(need, "drs:StartRecovery", **denial)],
+    )
+    (finding,) = result.findings
+    assert (finding.check, finding.severity, result.state) == (
+        "permissions",
+        "actionRequired",
+        "actionRequired",
+    )
+    assert finding.message == (
+        "the wave runner's role may not call drs:StartRecovery in us-east-1 "
+        f"(DRS target home/us-east-1): {reason}"
+    )
+    assert fix in finding.fix
+
+
+def test_a_refused_read_is_one_warning_per_target_and_call_with_the_fix_for_where() -> None:
+    refusals = [
+        readiness.Refusal("111122223333/us-west-2", "ec2:DescribeSubnets", "UnauthorizedOperation"),
+        readiness.Refusal("111122223333/us-west-2", "ec2:DescribeSubnets", "UnauthorizedOperation"),
+        readiness.Refusal(
+            "home/us-east-1", "drs:GetLaunchConfiguration", "AccessDenied", home=True
+        ),
+    ]
+    result = evaluate(
+        [("DB", ["s-1"])], {"s-1": replicating()}, {"s-1": RECENT}, NOW, refusals=refusals
+    )
+    assert result.state == "warnings"
+    target, home = result.findings  # by target key
+    assert "home/us-east-1 may not call drs:GetLaunchConfiguration" in home.message
+    assert "deploy this stack again" in home.fix
+    assert "infra/target" in target.fix
+
+
+def test_a_new_check_must_be_listed_before_a_finding_can_carry_it() -> None:
+    with pytest.raises(ValueError, match="unknown readiness check 'costs'"):
+        readiness.Finding(readiness.Severity.WARNING, "costs", "", "", "m", "f")

@@ -167,12 +167,22 @@ class TemplateCheck:
 
 @dataclass(frozen=True)
 class Refusal:
-    """A call readiness needed in a DRS target that the target's role may not make
-    (``action``: ``service:Operation``): what it would have checked is not checked there."""
+    """A call readiness needed in a DRS target that the role acting there may not make
+    (``action``: ``service:Operation``): what it would have checked is not checked there.
+    ``home``: the deployment's own account and region (its own function's role refused)."""
 
     target: str
     action: str
     code: str
+    home: bool = False
+
+    def fix(self) -> str:
+        if self.home:
+            return "deploy this stack again: the function's policy grants every call it makes"
+        return (
+            "update the target stack (infra/target) in that account: its role grants every "
+            "call the deployment makes there (TARGET_ROLE_ACTIONS)"
+        )
 
 
 @dataclass(frozen=True)
@@ -237,8 +247,7 @@ def evaluate(
             "",
             f"the role in DRS target {r.target} may not call {r.action} ({r.code}): "
             "readiness cannot check what that call reads there",
-            "update the target stack (infra/target) in that account: its role grants every "
-            "call the deployment makes there (TARGET_ROLE_ACTIONS)",
+            r.fix(),
         )
         for r in sorted(set(refusals), key=lambda r: (r.target, r.action))
     ]

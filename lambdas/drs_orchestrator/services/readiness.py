@@ -255,7 +255,7 @@ class PlanReadiness:
         service = "ec2" if isinstance(exc, Ec2Error) else "drs"
         action = "".join(part.title() for part in exc.operation.split("_"))
         target = key or self.inventory.drs.targets.home.key
-        return readiness.Refusal(str(target), f"{service}:{action}", exc.code)
+        return readiness.Refusal(str(target), f"{service}:{action}", exc.code, home=key is None)
 
     def _launch_configurations(
         self,
