@@ -17,15 +17,21 @@ in the sandbox's gateway (``serve``).
 from __future__ import annotations
 
 import fnmatch
+import html
 import json
 import threading
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlencode
-from xml.sax.saxutils import escape
 
 from botocore.awsrequest import AWSResponse
 from botocore.parsers import create_parser
+
+
+def escape(text: str) -> str:
+    """``text`` as XML character data (the simulator writes XML, it never parses any)."""
+    return html.escape(text, quote=False)
+
 
 _NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
 
