@@ -346,3 +346,30 @@ def test_a_refused_read_is_one_warning_per_target_and_call_with_the_fix_for_wher
 def test_a_new_check_must_be_listed_before_a_finding_can_carry_it() -> None:
     with pytest.raises(ValueError, match="unknown readiness check 'costs'"):
         readiness.Finding(readiness.Severity.WARNING, "costs", "", "", "m", "f")
+
+
+def test_iam_results_become_denials_only_for_what_is_not_allowed() -> None:
+    from drs_orchestrator.domain.permissions import TARGET_ROLE, Need, denials
+
+    need = Need(TARGET_ROLE, "111122223333/us-west-2", "us-west-2", ("drs:StartRecovery",))
+    found = denials(
+        need,
+        [
+            {"EvalActionName": "drs:DescribeJobs", "EvalDecision": "allowed"},
+            {
+                "EvalActionName": "drs:StartRecovery",
+                "EvalDecision": "explicitDeny",
+                "OrganizationsDecisionDetail": {"AllowedByOrganizations": False},
+            },
+            {
+                "EvalActionName": "drs:TagResource",
+                "EvalDecision": "implicitDeny",
+                "PermissionsBoundaryDecisionDetail": {"AllowedByPermissionsBoundary": False},
+            },
+        ],
+    )
+    assert [(d.action, d.by_organization, d.by_boundary) for d in found] == [
+        ("drs:StartRecovery", True, False),
+        ("drs:TagResource", False, True),
+    ]
+    assert "infra/target" in found[1].fix() and "SCP" in found[0].reason()

@@ -10,10 +10,10 @@ SCP or a hand-edited role is found before the day rather than on it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
 #: What launching and following a wave needs of the role acting in its DRS target (the
 #: wave runner's calls: StartRecovery with its dependent actions, and the job's status and
@@ -70,6 +70,27 @@ class Denial:
         if self.need.principal == RUNNER:
             return "deploy this stack again: the wave runner's policy grants it"
         return "update the target stack (infra/target) in that account: its role grants it"
+
+
+def denials(need: Need, results: Sequence[Mapping[str, Any]]) -> list[Denial]:
+    """The actions of IAM's ``EvaluationResults`` for ``need`` that are not allowed."""
+    return [
+        Denial(
+            need,
+            str(result["EvalActionName"]),
+            str(result["EvalDecision"]),
+            by_organization=(result.get("OrganizationsDecisionDetail") or {}).get(
+                "AllowedByOrganizations"
+            )
+            is False,
+            by_boundary=(result.get("PermissionsBoundaryDecisionDetail") or {}).get(
+                "AllowedByPermissionsBoundary"
+            )
+            is False,
+        )
+        for result in results
+        if result.get("EvalDecision") != "allowed"
+    ]
 
 
 def needs(

@@ -220,23 +220,7 @@ class PlanReadiness:
                     readiness.Refusal(need.target, "iam:SimulatePrincipalPolicy", exc.code)
                 )
                 continue
-            denials += [
-                permissions.Denial(
-                    need,
-                    str(result["EvalActionName"]),
-                    str(result["EvalDecision"]),
-                    by_organization=(result.get("OrganizationsDecisionDetail") or {}).get(
-                        "AllowedByOrganizations"
-                    )
-                    is False,
-                    by_boundary=(result.get("PermissionsBoundaryDecisionDetail") or {}).get(
-                        "AllowedByPermissionsBoundary"
-                    )
-                    is False,
-                )
-                for result in results
-                if result.get("EvalDecision") != "allowed"
-            ]
+            denials += permissions.denials(need, results)
         return denials
 
     @staticmethod
