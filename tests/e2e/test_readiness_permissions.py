@@ -120,3 +120,21 @@ def test_a_target_role_that_may_not_simulate_itself_is_a_warning(
     (finding,) = permission_findings(answer)
     assert finding["severity"] == "warning"
     assert f"DRS target {STAGING} may not call iam:SimulatePrincipalPolicy" in finding["message"]
+
+
+def test_a_wave_runner_role_deleted_by_hand_is_one_finding_not_a_failed_evaluation(
+    harness: Harness,
+) -> None:
+    plan_id = plan(harness)
+    iam = boto3.client("iam")
+    name = RUNNER_ROLE.rsplit("/", 1)[-1]
+    iam.delete_role_policy(RoleName=name, PolicyName="runtime")
+    iam.delete_role(RoleName=name)
+
+    answer = readiness(harness, plan_id)
+
+    assert answer["state"] == "actionRequired"
+    messages = [f["message"] for f in permission_findings(answer)]
+    assert len(messages) == 2  # the recovery at home, and reaching the target's role
+    assert all(m.endswith("(DRS target home/us-east-1): the role does not exist") for m in messages)
+    assert f"may not call {', '.join(RECOVERY_ACTIONS)} in us-east-1" in messages[0] + messages[1]

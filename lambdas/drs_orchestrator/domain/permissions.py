@@ -47,15 +47,19 @@ class Need:
 class Denial:
     """An action the simulation did not allow: ``decision`` is IAM's (``implicitDeny``,
     ``explicitDeny``); ``by_organization`` when an SCP denies it, ``by_boundary`` when the
-    role's permissions boundary does."""
+    role's permissions boundary does; ``role_missing`` when IAM has no such role (every
+    action of the need is refused at once)."""
 
     need: Need
     action: str
     decision: str
     by_organization: bool = False
     by_boundary: bool = False
+    role_missing: bool = False
 
     def reason(self) -> str:
+        if self.role_missing:
+            return "the role does not exist"
         if self.by_organization:
             return "an SCP of the organization denies it"
         if self.by_boundary:
@@ -70,6 +74,11 @@ class Denial:
         if self.need.principal == RUNNER:
             return "deploy this stack again: the wave runner's policy grants it"
         return "update the target stack (infra/target) in that account: its role grants it"
+
+
+def missing_role(need: Need) -> Denial:
+    """The one denial for a need whose role IAM does not have (deleted by hand)."""
+    return Denial(need, ", ".join(need.actions), "implicitDeny", role_missing=True)
 
 
 def denials(need: Need, results: Sequence[Mapping[str, Any]]) -> list[Denial]:

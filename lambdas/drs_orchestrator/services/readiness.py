@@ -214,6 +214,9 @@ class PlanReadiness:
             except TargetUnreachableError as exc:
                 raise ServiceUnavailableError(str(exc)) from exc
             except IamError as exc:
+                if exc.code == "NoSuchEntity":
+                    denials.append(permissions.missing_role(need))
+                    continue
                 if exc.code not in REFUSED_CODES or at_home:
                     raise
                 refusals.append(
