@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
 #: The DRS and EC2 calls of applying settings with template overrides to a group of two
-#: servers (per server: the DRS update, the template read twice, the new version, the
+#: servers (per server: the DRS update, the template's versions read, the new version, the
 #: default), with the occurrences to hit.
 CALL_POINTS: dict[str, tuple[int, ...]] = {
     "drs:UpdateLaunchConfiguration": (1, 2),

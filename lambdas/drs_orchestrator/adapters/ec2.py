@@ -110,15 +110,15 @@ class LaunchTemplates:
         """The template's default and latest versions (DescribeLaunchTemplateVersions items,
         ``{"default": ..., "latest": ...}``), or None when the template does not exist."""
         try:
-            response = self._client.describe_launch_template_versions(
-                LaunchTemplateId=template_id, Versions=["$Default", "$Latest"]
+            response = self._call(
+                "describe_launch_template_versions",
+                LaunchTemplateId=template_id,
+                Versions=["$Default", "$Latest"],
             )
-        except ClientError as exc:
-            if error_code(exc) in TEMPLATE_MISSING_CODES:
+        except Ec2Error as exc:
+            if exc.code in TEMPLATE_MISSING_CODES:
                 return None
-            raise map_ec2_error("describe_launch_template_versions", exc) from exc
-        except BotoCoreError as exc:
-            raise map_ec2_error("describe_launch_template_versions", exc) from exc
+            raise
         items = response.get("LaunchTemplateVersions") or []
         if not items:
             return None
@@ -131,17 +131,12 @@ class LaunchTemplates:
         found = self.versions(template_id)
         return dict(found["default"].get("LaunchTemplateData") or {}) if found else None
 
-    def apply(self, template_id: str, data: dict[str, Any], description: str) -> int:
-        """Make ``data`` the template's default version; returns its number. Safe to
-        repeat: a latest version that already has ``data`` is made the default rather than
-        copied again."""
-        found = self.versions(template_id)
-        if found is None:
-            raise Ec2Error(
-                "describe_launch_template_versions",
-                "InvalidLaunchTemplateId.NotFound",
-                f"launch template {template_id} does not exist",
-            )
+    def apply(
+        self, template_id: str, found: dict[str, Any], data: dict[str, Any], description: str
+    ) -> int:
+        """Make ``data`` the template's default version, ``found`` being its ``versions``
+        as just read; returns the version's number. Safe to repeat: a latest version that
+        already has ``data`` is made the default rather than copied again."""
         request_shape = self._client.meta.service_model.operation_model(
             "CreateLaunchTemplateVersion"
         ).input_shape.members["LaunchTemplateData"]

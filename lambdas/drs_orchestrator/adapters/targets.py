@@ -119,6 +119,7 @@ class DrsGateways:
         self.targets = targets
         self._home = home
         self._home_templates = home_templates
+        self._home_permissions: PermissionSimulator | None = None
         self._sessions = sessions or TargetSessions()
 
     @classmethod
@@ -164,7 +165,9 @@ class DrsGateways:
         target's role (home: the function's own)."""
         target = self._target(key)
         if target.is_home:
-            return PermissionSimulator()
+            if self._home_permissions is None:  # one client for the function's life
+                self._home_permissions = PermissionSimulator()
+            return self._home_permissions
         return PermissionSimulator(self._sessions.client("iam", target, session))
 
     def _target(self, key: str | None) -> Target:

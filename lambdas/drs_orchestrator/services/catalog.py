@@ -124,16 +124,16 @@ def apply_template(
     """Give the server's EC2 launch template (its DRS launch configuration names it) the
     group's overrides; nothing is written when it already has them."""
     template_id = str(configuration.get("ec2LaunchTemplateID") or "")
-    current = templates.default_data(template_id) if template_id else None
-    if current is None:
+    found = templates.versions(template_id) if template_id else None
+    if found is None:
         msg = (
             f"the EC2 launch template {template_id or '(none)'} of "
             f"{configuration.get('sourceServerID')} does not exist"
         )
         raise OrchestratorError(msg)
-    data = launch.template_data(settings, current)
+    data = launch.template_data(settings, found["default"].get("LaunchTemplateData") or {})
     if data is not None:
-        templates.apply(template_id, data, description)
+        templates.apply(template_id, found, data, description)
 
 
 class Catalog(Inventory):
