@@ -279,6 +279,7 @@ class Naming:
         yield DerivedName(self.schedule_rule("execution-finder"), EVENT_RULE.violations)
         yield DerivedName(self.schedule_rule("readiness"), EVENT_RULE.violations)
         yield DerivedName(self.event_rule("readiness", "drs-events"), EVENT_RULE.violations)
+        yield DerivedName(self.event_rule("wave-runner", "launch-events"), EVENT_RULE.violations)
         for short in STATE_MACHINE_SHORT_NAMES:
             yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
             yield DerivedName(self.state_machine_role(short), IAM_ROLE.violations)

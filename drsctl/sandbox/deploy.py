@@ -198,7 +198,7 @@ def _package(clients: Callable[[str], Any], r: RegisteredResource) -> None:
 
 
 #: Wave-runner settings in AWS seconds that the sandbox scales to its own time.
-_SCALED_VARIABLES = (env.POLL_SECONDS, env.STALE_AFTER_SECONDS)
+_SCALED_VARIABLES = (env.POLL_SECONDS,)
 
 
 def _function(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_aws as aws
 from drs_orchestrator import environment as env
+from drs_orchestrator.domain.wakeups import LAUNCH_RESULT_PATTERN
 
 from infra import iam
 from infra.components.api import RestApi, RestApiArgs
@@ -112,7 +113,6 @@ class Orchestrator(pulumi.ComponentResource):
                     **finder_environment,
                     env.TOPIC_ARN: self.notifications.topic.arn,
                     env.POLL_SECONDS: "30",
-                    env.STALE_AFTER_SECONDS: "90",
                     "POWERTOOLS_SERVICE_NAME": "wave-runner",
                 },
                 statements=[
@@ -121,8 +121,9 @@ class Orchestrator(pulumi.ComponentResource):
                     iam.statement(
                         ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
                     ),
-                    # Frees the servers an ended execution held.
-                    iam.statement(["dynamodb:DeleteItem"], [holds.arn]),
+                    # Frees the servers an ended execution held; finds the execution
+                    # holding the server a DRS launch result names (a wake).
+                    iam.statement(["dynamodb:DeleteItem", "dynamodb:GetItem"], [holds.arn]),
                     iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
                     iam.unscoped_statement(
                         [
@@ -134,7 +135,8 @@ class Orchestrator(pulumi.ComponentResource):
                             "drs:TagResource",
                             "ssm:GetAutomationExecution",
                             "ssm:StartAutomationExecution",
-                            # A resume that lands while the machine enters its wait.
+                            # A resume that lands while the machine enters its wait;
+                            # a wake that ends the machine's sleep between ticks.
                             "states:SendTaskSuccess",
                         ]
                     ),
@@ -379,6 +381,25 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
+        # DRS's launch results wake the execution holding the server, so a dependent
+        # wave starts within seconds. Best effort and home only: without them (another
+        # target, an event lost) the next tick, at most POLL_SECONDS later, sees the launch.
+        self.launch_events = EventTrigger(
+            "wave-runner-launch-events",
+            EventTriggerArgs(
+                naming=names,
+                function_short_name=WAVE_RUNNER.function,
+                purpose="launch-events",
+                description="Wakes the recovery execution of a source server whose drill or "
+                "recovery launch ended.",
+                event_pattern=LAUNCH_RESULT_PATTERN,
+                function_arn=self.wave_runner.function.arn,
+                function_name=self.wave_runner.function.name,
+                # A wake is worth only its promptness: the next tick finds the launch anyway.
+                maximum_event_age_seconds=60,
+            ),
+            child,
+        )
         self.frontend = Frontend(
             "console",
             FrontendArgs(
@@ -434,6 +455,7 @@ class Orchestrator(pulumi.ComponentResource):
             "readinessPackageSha256": self.readiness.package_sha256,
             "readinessScheduleRuleName": self.readiness_schedule.rule.name,
             "readinessEventRuleName": self.readiness_events.rule.name,
+            "launchEventRuleName": self.launch_events.rule.name,
             # <account>/<region> of each DRS target besides the deployment's own.
             "drsTargets": ", ".join(target.key for target in settings.targets),
         }

@@ -22,7 +22,6 @@ PROTECTION_GROUPS_TABLE = "PROTECTION_GROUPS_TABLE"
 RECOVERY_PLANS_TABLE = "RECOVERY_PLANS_TABLE"
 STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
 POLL_SECONDS = "POLL_SECONDS"
-STALE_AFTER_SECONDS = "STALE_AFTER_SECONDS"
 SERVER_HOLDS_TABLE = "SERVER_HOLDS_TABLE"
 APPROVAL_TIMEOUT_SECONDS = "APPROVAL_TIMEOUT_SECONDS"
 QUOTA_WAIT_SECONDS = "QUOTA_WAIT_SECONDS"
@@ -97,7 +96,6 @@ class WaveRunnerEnvironment:
     topic_arn: str
     server_holds_table: str
     poll_seconds: int
-    stale_after_seconds: int
     approval_timeout_seconds: int
     quota_wait_seconds: int
     target_wait_seconds: int
@@ -110,11 +108,10 @@ class WaveRunnerEnvironment:
             topic_arn=_require(TOPIC_ARN),
             server_holds_table=_require(SERVER_HOLDS_TABLE),
             poll_seconds=_positive(POLL_SECONDS, "30"),
-            stale_after_seconds=_positive(STALE_AFTER_SECONDS, "90"),
             approval_timeout_seconds=_positive(APPROVAL_TIMEOUT_SECONDS, "604800"),
             quota_wait_seconds=_positive(QUOTA_WAIT_SECONDS, "3600"),
             target_wait_seconds=_positive(TARGET_WAIT_SECONDS, "3600"),
-            ticks_per_run=_positive(TICKS_PER_RUN, "400"),
+            ticks_per_run=_positive(TICKS_PER_RUN, "300"),
         )
 
 

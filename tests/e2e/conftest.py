@@ -411,7 +411,6 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         "JOB_EVENTS_TABLE": JOB_EVENTS_TABLE,
         "JOB_EVENTS_RETENTION_DAYS": "30",
         "POLL_SECONDS": "0",
-        "STALE_AFTER_SECONDS": "0",
         "SERVER_HOLDS_TABLE": SERVER_HOLDS_TABLE,
     }.items():
         monkeypatch.setenv(name, value)

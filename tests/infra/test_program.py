@@ -23,8 +23,8 @@ EXPECTED_RESOURCES = {
     "aws:apigateway/methodSettings:MethodSettings": 1,
     "aws:apigateway/restApi:RestApi": 1,
     "aws:apigateway/stage:Stage": 1,
-    "aws:cloudwatch/eventRule:EventRule": 3,
-    "aws:cloudwatch/eventTarget:EventTarget": 3,
+    "aws:cloudwatch/eventRule:EventRule": 4,
+    "aws:cloudwatch/eventTarget:EventTarget": 4,
     "aws:cloudwatch/logGroup:LogGroup": 6,
     "aws:cognito/user:User": 1,
     "aws:cognito/userGroup:UserGroup": 3,
@@ -35,7 +35,7 @@ EXPECTED_RESOURCES = {
     "aws:iam/role:Role": 5,
     "aws:iam/rolePolicy:RolePolicy": 6,
     "aws:lambda/function:Function": 4,
-    "aws:lambda/permission:Permission": 4,
+    "aws:lambda/permission:Permission": 5,
     # Four Lambda packages, the console's build output and its config.json.
     "aws:s3/bucketObjectv2:BucketObjectv2": 4 + CONSOLE_OBJECTS,
     "aws:s3/bucket:Bucket": 1,
@@ -49,8 +49,8 @@ EXPECTED_RESOURCES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
 }
-# 39 of the orchestrator, the console bucket, its access control and its objects.
-NAMED_RESOURCES = 39 + 2 + CONSOLE_OBJECTS
+# 40 of the orchestrator, the console bucket, its access control and its objects.
+NAMED_RESOURCES = 40 + 2 + CONSOLE_OBJECTS
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -412,6 +412,43 @@ def _granted(policy: dict) -> set[tuple[str, str]]:
         for action in s["Action"]
         for resource in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
     }
+
+
+def test_drs_launch_results_wake_the_wave_runner_which_may_find_the_holder_and_wake(
+    stack: Evaluation,
+) -> None:
+    """Event-driven waves: DRS's launch results reach the wave runner, whose role may read
+    the server holds (which execution holds the server) and hand a task token back."""
+    function = stack.one("aws:lambda/function:Function", "wave-runner-function")
+    rule = stack.one("aws:cloudwatch/eventRule:EventRule", "wave-runner-launch-events")
+    assert rule.inputs["name"].endswith("-wave-runner-launch-events")
+    assert json.loads(rule.inputs["eventPattern"]) == {
+        "source": ["aws.drs"],
+        "detail-type": ["DRS Source Server Launch Result"],
+    }
+    target = next(
+        t
+        for t in stack.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.inputs["rule"] == rule.inputs["name"]
+    )
+    assert target.inputs["arn"] == function.state["arn"]
+    assert target.inputs["retryPolicy"]["maximumEventAgeInSeconds"] == 60
+    permission = next(
+        p
+        for p in stack.of_type("aws:lambda/permission:Permission")
+        if p.inputs.get("sourceArn") == rule.state["arn"]
+    )
+    assert permission.inputs["function"] == function.inputs["name"]
+    tables = {r.name: r.state["arn"] for r in stack.of_type("aws:dynamodb/table:Table")}
+    policy = json.loads(
+        stack.one("aws:iam/rolePolicy:RolePolicy", "wave-runner-policy").inputs["policy"]
+    )
+    granted = _granted(policy)
+    assert {a for a, r in granted if r == tables["server-holds-table"]} == {
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+    }
+    assert ("states:SendTaskSuccess", "*") in granted
 
 
 def test_readiness_runs_on_its_schedule_on_drs_stall_events_and_when_the_api_asks(

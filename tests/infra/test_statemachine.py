@@ -24,20 +24,21 @@ def test_statelint_accepts_the_definition(tmp_path: Path) -> None:
 def test_statelint_would_catch_a_broken_definition(tmp_path: Path) -> None:
     statelint = shutil.which("statelint", path=str(Path(sys.executable).parent))
     broken = json.loads(ASL_PATH.read_text())
-    broken["States"]["Wait"]["Next"] = "Nowhere"
+    broken["States"]["Sleep"]["Next"] = "Nowhere"
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(broken))
     result = subprocess.run([statelint, str(path)], capture_output=True, text=True, check=False)
     assert result.returncode != 0
 
 
-def test_the_machine_only_loops_waits_pauses_and_ends() -> None:
+def test_the_machine_only_loops_sleeps_pauses_and_ends() -> None:
     states = json.loads(ASL_PATH.read_text())["States"]
-    assert {s["Type"] for s in states.values()} == {"Task", "Choice", "Wait", "Succeed", "Fail"}
+    assert {s["Type"] for s in states.values()} == {"Task", "Choice", "Succeed", "Fail"}
     tasks = [s for s in states.values() if s["Type"] == "Task"]
     assert {t["Parameters"]["Payload"]["action"] for t in tasks} == {
         "start",
         "tick",
+        "sleep",
         "awaitApproval",
         "finalise",
     }
@@ -49,6 +50,31 @@ def test_the_machine_only_loops_waits_pauses_and_ends() -> None:
     assert {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Tick"} in approval[
         "Catch"
     ]
+
+
+def test_between_ticks_the_machine_sleeps_until_woken_or_its_poll_interval_ends() -> None:
+    """Event-driven waves: the sleep is a callback task whose token a DRS launch result
+    hands back; its timeout is the poll interval and leads to the tick, as being woken
+    does; the wake count a tick saw travels to the sleep that follows it."""
+    states = json.loads(ASL_PATH.read_text())["States"]
+    sleep = states["Sleep"]
+    assert sleep["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    payload = sleep["Parameters"]["Payload"]
+    assert payload["taskToken.$"] == "$$.Task.Token"
+    assert payload["wakes.$"] == "$.runner.wakes"
+    assert sleep["TimeoutSecondsPath"] == "$.runner.waitSeconds"
+    assert sleep["Next"] == "Tick"
+    assert sleep["ResultPath"] is None, "a wake's output must not replace the runner's result"
+    assert {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Tick"} in sleep[
+        "Catch"
+    ]
+    assert states["Route"]["Default"] == "Sleep"
+    # A zero interval (the tests' pacing) goes straight to the next tick.
+    assert {"Variable": "$.runner.waitSeconds", "NumericEquals": 0, "Next": "Tick"} in states[
+        "Route"
+    ]["Choices"]
+    for ticking in ("Start", "Tick"):
+        assert states[ticking]["ResultSelector"]["wakes.$"] == "$.Payload.wakes"
 
 
 def test_every_task_has_a_catch_that_leads_to_the_reason_written_down() -> None:

@@ -388,6 +388,61 @@ class ExecutionRecords:
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("UpdateItem", exc) from exc
 
+    def sleeping(self, execution_id: str, token: str, stamp: str) -> int:
+        """Keep the token of the machine's ``Sleep`` (``sleepToken``, since ``sleptAt``),
+        then read the wake requests counted so far (``domain/wakeups.py``). Written first,
+        read after: a wake counted after the read finds the token. Leaves the version
+        alone: a sleep decides nothing."""
+        self._update_small(
+            execution_id,
+            "SET sleepToken = :token, sleptAt = :stamp",
+            {":token": {"S": token}, ":stamp": {"S": stamp}},
+        )
+        return int(self._read_small(execution_id, ("wakeRequests",)).get("wakeRequests", 0))
+
+    def request_wake(self, execution_id: str, stamp: str) -> tuple[str | None, str]:
+        """Count a wake request on the execution (``wakeRequests``, ``wakeRequestedAt``),
+        then read what to wake: (the sleeping machine's token if any, the execution's
+        status). Counted first, read after: a sleep whose token is written after the read
+        finds the count and wakes itself."""
+        self._update_small(
+            execution_id,
+            "SET wakeRequestedAt = :stamp ADD wakeRequests :one",
+            {":stamp": {"S": stamp}, ":one": {"N": "1"}},
+        )
+        item = self._read_small(execution_id, ("sleepToken", "status"))
+        token = item.get("sleepToken")
+        return (str(token) if token else None), str(item.get("status", ""))
+
+    def _update_small(self, execution_id: str, expression: str, values: dict[str, Any]) -> None:
+        """An unversioned update of a few attributes of an existing execution, returning
+        nothing (an execution item can be hundreds of KB: never read back whole here)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"executionId": {"S": execution_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(executionId)",
+                ExpressionAttributeValues=values,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("UpdateItem", exc) from exc
+
+    def _read_small(self, execution_id: str, attributes: tuple[str, ...]) -> dict[str, Any]:
+        """A few attributes of an execution, read consistently."""
+        names = {f"#a{index}": name for index, name in enumerate(attributes)}
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={"executionId": {"S": execution_id}},
+                ConsistentRead=True,
+                ProjectionExpression=", ".join(names),
+                ExpressionAttributeNames=names,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("GetItem", exc) from exc
+        return from_item(response.get("Item") or {})
+
 
 class ServerHolds:
     """One item per source server held by an active execution: how two starts sharing a

@@ -68,8 +68,9 @@ class StateMachines:
             raise StateMachineError(msg) from exc
         return str(response["status"])
 
-    def wake(self, task_token: str) -> None:
-        """Let a machine waiting for approval go on to its next tick."""
+    def wake(self, task_token: str) -> bool:
+        """Let a machine waiting on ``task_token`` (for approval, or asleep between ticks)
+        go on to its next tick. False when it no longer waits on that token."""
         try:
             self._client.send_task_success(taskToken=task_token, output="{}")
         except BotoCoreError as exc:
@@ -77,6 +78,7 @@ class StateMachines:
             raise StateMachineError(msg) from exc
         except ClientError as exc:
             if error_code(exc) in ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken"):
-                return  # the machine no longer waits on this token: nothing to wake
+                return False  # the machine no longer waits on this token: nothing to wake
             msg = f"SendTaskSuccess failed with {error_code(exc)}"
             raise StateMachineError(msg) from exc
+        return True

@@ -1,4 +1,5 @@
-"""Lambda entry point of the wave runner, called by the recovery state machine."""
+"""Lambda entry point of the wave runner: the recovery state machine's tasks, and DRS's
+launch-result events (the deployment's EventBridge rule), which wake a sleeping machine."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from drs_orchestrator.domain.runner import Limits
 from drs_orchestrator.environment import WaveRunnerEnvironment, drs_targets
 from drs_orchestrator.errors import OrchestratorError
 from drs_orchestrator.services.execution_finder import ExecutionFinder
+from drs_orchestrator.services.wakeups import Waker
 from drs_orchestrator.services.wave_runner import WaveRunner
 
 logger = Logger(service="wave-runner")
@@ -47,13 +49,23 @@ def _runner() -> WaveRunner:
         holds=ServerHolds(env.server_holds_table),
         machines=_machines,
         poll_seconds=env.poll_seconds,
-        stale_after_seconds=env.stale_after_seconds,
         limits=Limits(
             approval_timeout=timedelta(seconds=env.approval_timeout_seconds),
             quota_wait=timedelta(seconds=env.quota_wait_seconds),
             target_wait=timedelta(seconds=env.target_wait_seconds),
             ticks_per_run=env.ticks_per_run,
         ),
+        logger=logger,
+    )
+
+
+@cache
+def _waker() -> Waker:
+    env = WaveRunnerEnvironment.from_env()
+    return Waker(
+        records=ExecutionRecords(env.finder.executions_table),
+        holds=ServerHolds(env.server_holds_table),
+        machines=_machines(""),
         logger=logger,
     )
 
@@ -66,6 +78,9 @@ def _machines(state_machine_arn: str) -> StateMachines:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("source") == "aws.drs":
+        logger.append_keys(eventId=event.get("id"), detailType=event.get("detail-type"))
+        return _waker().on_event(event)
     action = event.get("action")
     execution_id = event.get("executionId")
     if not isinstance(execution_id, str) or not execution_id:
@@ -78,6 +93,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return runner.start(execution_id, run)
     if action == "tick":
         return runner.tick(execution_id, run)
+    if action == "sleep":
+        return runner.sleep(execution_id, str(event["taskToken"]), int(event.get("wakes", 0)))
     if action == "awaitApproval":
         return runner.await_approval(execution_id, str(event["taskToken"]))
     if action == "finalise":

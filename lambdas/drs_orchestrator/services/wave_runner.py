@@ -1,7 +1,7 @@
 """The wave runner: the imperative shell around the decisions of ``domain/runner.py``.
 
 One tick: load the execution; observe (bring DRS progress up to date with the finder's code
-when its polls are late, find again by their tag the launches whose outcome is in doubt,
+while a wave launches, find again by their tag the launches whose outcome is in doubt,
 ask SSM how running actions are doing); ``decide``; save the decision, conditional on the
 version read; only then carry out its commands (``StartRecovery``, SSM starts), recording
 each outcome as soon as it is known; publish the outbox; free the servers once ended.
@@ -28,6 +28,7 @@ from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+from drs_orchestrator.domain.wakeups import UNSEEN, woken_meanwhile
 from drs_orchestrator.errors import (
     DrsAccessDeniedError,
     DrsError,
@@ -80,6 +81,9 @@ class TickResult:
     approvalTimeoutSeconds: int  # noqa: N815
     #: Ticks this state machine run has made (the machine counts; echoed back to it).
     ticks: int = 0
+    #: Wake requests counted on the execution when this tick loaded it: the sleep that
+    #: follows wakes itself at once if more came meanwhile (``domain/wakeups.py``).
+    wakes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -97,7 +101,6 @@ class WaveRunner:
         holds: ServerHolds | None = None,
         machines: Callable[[str], StateMachines] | None = None,
         poll_seconds: int = 30,
-        stale_after_seconds: int = 90,
         limits: core.Limits | None = None,
         logger: logging.Logger | Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -111,7 +114,6 @@ class WaveRunner:
         self._machines = machines
         self._deployment = deployment
         self._poll_seconds = poll_seconds
-        self._stale_after = stale_after_seconds
         self._limits = limits or core.Limits()
         self._logger = logger or logging.getLogger(__name__)
         self._clock = clock
@@ -142,6 +144,7 @@ class WaveRunner:
             self._poll_seconds,
             int(self._limits.approval_timeout.total_seconds()),
             int((run or {}).get("ticks", 0)),
+            UNSEEN,
         ).as_dict()
 
     def await_approval(self, execution_id: str, task_token: str) -> dict[str, Any]:
@@ -163,6 +166,33 @@ class WaveRunner:
             return {"status": item["status"]}
         msg = f"execution {execution_id} kept changing; could not store the task token"
         raise OrchestratorError(msg)
+
+    def sleep(self, execution_id: str, task_token: str, wakes_seen: int) -> dict[str, Any]:
+        """Keep the token of the machine's sleep between ticks, so that a DRS launch result
+        can end the sleep at once (``services/wakeups.py``); if a wake was requested since
+        the last tick loaded the execution, end it now. Never fails for an AWS fault: a
+        sleep that could not be recorded or ended simply lasts its poll interval."""
+        try:
+            wakes = self._records.sleeping(execution_id, task_token, to_iso(self._clock()))
+        except OrchestratorError as exc:
+            self._logger.warning(
+                "could not record the sleep; it lasts the poll interval",
+                extra={"error": str(exc)},
+            )
+            return {"asleep": False}
+        if not woken_meanwhile(wakes, wakes_seen):
+            return {"asleep": True, "wakes": wakes}
+        woken = False
+        if self._machines is not None:
+            try:
+                woken = self._machines("").wake(task_token)
+            except OrchestratorError as exc:
+                self._logger.warning(
+                    "a wake came during the tick but the sleep could not be ended; it lasts "
+                    "the poll interval",
+                    extra={"error": str(exc)},
+                )
+        return {"asleep": not woken, "wakes": wakes}
 
     def finalise(self, execution_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
         """End an execution whose state machine failed (``Catch`` on every task), writing
@@ -188,6 +218,8 @@ class WaveRunner:
 
     def _tick_once(self, execution_id: str, run: dict[str, Any]) -> TickResult:
         item = self._load(execution_id)
+        # Wakes requested from here on are not covered by what this tick observes.
+        run = {**run, "wakes": int(item.get("wakeRequests", 0))}
         if E(item["status"]) in TERMINAL_EXECUTION:
             self._after_end(item)
             return self._result(item, core.decide(item, now=self._clock()).route, run)
@@ -233,19 +265,21 @@ class WaveRunner:
             waitSeconds=self._poll_seconds,
             approvalTimeoutSeconds=core.approval_seconds_left(item, self._clock(), self._limits),
             ticks=int(run.get("ticks", 0)),
+            wakes=int(run.get("wakes", 0)),
         )
 
     # -- observing ---------------------------------------------------------------------
 
     def _fresh(self, item: dict[str, Any]) -> dict[str, Any]:
-        """The item, polled now if waves are launching and the finder's data is stale."""
+        """The item, with DRS progress polled now (the finder's code, for this execution
+        only) while a wave is launching and one of its jobs has not ended: the runner
+        follows its own launches each tick, so a launch-result event that never arrives
+        costs at most one sleep, not a finder poll plus a tick."""
         launching = any(w["status"] == "LAUNCHING" for w in item["waves"])
-        polled = item.get("lastPolledAt")
-        stale = (
-            polled is None
-            or (self._clock() - parse_drs_timestamp(polled)).total_seconds() >= self._stale_after
+        unfinished = any(
+            job.get("status") != "COMPLETED" for job in (item.get("jobs") or {}).values()
         )
-        if not (launching and stale and item.get("jobs")):
+        if not (launching and unfinished):
             return item
         try:
             self._finder.poll_one(item)

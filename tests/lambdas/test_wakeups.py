@@ -1,0 +1,263 @@
+"""Event-driven waves: a DRS launch result wakes the sleeping execution holding the server,
+and no wake is lost between a tick and the sleep that follows it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds, to_item
+from drs_orchestrator.adapters.stepfunctions import StateMachineError
+from drs_orchestrator.domain.wakeups import (
+    LAUNCH_FAILED,
+    UNSEEN,
+    LaunchResult,
+    launch_result,
+    woken_meanwhile,
+)
+from drs_orchestrator.services.wakeups import Waker
+from drs_orchestrator.services.wave_runner import WaveRunner
+
+from infra.tables import SERVER_HOLDS, create_table_request
+from tests.lambdas.conftest import EXECUTIONS_TABLE
+
+EVENT = json.loads(
+    (Path(__file__).parents[1] / "fixtures/events/drs_source_server_launch_result.json").read_text()
+)
+SERVER = "s-12345678901234567"
+HOLDS_TABLE = "test-deployment-server-holds"
+
+
+class Machines:
+    """Step Functions' task tokens: each is handed back at most once."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.woken: list[str] = []
+
+    def wake(self, token: str) -> bool:
+        if self.failures:
+            self.failures -= 1
+            msg = "SendTaskSuccess failed with ThrottlingException"
+            raise StateMachineError(msg)
+        if token in self.woken:
+            return False
+        self.woken.append(token)
+        return True
+
+
+class Unreadable:
+    """A table that answers nothing (throttled past the client's retries)."""
+
+    def __getattr__(self, _name: str) -> Any:
+        def refuse(*_args: Any, **_kwargs: Any) -> Any:
+            from drs_orchestrator.errors import StoreError
+
+            raise StoreError("UpdateItem", "ProvisionedThroughputExceededException", "slow down")
+
+        return refuse
+
+
+@pytest.fixture
+def tables(dynamodb: Any) -> tuple[ExecutionRecords, ServerHolds]:
+    dynamodb.create_table(**create_table_request(SERVER_HOLDS, HOLDS_TABLE))
+    dynamodb.put_item(
+        TableName=EXECUTIONS_TABLE,
+        Item=to_item({"executionId": "ex-1", "status": "RUNNING", "version": 3, "waves": []}),
+    )
+    holds = ServerHolds(HOLDS_TABLE, client=dynamodb)
+    assert holds.take("ex-1", SERVER, "2026-11-30T12:00:00.000000Z")
+    return ExecutionRecords(EXECUTIONS_TABLE, client=dynamodb), holds
+
+
+def runner(records: Any, machines: Machines) -> WaveRunner:
+    return WaveRunner(
+        records=records,
+        drs=None,  # type: ignore[arg-type]
+        notifier=None,  # type: ignore[arg-type]
+        finder=None,  # type: ignore[arg-type]
+        deployment="d",
+        machines=lambda _arn: machines,  # type: ignore[arg-type,return-value]
+        logger=logging.getLogger("wakeups-test"),
+    )
+
+
+def waker(records: Any, holds: Any, machines: Machines) -> Waker:
+    return Waker(records, holds, machines, logging.getLogger("wakeups-test"))  # type: ignore[arg-type]
+
+
+# -- the domain: reading DRS's event ------------------------------------------------------
+
+
+def test_the_documented_launch_result_names_its_server_job_and_outcome() -> None:
+    assert launch_result(EVENT) == LaunchResult(
+        server_id=SERVER,
+        account="111122223333",
+        region="us-west-2",
+        state="RECOVERY_LAUNCH_SUCCEEDED",
+        job_id="drsjob-04ca7d0d3fb6afa3e",
+        at="2016-08-22T20:12:19Z",
+    )
+    failed = copy.deepcopy(EVENT)
+    failed["detail"]["state"] = LAUNCH_FAILED
+    result = launch_result(failed)
+    assert result is not None
+    assert not result.succeeded
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"source": "aws.events"}, "another source"),
+        ({"detail-type": "DRS Source Server Data Replication Stalled Change"}, "another event"),
+        ({"resources": []}, "no resource"),
+        (
+            {"resources": ["arn:aws:drs:us-west-2:111122223333:job/drsjob-04ca7d0d3fb6afa3e"]},
+            "a job",
+        ),
+        ({"resources": ["arn:aws:drs:us-west-2:111122223333:source-server/s-1"]}, "a short id"),
+    ],
+)
+def test_anything_but_a_launch_result_of_a_source_server_is_not_one(
+    change: dict[str, Any], why: str
+) -> None:
+    assert launch_result({**EVENT, **change}) is None, why
+
+
+def test_a_sleep_wakes_itself_only_for_wakes_its_tick_did_not_see() -> None:
+    assert woken_meanwhile(3, 2)
+    assert not woken_meanwhile(2, 2)
+    assert not woken_meanwhile(5, UNSEEN), "a tick that read nothing sleeps its interval"
+
+
+# -- the waker ----------------------------------------------------------------------------
+
+
+def test_a_launch_result_wakes_the_sleeping_execution_holding_the_server(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    assert machines.woken == [], "nothing asked for a wake yet: the machine sleeps"
+
+    answer = waker(records, holds, machines).on_event(EVENT)
+
+    assert answer == {"woken": True, "executionId": "ex-1", "sourceServerId": SERVER}
+    assert machines.woken == ["sleep-token-1"]
+    item = records.get("ex-1")
+    assert item["wakeRequests"] == 1
+    assert item["version"] == 3, "a wake decides nothing: the version stays"
+
+
+def test_a_server_no_execution_holds_wakes_nothing_and_writes_nothing(
+    tables: tuple[ExecutionRecords, ServerHolds], dynamodb: Any
+) -> None:
+    records, holds = tables
+    holds.release("ex-1", [SERVER])
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    before = records.get("ex-1")
+
+    answer = waker(records, holds, machines).on_event(EVENT)
+
+    assert answer["woken"] is False
+    assert SERVER in answer["why"]
+    assert machines.woken == []
+    assert records.get("ex-1") == before
+
+
+def test_a_wake_during_a_tick_ends_the_sleep_that_follows_at_once(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    """The tick loaded the execution with no wake requested; the launch result arrives
+    while it runs (no sleep in progress: nothing to hand back); the sleep after the tick
+    sees the request its tick did not and wakes itself."""
+    records, holds = tables
+    machines = Machines()
+    seen = int(records.get("ex-1").get("wakeRequests", 0))
+
+    assert waker(records, holds, machines).on_event(EVENT)["woken"] is False
+    answer = runner(records, machines).sleep("ex-1", "sleep-token-2", wakes_seen=seen)
+
+    assert answer == {"asleep": False, "wakes": 1}
+    assert machines.woken == ["sleep-token-2"]
+
+
+def test_a_spent_token_left_on_the_item_is_not_a_wake(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    assert waker(records, holds, machines).on_event(EVENT)["woken"] is True
+    # The machine ticks: the token it slept on is spent, yet still on the item.
+    assert waker(records, holds, machines).on_event(EVENT)["woken"] is False
+    assert machines.woken == ["sleep-token-1"]
+    assert records.get("ex-1")["wakeRequests"] == 2
+
+
+def test_an_ended_execution_is_not_woken(tables: tuple[ExecutionRecords, ServerHolds]) -> None:
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    records.mark("ex-1", {"status": "COMPLETED"})
+
+    assert waker(records, holds, machines).on_event(EVENT)["woken"] is False
+    assert machines.woken == []
+
+
+def test_a_wake_step_functions_refuses_is_not_raised_and_the_sleep_just_lasts(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    records, holds = tables
+    machines = Machines(failures=1)
+    runner(records, Machines()).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+
+    assert waker(records, holds, machines).on_event(EVENT)["woken"] is False
+    assert records.get("ex-1")["wakeRequests"] == 1, "counted: the next sleep ends at once"
+
+
+def test_unreadable_tables_are_logged_not_raised(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    records, holds = tables
+    machines = Machines()
+    assert waker(records, Unreadable(), machines).on_event(EVENT)["woken"] is False
+    assert waker(Unreadable(), holds, machines).on_event(EVENT)["woken"] is False
+    assert runner(Unreadable(), machines).sleep("ex-1", "t", wakes_seen=0) == {"asleep": False}
+    assert machines.woken == []
+
+
+def test_the_handler_routes_drs_events_to_the_waker(
+    tables: tuple[ExecutionRecords, ServerHolds], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drs_orchestrator.handlers import wave_runner
+
+    from tests.fakes.lambda_context import LambdaContext
+
+    for name, value in {
+        "DEPLOYMENT_NAME": "test-deployment",
+        "EXECUTIONS_TABLE": EXECUTIONS_TABLE,
+        "EXECUTIONS_STATUS_INDEX": "status-index",
+        "JOB_EVENTS_TABLE": "test-deployment-job-events",
+        "JOB_EVENTS_RETENTION_DAYS": "30",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:t",
+        "SERVER_HOLDS_TABLE": HOLDS_TABLE,
+    }.items():
+        monkeypatch.setenv(name, value)
+    machines = Machines()
+    monkeypatch.setattr(wave_runner, "_machines", lambda _arn: machines)
+    wave_runner._waker.cache_clear()
+    records, _ = tables
+    records.mark("ex-1", {"sleepToken": "sleep-token-9"})
+    try:
+        answer = wave_runner.handler(EVENT, LambdaContext("wave-runner"))
+    finally:
+        wave_runner._waker.cache_clear()
+    assert answer["woken"] is True
+    assert machines.woken == ["sleep-token-9"]
