@@ -62,6 +62,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--chaos-seed", type=int, default=0, help="seed of --chaos's random faults"
     )
     sandbox.add_argument(
+        "--drop-drs-events",
+        action="store_true",
+        help="lose every event DRS sends (its delivery is best effort): waves then start "
+        "on the wave runner's ticks alone",
+    )
+    sandbox.add_argument(
         "--groups",
         default="admin",
         help="comma-separated Cognito groups of the sandbox user (admin, operator, read-only)",

@@ -27,6 +27,7 @@ from drsctl.sandbox.clock import Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
+from drsctl.sandbox.events import EventBus
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import (
@@ -62,6 +63,8 @@ class SandboxOptions:
     #: (throttle, 5xx, answer lost, the function dying before or after the call).
     chaos_rate: float = 0.0
     chaos_seed: int = 0
+    #: Lose every event DRS sends instead of delivering it to the deployment's rules.
+    drop_drs_events: bool = False
     failing_servers: Sequence[str] = ()
     groups: Sequence[str] = ("admin",)
     seed: bool = True
@@ -79,6 +82,8 @@ class RunningDeployment:
     site: Site
     #: The deployment's DRS targets, (account, region) each.
     targets: tuple[tuple[str, str], ...] = ()
+    #: The default bus of the deployment's account and region (DRS's events).
+    bus: EventBus | None = None
 
 
 class Sandbox:
@@ -188,8 +193,19 @@ class Sandbox:
                 port,
             )
             site.start()
+            # DRS's events reach the deployment's rules in its own account and region only,
+            # as in AWS: the simulated targets send theirs to no one.
+            bus = EventBus(
+                deployment.event_rules,
+                clients("events"),
+                clients("lambda"),
+                self.say,
+                drop=options.drop_drs_events,
+            )
+            bus.start()
+            simulator.on_event = bus.put
             self.deployments[evaluation.stack] = RunningDeployment(
-                deployment, simulator, access_key, site, _targets_of(evaluation)
+                deployment, simulator, access_key, site, _targets_of(evaluation), bus
             )
             rules += [
                 ScheduledRule(name, clients("events"), clients("lambda"), deployment.region)
@@ -308,6 +324,11 @@ class Sandbox:
                 for r in (self._clock.rules if self._clock else [])
                 if r.name in running.deployment.schedule_rules
             ],
+            "events": {
+                "sent": running.simulator.events_sent,
+                **(dict(running.bus.counts) if running.bus else {}),
+                "errors": running.bus.errors[-5:] if running.bus else [],
+            },
             "workerPids": self._runtime.pids() if self._runtime else [],
             # How to reach this deployment's emulated AWS directly (drsctl compare reads
             # the state machine's history with it).
@@ -331,6 +352,8 @@ class Sandbox:
             self._clock.stop()
         for running in self.deployments.values():
             running.site.stop()
+            if running.bus:
+                running.bus.stop()
         if self._runtime:
             self._runtime.stop()
         if self._gateway:

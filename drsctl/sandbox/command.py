@@ -46,6 +46,7 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
         throttle_rate=args.throttle_rate,
         chaos_rate=args.chaos,
         chaos_seed=args.chaos_seed,
+        drop_drs_events=getattr(args, "drop_drs_events", False),
         failing_servers=tuple(args.fail_server),
         groups=groups,
         seed=not args.no_seed,

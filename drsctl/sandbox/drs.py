@@ -21,6 +21,7 @@ import random
 import string
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,7 @@ from drs_orchestrator.adapters.clients import RETRY_CONFIG
 from drsctl.sandbox.shapes import violations
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from drsctl.sandbox.ec2 import MotoLaunchTemplates
 
@@ -148,6 +149,11 @@ class DrsSimulator:
         #: Log only each server's launch (LAUNCH_START and its end), not its snapshot and
         #: conversion: a smaller log for tests about faults rather than logs.
         self.brief_logs = False
+        #: Where the service's EventBridge events go (``DRS Source Server Launch Result``
+        #: as each launch job ends); None: nowhere. Called under the simulator's lock: it
+        #: must only queue the event.
+        self.on_event: Callable[[dict[str, Any]], None] | None = None
+        self.events_sent = 0
         #: Seconds a job spends in each phase when paced (None: only autopilot moves jobs).
         self.pace_seconds = pace_seconds
         #: Share of calls to ``throttled_operations`` answered with ThrottlingException.
@@ -312,6 +318,37 @@ class DrsSimulator:
         self.log(job_id, "JOB_END")
         job["status"] = "COMPLETED"
         job["endDateTime"] = iso(self.tick())
+        for server in job["participatingServers"]:
+            self._send_launch_result(job, server)
+
+    def _send_launch_result(self, job: dict[str, Any], server: dict[str, Any]) -> None:
+        """DRS's ``DRS Source Server Launch Result`` for one server of an ended launch job,
+        shaped as EventBridge delivers it (the DRS user guide's example); sent once the
+        job shows COMPLETED, so a reader woken by it finds the job ended."""
+        if self.on_event is None:
+            return
+        launched = server["launchStatus"] == "LAUNCHED"
+        self.events_sent += 1
+        self.on_event(
+            {
+                "version": "0",
+                "id": str(uuid.UUID(int=self._random.getrandbits(128), version=4)),
+                "detail-type": "DRS Source Server Launch Result",
+                "source": "aws.drs",
+                "account": self.account,
+                "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": self.region,
+                "resources": [
+                    f"arn:aws:drs:{self.region}:{self.account}:source-server/"
+                    + server["sourceServerID"]
+                ],
+                "detail": {
+                    "state": "RECOVERY_LAUNCH_SUCCEEDED" if launched else "RECOVERY_LAUNCH_FAILED",
+                    "job-id": job["jobID"],
+                    "is-drill": "TRUE" if job["initiatedBy"] == "START_DRILL" else "FALSE",
+                },
+            }
+        )
 
     # -- the service -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds, to_item
 from drs_orchestrator.adapters.stepfunctions import StateMachineError
 from drs_orchestrator.domain.wakeups import (
@@ -23,6 +24,7 @@ from drs_orchestrator.services.wakeups import Waker
 from drs_orchestrator.services.wave_runner import WaveRunner
 
 from infra.tables import SERVER_HOLDS, create_table_request
+from tests.fakes.drs import FakeDrs
 from tests.lambdas.conftest import EXECUTIONS_TABLE
 
 EVENT = json.loads(
@@ -86,8 +88,27 @@ def runner(records: Any, machines: Machines) -> WaveRunner:
     )
 
 
-def waker(records: Any, holds: Any, machines: Machines) -> Waker:
-    return Waker(records, holds, machines, logging.getLogger("wakeups-test"))  # type: ignore[arg-type]
+JOB = "drsjob-04ca7d0d3fb6afa3e"
+
+
+def ended_job(*, finished: bool = True) -> FakeDrs:
+    """DRS in which the event's job launched its one server (or is still launching it)."""
+    drs = FakeDrs(region="us-west-2", account="111122223333")
+    drs.add_job([SERVER, "s-22222222222222222"], job_id=JOB)
+    drs.start(JOB)
+    if finished:
+        drs.finish(JOB)
+    return drs
+
+
+def waker(records: Any, holds: Any, machines: Machines, drs: FakeDrs | None = None) -> Waker:
+    return Waker(
+        records,
+        holds,
+        machines,  # type: ignore[arg-type]
+        DrsGateway(client=(drs or ended_job()).client()),
+        logging.getLogger("wakeups-test"),
+    )
 
 
 # -- the domain: reading DRS's event ------------------------------------------------------
@@ -152,6 +173,36 @@ def test_a_launch_result_wakes_the_sleeping_execution_holding_the_server(
     item = records.get("ex-1")
     assert item["wakeRequests"] == 1
     assert item["version"] == 3, "a wake decides nothing: the version stays"
+
+
+def test_a_launch_result_before_the_last_of_its_job_wakes_nothing(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    """One result per server: only the job's last can move a wave on, so earlier ones do
+    not cost the machine a loop."""
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+
+    answer = waker(records, holds, machines, ended_job(finished=False)).on_event(EVENT)
+
+    assert answer["woken"] is False
+    assert "still launching" in answer["why"]
+    assert machines.woken == []
+    assert records.get("ex-1").get("wakeRequests", 0) == 0
+
+
+def test_a_job_drs_cannot_describe_now_wakes_anyway(
+    tables: tuple[ExecutionRecords, ServerHolds], no_retry_sleep: list[float]
+) -> None:
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    drs = ended_job(finished=False)
+    drs.fail_next("DescribeJobs", "InternalServerException", times=20)
+
+    assert waker(records, holds, machines, drs).on_event(EVENT)["woken"] is True
+    assert machines.woken == ["sleep-token-1"]
 
 
 def test_a_server_no_execution_holds_wakes_nothing_and_writes_nothing(

@@ -9,6 +9,12 @@ which counts a wake request on the execution holding that server (``wakeRequests
 hands the sleeping token back, so the dependent wave starts within seconds instead of at
 the next tick.
 
+DRS sends one result per server, as each launches. Only the last of a job can move a wave
+on (a wave waits for all its jobs), so the runner wakes the execution only once the job
+the event names has ended, or every server of it has its outcome (``job_has_ended``): a
+wake costs a loop of the state machine (three state transitions), and waking once per
+server would make a large drill cost more than ticking alone.
+
 No wake is lost between a tick and the next sleep: every tick carries the count of wake
 requests it saw when it loaded the execution (``wakes``); a sleep that finds the count
 moved on since then wakes itself at once (``woken_meanwhile``). An event that never
@@ -21,7 +27,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drs_orchestrator.domain.jobs import DrsJob
 
 #: The DRS event, as EventBridge's ``detail-type``, that ends a server's launch.
 LAUNCH_RESULT = "DRS Source Server Launch Result"
@@ -75,6 +84,20 @@ def launch_result(event: dict[str, Any]) -> LaunchResult | None:
                 at=str(event["time"]) if event.get("time") else None,
             )
     return None
+
+
+#: A server's ``launchStatus`` once its launch has an outcome.
+FINAL_LAUNCH_STATUSES = frozenset({"LAUNCHED", "FAILED", "TERMINATED"})
+
+
+def job_has_ended(job: DrsJob | None) -> bool:
+    """True when the job a launch result names may let a wave move on: it COMPLETED, or
+    every server of it has its outcome (DRS may still be closing the job). A job DRS does
+    not describe (not found, or not read) counts as ended: a wake too many costs one loop,
+    a wake missed costs a whole sleep."""
+    if job is None:
+        return True
+    return job.completed or all(s.launch_status in FINAL_LAUNCH_STATUSES for s in job.servers)
 
 
 #: What a tick that could not load the execution saw: its sleep lasts the poll interval

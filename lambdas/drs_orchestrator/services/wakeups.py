@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.timestamps import to_iso
-from drs_orchestrator.domain.wakeups import launch_result
+from drs_orchestrator.domain.wakeups import job_has_ended, launch_result
 from drs_orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.domain.jobs import DrsJob
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Waker:
     records: ExecutionRecords
     holds: ServerHolds
     machines: StateMachines
+    #: DRS of the deployment's own account and region, where DRS sends these events.
+    drs: DrsGateway
     logger: logging.Logger | Any = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -58,8 +62,28 @@ class Waker:
             # A launch the orchestrator did not start, or an execution already ended.
             return {"woken": False, "why": f"{result.server_id} is held by no execution"}
         execution_id, _ = held
+        if not job_has_ended(self._job(result.job_id)):
+            return {
+                "woken": False,
+                "executionId": execution_id,
+                "why": f"{result.job_id} has servers still launching",
+            }
         woken = self.wake(execution_id, why=f"{result.server_id} {result.state}")
         return {"woken": woken, "executionId": execution_id, "sourceServerId": result.server_id}
+
+    def _job(self, job_id: str | None) -> DrsJob | None:
+        """The job as DRS describes it now; None when it cannot be told (the wake then
+        goes ahead: ``job_has_ended``)."""
+        if not job_id:
+            return None
+        try:
+            return self.drs.describe_jobs([job_id]).get(job_id)
+        except OrchestratorError as exc:
+            self.logger.warning(
+                "could not describe the job of a launch result; waking anyway",
+                extra={"jobId": job_id, "error": str(exc)},
+            )
+            return None
 
     def wake(self, execution_id: str, why: str) -> bool:
         """Count a wake request on the execution, then hand its sleeping token back.

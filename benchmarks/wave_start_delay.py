@@ -1,0 +1,151 @@
+"""How soon a dependent wave starts after its dependencies launched, with DRS's launch-result
+events delivered and with every event lost.
+
+Runs ``drsctl sandbox`` as a process twice (the second time with ``--drop-drs-events``) and
+drills the seeded plan (Databases -> App tier -> Web tier, paused before Web tier and
+approved as soon as it pauses) ``--drills`` times in each. Per dependent wave it prints the
+delay from the end of its dependency's DRS launch job (the simulator's ``endDateTime``; DRS
+sends the launch results as the job ends) to the ``creationDateTime`` of the wave's own job
+(its ``StartRecovery``). Web tier waits for approval: its delay is counted from the
+approval instead.
+
+Sandbox time runs ``--time-scale`` (20) times faster than AWS where the orchestrator waits
+(``POLL_SECONDS`` 30 -> 2): a delay bounded by the tick interval is multiplied back by the
+scale to read it in AWS seconds; a delay set by work (a wake, a tick) is not scaled. Prints
+figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+TIME_SCALE = 20.0
+WAVE_TAG = "drs-orchestrator:wave"
+
+
+def call(url: str, token: str | None = None, method: str = "GET", body: object = None) -> dict:
+    headers = {"Authorization": token} if token else {}
+    data = json.dumps(body).encode() if body is not None else None
+    request = Request(url, data=data, headers=headers, method=method)  # noqa: S310 - 127.0.0.1
+    with urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read() or b"{}")
+
+
+def moment(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def drill(url: str, token: str, plan: dict) -> tuple[dict, dict[str, float]]:
+    """One drill of ``plan``: the execution as it ended, and when each paused wave was
+    approved (epoch seconds)."""
+    execution = call(
+        f"{url}/api/recovery-plans/{plan['planId']}/executions", token, "POST", {"mode": "DRILL"}
+    )
+    path = f"{url}/api/executions/{execution['executionId']}"
+    approved: dict[str, float] = {}
+    while True:
+        item = call(path, token)
+        if item["status"] == "PAUSED":
+            waiting = [w["name"] for w in item["waves"] if w["status"] == "AWAITING_APPROVAL"]
+            call(f"{path}/resume", token, "POST")
+            approved.update(dict.fromkeys(waiting, time.time()))
+        if item["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return item, approved
+        time.sleep(0.05)
+
+
+def delays(item: dict, approved: dict[str, float], jobs: list[dict]) -> dict[str, float]:
+    """Per dependent wave: seconds from its dependencies' launch ends (or its approval) to
+    its own job's creation."""
+    mine = [
+        j
+        for j in jobs
+        if j.get("tags", {}).get("drs-orchestrator:execution") == item["executionId"]
+    ]
+    created = {}
+    ended = {}
+    for job in mine:
+        wave = job["tags"][WAVE_TAG]
+        created[wave] = min(created.get(wave, 1e18), moment(job["creationDateTime"]))
+        ended[wave] = max(ended.get(wave, 0.0), moment(job["endDateTime"]))
+    found = {}
+    for wave in item["waves"]:
+        if not wave.get("dependsOn") or wave["name"] not in created:
+            continue
+        ready = max(ended[d] for d in wave["dependsOn"])
+        ready = max(ready, approved.get(wave["name"], 0.0))
+        found[wave["name"]] = created[wave["name"]] - ready
+    return found
+
+
+def run(drills: int, drop: bool) -> tuple[dict[str, list[float]], dict]:
+    workdir = Path(tempfile.mkdtemp(prefix="wave-delay-"))
+    command = [sys.executable, "-m", "drsctl", "sandbox", "--port", "0", "--no-console"]
+    command += ["--workdir", str(workdir), "--time-scale", str(TIME_SCALE)]
+    if drop:
+        command.append("--drop-drs-events")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("sandbox ready: "):
+            url = next(iter(json.loads(line.removeprefix("sandbox ready: ")).values()))
+            break
+    found: dict[str, list[float]] = {}
+    try:
+        token = call(f"{url}/config.json")["auth"]["token"]
+        plan = call(f"{url}/api/recovery-plans", token)["items"][0]
+        for _ in range(drills):
+            item, approved = drill(url, token, plan)
+            state = call(f"{url}/sandbox/state")
+            if item["status"] != "COMPLETED":
+                print(f"  a drill ended {item['status']}: {item.get('reason')}")
+                continue
+            for wave, delay in delays(item, approved, state["drs"]["jobs"]).items():
+                found.setdefault(wave, []).append(delay)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    return found, state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--drills", type=int, default=3)
+    args = parser.parse_args()
+    tick = 30 / TIME_SCALE
+    print(f"sandbox: time scale {TIME_SCALE:g}, tick interval {tick:g} s (30 s in AWS)")
+    for drop in (False, True):
+        found, state = run(args.drills, drop)
+        label = "events dropped" if drop else "events delivered"
+        events = state.get("events", {})
+        print(
+            f"\n{label}: DRS sent {events.get('sent', 0)} launch results, "
+            f"{events.get('delivered', 0)} delivered, {events.get('dropped', 0)} dropped"
+        )
+        invocations = state["invocations"]
+        runner = next(v for k, v in invocations.items() if k.endswith("-wave-runner"))
+        print(f"  wave-runner invocations over {args.drills} drills: {runner}")
+        for wave, values in found.items():
+            worst = max(values)
+            line = (
+                f"  {wave:<10} delay median {statistics.median(values):.2f} s, "
+                f"worst {worst:.2f} s (sandbox seconds, {len(values)} drills)"
+            )
+            if drop:
+                line += f"; in AWS seconds at most {worst * TIME_SCALE:.0f} s"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()
