@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
-from drs_orchestrator.adapters.dynamodb import ExecutionRecords, from_item
+from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds, from_item
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.domain.permissions import AUTOMATION_ACTIONS, RECOVERY_ACTIONS
 from drs_orchestrator.domain.timestamps import to_iso
@@ -42,7 +42,7 @@ from infra.tables import (
     SERVER_HOLDS,
     create_table_request,
 )
-from tests.e2e.faults import SimulatedCrash, in_handler
+from tests.e2e.faults import SimulatedCrash, handler_action, in_handler
 from tests.fakes.drs import FakeDrs
 from tests.fakes.lambda_context import LambdaContext
 from tests.fakes.ssm import FakeSsm
@@ -107,6 +107,7 @@ def invoke_in_process(
         QUEUED.append((handler, event, function.function_name))
         return b""
     token = in_handler.set(True)
+    doing = handler_action.set(event.get("action"))
     try:
         result = handler(event, LambdaContext(function.function_name))
     except SimulatedCrash as crash:  # the function died: Lambda reports an exit error
@@ -116,6 +117,7 @@ def invoke_in_process(
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
     finally:
+        handler_action.reset(doing)
         in_handler.reset(token)
     return json.dumps(result).encode()
 
@@ -191,6 +193,9 @@ def create_roles() -> str:
 class Harness:
     def __init__(self, drs: FakeDrs, ssm: FakeSsm, targets: dict[str, FakeDrs]) -> None:
         self.drs = drs
+        #: DRS's EventBridge events (launch results) home's DRS sent, until delivered.
+        self.drs_events: list[dict[str, Any]] = []
+        drs.on_event = self.drs_events.append
         #: The DRS of each target, by key; ``self.drs`` is home's.
         self.targets = targets
         #: The identity (assumed-role ARN, from STS) of every client made in a target.
@@ -259,9 +264,12 @@ class Harness:
         groups: dict[str, list[str]],
         mode: str = "DRILL",
         targets: dict[str, str] | None = None,
+        *,
+        hold: bool = False,
     ) -> str:
         """Start an execution of ``plan`` directly (not through the API); ``targets``
-        binds groups to DRS targets (group -> key), the others are at home."""
+        binds groups to DRS targets (group -> key), the others are at home; ``hold``
+        holds its servers first, as the API's start does."""
         execution_id = f"exec-{uuid.uuid4().hex[:12]}"
         item = executions.new_execution(
             execution_id,
@@ -272,6 +280,10 @@ class Harness:
             to_iso(__import__("datetime").datetime.now(__import__("datetime").UTC)),
             group_targets=targets,
         )
+        if hold:
+            holds = ServerHolds(SERVER_HOLDS_TABLE, client=self.dynamodb)
+            for server in sorted({s for servers in groups.values() for s in servers}):
+                assert holds.take(execution_id, server, item["startedAt"])
         self.records.create(item)
         self.machines.start(execution_id)
         return execution_id
@@ -330,6 +342,28 @@ class Harness:
         run_queued()
         answer = response.get("body")
         return response["statusCode"], json.loads(answer) if answer else None
+
+    def deliver_drs_events(self) -> list[dict[str, Any]]:
+        """Hand the events home's DRS sent since the last call to the wave runner, as the
+        deployment's launch-events rule does; returns the runner's answers (a function
+        that died or failed answers ``crashed``/``error``: EventBridge's retries are not
+        simulated, the event is lost)."""
+        from drs_orchestrator.handlers import wave_runner
+
+        answers = []
+        while self.drs_events:
+            event = self.drs_events.pop(0)
+            token, doing = in_handler.set(True), handler_action.set("drs-event")
+            try:
+                answers.append(wave_runner.handler(event, LambdaContext("e2e-wave-runner")))
+            except SimulatedCrash:
+                answers.append({"crashed": True})
+            except Exception as exc:  # noqa: BLE001 - a failed invocation, as Lambda reports it
+                answers.append({"error": str(exc)})
+            finally:
+                handler_action.reset(doing)
+                in_handler.reset(token)
+        return answers
 
     def run_finder(self) -> dict[str, Any]:
         """One scheduled invocation of the execution finder (poll, then janitor)."""

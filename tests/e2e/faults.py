@@ -31,6 +31,11 @@ KINDS = ("throttle", "failure", "lost", "crash-before", "crash-after")
 
 #: Set while a handler runs: only the runtime's own calls meet faults, not the test's reads.
 in_handler: contextvars.ContextVar[bool] = contextvars.ContextVar("in_handler", default=False)
+#: What the running handler was asked to do (the state machine's ``action``, or
+#: ``drs-event`` for an EventBridge event): a matrix can be scoped to some of them.
+handler_action: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "handler_action", default=None
+)
 
 _THROTTLE_CODES = {
     "dynamodb": "ProvisionedThroughputExceededException",
@@ -64,6 +69,9 @@ class FaultInjector:
     occurrence: int = 1
     chaos_rate: float = 0.0
     seed: int = 0
+    #: Only calls made by handlers doing one of these (``handler_action``) are counted
+    #: and may meet the fault; None: every call of the runtime.
+    scope: frozenset[str] | None = None
     calls: Counter = field(default_factory=Counter)
     injected: list[tuple[str, str]] = field(default_factory=list)
 
@@ -76,7 +84,9 @@ class FaultInjector:
         injector = self
 
         def make_api_call(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            if not in_handler.get():
+            if not in_handler.get() or (
+                injector.scope is not None and handler_action.get() not in injector.scope
+            ):
                 return original(client, operation, params)
             kind = injector._choose(call_point(client, operation))
             if kind is None:

@@ -108,9 +108,10 @@ class Limits:
     #: wave needs it, before the wave fails naming the target and the reason.
     target_wait: timedelta = timedelta(hours=1)
     #: Ticks one state machine run makes before it hands over to a fresh run, so that no
-    #: run comes near Step Functions' 25,000 history events (9 events a tick, up to 45 with
-    #: every retry a tick may take: 400 x 45 = 18,000; see docs/RELIABILITY.md).
-    ticks_per_run: int = 400
+    #: run comes near Step Functions' 25,000 history events (about 12 events a tick with
+    #: its sleep, up to 66 with every retry the tick and the sleep may take: 300 x 66 =
+    #: 19,800; see docs/RELIABILITY.md).
+    ticks_per_run: int = 300
 
 
 @dataclass(frozen=True)
