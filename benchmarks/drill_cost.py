@@ -1,10 +1,12 @@
 """Step Functions transitions, Lambda invocations and cost of one three-wave drill.
 
 Runs a real three-wave drill (B after A, C alongside A) through moto's Step Functions
-interpreter with the wave runner in-process, counts the state transitions and the wave
-runner invocations it took, then projects them onto real drill durations at the default
-poll interval (30 s): every tick is Wait -> Tick -> Route, three transitions and one
-invocation. Prices are AWS list prices in us-east-1 (Standard workflows: USD 0.025 per
+interpreter with the wave runner in-process (sleeping 1 s between ticks, no finder, no
+DRS events), counts the state transitions and the wave runner invocations it took, then
+projects them onto real drill durations at the default poll interval (30 s): every tick is
+Sleep -> Tick -> Route, three transitions and two invocations (the sleep keeps its task
+token, the tick decides). A DRS launch result that ends a sleep early adds at most one
+such loop per launch job, and starts the next wave up to a tick sooner. Prices are AWS list prices in us-east-1 (Standard workflows: USD 0.025 per
 1,000 state transitions; Lambda: USD 0.20 per million requests).
 """
 
@@ -43,6 +45,10 @@ def measure() -> tuple[int, int, float]:
         fixture = conftest.harness.__wrapped__(patch)
         harness = next(fixture)
         patch.setattr(LambdaSimpleBackend, "invoke", counting)
+        patch.setenv("POLL_SECONDS", "1")
+        from drs_orchestrator.handlers import wave_runner
+
+        wave_runner._runner.cache_clear()
         groups = {
             "db": ["s-a0000000000000000"],
             "app": ["s-b0000000000000000"],
@@ -78,8 +84,8 @@ def main() -> None:
         ticks = minutes * 60 // POLL_SECONDS
         steps = TRANSITIONS_PER_TICK * ticks + 4  # Start, Route, the end state, approval
         print(
-            f"{minutes:>14}{steps:>13}{ticks + 1:>13}{steps * TRANSITION_PRICE:>10.4f}"
-            f"{(ticks + 1) * REQUEST_PRICE:>12.6f}"
+            f"{minutes:>14}{steps:>13}{2 * ticks + 1:>13}{steps * TRANSITION_PRICE:>10.4f}"
+            f"{(2 * ticks + 1) * REQUEST_PRICE:>12.6f}"
         )
 
 

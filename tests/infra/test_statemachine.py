@@ -65,9 +65,7 @@ def test_between_ticks_the_machine_sleeps_until_woken_or_its_poll_interval_ends(
     assert sleep["TimeoutSecondsPath"] == "$.runner.waitSeconds"
     assert sleep["Next"] == "Tick"
     assert sleep["ResultPath"] is None, "a wake's output must not replace the runner's result"
-    assert {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Tick"} in sleep[
-        "Catch"
-    ]
+    assert {"ErrorEquals": ["States.Timeout"], "ResultPath": None, "Next": "Tick"} in sleep["Catch"]
     assert states["Route"]["Default"] == "Sleep"
     # A zero interval (the tests' pacing) goes straight to the next tick.
     assert {"Variable": "$.runner.waitSeconds", "NumericEquals": 0, "Next": "Tick"} in states[
