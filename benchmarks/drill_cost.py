@@ -6,8 +6,9 @@ DRS events), counts the state transitions and the wave runner invocations it too
 projects them onto real drill durations at the default poll interval (30 s): every tick is
 Sleep -> Tick -> Route, three transitions and two invocations (the sleep keeps its task
 token, the tick decides). A DRS launch result that ends a sleep early adds at most one
-such loop per launch job, and starts the next wave up to a tick sooner. Prices are AWS list prices in us-east-1 (Standard workflows: USD 0.025 per
-1,000 state transitions; Lambda: USD 0.20 per million requests).
+such loop per launch job, and starts the next wave up to a tick sooner. Prices are AWS
+list prices in us-east-1 (Standard workflows: USD 0.025 per 1,000 state transitions;
+Lambda: USD 0.20 per million requests).
 """
 
 from __future__ import annotations

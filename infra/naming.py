@@ -46,6 +46,18 @@ EXECUTIONS_STATUS_INDEX = "status-index"
 #: Sparse index of the executions the finder follows (``watch`` set); the runtime names it
 #: too (``drs_orchestrator.adapters.dynamodb.EXECUTIONS_WATCH_INDEX``), a test keeps the two equal.
 EXECUTIONS_WATCH_INDEX = "watch-index"
+#: A plan's executions, newest first, with what its recovery-time trend needs
+#: (``drs_orchestrator.adapters.dynamodb.EXECUTIONS_PLAN_INDEX``; a test keeps the two equal).
+EXECUTIONS_PLAN_INDEX = "plan-index"
+#: The attributes the plan index carries besides its keys: an execution's summary.
+EXECUTIONS_PLAN_INDEX_ATTRIBUTES = (
+    "endedAt",
+    "mode",
+    "planName",
+    "recoveryTime",
+    "recoveryTimeObjectiveMinutes",
+    "status",
+)
 
 #: Documented short forms of deployment names, for names AWS limits too tightly to hold the
 #: full deployment name (deployment -> short form). None is needed by the current names; the

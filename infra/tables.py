@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.naming import EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
+from infra.naming import (
+    EXECUTIONS_PLAN_INDEX,
+    EXECUTIONS_PLAN_INDEX_ATTRIBUTES,
+    EXECUTIONS_STATUS_INDEX,
+    EXECUTIONS_WATCH_INDEX,
+)
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,12 @@ class Index:
     name: str
     hash_key: str
     range_key: str | None = None
+    #: Attributes projected besides the keys; empty: every attribute (ALL).
+    attributes: tuple[str, ...] = ()
+
+    @property
+    def projection_type(self) -> str:
+        return "INCLUDE" if self.attributes else "ALL"
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,14 @@ EXECUTIONS = TableLayout(
         # Sparse too: an execution leaves it once it ended and everything it started in
         # DRS (launches, terminations), its notifications and its server holds are settled.
         Index(EXECUTIONS_WATCH_INDEX, hash_key="watch", range_key="startedAt"),
+        # A plan's executions newest first, as summaries (the recovery-time trend): an
+        # item can be hundreds of KB, its summary a few hundred bytes.
+        Index(
+            EXECUTIONS_PLAN_INDEX,
+            hash_key="planId",
+            range_key="startedAt",
+            attributes=EXECUTIONS_PLAN_INDEX_ATTRIBUTES,
+        ),
     ),
 )
 
@@ -118,7 +137,8 @@ def create_table_request(layout: TableLayout, table_name: str) -> dict:
             {
                 "IndexName": index.name,
                 "KeySchema": key_schema(index.hash_key, index.range_key),
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": index.projection_type}
+                | ({"NonKeyAttributes": list(index.attributes)} if index.attributes else {}),
             }
             for index in layout.indexes
         ]

@@ -87,7 +87,8 @@ class Datastore(pulumi.ComponentResource):
                         )
                         if attribute
                     ],
-                    projection_type="ALL",
+                    projection_type=index.projection_type,
+                    non_key_attributes=list(index.attributes) or None,
                 )
                 for index in layout.indexes
             ]

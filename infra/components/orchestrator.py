@@ -30,7 +30,7 @@ from infra.components.schedule import (
     PollScheduleArgs,
 )
 from infra.functions import API, EXECUTION_FINDER, READINESS, WAVE_RUNNER
-from infra.naming import EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
+from infra.naming import EXECUTIONS_PLAN_INDEX, EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
 from infra.packaging import build_and_prove
 
 if TYPE_CHECKING:
@@ -290,7 +290,16 @@ class Orchestrator(pulumi.ComponentResource):
                         ],
                         [executions.arn],
                     ),
-                    iam.statement(["dynamodb:Query"], [indexes[0], job_events.arn]),
+                    # The status index (lists), a plan's executions (its recovery-time
+                    # trend), the job events.
+                    iam.statement(
+                        ["dynamodb:Query"],
+                        [
+                            indexes[0],
+                            pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_PLAN_INDEX),
+                            job_events.arn,
+                        ],
+                    ),
                     # Holds the plan's servers while the execution runs (conditional puts).
                     iam.statement(
                         ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],

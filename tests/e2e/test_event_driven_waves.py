@@ -94,6 +94,7 @@ def test_with_every_event_lost_and_no_finder_the_ticks_follow_the_launches(
     assert not item.get("schedulePolls")
     assert harness.drs_events, "DRS sent its launch results; none was delivered"
     assert "wakeRequests" not in item
+    assert "sleepToken" not in item, "the token is kept beside the execution, not on it"
     stored = harness.events(execution_id)
     assert (
         len({e["eventKey"] for e in stored})
@@ -105,7 +106,8 @@ def test_with_every_event_lost_and_no_finder_the_ticks_follow_the_launches(
 
 #: Every AWS call point of the sleep and the wake, as the drill reaches them.
 CALL_POINTS = (
-    "dynamodb:UpdateItem",  # the sleep keeps its token; the wake is counted
+    "dynamodb:PutItem",  # the sleep keeps its token beside the execution
+    "dynamodb:UpdateItem",  # the wake is counted on the execution
     "dynamodb:GetItem",  # the sleep reads the count; the waker finds the holder and token
     "drs:DescribeJobs",  # the waker: has the launch result's job ended?
     "stepfunctions:SendTaskSuccess",  # the wake, or the sleep ending itself

@@ -99,6 +99,14 @@ def worst_case_execution() -> dict[str, Any]:
         wave["targets"] = {"111122223333/ap-southeast-2": list(wave["servers"])}
     for record in (*item["batches"].values(), *item["jobs"].values()):
         record["target"] = "111122223333/ap-southeast-2"
+    # Completed over its objective, woken many times (the sleep's token is kept apart).
+    item["recoveryTimeObjectiveMinutes"] = 10_080
+    item["recoveryTime"] = {
+        "seconds": 604_800.125,
+        "objectiveSeconds": 604_800,
+        "overObjective": True,
+    }
+    item.update(wakeRequests=999_999, wakeRequestedAt=STAMP)
     return item
 
 

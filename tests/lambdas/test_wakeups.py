@@ -260,6 +260,23 @@ def test_an_ended_execution_is_not_woken(tables: tuple[ExecutionRecords, ServerH
 
     assert waker(records, holds, machines).on_event(EVENT)["woken"] is False
     assert machines.woken == []
+    assert "wakeRequests" not in records.get("ex-1"), "an ended execution is not written"
+
+
+def test_the_sleep_token_stays_beside_the_execution_and_is_never_listed(
+    tables: tuple[ExecutionRecords, ServerHolds], dynamodb: Any
+) -> None:
+    """A task token can be 2 KB and an execution item of 500 servers is near DynamoDB's
+    limit: the token lives in the execution's sleep item, which no listing shows."""
+    records, _ = tables
+    dynamodb.put_item(
+        TableName=EXECUTIONS_TABLE,
+        Item=to_item({"executionId": "ex-2", "planId": "rp-1", "status": "RUNNING"}),
+    )
+    runner(records, Machines()).sleep("ex-2", "t" * 2048, wakes_seen=0)
+    assert "sleepToken" not in records.get("ex-2")
+    listed, _ = records.page(None, "status-index", 100, None)
+    assert sorted(i["executionId"] for i in listed) == ["ex-2"]
 
 
 def test_a_wake_step_functions_refuses_is_not_raised_and_the_sleep_just_lasts(
@@ -285,7 +302,9 @@ def test_unreadable_tables_are_logged_not_raised(
 
 
 def test_the_handler_routes_drs_events_to_the_waker(
-    tables: tuple[ExecutionRecords, ServerHolds], monkeypatch: pytest.MonkeyPatch
+    tables: tuple[ExecutionRecords, ServerHolds],
+    monkeypatch: pytest.MonkeyPatch,
+    no_retry_sleep: list[float],
 ) -> None:
     from drs_orchestrator.handlers import wave_runner
 
@@ -305,7 +324,7 @@ def test_the_handler_routes_drs_events_to_the_waker(
     monkeypatch.setattr(wave_runner, "_machines", lambda _arn: machines)
     wave_runner._waker.cache_clear()
     records, _ = tables
-    records.mark("ex-1", {"sleepToken": "sleep-token-9"})
+    records.sleeping("ex-1", "sleep-token-9", "2026-11-30T12:00:00.000000Z")
     try:
         answer = wave_runner.handler(EVENT, LambdaContext("wave-runner"))
     finally:

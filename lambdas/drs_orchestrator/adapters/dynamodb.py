@@ -34,6 +34,11 @@ UNPROCESSED_RETRY_ATTEMPTS = 8
 #: execution in it (``watch``); infra/tables.py declares the index.
 EXECUTIONS_WATCH_INDEX = "watch-index"
 WATCHED = "1"
+#: The suffix of an execution's sleep item (``ExecutionRecords.sleeping``), which shares
+#: the executions table but is in none of its indexes and is never listed.
+SLEEP_SUFFIX = "#sleep"
+#: A plan's executions newest first, as summaries (infra/tables.py declares it).
+EXECUTIONS_PLAN_INDEX = "plan-index"
 #: Server entries per UpdateItem: keeps each update expression well under DynamoDB's 4 KB.
 SERVERS_PER_UPDATE = 40
 
@@ -42,7 +47,19 @@ _deserializer = TypeDeserializer()
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items()}
+    return {key: _serializer.serialize(_numbers(value)) for key, value in values.items()}
+
+
+def _numbers(value: Any) -> Any:
+    """Floats as Decimals (DynamoDB's numbers are decimal; boto3 refuses a float),
+    recursively; from_item turns them back."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,6 +84,10 @@ def map_store_error(operation: str, exc: Exception) -> StoreError:
     return StoreError(
         operation, error_code(exc), str(response.get("Error", {}).get("Message", exc))
     )
+
+
+def sleep_key(execution_id: str) -> str:
+    return execution_id + SLEEP_SUFFIX
 
 
 def get_consistent(client: Any, table: str, key: Mapping[str, str]) -> dict[str, Any] | None:
@@ -287,11 +308,40 @@ class ExecutionRecords:
                     ExpressionAttributeValues={**values, ":status": {"S": status}},
                 )
             else:
+                # Every execution has a plan; its sleep item has none and is not listed.
+                wanted = "attribute_exists(planId)"
+                params["FilterExpression"] = " AND ".join(
+                    filter(None, (params.get("FilterExpression"), wanted))
+                )
                 if names:
                     params.update(ExpressionAttributeNames=names, ExpressionAttributeValues=values)
                 response = self._client.scan(**params)
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("Query" if status else "Scan", exc) from exc
+        return [from_item(i) for i in response.get("Items", [])], encode_token(
+            response.get("LastEvaluatedKey")
+        )
+
+    def plan_page(
+        self, plan_id: str, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of one plan's executions, newest first, as the plan index carries them
+        (a summary: status, mode, times, recovery time and objective)."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": EXECUTIONS_PLAN_INDEX,
+            "Limit": limit,
+            "ScanIndexForward": False,
+            "KeyConditionExpression": "planId = :plan",
+            "ExpressionAttributeValues": {":plan": {"S": plan_id}},
+        }
+        start = decode_token(token, {"executionId", "planId", "startedAt"}, {"planId": plan_id})
+        if start:
+            params["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**params)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("Query", exc) from exc
         return [from_item(i) for i in response.get("Items", [])], encode_token(
             response.get("LastEvaluatedKey")
         )
@@ -389,44 +439,51 @@ class ExecutionRecords:
             raise map_store_error("UpdateItem", exc) from exc
 
     def sleeping(self, execution_id: str, token: str, stamp: str) -> int:
-        """Keep the token of the machine's ``Sleep`` (``sleepToken``, since ``sleptAt``),
-        then read the wake requests counted so far (``domain/wakeups.py``). Written first,
-        read after: a wake counted after the read finds the token. Leaves the version
-        alone: a sleep decides nothing."""
-        self._update_small(
-            execution_id,
-            "SET sleepToken = :token, sleptAt = :stamp",
-            {":token": {"S": token}, ":stamp": {"S": stamp}},
-        )
+        """Keep the token of the machine's ``Sleep`` in the execution's sleep item (beside
+        the execution, never inside it: a token can be 2 KB, and the execution item of a
+        500-server plan is near DynamoDB's limit), then read the wake requests counted on
+        the execution so far (``domain/wakeups.py``). Written first, read after: a wake
+        counted after the read finds the token."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(
+                    {"executionId": sleep_key(execution_id), "sleepToken": token, "sleptAt": stamp}
+                ),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_store_error("PutItem", exc) from exc
         return int(self._read_small(execution_id, ("wakeRequests",)).get("wakeRequests", 0))
 
-    def request_wake(self, execution_id: str, stamp: str) -> tuple[str | None, str]:
-        """Count a wake request on the execution (``wakeRequests``, ``wakeRequestedAt``),
-        then read what to wake: (the sleeping machine's token if any, the execution's
-        status). Counted first, read after: a sleep whose token is written after the read
-        finds the count and wakes itself."""
-        self._update_small(
-            execution_id,
-            "SET wakeRequestedAt = :stamp ADD wakeRequests :one",
-            {":stamp": {"S": stamp}, ":one": {"N": "1"}},
-        )
-        item = self._read_small(execution_id, ("sleepToken", "status"))
-        token = item.get("sleepToken")
-        return (str(token) if token else None), str(item.get("status", ""))
-
-    def _update_small(self, execution_id: str, expression: str, values: dict[str, Any]) -> None:
-        """An unversioned update of a few attributes of an existing execution, returning
-        nothing (an execution item can be hundreds of KB: never read back whole here)."""
+    def request_wake(self, execution_id: str, stamp: str) -> str | None:
+        """Count a wake request on a live execution (``wakeRequests``, ``wakeRequestedAt``),
+        then read the token of its machine's sleep, if it sleeps; None for an ended
+        execution. Counted first, read after: a sleep whose token is written after the
+        read finds the count and wakes itself."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"executionId": {"S": execution_id}},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(executionId)",
-                ExpressionAttributeValues=values,
+                UpdateExpression="SET wakeRequestedAt = :stamp ADD wakeRequests :one",
+                ConditionExpression="attribute_exists(executionId) AND NOT #status IN "
+                "(:completed, :failed, :cancelled)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":stamp": {"S": stamp},
+                    ":one": {"N": "1"},
+                    ":completed": {"S": "COMPLETED"},
+                    ":failed": {"S": "FAILED"},
+                    ":cancelled": {"S": "CANCELLED"},
+                },
             )
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None  # ended (or never was): nothing to wake
             raise map_store_error("UpdateItem", exc) from exc
+        except BotoCoreError as exc:
+            raise map_store_error("UpdateItem", exc) from exc
+        token = self._read_small(sleep_key(execution_id), ("sleepToken",)).get("sleepToken")
+        return str(token) if token else None
 
     def _read_small(self, execution_id: str, attributes: tuple[str, ...]) -> dict[str, Any]:
         """A few attributes of an execution, read consistently."""

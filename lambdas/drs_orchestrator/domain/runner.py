@@ -28,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from drs_orchestrator.domain.plans import job_batches
+from drs_orchestrator.domain.recovery_time import OVER_OBJECTIVE, recovery_time
 from drs_orchestrator.domain.states import (
     TERMINAL_EXECUTION,
     ExecutionStatus,
@@ -283,6 +284,8 @@ class _Tick:
         self.unreachable: dict[str, dict[str, str]] = copy.deepcopy(
             dict(item.get("unreachableTargets") or {})
         )
+        #: The recovery time, once the execution completes (``domain/recovery_time.py``).
+        self.measured: dict[str, Any] | None = None
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -639,7 +642,10 @@ class _Tick:
             self.start_ready()
             if all(w["status"] == W.COMPLETED for w in self.waves):
                 self.status = transition(self.status, E.COMPLETED)
-                self.notify("completed")
+                self.measured = recovery_time(self.item, self.waves, self.stamp)
+                self.notify("completed", recoveryTime=self.measured)
+                if self.measured.get("overObjective"):
+                    self.notify(OVER_OBJECTIVE, recoveryTime=self.measured)
             else:
                 awaiting = any(
                     w["status"] == W.AWAITING_APPROVAL and not w.get("approved") for w in self.waves
@@ -659,6 +665,8 @@ class _Tick:
             changes["unreachableTargets"] = self.unreachable
         if self.status in TERMINAL_EXECUTION:
             changes["endedAt"] = self.stamp
+            if self.measured is not None:
+                changes["recoveryTime"] = self.measured
             failed = next((w for w in self.waves if w["status"] == W.FAILED), None)
             if self.status == E.FAILED and failed:
                 changes["reason"] = f"wave {failed['name']}: {failed.get('reason')}"

@@ -399,6 +399,12 @@ def start_execution(planId: str) -> Response:  # noqa: N803
     )
 
 
+@app.get("/recovery-plans/<planId>/executions")
+def list_plan_executions(planId: str) -> dict[str, Any]:  # noqa: N803
+    catalog = _catalog()
+    return _paged(lambda limit, token: catalog.plan_executions(planId, limit, token))
+
+
 # -- executions --------------------------------------------------------------------------
 
 

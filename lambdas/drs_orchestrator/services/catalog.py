@@ -33,6 +33,7 @@ from drs_orchestrator.domain.plans import (
     stored_size_problem,
     validate_plan,
 )
+from drs_orchestrator.domain.recovery_time import wave_timings
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 from drs_orchestrator.errors import (
     BadRequestError,
@@ -87,7 +88,11 @@ def _as_it_ran(plan: dict[str, Any], groups: list[dict[str, Any]]) -> dict[str, 
         "tagSelectors",
     )
     return {
-        "plan": {k: plan[k] for k in ("name", "description", "waves", "version") if k in plan},
+        "plan": {
+            k: plan[k]
+            for k in ("name", "description", "waves", "version", "recoveryTimeObjectiveMinutes")
+            if k in plan
+        },
         "protectionGroups": {
             g["name"]: {k: g[k] for k in definition if k in g} for g in groups if g["name"] in used
         },
@@ -105,8 +110,9 @@ def _older_than(stamp: str, now: str, seconds: int) -> bool:
     return (parse_drs_timestamp(now) - parse_drs_timestamp(stamp)).total_seconds() > seconds
 
 
-#: Execution attributes the API never returns: the task token is a capability to resume
-#: the state machine (Step Functions' SendTaskSuccess), not something to show.
+#: Execution attributes the API never returns: the approval's task token is a capability
+#: to move the state machine on (Step Functions' SendTaskSuccess), not something to show
+#: (the sleep's token is kept apart, in the execution's sleep item, never returned).
 PRIVATE_EXECUTION_ATTRIBUTES = frozenset({"taskToken"})
 
 
@@ -568,6 +574,8 @@ class Catalog(Inventory):
             {name: key for name, key in group_targets.items() if key is not None},
         )
         item.update(_as_it_ran(record, groups))
+        if record.get("recoveryTimeObjectiveMinutes"):
+            item["recoveryTimeObjectiveMinutes"] = int(record["recoveryTimeObjectiveMinutes"])
         if point_in_time is not None:
             item.update(pointInTime=point_in_time, snapshots=snapshots)
         used = groups_of(plan)
@@ -653,7 +661,7 @@ class Catalog(Inventory):
         if item is None:
             msg = f"execution {execution_id} does not exist"
             raise NotFoundError(msg)
-        return public_execution(item)
+        return {**public_execution(item), "timings": wave_timings(item)}
 
     def execution_page(
         self, status: str | None, limit: int, token: str | None, target: str | None = None
@@ -662,6 +670,14 @@ class Catalog(Inventory):
         anywhere) as the API returns them."""
         items, next_token = self.executions.page(status, self.status_index, limit, token, target)
         return [public_execution(item) for item in items], next_token
+
+    def plan_executions(
+        self, plan_id: str, limit: int, token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a plan's executions, newest first, as summaries (404 for a plan that
+        does not exist; a deleted plan's history is not listed)."""
+        self.get_plan(plan_id)
+        return self.executions.plan_page(plan_id, limit, token)
 
     def cancel(self, execution_id: str) -> dict[str, Any]:
         return self._control(execution_controls.cancel, execution_id)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.domain.wakeups import job_has_ended, launch_result
 from drs_orchestrator.errors import OrchestratorError
@@ -88,16 +87,17 @@ class Waker:
     def wake(self, execution_id: str, why: str) -> bool:
         """Count a wake request on the execution, then hand its sleeping token back.
         False when there was nothing to wake now (no sleep in progress: the request
-        counted makes the next sleep end at once) or the wake could not be sent."""
+        counted makes the next sleep end at once; or the execution ended) or the wake
+        could not be sent."""
         try:
-            token, status = self.records.request_wake(execution_id, to_iso(self.clock()))
+            token = self.records.request_wake(execution_id, to_iso(self.clock()))
         except OrchestratorError as exc:
             self.logger.warning(
                 "could not request a wake; the execution's next tick comes on time",
                 extra={"executionId": execution_id, "error": str(exc)},
             )
             return False
-        if not token or (status and ExecutionStatus(status) in TERMINAL_EXECUTION):
+        if not token:  # not asleep (the next sleep sees the count), or ended
             return False
         try:
             woken = self.machines.wake(token)
