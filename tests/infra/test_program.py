@@ -229,6 +229,32 @@ def test_tables_have_pitr_sse_and_protection_as_configured(stack: Evaluation) ->
     assert (events["hashKey"], events["rangeKey"]) == ("executionId", "eventKey")
 
 
+def test_a_plans_history_is_an_index_of_summaries_only_the_api_queries(
+    stack: Evaluation,
+) -> None:
+    from drs_orchestrator.adapters import dynamodb as runtime
+
+    from infra.naming import EXECUTIONS_PLAN_INDEX, EXECUTIONS_WATCH_INDEX
+
+    assert runtime.EXECUTIONS_PLAN_INDEX == EXECUTIONS_PLAN_INDEX
+    assert runtime.EXECUTIONS_WATCH_INDEX == EXECUTIONS_WATCH_INDEX
+    table = stack.one("aws:dynamodb/table:Table", "executions-table")
+    index = next(
+        i for i in table.inputs["globalSecondaryIndexes"] if i["name"] == EXECUTIONS_PLAN_INDEX
+    )
+    assert [k["attributeName"] for k in index["keySchemas"]] == ["planId", "startedAt"]
+    assert index["projectionType"] == "INCLUDE"
+    assert "recoveryTime" in index["nonKeyAttributes"]
+    assert "waves" not in index["nonKeyAttributes"]
+    arn = f"{table.state['arn']}/index/{EXECUTIONS_PLAN_INDEX}"
+    for function in ("api", "wave-runner", "execution-finder", "readiness"):
+        policy = json.loads(
+            stack.one("aws:iam/rolePolicy:RolePolicy", f"{function}-policy").inputs["policy"]
+        )
+        readers = {a for a, r in _granted(policy) if r == arn}
+        assert readers == ({"dynamodb:Query"} if function == "api" else set()), function
+
+
 def test_log_group_retention_comes_from_the_stack(stack: Evaluation) -> None:
     retention = int(stack.config["drs-orchestrator:logRetentionDays"])
     for log_group in stack.of_type("aws:cloudwatch/logGroup:LogGroup"):

@@ -102,7 +102,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List the plan's executions, newest first, as summaries (its recovery-time trend) */
+        get: operations["listPlanExecutions"];
         put?: never;
         /** Start a drill or a recovery of the plan */
         post: operations["startExecution"];
@@ -383,6 +384,8 @@ export interface components {
             waves: components["schemas"]["Wave"][];
             /** @description Readiness: the replication lag (seconds) over which a server is a warning. Default 3600. */
             maxReplicationLagSeconds?: number;
+            /** @description Recovery time objective in minutes (1 minute to 7 days): each execution records its actual recovery time (start to last wave ready) against it, and one over it is flagged and notified. */
+            recoveryTimeObjectiveMinutes?: number;
         };
         RecoveryPlanUpdate: {
             name: components["schemas"]["Name"];
@@ -392,6 +395,8 @@ export interface components {
             version: number;
             /** @description Readiness: the replication lag (seconds) over which a server is a warning. Default 3600. */
             maxReplicationLagSeconds?: number;
+            /** @description Recovery time objective in minutes (1 minute to 7 days): each execution records its actual recovery time (start to last wave ready) against it, and one over it is flagged and notified. */
+            recoveryTimeObjectiveMinutes?: number;
         };
         /** @description A recovery plan as stored: its waves, id and version. */
         RecoveryPlan: {
@@ -406,6 +411,8 @@ export interface components {
             updatedAt?: string;
             /** @description Readiness: the replication lag (seconds) over which a server is a warning. Default 3600. */
             maxReplicationLagSeconds?: number;
+            /** @description Recovery time objective in minutes (1 minute to 7 days): each execution records its actual recovery time (start to last wave ready) against it, and one over it is flagged and notified. */
+            recoveryTimeObjectiveMinutes?: number;
         };
         /** @enum {string} */
         ExecutionStatus: "PENDING" | "RUNNING" | "PAUSED" | "CANCELLING" | "COMPLETED" | "FAILED" | "CANCELLED";
@@ -464,6 +471,22 @@ export interface components {
             snapshots?: {
                 [key: string]: string;
             };
+            /** @description The plan's recovery time objective when the execution started. */
+            recoveryTimeObjectiveMinutes?: number;
+            /** @description Recorded when the execution completed: seconds from its start to its last wave ready and, with an objective, whether it was exceeded. */
+            recoveryTime?: {
+                seconds: number;
+                objectiveSeconds?: number;
+                overObjective?: boolean;
+            };
+            /** @description Per wave, seconds: started after the execution did, awaiting approval, launch (start to every server launched), ready after the execution started. A figure the wave has not reached yet is left out. Returned by GET /executions/{executionId}. */
+            timings?: {
+                wave: string;
+                startedAfter?: number;
+                awaitingApproval?: number;
+                launch?: number;
+                readyAfter?: number;
+            }[];
         };
         ProtectionGroupPage: {
             items?: components["schemas"]["ProtectionGroup"][];
@@ -748,6 +771,31 @@ export interface components {
                 sourceServerId: string;
                 error: string;
             }[];
+        };
+        /** @description An execution as a plan's history lists it. */
+        ExecutionSummary: {
+            executionId: string;
+            planId: string;
+            planName?: string;
+            /** @enum {string} */
+            mode?: "DRILL" | "RECOVERY";
+            status?: components["schemas"]["ExecutionStatus"];
+            /** @description ISO 8601 time, UTC. */
+            startedAt: string;
+            /** @description ISO 8601 time, UTC. */
+            endedAt?: string;
+            /** @description The plan's recovery time objective when the execution started. */
+            recoveryTimeObjectiveMinutes?: number;
+            /** @description Recorded when the execution completed: seconds from its start to its last wave ready and, with an objective, whether it was exceeded. */
+            recoveryTime?: {
+                seconds: number;
+                objectiveSeconds?: number;
+                overObjective?: boolean;
+            };
+        };
+        ExecutionSummaryPage: {
+            items: components["schemas"]["ExecutionSummary"][];
+            nextToken?: string;
         };
     };
     responses: never;
@@ -1590,6 +1638,76 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listPlanExecutions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                nextToken?: string;
+            };
+            header?: never;
+            path: {
+                planId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionSummaryPage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

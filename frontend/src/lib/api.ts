@@ -1,5 +1,6 @@
 import type {
   Execution,
+  ExecutionSummary,
   ExecutionStatus,
   FieldError,
   JobEvent,
@@ -156,6 +157,10 @@ export class Api {
   executions(limit = 50, nextToken?: string, status?: ExecutionStatus) {
     const filter = status ? `&status=${status}` : "";
     return this.page<Execution>("/executions", limit, nextToken, filter);
+  }
+  /** The plan's executions, newest first, as summaries (its recovery-time trend). */
+  planExecutions(planId: string, limit = 10, nextToken?: string) {
+    return this.page<ExecutionSummary>(`/recovery-plans/${planId}/executions`, limit, nextToken);
   }
   execution(executionId: string) {
     return this.request<Execution>("GET", `/executions/${executionId}`);

@@ -12,6 +12,7 @@ import TextFilter from "@cloudscape-design/components/text-filter";
 import { useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { DependencyGraph } from "../components/DependencyGraph";
+import { ExecutionTimings } from "../components/RecoveryTime";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Status } from "../components/Status";
 import { useApp } from "../lib/context";
@@ -222,6 +223,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
             </div>
           </ColumnLayout>
         </Container>
+        <ExecutionTimings execution={item} />
         <Container header={<Header variant="h2">Waves</Header>}>
           <DependencyGraph
             waves={item.waves.map((w) => ({ name: w.name, protectionGroups: [], dependsOn: w.dependsOn }))}

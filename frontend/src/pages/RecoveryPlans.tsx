@@ -14,6 +14,7 @@ import { useEffect, useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { ReadinessPanel } from "../components/ReadinessPanel";
+import { RecoveryTimePanel } from "../components/RecoveryTime";
 import { WaveEditor } from "../components/WaveEditor";
 import { ApiError, reasonsUnder } from "../lib/api";
 import { useApp } from "../lib/context";
@@ -167,6 +168,8 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
   const [version, setVersion] = useState<number>();
   // Readiness: the replication lag over which a server is a warning (blank: the default).
   const [maxLag, setMaxLag] = useState("");
+  // The recovery time objective in minutes (blank: none).
+  const [objective, setObjective] = useState("");
   const [groupNames, setGroupNames] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<unknown>();
   const [saveError, setSaveError] = useState<unknown>();
@@ -182,6 +185,7 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
       setWaves(plan.waves);
       setVersion(plan.version);
       setMaxLag(plan.maxReplicationLagSeconds ? String(plan.maxReplicationLagSeconds) : "");
+      setObjective(plan.recoveryTimeObjectiveMinutes ? String(plan.recoveryTimeObjectiveMinutes) : "");
     }, setLoadError);
   }, [api, planId]);
 
@@ -194,6 +198,7 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
       waves: cleanWaves(waves),
       ...(description.trim() ? { description: description.trim() } : {}),
       ...(maxLag.trim() ? { maxReplicationLagSeconds: Number(maxLag.trim()) } : {}),
+      ...(objective.trim() ? { recoveryTimeObjectiveMinutes: Number(objective.trim()) } : {}),
     };
     try {
       if (planId && version !== undefined) await api.updatePlan(planId, { ...body, version });
@@ -236,9 +241,17 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
                 >
                   <Input value={maxLag} inputMode="numeric" onChange={({ detail }) => setMaxLag(detail.value)} ariaLabel="Maximum replication lag" />
                 </FormField>
+                <FormField
+                  label="Recovery time objective (minutes) - optional"
+                  description="Each execution records its recovery time against it; one over it is flagged and notified."
+                  errorText={reasonsUnder(error, "recoveryTimeObjectiveMinutes")}
+                >
+                  <Input value={objective} inputMode="numeric" onChange={({ detail }) => setObjective(detail.value)} ariaLabel="Recovery time objective" />
+                </FormField>
               </SpaceBetween>
             </Container>
             {planId && <ReadinessPanel planId={planId} />}
+            {planId && <RecoveryTimePanel planId={planId} objectiveMinutes={objective.trim() ? Number(objective.trim()) : undefined} />}
             <WaveEditor waves={waves} onChange={setWaves} groupNames={groupNames} error={error} readOnly={!admin} />
           </SpaceBetween>
         </Form>
