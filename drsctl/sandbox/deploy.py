@@ -170,7 +170,12 @@ def _table(clients: Callable[[str], Any], r: RegisteredResource) -> None:
                     {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
                     for k in index["keySchemas"]
                 ],
-                "Projection": {"ProjectionType": index.get("projectionType", "ALL")},
+                "Projection": {"ProjectionType": index.get("projectionType", "ALL")}
+                | (
+                    {"NonKeyAttributes": list(index["nonKeyAttributes"])}
+                    if index.get("nonKeyAttributes")
+                    else {}
+                ),
             }
             for index in indexes
         ]

@@ -98,6 +98,7 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
   await test.step("build a three-wave plan with dependencies and an approval", async () => {
     await page.goto("/#/recovery-plans/new");
     await page.getByRole("textbox", { name: "Plan name" }).fill("Browser drill");
+    await page.getByRole("textbox", { name: "Recovery time objective" }).fill("30");
     await page.getByRole("textbox", { name: "Wave 1 name" }).fill("Databases");
     await choose(page, "wave-0-groups", "Orders databases");
     await page.getByRole("button", { name: "Add wave" }).click();
@@ -147,6 +148,10 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     const events = page.getByTestId("job-events");
     await expect(events.getByText("JOB_START").first()).toBeVisible();
     await expect(events.getByText("LAUNCH_END").first()).toBeVisible();
+    // Its timings: started, launched and ready, in seconds after the execution started.
+    const timings = page.getByTestId("execution-recovery-time");
+    await expect(timings.getByRole("row", { name: /Databases/ })).toContainText(/Ready after|\d+ s/);
+    await expect(timings.getByRole("row", { name: /Databases/ }).getByRole("cell").nth(4)).toHaveText(/\d+ s$/);
   });
 
   await test.step("approve the paused wave", async () => {
@@ -162,6 +167,8 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect(page.getByTestId("failed-servers")).toContainText(FAILING_SERVER);
     await expect(page.locator(`[data-server-status="${FAILING_SERVER}"]`)).toHaveText("FAILED");
     await expect(page.getByTestId("job-events").getByText("LAUNCH_FAILED").first()).toBeVisible();
+    // A failed drill has no recovery time: only a completed one is measured.
+    await expect(page.getByTestId("execution-recovery-time")).toContainText("Not completed");
   });
 
   await test.step("terminate the drill instances", async () => {
@@ -170,5 +177,14 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await page.getByRole("button", { name: /^Terminate \d+ instance\(s\)$/ }).click();
     await expect(page.getByTestId("terminations")).toBeVisible();
     await expect.poll(async () => (await sandboxState(page)).drs.liveInstances).toEqual([]);
+  });
+
+  await test.step("see the drill in the plan's recovery-time history", async () => {
+    await page.goto("/#/recovery-plans");
+    await page.getByRole("link", { name: "Browser drill" }).click();
+    const panel = page.getByTestId("recovery-time-panel");
+    await expect(panel).toContainText("Objective: 30 min");
+    await expect(panel.getByRole("row", { name: /FAILED/ })).toContainText("Not completed");
+    await expect(panel).toContainText("No completed execution yet.");
   });
 });
