@@ -28,19 +28,12 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from urllib.request import Request, urlopen
+
+from sandbox_drill import call  # this directory: the benchmarks' shared API helper
 
 ROOT = Path(__file__).resolve().parents[1]
 TIME_SCALE = 20.0
 WAVE_TAG = "drs-orchestrator:wave"
-
-
-def call(url: str, token: str | None = None, method: str = "GET", body: object = None) -> dict:
-    headers = {"Authorization": token} if token else {}
-    data = json.dumps(body).encode() if body is not None else None
-    request = Request(url, data=data, headers=headers, method=method)  # noqa: S310 - 127.0.0.1
-    with urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read() or b"{}")
 
 
 def moment(value: str) -> float:
