@@ -116,7 +116,11 @@ class Orchestrator(pulumi.ComponentResource):
                     "POWERTOOLS_SERVICE_NAME": "wave-runner",
                 },
                 statements=[
-                    iam.statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [executions.arn]),
+                    # PutItem: the sleep's token, in the execution's sleep item beside it.
+                    iam.statement(
+                        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                        [executions.arn],
+                    ),
                     iam.statement(["dynamodb:Query"], indexes),
                     iam.statement(
                         ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]

@@ -475,6 +475,12 @@ def test_drs_launch_results_wake_the_wave_runner_which_may_find_the_holder_and_w
         "dynamodb:GetItem",
     }
     assert ("states:SendTaskSuccess", "*") in granted
+    # The sleep keeps its token in a sleep item beside the execution (PutItem).
+    assert {a for a, r in granted if r == tables["executions-table"]} == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    }
 
 
 def test_readiness_runs_on_its_schedule_on_drs_stall_events_and_when_the_api_asks(
