@@ -468,7 +468,7 @@ class Orchestrator(pulumi.ComponentResource):
             "readinessPackageSha256": self.readiness.package_sha256,
             "readinessScheduleRuleName": self.readiness_schedule.rule.name,
             "readinessEventRuleName": self.readiness_events.rule.name,
-            "launchEventRuleName": self.launch_events.rule.name,
+            "waveRunnerLaunchEventRuleName": self.launch_events.rule.name,
             # <account>/<region> of each DRS target besides the deployment's own.
             "drsTargets": ", ".join(target.key for target in settings.targets),
         }

@@ -43,10 +43,11 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
     dynamodb = boto3.client("dynamodb", region_name=region)
     assert sorted(dynamodb.list_tables()["TableNames"]) == sorted(declared)
     executions = dynamodb.describe_table(TableName=f"{name}-executions")["Table"]
-    assert [i["IndexName"] for i in executions["GlobalSecondaryIndexes"]] == [
-        "status-index",
-        "watch-index",
-    ]
+    indexes = {i["IndexName"]: i for i in executions["GlobalSecondaryIndexes"]}
+    assert list(indexes) == ["status-index", "watch-index", "plan-index"]
+    # Created as declared: the plan's history projects a summary, not the whole item.
+    assert indexes["plan-index"]["Projection"]["ProjectionType"] == "INCLUDE"
+    assert "recoveryTime" in indexes["plan-index"]["Projection"]["NonKeyAttributes"]
 
     lambda_ = boto3.client("lambda", region_name=region)
     functions = {f["FunctionName"]: f for f in lambda_.list_functions()["Functions"]}
@@ -56,11 +57,15 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
         f"{name}-execution-finder-schedule",
         f"{name}-readiness-schedule",
     ]
-    assert deployment.event_rules == [f"{name}-readiness-drs-events"]
+    assert sorted(deployment.event_rules) == [
+        f"{name}-readiness-drs-events",
+        f"{name}-wave-runner-launch-events",
+    ]
     runner = functions[f"{name}-wave-runner"]
     assert runner["Handler"] == "drs_orchestrator.handlers.wave_runner.handler"
     variables = runner["Environment"]["Variables"]
-    assert (variables["POLL_SECONDS"], variables["STALE_AFTER_SECONDS"]) == ("2", "5")
+    assert variables["POLL_SECONDS"] == "2"
+    assert "STALE_AFTER_SECONDS" not in variables, "the runner follows its launches every tick"
     assert variables["TOPIC_ARN"] == deployment.topic_arn
     assert f"{name}-wave-runner POLL_SECONDS 30 -> 2" in deployment.overrides
     # The code is the package the program uploads: the same bytes, from the same bucket key.
@@ -94,8 +99,13 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
         assert events.describe_rule(Name=rule)["State"] == "ENABLED"
         [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
         assert target["Arn"] == functions[f"{name}-{short}"]["FunctionArn"]
-    [drs_events] = deployment.event_rules
-    assert "aws.drs" in events.describe_rule(Name=drs_events)["EventPattern"]
+    for rule, short in (
+        (f"{name}-readiness-drs-events", "readiness"),
+        (f"{name}-wave-runner-launch-events", "wave-runner"),
+    ):
+        assert "aws.drs" in events.describe_rule(Name=rule)["EventPattern"]
+        [target] = events.list_targets_by_rule(Rule=rule)["Targets"]
+        assert target["Arn"] == functions[f"{name}-{short}"]["FunctionArn"]
     assert any(line.startswith(f"  {stack}: created ") for line in lines)
     assert set(deployment.skipped) >= {"RestApi", "UserPool"}
 
