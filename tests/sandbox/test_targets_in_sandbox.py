@@ -102,6 +102,42 @@ def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> 
     ), "nothing of this drill launched at home"
 
 
+def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox) -> None:
+    """Event-driven waves in the sandbox: the simulated DRS at home sends a launch result
+    per server as its job ends, the bus delivers each to the wave runner through the
+    deployment's rule, and the drill's execution counts the wakes."""
+    groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
+    at_home = [g["name"] for g in groups if not g.get("accountId")]
+    plan = post(
+        sandbox,
+        "/recovery-plans",
+        {
+            "name": "Woken",
+            "waves": [
+                {"name": "First", "protectionGroups": at_home[:1]},
+                {"name": "Second", "protectionGroups": at_home[1:2], "dependsOn": ["First"]},
+            ],
+        },
+    )
+    before = sandbox.get("/sandbox/state")["events"]
+    started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "DRILL"})
+    path = f"/api/executions/{started['executionId']}"
+    deadline = time.monotonic() + 120
+    execution = sandbox.get(path, sandbox.token())
+    while execution["status"] not in ("COMPLETED", "FAILED") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        execution = sandbox.get(path, sandbox.token())
+    assert execution["status"] == "COMPLETED", execution.get("reason")
+    servers = len(execution["servers"])
+    deadline = time.monotonic() + 30
+    while (events := sandbox.get("/sandbox/state")["events"])["sent"] - before["sent"] < servers:
+        assert time.monotonic() < deadline, events
+        time.sleep(0.5)
+    assert events["delivered"] - before.get("delivered", 0) >= servers
+    assert events["errors"] == []
+    assert execution["wakeRequests"] >= 1, "the first wave's last launch result woke it"
+
+
 def drsctl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "drsctl", *args],
