@@ -109,10 +109,11 @@ def transitions(state: dict, execution_id: str) -> int:
     return total
 
 
-def run(drills: int, drop: bool) -> tuple[dict[str, list[float]], dict, list[int]]:
+def run(drills: int, drop: bool, phase: float) -> tuple[dict[str, list[float]], dict, list[int]]:
     workdir = Path(tempfile.mkdtemp(prefix="wave-delay-"))
     command = [sys.executable, "-m", "drsctl", "sandbox", "--port", "0", "--no-console"]
     command += ["--workdir", str(workdir), "--time-scale", str(TIME_SCALE)]
+    command += ["--drs-phase-seconds", str(phase)]
     if drop:
         command.append("--drop-drs-events")
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: S603
@@ -144,11 +145,19 @@ def run(drills: int, drop: bool) -> tuple[dict[str, list[float]], dict, list[int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--drills", type=int, default=3)
+    parser.add_argument(
+        "--drs-phase-seconds",
+        type=float,
+        default=3.0,
+        help="the simulated DRS's phase time: with events dropped, where a job's end falls "
+        "between two ticks depends on it (try a few)",
+    )
+    parser.add_argument("--dropped-only", action="store_true", help="skip the run with events")
     args = parser.parse_args()
     tick = math.ceil(30 / TIME_SCALE)  # the sandbox rounds scaled waits up (Pacing)
     print(f"sandbox: time scale {TIME_SCALE:g}, tick interval {tick:g} s (30 s in AWS)")
-    for drop in (False, True):
-        found, state, steps = run(args.drills, drop)
+    for drop in (True,) if args.dropped_only else (False, True):
+        found, state, steps = run(args.drills, drop, args.drs_phase_seconds)
         label = "events dropped" if drop else "events delivered"
         events = state.get("events", {})
         print(
