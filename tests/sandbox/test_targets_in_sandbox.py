@@ -18,6 +18,7 @@ from tests.console.conftest import ROOT, start_sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from tests.console.conftest import RunningSandbox
 
@@ -102,7 +103,7 @@ def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> 
     ), "nothing of this drill launched at home"
 
 
-def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox) -> None:
+def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_path: Path) -> None:
     """Event-driven waves in the sandbox: the simulated DRS at home sends a launch result
     per server as its job ends, the bus delivers each to the wave runner through the
     deployment's rule, and the drill's execution counts the wakes."""
@@ -136,6 +137,29 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox) -> N
     assert events["delivered"] - before.get("delivered", 0) >= servers
     assert events["errors"] == []
     assert execution["wakeRequests"] >= 1, "the first wave's last launch result woke it"
+
+    # drsctl report: the drill's report, from the sandbox's API.
+    result = drsctl(
+        "report",
+        "dev",
+        started["executionId"],
+        "--sandbox",
+        str(sandbox.workdir),
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads((tmp_path / f"{started['executionId']}.json").read_text())
+    assert [w["name"] for w in document["waves"]] == ["First", "Second"]
+    assert len(document["servers"]) == servers
+    assert all(s["recoveryInstanceId"] for s in document["servers"])
+    assert {e["event"] for e in document["jobEvents"]} >= {"JOB_START", "LAUNCH_END"}
+    page = (tmp_path / f"{started['executionId']}.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert page.count("<line") >= servers, "a tick per server launch on the timeline"
+    missing = drsctl("report", "dev", "ex-missing", "--sandbox", str(sandbox.workdir))
+    assert missing.returncode == 2
+    assert "404" in missing.stderr
 
 
 def drsctl(*args: str) -> subprocess.CompletedProcess[str]:

@@ -308,13 +308,13 @@ class ExecutionRecords:
                     ExpressionAttributeValues={**values, ":status": {"S": status}},
                 )
             else:
-                # Every execution has a plan; its sleep item has none and is not listed.
-                wanted = "attribute_exists(planId)"
+                # An execution's sleep item shares the table; it is not an execution.
                 params["FilterExpression"] = " AND ".join(
-                    filter(None, (params.get("FilterExpression"), wanted))
+                    filter(None, (params.get("FilterExpression"), "NOT contains(#id, :sleep)"))
                 )
-                if names:
-                    params.update(ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+                names["#id"] = "executionId"
+                values[":sleep"] = {"S": SLEEP_SUFFIX}
+                params.update(ExpressionAttributeNames=names, ExpressionAttributeValues=values)
                 response = self._client.scan(**params)
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("Query" if status else "Scan", exc) from exc
