@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.offline import REPO_ROOT
+from drsctl.commands import deployment
 
 if TYPE_CHECKING:
     import argparse
@@ -21,17 +20,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "snapshot) and prints each plan's state and findings with their fixes. Exits 1 when "
         "a plan needs action (with --strict, also on warnings).",
     )
-    readiness.add_argument("stack")
+    deployment.add_arguments(readiness)
     readiness.add_argument("--plan", help="only the plan with this name")
-    readiness.add_argument(
-        "--sandbox",
-        type=Path,
-        nargs="?",
-        const=REPO_ROOT / ".sandbox",
-        metavar="WORKDIR",
-        help="the deployment of a running drsctl sandbox (default .sandbox/)",
-    )
-    readiness.add_argument("--outputs", type=Path, help="the stack's outputs JSON (live)")
     readiness.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     readiness.add_argument(
         "--history",
@@ -47,25 +37,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from drsctl.api_client import ApiCallError
     from drsctl.cli import UsageError
-    from drsctl.drill.run import live_target, sandbox_targets
 
     try:
-        if args.sandbox is not None:
-            [target] = sandbox_targets((args.stack,), args.sandbox)
-        else:
-            from drsctl.verify import stack_outputs
-
-            target = live_target(args.stack, stack_outputs(args.stack, args.outputs))
-        plans = []
-        token: str | None = None
-        while True:
-            page = target.api.call(
-                "GET", "/recovery-plans?limit=100" + (f"&nextToken={token}" if token else "")
-            )
-            plans += page["items"]
-            token = page.get("nextToken")
-            if not token:
-                break
+        target = deployment.target(args)
+        plans = deployment.every_item(target.api, "/recovery-plans")
         chosen = [p for p in plans if args.plan is None or p["name"] == args.plan]
         if args.plan is not None and not chosen:
             known = ", ".join(sorted(p["name"] for p in plans)) or "none"

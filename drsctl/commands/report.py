@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.offline import REPO_ROOT
+from drsctl.commands import deployment
 
 if TYPE_CHECKING:
     import argparse
@@ -22,17 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "jobs and job events, operator actions, snapshots chosen) and <execution>.json "
         "(the same data).",
     )
-    report.add_argument("stack")
+    deployment.add_arguments(report)
     report.add_argument("execution_id", metavar="EXECUTION_ID")
-    report.add_argument(
-        "--sandbox",
-        type=Path,
-        nargs="?",
-        const=REPO_ROOT / ".sandbox",
-        metavar="WORKDIR",
-        help="the deployment of a running drsctl sandbox (default .sandbox/)",
-    )
-    report.add_argument("--outputs", type=Path, help="the stack's outputs JSON (live)")
     report.add_argument(
         "--out", type=Path, default=Path(), metavar="DIR", help="where to write (default .)"
     )
@@ -48,28 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
     from drsctl.api_client import ApiCallError
     from drsctl.cli import UsageError
-    from drsctl.drill.run import live_target, sandbox_targets
 
     try:
-        if args.sandbox is not None:
-            [target] = sandbox_targets((args.stack,), args.sandbox)
-        else:
-            from drsctl.verify import stack_outputs
-
-            target = live_target(args.stack, stack_outputs(args.stack, args.outputs))
+        target = deployment.target(args)
         execution = target.api.call("GET", f"/executions/{args.execution_id}")
-        events = []
-        token: str | None = None
-        while True:
-            page = target.api.call(
-                "GET",
-                f"/executions/{args.execution_id}/job-events?limit=100"
-                + (f"&nextToken={token}" if token else ""),
-            )
-            events += page["items"]
-            token = page.get("nextToken")
-            if not token:
-                break
+        events = deployment.every_item(target.api, f"/executions/{args.execution_id}/job-events")
     except (OSError, RuntimeError, ApiCallError) as exc:
         raise UsageError(str(exc)) from exc
     data = report(execution, events, to_iso(datetime.now(UTC)))
