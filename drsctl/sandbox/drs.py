@@ -31,6 +31,7 @@ import boto3
 import botocore.session
 from botocore.awsrequest import AWSResponse
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
+from drs_orchestrator.domain.wakeups import LAUNCH_FAILED, LAUNCH_RESULT, LAUNCH_SUCCEEDED
 
 from drsctl.sandbox.shapes import violations
 
@@ -333,7 +334,7 @@ class DrsSimulator:
             {
                 "version": "0",
                 "id": str(uuid.UUID(int=self._random.getrandbits(128), version=4)),
-                "detail-type": "DRS Source Server Launch Result",
+                "detail-type": LAUNCH_RESULT,
                 "source": "aws.drs",
                 "account": self.account,
                 "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -343,7 +344,7 @@ class DrsSimulator:
                     + server["sourceServerID"]
                 ],
                 "detail": {
-                    "state": "RECOVERY_LAUNCH_SUCCEEDED" if launched else "RECOVERY_LAUNCH_FAILED",
+                    "state": LAUNCH_SUCCEEDED if launched else LAUNCH_FAILED,
                     "job-id": job["jobID"],
                     "is-drill": "TRUE" if job["initiatedBy"] == "START_DRILL" else "FALSE",
                 },

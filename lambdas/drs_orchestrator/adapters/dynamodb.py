@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.domain.states import TERMINAL_EXECUTION
 from drs_orchestrator.errors import OrchestratorError, StoreError
 
 if TYPE_CHECKING:
@@ -90,10 +91,19 @@ def sleep_key(execution_id: str) -> str:
     return execution_id + SLEEP_SUFFIX
 
 
-def get_consistent(client: Any, table: str, key: Mapping[str, str]) -> dict[str, Any] | None:
-    """One item by its (string) key, read consistently; None when there is none."""
+def get_consistent(
+    client: Any, table: str, key: Mapping[str, str], attributes: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """One item by its (string) key, read consistently (only ``attributes``, when given:
+    an execution item can be hundreds of KB); None when there is none."""
+    projection: dict[str, Any] = {}
+    if attributes:
+        names = {f"#a{index}": name for index, name in enumerate(attributes)}
+        projection = {"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
     try:
-        response = client.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
+        response = client.get_item(
+            TableName=table, Key=to_item(key), ConsistentRead=True, **projection
+        )
     except (ClientError, BotoCoreError) as exc:
         raise map_store_error("GetItem", exc) from exc
     item = response.get("Item")
@@ -453,27 +463,29 @@ class ExecutionRecords:
             )
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("PutItem", exc) from exc
-        return int(self._read_small(execution_id, ("wakeRequests",)).get("wakeRequests", 0))
+        counted = get_consistent(
+            self._client, self._table, {"executionId": execution_id}, ("wakeRequests",)
+        )
+        return int((counted or {}).get("wakeRequests", 0))
 
     def request_wake(self, execution_id: str, stamp: str) -> str | None:
         """Count a wake request on a live execution (``wakeRequests``, ``wakeRequestedAt``),
         then read the token of its machine's sleep, if it sleeps; None for an ended
         execution. Counted first, read after: a sleep whose token is written after the
         read finds the count and wakes itself."""
+        ended = {f":ended{i}": s.value for i, s in enumerate(sorted(TERMINAL_EXECUTION))}
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key={"executionId": {"S": execution_id}},
                 UpdateExpression="SET wakeRequestedAt = :stamp ADD wakeRequests :one",
                 ConditionExpression="attribute_exists(executionId) AND NOT #status IN "
-                "(:completed, :failed, :cancelled)",
+                f"({', '.join(ended)})",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":stamp": {"S": stamp},
                     ":one": {"N": "1"},
-                    ":completed": {"S": "COMPLETED"},
-                    ":failed": {"S": "FAILED"},
-                    ":cancelled": {"S": "CANCELLED"},
+                    **{name: {"S": status} for name, status in ended.items()},
                 },
             )
         except ClientError as exc:
@@ -482,23 +494,11 @@ class ExecutionRecords:
             raise map_store_error("UpdateItem", exc) from exc
         except BotoCoreError as exc:
             raise map_store_error("UpdateItem", exc) from exc
-        token = self._read_small(sleep_key(execution_id), ("sleepToken",)).get("sleepToken")
+        asleep = get_consistent(
+            self._client, self._table, {"executionId": sleep_key(execution_id)}, ("sleepToken",)
+        )
+        token = (asleep or {}).get("sleepToken")
         return str(token) if token else None
-
-    def _read_small(self, execution_id: str, attributes: tuple[str, ...]) -> dict[str, Any]:
-        """A few attributes of an execution, read consistently."""
-        names = {f"#a{index}": name for index, name in enumerate(attributes)}
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key={"executionId": {"S": execution_id}},
-                ConsistentRead=True,
-                ProjectionExpression=", ".join(names),
-                ExpressionAttributeNames=names,
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise map_store_error("GetItem", exc) from exc
-        return from_item(response.get("Item") or {})
 
 
 class ServerHolds:

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from drs_orchestrator.domain.states import WaveStatus
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 
-#: Bounds of a plan's objective, in minutes (one minute to seven days).
-MIN_OBJECTIVE_MINUTES = 1
-MAX_OBJECTIVE_MINUTES = 10_080
 #: The notification queued when a completed execution took longer than its objective.
 OVER_OBJECTIVE = "over recovery time objective"
 
@@ -58,7 +56,7 @@ def wave_timings(item: dict[str, Any]) -> list[dict[str, Any]]:
             "awaitingApproval": _seconds(wave.get("pausedAt"), wave.get("approvedAt")),
             "launch": _seconds(wave.get("startedAt"), wave.get("launchedAt")),
             "readyAfter": _seconds(started, wave.get("endedAt"))
-            if wave.get("status") == "COMPLETED"
+            if wave.get("status") == WaveStatus.COMPLETED
             else None,
         }
         timings.append(
