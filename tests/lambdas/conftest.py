@@ -10,6 +10,7 @@ import pytest
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import ExecutionsStore, JobEventsStore, to_item
 from drs_orchestrator.services.execution_finder import ExecutionFinder
+from drs_orchestrator.services.wave_runner import WaveRunner
 from moto import mock_aws
 
 from infra.naming import EXECUTIONS_STATUS_INDEX
@@ -63,6 +64,20 @@ def finder(dynamodb: Any, drs: FakeDrs) -> ExecutionFinder:
         events=JobEventsStore(JOB_EVENTS_TABLE, retention_days=90, client=dynamodb),
         drs=DrsGateway(client=drs.client()),
         logger=logging.getLogger("execution-finder-test"),
+    )
+
+
+def shell_runner(records: Any, machines: Any, name: str = "runner-test") -> WaveRunner:
+    """A wave runner for tests of its dealings with the execution record and Step
+    Functions only (no DRS, SNS or finder: what those tests never reach)."""
+    return WaveRunner(
+        records=records,
+        drs=None,  # type: ignore[arg-type]
+        notifier=None,  # type: ignore[arg-type]
+        finder=None,  # type: ignore[arg-type]
+        deployment="d",
+        machines=lambda _arn: machines,
+        logger=logging.getLogger(name),
     )
 
 

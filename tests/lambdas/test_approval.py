@@ -3,36 +3,18 @@ enters its approval wait continues the run once, and a wake that fails is retrie
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, to_item
-from drs_orchestrator.adapters.stepfunctions import StateMachineError
 from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 from drs_orchestrator.services import executions
-from drs_orchestrator.services.wave_runner import WaveRunner
 
-from tests.lambdas.conftest import EXECUTIONS_TABLE
+from tests.fakes.stepfunctions import FakeMachines as Machines
+from tests.lambdas.conftest import EXECUTIONS_TABLE, shell_runner
 
-
-class Machines:
-    """Step Functions' task tokens: each can be handed back once."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures = failures
-        self.woken: list[str] = []
-        self.refused: list[str] = []
-
-    def wake(self, token: str) -> None:
-        if self.failures:
-            self.failures -= 1
-            msg = "SendTaskSuccess failed with ThrottlingException"
-            raise StateMachineError(msg)
-        if token in self.woken:
-            self.refused.append(token)  # Step Functions: TaskTimedOut, ignored by the gateway
-            return
-        self.woken.append(token)
+if TYPE_CHECKING:
+    from drs_orchestrator.services.wave_runner import WaveRunner
 
 
 @pytest.fixture
@@ -52,15 +34,7 @@ def records(dynamodb: Any) -> ExecutionRecords:
 
 
 def runner(records: ExecutionRecords, machines: Machines) -> WaveRunner:
-    return WaveRunner(
-        records=records,
-        drs=None,  # type: ignore[arg-type]
-        notifier=None,  # type: ignore[arg-type]
-        finder=None,  # type: ignore[arg-type]
-        deployment="d",
-        machines=lambda _arn: machines,  # type: ignore[arg-type,return-value]
-        logger=logging.getLogger("approval-test"),
-    )
+    return shell_runner(records, machines, "approval-test")
 
 
 def test_a_resume_before_the_wait_is_answered_by_the_wait_itself(records: ExecutionRecords) -> None:

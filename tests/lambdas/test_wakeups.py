@@ -7,12 +7,11 @@ import copy
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds, to_item
-from drs_orchestrator.adapters.stepfunctions import StateMachineError
 from drs_orchestrator.domain.wakeups import (
     LAUNCH_FAILED,
     UNSEEN,
@@ -21,35 +20,20 @@ from drs_orchestrator.domain.wakeups import (
     woken_meanwhile,
 )
 from drs_orchestrator.services.wakeups import Waker
-from drs_orchestrator.services.wave_runner import WaveRunner
 
 from infra.tables import SERVER_HOLDS, create_table_request
 from tests.fakes.drs import FakeDrs
-from tests.lambdas.conftest import EXECUTIONS_TABLE
+from tests.fakes.stepfunctions import FakeMachines as Machines
+from tests.lambdas.conftest import EXECUTIONS_TABLE, shell_runner
+
+if TYPE_CHECKING:
+    from drs_orchestrator.services.wave_runner import WaveRunner
 
 EVENT = json.loads(
     (Path(__file__).parents[1] / "fixtures/events/drs_source_server_launch_result.json").read_text()
 )
 SERVER = "s-12345678901234567"
 HOLDS_TABLE = "test-deployment-server-holds"
-
-
-class Machines:
-    """Step Functions' task tokens: each is handed back at most once."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures = failures
-        self.woken: list[str] = []
-
-    def wake(self, token: str) -> bool:
-        if self.failures:
-            self.failures -= 1
-            msg = "SendTaskSuccess failed with ThrottlingException"
-            raise StateMachineError(msg)
-        if token in self.woken:
-            return False
-        self.woken.append(token)
-        return True
 
 
 class Unreadable:
@@ -77,15 +61,7 @@ def tables(dynamodb: Any) -> tuple[ExecutionRecords, ServerHolds]:
 
 
 def runner(records: Any, machines: Machines) -> WaveRunner:
-    return WaveRunner(
-        records=records,
-        drs=None,  # type: ignore[arg-type]
-        notifier=None,  # type: ignore[arg-type]
-        finder=None,  # type: ignore[arg-type]
-        deployment="d",
-        machines=lambda _arn: machines,  # type: ignore[arg-type,return-value]
-        logger=logging.getLogger("wakeups-test"),
-    )
+    return shell_runner(records, machines, "wakeups-test")
 
 
 JOB = "drsjob-04ca7d0d3fb6afa3e"

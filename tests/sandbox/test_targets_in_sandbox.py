@@ -50,6 +50,18 @@ def post(sandbox: RunningSandbox, path: str, body: dict[str, Any]) -> Any:
         return json.loads(response.read())
 
 
+def drill(sandbox: RunningSandbox, plan_id: str, timeout: float = 120) -> dict[str, Any]:
+    """Start a drill of the plan and wait until it ended (or the timeout passed)."""
+    started = post(sandbox, f"/recovery-plans/{plan_id}/executions", {"mode": "DRILL"})
+    path = f"/api/executions/{started['executionId']}"
+    deadline = time.monotonic() + timeout
+    execution = sandbox.get(path, sandbox.token())
+    while execution["status"] not in ("COMPLETED", "FAILED") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        execution = sandbox.get(path, sandbox.token())
+    return dict(execution)
+
+
 def test_the_sandbox_seeds_two_reachable_targets_with_their_inventories(
     sandbox: RunningSandbox,
 ) -> None:
@@ -85,13 +97,7 @@ def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> 
     # stack writes it): a plan nothing is wrong with passes.
     ready = sandbox.get(f"/api/recovery-plans/{plan['planId']}/readiness", sandbox.token())
     assert ready["state"] == "passed", ready["findings"]
-    started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "DRILL"})
-    path = f"/api/executions/{started['executionId']}"
-    deadline = time.monotonic() + 120
-    execution = sandbox.get(path, sandbox.token())
-    while execution["status"] not in ("COMPLETED", "FAILED") and time.monotonic() < deadline:
-        time.sleep(1)
-        execution = sandbox.get(path, sandbox.token())
+    execution = drill(sandbox, plan["planId"])
     assert execution["status"] == "COMPLETED", execution.get("reason")
     assert sorted(j["target"] for j in execution["jobs"].values()) == sorted(KEYS)
     state = sandbox.get("/sandbox/state")
@@ -121,13 +127,7 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
         },
     )
     before = sandbox.get("/sandbox/state")["events"]
-    started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "DRILL"})
-    path = f"/api/executions/{started['executionId']}"
-    deadline = time.monotonic() + 120
-    execution = sandbox.get(path, sandbox.token())
-    while execution["status"] not in ("COMPLETED", "FAILED") and time.monotonic() < deadline:
-        time.sleep(0.5)
-        execution = sandbox.get(path, sandbox.token())
+    execution = drill(sandbox, plan["planId"])
     assert execution["status"] == "COMPLETED", execution.get("reason")
     servers = len(execution["servers"])
     deadline = time.monotonic() + 30
@@ -142,19 +142,19 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     result = drsctl(
         "report",
         "dev",
-        started["executionId"],
+        execution["executionId"],
         "--sandbox",
         str(sandbox.workdir),
         "--out",
         str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    document = json.loads((tmp_path / f"{started['executionId']}.json").read_text())
+    document = json.loads((tmp_path / f"{execution['executionId']}.json").read_text())
     assert [w["name"] for w in document["waves"]] == ["First", "Second"]
     assert len(document["servers"]) == servers
     assert all(s["recoveryInstanceId"] for s in document["servers"])
     assert {e["event"] for e in document["jobEvents"]} >= {"JOB_START", "LAUNCH_END"}
-    page = (tmp_path / f"{started['executionId']}.html").read_text()
+    page = (tmp_path / f"{execution['executionId']}.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert page.count("<line") >= servers, "a tick per server launch on the timeline"
     missing = drsctl("report", "dev", "ex-missing", "--sandbox", str(sandbox.workdir))

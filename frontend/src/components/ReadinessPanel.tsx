@@ -7,6 +7,7 @@ import StatusIndicator, { type StatusIndicatorProps } from "@cloudscape-design/c
 import Table from "@cloudscape-design/components/table";
 import { useCallback, useEffect, useState } from "react";
 import { useApp } from "../lib/context";
+import { usePolling } from "../lib/polling";
 import { when } from "../lib/time";
 import type { PlanReadiness, RecordedReadiness } from "../lib/types";
 import { ErrorAlert } from "./ErrorAlert";
@@ -34,18 +35,8 @@ const TRIGGERS: Record<RecordedReadiness["trigger"], string> = {
 /** The plan's recorded evaluations, newest first: when its state changed, and why. */
 export function ReadinessHistory({ planId }: { planId: string }) {
   const { api } = useApp();
-  const [items, setItems] = useState<RecordedReadiness[]>();
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    let live = true;
-    api.readinessHistory(planId).then(
-      (page) => live && setItems(page.items),
-      (caught) => live && setError(caught),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, planId]);
+  // Loaded once per plan (no polling).
+  const { data: items, error } = usePolling(() => api.readinessHistory(planId).then((page) => page.items), 0, false, [api, planId]);
   return (
     <ExpandableSection headerText={`History${items ? ` (${items.length})` : ""}`} data-testid="readiness-history">
       <SpaceBetween size="s">

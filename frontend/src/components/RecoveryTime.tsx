@@ -4,8 +4,8 @@ import Header from "@cloudscape-design/components/header";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import StatusIndicator from "@cloudscape-design/components/status-indicator";
 import Table from "@cloudscape-design/components/table";
-import { useEffect, useState } from "react";
 import { useApp } from "../lib/context";
+import { usePolling } from "../lib/polling";
 import { seconds, when } from "../lib/time";
 import type { Execution, ExecutionSummary, RecoveryTime } from "../lib/types";
 import { ErrorAlert } from "./ErrorAlert";
@@ -48,18 +48,8 @@ function Trend({ items, objectiveMinutes }: { items: ExecutionSummary[]; objecti
 /** A plan's recovery time objective and how its recent executions did against it. */
 export function RecoveryTimePanel({ planId, objectiveMinutes }: { planId: string; objectiveMinutes?: number }) {
   const { api } = useApp();
-  const [items, setItems] = useState<ExecutionSummary[]>();
-  const [error, setError] = useState<unknown>();
-  useEffect(() => {
-    let live = true;
-    api.planExecutions(planId, 10).then(
-      (page) => live && setItems(page.items),
-      (caught) => live && setError(caught),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, planId]);
+  // Loaded once per plan (no polling): the history changes only when a run ends.
+  const { data: items, error } = usePolling(() => api.planExecutions(planId, 10).then((page) => page.items), 0, false, [api, planId]);
   return (
     <Container
       header={
