@@ -88,3 +88,33 @@ def violations(
     if status == "COMPLETED" and any(w["status"] != "COMPLETED" for w in waves.values()):
         found.append("every-execution-ends: COMPLETED with waves not completed")
     return found
+
+
+def report_violations(
+    item: dict[str, Any], stored: tuple[dict[str, Any], str] | None, job_events: int
+) -> list[str]:
+    """``every-finished-execution-has-a-report``: an execution the finder no longer watches
+    (ended and settled) has its report stored, and the report is the whole execution:
+    its outcome, every server, every DRS job, every job event recorded for it.
+    ``stored`` is the stored (JSON document, HTML page); ``job_events`` how many events
+    the job events table holds for the execution."""
+    if item["status"] not in TERMINAL or item.get("watch"):
+        return []
+    rule = "every-finished-execution-has-a-report"
+    if stored is None:
+        return [f"{rule}: settled without a stored report"]
+    document, html = stored
+    found = []
+    if document["execution"].get("status") != item["status"]:
+        found.append(f"{rule}: the report says {document['execution'].get('status')}")
+    if {s["sourceServerId"] for s in document["servers"]} != set(item.get("servers") or {}):
+        found.append(f"{rule}: the report's servers are not the execution's")
+    if {j["jobId"] for j in document["jobs"]} != set(item.get("jobs") or {}):
+        found.append(f"{rule}: the report's DRS jobs are not the execution's")
+    if len(document["jobEvents"]) != job_events:
+        found.append(
+            f"{rule}: the report holds {len(document['jobEvents'])} of {job_events} job events"
+        )
+    if item["executionId"] not in html:
+        found.append(f"{rule}: the HTML page is not the execution's")
+    return found

@@ -19,7 +19,7 @@ API_ONLY = (
 EXECUTION_FINDER = PackageSpec(
     function="execution-finder",
     handler="drs_orchestrator.handlers.execution_finder.handler",
-    aws_services=("drs", "dynamodb", "sns", "stepfunctions", "sts"),
+    aws_services=("drs", "dynamodb", "s3", "sns", "stepfunctions", "sts"),
     excluded=(
         *API_ONLY,
         "drs_orchestrator/handlers/readiness.py",
@@ -42,7 +42,7 @@ API = PackageSpec(
     function="api",
     handler="drs_orchestrator.handlers.api.handler",
     requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
-    aws_services=("drs", "dynamodb", "ec2", "iam", "lambda", "stepfunctions", "sts"),
+    aws_services=("drs", "dynamodb", "ec2", "iam", "lambda", "s3", "stepfunctions", "sts"),
     excluded=(
         "drs_orchestrator/handlers/execution_finder.py",
         "drs_orchestrator/handlers/readiness.py",

@@ -49,6 +49,11 @@ EXECUTIONS_WATCH_INDEX = "watch-index"
 #: A plan's executions, newest first, with what its recovery-time trend needs
 #: (``drs_orchestrator.adapters.dynamodb.EXECUTIONS_PLAN_INDEX``; a test keeps the two equal).
 EXECUTIONS_PLAN_INDEX = "plan-index"
+#: Where each finished execution's report is kept in the deployment bucket; the finder
+#: writes and the API reads only under it, and the bootstrap's bucket policy lets this
+#: deployment's functions in there and nowhere else
+#: (``drs_orchestrator.adapters.reports.REPORTS_PREFIX``; a test keeps the two equal).
+REPORTS_PREFIX = "reports/"
 #: The attributes the plan index carries besides its keys: an execution's summary.
 EXECUTIONS_PLAN_INDEX_ATTRIBUTES = (
     "endedAt",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -17,6 +17,7 @@ from infra.bootstrap.settings import (
     BootstrapSettings,
 )
 from infra.components.storage import deny_insecure_transport, private_bucket
+from infra.naming import REPORTS_PREFIX
 
 #: Object actions the bucket policy denies to every principal but the CI roles and admins.
 DATA_ACTIONS = [
@@ -36,6 +37,9 @@ class DeploymentBucketArgs:
     """Validated bootstrap settings of the deployment."""
     reader_arns: list[pulumi.Input[str]]
     """Principals that may read and write objects (the CI roles, then the admins)."""
+    report_arns: list[pulumi.Input[str]] = field(default_factory=list)
+    """The deployment's function roles that keep execution reports under ``reports/``
+    (there and nowhere else; their own policies say which of them writes and which reads)."""
 
 
 class DeploymentBucket(pulumi.ComponentResource):
@@ -88,8 +92,10 @@ class DeploymentBucket(pulumi.ComponentResource):
         )
         partition = settings.partition
         bucket_arn = f"arn:{partition}:s3:::{settings.deployment_bucket}"
-        policy = pulumi.Output.all(*args.reader_arns).apply(
-            lambda readers: json.dumps(
+        reports_arn = f"{bucket_arn}/{REPORTS_PREFIX}*"
+        readers_count = len(args.reader_arns)
+        policy = pulumi.Output.all(*args.reader_arns, *args.report_arns).apply(
+            lambda arns: json.dumps(
                 {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -99,8 +105,19 @@ class DeploymentBucket(pulumi.ComponentResource):
                             "Effect": "Deny",
                             "Principal": "*",
                             "Action": DATA_ACTIONS,
-                            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(readers)}},
+                            # The bucket and every object but the reports.
+                            "NotResource": [reports_arn],
+                            "Condition": {
+                                "ArnNotEquals": {"aws:PrincipalArn": sorted(arns[:readers_count])}
+                            },
+                        },
+                        {
+                            "Sid": "ReportsOnlyToThisDeploymentsFunctions",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": DATA_ACTIONS,
+                            "Resource": [reports_arn],
+                            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(arns)}},
                         },
                     ],
                 }

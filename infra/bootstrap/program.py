@@ -17,6 +17,11 @@ from infra.bootstrap.components import (
     DeploymentBucket,
     DeploymentBucketArgs,
 )
+from infra.functions import API, EXECUTION_FINDER
+
+#: The functions that keep execution reports in the bucket: the finder's janitor writes
+#: them, the API signs their download links.
+REPORT_FUNCTIONS = (EXECUTION_FINDER, API)
 
 
 @dataclass
@@ -44,6 +49,18 @@ def build() -> Bootstrap:
                 roles.deploy_role.arn,
                 roles.preview_role.arn,
                 *settings.admin_principal_arns,
+            ],
+            # The deployment's stack declares these roles; their names are known now.
+            report_arns=[
+                pulumi.Output.concat(
+                    "arn:",
+                    deployment.partition,
+                    ":iam::",
+                    account,
+                    ":role/",
+                    deployment.naming.function_role(spec.function),
+                )
+                for spec in REPORT_FUNCTIONS
             ],
         ),
     )

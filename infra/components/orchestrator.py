@@ -30,7 +30,12 @@ from infra.components.schedule import (
     PollScheduleArgs,
 )
 from infra.functions import API, EXECUTION_FINDER, READINESS, WAVE_RUNNER
-from infra.naming import EXECUTIONS_PLAN_INDEX, EXECUTIONS_STATUS_INDEX, EXECUTIONS_WATCH_INDEX
+from infra.naming import (
+    EXECUTIONS_PLAN_INDEX,
+    EXECUTIONS_STATUS_INDEX,
+    EXECUTIONS_WATCH_INDEX,
+    REPORTS_PREFIX,
+)
 from infra.packaging import build_and_prove
 
 if TYPE_CHECKING:
@@ -167,6 +172,11 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # Each finished execution's report, in the deployment bucket (adapters/reports.py):
+        # the finder's janitor writes it, the API signs download links for it.
+        reports_arn = (
+            f"arn:{settings.partition}:s3:::{settings.deployment_bucket}/{REPORTS_PREFIX}*"
+        )
         runs_arn = pulumi.Output.concat(
             self.recovery.state_machine.arn.apply(
                 lambda arn: arn.replace(":stateMachine:", ":execution:")
@@ -186,14 +196,18 @@ class Orchestrator(pulumi.ComponentResource):
                     **finder_environment,
                     env.TOPIC_ARN: self.notifications.topic.arn,
                     env.STATE_MACHINE_ARN: self.recovery.state_machine.arn,
+                    env.REPORTS_BUCKET: settings.deployment_bucket,
                     "POWERTOOLS_SERVICE_NAME": "execution-finder",
                 },
                 statements=[
                     iam.statement(["dynamodb:Query"], indexes),
                     iam.statement(["dynamodb:GetItem", "dynamodb:UpdateItem"], [executions.arn]),
+                    # Query: a settled execution's job events, for its report.
                     iam.statement(
-                        ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], [job_events.arn]
+                        ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
+                        [job_events.arn],
                     ),
+                    iam.statement(["s3:PutObject"], [reports_arn]),
                     iam.statement(["dynamodb:DeleteItem"], [holds.arn]),
                     iam.statement(["sns:Publish"], [self.notifications.topic.arn]),
                     iam.statement(["states:DescribeExecution"], [runs_arn]),
@@ -270,6 +284,7 @@ class Orchestrator(pulumi.ComponentResource):
                     env.READINESS_TABLE: readiness.name,
                     env.READINESS_FUNCTION: self.readiness.function.name,
                     env.WAVE_RUNNER_ROLE_ARN: self.wave_runner.role.arn,
+                    env.REPORTS_BUCKET: settings.deployment_bucket,
                     "POWERTOOLS_SERVICE_NAME": "api",
                 },
                 statements=[
@@ -304,6 +319,9 @@ class Orchestrator(pulumi.ComponentResource):
                             job_events.arn,
                         ],
                     ),
+                    # Finds a stored report (HeadObject) and signs its download links: the
+                    # links act with this role's GetObject.
+                    iam.statement(["s3:GetObject"], [reports_arn]),
                     # Holds the plan's servers while the execution runs (conditional puts).
                     iam.statement(
                         ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],

@@ -32,6 +32,8 @@ READINESS_TABLE = "READINESS_TABLE"
 READINESS_FUNCTION = "READINESS_FUNCTION"
 #: The wave runner's role, whose permissions readiness simulates (optional: not checked).
 WAVE_RUNNER_ROLE_ARN = "WAVE_RUNNER_ROLE_ARN"
+#: The deployment bucket, whose ``reports/`` hold each finished execution's report.
+REPORTS_BUCKET = "REPORTS_BUCKET"
 #: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
 DRS_TARGETS = "DRS_TARGETS"
 
@@ -122,6 +124,7 @@ class JanitorEnvironment:
     state_machine_arn: str
     topic_arn: str
     server_holds_table: str
+    reports_bucket: str
     janitor_after_seconds: int
 
     @classmethod
@@ -130,6 +133,7 @@ class JanitorEnvironment:
             state_machine_arn=_require(STATE_MACHINE_ARN),
             topic_arn=_require(TOPIC_ARN),
             server_holds_table=_require(SERVER_HOLDS_TABLE),
+            reports_bucket=_require(REPORTS_BUCKET),
             janitor_after_seconds=_positive(JANITOR_AFTER_SECONDS, "300"),
         )
 
@@ -146,6 +150,7 @@ class ApiEnvironment:
     server_holds_table: str
     readiness_table: str
     readiness_function: str
+    reports_bucket: str
     runner_role_arn: str | None = None
 
     @classmethod
@@ -158,6 +163,7 @@ class ApiEnvironment:
             server_holds_table=_require(SERVER_HOLDS_TABLE),
             readiness_table=_require(READINESS_TABLE),
             readiness_function=_require(READINESS_FUNCTION),
+            reports_bucket=_require(REPORTS_BUCKET),
             runner_role_arn=os.environ.get(WAVE_RUNNER_ROLE_ARN) or None,
         )
 

@@ -79,6 +79,16 @@ class StoreError(OrchestratorError):
         super().__init__(f"DynamoDB {operation} failed with {code}: {message}")
 
 
+class ReportStoreError(OrchestratorError):
+    """Raised when S3 refuses to store or describe an execution report (after the client's
+    retries)."""
+
+    def __init__(self, operation: str, code: str) -> None:
+        self.operation = operation
+        self.code = code
+        super().__init__(f"S3 {operation} of an execution report failed with {code}")
+
+
 class MalformedExecutionError(OrchestratorError):
     """Raised when an execution item lacks what the finder needs to track its jobs."""
 
@@ -134,4 +144,10 @@ class ServiceUnavailableError(ApiError):
 
 #: AWS trouble that outlasted the clients' retries: the API answers 503 (a retry is safe,
 #: every write path checks before it writes).
-UNAVAILABLE: tuple[type[OrchestratorError], ...] = (StoreError, DrsError, Ec2Error, IamError)
+UNAVAILABLE: tuple[type[OrchestratorError], ...] = (
+    StoreError,
+    DrsError,
+    Ec2Error,
+    IamError,
+    ReportStoreError,
+)

@@ -79,16 +79,41 @@ def test_deployment_bucket_is_private_versioned_encrypted_and_kept(stack: Evalua
 def test_bucket_policy_denies_plain_http_and_everyone_but_its_ci_roles(stack: Evaluation) -> None:
     deployment = DEPLOYMENTS[stack.stack]
     policy = statements(stack.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
-    tls, others = policy
+    tls, others, reports = policy
     assert tls["Effect"] == "Deny" and tls["Condition"] == {
         "Bool": {"aws:SecureTransport": "false"}
     }
-    assert others["Effect"] == "Deny"
-    assert others["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == [
+    ci = [
         f"arn:aws:iam::123456789012:role/{deployment}-ci-deploy",
         f"arn:aws:iam::123456789012:role/{deployment}-ci-preview",
     ]
+    assert others["Effect"] == "Deny"
+    assert others["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == ci
     assert {"s3:GetObject", "s3:PutObject", "s3:ListBucket"} <= set(others["Action"])
+    # Everything but the reports: the bucket itself (listing) and every other object.
+    bucket_arn = f"arn:aws:s3:::{deployment}-bucket"
+    assert others["NotResource"] == [f"{bucket_arn}/reports/*"] and "Resource" not in others
+
+
+def test_only_the_deployments_finder_and_api_reach_its_reports(stack: Evaluation) -> None:
+    """The finder's janitor writes each finished execution's report and the API signs its
+    download links, under ``reports/`` only: the roles the deployment's stack declares."""
+    deployment = DEPLOYMENTS[stack.stack]
+    policy = statements(stack.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    reports = policy[2]
+    assert reports["Effect"] == "Deny" and reports["Principal"] == "*"
+    assert reports["Resource"] == [f"arn:aws:s3:::{deployment}-bucket/reports/*"]
+    assert {"s3:GetObject", "s3:PutObject"} <= set(reports["Action"])
+    role = "arn:aws:iam::123456789012:role/"
+    assert reports["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == sorted(
+        [
+            f"{role}{deployment}-api-role",
+            f"{role}{deployment}-ci-deploy",
+            f"{role}{deployment}-ci-preview",
+            f"{role}{deployment}-execution-finder-role",
+        ]
+    )
+    assert f"{role}{deployment}-api-role" not in str(policy[1]), "no function beyond reports/"
 
 
 def _trust(stack: Evaluation, purpose: str) -> dict:

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds, from_item
+from drs_orchestrator.adapters.reports import report_key
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.domain.permissions import AUTOMATION_ACTIONS, RECOVERY_ACTIONS
 from drs_orchestrator.domain.timestamps import to_iso
@@ -62,6 +63,10 @@ TARGETS = {
 STAGING, RECOVERY = TARGETS
 EXTERNAL_ID = "e2e-deployment-external-id"
 EXECUTIONS_TABLE = "e2e-executions"
+#: The deployment bucket, whose ``reports/`` the janitor writes.
+REPORTS_BUCKET = "e2e-deployment-bucket"
+#: ``handler_action`` of the scheduled finder (poll, then janitor).
+FINDER_ACTION = "finder-schedule"
 JOB_EVENTS_TABLE = "e2e-job-events"
 SERVER_HOLDS_TABLE = "e2e-server-holds"
 READINESS_TABLE = "e2e-readiness"
@@ -208,6 +213,8 @@ class Harness:
         self.sns = boto3.client("sns", region_name=REGION)
         self.records = ExecutionRecords(EXECUTIONS_TABLE, client=self.dynamodb)
         self.topic_arn = self.sns.create_topic(Name="e2e-notifications")["TopicArn"]
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3.create_bucket(Bucket=REPORTS_BUCKET)  # us-east-1: no location constraint
         for layout, name in (
             (EXECUTIONS, EXECUTIONS_TABLE),
             (JOB_EVENTS, JOB_EVENTS_TABLE),
@@ -369,7 +376,7 @@ class Harness:
         """One scheduled invocation of the execution finder (poll, then janitor)."""
         from drs_orchestrator.handlers import execution_finder
 
-        token = in_handler.set(True)
+        token, action = in_handler.set(True), handler_action.set(FINDER_ACTION)
         try:
             return execution_finder.handler({"source": "aws.events"}, LambdaContext("finder"))
         except SimulatedCrash:
@@ -377,6 +384,7 @@ class Harness:
         except Exception as exc:  # noqa: BLE001 - a failed invocation; the next one goes on
             return {"error": str(exc)}
         finally:
+            handler_action.reset(action)
             in_handler.reset(token)
 
     def execution(self, execution_id: str) -> dict[str, Any]:
@@ -425,6 +433,19 @@ class Harness:
         )
         return [from_item(i) for page in pages for i in page["Items"]]
 
+    def stored_report(self, execution_id: str) -> tuple[dict[str, Any], str] | None:
+        """The execution's report as the janitor stored it (JSON, HTML), or None."""
+        try:
+            document, html = (
+                self.s3.get_object(Bucket=REPORTS_BUCKET, Key=report_key(execution_id, kind))[
+                    "Body"
+                ].read()
+                for kind in ("json", "html")
+            )
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(document), html.decode()
+
     def notifications(self) -> list[dict[str, Any]]:
         from moto.sns.models import sns_backends
 
@@ -446,6 +467,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         "JOB_EVENTS_RETENTION_DAYS": "30",
         "POLL_SECONDS": "0",
         "SERVER_HOLDS_TABLE": SERVER_HOLDS_TABLE,
+        "REPORTS_BUCKET": REPORTS_BUCKET,
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)

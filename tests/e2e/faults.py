@@ -46,9 +46,10 @@ _THROTTLE_CODES = {
     "sts": "Throttling",
     "ec2": "RequestLimitExceeded",
     "iam": "Throttling",
+    "s3": "SlowDown",
 }
 #: Each service's code for a failure on its side (HTTP 500).
-_FAILURE_CODES = {"drs": "InternalServerException", "ec2": "InternalError"}
+_FAILURE_CODES = {"drs": "InternalServerException", "ec2": "InternalError", "s3": "InternalError"}
 
 
 class SimulatedCrash(BaseException):  # noqa: N818 - a death, not an error

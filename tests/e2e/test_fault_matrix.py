@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
-from drsctl.invariants import violations
+from drsctl.invariants import report_violations, violations
 from tests.e2e.conftest import STAGING
 from tests.e2e.faults import KINDS, FaultInjector
 
@@ -65,6 +65,8 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     "sns:Publish": (1, 2),
     "stepfunctions:SendTaskSuccess": (1,),
     "stepfunctions:DescribeExecution": (1,),
+    # The settled execution's report (every occurrence: tests/e2e/test_report_faults.py).
+    "s3:PutObject": (1,),
 }
 CASES = [
     (point, occurrence, kind)
@@ -108,6 +110,8 @@ def assert_kept_every_invariant(harness: Harness, item: dict[str, Any]) -> None:
     events = [n["event"] for n in harness.notifications()]
     assert {"started", "waiting for approval", "completed"} <= set(events)
     assert "watch" not in item, "settled: nothing left for the finder to follow"
+    stored = harness.stored_report(item["executionId"])
+    assert report_violations(item, stored, len(harness.events(item["executionId"]))) == []
     web = next(w for w in item["waves"] if w["name"] == "Web")
     assert all(item["jobs"][j].get("target") == STAGING for j in web["jobIds"])
     assert set(web["jobIds"]) <= set(harness.targets[STAGING].jobs), "launched in the target"

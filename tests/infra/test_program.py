@@ -178,6 +178,9 @@ def test_finder_package_comes_from_its_own_bucket(stack: Evaluation) -> None:
     )
 
 
+BUCKET_KEY = "drs-orchestrator:deploymentBucket"
+
+
 def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation) -> None:
     tables = {r.name: r.state["arn"] for r in stack.of_type("aws:dynamodb/table:Table")}
     log_group = finder(stack, "aws:cloudwatch/logGroup:LogGroup").state["arn"]
@@ -202,6 +205,10 @@ def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation)
         # the janitor: frees the servers of an ended execution, publishes what it queued,
         # and asks whether an execution's state machine run is still alive
         ("dynamodb:DeleteItem", tables["server-holds-table"]),
+        # ... and stores a settled execution's report, its job events with it, under
+        # reports/ of the deployment bucket and nowhere else
+        ("dynamodb:Query", tables["job-events-table"]),
+        ("s3:PutObject", f"arn:aws:s3:::{stack.config[BUCKET_KEY]}/reports/*"),
         ("sns:Publish", topic),
         ("states:DescribeExecution", runs),
         ("drs:DescribeJobs", "*"),
@@ -397,6 +404,30 @@ def test_api_and_runner_environments_point_at_their_own_resources(stack: Evaluat
     ]["variables"]
     assert runner["TOPIC_ARN"] == stack.outputs["topicArn"]
     assert runner["EXECUTIONS_TABLE"] == tables["executions-table"]
+
+
+def test_reports_are_written_by_the_finder_and_read_by_the_api_in_the_deployment_bucket(
+    stack: Evaluation,
+) -> None:
+    """Both know the bucket; only the finder writes and only the API reads, and only under
+    ``reports/`` (the bootstrap's bucket policy lets them nowhere else)."""
+    bucket = stack.config[BUCKET_KEY]
+    reports = f"arn:aws:s3:::{bucket}/reports/*"
+    grants = {}
+    for short in ("execution-finder", "api", "wave-runner", "readiness"):
+        function = stack.one("aws:lambda/function:Function", f"{short}-function").inputs
+        variables = function["environment"]["variables"]
+        policy = stack.one("aws:iam/rolePolicy:RolePolicy", f"{short}-policy").inputs["policy"]
+        grants[short] = {(a, r) for a, r in _granted(json.loads(policy)) if a.startswith("s3:")}
+        assert variables.get("REPORTS_BUCKET") == (
+            bucket if short in ("execution-finder", "api") else None
+        )
+    assert grants == {
+        "execution-finder": {("s3:PutObject", reports)},
+        "api": {("s3:GetObject", reports)},
+        "wave-runner": set(),
+        "readiness": set(),
+    }
 
 
 def test_api_role_may_update_groups_but_only_put_and_delete_plans(stack: Evaluation) -> None:

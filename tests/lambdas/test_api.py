@@ -39,6 +39,7 @@ TABLES = {
     "holds": "api-server-holds",
     "readiness": "api-readiness",
 }
+REPORTS_BUCKET = "api-test-bucket"
 CAPTURE = (
     Path(__file__).parents[1]
     / "fixtures"
@@ -129,6 +130,7 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         "READINESS_TABLE": TABLES["readiness"],
         # No such function here: every request is refused, and every save must stand.
         "READINESS_FUNCTION": "api-test-readiness",
+        "REPORTS_BUCKET": REPORTS_BUCKET,
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)
@@ -147,6 +149,7 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             (READINESS, "readiness"),
         ):
             client.create_table(**create_table_request(layout, TABLES[table]))
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=REPORTS_BUCKET)
         role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
         machine = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
             name="api-recovery",
@@ -417,6 +420,41 @@ def test_job_events_are_paginated_in_time_order(call: Api) -> None:
     keys = [e["eventKey"] for e in page["items"] + rest["items"]]
     assert keys == sorted(keys) and len(keys) == 5
     assert call("GET", "/executions/{executionId}/job-events", executionId="ex-none")[0] == 404
+
+
+def test_an_executions_report_is_linked_once_stored_and_only_then(call: Api) -> None:
+    """404 naming why while there is none (running; ended but not yet settled by the
+    finder), then presigned links that fetch exactly what the janitor stored."""
+    import requests
+    from drs_orchestrator.adapters.reports import ReportStore
+
+    _put_execution(call, "ex-run", "RUNNING")
+    _put_execution(call, "ex-done", "COMPLETED")
+    route = "/executions/{executionId}/report"
+    status, body = call("GET", route, executionId="ex-run")
+    assert status == 404 and body["message"] == (
+        "execution ex-run is RUNNING: its report is written once it has ended"
+    )
+    status, body = call("GET", route, executionId="ex-done", groups="read-only")
+    assert status == 404 and "is not stored yet" in body["message"]
+    assert call("GET", route, executionId="ex-none")[0] == 404
+
+    store = ReportStore(REPORTS_BUCKET)
+    store.put(
+        "ex-done", {"reportVersion": 1, "execution": {"executionId": "ex-done"}}, "<h1>ok</h1>"
+    )
+    status, body = call("GET", route, executionId="ex-done", groups="read-only")
+    assert status == 200, body
+    assert body["executionId"] == "ex-done" and body["expiresInSeconds"] == 300
+    assert body["storedAt"].endswith("Z")
+    page = requests.get(body["html"], timeout=5)
+    assert page.status_code == 200 and page.text == "<h1>ok</h1>"
+    assert page.headers["Content-Type"].startswith("text/html")
+    document = requests.get(body["json"], timeout=5)
+    assert document.json()["execution"] == {"executionId": "ex-done"}
+    assert 'filename="ex-done.json"' in document.headers["Content-Disposition"]
+    assert "X-Amz-Expires=300" in body["json"]
+    assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in body["html"], "SigV4: the bucket uses KMS"
 
 
 def test_cancel_and_resume_refuse_the_wrong_status(call: Api) -> None:

@@ -68,7 +68,7 @@ def test_a_wake_that_fails_keeps_the_token_for_the_janitor(records: ExecutionRec
     assert item["taskToken"] == "token-1", "kept until the machine is woken"
 
     report = JanitorReport()
-    Janitor(records, machines, None, None, None)._examine("ex-1", report)  # type: ignore[arg-type]
+    Janitor(records, machines, None, None, None, None, None)._examine("ex-1", report)  # type: ignore[arg-type]
 
     assert machines.woken == ["token-1"] and report.woken == 1
     assert "taskToken" not in records.get("ex-1")

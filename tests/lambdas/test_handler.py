@@ -26,6 +26,7 @@ def finder_environment(monkeypatch: pytest.MonkeyPatch, drs: FakeDrs) -> None:
         "SERVER_HOLDS_TABLE": "test-deployment-server-holds",
         "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:test-deployment-notifications",
         "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:test-recovery",
+        "REPORTS_BUCKET": "test-deployment-bucket",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _service: drs.client())

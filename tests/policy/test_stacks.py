@@ -91,9 +91,9 @@ def test_a_dynamodb_statement_on_star_is_caught(monkeypatch: pytest.MonkeyPatch)
         "(with their reason) may use '*'",
         "statement 2 allows dynamodb:GetItem, dynamodb:UpdateItem on '*'; only actions in "
         "infra/iam.py UNSCOPED_ACTIONS (with their reason) may use '*'",
-        "statement 3 allows dynamodb:BatchWriteItem, dynamodb:PutItem on '*'; only actions in "
-        "infra/iam.py UNSCOPED_ACTIONS (with their reason) may use '*'",
-        "statement 4 allows dynamodb:DeleteItem on '*'; only actions in infra/iam.py "
+        "statement 3 allows dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:Query on '*'; "
+        "only actions in infra/iam.py UNSCOPED_ACTIONS (with their reason) may use '*'",
+        "statement 5 allows dynamodb:DeleteItem on '*'; only actions in infra/iam.py "
         "UNSCOPED_ACTIONS (with their reason) may use '*'",
     ]
 

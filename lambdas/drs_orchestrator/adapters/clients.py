@@ -26,9 +26,11 @@ RETRY_CONFIG = Config(
 )
 
 
-def client(service: str, **kwargs: Any) -> Any:
-    """A boto3 client for ``service`` with the shared retry configuration."""
-    return boto3.client(service, config=RETRY_CONFIG, **kwargs)
+def client(service: str, config: Config | None = None, **kwargs: Any) -> Any:
+    """A boto3 client for ``service`` with the shared retry configuration (and ``config``
+    on top of it)."""
+    merged = RETRY_CONFIG.merge(config) if config else RETRY_CONFIG
+    return boto3.client(service, config=merged, **kwargs)
 
 
 def error_code(exc: Exception) -> str:

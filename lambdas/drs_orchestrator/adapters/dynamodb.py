@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
+from drs_orchestrator.adapters.clients import pages as every_page
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION
 from drs_orchestrator.errors import OrchestratorError, StoreError
 
@@ -448,6 +449,26 @@ class ExecutionRecords:
         except (ClientError, BotoCoreError) as exc:
             raise map_store_error("UpdateItem", exc) from exc
 
+    def unwatch(self, execution_id: str, version: int) -> bool:
+        """Take a settled execution out of the watch index, only if it is still at the
+        ``version`` it was settled at: a request that came meanwhile (a termination, whose
+        jobs the finder must follow) moved the version and keeps it watched. False when
+        the version had moved."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"executionId": {"S": execution_id}},
+                UpdateExpression="REMOVE #watch",
+                ConditionExpression="#version = :version",
+                ExpressionAttributeNames={"#watch": "watch", "#version": "version"},
+                ExpressionAttributeValues={":version": {"N": str(version)}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise map_store_error("UpdateItem", exc) from exc
+        return True
+
     def sleeping(self, execution_id: str, token: str, stamp: str) -> int:
         """Keep the token of the machine's ``Sleep`` in the execution's sleep item (beside
         the execution, never inside it: a token can be 2 KB, and the execution item of a
@@ -874,6 +895,18 @@ class JobEventsStore:
         return query_page(
             self._client, self._table, ("executionId", execution_id), "eventKey", limit, token
         )
+
+    def every(self, execution_id: str) -> list[dict[str, Any]]:
+        """All of an execution's job events, in time order (every page, by the paginator)."""
+        found = every_page(
+            self._client,
+            "query",
+            lambda _operation, exc: map_store_error("Query", exc),
+            TableName=self._table,
+            KeyConditionExpression="executionId = :e",
+            ExpressionAttributeValues={":e": {"S": execution_id}},
+        )
+        return [from_item(item) for page in found for item in page.get("Items", [])]
 
     def _item(self, event: JobEvent, expires_at: int) -> dict[str, Any]:
         item = {

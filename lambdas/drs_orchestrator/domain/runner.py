@@ -49,6 +49,7 @@ INVARIANTS = (
     "approval-exactly-once",
     "dependencies-mean-ready",
     "long-runs-fit",
+    "every-finished-execution-has-a-report",
 )
 
 #: Tag each DRS job carries: the batch of the execution it launches.

@@ -30,6 +30,7 @@ from drs_orchestrator.adapters.dynamodb import (
     VersionedRecords,
 )
 from drs_orchestrator.adapters.functions import ReadinessRequests
+from drs_orchestrator.adapters.reports import ReportStore
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.api import schemas
@@ -88,6 +89,7 @@ def _catalog() -> Catalog:
         holds=ServerHolds(env.server_holds_table),
         readiness_records=ReadinessRecords(env.readiness_table),
         runner_role_arn=env.runner_role_arn,
+        reports=ReportStore(env.reports_bucket),
     )
 
 
@@ -434,6 +436,11 @@ def job_events(executionId: str) -> dict[str, Any]:  # noqa: N803
     catalog = _catalog()
     catalog.get_execution(executionId)
     return _paged(lambda limit, token: catalog.job_events.page(executionId, limit, token))
+
+
+@app.get("/executions/<executionId>/report")
+def execution_report(executionId: str) -> dict[str, Any]:  # noqa: N803
+    return _catalog().report_links(executionId)
 
 
 @app.post("/executions/<executionId>/cancel")

@@ -16,6 +16,7 @@ from drs_orchestrator.adapters.dynamodb import (
     ServerHolds,
 )
 from drs_orchestrator.adapters.notifications import Notifier
+from drs_orchestrator.adapters.reports import ReportStore
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.environment import FinderEnvironment, JanitorEnvironment, drs_targets
@@ -47,6 +48,8 @@ def _janitor() -> Janitor:
         drs=_finder().gateways,
         notifier=Notifier(env.topic_arn),
         holds=ServerHolds(env.server_holds_table),
+        events=JobEventsStore(finder_env.job_events_table, finder_env.job_events_retention_days),
+        reports=ReportStore(env.reports_bucket),
         janitor_after=timedelta(seconds=env.janitor_after_seconds),
         logger=logger,
     )

@@ -25,6 +25,7 @@ from drs_orchestrator.adapters.dynamodb import (
     VersionConflictError,
 )
 from drs_orchestrator.adapters.ec2 import known_instance_types
+from drs_orchestrator.adapters.reports import LINK_SECONDS as REPORT_LINK_SECONDS
 from drs_orchestrator.domain import launch
 from drs_orchestrator.domain.groups import membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
@@ -34,6 +35,7 @@ from drs_orchestrator.domain.plans import (
     validate_plan,
 )
 from drs_orchestrator.domain.recovery_time import wave_timings
+from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 from drs_orchestrator.errors import (
     BadRequestError,
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
         VersionedRecords,
     )
     from drs_orchestrator.adapters.ec2 import LaunchTemplates
+    from drs_orchestrator.adapters.reports import ReportStore
     from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.adapters.targets import DrsGateways
@@ -159,8 +162,11 @@ class Catalog(Inventory):
         automations: Automations | None = None,
         readiness_records: ReadinessRecords | None = None,
         runner_role_arn: str | None = None,
+        reports: ReportStore | None = None,
     ) -> None:
         super().__init__(groups, plans, drs, clock, automations)
+        #: Where the finder stores each finished execution's report.
+        self.reports = reports
         self.readiness_records = readiness_records
         #: The wave runner's role, whose permissions readiness simulates.
         self.runner_role_arn = runner_role_arn
@@ -662,6 +668,39 @@ class Catalog(Inventory):
             msg = f"execution {execution_id} does not exist"
             raise NotFoundError(msg)
         return {**public_execution(item), "timings": wave_timings(item)}
+
+    def report_links(self, execution_id: str) -> dict[str, Any]:
+        """Download links of the execution's stored report (``adapters/reports.py``).
+
+        The finder's janitor stores it once the execution has ended and settled (every DRS
+        job ended), so a running execution, or one that ended moments ago, has none yet:
+        404 with the reason, and the caller asks again later."""
+        item = self.get_execution(execution_id)
+        if self.reports is None:
+            msg = "this deployment keeps no execution reports"
+            raise NotFoundError(msg)
+        stored_at = self.reports.stored_at(execution_id)
+        if stored_at is None:
+            if ExecutionStatus(item["status"]) in TERMINAL_EXECUTION:
+                msg = (
+                    f"the report of execution {execution_id} is not stored yet: it is "
+                    "written once every DRS job of the execution has ended, on the "
+                    "finder's next run"
+                )
+            else:
+                msg = (
+                    f"execution {execution_id} is {item['status']}: its report is "
+                    "written once it has ended"
+                )
+            raise NotFoundError(msg)
+        links = self.reports.links(execution_id)
+        return {
+            "executionId": execution_id,
+            "storedAt": stored_at,
+            "expiresInSeconds": REPORT_LINK_SECONDS,
+            "html": links["html"],
+            "json": links["json"],
+        }
 
     def execution_page(
         self, status: str | None, limit: int, token: str | None, target: str | None = None

@@ -10,7 +10,11 @@ every watched execution:
 - ended: launches still in doubt are looked for by their tag and recorded
   (``nothing-launched-is-lost``), queued notifications published, servers freed
   (``servers-held-atomically``); once nothing is left to settle and every DRS job ended,
-  the execution leaves the watch index.
+  its report is stored in the deployment bucket (``every-finished-execution-has-a-report``)
+  and then the execution leaves the watch index, unless it changed meanwhile.
+
+Each step is safe to repeat: a sweep that dies or fails part-way leaves the execution
+watched, and the next sweep does what is left (a report is rewritten whole).
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain import runner as core
+from drs_orchestrator.domain.report import render_html
+from drs_orchestrator.domain.report import report as execution_report
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
@@ -34,10 +40,17 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.notifications import Notifier
+    from drs_orchestrator.adapters.reports import ReportStore
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.adapters.targets import DrsGateways
 
 E = ExecutionStatus
+
+
+class JobEventsReader(Protocol):
+    def every(self, execution_id: str) -> list[dict[str, Any]]: ...
+
+
 #: Run statuses in which a state machine run may still end the execution itself.
 LIVE_RUN = frozenset({"RUNNING", "PENDING_REDRIVE"})
 
@@ -49,6 +62,7 @@ class JanitorReport:
     launches_found: int = 0
     holds_released: int = 0
     woken: int = 0
+    reports_stored: int = 0
     settled: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
 
@@ -64,6 +78,8 @@ class Janitor:
         drs: DrsGateway | DrsGateways,
         notifier: Notifier,
         holds: ServerHolds,
+        events: JobEventsReader,
+        reports: ReportStore,
         janitor_after: timedelta = timedelta(minutes=5),
         logger: logging.Logger | Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -73,6 +89,8 @@ class Janitor:
         self._drs = as_gateways(drs)
         self._notifier = notifier
         self._holds = holds
+        self._events = events
+        self._reports = reports
         self._after = janitor_after
         self._logger = logger or logging.getLogger(__name__)
         self._clock = clock
@@ -176,5 +194,14 @@ class Janitor:
             report.holds_released += 1
         open_jobs = [j for j in (item.get("jobs") or {}).values() if j.get("status") != "COMPLETED"]
         if not open_jobs and not core.batches_in_doubt(item):
-            self._records.mark(execution_id, remove_paths=(("watch",),))
-            report.settled += 1
+            self._store_report(item)
+            report.reports_stored += 1
+            if self._records.unwatch(execution_id, item["version"]):
+                report.settled += 1
+
+    def _store_report(self, item: dict[str, Any]) -> None:
+        """The settled execution's report, with every job event recorded for it (they
+        expire from the table; the report keeps them)."""
+        execution_id = item["executionId"]
+        document = execution_report(item, self._events.every(execution_id), to_iso(self._clock()))
+        self._reports.put(execution_id, document, render_html(document))

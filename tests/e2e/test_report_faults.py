@@ -1,0 +1,148 @@
+"""The settle matrix: once an execution has ended, the finder's janitor stores its report
+(its job events read back, the JSON and the HTML written to the deployment bucket) and
+takes it out of the watch index. One fault at every call the finder makes in that phase,
+of every kind, must cost time only: the next schedules store a complete report and leave
+nothing watched (``every-finished-execution-has-a-report``, docs/RELIABILITY.md).
+
+``test_the_settle_matrix_covers_every_call_of_the_phase`` discovers the calls by running
+the phase and fails when the finder reaches one the matrix does not list.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from drs_orchestrator.domain.plans import RecoveryPlan, Wave
+
+from drsctl.invariants import report_violations
+from tests.e2e.conftest import FINDER_ACTION
+from tests.e2e.faults import KINDS, FaultInjector
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Harness
+
+GROUPS = {"db": ["s-0000000000000r001", "s-0000000000000r002"]}
+PLAN = RecoveryPlan("reported", (Wave("Db", ("db",)),))
+
+#: Every call of the finder's first schedule after the execution ended, with its
+#: occurrences. The poll: the status index for each active status, the watch index, the
+#: heartbeat on the execution it found watched; then the janitor: its read of the
+#: execution, the query of the job events, the JSON and the HTML, the watch taken off.
+SETTLE_POINTS: dict[str, tuple[int, ...]] = {
+    "dynamodb:Query": (1, 2, 3, 4, 5),
+    "dynamodb:GetItem": (1,),
+    "dynamodb:UpdateItem": (1, 2),
+    "s3:PutObject": (1, 2),
+}
+CASES = [
+    (point, occurrence, kind)
+    for point, occurrences in SETTLE_POINTS.items()
+    for occurrence in occurrences
+    for kind in KINDS
+]
+
+
+def ended_drill(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A drill run to its end with the schedule playing every tenth of a second, its
+    janitor held back from settling (nothing stored, still watched) so that the next
+    schedule is the first to settle it."""
+    from drs_orchestrator.services.janitor import Janitor
+
+    execution_id = harness.run(PLAN, GROUPS, hold=True)
+    with monkeypatch.context() as held:
+        held.setattr(Janitor, "_settle", lambda *_: None)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            harness.run_finder()
+            item = harness.execution(execution_id)
+            if item["status"] == "COMPLETED" and all(
+                j["status"] == "COMPLETED" for j in item["jobs"].values()
+            ):
+                break
+    assert harness.machine_status(execution_id) == "SUCCEEDED"
+    item = harness.execution(execution_id)
+    assert item["status"] == "COMPLETED", item.get("reason")
+    assert item.get("watch"), "still watched: the schedule has not settled it"
+    assert harness.stored_report(execution_id) is None
+    return execution_id
+
+
+def settle(harness: Harness, execution_id: str, schedules: int = 4) -> dict[str, Any]:
+    for _ in range(schedules):
+        harness.run_finder()
+    return harness.execution(execution_id)
+
+
+def assert_reported_and_settled(harness: Harness, execution_id: str) -> None:
+    item = harness.execution(execution_id)
+    stored = harness.stored_report(execution_id)
+    events = harness.events(execution_id)
+    assert report_violations(item, stored, len(events)) == []
+    assert stored is not None
+    document, html = stored
+    assert document["execution"]["status"] == "COMPLETED"
+    assert {s["sourceServerId"] for s in document["servers"]} == set(GROUPS["db"])
+    assert all(s["launchStatus"] == "LAUNCHED" for s in document["servers"])
+    assert "reported" in html and "<svg" in html
+    assert "watch" not in item, "settled: nothing left for the finder to follow"
+
+
+def test_the_settle_matrix_covers_every_call_of_the_phase(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execution_id = ended_drill(harness, monkeypatch)
+    injector = FaultInjector(scope=frozenset({FINDER_ACTION}))
+    injector.install(monkeypatch)
+    harness.run_finder()
+    assert_reported_and_settled(harness, execution_id)
+    reached = {point: tuple(range(1, n + 1)) for point, n in injector.calls.items()}
+    assert reached == SETTLE_POINTS, "a call of the settle phase without its row"
+    print(f"\nsettle matrix: {len(CASES)} cases ({sum(map(len, reached.values()))} calls)")
+
+
+@pytest.mark.parametrize(("point", "occurrence", "kind"), CASES)
+def test_one_fault_while_settling_costs_time_not_the_report(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, point: str, occurrence: int, kind: str
+) -> None:
+    execution_id = ended_drill(harness, monkeypatch)
+    injector = FaultInjector(point, kind, occurrence, scope=frozenset({FINDER_ACTION}))
+    injector.install(monkeypatch)
+    settle(harness, execution_id)
+    assert injector.injected == [(point, kind)], "the fault met its call"
+    assert_reported_and_settled(harness, execution_id)
+
+
+def test_a_termination_while_the_report_is_written_keeps_the_execution_watched(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that lands between the janitor's read and its taking the execution off the
+    watch (here: terminating the drill's instances, whose TERMINATE jobs the finder must
+    follow) keeps it watched; the report is written again once those jobs ended, with the
+    termination in it."""
+    from drs_orchestrator.adapters.reports import ReportStore
+
+    execution_id = ended_drill(harness, monkeypatch)
+    put = ReportStore.put
+
+    def put_then_terminate(store: ReportStore, *args: Any, **kwargs: Any) -> None:
+        put(store, *args, **kwargs)
+        if not harness.execution(execution_id).get("terminations"):
+            status, _ = harness.api(
+                "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+            )
+            assert status == 202
+
+    monkeypatch.setattr(ReportStore, "put", put_then_terminate)
+    harness.run_finder()
+    item = harness.execution(execution_id)
+    assert item.get("watch"), "the termination's jobs are still followed"
+    item = settle(harness, execution_id)
+    assert "watch" not in item
+    stored = harness.stored_report(execution_id)
+    assert stored is not None
+    actions = [a["action"] for a in stored[0]["operatorActions"]]
+    assert "asked to terminate 2 recovery instance(s)" in actions
+    assert any(j["type"] == "TERMINATE" for j in stored[0]["jobs"])
