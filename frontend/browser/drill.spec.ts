@@ -179,6 +179,26 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect.poll(async () => (await sandboxState(page)).drs.liveInstances).toEqual([]);
   });
 
+  await test.step("open the drill's report, stored once it settled", async () => {
+    const report = page.getByTestId("execution-report");
+    const opener = report.getByTestId("report-html");
+    await expect(opener).toBeVisible({ timeout: 120_000 });
+    const [tab] = await Promise.all([page.waitForEvent("popup"), opener.click()]);
+    await expect(tab.locator("h1")).toContainText("Browser drill");
+    await expect(tab.locator("svg").first()).toBeVisible();
+    await expect(tab.getByText(FAILING_SERVER).first()).toBeVisible();
+    await tab.close();
+    // Written again once the termination's DRS jobs ended: the same link, the newer report.
+    const href = (await opener.getAttribute("href")) ?? "";
+    await expect
+      .poll(async () => (await page.request.get(href)).text(), { timeout: 120_000 })
+      .toContain("asked to terminate");
+    const json = report.getByTestId("report-json");
+    const document = await (await page.request.get((await json.getAttribute("href")) ?? "")).json();
+    expect(document.execution.status).toBe("FAILED");
+    expect(document.servers.map((s: { sourceServerId: string }) => s.sourceServerId)).toContain(FAILING_SERVER);
+  });
+
   await test.step("see the drill in the plan's recovery-time history", async () => {
     await page.goto("/#/recovery-plans");
     await page.getByRole("link", { name: "Browser drill" }).click();

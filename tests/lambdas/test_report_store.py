@@ -78,13 +78,17 @@ def test_a_report_not_there_is_none_and_any_other_answer_an_error(s3: Any) -> No
         assert store.stored_at("ex-1") == "2026-11-30T12:00:05Z"
 
 
-def test_links_are_signed_v4_for_the_regional_endpoint_and_name_the_json_file() -> None:
+def test_links_are_signed_v4_for_the_regional_endpoint_and_name_the_json_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from drs_orchestrator.adapters.clients import client
-    from drs_orchestrator.adapters.reports import PRESIGNING
+    from drs_orchestrator.adapters.reports import presigning
 
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     s3 = client(
         "s3",
-        config=PRESIGNING,
+        config=presigning(),
         region_name="eu-west-2",
         aws_access_key_id="a",
         aws_secret_access_key="b",
@@ -97,3 +101,22 @@ def test_links_are_signed_v4_for_the_regional_endpoint_and_name_the_json_file() 
     assert "X-Amz-Expires=60" in links["json"]
     assert "response-content-disposition=attachment" in links["json"]
     assert "response-content-disposition" not in links["html"], "the page opens in the browser"
+
+
+def test_links_name_the_bucket_in_the_path_of_an_endpoint_set_by_hand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sandbox points the SDK at localhost: no bucket host names there."""
+    from drs_orchestrator.adapters.clients import client
+    from drs_orchestrator.adapters.reports import presigning
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    s3 = client(
+        "s3",
+        config=presigning(),
+        region_name="eu-west-2",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+    link = ReportStore(BUCKET, client=s3).links("ex-1")["html"]
+    assert link.startswith(f"http://127.0.0.1:4566/{BUCKET}/reports/ex-1.html?X-Amz-Algorithm=")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from typing import TYPE_CHECKING, Any
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
@@ -138,7 +139,14 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     assert events["errors"] == []
     assert execution["wakeRequests"] >= 1, "the first wave's last launch result woke it"
 
-    # drsctl report: the drill's report, from the sandbox's API.
+    # The finder's janitor stores the report in the deployment bucket once the drill has
+    # settled; the API links it, and the links fetch it from the sandbox's S3.
+    links = stored_report_links(sandbox, execution["executionId"])
+    with urlopen(links["html"], timeout=30) as answer:  # noqa: S310 - the sandbox's S3
+        assert answer.headers["Content-Type"].startswith("text/html")
+        assert execution["executionId"] in answer.read().decode()
+
+    # drsctl report: the stored report, downloaded through the API's links.
     result = drsctl(
         "report",
         "dev",
@@ -149,6 +157,7 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
         str(tmp_path),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"stored at {links['storedAt']}" in result.stdout
     document = json.loads((tmp_path / f"{execution['executionId']}.json").read_text())
     assert [w["name"] for w in document["waves"]] == ["First", "Second"]
     assert len(document["servers"]) == servers
@@ -157,9 +166,36 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     page = (tmp_path / f"{execution['executionId']}.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert page.count("<line") >= servers, "a tick per server launch on the timeline"
+    live = drsctl(
+        "report",
+        "dev",
+        execution["executionId"],
+        "--sandbox",
+        str(sandbox.workdir),
+        "--out",
+        str(tmp_path / "live"),
+        "--live",
+    )
+    assert live.returncode == 0 and "built from the execution as it is now" in live.stdout
+    rebuilt = json.loads((tmp_path / "live" / f"{execution['executionId']}.json").read_text())
+    assert rebuilt["servers"] == document["servers"] and rebuilt["jobs"] == document["jobs"]
     missing = drsctl("report", "dev", "ex-missing", "--sandbox", str(sandbox.workdir))
     assert missing.returncode == 2
     assert "404" in missing.stderr
+
+
+def stored_report_links(
+    sandbox: RunningSandbox, execution_id: str, timeout: float = 60
+) -> dict[str, Any]:
+    """The API's links to the execution's stored report, once the finder stored it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return dict(sandbox.get(f"/api/executions/{execution_id}/report", sandbox.token()))
+        except HTTPError as error:
+            assert error.code == 404, error
+            assert time.monotonic() < deadline, "the settled drill's report was never stored"
+            time.sleep(0.5)
 
 
 def drsctl(*args: str) -> subprocess.CompletedProcess[str]:

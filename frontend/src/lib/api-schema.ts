@@ -164,6 +164,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/executions/{executionId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download links of the execution's stored report (HTML and JSON), valid for five minutes; 404 until the execution has ended and its report is stored */
+        get: operations["getExecutionReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/executions/{executionId}/cancel": {
         parameters: {
             query?: never;
@@ -796,6 +813,18 @@ export interface components {
         ExecutionSummaryPage: {
             items: components["schemas"]["ExecutionSummary"][];
             nextToken?: string;
+        };
+        /** @description Where to download an execution's report: presigned S3 GET URLs, signed by the API. */
+        ExecutionReportLinks: {
+            executionId: string;
+            /** @description When the report was last stored (UTC, ISO 8601). */
+            storedAt: string;
+            /** @description How long the links work. */
+            expiresInSeconds: number;
+            /** @description The printable page (opens in the browser). */
+            html: string;
+            /** @description The same data as JSON (downloads as <execution>.json). */
+            json: string;
         };
     };
     responses: never;
@@ -1983,6 +2012,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JobEventPage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getExecutionReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                executionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExecutionReportLinks"];
                 };
             };
             /** @description Error */

@@ -1,5 +1,6 @@
 import type {
   Execution,
+  ExecutionReportLinks,
   ExecutionSummary,
   ExecutionStatus,
   FieldError,
@@ -175,6 +176,10 @@ export class Api {
   }
   jobEvents(executionId: string, limit = 100, nextToken?: string) {
     return this.page<JobEvent>(`/executions/${executionId}/job-events`, limit, nextToken);
+  }
+  /** Links to the execution's stored report (404 until the finder has stored it). */
+  executionReport(executionId: string) {
+    return this.request<ExecutionReportLinks>("GET", `/executions/${executionId}/report`);
   }
   control(executionId: string, action: "resume" | "cancel" | "terminate-instances") {
     return this.request<Execution>("POST", `/executions/${executionId}/${action}`);

@@ -12,6 +12,7 @@ import TextFilter from "@cloudscape-design/components/text-filter";
 import { useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { DependencyGraph } from "../components/DependencyGraph";
+import { ExecutionReport } from "../components/ExecutionReport";
 import { ExecutionTimings } from "../components/RecoveryTime";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Status } from "../components/Status";
@@ -224,6 +225,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
           </ColumnLayout>
         </Container>
         <ExecutionTimings execution={item} />
+        <ExecutionReport execution={item} />
         <Container header={<Header variant="h2">Waves</Header>}>
           <DependencyGraph
             waves={item.waves.map((w) => ({ name: w.name, protectionGroups: [], dependsOn: w.dependsOn }))}

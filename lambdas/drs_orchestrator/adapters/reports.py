@@ -15,6 +15,7 @@ minutes, so a report of any size never passes through Lambda or API Gateway.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from botocore.config import Config
@@ -31,10 +32,18 @@ LINK_SECONDS = 300
 #: S3's answers to a HeadObject of a key that is not there (HeadObject has no body: the
 #: code is the HTTP status).
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
-#: Links signed with Signature Version 4 (what S3 requires of objects encrypted with KMS,
-#: as the deployment bucket's are) for the regional endpoint (the global one redirects
-#: requests for buckets in other regions, which breaks the signature).
-PRESIGNING = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
+
+
+def presigning() -> Config:
+    """Links signed with Signature Version 4 (what S3 requires of objects encrypted with
+    KMS, as the deployment bucket's are), for the bucket's regional endpoint (the global
+    one answers a bucket of another region with a redirect). Where the SDK is pointed at
+    another endpoint (``AWS_ENDPOINT_URL``: the sandbox), botocore's own addressing stands:
+    the bucket in the path."""
+    custom = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    return Config(signature_version="s3v4", s3={} if custom else {"addressing_style": "virtual"})
+
+
 _CONTENT_TYPES = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
@@ -51,7 +60,7 @@ class ReportStore:
 
     def __init__(self, bucket: str, client: Any = None) -> None:
         self._bucket = bucket
-        self._client = client or make_client("s3", config=PRESIGNING)
+        self._client = client or make_client("s3", config=presigning())
 
     def put(self, execution_id: str, document: dict[str, Any], html: str) -> None:
         """Store both forms of a report: the JSON first, the HTML (the one asked about) last."""
