@@ -67,6 +67,9 @@ EXECUTIONS = TableLayout(
             attributes=EXECUTIONS_PLAN_INDEX_ATTRIBUTES,
         ),
     ),
+    # Only an execution's sleep item (``<id>#sleep``: the token of its machine's sleep,
+    # rewritten at every sleep) carries it, a day after it was written; executions never.
+    ttl_attribute="expiresAt",
 )
 
 JOB_EVENTS = TableLayout(

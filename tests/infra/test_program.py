@@ -228,6 +228,8 @@ def test_tables_have_pitr_sse_and_protection_as_configured(stack: Evaluation) ->
         assert table.inputs["deletionProtectionEnabled"] is protect
         assert table.protect is protect
     executions = stack.one("aws:dynamodb/table:Table", "executions-table").inputs
+    # Sleep items expire; executions carry no expiresAt (tests/lambdas/test_wakeups.py).
+    assert executions["ttl"] == {"attributeName": "expiresAt", "enabled": True}
     index = executions["globalSecondaryIndexes"][0]
     assert index["name"] == "status-index"
     assert [k["attributeName"] for k in index["keySchemas"]] == ["status", "startedAt"]

@@ -6,12 +6,19 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from drs_orchestrator.adapters.drs import DrsGateway
-from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds, to_item
+from drs_orchestrator.adapters.dynamodb import (
+    SLEEP_ITEM_SECONDS,
+    SLEEP_SUFFIX,
+    ExecutionRecords,
+    ServerHolds,
+    to_item,
+)
 from drs_orchestrator.domain.wakeups import (
     LAUNCH_FAILED,
     UNSEEN,
@@ -149,6 +156,12 @@ def test_a_launch_result_wakes_the_sleeping_execution_holding_the_server(
     item = records.get("ex-1")
     assert item["wakeRequests"] == 1
     assert item["version"] == 3, "a wake decides nothing: the version stays"
+    # The sleep item expires a day after its last sleep (the table's TTL); the execution
+    # itself never carries the TTL attribute.
+    asleep = records.get(f"ex-1{SLEEP_SUFFIX}")
+    assert asleep is not None
+    assert 0 < asleep["expiresAt"] - time.time() <= SLEEP_ITEM_SECONDS
+    assert "expiresAt" not in item
 
 
 def test_a_launch_result_before_the_last_of_its_job_wakes_nothing(

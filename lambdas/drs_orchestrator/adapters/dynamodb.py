@@ -39,6 +39,8 @@ WATCHED = "1"
 #: The suffix of an execution's sleep item (``ExecutionRecords.sleeping``), which shares
 #: the executions table but is in none of its indexes and is never listed.
 SLEEP_SUFFIX = "#sleep"
+#: How long a sleep item outlives its last write (the executions table's TTL removes it).
+SLEEP_ITEM_SECONDS = 86400
 #: A plan's executions newest first, as summaries (infra/tables.py declares it).
 EXECUTIONS_PLAN_INDEX = "plan-index"
 #: Server entries per UpdateItem: keeps each update expression well under DynamoDB's 4 KB.
@@ -479,7 +481,14 @@ class ExecutionRecords:
             self._client.put_item(
                 TableName=self._table,
                 Item=to_item(
-                    {"executionId": sleep_key(execution_id), "sleepToken": token, "sleptAt": stamp}
+                    {
+                        "executionId": sleep_key(execution_id),
+                        "sleepToken": token,
+                        "sleptAt": stamp,
+                        # Gone by TTL once no sleep rewrites it: a sleep lasts one tick
+                        # interval, so its token is long spent by then.
+                        "expiresAt": int(time.time()) + SLEEP_ITEM_SECONDS,
+                    }
                 ),
             )
         except (ClientError, BotoCoreError) as exc:
