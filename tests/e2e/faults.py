@@ -29,6 +29,17 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 KINDS = ("throttle", "failure", "lost", "crash-before", "crash-after")
 
+
+def cases(points: dict[str, tuple[int, ...]]) -> list[tuple[str, int, str]]:
+    """A fault matrix's cases: every occurrence of every call point, with every kind."""
+    return [
+        (point, occurrence, kind)
+        for point, occurrences in points.items()
+        for occurrence in occurrences
+        for kind in KINDS
+    ]
+
+
 #: Set while a handler runs: only the runtime's own calls meet faults, not the test's reads.
 in_handler: contextvars.ContextVar[bool] = contextvars.ContextVar("in_handler", default=False)
 #: What the running handler was asked to do (the state machine's ``action``, or

@@ -20,7 +20,7 @@ from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from drsctl.invariants import report_violations, violations
 from tests.e2e.conftest import STAGING
-from tests.e2e.faults import KINDS, FaultInjector
+from tests.e2e.faults import FaultInjector, cases
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -68,12 +68,7 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     # The settled execution's report (every occurrence: tests/e2e/test_report_faults.py).
     "s3:PutObject": (1,),
 }
-CASES = [
-    (point, occurrence, kind)
-    for point, occurrences in CALL_POINTS.items()
-    for occurrence in occurrences
-    for kind in KINDS
-]
+CASES = cases(CALL_POINTS)
 
 
 def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:

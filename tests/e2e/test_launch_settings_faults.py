@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.faults import KINDS, FaultInjector
+from tests.e2e.faults import FaultInjector, cases
 from tests.e2e.test_launch_settings import TEMPLATE, apply, set_settings, template_of
 from tests.e2e.test_readiness import HOME, plan
 
@@ -30,12 +30,7 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     "ec2:CreateLaunchTemplateVersion": (1, 2),
     "ec2:ModifyLaunchTemplate": (1, 2),
 }
-CASES = [
-    (point, occurrence, kind)
-    for point, occurrences in CALL_POINTS.items()
-    for occurrence in occurrences
-    for kind in KINDS
-]
+CASES = cases(CALL_POINTS)
 
 
 def versions(harness: Harness, server: str) -> int:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.e2e.conftest import READINESS_TABLE
-from tests.e2e.faults import KINDS, FaultInjector, SimulatedCrash, in_handler
+from tests.e2e.faults import FaultInjector, SimulatedCrash, cases, in_handler
 from tests.e2e.test_launch_settings import set_settings
 from tests.e2e.test_readiness import HOME, with_pre_action
 from tests.e2e.test_readiness import plan as two_target_plan
@@ -42,12 +42,7 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     "sns:Publish": (1,),
     "dynamodb:UpdateItem": (1,),
 }
-CASES = [
-    (point, occurrence, kind)
-    for point, occurrences in CALL_POINTS.items()
-    for occurrence in occurrences
-    for kind in KINDS
-]
+CASES = cases(CALL_POINTS)
 
 
 def scheduled_run() -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
 from drsctl.invariants import report_violations
 from tests.e2e.conftest import FINDER_ACTION
-from tests.e2e.faults import KINDS, FaultInjector
+from tests.e2e.faults import FaultInjector, cases
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -36,12 +36,7 @@ SETTLE_POINTS: dict[str, tuple[int, ...]] = {
     "dynamodb:UpdateItem": (1, 2),
     "s3:PutObject": (1, 2),
 }
-CASES = [
-    (point, occurrence, kind)
-    for point, occurrences in SETTLE_POINTS.items()
-    for occurrence in occurrences
-    for kind in KINDS
-]
+CASES = cases(SETTLE_POINTS)
 
 
 def ended_drill(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -24,6 +24,22 @@ def s3() -> Any:
     )
 
 
+def presigning_store() -> ReportStore:
+    """The store as the API makes it (its client configured as ``presigning()`` says, from
+    the environment as it is now), in eu-west-2."""
+    from drs_orchestrator.adapters.clients import client
+    from drs_orchestrator.adapters.reports import presigning
+
+    s3 = client(
+        "s3",
+        config=presigning(),
+        region_name="eu-west-2",
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+    )
+    return ReportStore(BUCKET, client=s3)
+
+
 def test_the_runtime_and_the_infrastructure_agree_on_where_reports_are() -> None:
     from drs_orchestrator.adapters import reports
 
@@ -81,19 +97,9 @@ def test_a_report_not_there_is_none_and_any_other_answer_an_error(s3: Any) -> No
 def test_links_are_signed_v4_for_the_regional_endpoint_and_name_the_json_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from drs_orchestrator.adapters.clients import client
-    from drs_orchestrator.adapters.reports import presigning
-
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    s3 = client(
-        "s3",
-        config=presigning(),
-        region_name="eu-west-2",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
-    )
-    links = ReportStore(BUCKET, client=s3).links("ex-1", seconds=60)
+    links = presigning_store().links("ex-1", seconds=60)
     assert links["html"].startswith(
         f"https://{BUCKET}.s3.eu-west-2.amazonaws.com/reports/ex-1.html?"
     )
@@ -107,16 +113,6 @@ def test_links_name_the_bucket_in_the_path_of_an_endpoint_set_by_hand(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The sandbox points the SDK at localhost: no bucket host names there."""
-    from drs_orchestrator.adapters.clients import client
-    from drs_orchestrator.adapters.reports import presigning
-
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    s3 = client(
-        "s3",
-        config=presigning(),
-        region_name="eu-west-2",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
-    )
-    link = ReportStore(BUCKET, client=s3).links("ex-1")["html"]
+    link = presigning_store().links("ex-1")["html"]
     assert link.startswith(f"http://127.0.0.1:4566/{BUCKET}/reports/ex-1.html?X-Amz-Algorithm=")

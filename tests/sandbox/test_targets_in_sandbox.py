@@ -147,15 +147,7 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
         assert execution["executionId"] in answer.read().decode()
 
     # drsctl report: the stored report, downloaded through the API's links.
-    result = drsctl(
-        "report",
-        "dev",
-        execution["executionId"],
-        "--sandbox",
-        str(sandbox.workdir),
-        "--out",
-        str(tmp_path),
-    )
+    result = report_of(sandbox, execution["executionId"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"stored at {links['storedAt']}" in result.stdout
     document = json.loads((tmp_path / f"{execution['executionId']}.json").read_text())
@@ -166,16 +158,7 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     page = (tmp_path / f"{execution['executionId']}.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert page.count("<line") >= servers, "a tick per server launch on the timeline"
-    live = drsctl(
-        "report",
-        "dev",
-        execution["executionId"],
-        "--sandbox",
-        str(sandbox.workdir),
-        "--out",
-        str(tmp_path / "live"),
-        "--live",
-    )
+    live = report_of(sandbox, execution["executionId"], tmp_path / "live", "--live")
     assert live.returncode == 0 and "built from the execution as it is now" in live.stdout
     rebuilt = json.loads((tmp_path / "live" / f"{execution['executionId']}.json").read_text())
     assert rebuilt["servers"] == document["servers"] and rebuilt["jobs"] == document["jobs"]
@@ -196,6 +179,22 @@ def stored_report_links(
             assert error.code == 404, error
             assert time.monotonic() < deadline, "the settled drill's report was never stored"
             time.sleep(0.5)
+
+
+def report_of(
+    sandbox: RunningSandbox, execution_id: str, out: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``drsctl report`` of the sandbox's dev deployment, written to ``out``."""
+    return drsctl(
+        "report",
+        "dev",
+        execution_id,
+        "--sandbox",
+        str(sandbox.workdir),
+        "--out",
+        str(out),
+        *options,
+    )
 
 
 def drsctl(*args: str) -> subprocess.CompletedProcess[str]:
