@@ -274,6 +274,34 @@ def test_roles_come_from_cognito_groups(
         assert call.count("groups") == 0
 
 
+def test_a_real_recovery_is_started_by_an_admin_only(call: Api) -> None:
+    """Operators run drills; a recovery launches production in the recovery site, and only
+    an admin may ask for one (``x-roles-by-mode``). The refusal says so and writes nothing."""
+    plan_id = _groups_and_plan(call)
+    route = "/recovery-plans/{planId}/executions"
+    for groups in ("operator", "read-only", ""):
+        status, body = call("POST", route, {"mode": "RECOVERY"}, groups=groups, planId=plan_id)
+        assert status == 403, groups
+        expected = (
+            "a RECOVERY needs one of the groups admin"
+            if groups == "operator"
+            else "POST /recovery-plans/{planId}/executions needs one of the groups admin, operator"
+        )
+        assert body["message"] == expected
+    assert call.count("executions") == 0
+    status, started = call("POST", route, {"mode": "RECOVERY"}, groups="admin", planId=plan_id)
+    assert status == 202 and started["mode"] == "RECOVERY"
+    assert (
+        call(
+            "POST",
+            "/executions/{executionId}/cancel",
+            groups="operator",
+            executionId=started["executionId"],
+        )[0]
+        == 200
+    ), "operators still operate it"
+
+
 def _groups_and_plan(call: Api, **wave_b: Any) -> str:
     call("POST", "/protection-groups", group("db", REAL_IDS[:2]))
     call("POST", "/protection-groups", group("app", REAL_IDS[2:4]))

@@ -105,7 +105,7 @@ export interface paths {
         /** List the plan's executions, newest first, as summaries (its recovery-time trend) */
         get: operations["listPlanExecutions"];
         put?: never;
-        /** Start a drill or a recovery of the plan */
+        /** Start a drill (admin or operator) or a recovery (admin only) of the plan */
         post: operations["startExecution"];
         delete?: never;
         options?: never;

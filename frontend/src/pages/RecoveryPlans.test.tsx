@@ -15,7 +15,7 @@ const PLAN: RecoveryPlan = {
 };
 
 describe("RecoveryPlanList", () => {
-  it("starts a recovery at a point in time", async () => {
+  it("starts a recovery at a point in time (an admin)", async () => {
     const startExecution = vi.fn(async () => ({ executionId: "ex-9" }));
     const api = {
       plans: vi.fn(async () => ({ items: [PLAN] })),
@@ -23,7 +23,7 @@ describe("RecoveryPlanList", () => {
       startExecution,
     };
     const { container } = render(
-      <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["operator"]), api: api as unknown as Api }}>
+      <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["admin"]), api: api as unknown as Api }}>
         <RecoveryPlanList />
       </AppContext.Provider>,
     );
@@ -39,5 +39,27 @@ describe("RecoveryPlanList", () => {
     typed.setInputValue("recover");
     dialog.findFooter()!.findAllButtons().find((b) => b.getElement().textContent === "Start recovery")!.click();
     await waitFor(() => expect(startExecution).toHaveBeenCalledWith("rp-1", "RECOVERY", "2026-11-29T03:00:00Z"));
+  });
+
+  it("lets an operator drill but not recover, and says why", async () => {
+    const api = {
+      plans: vi.fn(async () => ({ items: [PLAN] })),
+      all: async <T,>(page: (t?: string) => Promise<{ items: T[] }>) => (await page()).items,
+      startExecution: vi.fn(),
+    };
+    const { container } = render(
+      <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["operator"]), api: api as unknown as Api }}>
+        <RecoveryPlanList />
+      </AppContext.Provider>,
+    );
+    await screen.findByText("Orders");
+    const page = createWrapper(container);
+    page.findTable()!.findRowSelectionArea(1)!.click();
+    const button = (label: string) => page.findAllButtons().find((b) => b.getElement().textContent?.startsWith(label))!;
+    expect(button("Start drill").isDisabled()).toBe(false);
+    expect(button("Start recovery").isDisabled()).toBe(true);
+    // The reason is the disabled button's description (and its tooltip on focus).
+    expect((await screen.findAllByText("Needs the admin group: operators run drills")).length).toBeGreaterThan(0);
+    expect(api.startExecution).not.toHaveBeenCalled();
   });
 });

@@ -36,6 +36,7 @@ export function RecoveryPlanList() {
   const [actionError, setActionError] = useState<unknown>();
   const admin = can(session.groups, "manageCatalog");
   const operator = can(session.groups, "operate");
+  const recover = can(session.groups, "recover");
   const plan = selected[0];
   const start = async (mode: "DRILL" | "RECOVERY") => {
     setActionError(undefined);
@@ -86,8 +87,8 @@ export function RecoveryPlanList() {
                   <Button disabled={!admin || !plan} onClick={() => setConfirmDelete(true)}>Delete</Button>
                   <Button disabled={!admin || !plan} onClick={() => navigate(`/recovery-plans/${plan.planId}`)}>Edit</Button>
                   <Button
-                    disabled={!operator || !plan}
-                    disabledReason={operator ? "Select a plan" : needs("operate")}
+                    disabled={!recover || !plan}
+                    disabledReason={recover ? "Select a plan" : `${needs("recover")}: operators run drills`}
                     onClick={() => setStarting("RECOVERY")}
                   >
                     Start recovery

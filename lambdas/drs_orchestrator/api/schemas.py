@@ -59,6 +59,13 @@ def roles(method: str, path: str) -> list[str]:
     return list(document()["paths"][path][method.lower()].get("x-roles", []))
 
 
+def roles_for_mode(method: str, path: str, mode: str) -> list[str] | None:
+    """The groups that may ask for ``mode`` (``x-roles-by-mode``: a real recovery is
+    narrower than a drill), or None where the operation does not narrow its roles so."""
+    by_mode = document()["paths"][path][method.lower()].get("x-roles-by-mode")
+    return None if by_mode is None else list(by_mode.get(mode, []))
+
+
 def validate_body(method: str, path: str, body: Any) -> list[Problem]:
     """Problems of ``body`` for the operation, or [] when it is valid (or takes no body)."""
     validator = _validator(method, path)

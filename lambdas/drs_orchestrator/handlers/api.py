@@ -229,6 +229,11 @@ def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Respo
             if problems:
                 msg = "invalid request"
                 raise BadRequestError(msg, problems)
+            mode = body.get("mode") if isinstance(body, dict) else None
+            narrowed = schemas.roles_for_mode(method, resource, str(mode))
+            if narrowed is not None and not caller_groups() & set(narrowed):
+                msg = f"a {mode} needs one of the groups {', '.join(sorted(narrowed))}"
+                raise ForbiddenError(msg)
             app.append_context(body=body)  # the route reads it parsed (cleared per request)
     return next_middleware(app)
 
