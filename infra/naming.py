@@ -49,6 +49,11 @@ EXECUTIONS_WATCH_INDEX = "watch-index"
 #: A plan's executions, newest first, with what its recovery-time trend needs
 #: (``drs_orchestrator.adapters.dynamodb.EXECUTIONS_PLAN_INDEX``; a test keeps the two equal).
 EXECUTIONS_PLAN_INDEX = "plan-index"
+#: Indexes of the audit trail (``drs_orchestrator.adapters.audit``; a test keeps them equal):
+#: by user, by object (group, plan or execution), by plan (a plan and its executions).
+AUDIT_ACTOR_INDEX = "actor-index"
+AUDIT_OBJECT_INDEX = "object-index"
+AUDIT_PLAN_INDEX = "plan-index"
 #: Where each finished execution's report is kept in the deployment bucket; the finder
 #: writes and the API reads only under it, and the bootstrap's bucket policy lets this
 #: deployment's functions in there and nowhere else

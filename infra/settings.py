@@ -69,6 +69,10 @@ class SettingsError(ValueError):
         super().__init__(f"stack '{stack}' has invalid configuration:\n{lines}")
 
 
+#: Ten years: the longest an audit trail is asked to be kept by the usual regimes.
+MAX_AUDIT_RETENTION_DAYS = 3650
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the program needs from one stack's configuration, validated."""
@@ -82,6 +86,7 @@ class Settings:
     readiness_schedule: str
     log_retention_days: int
     job_events_retention_days: int
+    audit_retention_days: int
     protect_data: bool
     naming: naming.Naming = field(repr=False)
     #: DRS targets besides the deployment's own account and region (``drsTargets``).
@@ -199,6 +204,12 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         config_values.problem(
             "jobEventsRetentionDays", f"must be at least 1, got {events_retention}"
         )
+    audit_retention = config_values.integer("auditRetentionDays")
+    if audit_retention is not None and not 1 <= audit_retention <= MAX_AUDIT_RETENTION_DAYS:
+        config_values.problem(
+            "auditRetentionDays",
+            f"must be 1 to {MAX_AUDIT_RETENTION_DAYS} days, got {audit_retention}",
+        )
     protect_data = config_values.boolean("protectData")
 
     targets: tuple[DrsTarget, ...] = ()
@@ -220,6 +231,7 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         readiness_schedule=readiness_schedule,
         log_retention_days=retention or 0,
         job_events_retention_days=events_retention or 0,
+        audit_retention_days=audit_retention or 0,
         protect_data=bool(protect_data),
         naming=naming.Naming(deployment, project=DECLARATION.project, stack=stack),
         targets=targets,

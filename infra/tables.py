@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.naming import (
+    AUDIT_ACTOR_INDEX,
+    AUDIT_OBJECT_INDEX,
+    AUDIT_PLAN_INDEX,
     EXECUTIONS_PLAN_INDEX,
     EXECUTIONS_PLAN_INDEX_ATTRIBUTES,
     EXECUTIONS_STATUS_INDEX,
@@ -108,6 +111,20 @@ READINESS = TableLayout(
     ttl_attribute="expiresAt",
 )
 
+AUDIT = TableLayout(
+    short_name="audit",
+    purpose="Append-only audit trail: one record per audited API request's intent and one "
+    "per outcome (domain/audit.py), newest first by sk, kept auditRetentionDays.",
+    hash_key="trail",
+    range_key="sk",
+    indexes=(
+        Index(AUDIT_ACTOR_INDEX, hash_key="actor", range_key="sk"),
+        Index(AUDIT_OBJECT_INDEX, hash_key="objectId", range_key="sk"),
+        Index(AUDIT_PLAN_INDEX, hash_key="planId", range_key="sk"),
+    ),
+    ttl_attribute="expiresAt",
+)
+
 TABLES: tuple[TableLayout, ...] = (
     EXECUTIONS,
     JOB_EVENTS,
@@ -115,6 +132,7 @@ TABLES: tuple[TableLayout, ...] = (
     RECOVERY_PLANS,
     SERVER_HOLDS,
     READINESS,
+    AUDIT,
 )
 
 

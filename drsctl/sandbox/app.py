@@ -38,6 +38,7 @@ from drsctl.sandbox.seed import (
     targets_config,
 )
 from drsctl.sandbox.site import SandboxUser, Site
+from infra.components.identity import ROLE_GROUPS
 from infra.console import build_console
 from infra.iam import target_role_policy
 from infra.project_config import Declaration
@@ -167,13 +168,25 @@ class Sandbox:
         self._install_lambda_runtime(self._runtime)
         pacing = Pacing(options.time_scale)
         rules = []
+        secret, issued_at = secrets.token_urlsafe(16), int(time.time())
         user = SandboxUser(
             username="sandbox-user",
             email="sandbox-user@example.com",
             groups=tuple(options.groups),
-            secret=secrets.token_urlsafe(16),
-            issued_at=int(time.time()),
+            secret=secret,
+            issued_at=issued_at,
         )
+        # One user per role besides: the console signs in as any of them (its user menu).
+        by_role = {
+            role: SandboxUser(
+                username=f"sandbox-{role}",
+                email=f"sandbox-{role}@example.com",
+                groups=(role,),
+                secret=secret,
+                issued_at=issued_at,
+            )
+            for role in ROLE_GROUPS
+        }
         for index, ((access_key, simulator), evaluation) in enumerate(
             zip(simulators.items(), evaluations, strict=True)
         ):
@@ -191,6 +204,7 @@ class Sandbox:
                 console_dir,
                 partial(self.state, evaluation.stack),
                 port,
+                others=list(by_role.values()),
             )
             site.start()
             # DRS's events reach the deployment's rules in its own account and region only,
@@ -212,8 +226,10 @@ class Sandbox:
                 for name in deployment.schedule_rules
             ]
             if options.seed:
-                seed_catalog(f"{site.url}/api", user.token, deployment.region)
-                seed_target_groups(f"{site.url}/api", user.token, list(_targets_of(evaluation)))
+                # The catalog is an admin's to make, whoever the console signs in as.
+                admin = by_role["admin"].token
+                seed_catalog(f"{site.url}/api", admin, deployment.region)
+                seed_target_groups(f"{site.url}/api", admin, list(_targets_of(evaluation)))
                 self.say(f"  {evaluation.stack}: seeded 10 source servers, 3 groups, 1 plan")
             for account, region in _targets_of(evaluation):
                 self.say(f"  {evaluation.stack}: DRS target {account}/{region} (simulated)")

@@ -9,11 +9,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from drsctl.sandbox.app import Sandbox, SandboxBusyError, SandboxOptions
+from infra.components.identity import ROLE_GROUPS
 
 if TYPE_CHECKING:
     import argparse
 
-ROLES = ("admin", "operator", "read-only")
+ROLES = tuple(ROLE_GROUPS)
 
 
 class SandboxUsageError(ValueError):

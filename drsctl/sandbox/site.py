@@ -33,7 +33,7 @@ from drsctl.sandbox.serving import ServerThread
 from infra.gateway_document import CORS_HEADERS, gateway_document, operations
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from drsctl.sandbox.deploy import Deployment
@@ -109,9 +109,14 @@ class Site:
         console_dir: Path | None,
         state: Callable[[], dict[str, Any]],
         port: int = 0,
+        others: Sequence[SandboxUser] = (),
     ) -> None:
         self.deployment = deployment
+        #: Who the console signs in as first (``--groups``).
         self.user = user
+        #: Everyone the console may sign in as (one user per role besides the first), by
+        #: token: the authorizer's part.
+        self.users = {u.token: u for u in (user, *others)}
         self._lambda = lambda_client
         self._simulator = simulator
         self._console_dir = console_dir
@@ -142,6 +147,16 @@ class Site:
                 "username": self.user.username,
                 "email": self.user.email,
                 "groups": list(self.user.groups),
+                # The console's user menu signs in as any of them (one per role).
+                "users": [
+                    {
+                        "token": u.token,
+                        "username": u.username,
+                        "email": u.email,
+                        "groups": list(u.groups),
+                    }
+                    for u in self.users.values()
+                ],
             },
         }
 
@@ -158,7 +173,8 @@ class Site:
         )
         if match is None:
             return _json(403, {"message": "Missing Authentication Token"})
-        if headers.get("authorization", "").removeprefix("Bearer ") != self.user.token:
+        caller = self.users.get(headers.get("authorization", "").removeprefix("Bearer "))
+        if caller is None:
             return _json(401, {"message": "Unauthorized"})
         resource, found = match
         pairs = parse_qsl(query, keep_blank_values=True)
@@ -182,7 +198,7 @@ class Site:
                 "path": f"/{STAGE}{path}",
                 "stage": STAGE,
                 "requestId": str(uuid.uuid4()),
-                "authorizer": {"claims": self.user.claims()},
+                "authorizer": {"claims": caller.claims()},
             },
         }
         answer = self._lambda.invoke(

@@ -206,5 +206,37 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect(panel).toContainText("Objective: 30 min");
     await expect(panel.getByRole("row", { name: /FAILED/ })).toContainText("Not completed");
     await expect(panel).toContainText("No completed execution yet.");
+    // Who changed or ran this plan: its creation, the drill, the approval, the terminations.
+    const planTrail = page.getByTestId("plan-audit");
+    await expect(planTrail.locator('[data-audit-action="createRecoveryPlan"]')).toBeVisible();
+    await expect(planTrail.locator('[data-audit-action="startDrill"]')).toBeVisible();
+    await expect(planTrail.locator('[data-audit-action="resumeExecution"]')).toBeVisible();
+  });
+
+  await test.step("sign in as each role and see the audit trail", async () => {
+    let current = "sandbox-user";
+    for (const role of ["operator", "read-only", "admin"]) {
+      await page.goto("/#/audit");
+      // The sandbox's user menu signs in as its user of each role.
+      await page.getByRole("button", { name: new RegExp(`^${current}`) }).click();
+      await page.getByRole("menuitem", { name: `Sign in as sandbox-${role} (${role})` }).click();
+      current = `sandbox-${role}`;
+      await expect(page.getByRole("button", { name: new RegExp(`^${current}`) })).toBeVisible();
+      const trail = page.getByTestId("audit-trail");
+      await expect(trail.locator('[data-audit-action="createProtectionGroup"]').first()).toBeVisible();
+      await expect(trail.locator('[data-audit-action="terminateRecoveryInstances"]')).toBeVisible();
+      await expect(trail.locator('[data-audit-user="sandbox-user"]').first()).toBeVisible();
+      await page.goto("/#/recovery-plans");
+      await page.getByRole("row", { name: /Browser drill/ }).getByRole("radio").check();
+      const recover = page.getByRole("button", { name: "Start recovery" });
+      if (role === "admin") await expect(recover).toBeEnabled();
+      else await expect(recover).toBeDisabled();
+    }
+    // The admin's view of the trail narrowed to one action, by the server.
+    await page.goto("/#/audit");
+    await page.getByRole("textbox", { name: "Filter by action" }).fill("startDrill");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const trail = page.getByTestId("audit-trail");
+    await expect(trail.locator("[data-audit-action]")).toHaveCount(1);
   });
 });

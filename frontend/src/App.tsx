@@ -26,6 +26,7 @@ const ProtectionGroupList = lazy(() =>
 const RecoveryPlanEditor = lazy(() =>
   import("./pages/RecoveryPlans").then((m) => ({ default: m.RecoveryPlanEditor })),
 );
+const AuditPage = lazy(() => import("./pages/Audit").then((m) => ({ default: m.AuditPage })));
 const TargetList = lazy(() => import("./pages/Targets").then((m) => ({ default: m.TargetList })));
 const RecoveryPlanList = lazy(() =>
   import("./pages/RecoveryPlans").then((m) => ({ default: m.RecoveryPlanList })),
@@ -55,6 +56,7 @@ function route(path: string): Routed {
     return { section: "/executions", title: params.id, page: <ExecutionDetail key={params.id} executionId={params.id} /> };
   if (path.startsWith("/executions")) return { section: "/executions", title: "", page: <ExecutionList /> };
   if (path.startsWith("/targets")) return { section: "/targets", title: "", page: <TargetList /> };
+  if (path.startsWith("/audit")) return { section: "/audit", title: "", page: <AuditPage /> };
   return { section: "/", title: "", page: <Dashboard /> };
 }
 
@@ -64,9 +66,25 @@ const SECTIONS: Record<string, string> = {
   "/recovery-plans": "Recovery plans",
   "/executions": "Executions",
   "/targets": "DRS targets",
+  "/audit": "Audit trail",
 };
 
-export function App({ config, session, onSignOut }: { config: ConsoleConfig; session: Session; onSignOut: () => void }) {
+export function App({
+  config,
+  session,
+  onSignOut,
+  onSwitchUser,
+}: {
+  config: ConsoleConfig;
+  session: Session;
+  onSignOut: () => void;
+  onSwitchUser?: (username: string) => void;
+}) {
+  // The sandbox signs in as any of its users (one per role): the user menu switches.
+  const others =
+    session.sandbox && config.auth.mode === "sandbox"
+      ? config.auth.users.filter((u) => u.username !== session.username)
+      : [];
   const api = useMemo(() => new Api(config.apiUrl, session.idToken), [config.apiUrl, session]);
   const path = useRoute();
   const { section, title, page } = route(path);
@@ -86,8 +104,13 @@ export function App({ config, session, onSignOut }: { config: ConsoleConfig; ses
             text: session.username,
             description: `${session.email ?? ""} (${session.groups.join(", ") || "no group"})`,
             iconName: "user-profile",
-            items: session.sandbox ? [] : [{ id: "signout", text: "Sign out" }],
-            onItemClick: ({ detail }) => detail.id === "signout" && onSignOut(),
+            items: session.sandbox
+              ? others.map((u) => ({ id: `as:${u.username}`, text: `Sign in as ${u.username} (${u.groups.join(", ")})` }))
+              : [{ id: "signout", text: "Sign out" }],
+            onItemClick: ({ detail }) => {
+              if (detail.id === "signout") onSignOut();
+              else if (detail.id.startsWith("as:")) onSwitchUser?.(detail.id.slice(3));
+            },
           },
         ]}
       />

@@ -8,6 +8,9 @@ import { restoreSession, sandboxSession, type Session } from "./lib/auth";
 import { loadConfig, type ConsoleConfig } from "./lib/config";
 import { SignIn } from "./pages/SignIn";
 
+/** Which sandbox user the console signed in as, for this browser tab. */
+const SANDBOX_USER_KEY = "drs-orchestrator-sandbox-user";
+
 function Root() {
   const [config, setConfig] = useState<ConsoleConfig>();
   const [session, setSession] = useState<Session | null>();
@@ -16,7 +19,11 @@ function Root() {
     loadConfig()
       .then(async (loaded) => {
         setConfig(loaded);
-        setSession(loaded.auth.mode === "sandbox" ? sandboxSession(loaded) : await restoreSession(loaded.auth));
+        setSession(
+          loaded.auth.mode === "sandbox"
+            ? sandboxSession(loaded, sessionStorage.getItem(SANDBOX_USER_KEY) ?? undefined)
+            : await restoreSession(loaded.auth),
+        );
       })
       .catch(setError);
   }, []);
@@ -33,11 +40,17 @@ function Root() {
   if (!session) return <SignIn config={config} onSignedIn={setSession} />;
   return (
     <App
+      key={session.username}
       config={config}
       session={session}
       onSignOut={() => {
         session.signOut();
         setSession(null);
+      }}
+      onSwitchUser={(username) => {
+        // The sandbox only: sign in as another of its users (kept across reloads).
+        sessionStorage.setItem(SANDBOX_USER_KEY, username);
+        setSession(sandboxSession(config, username));
       }}
     />
   );

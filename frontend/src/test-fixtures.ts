@@ -7,7 +7,7 @@ export const TEST_CONFIG: ConsoleConfig = {
   deploymentName: "aws-elasticdrs-orchestrator-dev",
   region: "us-east-1",
   apiUrl: "http://127.0.0.1:8080/api",
-  auth: { mode: "sandbox", token: "t", username: "u", email: "u@example.com", groups: [] },
+  auth: { mode: "sandbox", token: "t", username: "u", email: "u@example.com", groups: [], users: [] },
 };
 
 /** A signed-in sandbox user in ``groups``. */

@@ -1,8 +1,10 @@
 """DynamoDB tables of one deployment: executions (with their indexes), job events, groups,
-plans, server holds and the readiness history."""
+plans, server holds, the readiness history and the audit trail (append-only: its own
+resource policy denies every principal any write but a put)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.tables import (
+    AUDIT,
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
@@ -40,6 +43,7 @@ class Datastore(pulumi.ComponentResource):
     recovery_plans: aws.dynamodb.Table
     server_holds: aws.dynamodb.Table
     readiness: aws.dynamodb.Table
+    audit: aws.dynamodb.Table
 
     def __init__(self, name: str, args: DatastoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("drs-orchestrator:datastore:Datastore", name, None, opts)
@@ -50,6 +54,15 @@ class Datastore(pulumi.ComponentResource):
         self.recovery_plans = self._table(RECOVERY_PLANS)
         self.server_holds = self._table(SERVER_HOLDS)
         self.readiness = self._table(READINESS)
+        self.audit = self._table(AUDIT)
+        # Append-only for everyone, administrators included: records are put, never changed
+        # or removed (only TTL, which is DynamoDB's own, ends them).
+        aws.dynamodb.ResourcePolicy(
+            "audit-table-policy",
+            resource_arn=self.audit.arn,
+            policy=self.audit.arn.apply(audit_table_policy),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs(
             {
                 "executionsTableName": self.executions.name,
@@ -60,6 +73,7 @@ class Datastore(pulumi.ComponentResource):
                 "recoveryPlansTableName": self.recovery_plans.name,
                 "serverHoldsTableName": self.server_holds.name,
                 "readinessTableName": self.readiness.name,
+                "auditTableName": self.audit.name,
             }
         )
 
@@ -102,3 +116,31 @@ class Datastore(pulumi.ComponentResource):
             tags=self._naming.tags(),
             opts=pulumi.ResourceOptions(parent=self, protect=self._protect),
         )
+
+
+#: Writes no principal may make to the audit table: each would change or remove a record.
+AUDIT_DENIED_ACTIONS = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:UpdateItem",
+)
+
+
+def audit_table_policy(table_arn: str) -> str:
+    """The audit table's resource policy: every change and removal of a record denied."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AppendOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(AUDIT_DENIED_ACTIONS),
+                    "Resource": table_arn,
+                }
+            ],
+        }
+    )

@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
 #: Cognito groups, highest precedence first; the API's x-roles name the same groups.
 ROLE_GROUPS = {
-    "admin": "Everything: protection groups, recovery plans, executions.",
-    "operator": "Run, cancel, resume and terminate executions; read everything.",
+    "admin": "Everything: protection groups, recovery plans, executions; the only group "
+    "that may start a real recovery.",
+    "operator": "Run drills; approve, cancel and terminate executions; read everything.",
     "read-only": "Read everything, change nothing.",
 }
 

@@ -31,6 +31,9 @@ from infra.components.schedule import (
 )
 from infra.functions import API, EXECUTION_FINDER, READINESS, WAVE_RUNNER
 from infra.naming import (
+    AUDIT_ACTOR_INDEX,
+    AUDIT_OBJECT_INDEX,
+    AUDIT_PLAN_INDEX,
     EXECUTIONS_PLAN_INDEX,
     EXECUTIONS_STATUS_INDEX,
     EXECUTIONS_WATCH_INDEX,
@@ -219,6 +222,7 @@ class Orchestrator(pulumi.ComponentResource):
         )
         groups, plans = self.datastore.protection_groups, self.datastore.recovery_plans
         readiness = self.datastore.readiness
+        audit = self.datastore.audit
         self.readiness = LambdaFunction(
             "readiness",
             LambdaFunctionArgs(
@@ -285,6 +289,8 @@ class Orchestrator(pulumi.ComponentResource):
                     env.READINESS_FUNCTION: self.readiness.function.name,
                     env.WAVE_RUNNER_ROLE_ARN: self.wave_runner.role.arn,
                     env.REPORTS_BUCKET: settings.deployment_bucket,
+                    env.AUDIT_TABLE: audit.name,
+                    env.AUDIT_RETENTION_DAYS: str(settings.audit_retention_days),
                     "POWERTOOLS_SERVICE_NAME": "api",
                 },
                 statements=[
@@ -317,6 +323,16 @@ class Orchestrator(pulumi.ComponentResource):
                             indexes[0],
                             pulumi.Output.concat(executions.arn, "/index/", EXECUTIONS_PLAN_INDEX),
                             job_events.arn,
+                        ],
+                    ),
+                    # The audit trail: records are put (never over one) and read, nothing
+                    # else (the table's own policy denies every other write to anyone).
+                    iam.statement(["dynamodb:PutItem", "dynamodb:Query"], [audit.arn]),
+                    iam.statement(
+                        ["dynamodb:Query"],
+                        [
+                            pulumi.Output.concat(audit.arn, "/index/", index)
+                            for index in (AUDIT_ACTOR_INDEX, AUDIT_OBJECT_INDEX, AUDIT_PLAN_INDEX)
                         ],
                     ),
                     # Finds a stored report (HeadObject) and signs its download links: the

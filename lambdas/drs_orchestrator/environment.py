@@ -32,6 +32,9 @@ READINESS_TABLE = "READINESS_TABLE"
 READINESS_FUNCTION = "READINESS_FUNCTION"
 #: The wave runner's role, whose permissions readiness simulates (optional: not checked).
 WAVE_RUNNER_ROLE_ARN = "WAVE_RUNNER_ROLE_ARN"
+#: The audit trail's table and how many days its records are kept (DynamoDB TTL).
+AUDIT_TABLE = "AUDIT_TABLE"
+AUDIT_RETENTION_DAYS = "AUDIT_RETENTION_DAYS"
 #: The deployment bucket, whose ``reports/`` hold each finished execution's report.
 REPORTS_BUCKET = "REPORTS_BUCKET"
 #: JSON list of the DRS targets besides home (``domain.targets.Targets.from_json``).
@@ -151,6 +154,8 @@ class ApiEnvironment:
     readiness_table: str
     readiness_function: str
     reports_bucket: str
+    audit_table: str
+    audit_retention_days: int
     runner_role_arn: str | None = None
 
     @classmethod
@@ -164,6 +169,8 @@ class ApiEnvironment:
             readiness_table=_require(READINESS_TABLE),
             readiness_function=_require(READINESS_FUNCTION),
             reports_bucket=_require(REPORTS_BUCKET),
+            audit_table=_require(AUDIT_TABLE),
+            audit_retention_days=_positive(AUDIT_RETENTION_DAYS),
             runner_role_arn=os.environ.get(WAVE_RUNNER_ROLE_ARN) or None,
         )
 

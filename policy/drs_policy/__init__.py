@@ -7,7 +7,7 @@ that ``drsctl plan`` uses on the resources a mock run registers.
 
 from __future__ import annotations
 
-from drs_policy import compute, identity, isolation, network, orchestration, storage
+from drs_policy import audit, compute, identity, isolation, network, orchestration, storage
 
 POLICIES = [
     *isolation.POLICIES,
@@ -16,6 +16,7 @@ POLICIES = [
     *compute.POLICIES,
     *network.POLICIES,
     *orchestration.POLICIES,
+    *audit.POLICIES,
 ]
 
 __all__ = ["POLICIES"]

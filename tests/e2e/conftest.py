@@ -35,6 +35,7 @@ from infra.iam import target_role_policy
 from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.statemachine import definition
 from infra.tables import (
+    AUDIT,
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
@@ -65,6 +66,7 @@ EXTERNAL_ID = "e2e-deployment-external-id"
 EXECUTIONS_TABLE = "e2e-executions"
 #: The deployment bucket, whose ``reports/`` the janitor writes.
 REPORTS_BUCKET = "e2e-deployment-bucket"
+AUDIT_TABLE = "e2e-audit"
 #: ``handler_action`` of the scheduled finder (poll, then janitor).
 FINDER_ACTION = "finder-schedule"
 JOB_EVENTS_TABLE = "e2e-job-events"
@@ -222,6 +224,7 @@ class Harness:
             (RECOVERY_PLANS, "e2e-plans"),
             (SERVER_HOLDS, SERVER_HOLDS_TABLE),
             (READINESS, READINESS_TABLE),
+            (AUDIT, AUDIT_TABLE),
         ):
             self.dynamodb.create_table(**create_table_request(layout, name))
         role = boto3.client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
@@ -468,6 +471,8 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         "POLL_SECONDS": "0",
         "SERVER_HOLDS_TABLE": SERVER_HOLDS_TABLE,
         "REPORTS_BUCKET": REPORTS_BUCKET,
+        "AUDIT_TABLE": AUDIT_TABLE,
+        "AUDIT_RETENTION_DAYS": "400",
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)
@@ -581,6 +586,8 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
 
         caches = (
             api._catalog,
+            api._audit,
+            api._trail,
             api._readiness_requests,
             readiness._readiness,
             wave_runner._runner,

@@ -31,7 +31,9 @@ EXPECTED_RESOURCES = {
     "aws:cognito/userInGroup:UserInGroup": 1,
     "aws:cognito/userPool:UserPool": 1,
     "aws:cognito/userPoolClient:UserPoolClient": 1,
-    "aws:dynamodb/table:Table": 6,
+    "aws:dynamodb/table:Table": 7,
+    # The audit table's: append-only for every principal.
+    "aws:dynamodb/resourcePolicy:ResourcePolicy": 1,
     "aws:iam/role:Role": 5,
     "aws:iam/rolePolicy:RolePolicy": 6,
     "aws:lambda/function:Function": 4,
@@ -49,8 +51,8 @@ EXPECTED_RESOURCES = {
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
 }
-# 40 of the orchestrator, the console bucket, its access control and its objects.
-NAMED_RESOURCES = 40 + 2 + CONSOLE_OBJECTS
+# 41 of the orchestrator, the console bucket, its access control and its objects.
+NAMED_RESOURCES = 41 + 2 + CONSOLE_OBJECTS
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -430,6 +432,49 @@ def test_reports_are_written_by_the_finder_and_read_by_the_api_in_the_deployment
         "wave-runner": set(),
         "readiness": set(),
     }
+
+
+def test_the_audit_trail_is_put_and_read_by_the_api_only_and_append_only_for_all(
+    stack: Evaluation,
+) -> None:
+    from drs_orchestrator.adapters import audit as runtime
+
+    from infra import naming
+
+    for index in ("AUDIT_ACTOR_INDEX", "AUDIT_OBJECT_INDEX", "AUDIT_PLAN_INDEX"):
+        assert getattr(runtime, index) == getattr(naming, index)
+    table = stack.one("aws:dynamodb/table:Table", "audit-table")
+    arn = table.state["arn"]
+    assert table.inputs["ttl"] == {"attributeName": "expiresAt", "enabled": True}
+    assert (table.inputs["hashKey"], table.inputs["rangeKey"]) == ("trail", "sk")
+    grants = {}
+    for short in ("execution-finder", "api", "wave-runner", "readiness"):
+        policy = stack.one("aws:iam/rolePolicy:RolePolicy", f"{short}-policy").inputs["policy"]
+        grants[short] = {(a, r) for a, r in _granted(json.loads(policy)) if r.startswith(arn)}
+    indexes = {f"{arn}/index/{i}" for i in ("actor-index", "object-index", "plan-index")}
+    assert grants["api"] == {
+        ("dynamodb:PutItem", arn),
+        ("dynamodb:Query", arn),
+        *(("dynamodb:Query", i) for i in indexes),
+    }
+    assert grants["execution-finder"] == grants["wave-runner"] == grants["readiness"] == set()
+    variables = stack.one("aws:lambda/function:Function", "api-function").inputs["environment"][
+        "variables"
+    ]
+    assert variables["AUDIT_TABLE"] == table.inputs["name"]
+    assert variables["AUDIT_RETENTION_DAYS"] == str(
+        stack.config.get("drs-orchestrator:auditRetentionDays", 400)
+    )
+    [policy] = stack.of_type("aws:dynamodb/resourcePolicy:ResourcePolicy")
+    [statement] = json.loads(policy.inputs["policy"])["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Resource"]) == (
+        "Deny",
+        "*",
+        arn,
+    )
+    assert {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} <= set(
+        statement["Action"]
+    )
 
 
 def test_api_role_may_update_groups_but_only_put_and_delete_plans(stack: Evaluation) -> None:

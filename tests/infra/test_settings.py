@@ -89,6 +89,14 @@ def failing(overrides: dict[str, str | None], stack: str = "dev") -> SettingsErr
             {f"{NS}:jobEventsRetentionDays": "0"},
             f"'{NS}:jobEventsRetentionDays': must be at least 1, got 0",
         ),
+        (
+            {f"{NS}:auditRetentionDays": "0"},
+            f"'{NS}:auditRetentionDays': must be 1 to 3650 days, got 0",
+        ),
+        (
+            {f"{NS}:auditRetentionDays": "36500"},
+            f"'{NS}:auditRetentionDays': must be 1 to 3650 days, got 36500",
+        ),
         ({f"{NS}:protectData": "yes"}, f"'{NS}:protectData': must be true or false, got 'yes'"),
         (
             {f"{NS}:pollSchedul": "rate(1 minute)"},

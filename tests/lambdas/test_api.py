@@ -16,6 +16,7 @@ from moto import mock_aws
 
 from infra.naming import EXECUTIONS_STATUS_INDEX
 from infra.tables import (
+    AUDIT,
     EXECUTIONS,
     JOB_EVENTS,
     PROTECTION_GROUPS,
@@ -38,6 +39,7 @@ TABLES = {
     "events": "api-job-events",
     "holds": "api-server-holds",
     "readiness": "api-readiness",
+    "audit": "api-audit",
 }
 REPORTS_BUCKET = "api-test-bucket"
 CAPTURE = (
@@ -131,6 +133,8 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         # No such function here: every request is refused, and every save must stand.
         "READINESS_FUNCTION": "api-test-readiness",
         "REPORTS_BUCKET": REPORTS_BUCKET,
+        "AUDIT_TABLE": TABLES["audit"],
+        "AUDIT_RETENTION_DAYS": "400",
     }.items():
         monkeypatch.setenv(name, value)
     drs = FakeDrs(region=REGION)
@@ -147,6 +151,7 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             (JOB_EVENTS, "events"),
             (SERVER_HOLDS, "holds"),
             (READINESS, "readiness"),
+            (AUDIT, "audit"),
         ):
             client.create_table(**create_table_request(layout, TABLES[table]))
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=REPORTS_BUCKET)
@@ -157,9 +162,12 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         )
         monkeypatch.setenv("STATE_MACHINE_ARN", machine["stateMachineArn"])
-        api._catalog.cache_clear()
+        caches = (api._catalog, api._audit, api._trail)
+        for cache in caches:
+            cache.cache_clear()
         yield Api(drs)
-        api._catalog.cache_clear()
+        for cache in caches:
+            cache.cache_clear()
 
 
 def group(name: str, servers: list[str] | None = None, **extra: Any) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def test_each_stack_deploys_what_its_program_declares(aws: None, stack: str) -> 
     declared = {
         r.inputs["name"]: r.inputs
         for r in evaluation.resources
-        if r.type.startswith("aws:dynamodb")
+        if r.type == "aws:dynamodb/table:Table"
     }
     dynamodb = boto3.client("dynamodb", region_name=region)
     assert sorted(dynamodb.list_tables()["TableNames"]) == sorted(declared)

@@ -91,14 +91,37 @@ def test_preflight_is_answered_without_the_function() -> None:
 
 def test_console_config_signs_in_the_sandbox_user() -> None:
     config = site(FakeLambda(OK)).console_config()
-    assert config["auth"] == {
-        "mode": "sandbox",
+    first = {
         "token": USER.token,
         "username": "sandbox-user",
         "email": "sandbox-user@example.com",
         "groups": ["operator"],
     }
+    assert config["auth"] == {"mode": "sandbox", **first, "users": [first]}
     assert config["apiUrl"].endswith("/api")
+
+
+def test_the_console_may_sign_in_as_each_sandbox_user_and_the_api_sees_who() -> None:
+    """One user per role besides the first: each token is let in as its own user (its
+    claims reach the function), any other token is 401."""
+    reader = SandboxUser("sandbox-read-only", "ro@example.com", ("read-only",), "sandbox-token")
+    function = FakeLambda(OK)
+    deployment = Deployment("dev", "aws-elasticdrs-orchestrator-dev", "us-east-1")
+    deployment.functions["api"] = "aws-elasticdrs-orchestrator-dev-api"
+    both = Site(deployment, function, DrsSimulator(), USER, None, dict, others=[reader])
+    both.stop()
+    users = both.console_config()["auth"]["users"]
+    assert [u["username"] for u in users] == ["sandbox-user", "sandbox-read-only"]
+    for user in (USER, reader):
+        status, _h, _b = both.api(
+            "GET", "/protection-groups", "", {"authorization": user.token}, b""
+        )
+        assert status == 200
+        claims = function.events[-1]["requestContext"]["authorizer"]["claims"]
+        assert claims["cognito:username"] == user.username
+        assert claims["cognito:groups"] == ",".join(user.groups)
+    status, _h, _b = both.api("GET", "/protection-groups", "", {"authorization": "nope"}, b"")
+    assert status == 401
 
 
 def test_controls_steer_the_drs_simulator_and_refuse_nonsense() -> None:

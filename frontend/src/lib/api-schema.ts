@@ -317,6 +317,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit trail, newest first: every change and operator action, refused attempts included, with who, when, the object before and after, and the result */
+        get: operations["listAuditTrail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -825,6 +842,40 @@ export interface components {
             html: string;
             /** @description The same data as JSON (downloads as <execution>.json). */
             json: string;
+        };
+        /** @description One audited request: its outcome, or its intent alone when the outcome was never recorded (outcome unknown). */
+        AuditEntry: {
+            requestId: string;
+            /** @description When the request came (UTC). */
+            at: string;
+            actor: {
+                user: string;
+                sub: string;
+                groups: string[];
+            };
+            action: string;
+            method: string;
+            path: string;
+            /** @description protection-group, recovery-plan or execution (empty for a create refused before it ran). */
+            objectType: string;
+            objectId?: string;
+            planId?: string;
+            /** @description The object before the request (an execution's state only). */
+            before?: unknown;
+            /** @description The object, or the answer's summary, after the request. */
+            after?: unknown;
+            /** @description The request body (its SHA-256 and size when over 64 KiB). */
+            request?: unknown;
+            /** @description The HTTP status answered. */
+            status?: number;
+            /** @description Why it was refused or failed. */
+            message?: string;
+            /** @enum {string} */
+            outcome: "succeeded" | "refused" | "failed" | "unknown";
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            nextToken?: string;
         };
     };
     responses: never;
@@ -2707,6 +2758,86 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAuditTrail: {
+        parameters: {
+            query?: {
+                /** @description Only requests of this user (Cognito user name). */
+                user?: string;
+                /** @description Only requests about this protection group, plan or execution (its id). */
+                object?: string;
+                /** @description Only requests about this plan or its executions. */
+                plan?: string;
+                /** @description Only this action (an operation id, or startDrill / startRecovery). */
+                action?: string;
+                /** @description Only requests at or after this moment (UTC, 2026-11-30T12:00:00Z). */
+                from?: string;
+                /** @description Only requests at or before this moment (UTC). */
+                to?: string;
+                limit?: number;
+                nextToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,5 @@
 import type {
+  AuditEntry,
   Execution,
   ExecutionReportLinks,
   ExecutionSummary,
@@ -15,6 +16,16 @@ import type {
   RecordedReadiness,
   Target,
 } from "./types";
+
+/** What the audit trail can be narrowed to (each optional). */
+export interface AuditQuery {
+  user?: string;
+  object?: string;
+  plan?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+}
 
 /** An API answer that is not a success, in words a person can act on. */
 export class ApiError extends Error {
@@ -176,6 +187,15 @@ export class Api {
   }
   jobEvents(executionId: string, limit = 100, nextToken?: string) {
     return this.page<JobEvent>(`/executions/${executionId}/job-events`, limit, nextToken);
+  }
+  /** The audit trail, newest first, narrowed by ``filter`` (user, object, plan, action,
+   *  from, to: the API's query parameters). */
+  audit(filter: AuditQuery = {}, limit = 50, nextToken?: string) {
+    const extra = Object.entries(filter)
+      .filter(([, value]) => value)
+      .map(([key, value]) => `&${key}=${encodeURIComponent(String(value))}`)
+      .join("");
+    return this.page<AuditEntry>("/audit", limit, nextToken, extra);
   }
   /** Links to the execution's stored report (404 until the finder has stored it). */
   executionReport(executionId: string) {

@@ -16,14 +16,17 @@ export interface Session {
   sandbox: boolean;
 }
 
-export function sandboxSession(config: ConsoleConfig): Session {
+/** The sandbox's session as ``username`` (one of its users; the first when not named or
+ *  unknown). */
+export function sandboxSession(config: ConsoleConfig, username?: string): Session {
   if (config.auth.mode !== "sandbox") throw new Error("not a sandbox configuration");
   const auth = config.auth;
+  const user = auth.users.find((u) => u.username === username) ?? auth;
   return {
-    username: auth.username,
-    email: auth.email,
-    groups: auth.groups,
-    idToken: async () => auth.token,
+    username: user.username,
+    email: user.email,
+    groups: user.groups,
+    idToken: async () => user.token,
     signOut: () => undefined,
     sandbox: true,
   };

@@ -28,6 +28,17 @@ describe("parseConfig", () => {
     );
   });
 
+  it("lists every sandbox user the console may sign in as, the first among them", () => {
+    const operator = { token: "t-op", username: "sandbox-operator", email: "op@example.com", groups: ["operator"] };
+    const auth = parseConfig({ ...BASE, auth: { ...SANDBOX, users: [SANDBOX, operator] } }, "localhost").auth;
+    expect(auth.mode === "sandbox" && auth.users.map((u) => u.username)).toEqual(["u", "sandbox-operator"]);
+    const alone = parseConfig({ ...BASE, auth: SANDBOX }, "localhost").auth;
+    expect(alone.mode === "sandbox" && alone.users.map((u) => u.username)).toEqual(["u"]);
+    expect(() => parseConfig({ ...BASE, auth: { ...SANDBOX, users: [{ username: "x" }] } }, "localhost")).toThrow(
+      "config.json: 'auth.users[0].token' must be a non-empty string",
+    );
+  });
+
   it("names the key that is missing", () => {
     expect(() => parseConfig({ ...BASE, apiUrl: "", auth: SANDBOX }, "localhost")).toThrow(
       "config.json: 'apiUrl' must be a non-empty string",

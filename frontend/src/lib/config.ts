@@ -7,12 +7,19 @@ export interface CognitoAuth {
   userPoolClientId: string;
 }
 
-export interface SandboxAuth {
-  mode: "sandbox";
+/** A local sandbox user: its token plays a Cognito ID token. */
+export interface SandboxUser {
   token: string;
   username: string;
   email: string;
   groups: string[];
+}
+
+export interface SandboxAuth extends SandboxUser {
+  mode: "sandbox";
+  /** Everyone the sandbox lets the console sign in as (one user per role); the first
+   *  user (above) among them. */
+  users: SandboxUser[];
 }
 
 export interface ConsoleConfig {
@@ -32,6 +39,15 @@ function text(value: unknown, key: string): string {
     throw new ConfigError(`config.json: '${key}' must be a non-empty string`);
   }
   return value;
+}
+
+function sandboxUser(raw: Record<string, unknown>, key: string): SandboxUser {
+  return {
+    token: text(raw.token, `${key}.token`),
+    username: text(raw.username, `${key}.username`),
+    email: text(raw.email, `${key}.email`),
+    groups: Array.isArray(raw.groups) ? raw.groups.map(String) : [],
+  };
 }
 
 /** Check what config.json holds; the sandbox sign-in is refused anywhere but localhost. */
@@ -63,15 +79,15 @@ export function parseConfig(raw: unknown, hostname: string): ConsoleConfig {
         `config.json asks for the sandbox sign-in, which only works on localhost, not ${hostname}`,
       );
     }
-    const groups = Array.isArray(auth.groups) ? auth.groups.map(String) : [];
+    const first = sandboxUser(auth, "auth");
+    const listed = Array.isArray(auth.users) ? auth.users : [];
+    const users = listed.map((u, i) => sandboxUser((u ?? {}) as Record<string, unknown>, `auth.users[${i}]`));
     return {
       ...base,
       auth: {
         mode: "sandbox",
-        token: text(auth.token, "auth.token"),
-        username: text(auth.username, "auth.username"),
-        email: text(auth.email, "auth.email"),
-        groups,
+        ...first,
+        users: users.some((u) => u.username === first.username) ? users : [first, ...users],
       },
     };
   }

@@ -12,6 +12,7 @@ import TextFilter from "@cloudscape-design/components/text-filter";
 import { useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { DependencyGraph } from "../components/DependencyGraph";
+import { AuditTrail } from "../components/AuditTrail";
 import { ExecutionReport } from "../components/ExecutionReport";
 import { ExecutionTimings } from "../components/RecoveryTime";
 import { ErrorAlert } from "../components/ErrorAlert";
@@ -226,6 +227,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
         </Container>
         <ExecutionTimings execution={item} />
         <ExecutionReport execution={item} />
+        <AuditTrail filter={{ object: executionId }} title="Who did what" testId="execution-audit" />
         <Container header={<Header variant="h2">Waves</Header>}>
           <DependencyGraph
             waves={item.waves.map((w) => ({ name: w.name, protectionGroups: [], dependsOn: w.dependsOn }))}

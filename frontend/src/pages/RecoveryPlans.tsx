@@ -14,6 +14,7 @@ import { useEffect, useState } from "react";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { ReadinessPanel } from "../components/ReadinessPanel";
+import { AuditTrail } from "../components/AuditTrail";
 import { RecoveryTimePanel } from "../components/RecoveryTime";
 import { WaveEditor } from "../components/WaveEditor";
 import { ApiError, reasonsUnder } from "../lib/api";
@@ -253,6 +254,7 @@ export function RecoveryPlanEditor({ planId }: { planId?: string }) {
             </Container>
             {planId && <ReadinessPanel planId={planId} />}
             {planId && <RecoveryTimePanel planId={planId} objectiveMinutes={objective.trim() ? Number(objective.trim()) : undefined} />}
+            {planId && <AuditTrail filter={{ plan: planId }} title="Who changed or ran this plan" testId="plan-audit" />}
             <WaveEditor waves={waves} onChange={setWaves} groupNames={groupNames} error={error} readOnly={!admin} />
           </SpaceBetween>
         </Form>

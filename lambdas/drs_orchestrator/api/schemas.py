@@ -59,6 +59,16 @@ def roles(method: str, path: str) -> list[str]:
     return list(document()["paths"][path][method.lower()].get("x-roles", []))
 
 
+def operation_id(method: str, path: str) -> str:
+    return str(document()["paths"][path][method.lower()]["operationId"])
+
+
+def audited(method: str, path: str) -> bool:
+    """Whether requests to the operation go in the audit trail (``x-audit``)."""
+    operations = document()["paths"].get(path) or {}
+    return bool((operations.get(method.lower()) or {}).get("x-audit"))
+
+
 def roles_for_mode(method: str, path: str, mode: str) -> list[str] | None:
     """The groups that may ask for ``mode`` (``x-roles-by-mode``: a real recovery is
     narrower than a drill), or None where the operation does not narrow its roles so."""

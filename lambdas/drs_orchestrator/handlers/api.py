@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 
+from drs_orchestrator.adapters.audit import AuditFilter, AuditTrail
 from drs_orchestrator.adapters.dynamodb import (
     ExecutionRecords,
     JobEventsStore,
@@ -34,6 +35,7 @@ from drs_orchestrator.adapters.reports import ReportStore
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.api import schemas
+from drs_orchestrator.domain import audit
 from drs_orchestrator.domain.plans import Problem
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.environment import ApiEnvironment, drs_targets
@@ -45,6 +47,7 @@ from drs_orchestrator.errors import (
     OrchestratorError,
     ServiceUnavailableError,
 )
+from drs_orchestrator.services.audit import AuditRecorder
 from drs_orchestrator.services.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -91,6 +94,34 @@ def _catalog() -> Catalog:
         runner_role_arn=env.runner_role_arn,
         reports=ReportStore(env.reports_bucket),
     )
+
+
+@cache
+def _audit() -> AuditRecorder:
+    env = ApiEnvironment.from_env()
+    return AuditRecorder(
+        trail=_trail(),
+        retention_days=env.audit_retention_days,
+        read_object=_read_object,
+        clock=lambda: to_iso(datetime.now(UTC)),
+        logger=logger,
+    )
+
+
+@cache
+def _trail() -> AuditTrail:
+    return AuditTrail(ApiEnvironment.from_env().audit_table)
+
+
+def _read_object(object_type: str, object_id: str) -> dict[str, Any]:
+    """An audited request's object as it is before the request (404: None)."""
+    catalog = _catalog()
+    readers = {
+        "protection-group": catalog.get_group,
+        "recovery-plan": catalog.get_plan,
+        "execution": catalog.get_execution,
+    }
+    return readers[object_type](object_id)
 
 
 @cache
@@ -215,30 +246,90 @@ def _depth(value: Any) -> int:
 
 
 def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-    """Roles and request schema of the route, from the OpenAPI document, before the route."""
+    """Roles and request schema of the route, from the OpenAPI document, before the route;
+    an audited request refused here leaves its one record in the trail."""
     event = app.current_event
     method, resource = event.http_method.upper(), event.resource
     if (method, resource) in schemas.routes():
-        allowed = set(schemas.roles(method, resource))
-        if not caller_groups() & allowed:
-            msg = f"{method} {resource} needs one of the groups {', '.join(sorted(allowed))}"
-            raise ForbiddenError(msg)
-        if method in ("POST", "PUT"):
-            body = read_json_body(event.body)
-            problems = schemas.validate_body(method, resource, body)
-            if problems:
-                msg = "invalid request"
-                raise BadRequestError(msg, problems)
-            mode = body.get("mode") if isinstance(body, dict) else None
-            narrowed = schemas.roles_for_mode(method, resource, str(mode))
-            if narrowed is not None and not caller_groups() & set(narrowed):
-                msg = f"a {mode} needs one of the groups {', '.join(sorted(narrowed))}"
-                raise ForbiddenError(msg)
-            app.append_context(body=body)  # the route reads it parsed (cleared per request)
+        try:
+            _check(app, method, resource)
+        except (ForbiddenError, BadRequestError) as refusal:
+            if schemas.audited(method, resource):
+                _audit().refuse(
+                    **_request_facts(method, resource),
+                    status=refusal.status,
+                    message=str(refusal),
+                )
+            raise
     return next_middleware(app)
 
 
-app.use(middlewares=[guard])
+def _check(app: APIGatewayRestResolver, method: str, resource: str) -> None:
+    event = app.current_event
+    allowed = set(schemas.roles(method, resource))
+    if not caller_groups() & allowed:
+        msg = f"{method} {resource} needs one of the groups {', '.join(sorted(allowed))}"
+        raise ForbiddenError(msg)
+    if method in ("POST", "PUT"):
+        body = read_json_body(event.body)
+        app.append_context(body=body)  # the route reads it parsed (cleared per request)
+        problems = schemas.validate_body(method, resource, body)
+        if problems:
+            msg = "invalid request"
+            raise BadRequestError(msg, problems)
+        mode = body.get("mode") if isinstance(body, dict) else None
+        narrowed = schemas.roles_for_mode(method, resource, str(mode))
+        if narrowed is not None and not caller_groups() & set(narrowed):
+            msg = f"a {mode} needs one of the groups {', '.join(sorted(narrowed))}"
+            raise ForbiddenError(msg)
+
+
+def _request_facts(method: str, resource: str) -> dict[str, Any]:
+    """Who asks what of which object, as an audit record names it."""
+    event = app.current_event
+    claims = event.request_context.authorizer.claims or {}
+    return {
+        "actor": audit.actor_from(dict(claims), caller_groups()),
+        "operation_id": schemas.operation_id(method, resource),
+        "method": method,
+        "path": event.path,
+        "path_parameters": dict(event.path_parameters or {}),
+        "body": app.context.get("body"),
+        "request_id": event.request_context.request_id or "",
+    }
+
+
+def audited(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    """The audit trail of an audited operation (``x-audit``): its intent written before it
+    runs (if that fails it does not run), its outcome after, whatever it answered."""
+    event = app.current_event
+    method, resource = event.http_method.upper(), event.resource
+    if not schemas.audited(method, resource):
+        return next_middleware(app)
+    recorder = _audit()
+    written = recorder.begin(**_request_facts(method, resource))
+    try:
+        response = next_middleware(app)
+    except ApiError as error:
+        recorder.finish(written, error.status, None, str(error))
+        raise
+    except UNAVAILABLE as error:
+        recorder.finish(written, 503, None, str(error))
+        raise
+    except Exception as error:
+        recorder.finish(written, 500, None, type(error).__name__)
+        raise
+    answer = response.body
+    if isinstance(answer, str) and answer:
+        try:
+            answer = json.loads(answer)
+        except ValueError:
+            answer = None
+    recorder.finish(written, int(response.status_code), answer, None)
+    return response
+
+
+app.use(middlewares=[guard, audited])
 
 
 @app.exception_handler(ApiError)
@@ -446,6 +537,39 @@ def job_events(executionId: str) -> dict[str, Any]:  # noqa: N803
 @app.get("/executions/<executionId>/report")
 def execution_report(executionId: str) -> dict[str, Any]:  # noqa: N803
     return _catalog().report_links(executionId)
+
+
+# -- audit trail -------------------------------------------------------------------------
+
+#: A moment as the trail's filters take it (UTC, ``Z``).
+MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T[0-9:.]+Z")
+
+
+@app.get("/audit")
+def audit_trail() -> dict[str, Any]:
+    params = app.current_event.query_string_parameters or {}
+    problems = [
+        Problem(name, "must be a moment in UTC like 2026-11-30T12:00:00Z")
+        for name in ("from", "to")
+        if params.get(name) and not MOMENT.fullmatch(params[name])
+    ]
+    problems += [
+        Problem(name, "must be 1 to 256 characters")
+        for name in ("user", "object", "plan", "action")
+        if name in params and not 0 < len(params[name]) <= 256  # noqa: PLR2004
+    ]
+    if problems:
+        msg = "invalid request"
+        raise BadRequestError(msg, problems)
+    wanted = AuditFilter(
+        user=params.get("user"),
+        object_id=params.get("object"),
+        plan_id=params.get("plan"),
+        action=params.get("action"),
+        since=params.get("from"),
+        until=params.get("to"),
+    )
+    return _paged(lambda limit, token: _trail().page(wanted, limit, token))
 
 
 @app.post("/executions/<executionId>/cancel")
