@@ -46,6 +46,11 @@ def home_region() -> str:
     return os.environ.get("AWS_REGION") or _require("AWS_DEFAULT_REGION")
 
 
+def deployment_name() -> str:
+    """The deployment this function belongs to (every function has it)."""
+    return _require(DEPLOYMENT_NAME)
+
+
 def drs_targets() -> Targets:
     """Where this deployment orchestrates DRS: home, and the targets in ``DRS_TARGETS``."""
     return Targets.from_json(home_region(), os.environ.get(DRS_TARGETS, ""))

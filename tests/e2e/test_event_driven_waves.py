@@ -147,3 +147,25 @@ def test_one_fault_in_the_sleep_or_the_wake_costs_time_not_the_execution(
     assert violations(item, harness.drs_jobs()) == []
     assert [w["status"] for w in item["waves"]] == ["COMPLETED", "COMPLETED"]
     assert all(len(w["jobIds"]) == 1 for w in item["waves"]), "each wave launched once"
+
+
+def test_the_drill_tells_its_end_once_and_how_long_its_dependent_wave_waited(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The metrics the deployment's alarms and dashboard read: one ExecutionsEnded however
+    many ticks and schedules ran, and B's start delay, seconds with events delivered."""
+    from tests.lambdas.test_telemetry import emf
+
+    pace(monkeypatch, 600)
+    execution_id = harness.run(CHAIN, GROUPS, hold=True)
+    item, _ = drive(harness, execution_id, finder=True, events=True)
+    assert item["status"] == "COMPLETED", item.get("reason")
+
+    printed = emf(capsys.readouterr().out)
+    ended = [m for m in printed if "ExecutionsEnded" in m]
+    assert [(m["Status"], m["Mode"], m["service"]) for m in ended] == [
+        ("COMPLETED", "DRILL", "wave-runner")
+    ]
+    [delay] = [m["WaveStartDelay"] for m in printed if "WaveStartDelay" in m]
+    assert 0 <= delay[0] < 5
+    assert any(m.get("Service") == "dynamodb" and m["AwsCalls"][0] > 0 for m in printed)

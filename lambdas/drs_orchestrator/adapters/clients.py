@@ -29,8 +29,10 @@ RETRY_CONFIG = Config(
 def client(service: str, config: Config | None = None, **kwargs: Any) -> Any:
     """A boto3 client for ``service`` with the shared retry configuration (and ``config``
     on top of it)."""
+    from drs_orchestrator.adapters.telemetry import instrument
+
     merged = RETRY_CONFIG.merge(config) if config else RETRY_CONFIG
-    return boto3.client(service, config=merged, **kwargs)
+    return instrument(boto3.client(service, config=merged, **kwargs))
 
 
 def error_code(exc: Exception) -> str:

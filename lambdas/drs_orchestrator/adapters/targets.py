@@ -22,6 +22,7 @@ from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.ec2 import LaunchTemplates
 from drs_orchestrator.adapters.iam import PermissionSimulator
+from drs_orchestrator.adapters.telemetry import instrument
 from drs_orchestrator.domain.targets import HOME, Target, Targets
 from drs_orchestrator.errors import ConfigurationError, TargetUnreachableError
 
@@ -37,13 +38,15 @@ UNREACHABLE_CODES = frozenset({"AccessDenied", "AccessDeniedException", "RegionD
 
 def assumed_client(service: str, target: Target, credentials: dict[str, Any]) -> Any:
     """A boto3 client for ``service`` in ``target``'s region, as the assumed role."""
-    return boto3.client(
-        service,
-        region_name=target.region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        config=RETRY_CONFIG,
+    return instrument(
+        boto3.client(
+            service,
+            region_name=target.region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            config=RETRY_CONFIG,
+        )
     )
 
 

@@ -34,11 +34,12 @@ from drs_orchestrator.adapters.functions import ReadinessRequests
 from drs_orchestrator.adapters.reports import ReportStore
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
+from drs_orchestrator.adapters.telemetry import Telemetry
 from drs_orchestrator.api import schemas
 from drs_orchestrator.domain import audit
 from drs_orchestrator.domain.plans import Problem
 from drs_orchestrator.domain.timestamps import to_iso
-from drs_orchestrator.environment import ApiEnvironment, drs_targets
+from drs_orchestrator.environment import ApiEnvironment, deployment_name, drs_targets
 from drs_orchestrator.errors import (
     UNAVAILABLE,
     ApiError,
@@ -622,6 +623,14 @@ def targets() -> dict[str, Any]:
     return {"items": _catalog().targets(home_account())}
 
 
+@cache
+def _telemetry() -> Telemetry:
+    return Telemetry(deployment_name(), "api")
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        _telemetry().emit_calls()

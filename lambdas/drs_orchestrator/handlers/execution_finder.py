@@ -19,6 +19,8 @@ from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.reports import ReportStore
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
+from drs_orchestrator.adapters.telemetry import Telemetry
+from drs_orchestrator.domain.metrics import execution_ended, finder_counts
 from drs_orchestrator.environment import FinderEnvironment, JanitorEnvironment, drs_targets
 from drs_orchestrator.services.execution_finder import ExecutionFinder
 from drs_orchestrator.services.janitor import Janitor
@@ -52,11 +54,21 @@ def _janitor() -> Janitor:
         reports=ReportStore(env.reports_bucket),
         janitor_after=timedelta(seconds=env.janitor_after_seconds),
         logger=logger,
+        on_ended=lambda item: _telemetry().emit(execution_ended(item)),
     )
+
+
+@cache
+def _telemetry() -> Telemetry:
+    return Telemetry(FinderEnvironment.from_env().deployment_name, "execution-finder")
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    report = _finder().poll(lambda: context.get_remaining_time_in_millis() / 1000)
-    janitor = _janitor().sweep(report.execution_ids)
-    return {**report.as_dict(), "janitor": janitor.as_dict()}
+    try:
+        report = _finder().poll(lambda: context.get_remaining_time_in_millis() / 1000)
+        janitor = _janitor().sweep(report.execution_ids)
+        _telemetry().emit(finder_counts(report.as_dict(), janitor.as_dict()))
+        return {**report.as_dict(), "janitor": janitor.as_dict()}
+    finally:
+        _telemetry().emit_calls()

@@ -21,9 +21,10 @@ from aws_lambda_powertools import Logger
 from drs_orchestrator.adapters.dynamodb import ReadinessRecords, VersionedRecords
 from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.targets import DrsGateways
+from drs_orchestrator.adapters.telemetry import Telemetry
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import to_iso
-from drs_orchestrator.environment import ReadinessEnvironment, drs_targets
+from drs_orchestrator.environment import ReadinessEnvironment, deployment_name, drs_targets
 from drs_orchestrator.services.inventory import Inventory
 from drs_orchestrator.services.readiness import TRIGGERS, PlanReadiness
 
@@ -59,8 +60,20 @@ def servers_named(event: dict[str, Any]) -> set[str]:
     }
 
 
+@cache
+def _telemetry() -> Telemetry:
+    return Telemetry(deployment_name(), "readiness")
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return _evaluate(event, context)
+    finally:
+        _telemetry().emit_calls()
+
+
+def _evaluate(event: dict[str, Any], context: Any) -> dict[str, Any]:
     readiness = _readiness()
 
     def remaining() -> float:

@@ -19,6 +19,8 @@ from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
+from drs_orchestrator.adapters.telemetry import Telemetry
+from drs_orchestrator.domain.metrics import execution_ended
 from drs_orchestrator.domain.runner import Limits
 from drs_orchestrator.environment import WaveRunnerEnvironment, drs_targets
 from drs_orchestrator.errors import OrchestratorError
@@ -56,7 +58,13 @@ def _runner() -> WaveRunner:
             ticks_per_run=env.ticks_per_run,
         ),
         logger=logger,
+        on_ended=lambda item: _telemetry().emit(execution_ended(item)),
     )
+
+
+@cache
+def _telemetry() -> Telemetry:
+    return Telemetry(WaveRunnerEnvironment.from_env().finder.deployment_name, "wave-runner")
 
 
 @cache
@@ -79,6 +87,13 @@ def _machines(state_machine_arn: str) -> StateMachines:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return _handle(event)
+    finally:
+        _telemetry().emit_calls()
+
+
+def _handle(event: dict[str, Any]) -> dict[str, Any]:
     if event.get("source") == "aws.drs":
         logger.append_keys(eventId=event.get("id"), detailType=event.get("detail-type"))
         return _waker().on_event(event)

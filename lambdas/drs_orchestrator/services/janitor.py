@@ -83,8 +83,11 @@ class Janitor:
         janitor_after: timedelta = timedelta(minutes=5),
         logger: logging.Logger | Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_ended: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._records = records
+        #: Told once of each execution the janitor ended (its metrics).
+        self._on_ended = on_ended or (lambda _item: None)
         self._machines = machines
         self._drs = as_gateways(drs)
         self._notifier = notifier
@@ -144,6 +147,7 @@ class Janitor:
         if not by_us:
             return
         report.ended += 1
+        self._on_ended(ended)
         self._logger.warning(
             "janitor ended an orphaned execution",
             extra={"executionId": item["executionId"], "reason": reason},

@@ -104,8 +104,11 @@ class WaveRunner:
         limits: core.Limits | None = None,
         logger: logging.Logger | Any = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_ended: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._records = records
+        #: Told once of each execution this runner ended (its metrics).
+        self._on_ended = on_ended or (lambda _item: None)
         self._drs = as_gateways(drs)
         self._notifier = notifier
         self._finder = finder
@@ -203,7 +206,9 @@ class WaveRunner:
         )
         if error.get("Error") == "States.Timeout":
             reason = "the state machine timed out waiting"
-        item, _ = executions.end_with_reason(self._records, execution_id, reason, self._clock())
+        item, by_us = executions.end_with_reason(self._records, execution_id, reason, self._clock())
+        if by_us:
+            self._on_ended(item)
         self._after_end(item)
         return {"status": item["status"], "reason": item.get("reason", reason)}
 
@@ -246,10 +251,13 @@ class WaveRunner:
             decision.new_jobs,
             notifications=decision.notifications,
         )
+        was_live = E(item["status"]) not in TERMINAL_EXECUTION
         item = merged(item, changes, decision.new_jobs, decision.notifications, version)
         for command in decision.commands:
             item = self._carry_out(item, command)
         if E(item["status"]) in TERMINAL_EXECUTION:
+            if was_live:
+                self._on_ended(item)  # this tick's versioned save ended it: once
             self._after_end(item)  # publishes the outbox, then frees the servers
         else:
             self._flush_outbox(item)
