@@ -130,6 +130,8 @@ class Verifier:
             if key.endswith("TableName"):
                 checks.append(self._table(str(table)))
         checks.append(self._state_machine())
+        checks.append(self._alarms())
+        checks.append(self._dashboard())
         checks.append(self._api_requires_auth())
         checks.append(self._console())
         checks.append(self._console_config())
@@ -253,6 +255,53 @@ class Verifier:
                 f"not yet: deployed {age.seconds // 60} min ago, no invocation recorded so far",
             )
         return Check(label, FAIL, "no invocation in the last 15 minutes")
+
+    # -- alarms and dashboard ------------------------------------------------------------
+
+    def _alarms(self) -> Check:
+        """Every alarm the stack declares exists and notifies the deployment's topic. One in
+        ALARM is reported, not failed: a fresh deployment's missed-schedule alarm is in
+        ALARM until the finder has run for a while."""
+        raw = self.outputs.get("alarmNames")
+        if not raw:
+            return Check("alarms", SKIP, "the stack exports no alarms")
+        wanted = json.loads(raw) if isinstance(raw, str) else list(raw)
+        topic = self.outputs.get("topicArn")
+        try:
+            found = {
+                alarm["AlarmName"]: alarm
+                for start in range(0, len(wanted), 100)
+                for page in self.clients.cloudwatch.get_paginator("describe_alarms").paginate(
+                    AlarmNames=wanted[start : start + 100]
+                )
+                for alarm in page.get("MetricAlarms", [])
+            }
+        except Exception as exc:  # noqa: BLE001
+            return Check("alarms", FAIL, f"cannot read them: {exc}")
+        missing = sorted(set(wanted) - set(found))
+        if missing:
+            return Check("alarms", FAIL, f"missing: {', '.join(missing)}")
+        silent = sorted(
+            name for name, alarm in found.items() if topic not in alarm.get("AlarmActions", [])
+        )
+        if silent:
+            return Check("alarms", FAIL, f"not notifying {topic}: {', '.join(silent)}")
+        firing = sorted(n for n, a in found.items() if a.get("StateValue") == "ALARM")
+        state = f"; in ALARM now: {', '.join(firing)}" if firing else ""
+        return Check("alarms", PASS, f"{len(found)} alarms notify the topic{state}")
+
+    def _dashboard(self) -> Check:
+        name = self.outputs.get("dashboardName")
+        if not name:
+            return Check("dashboard", SKIP, "the stack exports no dashboard")
+        try:
+            body = self.clients.cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+        except Exception as exc:  # noqa: BLE001
+            return Check("dashboard", FAIL, f"{name} cannot be read: {exc}")
+        widgets = json.loads(body).get("widgets") or []
+        if not widgets:
+            return Check("dashboard", FAIL, f"{name} has no widgets")
+        return Check("dashboard", PASS, f"{name}, {len(widgets)} widgets")
 
     # -- data, orchestration, entry points -----------------------------------------------
 

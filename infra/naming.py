@@ -131,6 +131,30 @@ CLOUDFRONT_OAC = NameRule(
 SNS_TOPIC = NameRule(
     "SNS topic", 256, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
 )
+CLOUDWATCH_ALARM = NameRule(
+    "CloudWatch alarm", 255, re.compile(r"[A-Za-z0-9_.-]+"), "may contain only A-Z a-z 0-9 _ . -"
+)
+CLOUDWATCH_DASHBOARD = NameRule(
+    "CloudWatch dashboard", 255, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
+)
+SQS_QUEUE = NameRule(
+    "SQS queue", 80, re.compile(r"[A-Za-z0-9_-]+"), "may contain only A-Z a-z 0-9 _ -"
+)
+#: The deployment's alarms, by what each watches (``infra/components/observability.py``).
+ALARM_SHORT_NAMES: tuple[str, ...] = (
+    "api-errors",
+    "api-5xx",
+    "drs-throttling",
+    "execution-finder-errors",
+    "execution-finder-missed-schedule",
+    "execution-finder-schedule-failed",
+    "executions-healed",
+    "failed-invocations",
+    "readiness-errors",
+    "state-machine-failed",
+    "state-machine-timed-out",
+    "wave-runner-errors",
+)
 REST_API = NameRule(
     "API Gateway REST API", 1024, re.compile(r"[\w .:/=+@-]+"), "may contain only \\w .:/=+@-"
 )
@@ -254,6 +278,18 @@ class Naming:
     def rest_api(self) -> str:
         return f"{self.deployment}-api"
 
+    def alarm(self, short: str) -> str:
+        return f"{self.deployment}-{short}"
+
+    def dashboard(self) -> str:
+        """The deployment's one CloudWatch dashboard."""
+        return f"{self.deployment}-operations"
+
+    def failure_queue(self) -> str:
+        """Where every asynchronous invocation that failed for good is kept (on-failure
+        destination of every function)."""
+        return f"{self.deployment}-failed-invocations"
+
     def api_access_log_group(self) -> str:
         return f"{self.deployment}/api/access"
 
@@ -323,6 +359,10 @@ class Naming:
         yield DerivedName(self.apigateway_logs_role(), IAM_ROLE.violations)
         yield DerivedName(self.target_role(), IAM_ROLE.violations)
         yield DerivedName(self.target_role_policy(), IAM_POLICY.violations)
+        for short in ALARM_SHORT_NAMES:
+            yield DerivedName(self.alarm(short), CLOUDWATCH_ALARM.violations)
+        yield DerivedName(self.dashboard(), CLOUDWATCH_DASHBOARD.violations)
+        yield DerivedName(self.failure_queue(), SQS_QUEUE.violations)
 
 
 #: For each resource type the program creates, the input that holds its physical name.
@@ -343,6 +383,9 @@ PHYSICAL_NAME_INPUTS: dict[str, str] = {
     "aws:cognito/userPool:UserPool": "name",
     "aws:cognito/userPoolClient:UserPoolClient": "name",
     "aws:cloudfront/originAccessControl:OriginAccessControl": "name",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+    "aws:cloudwatch/dashboard:Dashboard": "dashboardName",
+    "aws:sqs/queue:Queue": "name",
 }
 
 

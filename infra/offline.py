@@ -153,6 +153,19 @@ class _Mocks(pulumi.runtime.Mocks):
             case "aws:sfn/stateMachine:StateMachine":
                 computed["arn"] = self._arn("states", f"stateMachine:{name}")
                 resource_id = computed["arn"]
+            case "aws:sqs/queue:Queue":
+                computed["arn"] = self._arn("sqs", str(name))
+                computed["url"] = f"https://sqs.{self.region}.amazonaws.com/{MOCK_ACCOUNT}/{name}"
+                resource_id = computed["url"]
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                computed["arn"] = self._arn("cloudwatch", f"alarm:{name}")
+                resource_id = name
+            case "aws:cloudwatch/dashboard:Dashboard":
+                dashboard = inputs.get("dashboardName", name)
+                computed["dashboard_arn"] = self._arn(
+                    "cloudwatch", f"dashboard/{dashboard}", regional=False
+                )
+                resource_id = dashboard
             case "aws:sns/topic:Topic":
                 computed["arn"] = self._arn("sns", str(name))
                 resource_id = computed["arn"]

@@ -29,6 +29,7 @@ from drsctl.sandbox.drs import DrsSimulator
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from drsctl.sandbox.events import EventBus
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
+from drsctl.sandbox.metrics import EmittedMetrics
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import (
     seed_catalog,
@@ -85,6 +86,8 @@ class RunningDeployment:
     targets: tuple[tuple[str, str], ...] = ()
     #: The default bus of the deployment's account and region (DRS's events).
     bus: EventBus | None = None
+    #: What its functions would send CloudWatch (their EMF log lines, summed).
+    metrics: EmittedMetrics | None = None
 
 
 class Sandbox:
@@ -218,8 +221,11 @@ class Sandbox:
             )
             bus.start()
             simulator.on_event = bus.put
+            emitted = EmittedMetrics(
+                [self._runtime.log_path(name) for name in deployment.functions.values()]
+            )
             self.deployments[evaluation.stack] = RunningDeployment(
-                deployment, simulator, access_key, site, _targets_of(evaluation), bus
+                deployment, simulator, access_key, site, _targets_of(evaluation), bus, emitted
             )
             rules += [
                 ScheduledRule(name, clients("events"), clients("lambda"), deployment.region)
@@ -346,6 +352,8 @@ class Sandbox:
                 "errors": running.bus.errors[-5:] if running.bus else [],
             },
             "workerPids": self._runtime.pids() if self._runtime else [],
+            # The metrics its alarms and dashboard would read (EMF in the function logs).
+            "metrics": running.metrics.snapshot() if running.metrics else [],
             # How to reach this deployment's emulated AWS directly (drsctl compare reads
             # the state machine's history with it).
             "aws": {

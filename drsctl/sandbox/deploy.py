@@ -39,6 +39,13 @@ NOT_NEEDED = {
     "aws:sns/topicSubscription:TopicSubscription": "no e-mail leaves the sandbox",
     "aws:dynamodb/resourcePolicy:ResourcePolicy": "moto enforces no resource policy (the "
     "policy pack's audit-trail-append-only rule checks the audit table's)",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "moto evaluates no alarm: /sandbox/state "
+    "shows the metrics the functions emit instead",
+    "aws:cloudwatch/dashboard:Dashboard": "/sandbox/state shows the metrics it would plot",
+    "aws:sqs/queue:Queue": "the sandbox's Lambda runs an asynchronous invocation once and "
+    "logs its failure: no retries, no on-failure destination",
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "the sandbox's Lambda "
+    "runs an asynchronous invocation once and logs its failure",
 }
 
 

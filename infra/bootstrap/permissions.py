@@ -26,6 +26,10 @@ DEPLOY_ACTIONS: dict[str, list[str]] = {
         "dynamodb:TagResource",
         "dynamodb:UntagResource",
         "dynamodb:ListTagsOfResource",
+        # The audit table's append-only resource policy.
+        "dynamodb:GetResourcePolicy",
+        "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy",
     ],
     "lambda": [
         "lambda:CreateFunction",
@@ -43,6 +47,11 @@ DEPLOY_ACTIONS: dict[str, list[str]] = {
         "lambda:TagResource",
         "lambda:UntagResource",
         "lambda:ListTags",
+        # Each function's on-failure destination for asynchronous invocations.
+        "lambda:PutFunctionEventInvokeConfig",
+        "lambda:GetFunctionEventInvokeConfig",
+        "lambda:UpdateFunctionEventInvokeConfig",
+        "lambda:DeleteFunctionEventInvokeConfig",
     ],
     "iam": [
         "iam:CreateRole",
@@ -91,6 +100,29 @@ DEPLOY_ACTIONS: dict[str, list[str]] = {
         "states:UntagResource",
         "states:ListTagsForResource",
         "states:ListStateMachineVersions",
+    ],
+    "cloudwatch": [
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:TagResource",
+        "cloudwatch:UntagResource",
+        "cloudwatch:ListTagsForResource",
+    ],
+    "dashboard": [
+        "cloudwatch:PutDashboard",
+        "cloudwatch:GetDashboard",
+        "cloudwatch:DeleteDashboards",
+    ],
+    "sqs": [
+        "sqs:CreateQueue",
+        "sqs:DeleteQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:SetQueueAttributes",
+        "sqs:GetQueueUrl",
+        "sqs:TagQueue",
+        "sqs:UntagQueue",
+        "sqs:ListQueueTags",
     ],
     "sns": [
         "sns:CreateTopic",
@@ -172,6 +204,10 @@ def _arns(partition: str, region: str, account: str, deployment: str) -> dict[st
         "events": [f"arn:{partition}:events:{regional}:rule/{deployment}-*"],
         "states": [f"arn:{partition}:states:{regional}:stateMachine:{deployment}-*"],
         "sns": [f"arn:{partition}:sns:{regional}:{deployment}-*"],
+        "cloudwatch": [f"arn:{partition}:cloudwatch:{regional}:alarm:{deployment}-*"],
+        # Dashboards are global: no region in their ARN.
+        "dashboard": [f"arn:{partition}:cloudwatch::{account}:dashboard/{deployment}-*"],
+        "sqs": [f"arn:{partition}:sqs:{regional}:{deployment}-*"],
     }
 
 

@@ -40,6 +40,9 @@ class LambdaFunctionArgs:
     """Upper bound of one invocation."""
     description: str = ""
     """Shown in the Lambda console."""
+    failure_queue_arn: pulumi.Input[str] | None = None
+    """Where an asynchronous invocation that failed for good (after Lambda's retries) goes:
+    the deployment's failed-invocations queue, watched by an alarm."""
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -81,11 +84,17 @@ class LambdaFunction(pulumi.ComponentResource):
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [pulumi.Output.concat(self.log_group.arn, ":*")],
         )
+        # Active tracing: Lambda sends the segments with the function's role.
+        tracing = iam.unscoped_statement(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])
+        own = [log_statement, tracing]
+        if args.failure_queue_arn is not None:
+            # Lambda delivers a failed asynchronous invocation with the function's role.
+            own.append(iam.statement(["sqs:SendMessage"], [args.failure_queue_arn]))
         self.policy = aws.iam.RolePolicy(
             f"{short}-policy",
             name=names.function_policy(short),
             role=self.role.id,
-            policy=iam.document([log_statement, *args.statements]),
+            policy=iam.document([*own, *args.statements]),
             opts=child,
         )
         self.package_object = aws.s3.BucketObjectv2(
@@ -118,10 +127,25 @@ class LambdaFunction(pulumi.ComponentResource):
                 application_log_level="INFO",
                 system_log_level="WARN",
             ),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
             tags=tags,
             # The role's policy must exist before the first invocation can log.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
+        if args.failure_queue_arn is not None:
+            # Every asynchronous invocation (EventBridge's, the API's readiness requests)
+            # that still fails after Lambda's two retries is kept, never dropped.
+            aws.lambda_.FunctionEventInvokeConfig(
+                f"{short}-async",
+                function_name=self.function.name,
+                maximum_retry_attempts=2,
+                destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                    on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                        destination=args.failure_queue_arn
+                    )
+                ),
+                opts=child,
+            )
         self.package_sha256 = package.sha256
         self.register_outputs(
             {

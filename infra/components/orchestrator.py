@@ -12,11 +12,12 @@ from drs_orchestrator import environment as env
 from drs_orchestrator.domain.wakeups import LAUNCH_RESULT_PATTERN
 
 from infra import iam
-from infra.components.api import RestApi, RestApiArgs
+from infra.components.api import STAGE, RestApi, RestApiArgs
 from infra.components.datastore import Datastore, DatastoreArgs
 from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.function import LambdaFunction, LambdaFunctionArgs
 from infra.components.identity import Identity, IdentityArgs
+from infra.components.observability import FailedInvocations, Monitoring, MonitoringArgs
 from infra.components.orchestration import (
     Notifications,
     NotificationsArgs,
@@ -77,6 +78,7 @@ class Orchestrator(pulumi.ComponentResource):
         executions, job_events = self.datastore.executions, self.datastore.job_events
 
         holds = self.datastore.server_holds
+        self.failed_invocations = FailedInvocations("failed-invocations", names, child)
         self.notifications = Notifications(
             "notifications", NotificationsArgs(names, admin_email=settings.admin_email), child
         )
@@ -114,6 +116,7 @@ class Orchestrator(pulumi.ComponentResource):
                 naming=names,
                 log_retention_days=settings.log_retention_days,
                 deployment_bucket=settings.deployment_bucket,
+                failure_queue_arn=self.failed_invocations.queue.arn,
                 package=WAVE_RUNNER,
                 description="Runs the waves of a recovery execution for its state machine.",
                 timeout_seconds=120,
@@ -192,6 +195,7 @@ class Orchestrator(pulumi.ComponentResource):
                 naming=names,
                 log_retention_days=settings.log_retention_days,
                 deployment_bucket=settings.deployment_bucket,
+                failure_queue_arn=self.failed_invocations.queue.arn,
                 package=EXECUTION_FINDER,
                 description="Polls DRS jobs of running executions and records their events; "
                 "heals executions whose state machine is gone.",
@@ -229,6 +233,7 @@ class Orchestrator(pulumi.ComponentResource):
                 naming=names,
                 log_retention_days=settings.log_retention_days,
                 deployment_bucket=settings.deployment_bucket,
+                failure_queue_arn=self.failed_invocations.queue.arn,
                 package=READINESS,
                 description="Evaluates the readiness of every recovery plan, records it and "
                 "notifies changes of state.",
@@ -277,6 +282,7 @@ class Orchestrator(pulumi.ComponentResource):
                 naming=names,
                 log_retention_days=settings.log_retention_days,
                 deployment_bucket=settings.deployment_bucket,
+                failure_queue_arn=self.failed_invocations.queue.arn,
                 package=API,
                 description="The REST API: protection groups, recovery plans, executions.",
                 timeout_seconds=29,
@@ -447,6 +453,28 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
+        self.monitoring = Monitoring(
+            "monitoring",
+            MonitoringArgs(
+                naming=names,
+                topic_arn=self.notifications.topic.arn,
+                poll_schedule=settings.poll_schedule,
+                state_machine_arn=self.recovery.state_machine.arn,
+                rest_api_name=names.rest_api(),
+                stage_name=STAGE,
+                queue_name=self.failed_invocations.queue.name,
+                function_names={
+                    spec.function: function.function.name
+                    for spec, function in (
+                        (EXECUTION_FINDER, self.execution_finder),
+                        (WAVE_RUNNER, self.wave_runner),
+                        (API, self.api),
+                        (READINESS, self.readiness),
+                    )
+                },
+            ),
+            child,
+        )
         self.frontend = Frontend(
             "console",
             FrontendArgs(
@@ -503,6 +531,13 @@ class Orchestrator(pulumi.ComponentResource):
             "readinessScheduleRuleName": self.readiness_schedule.rule.name,
             "readinessEventRuleName": self.readiness_events.rule.name,
             "waveRunnerLaunchEventRuleName": self.launch_events.rule.name,
+            "auditTableName": audit.name,
+            "dashboardName": self.monitoring.dashboard.dashboard_name,
+            # JSON: drsctl verify reads every alarm back by its name.
+            "alarmNames": pulumi.Output.all(
+                *[a.name for a in self.monitoring.alarms.values()]
+            ).apply(lambda names: json.dumps(sorted(names))),
+            "failedInvocationsQueueName": self.failed_invocations.queue.name,
             # <account>/<region> of each DRS target besides the deployment's own.
             "drsTargets": ", ".join(target.key for target in settings.targets),
         }

@@ -1,4 +1,5 @@
-"""Compute rules: Lambda functions run a supported runtime, log with retention, hold no secrets."""
+"""Compute rules: Lambda functions run a supported runtime, log with retention, hold no
+secrets, are traced and keep their failed asynchronous invocations; alarms tell someone."""
 
 from __future__ import annotations
 
@@ -65,6 +66,64 @@ def validate_log_group(args: StackValidationArgs, report: ReportViolation) -> No
             report(f"log group '{group_name}' keeps logs forever; set retentionInDays", group.urn)
 
 
+EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def validate_tracing(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != FUNCTION:
+        return
+    mode = (args.props.get("tracingConfig") or {}).get("mode")
+    if mode != "Active":
+        report(f"tracing is '{mode or 'off'}', not Active: its calls would not be traced", None)
+
+
+def validate_failure_destination(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Every function's asynchronous invocations that fail for good go somewhere."""
+    kept = {
+        r.props.get("functionName")
+        for r in args.resources
+        if r.resource_type == EVENT_INVOKE_CONFIG
+        and ((r.props.get("destinationConfig") or {}).get("onFailure") or {}).get("destination")
+    }
+    for function in (r for r in args.resources if r.resource_type == FUNCTION):
+        name = function.props.get("name")
+        if name not in kept:
+            report(
+                f"function '{name}' has no on-failure destination: an asynchronous invocation "
+                "that fails after Lambda's retries would be dropped unseen",
+                function.urn,
+            )
+
+
+def validate_alarm_action(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ALARM:
+        return
+    if not args.props.get("alarmActions"):
+        report(f"alarm '{args.props.get('name')}' notifies no one: it has no alarm action", None)
+
+
+lambda_tracing = ResourceValidationPolicy(
+    name="lambda-tracing-active",
+    description="Every Lambda function has active X-Ray tracing.",
+    validate=validate_tracing,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+lambda_failure_destination = StackValidationPolicy(
+    name="lambda-async-failure-destination",
+    description=(
+        "Every Lambda function sends asynchronous invocations that fail for good to an "
+        "on-failure destination."
+    ),
+    validate=validate_failure_destination,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+alarm_has_action = ResourceValidationPolicy(
+    name="cloudwatch-alarm-has-action",
+    description="Every CloudWatch alarm has an alarm action, so someone is told.",
+    validate=validate_alarm_action,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
 supported_runtime = ResourceValidationPolicy(
     name="lambda-supported-runtime",
     description="Every Lambda function uses a supported runtime.",
@@ -93,4 +152,11 @@ no_plaintext_secrets = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
-POLICIES = [supported_runtime, log_group_with_retention, no_plaintext_secrets]
+POLICIES = [
+    supported_runtime,
+    log_group_with_retention,
+    no_plaintext_secrets,
+    lambda_tracing,
+    lambda_failure_destination,
+    alarm_has_action,
+]

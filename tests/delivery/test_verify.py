@@ -79,6 +79,29 @@ class Deployment:
                 TableName=name,
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
             )
+        # The alarms and dashboard the stack declares, as the program names them.
+        self.topic = boto3.client("sns", region_name=REGION).create_topic(
+            Name="aws-elasticdrs-orchestrator-dev-notifications"
+        )["TopicArn"]
+        self.outputs["topicArn"] = self.topic
+        for alarm in json.loads(self.outputs["alarmNames"]):
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=alarm,
+                MetricName="Errors",
+                Namespace="AWS/Lambda",
+                Statistic="Sum",
+                Period=300,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+                AlarmActions=[self.topic],
+            )
+        self.cloudwatch.put_dashboard(
+            DashboardName=self.outputs["dashboardName"],
+            DashboardBody=json.dumps(
+                {"widgets": [{"type": "text", "properties": {"markdown": "x"}}]}
+            ),
+        )
 
     def fetch(self, url: str) -> tuple[int, bytes]:
         """Lambda's code location, served from the bucket moto stores the code in."""
@@ -133,7 +156,10 @@ def test_a_healthy_deployment_passes(deployment: Deployment) -> None:
         "table aws-elasticdrs-orchestrator-dev-protection-groups": PASS,
         "table aws-elasticdrs-orchestrator-dev-recovery-plans": PASS,
         "table aws-elasticdrs-orchestrator-dev-server-holds": PASS,
+        "table aws-elasticdrs-orchestrator-dev-audit": PASS,
         "state machine": SKIP,
+        "alarms": PASS,
+        "dashboard": PASS,
         "API": SKIP,
         "console": SKIP,
         "console config": SKIP,
@@ -148,7 +174,7 @@ def test_the_cli_prints_a_row_per_check_and_exits_0(deployment: Deployment, tmp_
     assert run_verify("dev", outputs, out, deployment.clients(), deployment.fetch) == 0
     text = out.getvalue()
     assert f"PASS  {CODE}" in text
-    assert text.rstrip().endswith("8 pass, 0 fail, 1 wait, 4 skip")
+    assert text.rstrip().endswith("11 pass, 0 fail, 1 wait, 4 skip")
 
 
 def deploy_finder_without_its_handler(deployment: Deployment, tmp_path: Path) -> None:
@@ -391,3 +417,27 @@ def test_the_deployed_console_config_asks_for_cognito_against_its_own_api(
         if c.name == "console config"
     ]
     assert (check.status, check.detail) == (expected, message)
+
+
+def test_a_missing_or_silent_alarm_and_a_missing_dashboard_fail(deployment: Deployment) -> None:
+    alarms = json.loads(deployment.outputs["alarmNames"])
+    assert len(alarms) == 12
+    assert deployment.verify()["alarms"].detail == "12 alarms notify the topic"
+    deployment.cloudwatch.delete_alarms(AlarmNames=[alarms[0]])
+    check = deployment.verify()["alarms"]
+    assert (check.status, check.detail) == (FAIL, f"missing: {alarms[0]}")
+    deployment.cloudwatch.put_metric_alarm(
+        AlarmName=alarms[0],
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    check = deployment.verify()["alarms"]
+    assert check.status == FAIL and check.detail.endswith(f": {alarms[0]}")
+    assert check.detail.startswith("not notifying")
+    deployment.cloudwatch.delete_dashboards(DashboardNames=[deployment.outputs["dashboardName"]])
+    assert deployment.verify()["dashboard"].status == FAIL

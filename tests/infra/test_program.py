@@ -50,9 +50,15 @@ EXPECTED_RESOURCES = {
     "aws:sfn/stateMachine:StateMachine": 1,
     "aws:sns/topic:Topic": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
+    # What tells people the orchestrator itself fails (infra/components/observability.py).
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 12,
+    "aws:cloudwatch/dashboard:Dashboard": 1,
+    "aws:sqs/queue:Queue": 1,
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": 4,
 }
-# 41 of the orchestrator, the console bucket, its access control and its objects.
-NAMED_RESOURCES = 41 + 2 + CONSOLE_OBJECTS
+# 41 of the orchestrator, 12 alarms, the dashboard and the failed-invocations queue, the
+# console bucket, its access control and its objects.
+NAMED_RESOURCES = 41 + 14 + 2 + CONSOLE_OBJECTS
 
 
 def finder(stack: Evaluation, resource_type: str = "aws:lambda/function:Function"):
@@ -85,6 +91,8 @@ def test_stack_declares_the_expected_resources(stack: Evaluation) -> None:
         "drs-orchestrator:api:RestApi",
         "drs-orchestrator:identity:Identity",
         "drs-orchestrator:frontend:Frontend",
+        "drs-orchestrator:observability:FailedInvocations",
+        "drs-orchestrator:observability:Monitoring",
     }
     assert all(r.parent_urn for r in stack.custom_resources), "every resource has a component"
 
@@ -197,6 +205,7 @@ def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation)
     machine = stack.one("aws:sfn/stateMachine:StateMachine")
     runs = machine.state["arn"].replace(":stateMachine:", ":execution:") + ":*"
     topic = stack.one("aws:sns/topic:Topic").state["arn"]
+    queue = stack.one("aws:sqs/queue:Queue").state["arn"]
     assert granted == {
         ("dynamodb:Query", f"{tables['executions-table']}/index/status-index"),
         ("dynamodb:Query", f"{tables['executions-table']}/index/watch-index"),
@@ -217,6 +226,10 @@ def test_finder_role_allows_only_its_own_tables_and_drs_reads(stack: Evaluation)
         ("drs:DescribeJobLogItems", "*"),
         ("logs:CreateLogStream", f"{log_group}:*"),
         ("logs:PutLogEvents", f"{log_group}:*"),
+        # active tracing, and a failed asynchronous invocation kept in the queue
+        ("xray:PutTraceSegments", "*"),
+        ("xray:PutTelemetryRecords", "*"),
+        ("sqs:SendMessage", queue),
     }
     assert {a for a, r in granted if r == "*"} <= set(UNSCOPED_ACTIONS)
 
@@ -626,6 +639,10 @@ def test_readiness_role_reads_the_catalog_and_drs_and_writes_only_its_history(
         ("ssm:DescribeDocument", "*"),
         # The wave runner's permissions are simulated, not the readiness role's own.
         ("iam:SimulatePrincipalPolicy", runner),
+        # What every function has: active tracing, its failed async invocations kept.
+        ("xray:PutTraceSegments", "*"),
+        ("xray:PutTelemetryRecords", "*"),
+        ("sqs:SendMessage", stack.one("aws:sqs/queue:Queue").state["arn"]),
     }
     environment = stack.one("aws:lambda/function:Function", "readiness-function").inputs
     assert environment["environment"]["variables"]["WAVE_RUNNER_ROLE_ARN"] == runner

@@ -32,7 +32,7 @@ def by_name(name: str):
 
 def test_policy_names_are_unique_kebab_case_with_one_sentence() -> None:
     names = [p.name for p in POLICIES]
-    assert len(names) == len(set(names)) == 28
+    assert len(names) == len(set(names)) == 31
     for policy in POLICIES:
         assert policy.name == policy.name.lower() and " " not in policy.name
         assert policy.description.endswith(".") and policy.description.count(". ") == 0

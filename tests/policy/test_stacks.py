@@ -87,13 +87,13 @@ def test_a_dynamodb_statement_on_star_is_caught(monkeypatch: pytest.MonkeyPatch)
         and v.resource == "execution-finder-policy"
     ]
     assert found == [
-        "statement 1 allows dynamodb:Query on '*'; only actions in infra/iam.py UNSCOPED_ACTIONS "
+        "statement 3 allows dynamodb:Query on '*'; only actions in infra/iam.py UNSCOPED_ACTIONS "
         "(with their reason) may use '*'",
-        "statement 2 allows dynamodb:GetItem, dynamodb:UpdateItem on '*'; only actions in "
+        "statement 4 allows dynamodb:GetItem, dynamodb:UpdateItem on '*'; only actions in "
         "infra/iam.py UNSCOPED_ACTIONS (with their reason) may use '*'",
-        "statement 3 allows dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:Query on '*'; "
+        "statement 5 allows dynamodb:BatchWriteItem, dynamodb:PutItem, dynamodb:Query on '*'; "
         "only actions in infra/iam.py UNSCOPED_ACTIONS (with their reason) may use '*'",
-        "statement 5 allows dynamodb:DeleteItem on '*'; only actions in infra/iam.py "
+        "statement 7 allows dynamodb:DeleteItem on '*'; only actions in infra/iam.py "
         "UNSCOPED_ACTIONS (with their reason) may use '*'",
     ]
 
@@ -183,3 +183,46 @@ def test_pulumi_is_left_usable_after_a_broken_run() -> None:
     """Evaluating after a failed program still works (the runtime is reset per stack)."""
     assert evaluate("dev").outputs["deploymentName"] == DEV
     assert isinstance(pulumi.get_stack(), str)
+
+
+def test_an_untraced_function_an_alarm_nobody_hears_and_a_dropped_async_failure_are_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infra.components import function, observability
+
+    real_function, real_alarm = aws.lambda_.Function, aws.cloudwatch.MetricAlarm
+
+    def untraced(*args, **kwargs):
+        if kwargs.get("name", "").endswith("-readiness"):
+            kwargs["tracing_config"] = None
+        return real_function(*args, **kwargs)
+
+    def unheard(*args, **kwargs):
+        if kwargs.get("name", "").endswith("-api-5xx"):
+            kwargs["alarm_actions"] = []
+        return real_alarm(*args, **kwargs)
+
+    real_config = aws.lambda_.FunctionEventInvokeConfig
+
+    def dropped(resource_name, *args, **kwargs):
+        if resource_name == "api-async":
+            kwargs["destination_config"] = None
+        return real_config(resource_name, *args, **kwargs)
+
+    monkeypatch.setattr(function.aws.lambda_, "Function", untraced)
+    monkeypatch.setattr(observability.aws.cloudwatch, "MetricAlarm", unheard)
+    monkeypatch.setattr(function.aws.lambda_, "FunctionEventInvokeConfig", dropped)
+    found = {(v.policy, v.message) for v in evaluate_stack(evaluate("dev"))}
+    assert (
+        "lambda-tracing-active",
+        "tracing is 'off', not Active: its calls would not be traced",
+    ) in found
+    assert (
+        "cloudwatch-alarm-has-action",
+        f"alarm '{DEV}-api-5xx' notifies no one: it has no alarm action",
+    ) in found
+    assert (
+        "lambda-async-failure-destination",
+        f"function '{DEV}-api' has no on-failure destination: an asynchronous invocation "
+        "that fails after Lambda's retries would be dropped unseen",
+    ) in found

@@ -139,6 +139,20 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     assert events["errors"] == []
     assert execution["wakeRequests"] >= 1, "the first wave's last launch result woke it"
 
+    # The metrics the deployment's alarms and dashboard would read, from the functions' logs.
+    def series(metric: str, **dimensions: str) -> list[dict[str, Any]]:
+        return [
+            s
+            for s in sandbox.get("/sandbox/state")["metrics"]
+            if s["metric"] == metric and dimensions.items() <= s["dimensions"].items()
+        ]
+
+    ended = series("ExecutionsEnded", Status="COMPLETED", Mode="DRILL", service="wave-runner")
+    assert ended and ended[0]["sum"] >= 1
+    [delay] = series("WaveStartDelay", service="wave-runner")
+    assert delay["count"] >= 1
+    assert series("AwsCalls", Service="drs", service="wave-runner")[0]["sum"] > 0
+
     # The finder's janitor stores the report in the deployment bucket once the drill has
     # settled; the API links it, and the links fetch it from the sandbox's S3.
     links = stored_report_links(sandbox, execution["executionId"])
