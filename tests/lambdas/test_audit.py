@@ -162,6 +162,11 @@ def test_the_trail_is_filtered_by_user_object_plan_action_and_time(call: Api) ->
     assert len(trail(call, **{"from": "2000-01-01T00:00:00Z", "to": moment})) == len(everything)
     status, refused = call("GET", "/audit", groups="read-only", query={"from": "yesterday"})
     assert status == 400 and refused["errors"][0]["field"] == "from"
+    backwards = {"from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
+    status, refused = call("GET", "/audit", groups="read-only", query=backwards)
+    assert status == 400 and refused["errors"] == [
+        {"field": "to", "reason": "must not be before from"}
+    ]
 
 
 def test_an_outcome_that_cannot_be_written_leaves_the_intent_and_the_change_stands(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 #: The partition of every record: one trail per deployment, newest first by ``sk``.
@@ -59,6 +59,28 @@ def actor_from(claims: dict[str, Any], groups: set[str]) -> Actor:
     sub = str(claims.get("sub") or "")
     user = str(claims.get("cognito:username") or claims.get("email") or sub or "unknown")
     return Actor(user=user, sub=sub, groups=tuple(sorted(groups)))
+
+
+@dataclass(frozen=True)
+class Request:
+    """An audited request as it came: who asked which operation of what."""
+
+    request_id: str
+    actor: Actor
+    operation_id: str
+    method: str
+    path: str
+    path_parameters: dict[str, str]
+    body: Any = None
+
+    @property
+    def action(self) -> str:
+        return action_of(self.operation_id, self.body)
+
+    @property
+    def target(self) -> tuple[str, str | None]:
+        """The type and id of the object the request names (``object_of``)."""
+        return object_of(self.path_parameters, self.path)
 
 
 def action_of(operation_id: str, body: Any) -> str:
@@ -105,33 +127,27 @@ def outcome_of(status: int) -> str:
 
 
 def intent(
+    request: Request,
     *,
-    request_id: str,
     at: str,
-    actor: Actor,
-    action: str,
-    method: str,
-    path: str,
-    object_type: str,
-    object_id: str | None,
     plan_id: str | None,
     before: Any,
-    body: Any,
     expires_at: int,
 ) -> dict[str, Any]:
     """The record written before the operation runs."""
+    object_type, object_id = request.target
     record = {
         "trail": TRAIL,
-        "sk": sort_key(at, request_id, INTENT),
+        "sk": sort_key(at, request.request_id, INTENT),
         "phase": INTENT,
-        "requestId": request_id,
+        "requestId": request.request_id,
         "at": at,
-        "actor": actor.user,
-        "actorSub": actor.sub,
-        "actorGroups": list(actor.groups),
-        "action": action,
-        "method": method,
-        "path": path,
+        "actor": request.actor.user,
+        "actorSub": request.actor.sub,
+        "actorGroups": list(request.actor.groups),
+        "action": request.action,
+        "method": request.method,
+        "path": request.path,
         "objectType": object_type,
         "expiresAt": expires_at,
     }
@@ -139,7 +155,7 @@ def intent(
         "objectId": object_id,
         "planId": plan_id,
         "before": before,
-        "request": kept_body(body),
+        "request": kept_body(request.body),
     }
     return record | {k: v for k, v in optional.items() if v is not None}
 
@@ -178,34 +194,18 @@ def outcome(
 
 
 def refused(
-    *,
-    request_id: str,
-    at: str,
-    actor: Actor,
-    action: str,
-    method: str,
-    path: str,
-    path_parameters: dict[str, str],
-    status: int,
-    message: str,
-    expires_at: int,
+    request: Request, *, at: str, status: int, message: str, expires_at: int
 ) -> dict[str, Any]:
-    """The one record of a request refused before it ran (no role for it, invalid body)."""
-    object_type, object_id = object_of(path_parameters, path)
+    """The one record of a request refused before it ran (no role for it, invalid body):
+    nothing was read or changed, so no object state and no request body."""
     written = intent(
-        request_id=request_id,
+        replace(request, body=None) if request.body is not None else request,
         at=at,
-        actor=actor,
-        action=action,
-        method=method,
-        path=path,
-        object_type=object_type,
-        object_id=object_id,
-        plan_id=path_parameters.get("planId"),
+        plan_id=request.path_parameters.get("planId"),
         before=None,
-        body=None,
         expires_at=expires_at,
     )
+    written["action"] = request.action  # what was asked for, body or not
     return outcome(written, status, message=message)
 
 

@@ -256,11 +256,7 @@ def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Respo
             _check(app, method, resource)
         except (ForbiddenError, BadRequestError) as refusal:
             if schemas.audited(method, resource):
-                _audit().refuse(
-                    **_request_facts(method, resource),
-                    status=refusal.status,
-                    message=str(refusal),
-                )
+                _audit().refuse(_request(method, resource), refusal.status, str(refusal))
             raise
     return next_middleware(app)
 
@@ -285,19 +281,19 @@ def _check(app: APIGatewayRestResolver, method: str, resource: str) -> None:
             raise ForbiddenError(msg)
 
 
-def _request_facts(method: str, resource: str) -> dict[str, Any]:
+def _request(method: str, resource: str) -> audit.Request:
     """Who asks what of which object, as an audit record names it."""
     event = app.current_event
     claims = event.request_context.authorizer.claims or {}
-    return {
-        "actor": audit.actor_from(dict(claims), caller_groups()),
-        "operation_id": schemas.operation_id(method, resource),
-        "method": method,
-        "path": event.path,
-        "path_parameters": dict(event.path_parameters or {}),
-        "body": app.context.get("body"),
-        "request_id": event.request_context.request_id or "",
-    }
+    return audit.Request(
+        request_id=event.request_context.request_id or "",
+        actor=audit.actor_from(dict(claims), caller_groups()),
+        operation_id=schemas.operation_id(method, resource),
+        method=method,
+        path=event.path,
+        path_parameters=dict(event.path_parameters or {}),
+        body=app.context.get("body"),
+    )
 
 
 def audited(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
@@ -308,7 +304,7 @@ def audited(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Res
     if not schemas.audited(method, resource):
         return next_middleware(app)
     recorder = _audit()
-    written = recorder.begin(**_request_facts(method, resource))
+    written = recorder.begin(_request(method, resource))
     try:
         response = next_middleware(app)
     except ApiError as error:
@@ -559,6 +555,8 @@ def audit_trail() -> dict[str, Any]:
         for name in ("user", "object", "plan", "action")
         if name in params and not 0 < len(params[name]) <= 256  # noqa: PLR2004
     ]
+    if not problems and params.get("from") and params.get("to") and params["from"] > params["to"]:
+        problems.append(Problem("to", "must not be before from"))
     if problems:
         msg = "invalid request"
         raise BadRequestError(msg, problems)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from drs_orchestrator.adapters.audit import AuditTrail
-    from drs_orchestrator.domain.audit import Actor
+    from drs_orchestrator.domain.audit import Request
 
 #: Fields of an execution the trail keeps as its state (the whole item can be 350 KB).
 EXECUTION_FIELDS = ("executionId", "planId", "mode", "status", "reason")
@@ -62,22 +62,12 @@ class AuditRecorder:
     def _expires_at(self) -> int:
         return int(time.time()) + self._retention_seconds
 
-    def begin(
-        self,
-        *,
-        actor: Actor,
-        operation_id: str,
-        method: str,
-        path: str,
-        path_parameters: dict[str, str],
-        body: Any,
-        request_id: str,
-    ) -> dict[str, Any]:
+    def begin(self, request: Request) -> dict[str, Any]:
         """Write the intent (the object as it is now included) and return it."""
-        object_type, object_id = audit.object_of(path_parameters, path)
+        object_type, object_id = request.target
         before = None
-        plan_id = path_parameters.get("planId")
-        if object_id and method != "GET":
+        plan_id = request.path_parameters.get("planId")
+        if object_id and request.method != "GET":
             try:
                 current = self._read_object(object_type, object_id)
             except NotFoundError:
@@ -86,17 +76,10 @@ class AuditRecorder:
             if isinstance(current, dict) and not plan_id:
                 plan_id = current.get("planId")
         written = audit.intent(
-            request_id=request_id,
+            request,
             at=self._clock(),
-            actor=actor,
-            action=audit.action_of(operation_id, body),
-            method=method,
-            path=path,
-            object_type=object_type,
-            object_id=object_id,
             plan_id=plan_id,
             before=before,
-            body=body,
             expires_at=self._expires_at(),
         )
         self._trail.add(written)
@@ -120,31 +103,10 @@ class AuditRecorder:
         )
         self._add_logged(record)
 
-    def refuse(
-        self,
-        *,
-        actor: Actor,
-        operation_id: str,
-        method: str,
-        path: str,
-        path_parameters: dict[str, str],
-        body: Any,
-        request_id: str,
-        status: int,
-        message: str,
-    ) -> None:
+    def refuse(self, request: Request, status: int, message: str) -> None:
         """The one record of a request refused before it ran."""
         record = audit.refused(
-            request_id=request_id,
-            at=self._clock(),
-            actor=actor,
-            action=audit.action_of(operation_id, body),
-            method=method,
-            path=path,
-            path_parameters=path_parameters,
-            status=status,
-            message=message,
-            expires_at=self._expires_at(),
+            request, at=self._clock(), status=status, message=message, expires_at=self._expires_at()
         )
         self._add_logged(record)
 
