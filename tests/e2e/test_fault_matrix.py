@@ -65,6 +65,8 @@ CALL_POINTS: dict[str, tuple[int, ...]] = {
     "sns:Publish": (1, 2),
     "stepfunctions:SendTaskSuccess": (1,),
     "stepfunctions:DescribeExecution": (1,),
+    # The audit trail of the operator's approval: its intent, then its outcome.
+    "dynamodb:PutItem": (1, 2),
     # The settled execution's report (every occurrence: tests/e2e/test_report_faults.py).
     "s3:PutObject": (1,),
 }
@@ -105,6 +107,14 @@ def assert_kept_every_invariant(harness: Harness, item: dict[str, Any]) -> None:
     events = [n["event"] for n in harness.notifications()]
     assert {"started", "waiting for approval", "completed"} <= set(events)
     assert "watch" not in item, "settled: nothing left for the finder to follow"
+    status, trail = harness.api(
+        "GET", "/audit", groups="read-only", query={"object": item["executionId"]}
+    )
+    assert status == 200, trail
+    approvals = [e for e in trail["items"] if e["action"] == "resumeExecution"]
+    assert any(e["outcome"] in ("succeeded", "unknown") for e in approvals), (
+        "the approval is audited"
+    )
     stored = harness.stored_report(item["executionId"])
     assert report_violations(item, stored, len(harness.events(item["executionId"]))) == []
     web = next(w for w in item["waves"] if w["name"] == "Web")
