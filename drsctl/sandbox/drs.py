@@ -33,6 +33,7 @@ from botocore.awsrequest import AWSResponse
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 from drs_orchestrator.domain.wakeups import LAUNCH_FAILED, LAUNCH_RESULT, LAUNCH_SUCCEEDED
 
+from drsctl.sandbox.failback import FailbackOperations
 from drsctl.sandbox.shapes import violations
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class DrsSimulator:
+class DrsSimulator(FailbackOperations):
     """DRS source servers, jobs and job logs in memory, served to botocore clients through
     ``client()`` and over HTTP through ``serve()``. Thread-safe: one lock around each request
     and each clock step."""
@@ -169,6 +170,7 @@ class DrsSimulator:
         # It starts at the current minute so that jobs sort with the orchestrator's own
         # times (DescribeJobs' fromDate filter finds a launch whose answer was lost).
         self._clock = datetime.now(UTC).replace(second=0, microsecond=0)
+        self._init_failback()
 
     # -- wiring ------------------------------------------------------------------------
 
@@ -314,11 +316,15 @@ class DrsSimulator:
                 instance = random_id("i-")
                 server["launchStatus"] = "LAUNCHED"
                 server["recoveryInstanceID"] = instance
+                if job.get("initiatedBy") != "FAILBACK":
+                    self._launched(job, server, instance)
                 # The live service sends LAUNCH_END although the model's enum lacks it.
                 self.log(job_id, "LAUNCH_END", sourceServerID=sid, targetInstanceID=instance)
         self.log(job_id, "JOB_END")
         job["status"] = "COMPLETED"
         job["endDateTime"] = iso(self.tick())
+        if job.get("initiatedBy") == "FAILBACK":
+            self._failback_job_ended(job)
         for server in job["participatingServers"]:
             self._send_launch_result(job, server)
 
@@ -390,7 +396,11 @@ class DrsSimulator:
             result = getattr(self, f"_op_{operation}")(params)
         except DrsError as error:
             return _error(error)
-        problems = violations(result, op_model.output_shape, request=False)
+        # An operation without an output shape (StopFailback) answers an empty body.
+        shape = op_model.output_shape
+        problems = violations(result, shape, request=False) if shape is not None else []
+        if shape is None and result:
+            problems = [f"$: {operation} has no output, got {sorted(result)}"]
         if problems:
             msg = f"DRS simulator's {operation} response breaks the model: {problems}"
             raise AssertionError(msg)
@@ -606,6 +616,7 @@ class DrsSimulator:
         job = self.jobs[job_id]
         job["initiatedBy"] = "TERMINATE_RECOVERY_INSTANCES"
         self.terminated |= instances
+        self._terminated(instances)
         return {"job": json.loads(json.dumps(job))}
 
     def _advance(self, job_id: str) -> None:

@@ -190,6 +190,57 @@ class DrsGateway:
             raise map_call_error("terminate_recovery_instances", exc) from exc
         return DrsJob.from_drs(response["job"])
 
+    # -- failback (issue 19) ------------------------------------------------------------
+
+    def recovery_instances(
+        self, instance_ids: Iterable[str] | None = None, server_ids: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Recovery instances (their failback state and replication included), every page:
+        those named, or those of the named source servers, or all."""
+        filters: dict[str, list[str]] = {}
+        if instance_ids is not None:
+            filters["recoveryInstanceIDs"] = sorted(set(instance_ids))
+        if server_ids is not None:
+            filters["sourceServerIDs"] = sorted(set(server_ids))
+        items: list[dict[str, Any]] = []
+        for page in self._pages("describe_recovery_instances", filters=filters, maxResults=200):
+            items.extend(page.get("items", []))
+        return items
+
+    def reverse_replication(self, instance_id: str) -> str:
+        """Start replicating an AWS-to-AWS recovery instance back to its origin; the ARN of
+        the reversed-direction source server there. Asking again answers the same server."""
+        try:
+            response = self._client.reverse_replication(recoveryInstanceID=instance_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("reverse_replication", exc) from exc
+        return str(response["reversedDirectionSourceServerArn"])
+
+    def start_failback_launch(self, instance_ids: list[str], tags: dict[str, str]) -> DrsJob:
+        """Launch the failback of recovery instances ready for it (on-premises failback
+        client connected and replicated) as one job."""
+        try:
+            response = self._client.start_failback_launch(
+                recoveryInstanceIDs=instance_ids, tags=tags
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("start_failback_launch", exc) from exc
+        return DrsJob.from_drs(response["job"])
+
+    def stop_failback(self, instance_id: str) -> None:
+        try:
+            self._client.stop_failback(recoveryInstanceID=instance_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("stop_failback", exc) from exc
+
+    def start_replication(self, server_id: str) -> dict[str, Any]:
+        """Protect a source server again (forward replication) once its workload is home."""
+        try:
+            response = self._client.start_replication(sourceServerID=server_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise map_call_error("start_replication", exc) from exc
+        return dict(response.get("sourceServer") or {})
+
     def job_log_items(self, job_id: str) -> list[dict[str, Any]]:
         """Every item of a job's log, in the order DRS returns them, across all pages."""
         items: list[dict[str, Any]] = []
