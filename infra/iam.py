@@ -104,6 +104,10 @@ UNSCOPED_ACTIONS: dict[str, str] = {
         "A list action with no resource-level permissions; the API shows the inventory and "
         "resolves tag selectors with it."
     ),
+    "drs:DescribeRecoveryInstances": (
+        "A list action with no resource-level permissions; the API reads the recovery "
+        "instances a recovery launched to tell whether they can fail back."
+    ),
     "drs:DescribeRecoverySnapshots": (
         "Source servers are the account's replicated machines and carry no deployment name; "
         "the API reads the snapshots of the servers of the plan it starts at a point in time."
@@ -202,6 +206,7 @@ TARGET_ROLE_ACTIONS: list[str] = sorted(
     [
         "drs:DescribeJobs",
         "drs:DescribeJobLogItems",
+        "drs:DescribeRecoveryInstances",
         "drs:DescribeRecoverySnapshots",
         "drs:DescribeSourceServers",
         "drs:GetLaunchConfiguration",

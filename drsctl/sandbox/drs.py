@@ -427,6 +427,7 @@ class DrsSimulator(FailbackOperations):
         hostname: str | None = None,
         *,
         staging_account: str | None = None,
+        origin: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """Put a source server in this DRS's inventory; with ``staging_account`` it is an
         extended source server (that account replicates it; it launches here)."""
@@ -452,6 +453,14 @@ class DrsSimulator(FailbackOperations):
                 "stagingAccountID": staging_account,
                 "stagingSourceServerArn": server["arn"].replace(self.account, staging_account),
             }
+        if origin:
+            # An EC2 instance in another region or account (AWS-to-AWS replication).
+            server["sourceCloudProperties"] = {
+                "originRegion": origin[0],
+                "originAccountID": origin[1],
+                "originAvailabilityZone": f"{origin[0]}a",
+            }
+            self.origins[server_id] = origin
         self.source_servers.append(server)
         self.launch_configurations[server_id] = {
             "sourceServerID": server_id,

@@ -357,6 +357,7 @@ class Orchestrator(pulumi.ComponentResource):
                     iam.statement(["iam:SimulatePrincipalPolicy"], [self.wave_runner.role.arn]),
                     iam.unscoped_statement(
                         [
+                            "drs:DescribeRecoveryInstances",
                             "drs:DescribeRecoverySnapshots",
                             "drs:DescribeSourceServers",
                             "drs:GetLaunchConfiguration",

@@ -20,7 +20,7 @@ def test_plan_json_lists_every_resource_with_totals(
     rows = document["resources"]
     assert document["stack"] == stack
     custom = sum(EXPECTED_RESOURCES.values())
-    assert document["totals"]["components"] == 15
+    assert document["totals"]["components"] == 17
     assert document["totals"]["resources"] == custom
     assert sum(document["totals"]["byType"].values()) == custom
     function = next(r for r in rows if r["name"] == "execution-finder-function")
@@ -36,7 +36,7 @@ def test_plan_table_shows_names_parents_and_protection(capsys: pytest.CaptureFix
     table_line = next(line for line in out.splitlines() if "executions-table" in line)
     assert "aws-drs-orchestrator-archive-test-executions" in table_line
     assert "Datastore" in table_line and table_line.rstrip().endswith("yes")
-    assert f"{sum(EXPECTED_RESOURCES.values())} resources in 15 components" in out
+    assert f"{sum(EXPECTED_RESOURCES.values())} resources in 17 components" in out
 
 
 def test_plan_reports_bad_config_with_exit_status_2(

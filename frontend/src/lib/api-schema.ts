@@ -181,6 +181,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/executions/{executionId}/failback-readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Can the finished recovery's workload fail back now: each server's recovery instance, failback replication, failback client or origin, and the data still to move */
+        get: operations["getFailbackReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/executions/{executionId}/cancel": {
         parameters: {
             query?: never;
@@ -698,7 +715,7 @@ export interface components {
              * @description What was checked.
              * @enum {string}
              */
-            check: "source-server" | "replication" | "lag" | "snapshot" | "launch-settings" | "launch-template" | "ssm-document" | "quota" | "target" | "permissions";
+            check: "source-server" | "replication" | "lag" | "snapshot" | "launch-settings" | "launch-template" | "ssm-document" | "quota" | "target" | "permissions" | "recovery-instance" | "failback-origin" | "failback-client" | "failback-replication";
             /** @description The wave the finding is about; empty for a finding about the whole plan (quota). */
             wave: string;
             /** @description The server the finding is about; empty for a wave's action. */
@@ -876,6 +893,20 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntry"][];
             nextToken?: string;
+        };
+        FailbackReadiness: {
+            executionId: string;
+            evaluatedAt: string;
+            /** @enum {string} */
+            state: "passed" | "warnings" | "actionRequired";
+            /** @description Servers the recovery launched. */
+            servers: number;
+            findings: components["schemas"]["ReadinessFinding"][];
+            /** @description Per source server: its recovery instance's disks less what failback replication has copied. */
+            bytesToMove: {
+                [key: string]: number;
+            };
+            totalBytesToMove: number;
         };
     };
     responses: never;
@@ -2139,6 +2170,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionReportLinks"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFailbackReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                executionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailbackReadiness"];
                 };
             };
             /** @description Error */

@@ -70,6 +70,11 @@ CHECKS = (
     "quota",
     "target",
     "permissions",
+    # Readiness for failback (domain/failback_readiness.py).
+    "recovery-instance",
+    "failback-origin",
+    "failback-client",
+    "failback-replication",
 )
 
 

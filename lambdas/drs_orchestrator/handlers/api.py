@@ -531,6 +531,11 @@ def job_events(executionId: str) -> dict[str, Any]:  # noqa: N803
     return _paged(lambda limit, token: catalog.job_events.page(executionId, limit, token))
 
 
+@app.get("/executions/<executionId>/failback-readiness")
+def failback_readiness(executionId: str) -> dict[str, Any]:  # noqa: N803
+    return _catalog().failback_readiness(executionId, home_account())
+
+
 @app.get("/executions/<executionId>/report")
 def execution_report(executionId: str) -> dict[str, Any]:  # noqa: N803
     return _catalog().report_links(executionId)

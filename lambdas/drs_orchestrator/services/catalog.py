@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -26,6 +27,7 @@ from drs_orchestrator.adapters.dynamodb import (
 )
 from drs_orchestrator.adapters.ec2 import known_instance_types
 from drs_orchestrator.adapters.reports import LINK_SECONDS as REPORT_LINK_SECONDS
+from drs_orchestrator.domain import failback_readiness as failback
 from drs_orchestrator.domain import launch
 from drs_orchestrator.domain.groups import membership_conflicts, resolve
 from drs_orchestrator.domain.plans import (
@@ -701,6 +703,37 @@ class Catalog(Inventory):
             "html": links["html"],
             "json": links["json"],
         }
+
+    def failback_readiness(self, execution_id: str, home_account: str) -> dict[str, Any]:
+        """Can a finished recovery's workload go home now (``domain/failback_readiness.py``):
+        its recovery instances and their sources read from DRS where each runs."""
+        item = self.get_execution(execution_id)
+        if item.get("mode") != "RECOVERY":
+            msg = f"execution {execution_id} is a {item.get('mode')}: only a recovery fails back"
+            raise ConflictError(msg)
+        if ExecutionStatus(item["status"]) not in TERMINAL_EXECUTION:
+            msg = f"execution {execution_id} is {item['status']}: it fails back once ended"
+            raise ConflictError(msg)
+        launched = failback.launched_servers(item)
+        instances: dict[str, dict[str, Any] | None] = {s.instance: None for s in launched}
+        origins: dict[str, str | None] = {}
+        by_target: dict[str | None, list[failback.LaunchedServer]] = {}
+        for server in launched:
+            by_target.setdefault(server.target, []).append(server)
+        for key, servers in by_target.items():
+            gateway = self.drs.of(key, self.session)
+            for found in gateway.recovery_instances(instance_ids=[s.instance for s in servers]):
+                instances[found["recoveryInstanceID"]] = found
+            wanted = {s.server for s in servers}
+            for source in gateway.source_servers():
+                if source["sourceServerID"] in wanted:
+                    origins[source["sourceServerID"]] = failback.origin_of(source)
+        launched = [replace(s, origin=origins.get(s.server)) for s in launched]
+        reachable = {
+            f"{home_account}/{t.region}" if t.is_home else t.key for t in self.drs.targets.all()
+        }
+        result = failback.evaluate(launched, instances, reachable)
+        return {"executionId": execution_id, "evaluatedAt": self.clock(), **result.as_dict()}
 
     def execution_page(
         self, status: str | None, limit: int, token: str | None, target: str | None = None
