@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   Execution,
   ExecutionReportLinks,
+  FailbackReadiness,
   ExecutionSummary,
   ExecutionStatus,
   FieldError,
@@ -196,6 +197,10 @@ export class Api {
       .map(([key, value]) => `&${key}=${encodeURIComponent(String(value))}`)
       .join("");
     return this.page<AuditEntry>("/audit", limit, nextToken, extra);
+  }
+  /** Whether a finished recovery's workload can fail back now (409 for a drill). */
+  failbackReadiness(executionId: string) {
+    return this.request<FailbackReadiness>("GET", `/executions/${executionId}/failback-readiness`);
   }
   /** Links to the execution's stored report (404 until the finder has stored it). */
   executionReport(executionId: string) {

@@ -44,6 +44,7 @@ export type WaveTimings = NonNullable<Schemas["Execution"]["timings"]>[number];
 export type JobEvent = Schemas["JobEvent"];
 export type ExecutionReportLinks = Schemas["ExecutionReportLinks"];
 export type AuditEntry = Schemas["AuditEntry"];
+export type FailbackReadiness = Schemas["FailbackReadiness"];
 export type SourceServer = Schemas["SourceServer"];
 export type Target = Schemas["Target"];
 export type PlanReadiness = Schemas["PlanReadiness"];

@@ -14,6 +14,7 @@ import { ConfirmModal } from "../components/ConfirmModal";
 import { DependencyGraph } from "../components/DependencyGraph";
 import { AuditTrail } from "../components/AuditTrail";
 import { ExecutionReport } from "../components/ExecutionReport";
+import { FailbackReadinessPanel } from "../components/FailbackReadiness";
 import { ExecutionTimings } from "../components/RecoveryTime";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Status } from "../components/Status";
@@ -227,6 +228,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
         </Container>
         <ExecutionTimings execution={item} />
         <ExecutionReport execution={item} />
+        {item.mode === "RECOVERY" && terminal && <FailbackReadinessPanel execution={item} />}
         <AuditTrail filter={{ object: executionId }} title="Who did what" testId="execution-audit" />
         <Container header={<Header variant="h2">Waves</Header>}>
           <DependencyGraph

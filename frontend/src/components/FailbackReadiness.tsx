@@ -1,0 +1,78 @@
+import Box from "@cloudscape-design/components/box";
+import Button from "@cloudscape-design/components/button";
+import Header from "@cloudscape-design/components/header";
+import StatusIndicator from "@cloudscape-design/components/status-indicator";
+import Table from "@cloudscape-design/components/table";
+import { useApp } from "../lib/context";
+import { usePolling } from "../lib/polling";
+import { when } from "../lib/time";
+import type { Execution } from "../lib/types";
+import { ErrorAlert } from "./ErrorAlert";
+import { ReadinessState } from "./ReadinessPanel";
+
+/** Bytes in the unit a person reads them in. */
+export function size(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+}
+
+/**
+ * Can this finished recovery's workload go home now: each server's recovery instance,
+ * failback client or origin, failback replication, and the data still to move.
+ */
+export function FailbackReadinessPanel({ execution }: { execution: Execution }) {
+  const { api } = useApp();
+  const result = usePolling(() => api.failbackReadiness(execution.executionId), 0, false, [execution.executionId]);
+  const data = result.data;
+  return (
+    <Table
+      data-testid="failback-readiness"
+      loading={result.loading && !data}
+      loadingText="Asking DRS about every recovery instance"
+      items={data?.findings ?? []}
+      trackBy={(f) => `${f.check}#${f.sourceServerId}`}
+      header={
+        <Header
+          variant="h2"
+          description={
+            data
+              ? `${data.servers} recovered server(s) checked ${when(data.evaluatedAt)}; ${size(data.totalBytesToMove)} to move back`
+              : "Whether each recovered server can fail back: its recovery instance, failback client or origin, and failback replication."
+          }
+          actions={
+            <Button iconName="refresh" loading={result.loading} onClick={() => void result.refresh()}>
+              Check failback readiness
+            </Button>
+          }
+        >
+          <span data-testid="failback-readiness-state">
+            Failback: <ReadinessState state={data?.state} />
+          </span>
+        </Header>
+      }
+      empty={<Box textAlign="center">{data ? "Nothing to fix." : "-"}</Box>}
+      columnDefinitions={[
+        {
+          id: "severity",
+          header: "Severity",
+          cell: (f) => (
+            <StatusIndicator type={f.severity === "actionRequired" ? "error" : "warning"}>
+              {f.severity === "actionRequired" ? "Action required" : "Warning"}
+            </StatusIndicator>
+          ),
+        },
+        { id: "server", header: "Source server", cell: (f) => f.sourceServerId },
+        { id: "message", header: "Finding", cell: (f) => f.message },
+        { id: "fix", header: "Fix", cell: (f) => f.fix },
+        { id: "bytes", header: "To move", cell: (f) => size(data?.bytesToMove[f.sourceServerId] ?? 0) },
+      ]}
+      footer={<ErrorAlert error={result.error} header="Could not evaluate the failback readiness" />}
+    />
+  );
+}
