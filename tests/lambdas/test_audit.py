@@ -162,6 +162,8 @@ def test_the_trail_is_filtered_by_user_object_plan_action_and_time(call: Api) ->
     assert len(trail(call, **{"from": "2000-01-01T00:00:00Z", "to": moment})) == len(everything)
     status, refused = call("GET", "/audit", groups="read-only", query={"from": "yesterday"})
     assert status == 400 and refused["errors"][0]["field"] == "from"
+    status, refused = call("GET", "/audit", groups="read-only", query={"to": ""})
+    assert status == 400 and refused["errors"][0]["field"] == "to", "blank is not a moment"
     backwards = {"from": "2026-12-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"}
     status, refused = call("GET", "/audit", groups="read-only", query=backwards)
     assert status == 400 and refused["errors"] == [

@@ -556,7 +556,7 @@ def audit_trail() -> dict[str, Any]:
     problems = [
         Problem(name, "must be a moment in UTC like 2026-11-30T12:00:00Z")
         for name in ("from", "to")
-        if params.get(name)
+        if name in params
         and (len(params[name]) > MAX_MOMENT_LENGTH or not MOMENT.fullmatch(params[name]))
     ]
     problems += [
