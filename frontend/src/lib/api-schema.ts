@@ -579,7 +579,7 @@ export interface components {
             postActions?: components["schemas"]["PlanAction"][];
         };
         /** @enum {string} */
-        WaveStatus: "PENDING" | "AWAITING_APPROVAL" | "PRE_ACTIONS" | "LAUNCHING" | "LAUNCHED" | "POST_ACTIONS" | "COMPLETED" | "FAILED" | "SKIPPED";
+        WaveStatus: "PENDING" | "REPLICATING" | "AWAITING_APPROVAL" | "PRE_ACTIONS" | "LAUNCHING" | "LAUNCHED" | "POST_ACTIONS" | "COMPLETED" | "FAILED" | "SKIPPED";
         ExecutionWave: {
             name: string;
             dependsOn: string[];

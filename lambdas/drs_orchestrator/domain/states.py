@@ -28,6 +28,8 @@ class ExecutionStatus(StrEnum):
 
 class WaveStatus(StrEnum):
     PENDING = "PENDING"
+    #: A failback's wave replicating back until every server is ready for launch.
+    REPLICATING = "REPLICATING"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     PRE_ACTIONS = "PRE_ACTIONS"
     LAUNCHING = "LAUNCHING"
@@ -61,7 +63,10 @@ EXECUTION_TRANSITIONS: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
 }
 
 WAVE_TRANSITIONS: dict[WaveStatus, frozenset[WaveStatus]] = {
-    W.PENDING: frozenset({W.AWAITING_APPROVAL, W.PRE_ACTIONS, W.LAUNCHING, W.SKIPPED, W.FAILED}),
+    W.PENDING: frozenset(
+        {W.REPLICATING, W.AWAITING_APPROVAL, W.PRE_ACTIONS, W.LAUNCHING, W.SKIPPED, W.FAILED}
+    ),
+    W.REPLICATING: frozenset({W.AWAITING_APPROVAL, W.LAUNCHING, W.SKIPPED, W.FAILED}),
     W.AWAITING_APPROVAL: frozenset({W.PRE_ACTIONS, W.LAUNCHING, W.SKIPPED, W.FAILED}),
     W.PRE_ACTIONS: frozenset({W.LAUNCHING, W.FAILED, W.SKIPPED}),
     W.LAUNCHING: frozenset({W.LAUNCHED, W.FAILED}),

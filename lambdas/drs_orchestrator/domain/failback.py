@@ -1,0 +1,368 @@
+"""Failback executions: bring a recovery's workload home, wave by wave, in the plan's
+dependency order (issue 19, the pure core; the shell that runs it is not built yet).
+
+A failback is made from a finished RECOVERY execution (``new_failback``): the same waves,
+and for each server its recovery instance, the DRS target it runs in and where it came from
+(an AWS ``account/region``, or on premises). Per wave, once its dependencies are home:
+
+1. **replicate back**: an AWS source's recovery instance is asked to reverse replication
+   (``ReverseReplication``, intent first: asked again after a lost answer or a crash, which
+   DRS answers with the same reversed server); an on-premises server waits, visibly, for
+   its failback client to be booted on the original machine;
+2. wait until DRS says every server is ready for launch (a failback error fails the wave,
+   naming the server and DRS's reason);
+3. the cut-over approval, where the plan pauses before the wave;
+4. **launch** (intent first, one batch per DRS target): on premises ``StartFailbackLaunch``
+   in the target the instances run in; from AWS, a recovery of the reversed source servers
+   in their origin;
+5. the wave is home when every launch ended: a server whose launch failed fails the wave.
+
+A failed wave skips the waves that depend on it; the execution ends COMPLETED or FAILED. A
+cancel stops before the next launch and never abandons one under way.
+
+Pure: an item and what DRS says in, changes and commands out (``decide``).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
+
+E, W = ExecutionStatus, WaveStatus
+#: DRS's failback states this core acts on (``RecoveryInstanceFailback.state``).
+READY_FOR_LAUNCH = "FAILBACK_READY_FOR_LAUNCH"
+FAILBACK_ERROR = "FAILBACK_ERROR"
+FAILBACK_COMPLETED = "FAILBACK_COMPLETED"
+#: Tag each failback launch job carries: the batch of the execution it launches.
+BATCH_TAG = "drs-orchestrator:batch"
+
+
+class Step(StrEnum):
+    """Where one server's failback is."""
+
+    WAITING = "WAITING"  # its wave has not begun
+    REVERSE_INTENDED = "REVERSE_INTENDED"  # AWS: reverse replication asked, not confirmed
+    AWAITING_CLIENT = "AWAITING_CLIENT"  # on premises: no failback client connected yet
+    REPLICATING = "REPLICATING"
+    READY = "READY"
+    LAUNCH_INTENDED = "LAUNCH_INTENDED"  # the launch asked, its job not recorded yet
+    LAUNCHING = "LAUNCHING"
+    HOME = "HOME"
+    FAILED = "FAILED"
+
+
+#: The one table of a server's allowed steps.
+STEPS: dict[Step, frozenset[Step]] = {
+    Step.WAITING: frozenset({Step.REVERSE_INTENDED, Step.AWAITING_CLIENT, Step.FAILED}),
+    Step.REVERSE_INTENDED: frozenset({Step.REPLICATING, Step.READY, Step.FAILED}),
+    Step.AWAITING_CLIENT: frozenset({Step.REPLICATING, Step.READY, Step.FAILED}),
+    Step.REPLICATING: frozenset({Step.READY, Step.FAILED}),
+    Step.READY: frozenset({Step.LAUNCH_INTENDED, Step.REPLICATING, Step.FAILED}),
+    Step.LAUNCH_INTENDED: frozenset({Step.LAUNCHING, Step.HOME, Step.FAILED}),
+    Step.LAUNCHING: frozenset({Step.HOME, Step.FAILED}),
+    Step.HOME: frozenset(),
+    Step.FAILED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """What DRS says of a recovery instance now (None in ``Observations``: it is gone)."""
+
+    state: str = "FAILBACK_NOT_STARTED"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A failback launch job: its status, and each launched server's ``launchStatus``."""
+
+    status: str
+    servers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observations:
+    instances: dict[str, InstanceView | None] = field(default_factory=dict)
+    jobs: dict[str, JobView] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReverseReplication:
+    server: str
+    instance: str
+    target: str | None
+
+
+@dataclass(frozen=True)
+class FailbackLaunch:
+    """On premises: ``StartFailbackLaunch`` of ``instances`` in ``target``."""
+
+    batch: str
+    target: str | None
+    instances: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OriginLaunch:
+    """From AWS: a recovery of the reversed source servers in their origin."""
+
+    batch: str
+    origin: str
+    reversed_servers: tuple[str, ...]
+
+
+Command = ReverseReplication | FailbackLaunch | OriginLaunch
+
+
+@dataclass
+class Decision:
+    changes: dict[str, Any] = field(default_factory=dict)
+    commands: list[Command] = field(default_factory=list)
+    #: ``wait`` (tick again), ``approval`` (a wave waits for its cut-over), ``done``.
+    route: str = "wait"
+
+
+def new_failback(
+    execution_id: str, recovery: dict[str, Any], origins: dict[str, str | None], now: str
+) -> dict[str, Any]:
+    """A failback of a finished recovery: its waves, and for each server it launched the
+    recovery instance, the target it runs in and its origin (``origins``: an AWS source's
+    ``account/region``, None on premises)."""
+    jobs = recovery.get("jobs") or {}
+    servers = recovery.get("servers") or {}
+    failback = {}
+    for server_id, server in sorted(servers.items()):
+        if server.get("launchStatus") != "LAUNCHED" or not server.get("recoveryInstanceId"):
+            continue
+        failback[server_id] = {
+            "instance": server["recoveryInstanceId"],
+            "target": (jobs.get(server.get("jobId")) or {}).get("target"),
+            "origin": origins.get(server_id),
+            "step": Step.WAITING.value,
+        }
+    waves = [
+        {
+            "name": wave["name"],
+            "dependsOn": list(wave.get("dependsOn") or ()),
+            "pauseBefore": bool(wave.get("pauseBefore")),
+            "approved": False,
+            "servers": [s for s in wave.get("servers") or () if s in failback],
+            "status": W.PENDING.value,
+        }
+        for wave in recovery.get("waves") or ()
+    ]
+    return {
+        "executionId": execution_id,
+        "mode": "FAILBACK",
+        "recoveryExecutionId": recovery["executionId"],
+        "planId": recovery.get("planId"),
+        "planName": recovery.get("planName"),
+        "status": E.RUNNING.value,
+        "startedAt": now,
+        "waves": waves,
+        "failback": failback,
+        "version": 0,
+    }
+
+
+def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
+    """The next step of a failback from what DRS says now."""
+    if ExecutionStatus(item["status"]) in (E.COMPLETED, E.FAILED, E.CANCELLED):
+        return Decision(route="done")
+    waves = copy.deepcopy(item["waves"])
+    servers = copy.deepcopy(item["failback"])
+    commands: list[Command] = []
+    cancelling = item["status"] == E.CANCELLING
+    by_name = {w["name"]: w for w in waves}
+    for wave in waves:
+        status = W(wave["status"])
+        deps = [by_name[d] for d in wave["dependsOn"] if d in by_name]
+        if status == W.PENDING:
+            if any(W(d["status"]) in (W.FAILED, W.SKIPPED) for d in deps) or cancelling:
+                wave.update(status=W.SKIPPED.value, endedAt=now)
+                continue
+            if all(W(d["status"]) == W.COMPLETED for d in deps):
+                wave.update(status=W.REPLICATING.value, startedAt=now)
+                commands += _replicate_back(wave, servers)
+            # What DRS said this tick predates the wave's start: followed from the next.
+            continue
+        if status == W.REPLICATING:
+            commands += _follow_replication(wave, servers, seen)
+            failed = [s for s in wave["servers"] if servers[s]["step"] == Step.FAILED]
+            if failed:
+                _fail(wave, servers, failed, now)
+            elif all(_ready(servers[s]) for s in wave["servers"]):
+                if cancelling:
+                    wave.update(status=W.SKIPPED.value, endedAt=now)
+                elif wave["pauseBefore"] and not wave["approved"]:
+                    wave.update(status=W.AWAITING_APPROVAL.value)
+                else:
+                    commands += _launch(item["executionId"], wave, servers)
+        elif status == W.AWAITING_APPROVAL and (wave["approved"] or cancelling):
+            if cancelling:
+                wave.update(status=W.SKIPPED.value, endedAt=now)
+            else:
+                commands += _launch(item["executionId"], wave, servers)
+        elif status == W.LAUNCHING:
+            commands += _follow_launch(item["executionId"], wave, servers, seen)
+            steps = {servers[s]["step"] for s in wave["servers"]}
+            if steps <= {Step.HOME, Step.FAILED}:
+                failed = [s for s in wave["servers"] if servers[s]["step"] == Step.FAILED]
+                if failed:
+                    _fail(wave, servers, failed, now)
+                else:
+                    wave.update(status=W.COMPLETED.value, endedAt=now)
+    changes: dict[str, Any] = {"waves": waves, "failback": servers, "tickedAt": now}
+    statuses = {W(w["status"]) for w in waves}
+    in_flight = statuses - {W.COMPLETED, W.FAILED, W.SKIPPED}
+    if not in_flight:
+        if W.FAILED in statuses:
+            end = E.FAILED
+        elif cancelling:
+            end = E.CANCELLED
+        else:
+            end = E.COMPLETED
+        changes.update(status=end.value, endedAt=now)
+        return Decision(changes, commands, "done")
+    if in_flight == {W.AWAITING_APPROVAL}:
+        changes["status"] = E.PAUSED.value
+        return Decision(changes, commands, "approval")
+    if item["status"] == E.PAUSED:
+        changes["status"] = E.RUNNING.value
+    return Decision(changes, commands, "wait")
+
+
+def record_reversed(item: dict[str, Any], server: str, reversed_arn: str) -> dict[str, Any]:
+    """What DRS answered a reverse replication: the reversed server in the origin."""
+    servers = copy.deepcopy(item["failback"])
+    servers[server]["reversedServer"] = reversed_arn.rsplit("/", 1)[-1]
+    return {"failback": servers}
+
+
+def record_launch(item: dict[str, Any], batch: str, job_id: str) -> dict[str, Any]:
+    """The job a batch's launch started (from its answer, or found by its batch tag)."""
+    servers = copy.deepcopy(item["failback"])
+    for server in servers.values():
+        if server.get("batch") == batch and server["step"] == Step.LAUNCH_INTENDED:
+            _step(server, Step.LAUNCHING, jobId=job_id)
+    return {"failback": servers}
+
+
+def batches_in_doubt(item: dict[str, Any]) -> set[str]:
+    """Batches whose launch was asked for but whose job is not recorded: the shell looks
+    for their job by its tag before asking again (nothing launched is lost)."""
+    return {s["batch"] for s in item["failback"].values() if s["step"] == Step.LAUNCH_INTENDED}
+
+
+# -- steps ---------------------------------------------------------------------------------
+
+
+def _step(server: dict[str, Any], step: Step, **details: Any) -> None:
+    current = Step(server["step"])
+    if step != current and step not in STEPS[current]:
+        msg = f"failback step {current} -> {step} is not allowed"
+        raise ValueError(msg)
+    server.update(step=step.value, **details)
+
+
+def _replicate_back(wave: dict[str, Any], servers: dict[str, Any]) -> list[Command]:
+    commands: list[Command] = []
+    for server_id in wave["servers"]:
+        server = servers[server_id]
+        if server.get("origin"):
+            _step(server, Step.REVERSE_INTENDED)
+            commands.append(ReverseReplication(server_id, server["instance"], server["target"]))
+        else:
+            _step(server, Step.AWAITING_CLIENT)
+    return commands
+
+
+def _follow_replication(
+    wave: dict[str, Any], servers: dict[str, Any], seen: Observations
+) -> list[Command]:
+    """Each server's replication back as DRS sees it; a reverse replication not yet
+    confirmed is asked again (idempotent)."""
+    commands: list[Command] = []
+    for server_id in wave["servers"]:
+        server = servers[server_id]
+        step = Step(server["step"])
+        if step not in (Step.REVERSE_INTENDED, Step.AWAITING_CLIENT, Step.REPLICATING, Step.READY):
+            continue
+        if server["instance"] not in seen.instances:
+            continue  # not observed this tick
+        view = seen.instances[server["instance"]]
+        if view is None:
+            _step(server, Step.FAILED, reason=f"its recovery instance {server['instance']} is gone")
+        elif view.state == FAILBACK_ERROR:
+            _step(server, Step.FAILED, reason=f"failback replication failed: {view.error}")
+        elif view.state == READY_FOR_LAUNCH:
+            _step(server, Step.READY)
+        elif view.state in ("FAILBACK_IN_PROGRESS", "FAILBACK_NOT_READY_FOR_LAUNCH"):
+            _step(server, Step.REPLICATING)  # or back to it: the data drifted again
+        lost = not server.get("reversedServer")
+        stopped = view is not None and view.state == "FAILBACK_NOT_STARTED"
+        if server.get("origin") and server["step"] != Step.FAILED and (lost or stopped):
+            # The answer naming the reversed server was lost (DRS answers the same server
+            # again: the launch needs it), or the failback was stopped by hand: asked again.
+            commands.append(ReverseReplication(server_id, server["instance"], server["target"]))
+    return commands
+
+
+def _ready(server: dict[str, Any]) -> bool:
+    """Ready for launch, and (from AWS) its reversed server known."""
+    return server["step"] == Step.READY and (
+        not server.get("origin") or bool(server.get("reversedServer"))
+    )
+
+
+def _launch(execution_id: str, wave: dict[str, Any], servers: dict[str, Any]) -> list[Command]:
+    """The wave's launch: one batch per DRS target (on premises) or origin (AWS)."""
+    wave["status"] = transition(W(wave["status"]), W.LAUNCHING).value
+    groups: dict[tuple[str, str | None], list[str]] = {}
+    for server_id in wave["servers"]:
+        server = servers[server_id]
+        where = (
+            ("origin", server["origin"]) if server.get("origin") else ("target", server["target"])
+        )
+        groups.setdefault(where, []).append(server_id)
+    commands: list[Command] = []
+    for (kind, where), members in sorted(groups.items(), key=lambda g: (g[0][0], str(g[0][1]))):
+        batch = f"{execution_id}-{wave['name']}-{kind}-{where or 'home'}".replace("/", "-")
+        for server_id in members:
+            _step(servers[server_id], Step.LAUNCH_INTENDED, batch=batch)
+        if kind == "origin" and where:
+            reversed_ids = tuple(servers[s].get("reversedServer", "") for s in members)
+            commands.append(OriginLaunch(batch, where, reversed_ids))
+        else:
+            commands.append(
+                FailbackLaunch(batch, where, tuple(servers[s]["instance"] for s in members))
+            )
+    return commands
+
+
+def _follow_launch(
+    execution_id: str, wave: dict[str, Any], servers: dict[str, Any], seen: Observations
+) -> list[Command]:
+    del execution_id
+    for server_id in wave["servers"]:
+        server = servers[server_id]
+        job = seen.jobs.get(server.get("jobId", ""))
+        if Step(server["step"]) != Step.LAUNCHING or job is None or job.status != "COMPLETED":
+            continue
+        launched_as = server.get("reversedServer") or server_id
+        if job.servers.get(launched_as) == "LAUNCHED":
+            _step(server, Step.HOME)
+        else:
+            status = job.servers.get(launched_as, "not in the job")
+            _step(server, Step.FAILED, reason=f"its failback launch ended {status}")
+    return []
+
+
+def _fail(wave: dict[str, Any], servers: dict[str, Any], failed: list[str], now: str) -> None:
+    reasons = "; ".join(f"{s}: {servers[s].get('reason', 'failed')}" for s in sorted(failed))
+    wave.update(status=W.FAILED.value, endedAt=now, reason=f"did not fail back: {reasons}")

@@ -1,0 +1,229 @@
+"""The failback core (``domain/failback.py``) driven by a small shell over the DRS simulator
+(every call held to botocore's model): a three-wave failback of a real recovery, on-premises
+and AWS sources, the cut-over approval, a failback that errs, a cancel, a lost answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from drs_orchestrator.adapters.drs import DrsGateway
+from drs_orchestrator.domain import failback as core
+
+from tests.fakes.drs import FakeDrs
+
+ORIGIN_KEY = "444455556666/us-west-2"
+DB = ["s-0000000000000db01", "s-0000000000000db02"]
+APP = ["s-000000000000app01"]
+WEB = ["s-000000000000web01"]
+
+
+class World:
+    """A recovery run in the simulator, then its failback ticked to its end."""
+
+    def __init__(self, *, lose_reverse_answers: int = 0) -> None:
+        self.drs = FakeDrs(region="us-east-1")
+        self.drs.autopilot = True
+        self.origin = FakeDrs(region="us-west-2", account="444455556666")
+        self.origin.autopilot = True
+        for server in (*DB, *WEB):
+            self.drs.add_source_server(server)
+        for server in APP:
+            self.drs.add_source_server(server, origin=("us-west-2", "444455556666"))
+        self.home = DrsGateway(self.drs.client())
+        self.at_origin = DrsGateway(self.origin.client())
+        self.lose_reverse_answers = lose_reverse_answers
+        self.reverses: list[str] = []
+        self.launches: list[str] = []
+        recovery = self._recover()
+        origins = {s: ORIGIN_KEY for s in APP}
+        self.item = core.new_failback("fb-1", recovery, origins, "2026-11-30T12:00:00Z")
+
+    def _recover(self) -> dict[str, Any]:
+        """A finished recovery of the three waves, as the execution core records it."""
+        servers: dict[str, Any] = {}
+        jobs: dict[str, Any] = {}
+        for group in (DB, APP, WEB):
+            job = self.home.start_recovery(
+                group, is_drill=False, tags={"drs-orchestrator:batch": "r"}
+            )
+            self.drs.start(job["jobID"])
+            self.drs.finish(job["jobID"])
+            jobs[job["jobID"]] = {"jobId": job["jobID"]}
+            for launched in self.drs.jobs[job["jobID"]]["participatingServers"]:
+                servers[launched["sourceServerID"]] = {
+                    "launchStatus": "LAUNCHED",
+                    "recoveryInstanceId": launched["recoveryInstanceID"],
+                    "jobId": job["jobID"],
+                }
+        waves = [
+            {"name": "Db", "servers": DB},
+            {"name": "App", "servers": APP, "dependsOn": ["Db"]},
+            {"name": "Web", "servers": WEB, "dependsOn": ["App"], "pauseBefore": True},
+        ]
+        return {
+            "executionId": "rec-1",
+            "planId": "rp-1",
+            "waves": waves,
+            "servers": servers,
+            "jobs": jobs,
+        }
+
+    def observe(self) -> core.Observations:
+        instances = {i["recoveryInstanceID"]: i for i in self.home.recovery_instances()}
+        seen: dict[str, core.InstanceView | None] = {}
+        for server in self.item["failback"].values():
+            found = instances.get(server["instance"])
+            seen[server["instance"]] = (
+                None
+                if found is None
+                else core.InstanceView(
+                    found["failback"]["state"],
+                    (
+                        (found.get("dataReplicationInfo") or {}).get("dataReplicationError") or {}
+                    ).get("error"),
+                )
+            )
+        job_ids = {s["jobId"] for s in self.item["failback"].values() if s.get("jobId")}
+        jobs = {}
+        for gateway in (self.home, self.at_origin):
+            for job_id, job in gateway.describe_jobs(job_ids).items():
+                jobs[job_id] = core.JobView(
+                    job.status, {s.source_server_id: s.launch_status for s in job.servers}
+                )
+        return core.Observations(seen, jobs)
+
+    def tick(self, now: str = "2026-11-30T12:01:00Z") -> core.Decision:
+        decision = core.decide(self.item, self.observe(), now)
+        self.item = {**self.item, **decision.changes}  # saved (versioning is the shell's)
+        for command in decision.commands:
+            self._carry_out(command)
+        return decision
+
+    def _carry_out(self, command: core.Command) -> None:
+        if isinstance(command, core.ReverseReplication):
+            arn = self.home.reverse_replication(command.instance)
+            self.reverses.append(command.server)
+            if self.lose_reverse_answers:
+                self.lose_reverse_answers -= 1
+                return  # the answer was lost: asked again next tick
+            reversed_id = arn.rsplit("/", 1)[-1]
+            if reversed_id not in {s["sourceServerID"] for s in self.origin.source_servers}:
+                self.origin.add_source_server(reversed_id)
+            self.item = {**self.item, **core.record_reversed(self.item, command.server, arn)}
+        elif isinstance(command, core.FailbackLaunch):
+            job = self.home.start_failback_launch(
+                list(command.instances), {core.BATCH_TAG: command.batch}
+            )
+            self.launches.append(command.batch)
+            self.item = {**self.item, **core.record_launch(self.item, command.batch, job.job_id)}
+        else:
+            job = self.at_origin.start_recovery(
+                list(command.reversed_servers), is_drill=False, tags={core.BATCH_TAG: command.batch}
+            )
+            self.launches.append(command.batch)
+            self.item = {**self.item, **core.record_launch(self.item, command.batch, job["jobID"])}
+
+    def connect_clients(self, servers: list[str]) -> None:
+        for server in servers:
+            self.drs.connect_failback_client(self.item["failback"][server]["instance"])
+
+    def run(self, ticks: int = 30, approve: bool = True) -> None:
+        for _ in range(ticks):
+            decision = self.tick()
+            if decision.route == "done":
+                return
+            if decision.route == "approval" and approve:
+                for wave in self.item["waves"]:
+                    if wave["status"] == "AWAITING_APPROVAL":
+                        wave["approved"] = True
+
+    def wave(self, name: str) -> dict[str, Any]:
+        return next(w for w in self.item["waves"] if w["name"] == name)
+
+
+def test_a_three_wave_failback_brings_every_server_home_in_dependency_order() -> None:
+    world = World()
+    world.tick()
+    assert world.wave("Db")["status"] == "REPLICATING"
+    assert {world.item["failback"][s]["step"] for s in DB} == {"AWAITING_CLIENT"}
+    assert world.wave("App")["status"] == "PENDING", "after its dependency only"
+    for _ in range(3):
+        world.tick()
+    assert world.wave("Db")["status"] == "REPLICATING", "waits, visibly, for the clients"
+    world.connect_clients([*DB, *WEB])
+    world.run(approve=False)
+    assert world.item["status"] == "PAUSED"
+    assert world.wave("Web")["status"] == "AWAITING_APPROVAL", "the cut-over waits"
+    assert [w["status"] for w in world.item["waves"][:2]] == ["COMPLETED", "COMPLETED"]
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert {s["step"] for s in world.item["failback"].values()} == {"HOME"}
+    assert world.reverses == APP, "reverse replication asked once, for the AWS source"
+    assert [b.split("-")[2] for b in world.launches] == ["Db", "App", "Web"]
+    assert world.item["failback"][APP[0]]["reversedServer"].startswith("s-")
+    assert world.drs.violations == world.origin.violations == []
+
+
+def test_a_reverse_replication_whose_answer_was_lost_is_asked_again() -> None:
+    world = World(lose_reverse_answers=1)
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert world.reverses == APP * 2
+    assert world.item["failback"][APP[0]]["reversedServer"]
+
+
+def test_a_failback_that_errs_fails_its_wave_and_skips_what_depends_on_it() -> None:
+    world = World()
+    world.connect_clients([DB[0]])
+    world.drs.stall_failback(world.item["failback"][DB[1]]["instance"])
+    world.connect_clients([DB[1]])
+    world.run()
+    assert world.item["status"] == "FAILED"
+    db = world.wave("Db")
+    assert db["status"] == "FAILED" and DB[1] in db["reason"] and DB[0] not in db["reason"]
+    assert "FAILBACK_CLIENT_NOT_SEEN" in db["reason"]
+    assert [w["status"] for w in world.item["waves"][1:]] == ["SKIPPED", "SKIPPED"]
+    assert world.launches == [], "nothing launched: the wave never got ready"
+
+
+def test_a_cancel_never_abandons_a_launch_under_way() -> None:
+    world = World()
+    world.connect_clients([*DB, *WEB])
+    while world.wave("Db")["status"] != "LAUNCHING":
+        world.tick()
+    world.item["status"] = "CANCELLING"
+    world.run()
+    assert world.item["status"] == "CANCELLED"
+    assert world.wave("Db")["status"] == "COMPLETED", "its launch was seen to its end"
+    assert [w["status"] for w in world.item["waves"][1:]] == ["SKIPPED", "SKIPPED"]
+
+
+def test_a_gone_recovery_instance_fails_its_server_with_the_reason() -> None:
+    world = World()
+    world.home.terminate_recovery_instances([world.item["failback"][DB[0]]["instance"]])
+    world.run()
+    assert "is gone" in world.wave("Db")["reason"]
+    assert world.item["status"] == "FAILED"
+
+
+def test_a_step_the_table_does_not_allow_is_refused() -> None:
+    server = {"step": "HOME"}
+    with pytest.raises(ValueError, match="HOME -> READY"):
+        core._step(server, core.Step.READY)
+    assert core.batches_in_doubt(
+        {"failback": {"s": {"step": "LAUNCH_INTENDED", "batch": "b"}}}
+    ) == {"b"}
+
+
+def test_a_failback_stopped_by_hand_is_reversed_again() -> None:
+    world = World()
+    world.connect_clients([*DB, *WEB])
+    while world.wave("App")["status"] != "REPLICATING":
+        world.tick()  # the tick that starts the wave asks the reverse and records it
+    instance = world.item["failback"][APP[0]]["instance"]
+    world.home.stop_failback(instance)
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert world.reverses == APP * 2, "asked again once DRS showed it stopped"
