@@ -198,6 +198,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/executions/{executionId}/failback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start bringing a finished recovery's workload home, wave by wave (admin): a FAILBACK execution; 409 for a drill, a recovery still running, a failback already running, or sources whose origin the deployment does not reach */
+        post: operations["startFailback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/executions/{executionId}/cancel": {
         parameters: {
             query?: never;
@@ -480,7 +497,7 @@ export interface components {
             planName: string;
             planVersion?: number;
             /** @enum {string} */
-            mode: "DRILL" | "RECOVERY";
+            mode: "DRILL" | "RECOVERY" | "FAILBACK";
             status: components["schemas"]["ExecutionStatus"];
             /** @description ISO 8601 time, UTC. */
             startedAt: string;
@@ -538,6 +555,12 @@ export interface components {
                 launch?: number;
                 readyAfter?: number;
             }[];
+            /** @description A failback's recovery: the execution whose workload it brings home. */
+            recoveryExecutionId?: string;
+            /** @description A failback's servers: recovery instance, where it runs and came from, its step (WAITING, REVERSE_INTENDED, AWAITING_CLIENT, REPLICATING, READY, LAUNCH_INTENDED, LAUNCHING, HOME, FAILED), the reversed server, the launch job, the reason. */
+            failback?: {
+                [key: string]: Record<string, never>;
+            };
         };
         ProtectionGroupPage: {
             items?: components["schemas"]["ProtectionGroup"][];
@@ -829,7 +852,7 @@ export interface components {
             planId: string;
             planName?: string;
             /** @enum {string} */
-            mode?: "DRILL" | "RECOVERY";
+            mode?: "DRILL" | "RECOVERY" | "FAILBACK";
             status?: components["schemas"]["ExecutionStatus"];
             /** @description ISO 8601 time, UTC. */
             startedAt: string;
@@ -2246,6 +2269,82 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FailbackReadiness"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An AWS service the request needs was unavailable or throttled; nothing was left half done, try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    startFailback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                executionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Execution"];
                 };
             };
             /** @description Error */

@@ -206,6 +206,10 @@ export class Api {
   executionReport(executionId: string) {
     return this.request<ExecutionReportLinks>("GET", `/executions/${executionId}/report`);
   }
+  /** Start bringing a finished recovery's workload home (admin): the failback execution. */
+  startFailback(executionId: string) {
+    return this.request<Execution>("POST", `/executions/${executionId}/failback`);
+  }
   control(executionId: string, action: "resume" | "cancel" | "terminate-instances") {
     return this.request<Execution>("POST", `/executions/${executionId}/${action}`);
   }

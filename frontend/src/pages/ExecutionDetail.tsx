@@ -15,11 +15,13 @@ import { DependencyGraph } from "../components/DependencyGraph";
 import { AuditTrail } from "../components/AuditTrail";
 import { ExecutionReport } from "../components/ExecutionReport";
 import { FailbackReadinessPanel } from "../components/FailbackReadiness";
+import { FailbackSteps } from "../components/FailbackSteps";
 import { ExecutionTimings } from "../components/RecoveryTime";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { Status } from "../components/Status";
 import { useApp } from "../lib/context";
 import { usePolling } from "../lib/polling";
+import { navigate } from "../lib/router";
 import { can, needs } from "../lib/roles";
 import { duration, when } from "../lib/time";
 import { ACTIVE_STATUSES, instancesLeft, type Execution, type JobEvent, type TrackedServer } from "../lib/types";
@@ -87,6 +89,20 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
 
   const item = execution.data;
   const operate = can(session.groups, "operate");
+  const recover = can(session.groups, "recover");
+  const [startingFailback, setStartingFailback] = useState(false);
+  const failBack = async () => {
+    setStartingFailback(true);
+    setActionError(undefined);
+    try {
+      const started = await api.startFailback(executionId);
+      navigate(`/executions/${started.executionId}`);
+    } catch (error) {
+      setActionError(error);
+    } finally {
+      setStartingFailback(false);
+    }
+  };
   const act = async (control: Control) => {
     setConfirm(undefined);
     setBusy(control);
@@ -149,6 +165,16 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
               >
                 Cancel execution
               </Button>
+              {item.mode === "RECOVERY" && (
+                <Button
+                  disabled={!recover || !terminal}
+                  disabledReason={recover ? "Wait for the recovery to end" : `${needs("recover")}: failback is a cut-over`}
+                  loading={startingFailback}
+                  onClick={() => void failBack()}
+                >
+                  Start failback
+                </Button>
+              )}
               <Button
                 disabled={!operate || item.mode !== "DRILL" || !terminal || left.length === 0}
                 disabledReason={reason ?? (terminal ? "No drill instance is left" : "Wait for the execution to end")}
@@ -229,6 +255,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
         <ExecutionTimings execution={item} />
         <ExecutionReport execution={item} />
         {item.mode === "RECOVERY" && terminal && <FailbackReadinessPanel execution={item} />}
+        {item.mode === "FAILBACK" && <FailbackSteps execution={item} />}
         <AuditTrail filter={{ object: executionId }} title="Who did what" testId="execution-audit" />
         <Container header={<Header variant="h2">Waves</Header>}>
           <DependencyGraph

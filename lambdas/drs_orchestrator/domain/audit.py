@@ -214,7 +214,9 @@ def created_object(object_type: str, answer: Any) -> tuple[str, str | None, str 
     (its plan stays the record's ``planId``). (type, id, plan id) — None where unknown."""
     if not isinstance(answer, dict):
         return object_type, None, None
-    if "executionId" in answer and object_type == "recovery-plan":
+    started = object_type == "recovery-plan" or answer.get("mode") == "FAILBACK"
+    if "executionId" in answer and started:
+        # A start (of a plan, or a failback of a recovery) made the execution it answers.
         return "execution", str(answer["executionId"]), answer.get("planId")
     key = CREATED_IDS.get(object_type)
     if key and answer.get(key):

@@ -37,6 +37,10 @@ E, W = ExecutionStatus, WaveStatus
 READY_FOR_LAUNCH = "FAILBACK_READY_FOR_LAUNCH"
 FAILBACK_ERROR = "FAILBACK_ERROR"
 FAILBACK_COMPLETED = "FAILBACK_COMPLETED"
+#: The mode of a failback execution.
+MODE = "FAILBACK"
+#: The origin of an AWS source that came from the deployment's own account and region.
+HOME = "home"
 #: Tag each failback launch job carries: the batch of the execution it launches.
 BATCH_TAG = "drs-orchestrator:batch"
 
@@ -132,7 +136,7 @@ def new_failback(
 ) -> dict[str, Any]:
     """A failback of a finished recovery: its waves, and for each server it launched the
     recovery instance, the target it runs in and its origin (``origins``: an AWS source's
-    ``account/region``, None on premises)."""
+    DRS target key, ``HOME`` for the deployment's own; absent or None: on premises)."""
     jobs = recovery.get("jobs") or {}
     servers = recovery.get("servers") or {}
     failback = {}
@@ -158,7 +162,7 @@ def new_failback(
     ]
     return {
         "executionId": execution_id,
-        "mode": "FAILBACK",
+        "mode": MODE,
         "recoveryExecutionId": recovery["executionId"],
         "planId": recovery.get("planId"),
         "planName": recovery.get("planName"),
@@ -166,6 +170,9 @@ def new_failback(
         "startedAt": now,
         "waves": waves,
         "failback": failback,
+        # The execution core's maps, empty: a failback's launches are its servers' own.
+        "jobs": {},
+        "servers": {},
         "version": 0,
     }
 
@@ -190,6 +197,11 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
                 wave.update(status=W.REPLICATING.value, startedAt=now)
                 commands += _replicate_back(wave, servers)
             # What DRS said this tick predates the wave's start: followed from the next.
+            continue
+        if status == W.REPLICATING and cancelling:
+            # Nothing launched yet: the wave stops here (a failback replication DRS has
+            # under way is left as it is, for the operator to stop or launch).
+            wave.update(status=W.SKIPPED.value, endedAt=now, reason="cancelled before its launch")
             continue
         if status == W.REPLICATING:
             commands += _follow_replication(wave, servers, seen)

@@ -531,6 +531,11 @@ def job_events(executionId: str) -> dict[str, Any]:  # noqa: N803
     return _paged(lambda limit, token: catalog.job_events.page(executionId, limit, token))
 
 
+@app.post("/executions/<executionId>/failback")
+def start_failback(executionId: str) -> Response:  # noqa: N803
+    return _created(_catalog().start_failback(executionId, home_account()), status=202)
+
+
 @app.get("/executions/<executionId>/failback-readiness")
 def failback_readiness(executionId: str) -> dict[str, Any]:  # noqa: N803
     return _catalog().failback_readiness(executionId, home_account())

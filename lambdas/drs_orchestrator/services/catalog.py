@@ -27,6 +27,7 @@ from drs_orchestrator.adapters.dynamodb import (
 )
 from drs_orchestrator.adapters.ec2 import known_instance_types
 from drs_orchestrator.adapters.reports import LINK_SECONDS as REPORT_LINK_SECONDS
+from drs_orchestrator.domain import failback as failback_core
 from drs_orchestrator.domain import failback_readiness as failback
 from drs_orchestrator.domain import launch
 from drs_orchestrator.domain.groups import membership_conflicts, resolve
@@ -734,6 +735,73 @@ class Catalog(Inventory):
         }
         result = failback.evaluate(launched, instances, reachable)
         return {"executionId": execution_id, "evaluatedAt": self.clock(), **result.as_dict()}
+
+    def start_failback(self, execution_id: str, home_account: str) -> dict[str, Any]:
+        """Start bringing a finished recovery's workload home (``domain/failback.py``): a
+        FAILBACK execution of its waves, run by the same state machine. Refused (409) for
+        a drill, a recovery still running, one whose failback is running, or AWS sources
+        whose origin the deployment does not reach."""
+        recovery = self.get_execution(execution_id)
+        if recovery.get("mode") != "RECOVERY":
+            msg = (
+                f"execution {execution_id} is a {recovery.get('mode')}: only a recovery fails back"
+            )
+            raise ConflictError(msg)
+        if ExecutionStatus(recovery["status"]) not in TERMINAL_EXECUTION:
+            msg = f"execution {execution_id} is {recovery['status']}: it fails back once ended"
+            raise ConflictError(msg)
+        origins = self._failback_origins(recovery, home_account)
+        now = self.clock()
+        for attempt in range(1, 100):
+            failback_id = f"fb-{execution_id.removeprefix('ex-')}-{attempt}"
+            earlier = self.executions.get(failback_id)
+            if earlier is None:
+                break
+            if ExecutionStatus(earlier["status"]) not in TERMINAL_EXECUTION:
+                msg = f"failback {failback_id} of execution {execution_id} is {earlier['status']}"
+                raise ConflictError(msg)
+        item = failback_core.new_failback(failback_id, recovery, origins, now)
+        item["watch"] = WATCHED
+        self.executions.create(item)
+        try:
+            self.machines.start(failback_id)
+        except OrchestratorError as exc:
+            reason = f"its state machine did not start: {exc}"
+            execution_controls.end_unstarted(self.executions, self.holds, failback_id, reason)
+            msg = f"failback {failback_id} could not start ({exc}); nothing was done"
+            raise ServiceUnavailableError(msg) from exc
+        return self.get_execution(failback_id)
+
+    def _failback_origins(
+        self, recovery: dict[str, Any], home_account: str
+    ) -> dict[str, str | None]:
+        """Each AWS source's origin as a DRS target key (None: home); a 409 naming every
+        server whose origin the deployment does not reach."""
+        launched = failback.launched_servers(recovery)
+        keys = {
+            f"{home_account}/{t.region}" if t.is_home else t.key: t.stored_key
+            for t in self.drs.targets.all()
+        }
+        origins: dict[str, str | None] = {}
+        unreachable = []
+        for target in {s.target for s in launched}:
+            wanted = {s.server for s in launched if s.target == target}
+            for source in self.drs.of(target, self.session).source_servers():
+                if source["sourceServerID"] not in wanted:
+                    continue
+                origin = failback.origin_of(source)
+                if origin is None:
+                    continue
+                if origin not in keys:
+                    unreachable.append(f"{source['sourceServerID']} (from {origin})")
+                origins[source["sourceServerID"]] = keys.get(origin) or failback_core.HOME
+        if unreachable:
+            msg = (
+                "the failback cannot launch where these servers came from; add their "
+                f"origins to drsTargets: {', '.join(sorted(unreachable))}"
+            )
+            raise ConflictError(msg)
+        return origins
 
     def execution_page(
         self, status: str | None, limit: int, token: str | None, target: str | None = None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import StaleExecutionError
 from drs_orchestrator.adapters.targets import as_gateways
+from drs_orchestrator.domain import failback as failback_core
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.targets import session_name
@@ -39,6 +40,7 @@ from drs_orchestrator.errors import (
     TargetUnreachableError,
 )
 from drs_orchestrator.services import executions
+from drs_orchestrator.services.failback import FailbackShell
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -110,6 +112,8 @@ class WaveRunner:
         #: Told once of each execution this runner ended (its metrics).
         self._on_ended = on_ended or (lambda _item: None)
         self._drs = as_gateways(drs)
+        #: Failback executions (mode FAILBACK) tick through their own core.
+        self._failback = FailbackShell(records, self._drs, clock, logger)
         self._notifier = notifier
         self._finder = finder
         self._automations = automations
@@ -225,6 +229,8 @@ class WaveRunner:
         item = self._load(execution_id)
         # Wakes requested from here on are not covered by what this tick observes.
         run = {**run, "wakes": int(item.get("wakeRequests", 0))}
+        if item.get("mode") == failback_core.MODE:
+            return self._failback_tick(item, run)
         if E(item["status"]) in TERMINAL_EXECUTION:
             self._after_end(item)
             return self._result(item, core.decide(item, now=self._clock()).route, run)
@@ -264,6 +270,15 @@ class WaveRunner:
         route = decision.route
         if route == core.Route.WAIT and int(run.get("ticks", 0)) >= self._limits.ticks_per_run:
             route = self._continue_as_new(item, run)
+        return self._result(item, route, run)
+
+    def _failback_tick(self, item: dict[str, Any], run: dict[str, Any]) -> TickResult:
+        was_live = E(item["status"]) not in TERMINAL_EXECUTION
+        item, route = self._failback.tick(item)
+        if E(item["status"]) in TERMINAL_EXECUTION:
+            if was_live:
+                self._on_ended(item)
+            self._after_end(item)
         return self._result(item, route, run)
 
     def _result(self, item: dict[str, Any], route: core.Route, run: dict[str, Any]) -> TickResult:

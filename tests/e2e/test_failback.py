@@ -1,0 +1,114 @@
+"""A failback end to end (issue 19): a real recovery of a three-wave plan, then its failback
+started through the API and run by the real state machine and wave runner against the DRS
+simulator: on-premises servers wait for their failback client, an AWS source is reversed
+and launched in its origin, the cut-over waits for approval, the workload comes home."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from drs_orchestrator.domain.plans import RecoveryPlan, Wave
+
+from tests.e2e.conftest import STAGING
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Harness
+
+DB = ["s-0000000000000fb01", "s-0000000000000fb02"]
+APP = ["s-0000000000000fba1"]
+WEB = ["s-0000000000000fbw1"]
+GROUPS = {"db": DB, "app": APP, "web": WEB}
+PLAN = RecoveryPlan(
+    "failback",
+    (
+        Wave("Db", ("db",)),
+        Wave("App", ("app",), depends_on=("Db",)),
+        Wave("Web", ("web",), depends_on=("App",), pause_before=True),
+    ),
+)
+
+
+def drive(
+    harness: Harness, execution_id: str, until: tuple[str, ...], timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        harness.run_finder()
+        item = harness.execution(execution_id)
+        if item["status"] in until:
+            return item
+        time.sleep(0.1)
+    raise AssertionError(harness.execution(execution_id))
+
+
+def recovered(harness: Harness) -> dict[str, Any]:
+    for server in (*DB, *WEB):
+        harness.drs.add_source_server(server)
+    # The App server is an EC2 instance of the staging target's account and region.
+    account, region = STAGING.split("/")
+    harness.drs.add_source_server(APP[0], origin=(region, account))
+    execution_id = harness.run(PLAN, GROUPS, mode="RECOVERY")
+    drive(harness, execution_id, ("PAUSED",))  # the recovery's own cut-over before Web
+    harness.api("POST", "/executions/{executionId}/resume", executionId=execution_id)
+    return drive(harness, execution_id, ("COMPLETED",))
+
+
+def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harness) -> None:
+    recovery = recovered(harness)
+    status, started = harness.api(
+        "POST",
+        "/executions/{executionId}/failback",
+        groups="admin",
+        executionId=recovery["executionId"],
+    )
+    assert status == 202, started
+    failback_id = started["executionId"]
+    assert (started["mode"], started["recoveryExecutionId"]) == (
+        "FAILBACK",
+        recovery["executionId"],
+    )
+
+    # The operator boots the failback clients of the on-premises servers.
+    item = harness.execution(failback_id)
+    for server in (*DB, *WEB):
+        harness.drs.connect_failback_client(item["failback"][server]["instance"])
+    paused = drive(harness, failback_id, ("PAUSED", "FAILED", "COMPLETED"))
+    assert paused["status"] == "PAUSED", paused.get("reason")
+    assert [w["status"] for w in paused["waves"]] == ["COMPLETED", "COMPLETED", "AWAITING_APPROVAL"]
+    app = paused["failback"][APP[0]]
+    assert app["origin"] == STAGING and app["step"] == "HOME"
+    assert (
+        app["reversedServer"]
+        in harness.targets[STAGING].jobs[app["jobId"]]["participatingServers"][0]["sourceServerID"]
+    )
+
+    status, _ = harness.api("POST", "/executions/{executionId}/resume", executionId=failback_id)
+    assert status == 200
+    done = drive(harness, failback_id, ("COMPLETED", "FAILED"))
+    assert done["status"] == "COMPLETED", done
+    assert {s["step"] for s in done["failback"].values()} == {"HOME"}
+    assert harness.machine_status(failback_id) == "SUCCEEDED"
+    status, trail = harness.api(
+        "GET", "/audit", groups="read-only", query={"action": "startFailback"}
+    )
+    assert [e["objectId"] for e in trail["items"]] == [failback_id]
+
+
+def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None:
+    recovery = recovered(harness)
+    route = "/executions/{executionId}/failback"
+    status, first = harness.api("POST", route, groups="admin", executionId=recovery["executionId"])
+    assert status == 202
+    status, again = harness.api("POST", route, groups="admin", executionId=recovery["executionId"])
+    assert status == 409 and again["message"].startswith(f"failback {first['executionId']}")
+    status, body = harness.api(
+        "POST", route, groups="operator", executionId=recovery["executionId"]
+    )
+    assert status == 403, "only an admin brings a workload home"
+    status, _ = harness.api(
+        "POST", "/executions/{executionId}/cancel", executionId=first["executionId"]
+    )
+    assert status == 200
+    ended = drive(harness, first["executionId"], ("CANCELLED", "FAILED"))
+    assert ended["status"] == "CANCELLED"
