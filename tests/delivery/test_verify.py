@@ -85,22 +85,26 @@ class Deployment:
         )["TopicArn"]
         self.outputs["topicArn"] = self.topic
         for alarm in json.loads(self.outputs["alarmNames"]):
-            self.cloudwatch.put_metric_alarm(
-                AlarmName=alarm,
-                MetricName="Errors",
-                Namespace="AWS/Lambda",
-                Statistic="Sum",
-                Period=300,
-                EvaluationPeriods=1,
-                Threshold=1,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-                AlarmActions=[self.topic],
-            )
+            self.put_alarm(alarm, [self.topic])
         self.cloudwatch.put_dashboard(
             DashboardName=self.outputs["dashboardName"],
             DashboardBody=json.dumps(
                 {"widgets": [{"type": "text", "properties": {"markdown": "x"}}]}
             ),
+        )
+
+    def put_alarm(self, name: str, actions: list[str]) -> None:
+        """An alarm of that name notifying ``actions`` (what it watches does not matter)."""
+        self.cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            MetricName="Errors",
+            Namespace="AWS/Lambda",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=actions,
         )
 
     def fetch(self, url: str) -> tuple[int, bytes]:
@@ -426,16 +430,7 @@ def test_a_missing_or_silent_alarm_and_a_missing_dashboard_fail(deployment: Depl
     deployment.cloudwatch.delete_alarms(AlarmNames=[alarms[0]])
     check = deployment.verify()["alarms"]
     assert (check.status, check.detail) == (FAIL, f"missing: {alarms[0]}")
-    deployment.cloudwatch.put_metric_alarm(
-        AlarmName=alarms[0],
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    deployment.put_alarm(alarms[0], [])
     check = deployment.verify()["alarms"]
     assert check.status == FAIL and check.detail.endswith(f": {alarms[0]}")
     assert check.detail.startswith("not notifying")

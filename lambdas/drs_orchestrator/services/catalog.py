@@ -600,6 +600,12 @@ class Catalog(Inventory):
         except OrchestratorError:
             self.holds.release(execution_id, wanted)
             raise
+        self._start_machine(execution_id)
+        return self.get_execution(execution_id)
+
+    def _start_machine(self, execution_id: str) -> None:
+        """Start the execution's state machine; one that does not start leaves the
+        execution FAILED with the reason (and its servers free): 503, nothing launched."""
         try:
             self.machines.start(execution_id)
         except OrchestratorError as exc:
@@ -607,7 +613,6 @@ class Catalog(Inventory):
             execution_controls.end_unstarted(self.executions, self.holds, execution_id, reason)
             msg = f"execution {execution_id} could not start ({exc}); nothing was launched"
             raise ServiceUnavailableError(msg) from exc
-        return self.get_execution(execution_id)
 
     def _snapshots_before(
         self, moment: str, servers: list[str], target_of: dict[str, str | None]
@@ -763,20 +768,14 @@ class Catalog(Inventory):
         item = failback_core.new_failback(failback_id, recovery, origins, now)
         item["watch"] = WATCHED
         self.executions.create(item)
-        try:
-            self.machines.start(failback_id)
-        except OrchestratorError as exc:
-            reason = f"its state machine did not start: {exc}"
-            execution_controls.end_unstarted(self.executions, self.holds, failback_id, reason)
-            msg = f"failback {failback_id} could not start ({exc}); nothing was done"
-            raise ServiceUnavailableError(msg) from exc
+        self._start_machine(failback_id)
         return self.get_execution(failback_id)
 
     def _failback_origins(
         self, recovery: dict[str, Any], home_account: str
     ) -> dict[str, str | None]:
-        """Each AWS source's origin as a DRS target key (None: home); a 409 naming every
-        server whose origin the deployment does not reach."""
+        """Each AWS source's origin as a DRS target key (``HOME`` for the deployment's
+        own); a 409 naming every server whose origin the deployment does not reach."""
         launched = failback.launched_servers(recovery)
         keys = {
             f"{home_account}/{t.region}" if t.is_home else t.key: t.stored_key
