@@ -29,6 +29,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from drs_orchestrator.api import schemas
 
+from drsctl.sandbox.drs import DrsError
 from drsctl.sandbox.serving import ServerThread
 from infra.gateway_document import CORS_HEADERS, gateway_document, operations
 
@@ -231,6 +232,18 @@ class Site:
             self._simulator.failing_servers = set(failing)
             self._simulator.throttle_rate = rate
             return _json(200, self._simulator.snapshot())
+        if method == "POST" and path == "/sandbox/failback-clients":
+            # The operator's step of an on-premises failback: the failback client booted on
+            # the original machine of each recovery instance named connects.
+            try:
+                instances = [str(i) for i in json.loads(body or b"{}")["recoveryInstanceIds"]]
+                for instance in instances:
+                    self._simulator.connect_failback_client(instance)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                return _json(400, {"message": f"invalid sandbox control: {exc}"})
+            except DrsError as exc:
+                return _json(400, {"message": exc.message})
+            return _json(200, {"connected": instances})
         return _json(404, {"message": f"no sandbox control at {method} {path}"})
 
     # -- console -------------------------------------------------------------------------------

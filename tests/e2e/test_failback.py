@@ -5,6 +5,7 @@ and launched in its origin, the cut-over waits for approval, the workload comes 
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,7 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         "POST",
         "/executions/{executionId}/failback",
         groups="admin",
+        body=json.dumps({"restartReplication": True, "terminateRecoveryInstances": True}),
         executionId=recovery["executionId"],
     )
     assert status == 202, started
@@ -88,6 +90,9 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
     done = drive(harness, failback_id, ("COMPLETED", "FAILED"))
     assert done["status"] == "COMPLETED", done
     assert {s["step"] for s in done["failback"].values()} == {"HOME"}
+    # Once home, as asked: forward protection restarted, the recovery instances gone.
+    assert all(s["protected"] for s in done["failback"].values())
+    assert harness.drs.recovery_instances == {}
     assert harness.machine_status(failback_id) == "SUCCEEDED"
     status, trail = harness.api(
         "GET", "/audit", groups="read-only", query={"action": "startFailback"}
@@ -106,6 +111,14 @@ def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None
         "POST", route, groups="operator", executionId=recovery["executionId"]
     )
     assert status == 403, "only an admin brings a workload home"
+    status, body = harness.api(
+        "POST",
+        route,
+        groups="admin",
+        body='{"terminate": true}',
+        executionId=recovery["executionId"],
+    )
+    assert status == 400 and "terminate" in body["errors"][0]["reason"], body
     status, _ = harness.api(
         "POST", "/executions/{executionId}/cancel", executionId=first["executionId"]
     )

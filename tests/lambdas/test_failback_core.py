@@ -21,7 +21,9 @@ WEB = ["s-000000000000web01"]
 class World:
     """A recovery run in the simulator, then its failback ticked to its end."""
 
-    def __init__(self, *, lose_reverse_answers: int = 0) -> None:
+    def __init__(
+        self, *, lose_reverse_answers: int = 0, options: dict[str, bool] | None = None
+    ) -> None:
         self.drs = FakeDrs(region="us-east-1")
         self.drs.autopilot = True
         self.origin = FakeDrs(region="us-west-2", account="444455556666")
@@ -37,7 +39,7 @@ class World:
         self.launches: list[str] = []
         recovery = self._recover()
         origins = {s: ORIGIN_KEY for s in APP}
-        self.item = core.new_failback("fb-1", recovery, origins, "2026-11-30T12:00:00Z")
+        self.item = core.new_failback("fb-1", recovery, origins, "2026-11-30T12:00:00Z", options)
 
     def _recover(self) -> dict[str, Any]:
         """A finished recovery of the three waves, as the execution core records it."""
@@ -111,6 +113,11 @@ class World:
             if reversed_id not in {s["sourceServerID"] for s in self.origin.source_servers}:
                 self.origin.add_source_server(reversed_id)
             self.item = {**self.item, **core.record_reversed(self.item, command.server, arn)}
+        elif isinstance(command, core.Protect):
+            self.home.start_replication(command.server)
+            self.item = {**self.item, **core.record_protected(self.item, command.server)}
+        elif isinstance(command, core.Terminate):
+            self.home.terminate_recovery_instances(list(command.instances))
         elif isinstance(command, core.FailbackLaunch):
             job = self.home.start_failback_launch(
                 list(command.instances), {core.BATCH_TAG: command.batch}
@@ -227,3 +234,24 @@ def test_a_failback_stopped_by_hand_is_reversed_again() -> None:
     world.run()
     assert world.item["status"] == "COMPLETED"
     assert world.reverses == APP * 2, "asked again once DRS showed it stopped"
+
+
+def test_once_home_forward_replication_restarts_and_the_recovery_instances_go() -> None:
+    world = World(options={"restartReplication": True, "terminateRecoveryInstances": True})
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert all(s["protected"] for s in world.item["failback"].values())
+    assert world.home.recovery_instances() == [], "every recovery instance terminated"
+    started = [c[1]["sourceServerID"] for c in world.drs.calls if c[0] == "StartReplication"]
+    assert sorted(started) == sorted([*DB, *APP, *WEB]), "each server protected once"
+    assert world.drs.violations == []
+
+
+def test_without_options_the_recovery_instances_stay() -> None:
+    world = World()
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert len(world.home.recovery_instances()) == 4
+    assert not any(c[0] == "StartReplication" for c in world.drs.calls)

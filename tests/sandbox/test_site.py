@@ -200,3 +200,25 @@ def test_multi_value_response_headers_are_sent() -> None:
         "GET", "/executions", "", {"authorization": USER.token}, b""
     )
     assert headers["Content-Type"] == "application/json"
+
+
+def test_the_operator_boots_failback_clients_through_a_control() -> None:
+    from drs_orchestrator.adapters.drs import DrsGateway
+
+    simulator = DrsSimulator()
+    simulator.add_source_server("s-0000000000000fb01")
+    gateway = DrsGateway(simulator.client())
+    job = gateway.start_recovery(["s-0000000000000fb01"], is_drill=False, tags={})
+    simulator.start(job["jobID"])
+    simulator.finish(job["jobID"])
+    [instance] = gateway.recovery_instances()
+    controls = site(FakeLambda(OK), simulator)
+    body = json.dumps({"recoveryInstanceIds": [instance["recoveryInstanceID"]]}).encode()
+    status, _h, answer = controls.control("POST", "/sandbox/failback-clients", body)
+    assert status == 200 and json.loads(answer)["connected"] == [instance["recoveryInstanceID"]]
+    [connected] = gateway.recovery_instances()
+    assert connected["failback"]["failbackClientID"]
+    status, _h, answer = controls.control(
+        "POST", "/sandbox/failback-clients", b'{"recoveryInstanceIds": ["i-nope"]}'
+    )
+    assert status == 400 and "not found" in json.loads(answer)["message"]

@@ -207,8 +207,8 @@ export class Api {
     return this.request<ExecutionReportLinks>("GET", `/executions/${executionId}/report`);
   }
   /** Start bringing a finished recovery's workload home (admin): the failback execution. */
-  startFailback(executionId: string) {
-    return this.request<Execution>("POST", `/executions/${executionId}/failback`);
+  startFailback(executionId: string, options: { restartReplication?: boolean; terminateRecoveryInstances?: boolean } = {}) {
+    return this.request<Execution>("POST", `/executions/${executionId}/failback`, options);
   }
   control(executionId: string, action: "resume" | "cancel" | "terminate-instances") {
     return this.request<Execution>("POST", `/executions/${executionId}/${action}`);

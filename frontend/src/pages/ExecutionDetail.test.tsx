@@ -48,7 +48,7 @@ function fakeApi(item: Execution, control = vi.fn(async () => item)) {
   return api;
 }
 
-function show(api: ReturnType<typeof fakeApi>, groups: string[]) {
+function show(api: ReturnType<typeof fakeApi> & Record<string, unknown>, groups: string[]) {
   return render(
     <AppContext.Provider value={{ config: CONFIG, session: session(groups), api: api as unknown as Api }}>
       <ExecutionDetail executionId="ex-1" />
@@ -127,6 +127,24 @@ describe("ExecutionDetail", () => {
     act(() => button(container, "Terminate drill instances").click());
     await act(async () => button(container, "Terminate 1 instance(s)").click());
     expect(api.control).toHaveBeenCalledWith("ex-1", "terminate-instances");
+  });
+
+  it("starts a failback of a finished recovery with the options chosen, as an admin only", async () => {
+    const done = execution({ mode: "RECOVERY", status: "COMPLETED", endedAt: "2026-11-25T10:09:00Z" });
+    const api = { ...fakeApi(done), startFailback: vi.fn(async () => ({ ...done, executionId: "fb-1-1" })) };
+    const { container, unmount } = show(api, ["admin"]);
+    await screen.findByTestId("execution-status");
+    act(() => button(container, "Start failback").click());
+    const dialog = createWrapper(document.body)
+      .findAllModals()
+      .find((m) => m.findHeader().getElement().textContent === "Fail back to where the workload came from")!;
+    act(() => dialog.findContent().findAllCheckboxes()[1].findNativeInput().click());
+    await act(async () => dialog.findFooter()!.findAllButtons().find((b) => b.getElement().textContent === "Start failback")!.click());
+    expect(api.startFailback).toHaveBeenCalledWith("ex-1", { restartReplication: true, terminateRecoveryInstances: true });
+    unmount();
+    const operator = show({ ...fakeApi(done), startFailback: vi.fn() }, ["operator"]);
+    await screen.findByTestId("execution-status");
+    expect(button(operator.container, "Start failback").isDisabled()).toBe(true);
   });
 
   it("says in words why an action failed", async () => {

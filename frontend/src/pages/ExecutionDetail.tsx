@@ -1,6 +1,7 @@
 import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
+import Checkbox from "@cloudscape-design/components/checkbox";
 import ColumnLayout from "@cloudscape-design/components/column-layout";
 import Container from "@cloudscape-design/components/container";
 import ContentLayout from "@cloudscape-design/components/content-layout";
@@ -91,11 +92,14 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
   const operate = can(session.groups, "operate");
   const recover = can(session.groups, "recover");
   const [startingFailback, setStartingFailback] = useState(false);
+  const [askFailback, setAskFailback] = useState(false);
+  const [failbackOptions, setFailbackOptions] = useState({ restartReplication: true, terminateRecoveryInstances: false });
   const failBack = async () => {
+    setAskFailback(false);
     setStartingFailback(true);
     setActionError(undefined);
     try {
-      const started = await api.startFailback(executionId);
+      const started = await api.startFailback(executionId, failbackOptions);
       navigate(`/executions/${started.executionId}`);
     } catch (error) {
       setActionError(error);
@@ -170,7 +174,7 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
                   disabled={!recover || !terminal}
                   disabledReason={recover ? "Wait for the recovery to end" : `${needs("recover")}: failback is a cut-over`}
                   loading={startingFailback}
-                  onClick={() => void failBack()}
+                  onClick={() => setAskFailback(true)}
                 >
                   Start failback
                 </Button>
@@ -334,6 +338,33 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
           {confirm === "cancel"
             ? "No further wave will start; launches already in flight finish."
             : `DRS terminates the ${left.length} recovery instance(s) this drill launched.`}
+        </ConfirmModal>
+        <ConfirmModal
+          visible={askFailback}
+          header="Fail back to where the workload came from"
+          confirmText="Start failback"
+          dismissText="Not now"
+          onConfirm={() => void failBack()}
+          onDismiss={() => setAskFailback(false)}
+        >
+          <SpaceBetween size="s">
+            <Box>
+              Wave by wave, in the plan's order: replication reversed (AWS sources) or awaited from each failback
+              client (on premises), the cut-over approved where the plan pauses, then the launch back.
+            </Box>
+            <Checkbox
+              checked={failbackOptions.restartReplication}
+              onChange={({ detail }) => setFailbackOptions({ ...failbackOptions, restartReplication: detail.checked })}
+            >
+              Restart forward replication once home
+            </Checkbox>
+            <Checkbox
+              checked={failbackOptions.terminateRecoveryInstances}
+              onChange={({ detail }) => setFailbackOptions({ ...failbackOptions, terminateRecoveryInstances: detail.checked })}
+            >
+              Terminate the recovery instances once home
+            </Checkbox>
+          </SpaceBetween>
         </ConfirmModal>
       </SpaceBetween>
     </ContentLayout>

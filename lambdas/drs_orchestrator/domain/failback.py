@@ -15,7 +15,10 @@ and for each server its recovery instance, the DRS target it runs in and where i
 4. **launch** (intent first, one batch per DRS target): on premises ``StartFailbackLaunch``
    in the target the instances run in; from AWS, a recovery of the reversed source servers
    in their origin;
-5. the wave is home when every launch ended: a server whose launch failed fails the wave.
+5. the wave is home when every launch ended: a server whose launch failed fails the wave;
+6. once every wave is home, as the start asked: forward replication restarted on each
+   server (``StartReplication``), the recovery instances terminated; the execution
+   completes when DRS shows both done.
 
 A failed wave skips the waves that depend on it; the execution ends COMPLETED or FAILED. A
 cancel stops before the next launch and never abandons one under way.
@@ -120,7 +123,23 @@ class OriginLaunch:
     reversed_servers: tuple[str, ...]
 
 
-Command = ReverseReplication | FailbackLaunch | OriginLaunch
+@dataclass(frozen=True)
+class Protect:
+    """Restart forward replication of a server that is home (``StartReplication``)."""
+
+    server: str
+    target: str | None
+
+
+@dataclass(frozen=True)
+class Terminate:
+    """Terminate the recovery instances the workload left behind, in ``target``."""
+
+    target: str | None
+    instances: tuple[str, ...]
+
+
+Command = ReverseReplication | FailbackLaunch | OriginLaunch | Protect | Terminate
 
 
 @dataclass
@@ -132,7 +151,11 @@ class Decision:
 
 
 def new_failback(
-    execution_id: str, recovery: dict[str, Any], origins: dict[str, str | None], now: str
+    execution_id: str,
+    recovery: dict[str, Any],
+    origins: dict[str, str | None],
+    now: str,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A failback of a finished recovery: its waves, and for each server it launched the
     recovery instance, the target it runs in and its origin (``origins``: an AWS source's
@@ -170,6 +193,11 @@ def new_failback(
         "startedAt": now,
         "waves": waves,
         "failback": failback,
+        # Once home: restart forward replication, terminate the recovery instances.
+        "options": {
+            "restartReplication": bool((options or {}).get("restartReplication")),
+            "terminateRecoveryInstances": bool((options or {}).get("terminateRecoveryInstances")),
+        },
         # The execution core's maps, empty: a failback's launches are its servers' own.
         "jobs": {},
         "servers": {},
@@ -238,6 +266,9 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
         elif cancelling:
             end = E.CANCELLED
         else:
+            finishing = _finish(item.get("options") or {}, servers, seen)
+            if finishing:
+                return Decision(changes, [*commands, *finishing], "wait")
             end = E.COMPLETED
         changes.update(status=end.value, endedAt=now)
         return Decision(changes, commands, "done")
@@ -247,6 +278,35 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
     if item["status"] == E.PAUSED:
         changes["status"] = E.RUNNING.value
     return Decision(changes, commands, "wait")
+
+
+def _finish(options: dict[str, Any], servers: dict[str, Any], seen: Observations) -> list[Command]:
+    """Once every wave is home, what the options ask for and is not done yet: forward
+    replication restarted on each server (recorded as ``protected``), the recovery
+    instances terminated (done when DRS no longer has them)."""
+    home = {k: s for k, s in servers.items() if s["step"] == Step.HOME}
+    commands: list[Command] = []
+    if options.get("restartReplication"):
+        commands += [
+            Protect(k, s["target"]) for k, s in sorted(home.items()) if not s.get("protected")
+        ]
+    if options.get("terminateRecoveryInstances"):
+        left: dict[str | None, list[str]] = {}
+        for server in home.values():
+            if seen.instances.get(server["instance"], InstanceView()) is not None:
+                left.setdefault(server["target"], []).append(server["instance"])
+        commands += [
+            Terminate(target, tuple(sorted(instances)))
+            for target, instances in sorted(left.items(), key=lambda t: str(t[0]))
+        ]
+    return commands
+
+
+def record_protected(item: dict[str, Any], server: str) -> dict[str, Any]:
+    """Forward replication restarted on ``server`` (DRS answered)."""
+    servers = copy.deepcopy(item["failback"])
+    servers[server]["protected"] = True
+    return {"failback": servers}
 
 
 def record_reversed(item: dict[str, Any], server: str, reversed_arn: str) -> dict[str, Any]:

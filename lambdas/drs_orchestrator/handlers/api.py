@@ -533,7 +533,8 @@ def job_events(executionId: str) -> dict[str, Any]:  # noqa: N803
 
 @app.post("/executions/<executionId>/failback")
 def start_failback(executionId: str) -> Response:  # noqa: N803
-    return _created(_catalog().start_failback(executionId, home_account()), status=202)
+    failback = _catalog().start_failback(executionId, home_account(), _body())
+    return _created(failback, status=202)
 
 
 @app.get("/executions/<executionId>/failback-readiness")

@@ -741,7 +741,9 @@ class Catalog(Inventory):
         result = failback.evaluate(launched, instances, reachable)
         return {"executionId": execution_id, "evaluatedAt": self.clock(), **result.as_dict()}
 
-    def start_failback(self, execution_id: str, home_account: str) -> dict[str, Any]:
+    def start_failback(
+        self, execution_id: str, home_account: str, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Start bringing a finished recovery's workload home (``domain/failback.py``): a
         FAILBACK execution of its waves, run by the same state machine. Refused (409) for
         a drill, a recovery still running, one whose failback is running, or AWS sources
@@ -765,7 +767,7 @@ class Catalog(Inventory):
             if ExecutionStatus(earlier["status"]) not in TERMINAL_EXECUTION:
                 msg = f"failback {failback_id} of execution {execution_id} is {earlier['status']}"
                 raise ConflictError(msg)
-        item = failback_core.new_failback(failback_id, recovery, origins, now)
+        item = failback_core.new_failback(failback_id, recovery, origins, now, options)
         item["watch"] = WATCHED
         self.executions.create(item)
         self._start_machine(failback_id)

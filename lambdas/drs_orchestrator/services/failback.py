@@ -19,7 +19,7 @@ from drs_orchestrator.domain import runner
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
-from drs_orchestrator.errors import OrchestratorError
+from drs_orchestrator.errors import DrsError, OrchestratorError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -128,6 +128,20 @@ class FailbackShell:
             if isinstance(command, core.ReverseReplication):
                 arn = self._gateway(command.target, item).reverse_replication(command.instance)
                 return self._save(item, core.record_reversed(item, command.server, arn))
+            if isinstance(command, core.Protect):
+                try:
+                    self._gateway(command.target, item).start_replication(command.server)
+                except DrsError as exc:
+                    if exc.code != "ConflictException":
+                        raise
+                    # Already replicating forward (asked before, its answer lost): done.
+                return self._save(item, core.record_protected(item, command.server))
+            if isinstance(command, core.Terminate):
+                # Done when DRS no longer has them (the next tick's reading).
+                self._gateway(command.target, item).terminate_recovery_instances(
+                    list(command.instances)
+                )
+                return item
             if isinstance(command, core.FailbackLaunch):
                 job = self._gateway(command.target, item).start_failback_launch(
                     list(command.instances), tags
