@@ -1,0 +1,106 @@
+"""The failback matrix: a finished three-wave recovery brought home (on-premises clients,
+an AWS source reversed and launched in its origin target, the cut-over approved, forward
+replication restarted, the recovery instances terminated) with one fault at one AWS call
+of the failback's ticks, of every kind. Each case must still bring every server home,
+launch each batch once, and end COMPLETED.
+
+``test_the_failback_matrix_covers_every_call_of_its_ticks`` discovers the calls by running
+the failback and fails when the ticks reach one the matrix does not list.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from drs_orchestrator.domain.failback import BATCH_TAG
+
+from tests.e2e.faults import FaultInjector, cases
+from tests.e2e.test_failback import APP, DB, WEB, drive, recovered
+
+if TYPE_CHECKING:
+    from tests.e2e.conftest import Harness
+
+#: The wave runner's actions that tick a failback.
+SCOPE = frozenset({"start", "tick"})
+#: Every AWS call of the failback's ticks, with the occurrences to hit (the first of each,
+#: and the second save and read, which land in later waves).
+FAILBACK_POINTS: dict[str, tuple[int, ...]] = {
+    "dynamodb:GetItem": (1, 2),
+    "dynamodb:UpdateItem": (1, 2),
+    "drs:DescribeRecoveryInstances": (1,),
+    "drs:ReverseReplication": (1,),
+    "drs:StartFailbackLaunch": (1, 2),  # Db's, then Web's after the cut-over
+    "drs:DescribeJobs": (1,),
+    "drs:StartRecovery": (1,),
+    "drs:StartReplication": (1,),
+    "drs:TerminateRecoveryInstances": (1,),
+    "sts:AssumeRole": (1,),
+    # The ended failback frees its servers (it holds none: a conditional delete per server).
+    "dynamodb:DeleteItem": (1,),
+}
+CASES = cases(FAILBACK_POINTS)
+
+
+def failback(
+    harness: Harness, injector: FaultInjector, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """Recover, then fail back with ``injector`` armed for the failback's ticks only."""
+    recovery = recovered(harness)
+    injector.install(monkeypatch)
+    status, started = harness.api(
+        "POST",
+        "/executions/{executionId}/failback",
+        groups="admin",
+        body=json.dumps({"restartReplication": True, "terminateRecoveryInstances": True}),
+        executionId=recovery["executionId"],
+    )
+    assert status == 202, started
+    failback_id = started["executionId"]
+    item = harness.execution(failback_id)
+    for server in (*DB, *WEB):
+        harness.drs.connect_failback_client(item["failback"][server]["instance"])
+    drive(harness, failback_id, ("PAUSED",), timeout=90)
+    harness.api("POST", "/executions/{executionId}/resume", executionId=failback_id)
+    return drive(harness, failback_id, ("COMPLETED", "FAILED"), timeout=90)
+
+
+def assert_home(harness: Harness, item: dict[str, Any]) -> None:
+    assert item["status"] == "COMPLETED", item.get("reason") or item["waves"]
+    assert {s["step"] for s in item["failback"].values()} == {"HOME"}
+    assert all(s.get("protected") for s in item["failback"].values())
+    assert harness.drs.recovery_instances == {}, "every recovery instance terminated"
+    launched: dict[str, int] = {}
+    for drs in harness.all_drs():
+        for job in drs.jobs.values():
+            batch = (job.get("tags") or {}).get(BATCH_TAG, "")
+            if batch.startswith(item["executionId"]):
+                launched[batch] = launched.get(batch, 0) + 1
+    assert sorted(launched.values()) == [1, 1, 1], f"each failback batch launched once: {launched}"
+    assert {s.get("jobId") for s in item["failback"].values()} <= {
+        j for drs in harness.all_drs() for j in drs.jobs
+    }
+    assert APP[0] in item["failback"] and item["failback"][APP[0]]["reversedServer"]
+
+
+def test_the_failback_matrix_covers_every_call_of_its_ticks(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    injector = FaultInjector(scope=SCOPE)
+    item = failback(harness, injector, monkeypatch)
+    assert_home(harness, item)
+    reached = set(injector.calls)
+    assert reached - set(FAILBACK_POINTS) == set(), "a call of the failback without its row"
+    assert set(FAILBACK_POINTS) - reached == set(), "the matrix lists a call never made"
+    print(f"\nfailback matrix: {len(CASES)} cases ({len(FAILBACK_POINTS)} call points)")
+
+
+@pytest.mark.parametrize(("point", "occurrence", "kind"), CASES)
+def test_one_fault_in_a_failback_costs_time_not_the_workload(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, point: str, occurrence: int, kind: str
+) -> None:
+    injector = FaultInjector(point, kind, occurrence, scope=SCOPE)
+    item = failback(harness, injector, monkeypatch)
+    assert injector.injected == [(point, kind)], "the fault met its call"
+    assert_home(harness, item)
