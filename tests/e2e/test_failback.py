@@ -98,6 +98,13 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         "GET", "/audit", groups="read-only", query={"action": "startFailback"}
     )
     assert [e["objectId"] for e in trail["items"]] == [failback_id]
+    told = [n["event"] for n in harness.notifications() if n["executionId"] == failback_id]
+    assert told == [
+        "failback started",
+        "failback waiting for cut-over approval",
+        "failback completed",
+    ]
+    assert harness.execution(failback_id)["outbox"] == {}, "every notification published"
 
 
 def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None:

@@ -37,6 +37,8 @@ FAILBACK_POINTS: dict[str, tuple[int, ...]] = {
     "drs:StartReplication": (1,),
     "drs:TerminateRecoveryInstances": (1,),
     "sts:AssumeRole": (1,),
+    # Its notifications: started, waiting for the cut-over, completed.
+    "sns:Publish": (1, 2),
     # The ended failback frees its servers (it holds none: a conditional delete per server).
     "dynamodb:DeleteItem": (1,),
 }
@@ -82,6 +84,9 @@ def assert_home(harness: Harness, item: dict[str, Any]) -> None:
         j for drs in harness.all_drs() for j in drs.jobs
     }
     assert APP[0] in item["failback"] and item["failback"][APP[0]]["reversedServer"]
+    assert item.get("outbox") == {}, "every notification published"
+    told = {n["event"] for n in harness.notifications() if n["executionId"] == item["executionId"]}
+    assert {"failback waiting for cut-over approval", "failback completed"} <= told
 
 
 def test_the_failback_matrix_covers_every_call_of_its_ticks(

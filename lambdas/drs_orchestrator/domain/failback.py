@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from drs_orchestrator.domain.runner import notification
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
 
 E, W = ExecutionStatus, WaveStatus
@@ -148,6 +149,8 @@ class Decision:
     commands: list[Command] = field(default_factory=list)
     #: ``wait`` (tick again), ``approval`` (a wave waits for its cut-over), ``done``.
     route: str = "wait"
+    #: Outbox entries to queue with the save (``runner.notification``): published after.
+    notifications: dict[str, Any] = field(default_factory=dict)
 
 
 def new_failback(
@@ -198,6 +201,8 @@ def new_failback(
             "restartReplication": bool((options or {}).get("restartReplication")),
             "terminateRecoveryInstances": bool((options or {}).get("terminateRecoveryInstances")),
         },
+        # Queued with the item: published once it is saved (at least once, never lost).
+        "outbox": notification(now, "failback started", recovery=recovery["executionId"]),
         # The execution core's maps, empty: a failback's launches are its servers' own.
         "jobs": {},
         "servers": {},
@@ -212,6 +217,7 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
     waves = copy.deepcopy(item["waves"])
     servers = copy.deepcopy(item["failback"])
     commands: list[Command] = []
+    notices: dict[str, Any] = {}
     cancelling = item["status"] == E.CANCELLING
     by_name = {w["name"]: w for w in waves}
     for wave in waves:
@@ -240,7 +246,10 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
                 if cancelling:
                     wave.update(status=W.SKIPPED.value, endedAt=now)
                 elif wave["pauseBefore"] and not wave["approved"]:
-                    wave.update(status=W.AWAITING_APPROVAL.value)
+                    wave.update(status=W.AWAITING_APPROVAL.value, pausedAt=now)
+                    notices |= notification(
+                        now, "failback waiting for cut-over approval", wave=wave["name"]
+                    )
                 else:
                     commands += _launch(item["executionId"], wave, servers)
         elif status == W.AWAITING_APPROVAL and (wave["approved"] or cancelling):
@@ -268,16 +277,20 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
         else:
             finishing = _finish(item.get("options") or {}, servers, seen)
             if finishing:
-                return Decision(changes, [*commands, *finishing], "wait")
+                return Decision(changes, [*commands, *finishing], "wait", notices)
             end = E.COMPLETED
         changes.update(status=end.value, endedAt=now)
-        return Decision(changes, commands, "done")
+        reasons = "; ".join(f"{w['name']}: {w['reason']}" for w in waves if w.get("reason"))
+        notices |= notification(
+            now, f"failback {end.value.lower()}", **({"reason": reasons} if reasons else {})
+        )
+        return Decision(changes, commands, "done", notices)
     if in_flight == {W.AWAITING_APPROVAL}:
         changes["status"] = E.PAUSED.value
-        return Decision(changes, commands, "approval")
+        return Decision(changes, commands, "approval", notices)
     if item["status"] == E.PAUSED:
         changes["status"] = E.RUNNING.value
-    return Decision(changes, commands, "wait")
+    return Decision(changes, commands, "wait", notices)
 
 
 def _finish(options: dict[str, Any], servers: dict[str, Any], seen: Observations) -> list[Command]:

@@ -53,8 +53,14 @@ class FailbackShell:
         item = self._settle_doubts(item)
         decision = core.decide(item, self._observe(item), to_iso(self._clock()))
         if decision.changes:
-            version = self._records.save(execution_id, item["version"], decision.changes)
-            item = {**item, **decision.changes, "version": version}
+            version = self._records.save(
+                execution_id,
+                item["version"],
+                decision.changes,
+                notifications=decision.notifications,
+            )
+            outbox = {**(item.get("outbox") or {}), **decision.notifications}
+            item = {**item, **decision.changes, "outbox": outbox, "version": version}
         for command in decision.commands:
             item = self._carry_out(item, command)
         status = ExecutionStatus(item["status"])

@@ -278,7 +278,9 @@ class WaveRunner:
         if E(item["status"]) in TERMINAL_EXECUTION:
             if was_live:
                 self._on_ended(item)
-            self._after_end(item)
+            self._after_end(item)  # publishes the outbox, then frees the servers
+        else:
+            self._flush_outbox(item)
         return self._result(item, route, run)
 
     def _result(self, item: dict[str, Any], route: core.Route, run: dict[str, Any]) -> TickResult:
