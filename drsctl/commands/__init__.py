@@ -1,5 +1,14 @@
 """drsctl's subcommands, one module each: its arguments and how it runs (imported lazily)."""
 
-from drsctl.commands import compare, config, plan, readiness, report, sandbox, verify
+from drsctl.commands import (
+    compare,
+    config,
+    failback,
+    plan,
+    readiness,
+    report,
+    sandbox,
+    verify,
+)
 
-SUBCOMMANDS = (plan, verify, compare, sandbox, readiness, report, config)
+SUBCOMMANDS = (plan, verify, compare, sandbox, readiness, report, failback, config)

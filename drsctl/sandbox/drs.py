@@ -219,6 +219,7 @@ class DrsSimulator(FailbackOperations):
                         del self._due[job_id]
                     else:
                         self._due[job_id] = now + (self.pace_seconds or 0)
+            moved += self._advance_failbacks(now)
         return moved
 
     def live_instances(self) -> list[str]:

@@ -57,6 +57,8 @@ class FailbackOperations:
         self.origins = {}
         self.stalled_failbacks = set()
         self.reversed_servers = {}
+        #: When each paced failback replication moves on (``time.monotonic`` seconds).
+        self._failback_due: dict[str, float] = {}
 
     # -- what launches make --------------------------------------------------------------
 
@@ -124,6 +126,24 @@ class FailbackOperations:
         from drsctl.sandbox.drs import iso
 
         return iso(self.tick(0))  # type: ignore[attr-defined]
+
+    def _advance_failbacks(self, now: float) -> int:
+        """Paced (the sandbox): each failback replication under way moves on once
+        ``pace_seconds`` have passed since it started or last moved."""
+        pace = self.pace_seconds  # type: ignore[attr-defined]
+        if pace is None:
+            return 0
+        moved = 0
+        for instance_id, instance in self.recovery_instances.items():
+            if instance["failback"]["state"] not in _NEXT_STATE:
+                self._failback_due.pop(instance_id, None)
+                continue
+            due = self._failback_due.setdefault(instance_id, now + pace)
+            if due <= now:
+                self._step_failback(instance)
+                self._failback_due.pop(instance_id, None)
+                moved += 1
+        return moved
 
     def _step_failback(self, instance: dict[str, Any]) -> None:
         failback = instance["failback"]

@@ -122,3 +122,22 @@ def test_forward_replication_is_started_again(drs: FakeDrs) -> None:
     [server] = [s for s in gateway.source_servers() if s["sourceServerID"] == "s-00000000000000op1"]
     assert server["dataReplicationInfo"]["dataReplicationState"] == "CONTINUOUS"
     assert drs.violations == []
+
+
+def test_paced_failback_replication_moves_on_with_the_clock() -> None:
+    """The sandbox's DRS is paced, not read-driven: a failback under way is ready for
+    launch once its pace has passed."""
+    paced = FakeDrs(region="us-east-1", pace_seconds=5)
+    paced.add_source_server("s-00000000000000op1")
+    job = DrsGateway(paced.client()).start_recovery(
+        ["s-00000000000000op1"], is_drill=False, tags={}
+    )
+    paced.start(job["jobID"])
+    paced.finish(job["jobID"])
+    [instance] = DrsGateway(paced.client()).recovery_instances()
+    paced.connect_failback_client(instance["recoveryInstanceID"])
+    assert paced.advance_due(now=100.0) == 0, "its pace starts now"
+    assert paced.advance_due(now=104.0) == 0
+    assert paced.advance_due(now=105.0) == 1
+    [ready] = DrsGateway(paced.client()).recovery_instances()
+    assert ready["failback"]["state"] == "FAILBACK_READY_FOR_LAUNCH"

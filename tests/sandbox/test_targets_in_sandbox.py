@@ -40,9 +40,10 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
     running.stop()
 
 
-def post(sandbox: RunningSandbox, path: str, body: dict[str, Any]) -> Any:
+def post(sandbox: RunningSandbox, path: str, body: dict[str, Any], api: str = "/api") -> Any:
+    """POST to the deployment's API (or, with ``api=""``, to the sandbox's controls)."""
     request = Request(  # noqa: S310 - http://127.0.0.1
-        sandbox.url + "/api" + path,
+        sandbox.url + api + path,
         data=json.dumps(body).encode(),
         headers={"Authorization": sandbox.token(), "Content-Type": "application/json"},
         method="POST",
@@ -179,6 +180,54 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     missing = drsctl("report", "dev", "ex-missing", "--sandbox", str(sandbox.workdir))
     assert missing.returncode == 2
     assert "404" in missing.stderr
+
+
+def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
+    """Issue 19 in the sandbox: a real recovery of a home group, then ``drsctl failback``;
+    the operator boots the failback clients (the sandbox's control); the workload comes
+    home and is protected again."""
+    groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
+    at_home = [g["name"] for g in groups if not g.get("accountId")]
+    plan = post(
+        sandbox,
+        "/recovery-plans",
+        {"name": "Home again", "waves": [{"name": "Only", "protectionGroups": at_home[-1:]}]},
+    )
+    started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "RECOVERY"})
+    recovery = wait_until_ended(sandbox, started["executionId"])
+    assert recovery["status"] == "COMPLETED", recovery.get("reason")
+
+    result = drsctl(
+        "failback",
+        "dev",
+        recovery["executionId"],
+        "--sandbox",
+        str(sandbox.workdir),
+        "--restart-replication",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    failback_id = result.stdout.split()[1]
+    item = sandbox.get(f"/api/executions/{failback_id}", sandbox.token())
+    assert item["mode"] == "FAILBACK" and item["recoveryExecutionId"] == recovery["executionId"]
+    instances = [s["instance"] for s in item["failback"].values()]
+    connected = post(sandbox, "/sandbox/failback-clients", {"recoveryInstanceIds": instances}, api="")
+    assert connected["connected"] == instances
+    home = wait_until_ended(sandbox, failback_id)
+    assert home["status"] == "COMPLETED", home
+    assert {s["step"] for s in home["failback"].values()} == {"HOME"}
+    assert all(s["protected"] for s in home["failback"].values())
+
+
+def wait_until_ended(
+    sandbox: RunningSandbox, execution_id: str, timeout: float = 120
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        item = dict(sandbox.get(f"/api/executions/{execution_id}", sandbox.token()))
+        if item["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            return item
+        time.sleep(0.5)
+    raise AssertionError(sandbox.get(f"/api/executions/{execution_id}", sandbox.token()))
 
 
 def stored_report_links(

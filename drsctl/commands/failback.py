@@ -1,0 +1,109 @@
+"""``drsctl failback STACK EXECUTION_ID``: bring a finished recovery's workload home.
+
+Starts the failback through the deployment's API (as the sandbox's first user, or, for a
+live stack, the Cognito user whose credentials the environment holds, as ``drsctl compare``
+does; an admin: only admins fail back) and, with ``--wait``, follows it: each server's step
+as it changes, until the failback ends or waits for the cut-over approval (then: how to
+approve).
+Exits 0 when it completed or waits for approval, 1 when it failed or was cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from drsctl.commands import deployment
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+#: Seconds between two readings of the failback while following it.
+FOLLOW_SECONDS = 2.0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the subcommand's parser to ``commands``."""
+    failback = commands.add_parser(
+        "failback",
+        help="bring a finished recovery's workload home, wave by wave (admin)",
+        description="Starts a failback of a finished RECOVERY execution: per wave, in the "
+        "plan's order, replication reversed (AWS sources) or awaited from each failback "
+        "client (on premises), the cut-over approved where the plan pauses, the launch back; "
+        "then, if asked, forward replication restarted and the recovery instances "
+        "terminated.",
+    )
+    deployment.add_arguments(failback)
+    failback.add_argument("execution_id", metavar="EXECUTION_ID", help="the recovery's id")
+    failback.add_argument(
+        "--restart-replication",
+        action="store_true",
+        help="restart forward replication of every server once home",
+    )
+    failback.add_argument(
+        "--terminate-recovery-instances",
+        action="store_true",
+        help="terminate the recovery instances once the workload is home",
+    )
+    failback.add_argument(
+        "--wait", action="store_true", help="follow it until it ends or waits for approval"
+    )
+    failback.add_argument(
+        "--timeout", type=float, default=3600, metavar="SECONDS", help="how long --wait waits"
+    )
+    failback.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from drsctl.api_client import ApiCallError
+    from drsctl.cli import UsageError
+
+    body = {
+        "restartReplication": args.restart_replication,
+        "terminateRecoveryInstances": args.terminate_recovery_instances,
+    }
+    try:
+        api = deployment.target(args).api
+        started = api.call("POST", f"/executions/{args.execution_id}/failback", body)
+        print(f"failback {started['executionId']} of {args.execution_id} started")
+        if not args.wait:
+            return 0
+        path = f"/executions/{started['executionId']}"
+        item = follow(lambda: api.call("GET", path), args.timeout, print)
+    except (OSError, RuntimeError, ApiCallError) as exc:
+        raise UsageError(str(exc)) from exc
+    return 0 if item["status"] in ("COMPLETED", "PAUSED") else 1
+
+
+def follow(
+    read: Callable[[], dict[str, Any]],
+    timeout: float,
+    say: Callable[[str], None],
+    pause: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Read the failback until it ends or waits for approval, saying each server's step
+    as it changes; the last reading."""
+    deadline = time.monotonic() + timeout
+    seen: dict[str, str] = {}
+    while True:
+        item = read()
+        for server, state in sorted((item.get("failback") or {}).items()):
+            step = state["step"] + (f" ({state['reason']})" if state.get("reason") else "")
+            if seen.get(server) != step:
+                seen[server] = step
+                say(f"  {server}: {step}")
+        if item["status"] == "PAUSED":
+            waiting = [w["name"] for w in item["waves"] if w["status"] == "AWAITING_APPROVAL"]
+            say(
+                f"waits for the cut-over approval of {', '.join(waiting)}: approve it in the "
+                f"console, or POST /executions/{item['executionId']}/resume"
+            )
+            return item
+        if item["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+            say(f"failback {item['executionId']}: {item['status']}")
+            return item
+        if time.monotonic() > deadline:
+            msg = f"failback {item['executionId']} is still {item['status']} after {timeout:.0f} s"
+            raise RuntimeError(msg)
+        pause(FOLLOW_SECONDS)

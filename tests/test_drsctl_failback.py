@@ -1,0 +1,55 @@
+"""``drsctl failback``'s following: each server's step as it changes, the approval named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from drsctl.commands.failback import follow
+
+
+def reading(status: str, steps: dict[str, str], **extra: Any) -> dict[str, Any]:
+    return {
+        "executionId": "fb-1",
+        "status": status,
+        "waves": [
+            {"name": "Web", "status": "AWAITING_APPROVAL" if status == "PAUSED" else "PENDING"}
+        ],
+        "failback": {s: {"step": step, **extra.get(s, {})} for s, step in steps.items()},
+    }
+
+
+def test_each_change_is_said_once_and_a_cut_over_stops_the_following() -> None:
+    readings = iter(
+        [
+            reading("RUNNING", {"s-1": "AWAITING_CLIENT", "s-2": "WAITING"}),
+            reading("RUNNING", {"s-1": "AWAITING_CLIENT", "s-2": "WAITING"}),
+            reading("RUNNING", {"s-1": "READY", "s-2": "WAITING"}),
+            reading("PAUSED", {"s-1": "HOME", "s-2": "READY"}),
+        ]
+    )
+    said: list[str] = []
+    last = follow(lambda: next(readings), 60, said.append, pause=lambda _s: None)
+    assert last["status"] == "PAUSED"
+    assert said == [
+        "  s-1: AWAITING_CLIENT",
+        "  s-2: WAITING",
+        "  s-1: READY",
+        "  s-1: HOME",
+        "  s-2: READY",
+        "waits for the cut-over approval of Web: approve it in the console, or POST "
+        "/executions/fb-1/resume",
+    ]
+
+
+def test_a_failure_says_why_and_a_timeout_is_an_error() -> None:
+    said: list[str] = []
+    failed = reading(
+        "FAILED", {"s-1": "FAILED"}, **{"s-1": {"reason": "failback replication failed: X"}}
+    )
+    assert follow(lambda: failed, 60, said.append, pause=lambda _s: None)["status"] == "FAILED"
+    assert said == ["  s-1: FAILED (failback replication failed: X)", "failback fb-1: FAILED"]
+    running = reading("RUNNING", {"s-1": "REPLICATING"})
+    with pytest.raises(RuntimeError, match="still RUNNING after 0 s"):
+        follow(lambda: running, 0, said.append, pause=lambda _s: None)
