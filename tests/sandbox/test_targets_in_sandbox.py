@@ -210,7 +210,9 @@ def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
     item = sandbox.get(f"/api/executions/{failback_id}", sandbox.token())
     assert item["mode"] == "FAILBACK" and item["recoveryExecutionId"] == recovery["executionId"]
     instances = [s["instance"] for s in item["failback"].values()]
-    connected = post(sandbox, "/sandbox/failback-clients", {"recoveryInstanceIds": instances}, api="")
+    connected = post(
+        sandbox, "/sandbox/failback-clients", {"recoveryInstanceIds": instances}, api=""
+    )
     assert connected["connected"] == instances
     home = wait_until_ended(sandbox, failback_id)
     assert home["status"] == "COMPLETED", home
