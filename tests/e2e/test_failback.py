@@ -105,6 +105,16 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         "failback completed",
     ]
     assert harness.execution(failback_id)["outbox"] == {}, "every notification published"
+    # Its report, stored once it settled, says where each server went back to.
+    for _ in range(3):
+        harness.run_finder()
+    stored = harness.stored_report(failback_id)
+    assert stored is not None
+    document, html = stored
+    assert {f["sourceServerId"]: f["step"] for f in document["failback"]} == {
+        s: "HOME" for s in (*DB, *APP, *WEB)
+    }
+    assert "<h2>Failback</h2>" in html and STAGING in html
 
 
 def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None:

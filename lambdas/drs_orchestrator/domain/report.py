@@ -108,7 +108,20 @@ def report(
         "jobs": jobs,
         "operatorActions": operator_actions(execution),
         "jobEvents": events,
+        **({"failback": failback_servers(execution)} if execution.get("failback") else {}),
     }
+
+
+#: What a failback's report shows of each server (``domain/failback.py``).
+_FAILBACK_FIELDS = ("instance", "origin", "step", "reversedServer", "jobId", "protected", "reason")
+
+
+def failback_servers(execution: dict[str, Any]) -> list[dict[str, Any]]:
+    """A failback's servers: where each came from and where its failback ended."""
+    return [
+        {"sourceServerId": server_id, **{k: state[k] for k in _FAILBACK_FIELDS if k in state}}
+        for server_id, state in sorted((execution.get("failback") or {}).items())
+    ]
 
 
 def operator_actions(execution: dict[str, Any]) -> list[dict[str, Any]]:
@@ -251,6 +264,25 @@ def timeline(data: dict[str, Any], width: int = 1000) -> str:
     return "".join(parts)
 
 
+def _failback_table(data: dict[str, Any]) -> str:
+    if "failback" not in data:
+        return ""
+    rows = [
+        (
+            f["sourceServerId"],
+            f.get("origin") or "on premises",
+            f.get("step"),
+            f.get("reversedServer"),
+            f.get("jobId"),
+            "yes" if f.get("protected") else "",
+            f.get("reason"),
+        )
+        for f in data["failback"]
+    ]
+    headers = ("source server", "goes back to", "step", "reversed server", "job", "protected")
+    return "<h2>Failback</h2>" + _table((*headers, "reason"), rows)
+
+
 def render_html(data: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (no script, no external resource)."""
     execution = data["execution"]
@@ -331,6 +363,7 @@ def render_html(data: dict[str, Any]) -> str:
             ("source server", "wave", "launch", "recovery instance", "DRS job", "snapshot"),
             rows_servers,
         )
+        + _failback_table(data)
         + "<h2>DRS jobs</h2>"
         + _table(("job", "type", "status", "wave", "servers", "target"), rows_jobs)
         + "<h2>Operator actions</h2>"
