@@ -223,13 +223,17 @@ class DrsSimulator(FailbackOperations):
         return moved
 
     def live_instances(self) -> list[str]:
-        """Recovery instances launched and not terminated (what a drill would leave behind)."""
+        """Recovery instances launched and not terminated (what a drill would leave behind);
+        a failback's launch goes back where the server came from, not to a recovery
+        instance."""
         with self._lock:
             launched = {
                 s["recoveryInstanceID"]
                 for j in self.jobs.values()
                 for s in j["participatingServers"]
-                if s.get("recoveryInstanceID") and j["type"] == "LAUNCH"
+                if s.get("recoveryInstanceID")
+                and j["type"] == "LAUNCH"
+                and j.get("initiatedBy") != "FAILBACK"
             }
             return sorted(launched - self.terminated)
 

@@ -240,3 +240,53 @@ test("create a group and a plan, drill it, approve, see the failure, terminate",
     await expect(trail.locator("[data-audit-action]")).toHaveCount(1);
   });
 });
+
+test("recover a plan, then bring it home: failback with the clients booted", async ({ page }) => {
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+  const token = (await (await page.request.get("/config.json")).json()).auth.token as string;
+  const api = (path: string, data?: unknown) =>
+    data === undefined
+      ? page.request.get(`/api${path}`, { headers: { Authorization: token } })
+      : page.request.post(`/api${path}`, { headers: { Authorization: token }, data });
+
+  await test.step("a plan of the databases, no server set to fail", async () => {
+    expect((await page.request.post("/sandbox/drs", { data: { failingServers: [] } })).ok()).toBeTruthy();
+    const created = await api("/recovery-plans", {
+      name: "Browser failback",
+      waves: [{ name: "Databases", protectionGroups: ["Orders databases"] }],
+    });
+    expect(created.status()).toBe(201);
+  });
+
+  await test.step("recover it", async () => {
+    await page.goto("/#/recovery-plans");
+    await page.getByRole("row", { name: /Browser failback/ }).getByRole("radio").check();
+    await page.getByRole("button", { name: "Start recovery" }).click();
+    await page.getByRole("textbox", { name: "Type recover" }).fill("recover");
+    await page.getByRole("dialog").getByRole("button", { name: "Start recovery" }).click();
+    await expect(page).toHaveURL(/#\/executions\/ex-/);
+    await expect(page.getByTestId("execution-status")).toHaveText("COMPLETED", { timeout: 120_000 });
+    await expect(page.getByTestId("failback-readiness-state")).toContainText("Ready, with warnings");
+  });
+
+  await test.step("start its failback, terminating the recovery instances once home", async () => {
+    await page.getByRole("button", { name: "Start failback" }).click();
+    const dialog = page.getByRole("dialog", { name: "Fail back to where the workload came from" });
+    await dialog.getByRole("checkbox", { name: "Terminate the recovery instances once home" }).check();
+    await dialog.getByRole("button", { name: "Start failback" }).click();
+    await expect(page).toHaveURL(/#\/executions\/fb-/);
+    await expect(page.getByTestId("failback-steps")).toContainText("Waiting for its failback client");
+  });
+
+  await test.step("the operator boots the failback clients; the workload comes home", async () => {
+    const failbackId = page.url().split("/").pop() ?? "";
+    const item = await (await api(`/executions/${failbackId}`)).json();
+    const instances = Object.values(item.failback as Record<string, { instance: string }>).map((s) => s.instance);
+    expect((await page.request.post("/sandbox/failback-clients", { data: { recoveryInstanceIds: instances } })).ok()).toBeTruthy();
+    await expect(page.getByTestId("execution-status")).toHaveText("COMPLETED", { timeout: 120_000 });
+    await expect(page.getByTestId("failback-steps").getByText("Home", { exact: true })).toHaveCount(instances.length);
+    await expect.poll(async () => (await sandboxState(page)).drs.liveInstances).toEqual([]);
+  });
+});

@@ -183,6 +183,7 @@ def new_failback(
             "approved": False,
             "servers": [s for s in wave.get("servers") or () if s in failback],
             "status": W.PENDING.value,
+            "jobIds": [],
         }
         for wave in recovery.get("waves") or ()
     ]
@@ -194,6 +195,7 @@ def new_failback(
         "planName": recovery.get("planName"),
         "status": E.RUNNING.value,
         "startedAt": now,
+        "updatedAt": now,
         "waves": waves,
         "failback": failback,
         # Once home: restart forward replication, terminate the recovery instances.
@@ -330,12 +332,19 @@ def record_reversed(item: dict[str, Any], server: str, reversed_arn: str) -> dic
 
 
 def record_launch(item: dict[str, Any], batch: str, job_id: str) -> dict[str, Any]:
-    """The job a batch's launch started (from its answer, or found by its batch tag)."""
+    """The job a batch's launch started (from its answer, or found by its batch tag), on
+    its servers and on their wave."""
     servers = copy.deepcopy(item["failback"])
-    for server in servers.values():
+    launched = set()
+    for server_id, server in servers.items():
         if server.get("batch") == batch and server["step"] == Step.LAUNCH_INTENDED:
             _step(server, Step.LAUNCHING, jobId=job_id)
-    return {"failback": servers}
+            launched.add(server_id)
+    waves = copy.deepcopy(item["waves"])
+    for wave in waves:
+        if launched & set(wave["servers"]) and job_id not in wave.setdefault("jobIds", []):
+            wave["jobIds"].append(job_id)
+    return {"failback": servers, "waves": waves}
 
 
 def batches_in_doubt(item: dict[str, Any]) -> set[str]:
