@@ -931,6 +931,13 @@ export interface components {
             };
             totalBytesToMove: number;
         };
+        /** @description What the failback does once every wave is home. */
+        FailbackInput: {
+            /** @description Restart forward replication (StartReplication) of every server once home. */
+            restartReplication?: boolean;
+            /** @description Terminate the recovery instances once the workload is home. */
+            terminateRecoveryInstances?: boolean;
+        };
     };
     responses: never;
     parameters: never;
@@ -2336,7 +2343,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FailbackInput"];
+            };
+        };
         responses: {
             /** @description OK */
             202: {
