@@ -55,8 +55,9 @@ def recovered(harness: Harness) -> dict[str, Any]:
     return drive(harness, execution_id, ("COMPLETED",))
 
 
-def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harness) -> None:
-    recovery = recovered(harness)
+def start_failback(harness: Harness, recovery: dict[str, Any]) -> dict[str, Any]:
+    """An admin's failback of ``recovery``, restarting replication and terminating the
+    recovery instances once home (202 asserted)."""
     status, started = harness.api(
         "POST",
         "/executions/{executionId}/failback",
@@ -65,6 +66,12 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         executionId=recovery["executionId"],
     )
     assert status == 202, started
+    return dict(started)
+
+
+def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harness) -> None:
+    recovery = recovered(harness)
+    started = start_failback(harness, recovery)
     failback_id = started["executionId"]
     assert (started["mode"], started["recoveryExecutionId"]) == (
         "FAILBACK",

@@ -10,14 +10,13 @@ the failback and fails when the ticks reach one the matrix does not list.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from drs_orchestrator.domain.failback import BATCH_TAG
 
 from tests.e2e.faults import FaultInjector, cases
-from tests.e2e.test_failback import APP, DB, WEB, drive, recovered
+from tests.e2e.test_failback import APP, DB, WEB, drive, recovered, start_failback
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -51,15 +50,7 @@ def failback(
     """Recover, then fail back with ``injector`` armed for the failback's ticks only."""
     recovery = recovered(harness)
     injector.install(monkeypatch)
-    status, started = harness.api(
-        "POST",
-        "/executions/{executionId}/failback",
-        groups="admin",
-        body=json.dumps({"restartReplication": True, "terminateRecoveryInstances": True}),
-        executionId=recovery["executionId"],
-    )
-    assert status == 202, started
-    failback_id = started["executionId"]
+    failback_id = start_failback(harness, recovery)["executionId"]
     item = harness.execution(failback_id)
     for server in (*DB, *WEB):
         harness.drs.connect_failback_client(item["failback"][server]["instance"])

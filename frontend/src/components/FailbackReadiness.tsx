@@ -1,14 +1,13 @@
 import Box from "@cloudscape-design/components/box";
 import Button from "@cloudscape-design/components/button";
 import Header from "@cloudscape-design/components/header";
-import StatusIndicator from "@cloudscape-design/components/status-indicator";
 import Table from "@cloudscape-design/components/table";
 import { useApp } from "../lib/context";
 import { usePolling } from "../lib/polling";
 import { when } from "../lib/time";
 import type { Execution } from "../lib/types";
 import { ErrorAlert } from "./ErrorAlert";
-import { ReadinessState } from "./ReadinessPanel";
+import { FindingSeverity, ReadinessState } from "./ReadinessPanel";
 
 /** Bytes in the unit a person reads them in. */
 export function size(bytes: number): string {
@@ -58,15 +57,7 @@ export function FailbackReadinessPanel({ execution }: { execution: Execution }) 
       }
       empty={<Box textAlign="center">{data ? "Nothing to fix." : "-"}</Box>}
       columnDefinitions={[
-        {
-          id: "severity",
-          header: "Severity",
-          cell: (f) => (
-            <StatusIndicator type={f.severity === "actionRequired" ? "error" : "warning"}>
-              {f.severity === "actionRequired" ? "Action required" : "Warning"}
-            </StatusIndicator>
-          ),
-        },
+        { id: "severity", header: "Severity", cell: (f) => <FindingSeverity severity={f.severity} /> },
         { id: "server", header: "Source server", cell: (f) => f.sourceServerId },
         { id: "message", header: "Finding", cell: (f) => f.message },
         { id: "fix", header: "Fix", cell: (f) => f.fix },

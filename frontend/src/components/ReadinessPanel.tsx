@@ -24,6 +24,12 @@ export function ReadinessState({ state }: { state?: PlanReadiness["state"] | nul
   return <StatusIndicator type={type}>{words}</StatusIndicator>;
 }
 
+/** A finding's severity in words and colour (plan and failback readiness alike). */
+export function FindingSeverity({ severity }: { severity: PlanReadiness["findings"][number]["severity"] }) {
+  const required = severity === "actionRequired";
+  return <StatusIndicator type={required ? "error" : "warning"}>{required ? "Action required" : "Warning"}</StatusIndicator>;
+}
+
 const TRIGGERS: Record<RecordedReadiness["trigger"], string> = {
   schedule: "schedule",
   "plan-changed": "plan changed",
@@ -110,11 +116,7 @@ export function ReadinessPanel({ planId }: { planId: string }) {
       }
       empty={<Box textAlign="center">{result ? "Nothing to fix." : "-"}</Box>}
       columnDefinitions={[
-        {
-          id: "severity",
-          header: "Severity",
-          cell: (f) => <StatusIndicator type={f.severity === "actionRequired" ? "error" : "warning"}>{f.severity === "actionRequired" ? "Action required" : "Warning"}</StatusIndicator>,
-        },
+        { id: "severity", header: "Severity", cell: (f) => <FindingSeverity severity={f.severity} /> },
         { id: "wave", header: "Wave", cell: (f) => f.wave },
         { id: "server", header: "Source server", cell: (f) => f.sourceServerId },
         { id: "message", header: "Finding", cell: (f) => f.message },

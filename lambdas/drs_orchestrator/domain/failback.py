@@ -260,7 +260,7 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
             else:
                 commands += _launch(item["executionId"], wave, servers)
         elif status == W.LAUNCHING:
-            commands += _follow_launch(item["executionId"], wave, servers, seen)
+            _follow_launch(wave, servers, seen)
             steps = {servers[s]["step"] for s in wave["servers"]}
             if steps <= {Step.HOME, Step.FAILED}:
                 failed = [s for s in wave["servers"] if servers[s]["step"] == Step.FAILED]
@@ -439,10 +439,8 @@ def _launch(execution_id: str, wave: dict[str, Any], servers: dict[str, Any]) ->
     return commands
 
 
-def _follow_launch(
-    execution_id: str, wave: dict[str, Any], servers: dict[str, Any], seen: Observations
-) -> list[Command]:
-    del execution_id
+def _follow_launch(wave: dict[str, Any], servers: dict[str, Any], seen: Observations) -> None:
+    """Each launching server home or failed, once its job ended."""
     for server_id in wave["servers"]:
         server = servers[server_id]
         job = seen.jobs.get(server.get("jobId", ""))
@@ -454,7 +452,6 @@ def _follow_launch(
         else:
             status = job.servers.get(launched_as, "not in the job")
             _step(server, Step.FAILED, reason=f"its failback launch ended {status}")
-    return []
 
 
 def _fail(wave: dict[str, Any], servers: dict[str, Any], failed: list[str], now: str) -> None:

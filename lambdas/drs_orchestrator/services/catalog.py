@@ -713,31 +713,16 @@ class Catalog(Inventory):
     def failback_readiness(self, execution_id: str, home_account: str) -> dict[str, Any]:
         """Can a finished recovery's workload go home now (``domain/failback_readiness.py``):
         its recovery instances and their sources read from DRS where each runs."""
-        item = self.get_execution(execution_id)
-        if item.get("mode") != "RECOVERY":
-            msg = f"execution {execution_id} is a {item.get('mode')}: only a recovery fails back"
-            raise ConflictError(msg)
-        if ExecutionStatus(item["status"]) not in TERMINAL_EXECUTION:
-            msg = f"execution {execution_id} is {item['status']}: it fails back once ended"
-            raise ConflictError(msg)
+        item = self._finished_recovery(execution_id)
         launched = failback.launched_servers(item)
         instances: dict[str, dict[str, Any] | None] = {s.instance: None for s in launched}
-        origins: dict[str, str | None] = {}
-        by_target: dict[str | None, list[failback.LaunchedServer]] = {}
-        for server in launched:
-            by_target.setdefault(server.target, []).append(server)
-        for key, servers in by_target.items():
-            gateway = self.drs.of(key, self.session)
-            for found in gateway.recovery_instances(instance_ids=[s.instance for s in servers]):
+        for key, servers in _by_target(launched).items():
+            wanted = [s.instance for s in servers]
+            for found in self.drs.of(key, self.session).recovery_instances(instance_ids=wanted):
                 instances[found["recoveryInstanceID"]] = found
-            wanted = {s.server for s in servers}
-            for source in gateway.source_servers():
-                if source["sourceServerID"] in wanted:
-                    origins[source["sourceServerID"]] = failback.origin_of(source)
+        origins = self._source_origins(launched)
         launched = [replace(s, origin=origins.get(s.server)) for s in launched]
-        reachable = {
-            f"{home_account}/{t.region}" if t.is_home else t.key for t in self.drs.targets.all()
-        }
+        reachable = set(self._reachable(home_account))
         result = failback.evaluate(launched, instances, reachable)
         return {"executionId": execution_id, "evaluatedAt": self.clock(), **result.as_dict()}
 
@@ -748,15 +733,7 @@ class Catalog(Inventory):
         FAILBACK execution of its waves, run by the same state machine. Refused (409) for
         a drill, a recovery still running, one whose failback is running, or AWS sources
         whose origin the deployment does not reach."""
-        recovery = self.get_execution(execution_id)
-        if recovery.get("mode") != "RECOVERY":
-            msg = (
-                f"execution {execution_id} is a {recovery.get('mode')}: only a recovery fails back"
-            )
-            raise ConflictError(msg)
-        if ExecutionStatus(recovery["status"]) not in TERMINAL_EXECUTION:
-            msg = f"execution {execution_id} is {recovery['status']}: it fails back once ended"
-            raise ConflictError(msg)
+        recovery = self._finished_recovery(execution_id)
         origins = self._failback_origins(recovery, home_account)
         now = self.clock()
         for attempt in range(1, 100):
@@ -773,29 +750,52 @@ class Catalog(Inventory):
         self._start_machine(failback_id)
         return self.get_execution(failback_id)
 
+    def _finished_recovery(self, execution_id: str) -> dict[str, Any]:
+        """The execution, if it is a RECOVERY that has ended (what fails back); else 409."""
+        item = self.get_execution(execution_id)
+        if item.get("mode") != "RECOVERY":
+            msg = f"execution {execution_id} is a {item.get('mode')}: only a recovery fails back"
+            raise ConflictError(msg)
+        if ExecutionStatus(item["status"]) not in TERMINAL_EXECUTION:
+            msg = f"execution {execution_id} is {item['status']}: it fails back once ended"
+            raise ConflictError(msg)
+        return item
+
+    def _reachable(self, home_account: str) -> dict[str, str | None]:
+        """Where the deployment reaches DRS, by ``account/region``: each target's stored
+        key (None at home)."""
+        return {
+            f"{home_account}/{t.region}" if t.is_home else t.key: t.stored_key
+            for t in self.drs.targets.all()
+        }
+
+    def _source_origins(self, launched: list[failback.LaunchedServer]) -> dict[str, str | None]:
+        """Each launched server's origin (``account/region`` of an AWS source, None on
+        premises), from its source server in the DRS target it ran in."""
+        origins: dict[str, str | None] = {}
+        for key, servers in _by_target(launched).items():
+            wanted = {s.server for s in servers}
+            for source in self.drs.of(key, self.session).source_servers():
+                if source["sourceServerID"] in wanted:
+                    origins[source["sourceServerID"]] = failback.origin_of(source)
+        return origins
+
     def _failback_origins(
         self, recovery: dict[str, Any], home_account: str
     ) -> dict[str, str | None]:
         """Each AWS source's origin as a DRS target key (``HOME`` for the deployment's
         own); a 409 naming every server whose origin the deployment does not reach."""
-        launched = failback.launched_servers(recovery)
-        keys = {
-            f"{home_account}/{t.region}" if t.is_home else t.key: t.stored_key
-            for t in self.drs.targets.all()
-        }
+        keys = self._reachable(home_account)
         origins: dict[str, str | None] = {}
         unreachable = []
-        for target in {s.target for s in launched}:
-            wanted = {s.server for s in launched if s.target == target}
-            for source in self.drs.of(target, self.session).source_servers():
-                if source["sourceServerID"] not in wanted:
-                    continue
-                origin = failback.origin_of(source)
-                if origin is None:
-                    continue
-                if origin not in keys:
-                    unreachable.append(f"{source['sourceServerID']} (from {origin})")
-                origins[source["sourceServerID"]] = keys.get(origin) or failback_core.HOME
+        for server, origin in sorted(
+            self._source_origins(failback.launched_servers(recovery)).items()
+        ):
+            if origin is None:
+                continue
+            if origin not in keys:
+                unreachable.append(f"{server} (from {origin})")
+            origins[server] = keys.get(origin) or failback_core.HOME
         if unreachable:
             msg = (
                 "the failback cannot launch where these servers came from; add their "
@@ -989,3 +989,13 @@ def _server(item: dict[str, Any], target: Target, account: str) -> dict[str, Any
     if staging.get("stagingAccountID"):
         server["stagingAccountId"] = staging["stagingAccountID"]
     return server
+
+
+def _by_target(
+    launched: list[failback.LaunchedServer],
+) -> dict[str | None, list[failback.LaunchedServer]]:
+    """Launched servers grouped by the DRS target they ran in (None: home)."""
+    groups: dict[str | None, list[failback.LaunchedServer]] = {}
+    for server in launched:
+        groups.setdefault(server.target, []).append(server)
+    return groups
