@@ -9,7 +9,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from drs_orchestrator.domain.plans import RecoveryPlan, Wave
+from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from tests.e2e.conftest import STAGING
 
@@ -23,8 +23,15 @@ GROUPS = {"db": DB, "app": APP, "web": WEB}
 PLAN = RecoveryPlan(
     "failback",
     (
-        Wave("Db", ("db",)),
-        Wave("App", ("app",), depends_on=("Db",)),
+        # After its recovery Db runs DR-DnsToRecovery; after its failback, DR-DnsHome.
+        Wave(
+            "Db",
+            ("db",),
+            post_actions=(Action("DR-DnsToRecovery"),),
+            failback_actions=(Action("DR-DnsHome"),),
+        ),
+        # App's post action (a health check) runs after either.
+        Wave("App", ("app",), depends_on=("Db",), post_actions=(Action("DR-AppCheck"),)),
         Wave("Web", ("web",), depends_on=("App",), pause_before=True),
     ),
 )
@@ -55,6 +62,17 @@ def recovered(harness: Harness) -> dict[str, Any]:
     return drive(harness, execution_id, ("COMPLETED",))
 
 
+#: The actions a failback of PLAN runs once each wave is home, in order.
+FAILBACK_ACTIONS = ["DR-DnsHome", "DR-AppCheck"]
+
+
+def started_actions(harness: Harness, since: int = 0) -> list[str]:
+    """The documents started (StartAutomationExecution asked) from SSM call ``since`` on."""
+    return [
+        p["DocumentName"] for op, p in harness.ssm.calls[since:] if op == "StartAutomationExecution"
+    ]
+
+
 def start_failback(harness: Harness, recovery: dict[str, Any]) -> dict[str, Any]:
     """An admin's failback of ``recovery``, restarting replication and terminating the
     recovery instances once home (202 asserted)."""
@@ -71,6 +89,8 @@ def start_failback(harness: Harness, recovery: dict[str, Any]) -> dict[str, Any]
 
 def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harness) -> None:
     recovery = recovered(harness)
+    assert started_actions(harness) == ["DR-DnsToRecovery", "DR-AppCheck"]
+    calls_before = len(harness.ssm.calls)
     started = start_failback(harness, recovery)
     failback_id = started["executionId"]
     assert (started["mode"], started["recoveryExecutionId"]) == (
@@ -85,6 +105,12 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
     paused = drive(harness, failback_id, ("PAUSED", "FAILED", "COMPLETED"))
     assert paused["status"] == "PAUSED", paused.get("reason")
     assert [w["status"] for w in paused["waves"]] == ["COMPLETED", "COMPLETED", "AWAITING_APPROVAL"]
+    # Each wave ran its actions once home, before the next wave began.
+    assert started_actions(harness, calls_before) == FAILBACK_ACTIONS
+    assert [(r["document"], r["status"]) for r in paused["waves"][0]["actionRuns"]] == [
+        ("DR-DnsHome", "Success")
+    ]
+    assert paused["waves"][1]["startedAt"] >= paused["waves"][0]["endedAt"]
     app = paused["failback"][APP[0]]
     assert app["origin"] == STAGING and app["step"] == "HOME"
     assert (
@@ -149,3 +175,24 @@ def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None
     assert status == 200
     ended = drive(harness, first["executionId"], ("CANCELLED", "FAILED"))
     assert ended["status"] == "CANCELLED"
+
+
+def test_a_failed_action_once_home_fails_the_failback_naming_it(harness: Harness) -> None:
+    recovery = recovered(harness)
+    harness.ssm.failing.add("DR-DnsHome")
+    failback_id = start_failback(harness, recovery)["executionId"]
+    item = harness.execution(failback_id)
+    for server in (*DB, *WEB):
+        harness.drs.connect_failback_client(item["failback"][server]["instance"])
+    ended = drive(harness, failback_id, ("FAILED", "COMPLETED", "PAUSED"))
+    assert ended["status"] == "FAILED"
+    db = ended["waves"][0]
+    assert db["reason"] == (
+        "home, but post-wave action DR-DnsHome ended Failed: step 1 of DR-DnsHome failed"
+    )
+    assert {ended["failback"][s]["step"] for s in DB} == {"HOME"}, "Db is home all the same"
+    assert [w["status"] for w in ended["waves"][1:]] == ["SKIPPED", "SKIPPED"]
+    assert harness.machine_status(failback_id) == "FAILED"
+    told = [n for n in harness.notifications() if n["executionId"] == failback_id]
+    assert told[-1]["event"] == "failback failed"
+    assert "DR-DnsHome" in json.dumps(told[-1]), told[-1]

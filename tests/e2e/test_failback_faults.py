@@ -1,8 +1,9 @@
 """The failback matrix: a finished three-wave recovery brought home (on-premises clients,
 an AWS source reversed and launched in its origin target, the cut-over approved, forward
-replication restarted, the recovery instances terminated) with one fault at one AWS call
-of the failback's ticks, of every kind. Each case must still bring every server home,
-launch each batch once, and end COMPLETED.
+replication restarted, the recovery instances terminated, each wave's actions run once
+home) with one fault at one AWS call of the failback's ticks, of every kind. Each case must
+still bring every server home, launch each batch once, run each action once, and end
+COMPLETED.
 
 ``test_the_failback_matrix_covers_every_call_of_its_ticks`` discovers the calls by running
 the failback and fails when the ticks reach one the matrix does not list.
@@ -13,10 +14,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from drs_orchestrator.domain.actions import action_token
 from drs_orchestrator.domain.failback import BATCH_TAG
 
 from tests.e2e.faults import FaultInjector, cases
-from tests.e2e.test_failback import APP, DB, WEB, drive, recovered, start_failback
+from tests.e2e.test_failback import (
+    APP,
+    DB,
+    FAILBACK_ACTIONS,
+    WEB,
+    drive,
+    recovered,
+    start_failback,
+)
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -36,6 +46,9 @@ FAILBACK_POINTS: dict[str, tuple[int, ...]] = {
     "drs:StartReplication": (1,),
     "drs:TerminateRecoveryInstances": (1,),
     "sts:AssumeRole": (1,),
+    # Each wave's actions once home: Db's, then App's.
+    "ssm:StartAutomationExecution": (1, 2),
+    "ssm:GetAutomationExecution": (1,),
     # Its notifications: started, waiting for the cut-over, completed.
     "sns:Publish": (1, 2),
     # The ended failback frees its servers (it holds none: a conditional delete per server).
@@ -75,6 +88,15 @@ def assert_home(harness: Harness, item: dict[str, Any]) -> None:
         j for drs in harness.all_drs() for j in drs.jobs
     }
     assert APP[0] in item["failback"] and item["failback"][APP[0]]["reversedServer"]
+    # Each wave's action ran once (a repeated start is the same automation), and passed.
+    tokens = {action_token(item["executionId"], w, "post", 0) for w in ("Db", "App")}
+    ran = [e for e in harness.ssm.executions.values() if e["token"] in tokens]
+    assert sorted(e["document"] for e in ran) == sorted(FAILBACK_ACTIONS)
+    assert {e["status"] for e in ran} == {"Success"}
+    assert [r["status"] for w in item["waves"] for r in w.get("actionRuns", [])] == [
+        "Success",
+        "Success",
+    ]
     assert item.get("outbox") == {}, "every notification published"
     told = {n["event"] for n in harness.notifications() if n["executionId"] == item["executionId"]}
     assert {"failback waiting for cut-over approval", "failback completed"} <= told

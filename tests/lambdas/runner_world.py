@@ -10,6 +10,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from drs_orchestrator.domain import actions
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.services.executions import new_execution
 
@@ -139,7 +140,7 @@ class World:
             observations.found_batches.update(
                 {b["batchId"]: copy.deepcopy(by_tag.get(b["batchId"])) for b in doubts}
             )
-        for run_id in core.automations_to_check(item):
+        for run_id in actions.automations_to_check(item):
             observations.automations[run_id] = (self.automations[run_id], "")
         decision = core.decide(item, observations, self.now)
         if decision.changes:
@@ -154,12 +155,12 @@ class World:
 
     def _carry_out(self, command: core.Command, outcome: str) -> None:
         stamp = self._stamp()
-        if isinstance(command, core.StartAutomation):
+        if isinstance(command, actions.StartAutomation):
             run_id = f"auto-{command.token[:8]}"
             failing = command.document in self.failing_documents
             self.automations.setdefault(run_id, "Failed" if failing else "Success")
             self._record(
-                lambda i: core.record_automation_started(
+                lambda i: actions.record_automation_started(
                     i, command.wave, command.phase, command.index, run_id
                 ),
                 {},

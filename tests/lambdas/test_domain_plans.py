@@ -84,7 +84,17 @@ def test_a_valid_plan_has_no_problem() -> None:
         ),
         (
             plan(Wave("a", ("db",), pre_actions=(Action("", max_wait_seconds=0),))),
-            Problem("waves[0].actions[0].document", "must not be empty"),
+            Problem("waves[0].preActions[0].document", "must not be empty"),
+        ),
+        (
+            plan(Wave("a", ("db",), post_actions=(Action("DR-Check", max_wait_seconds=0),))),
+            Problem(
+                "waves[0].postActions[0].maxWaitSeconds", "must be between 1 and 86400 seconds"
+            ),
+        ),
+        (
+            plan(Wave("a", ("db",), failback_actions=(Action(" "),))),
+            Problem("waves[0].failbackActions[0].document", "must not be empty"),
         ),
     ],
 )

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 from drs_orchestrator.adapters.drs import DrsGateway
+from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.domain import failback as core
+from drs_orchestrator.domain.actions import StartAutomation
 
 from tests.fakes.drs import FakeDrs
+from tests.fakes.ssm import FakeSsm
 
 ORIGIN_KEY = "444455556666/us-west-2"
 DB = ["s-0000000000000db01", "s-0000000000000db02"]
@@ -22,8 +25,18 @@ class World:
     """A recovery run in the simulator, then its failback ticked to its end."""
 
     def __init__(
-        self, *, lose_reverse_answers: int = 0, options: dict[str, bool] | None = None
+        self,
+        *,
+        lose_reverse_answers: int = 0,
+        options: dict[str, bool] | None = None,
+        actions: dict[str, dict[str, Any]] | None = None,
+        lose_action_answers: int = 0,
     ) -> None:
+        self.ssm = FakeSsm()
+        self.automations = Automations(self.ssm.client())
+        #: Per wave, the recovery's ``postActions`` / ``failbackActions``.
+        self.actions = actions or {}
+        self.lose_action_answers = lose_action_answers
         self.drs = FakeDrs(region="us-east-1")
         self.drs.autopilot = True
         self.origin = FakeDrs(region="us-west-2", account="444455556666")
@@ -63,6 +76,8 @@ class World:
             {"name": "App", "servers": APP, "dependsOn": ["Db"]},
             {"name": "Web", "servers": WEB, "dependsOn": ["App"], "pauseBefore": True},
         ]
+        for wave in waves:
+            wave.update(self.actions.get(str(wave["name"]), {}))
         return {
             "executionId": "rec-1",
             "planId": "rp-1",
@@ -93,7 +108,11 @@ class World:
                 jobs[job_id] = core.JobView(
                     job.status, {s.source_server_id: s.launch_status for s in job.servers}
                 )
-        return core.Observations(seen, jobs)
+        automations = {
+            run_id: self.automations.status(run_id)
+            for run_id in core.actions.automations_to_check(self.item)
+        }
+        return core.Observations(seen, jobs, automations)
 
     def tick(self, now: str = "2026-11-30T12:01:00Z") -> core.Decision:
         decision = core.decide(self.item, self.observe(), now)
@@ -103,7 +122,16 @@ class World:
         return decision
 
     def _carry_out(self, command: core.Command) -> None:
-        if isinstance(command, core.ReverseReplication):
+        if isinstance(command, StartAutomation):
+            run_id = self.automations.start(command.document, command.parameters, command.token)
+            if self.lose_action_answers:
+                self.lose_action_answers -= 1
+                return  # the answer was lost: started again (the same run) next tick
+            self.item = {
+                **self.item,
+                **core.record_automation_started(self.item, command, run_id),
+            }
+        elif isinstance(command, core.ReverseReplication):
             arn = self.home.reverse_replication(command.instance)
             self.reverses.append(command.server)
             if self.lose_reverse_answers:
@@ -255,3 +283,113 @@ def test_without_options_the_recovery_instances_stay() -> None:
     assert world.item["status"] == "COMPLETED"
     assert len(world.home.recovery_instances()) == 4
     assert not any(c[0] == "StartReplication" for c in world.drs.calls)
+
+
+def started_documents(world: World) -> list[str]:
+    return [p["DocumentName"] for op, p in world.ssm.calls if op == "StartAutomationExecution"]
+
+
+def test_each_wave_runs_its_actions_once_home_before_what_depends_on_it() -> None:
+    """Db names failback actions of its own (they run, not its post actions); App has
+    post actions only (they run); Web names none after a failback (nothing runs)."""
+    world = World(
+        actions={
+            "Db": {
+                "postActions": [{"document": "DR-ToRecovery"}],
+                "failbackActions": [{"document": "DR-DnsHome"}, {"document": "DR-Check"}],
+            },
+            "App": {"postActions": [{"document": "DR-AppCheck", "parameters": {"Tier": ["app"]}}]},
+            "Web": {"postActions": [{"document": "DR-ToRecovery"}], "failbackActions": []},
+        }
+    )
+    assert [w["postActions"] for w in world.item["waves"]] == [
+        [{"document": "DR-DnsHome"}, {"document": "DR-Check"}],
+        [{"document": "DR-AppCheck", "parameters": {"Tier": ["app"]}}],
+        [],
+    ]
+    world.connect_clients([*DB, *WEB])
+    while world.wave("Db")["status"] != "POST_ACTIONS":
+        world.tick()
+    assert world.wave("App")["status"] == "PENDING", "the wave is not done until its actions"
+    assert world.wave("Db")["launchedAt"]
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert started_documents(world) == ["DR-DnsHome", "DR-Check", "DR-AppCheck"]
+    app_start = next(
+        p
+        for op, p in world.ssm.calls
+        if op == "StartAutomationExecution" and p["DocumentName"] == "DR-AppCheck"
+    )
+    assert app_start["Parameters"] == {"Tier": ["app"]}
+    runs = world.wave("Db")["actionRuns"]
+    assert [(r["phase"], r["document"], r["status"]) for r in runs] == [
+        ("post", "DR-DnsHome", "Success"),
+        ("post", "DR-Check", "Success"),
+    ]
+    assert "actionRuns" not in world.wave("Web") or world.wave("Web")["actionRuns"] == []
+    assert world.ssm.violations == []
+
+
+def test_a_failed_action_fails_its_wave_home_and_skips_what_depends_on_it() -> None:
+    world = World(actions={"Db": {"postActions": [{"document": "DR-Check"}]}})
+    world.ssm.failing.add("DR-Check")
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    assert world.item["status"] == "FAILED"
+    db = world.wave("Db")
+    assert db["status"] == "FAILED"
+    assert db["reason"] == (
+        "home, but post-wave action DR-Check ended Failed: step 1 of DR-Check failed"
+    )
+    assert {world.item["failback"][s]["step"] for s in DB} == {"HOME"}, "its servers are home"
+    assert [w["status"] for w in world.item["waves"][1:]] == ["SKIPPED", "SKIPPED"]
+
+
+def test_an_action_whose_start_answer_was_lost_is_started_again_as_the_same_run() -> None:
+    world = World(
+        actions={"Db": {"postActions": [{"document": "DR-Check"}]}}, lose_action_answers=1
+    )
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    assert world.item["status"] == "COMPLETED"
+    assert started_documents(world) == ["DR-Check", "DR-Check"], "asked twice"
+    assert len(world.ssm.executions) == 1, "one automation: the token made it the same run"
+    tokens = {p["ClientToken"] for op, p in world.ssm.calls if op == "StartAutomationExecution"}
+    assert len(tokens) == 1
+
+
+def test_an_action_past_its_max_wait_fails_the_wave_naming_it() -> None:
+    world = World(actions={"Db": {"postActions": [{"document": "DR-Slow", "maxWaitSeconds": 60}]}})
+    world.ssm.stuck.add("DR-Slow")
+    world.connect_clients([*DB, *WEB])
+    while world.wave("Db")["status"] != "POST_ACTIONS":
+        world.tick()
+    world.tick("2026-11-30T12:01:30Z")
+    assert world.wave("Db")["status"] == "POST_ACTIONS", "within its max wait"
+    world.tick("2026-11-30T12:02:30Z")
+    assert world.wave("Db")["status"] == "FAILED"
+    assert "DR-Slow still InProgress after its max wait of 60 s" in world.wave("Db")["reason"]
+
+
+def test_a_cancel_while_a_wave_runs_its_actions_lets_them_end() -> None:
+    world = World(actions={"Db": {"postActions": [{"document": "DR-Check"}]}})
+    world.connect_clients([*DB, *WEB])
+    while world.wave("Db")["status"] != "POST_ACTIONS":
+        world.tick()
+    world.item["status"] = "CANCELLING"
+    world.run()
+    assert world.item["status"] == "CANCELLED"
+    assert world.wave("Db")["status"] == "COMPLETED"
+    assert world.wave("Db")["actionRuns"][0]["status"] == "Success"
+    assert [w["status"] for w in world.item["waves"][1:]] == ["SKIPPED", "SKIPPED"]
+
+
+def test_a_failback_action_token_is_not_the_recovery_s() -> None:
+    """The same wave's action in the recovery and in its failback are two runs."""
+    recovery_token = core.actions.action_token("rec-1", "Db", "post", 0)
+    world = World(actions={"Db": {"postActions": [{"document": "DR-Check"}]}})
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    tokens = [p["ClientToken"] for op, p in world.ssm.calls if op == "StartAutomationExecution"]
+    assert tokens == [core.actions.action_token("fb-1", "Db", "post", 0)]
+    assert recovery_token not in tokens

@@ -3,6 +3,7 @@ import { act, render, screen } from "@testing-library/react";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../lib/api";
+import { cleanWaves } from "../lib/waves";
 import type { Wave } from "../lib/types";
 import { WaveEditor } from "./WaveEditor";
 
@@ -119,5 +120,42 @@ describe("WaveEditor", () => {
         maxWaitSeconds: 600,
       },
     ]);
+  });
+
+  it("gives a wave actions of its own after a failback, or the post-launch ones", () => {
+    const seen = vi.fn();
+    const initial = threeWaves();
+    initial[0].postActions = [{ document: "DR-DnsToRecovery" }];
+    const { container } = render(<Harness initial={initial} seen={seen} />);
+    const wrapper = createWrapper(container);
+    const same = wrapper.findCheckbox('[data-testid="wave-0-failback-same"]')!;
+    expect(same.findNativeInput().getElement().checked).toBe(true);
+    expect(wrapper.findFormField('[data-testid="wave-0-failback-actions"]')).toBeNull();
+    act(() => same.findNativeInput().click());
+    expect(seen.mock.calls.at(-1)?.[0][0].failbackActions).toEqual([]);
+    const actions = wrapper
+      .findFormField('[data-testid="wave-0-failback-actions"]')!
+      .findControl()!
+      .findAttributeEditor()!;
+    act(() => actions.findAddButton().click());
+    act(() => actions.findRow(1)!.findField(1)!.findControl()!.findInput()!.setInputValue("DR-DnsHome"));
+    const last: Wave[] = seen.mock.calls.at(-1)?.[0];
+    expect(last[0].failbackActions).toEqual([{ document: "DR-DnsHome" }]);
+    expect(last[0].postActions).toEqual([{ document: "DR-DnsToRecovery" }]);
+    expect(cleanWaves(last)[0].failbackActions).toEqual([{ document: "DR-DnsHome" }]);
+    act(() => same.findNativeInput().click());
+    const back: Wave[] = seen.mock.calls.at(-1)?.[0];
+    expect(cleanWaves(back)[0]).not.toHaveProperty("failbackActions");
+  });
+
+  it("shows a failback action's error on its list", () => {
+    const error = new ApiError("POST /recovery-plans failed (400): invalid recovery plan", 400, [
+      { field: "waves[0].failbackActions[0].document", reason: "must not be empty" },
+    ]);
+    const initial = threeWaves();
+    initial[0].failbackActions = [{ document: " " }];
+    const { container } = render(<Harness initial={initial} error={error} />);
+    const field = createWrapper(container).findFormField('[data-testid="wave-0-failback-actions"]')!;
+    expect(field.findError()?.getElement().textContent).toContain("must not be empty");
   });
 });

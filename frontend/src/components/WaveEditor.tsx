@@ -235,7 +235,7 @@ export function WaveEditor({ waves, onChange, groupNames, error, readOnly = fals
                 testId={`wave-${index}-pre-actions`}
                 actions={wave.preActions ?? []}
                 readOnly={readOnly}
-                errorText={reasonsUnder(error, `${where}.preActions`) ?? reasonsUnder(error, `${where}.actions`)}
+                errorText={reasonsUnder(error, `${where}.preActions`)}
                 onChange={(preActions) => update(index, { preActions })}
               />
               <ActionsEditor
@@ -246,6 +246,31 @@ export function WaveEditor({ waves, onChange, groupNames, error, readOnly = fals
                 errorText={reasonsUnder(error, `${where}.postActions`)}
                 onChange={(postActions) => update(index, { postActions })}
               />
+              <FormField
+                label="After a failback"
+                description="Once the wave is home again: the same actions as after its launch, or actions of its own (switching DNS back, say)."
+              >
+                <Checkbox
+                  checked={wave.failbackActions === undefined}
+                  disabled={readOnly}
+                  data-testid={`wave-${index}-failback-same`}
+                  onChange={({ detail }) =>
+                    update(index, { failbackActions: detail.checked ? undefined : [] })
+                  }
+                >
+                  Run the post-launch actions
+                </Checkbox>
+              </FormField>
+              {wave.failbackActions !== undefined && (
+                <ActionsEditor
+                  label="After-failback actions"
+                  testId={`wave-${index}-failback-actions`}
+                  actions={wave.failbackActions}
+                  readOnly={readOnly}
+                  errorText={reasonsUnder(error, `${where}.failbackActions`)}
+                  onChange={(failbackActions) => update(index, { failbackActions })}
+                />
+              )}
             </SpaceBetween>
           </Container>
         );

@@ -445,6 +445,8 @@ export interface components {
             pauseBefore?: boolean;
             preActions?: components["schemas"]["Action"][];
             postActions?: components["schemas"]["Action"][];
+            /** @description Run once the wave is home after a failback, instead of its postActions; absent: a failback runs the wave's postActions; empty: it runs none. */
+            failbackActions?: components["schemas"]["Action"][];
         };
         RecoveryPlanInput: {
             name: components["schemas"]["Name"];
@@ -600,6 +602,8 @@ export interface components {
             pauseBefore?: boolean;
             preActions?: components["schemas"]["PlanAction"][];
             postActions?: components["schemas"]["PlanAction"][];
+            /** @description Run once the wave is home after a failback, instead of its postActions; absent: a failback runs the wave's postActions; empty: it runs none. */
+            failbackActions?: components["schemas"]["PlanAction"][];
         };
         /** @enum {string} */
         WaveStatus: "PENDING" | "REPLICATING" | "AWAITING_APPROVAL" | "PRE_ACTIONS" | "LAUNCHING" | "LAUNCHED" | "POST_ACTIONS" | "COMPLETED" | "FAILED" | "SKIPPED";
@@ -610,6 +614,10 @@ export interface components {
             approved: boolean;
             preActions?: components["schemas"]["PlanAction"][];
             postActions?: components["schemas"]["PlanAction"][];
+            /** @description What a failback of this recovery runs once the wave is home (as the plan named it). */
+            failbackActions?: components["schemas"]["PlanAction"][];
+            /** @description The wave's actions as they ran: one entry per action started (pre, post, or after a failback: post). */
+            actionRuns?: components["schemas"]["ActionRun"][];
             servers: string[];
             status: components["schemas"]["WaveStatus"];
             jobIds: string[];
@@ -937,6 +945,24 @@ export interface components {
             restartReplication?: boolean;
             /** @description Terminate the recovery instances once the workload is home. */
             terminateRecoveryInstances?: boolean;
+        };
+        ActionRun: {
+            /**
+             * @description Before the wave's launch (pre) or once it launched or came home (post).
+             * @enum {string}
+             */
+            phase: "pre" | "post";
+            /** @description The action's place in its list. */
+            index: number;
+            document: string;
+            /** @description SSM's AutomationExecutionStatus (Starting until SSM answered the start). */
+            status: string;
+            /** @description ISO 8601 time, UTC. */
+            startedAt: string;
+            maxWaitSeconds: number;
+            automationExecutionId?: string;
+            /** @description SSM's FailureMessage. */
+            failure?: string;
         };
     };
     responses: never;

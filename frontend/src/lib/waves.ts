@@ -69,6 +69,8 @@ export function cleanWaves(waves: readonly Wave[]): Wave[] {
     if (wave.pauseBefore) clean.pauseBefore = true;
     if (wave.preActions?.length) clean.preActions = wave.preActions;
     if (wave.postActions?.length) clean.postActions = wave.postActions;
+    // Absent: a failback runs the post actions; a list (even empty): only those.
+    if (wave.failbackActions !== undefined) clean.failbackActions = wave.failbackActions;
     return clean;
   });
 }

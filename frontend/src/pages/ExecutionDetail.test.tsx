@@ -82,6 +82,41 @@ describe("ExecutionDetail", () => {
     expect(events.findBodyCell(1, 5)!.getElement().textContent).toBe("rawError: no capacity");
   });
 
+  it("shows each wave's actions as they ran, and a failback's servers home", async () => {
+    const item = execution({
+      mode: "FAILBACK",
+      status: "RUNNING",
+      servers: {},
+      jobs: {},
+      waves: [
+        {
+          name: "DB", dependsOn: [], pauseBefore: false, approved: false, servers: ["s-db1", "s-db2"],
+          status: "POST_ACTIONS", jobIds: ["drsjob-9"],
+          actionRuns: [
+            { phase: "post", index: 0, document: "DR-DnsHome", status: "Success", startedAt: "2026-11-25T10:04:00Z", maxWaitSeconds: 900 },
+            { phase: "post", index: 1, document: "DR-Check", status: "InProgress", startedAt: "2026-11-25T10:04:00Z", maxWaitSeconds: 900 },
+          ],
+        },
+        { name: "Web", dependsOn: ["DB"], pauseBefore: false, approved: false, servers: ["s-web1"], status: "PENDING", jobIds: [] },
+      ],
+      failback: {
+        "s-db1": { instance: "i-1", step: "HOME" },
+        "s-db2": { instance: "i-2", step: "HOME" },
+        "s-web1": { instance: "i-3", step: "WAITING" },
+      },
+    } as Partial<Execution>);
+    const { container } = show(fakeApi(item), ["operator"]);
+    await waitFor(() => expect(container.querySelector('[data-wave-actions="DB"]')).toBeTruthy());
+    expect(container.querySelector('[data-wave-actions="DB"]')?.textContent).toBe(
+      "after: DR-DnsHome Success; after: DR-Check InProgress",
+    );
+    expect(container.querySelector('[data-wave-actions="Web"]')?.textContent).toBe("-");
+    const waves = createWrapper(container).findTable('[data-testid="waves-table"]')!;
+    expect(waves.findColumnHeaders()[3].getElement().textContent).toBe("Home");
+    expect(waves.findBodyCell(1, 4)!.getElement().textContent).toBe("2 / 2");
+    expect(waves.findBodyCell(2, 4)!.getElement().textContent).toBe("0 / 1");
+  });
+
   it("names a DRS target out of reach and where each server launched", async () => {
     const item = execution({
       status: "RUNNING",

@@ -64,6 +64,12 @@ function describeEvent(event: JobEvent): string {
     .join(", ");
 }
 
+/** A server launched (a drill or a recovery) or home again (a failback). */
+function isDone(item: Execution, server: string): boolean {
+  if (item.mode === "FAILBACK") return item.failback?.[server]?.step === "HOME";
+  return item.servers?.[server]?.launchStatus === "LAUNCHED";
+}
+
 /**
  * One execution: waves and servers as they progress, the live DRS job events, and the
  * operator's controls (resume, cancel, terminate drill instances) for those allowed them.
@@ -278,10 +284,19 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
             { id: "after", header: "After", cell: (w) => w.dependsOn.join(", ") || "-" },
             {
               id: "servers",
-              header: "Launched",
-              cell: (w) => `${w.servers.filter((s) => item.servers?.[s]?.launchStatus === "LAUNCHED").length} / ${w.servers.length}`,
+              header: item.mode === "FAILBACK" ? "Home" : "Launched",
+              cell: (w) => `${w.servers.filter((s) => isDone(item, s)).length} / ${w.servers.length}`,
             },
             { id: "jobs", header: "DRS jobs", cell: (w) => w.jobIds.join(", ") || "-" },
+            {
+              id: "actions",
+              header: "Actions",
+              cell: (w) => (
+                <span data-wave-actions={w.name}>
+                  {(w.actionRuns ?? []).map((r) => `${r.phase === "pre" ? "before" : "after"}: ${r.document} ${r.status}`).join("; ") || "-"}
+                </span>
+              ),
+            },
             { id: "took", header: "Duration", cell: (w) => (w.startedAt ? duration(w.startedAt, w.endedAt) : "-") },
             { id: "reason", header: "Note", cell: (w) => w.reason ?? (w.pauseBefore && !w.approved && w.status === "PENDING" ? "pauses for approval" : "-") },
           ]}

@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_orchestrator.adapters.clients import client as make_client
 from drs_orchestrator.adapters.clients import error_code
-from drs_orchestrator.domain.runner import ENDED_AUTOMATION, SUCCEEDED_AUTOMATION
+from drs_orchestrator.domain.actions import ENDED_AUTOMATION, SUCCEEDED_AUTOMATION
 from drs_orchestrator.errors import OrchestratorError
 
 #: Automation statuses that end an action, and those that mean it succeeded (the core

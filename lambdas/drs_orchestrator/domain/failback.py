@@ -16,7 +16,11 @@ and for each server its recovery instance, the DRS target it runs in and where i
    in the target the instances run in; from AWS, a recovery of the reversed source servers
    in their origin;
 5. the wave is home when every launch ended: a server whose launch failed fails the wave;
-6. once every wave is home, as the start asked: forward replication restarted on each
+6. the wave's actions, once it is home (``domain/actions.py``, phase ``post``): the plan
+   wave's ``failbackActions`` where it names them, else its ``postActions``, as they were
+   when the recovery started; the wave completes when every action succeeded, and fails,
+   naming the document, when one fails or outlives its max wait;
+7. once every wave is home, as the start asked: forward replication restarted on each
    server (``StartReplication``), the recovery instances terminated; the execution
    completes when DRS shows both done.
 
@@ -33,8 +37,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from drs_orchestrator.domain import actions
+from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.domain.runner import notification
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 
 E, W = ExecutionStatus, WaveStatus
 #: DRS's failback states this core acts on (``RecoveryInstanceFailback.state``).
@@ -97,6 +104,8 @@ class JobView:
 class Observations:
     instances: dict[str, InstanceView | None] = field(default_factory=dict)
     jobs: dict[str, JobView] = field(default_factory=dict)
+    #: The wave actions' automation runs: id -> (status, failure message).
+    automations: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ class Terminate:
     instances: tuple[str, ...]
 
 
-Command = ReverseReplication | FailbackLaunch | OriginLaunch | Protect | Terminate
+Command = ReverseReplication | FailbackLaunch | OriginLaunch | Protect | Terminate | StartAutomation
 
 
 @dataclass
@@ -182,6 +191,7 @@ def new_failback(
             "pauseBefore": bool(wave.get("pauseBefore")),
             "approved": False,
             "servers": [s for s in wave.get("servers") or () if s in failback],
+            "postActions": failback_actions(wave),
             "status": W.PENDING.value,
             "jobIds": [],
         }
@@ -212,11 +222,19 @@ def new_failback(
     }
 
 
+def failback_actions(wave: dict[str, Any]) -> list[dict[str, Any]]:
+    """The actions a recovery's wave runs once it is home again: its ``failbackActions``
+    where the plan names them (an empty list: none), else its ``postActions``."""
+    chosen = wave.get("failbackActions")
+    return copy.deepcopy(list(wave.get("postActions") or () if chosen is None else chosen))
+
+
 def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
-    """The next step of a failback from what DRS says now."""
+    """The next step of a failback from what DRS and SSM say now."""
     if ExecutionStatus(item["status"]) in (E.COMPLETED, E.FAILED, E.CANCELLED):
         return Decision(route="done")
     waves = copy.deepcopy(item["waves"])
+    actions.apply_statuses(waves, seen.automations)
     servers = copy.deepcopy(item["failback"])
     commands: list[Command] = []
     notices: dict[str, Any] = {}
@@ -267,7 +285,10 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
                 if failed:
                     _fail(wave, servers, failed, now)
                 else:
-                    wave.update(status=W.COMPLETED.value, endedAt=now)
+                    commands += _home(item["executionId"], wave, now)
+        elif status == W.POST_ACTIONS:
+            # Followed to their end even when cancelling: the wave is home already.
+            commands += _follow_actions(item["executionId"], wave, now)
     changes: dict[str, Any] = {"waves": waves, "failback": servers, "tickedAt": now}
     statuses = {W(w["status"]) for w in waves}
     in_flight = statuses - {W.COMPLETED, W.FAILED, W.SKIPPED}
@@ -315,6 +336,15 @@ def _finish(options: dict[str, Any], servers: dict[str, Any], seen: Observations
             for target, instances in sorted(left.items(), key=lambda t: str(t[0]))
         ]
     return commands
+
+
+def record_automation_started(
+    item: dict[str, Any], command: StartAutomation, run_id: str
+) -> dict[str, Any]:
+    """The automation SSM started for one of a wave's actions."""
+    return actions.record_automation_started(
+        item, command.wave, command.phase, command.index, run_id
+    )
 
 
 def record_protected(item: dict[str, Any], server: str) -> dict[str, Any]:
@@ -452,6 +482,28 @@ def _follow_launch(wave: dict[str, Any], servers: dict[str, Any], seen: Observat
         else:
             status = job.servers.get(launched_as, "not in the job")
             _step(server, Step.FAILED, reason=f"its failback launch ended {status}")
+
+
+def _home(execution_id: str, wave: dict[str, Any], now: str) -> list[Command]:
+    """Every server of the wave is home: its actions start, or (none) it completes."""
+    wave.update(status=transition(W(wave["status"]), W.LAUNCHED).value, launchedAt=now)
+    if not wave.get("postActions"):
+        wave.update(status=transition(W.LAUNCHED, W.COMPLETED).value, endedAt=now)
+        return []
+    actions.start_runs(wave, "post", now)
+    wave["status"] = transition(W.LAUNCHED, W.POST_ACTIONS).value
+    return _follow_actions(execution_id, wave, now)
+
+
+def _follow_actions(execution_id: str, wave: dict[str, Any], now: str) -> list[Command]:
+    """The wave's actions as SSM said: COMPLETED once all succeeded, FAILED naming the
+    document that did not; runs not started yet are (re)started."""
+    progress = actions.follow_runs(wave, "post", parse_drs_timestamp(now), execution_id)
+    if progress.failure:
+        wave.update(status=W.FAILED.value, endedAt=now, reason=f"home, but {progress.failure}")
+    elif progress.done:
+        wave.update(status=W.COMPLETED.value, endedAt=now)
+    return list(progress.commands)
 
 
 def _fail(wave: dict[str, Any], servers: dict[str, Any], failed: list[str], now: str) -> None:

@@ -55,6 +55,15 @@ class Wave:
     pause_before: bool = False
     pre_actions: tuple[Action, ...] = ()
     post_actions: tuple[Action, ...] = ()
+    #: Run once the wave is home after a failback; None: its ``post_actions`` run then.
+    failback_actions: tuple[Action, ...] | None = None
+
+    def action_lists(self) -> dict[str, tuple[Action, ...]]:
+        """The wave's actions by the request field that holds them."""
+        lists = {"preActions": self.pre_actions, "postActions": self.post_actions}
+        if self.failback_actions is not None:
+            lists["failbackActions"] = self.failback_actions
+        return lists
 
 
 @dataclass(frozen=True)
@@ -151,16 +160,15 @@ def validate_plan(
                 )
             elif dependency not in names:
                 problems.append(Problem(f"{where}.dependsOn[{j}]", f"unknown wave '{dependency}'"))
-        for j, action in enumerate((*wave.pre_actions, *wave.post_actions)):
-            if not action.document.strip():
-                problems.append(Problem(f"{where}.actions[{j}].document", "must not be empty"))
-            if not 1 <= action.max_wait_seconds <= 86400:
-                problems.append(
-                    Problem(
-                        f"{where}.actions[{j}].maxWaitSeconds",
-                        "must be between 1 and 86400 seconds",
+        for list_name, actions in wave.action_lists().items():
+            for j, action in enumerate(actions):
+                at = f"{where}.{list_name}[{j}]"
+                if not action.document.strip():
+                    problems.append(Problem(f"{at}.document", "must not be empty"))
+                if not 1 <= action.max_wait_seconds <= 86400:
+                    problems.append(
+                        Problem(f"{at}.maxWaitSeconds", "must be between 1 and 86400 seconds")
                     )
-                )
 
     used_groups = {g for w in plan.waves for g in w.protection_groups}
     if len(used_groups) > MAX_GROUPS_PER_PLAN:

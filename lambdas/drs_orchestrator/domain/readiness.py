@@ -137,7 +137,8 @@ def duration(text: str) -> timedelta | None:
 
 @dataclass(frozen=True)
 class ActionDocument:
-    """A wave's pre- or post-wave action and the type of its SSM document (None: missing)."""
+    """A wave's pre-wave, post-wave or failback action (``phase``) and the type of its SSM
+    document (None: missing)."""
 
     wave: str
     phase: str
@@ -388,7 +389,8 @@ def _quota_findings(use: QuotaUse) -> list[Finding]:
 
 
 def _action_finding(action: ActionDocument) -> Finding | None:
-    where = f"{action.phase}-wave action {action.index + 1} of wave {action.wave}"
+    kind = "failback action" if action.phase == "failback" else f"{action.phase}-wave action"
+    where = f"{kind} {action.index + 1} of wave {action.wave}"
     if action.document_type is None:
         return Finding(
             Severity.ACTION_REQUIRED,

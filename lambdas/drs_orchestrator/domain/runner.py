@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from drs_orchestrator.domain import actions
+from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.domain.plans import job_batches
 from drs_orchestrator.domain.recovery_time import OVER_OBJECTIVE, recovery_time
 from drs_orchestrator.domain.states import (
@@ -54,16 +55,6 @@ INVARIANTS = (
 
 #: Tag each DRS job carries: the batch of the execution it launches.
 BATCH_TAG = "drs-orchestrator:batch"
-
-SUCCEEDED_AUTOMATION = frozenset({"Success", "CompletedWithSuccess"})
-ENDED_AUTOMATION = SUCCEEDED_AUTOMATION | {
-    "TimedOut",
-    "Cancelled",
-    "Failed",
-    "Rejected",
-    "CompletedWithFailure",
-    "Exited",
-}
 
 
 class BatchStatus(StrEnum):
@@ -132,18 +123,6 @@ class StartRecovery:
 
 
 @dataclass(frozen=True)
-class StartAutomation:
-    """Start one pre- or post-wave action; ``token`` makes a repeated start the same run."""
-
-    wave: str
-    phase: str
-    index: int
-    document: str
-    parameters: dict[str, list[str]]
-    token: str
-
-
-@dataclass(frozen=True)
 class ReleaseHolds:
     """Free the execution's source servers for other executions."""
 
@@ -198,25 +177,9 @@ def batch_id(execution_id: str, wave: str, ordinal: int) -> str:
     return f"batch-{digest[:20]}"
 
 
-def action_token(execution_id: str, wave: str, phase: str, index: int) -> str:
-    """The SSM ClientToken of one action: a retried start returns the same automation."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{execution_id}/{wave}/{phase}/{index}"))
-
-
 def batches_in_doubt(item: dict[str, Any]) -> list[dict[str, Any]]:
     """Batches written as INTENDED whose outcome was never recorded."""
     return [b for b in (item.get("batches") or {}).values() if b["status"] == B.INTENDED]
-
-
-def automations_to_check(item: dict[str, Any]) -> list[str]:
-    """Automation runs started and not yet ended: the shell asks SSM for their status."""
-    return [
-        run["automationExecutionId"]
-        for wave in item.get("waves", [])
-        if wave["status"] in (W.PRE_ACTIONS, W.POST_ACTIONS)
-        for run in wave.get("actionRuns", [])
-        if run.get("automationExecutionId") and run["status"] not in ENDED_AUTOMATION
-    ]
 
 
 def approval_seconds_left(item: dict[str, Any], now: datetime, limits: Limits) -> int:
@@ -355,13 +318,7 @@ class _Tick:
         )
 
     def apply_automations(self) -> None:
-        for wave in self.waves:
-            for run in wave.get("actionRuns", []):
-                seen = self.observations.automations.get(run.get("automationExecutionId", ""))
-                if seen:
-                    run["status"], failure = seen
-                    if failure:
-                        run["failure"] = failure
+        actions.apply_statuses(self.waves, self.observations.automations)
 
     def as_item(self) -> dict[str, Any]:
         return {
@@ -487,59 +444,20 @@ class _Tick:
             self.set_wave(wave, W.COMPLETED, endedAt=self.stamp)
 
     def start_actions(self, wave: dict[str, Any], phase: str) -> None:
-        runs = [r for r in wave.get("actionRuns", []) if r["phase"] != phase]
-        for index, action in enumerate(wave[f"{phase}Actions"]):
-            runs.append(
-                {
-                    "phase": phase,
-                    "index": index,
-                    "document": action["document"],
-                    "status": "Starting",
-                    "startedAt": self.stamp,
-                    "maxWaitSeconds": int(action.get("maxWaitSeconds", 900)),
-                }
-            )
-        wave["actionRuns"] = runs
+        actions.start_runs(wave, phase, self.stamp)
         self.set_wave(wave, W.PRE_ACTIONS if phase == "pre" else W.POST_ACTIONS)
 
     def follow_actions(self, wave: dict[str, Any], phase: str) -> bool:
         """True once every action of ``phase`` succeeded; fails the wave on a failure or a
-        wait past an action's max wait. Runs not yet started are (re)started: their token
-        makes a repeated start the same automation."""
-        done = True
-        for run in wave.get("actionRuns", []):
-            if run["phase"] != phase or run["status"] in SUCCEEDED_AUTOMATION:
-                continue
-            waited = (self.now - parse_drs_timestamp(run["startedAt"])).total_seconds()
-            if run["status"] in ENDED_AUTOMATION:
-                failure = f": {run['failure']}" if run.get("failure") else ""
-                self.fail_wave(
-                    wave, f"{phase}-wave action {run['document']} ended {run['status']}{failure}"
-                )
-                return False
-            if waited > run["maxWaitSeconds"]:
-                self.fail_wave(
-                    wave,
-                    f"{phase}-wave action {run['document']} still {run['status']} after its "
-                    f"max wait of {run['maxWaitSeconds']} s",
-                )
-                return False
-            if not run.get("automationExecutionId"):
-                action = wave[f"{phase}Actions"][run["index"]]
-                self.commands.append(
-                    StartAutomation(
-                        wave["name"],
-                        phase,
-                        run["index"],
-                        action["document"],
-                        {k: list(v) for k, v in (action.get("parameters") or {}).items()},
-                        action_token(self.execution_id, wave["name"], phase, run["index"]),
-                    )
-                )
-            done = False
-        if done and phase == "post":
+        wait past an action's max wait (``domain/actions.py``)."""
+        progress = actions.follow_runs(wave, phase, self.now, self.execution_id)
+        if progress.failure:
+            self.fail_wave(wave, progress.failure)
+            return False
+        self.commands += progress.commands
+        if progress.done and phase == "post":
             self.set_wave(wave, W.COMPLETED, endedAt=self.stamp)
-        return done
+        return progress.done
 
     def launch(self, wave: dict[str, Any]) -> None:
         """Plan the wave's batches (at most 100 servers each, each in one DRS target) and
@@ -776,21 +694,6 @@ def record_in_doubt(
         batch["lastError"] = error
         batch["conflict"] = conflict
     return {"batches": batches}
-
-
-def record_automation_started(
-    item: dict[str, Any], wave_name: str, phase: str, index: int, run_id: str
-) -> dict[str, Any]:
-    waves = copy.deepcopy(list(item["waves"]))
-    for wave in waves:
-        if wave["name"] != wave_name:
-            continue
-        for run in wave.get("actionRuns", []):
-            if run["phase"] == phase and run.get("index") == index:
-                run["automationExecutionId"] = run_id
-                if run["status"] == "Starting":
-                    run["status"] = "Pending"
-    return {"waves": waves}
 
 
 def finalise(

@@ -63,6 +63,9 @@ def new_execution(
             "status": W.PENDING.value,
             "jobIds": [],
         }
+        if wave.failback_actions is not None:
+            # What a failback of this execution runs once the wave is home.
+            entry["failbackActions"] = [_action(a) for a in wave.failback_actions]
         if elsewhere:
             entry["targets"] = elsewhere
         waves.append(entry)

@@ -5,7 +5,9 @@ Every launch is asked only after its intent is saved (``LAUNCH_INTENDED`` with i
 a launch whose answer was lost, or a function that died after the call, is found on the next
 tick by its batch tag in the DRS it was asked of, and recorded; a batch that DRS does not
 have was never launched and is asked again. A reverse replication is asked again until its
-answer, the reversed server, is recorded (DRS answers the same server).
+answer, the reversed server, is recorded (DRS answers the same server). A wave's actions
+are started with their ClientToken (a repeated start is the same automation) and followed
+through SSM like a drill's.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from drs_orchestrator.domain import actions, runner
 from drs_orchestrator.domain import failback as core
-from drs_orchestrator.domain import runner
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords
+    from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.targets import DrsGateways
 
 #: The tag that names the execution a failback launch job belongs to.
@@ -40,11 +43,13 @@ class FailbackShell:
         drs: DrsGateways,
         clock: Callable[[], datetime],
         logger: logging.Logger | Any = None,
+        automations: Automations | None = None,
     ) -> None:
         self._records = records
         self._drs = drs
         self._clock = clock
         self._logger = logger or logging.getLogger(__name__)
+        self._automations = automations
 
     def tick(self, item: dict[str, Any]) -> tuple[dict[str, Any], runner.Route]:
         """One tick of a failback; (the execution as saved, where the machine goes next).
@@ -101,7 +106,20 @@ class FailbackShell:
                 jobs[job_id] = core.JobView(
                     job.status, {s.source_server_id: s.launch_status for s in job.servers}
                 )
-        return core.Observations(instances, jobs)
+        return core.Observations(instances, jobs, self._automation_statuses(item))
+
+    def _automation_statuses(self, item: dict[str, Any]) -> dict[str, tuple[str, str]]:
+        statuses: dict[str, tuple[str, str]] = {}
+        for run_id in actions.automations_to_check(item):
+            if self._automations is None:
+                break
+            try:
+                statuses[run_id] = self._automations.status(run_id)
+            except OrchestratorError as exc:  # not observed this tick: asked again next
+                self._logger.warning(
+                    "action status not read", extra={"automation": run_id, "error": str(exc)}
+                )
+        return statuses
 
     def _settle_doubts(self, item: dict[str, Any]) -> dict[str, Any]:
         """Find the job of every launch asked whose job is not recorded, by its batch tag;
@@ -131,6 +149,8 @@ class FailbackShell:
     def _carry_out(self, item: dict[str, Any], command: core.Command) -> dict[str, Any]:
         tags = {core.BATCH_TAG: getattr(command, "batch", ""), EXECUTION_TAG: item["executionId"]}
         try:
+            if isinstance(command, actions.StartAutomation):
+                return self._start_automation(item, command)
             if isinstance(command, core.ReverseReplication):
                 arn = self._gateway(command.target, item).reverse_replication(command.instance)
                 return self._save(item, core.record_reversed(item, command.server, arn))
@@ -165,6 +185,15 @@ class FailbackShell:
                 extra={"command": type(command).__name__, "error": str(exc)},
             )
             return item
+
+    def _start_automation(
+        self, item: dict[str, Any], command: actions.StartAutomation
+    ) -> dict[str, Any]:
+        if self._automations is None:
+            msg = "this runner has no SSM gateway for the waves' actions"
+            raise OrchestratorError(msg)
+        run_id = self._automations.start(command.document, command.parameters, command.token)
+        return self._save(item, core.record_automation_started(item, command, run_id))
 
 
 def _view(instance: dict[str, Any]) -> core.InstanceView:

@@ -80,6 +80,7 @@ def plan_from(record: dict[str, Any]) -> RecoveryPlan:
                 bool(w.get("pauseBefore", False)),
                 actions(w.get("preActions", [])),
                 actions(w.get("postActions", [])),
+                None if w.get("failbackActions") is None else actions(w["failbackActions"]),
             )
             for w in record["waves"]
         ),

@@ -193,7 +193,8 @@ class PlanReadiness:
             key=lambda t: t.key,
         )
         has_actions = any(
-            wave.get("preActions") or wave.get("postActions") for wave in record["waves"]
+            wave.get("preActions") or wave.get("postActions") or wave.get("failbackActions")
+            for wave in record["waves"]
         )
         wanted = permissions.needs(
             (targets.home.key, targets.home.region),
@@ -377,12 +378,12 @@ class PlanReadiness:
         return uses
 
     def _action_documents(self, record: dict[str, Any]) -> list[readiness.ActionDocument]:
-        """Every pre- and post-wave action of the plan with its SSM document's type (one
-        DescribeDocument per distinct document)."""
+        """Every pre-wave, post-wave and failback action of the plan with its SSM document's
+        type (one DescribeDocument per distinct document)."""
         found: dict[str, str | None] = {}
         actions = []
         for wave in record["waves"]:
-            for phase in ("pre", "post"):
+            for phase in ("pre", "post", "failback"):
                 for index, action in enumerate(wave.get(f"{phase}Actions") or []):
                     name = action["document"]
                     if name not in found:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import StaleExecutionError
 from drs_orchestrator.adapters.targets import as_gateways
+from drs_orchestrator.domain import actions
 from drs_orchestrator.domain import failback as failback_core
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
@@ -113,7 +114,7 @@ class WaveRunner:
         self._on_ended = on_ended or (lambda _item: None)
         self._drs = as_gateways(drs)
         #: Failback executions (mode FAILBACK) tick through their own core.
-        self._failback = FailbackShell(records, self._drs, clock, logger)
+        self._failback = FailbackShell(records, self._drs, clock, logger, automations)
         self._notifier = notifier
         self._finder = finder
         self._automations = automations
@@ -357,7 +358,7 @@ class WaveRunner:
                     {b["batchId"]: found.get(b["batchId"]) for b in doubts}
                 )
         if self._automations is not None:
-            for run_id in core.automations_to_check(item):
+            for run_id in actions.automations_to_check(item):
                 try:
                     observations.automations[run_id] = self._automations.status(run_id)
                 except OrchestratorError as exc:
@@ -388,7 +389,7 @@ class WaveRunner:
         (ReleaseHolds is done once the execution is known to have ended: _after_end.)"""
         if isinstance(command, core.StartRecovery):
             return self._start_recovery(item, command)
-        if isinstance(command, core.StartAutomation):
+        if isinstance(command, actions.StartAutomation):
             return self._start_automation(item, command)
         return item
 
@@ -443,7 +444,7 @@ class WaveRunner:
         )
 
     def _start_automation(
-        self, item: dict[str, Any], command: core.StartAutomation
+        self, item: dict[str, Any], command: actions.StartAutomation
     ) -> dict[str, Any]:
         if self._automations is None:
             msg = "this runner has no SSM gateway for pre/post wave actions"
@@ -459,7 +460,7 @@ class WaveRunner:
         return self._record(
             item,
             lambda i: (
-                core.record_automation_started(
+                actions.record_automation_started(
                     i, command.wave, command.phase, command.index, run_id
                 ),
                 {},
