@@ -3,16 +3,6 @@ import StatusIndicator, { type StatusIndicatorProps } from "@cloudscape-design/c
 import Table from "@cloudscape-design/components/table";
 import type { Execution } from "../lib/types";
 
-interface FailbackServer {
-  instance: string;
-  target?: string | null;
-  origin?: string | null;
-  step: string;
-  reversedServer?: string;
-  jobId?: string;
-  reason?: string;
-}
-
 /** Each step in words and colour: what the operator sees while the workload comes home. */
 const STEPS: Record<string, [StatusIndicatorProps.Type, string]> = {
   WAITING: ["pending", "Waiting for its wave"],
@@ -28,7 +18,7 @@ const STEPS: Record<string, [StatusIndicatorProps.Type, string]> = {
 
 /** A failback execution's servers: where each came from and where its failback is. */
 export function FailbackSteps({ execution }: { execution: Execution }) {
-  const servers = Object.entries((execution.failback ?? {}) as unknown as Record<string, FailbackServer>).map(([id, s]) => ({ id, ...s }));
+  const servers = Object.entries(execution.failback ?? {}).map(([id, s]) => ({ id, ...s }));
   return (
     <Table
       data-testid="failback-steps"

@@ -559,9 +559,9 @@ export interface components {
             }[];
             /** @description A failback's recovery: the execution whose workload it brings home. */
             recoveryExecutionId?: string;
-            /** @description A failback's servers: recovery instance, where it runs and came from, its step (WAITING, REVERSE_INTENDED, AWAITING_CLIENT, REPLICATING, READY, LAUNCH_INTENDED, LAUNCHING, HOME, FAILED), the reversed server, the launch job, the reason. */
+            /** @description A failback's servers, by source server id. */
             failback?: {
-                [key: string]: Record<string, never>;
+                [key: string]: components["schemas"]["FailbackServer"];
             };
         };
         ProtectionGroupPage: {
@@ -963,6 +963,26 @@ export interface components {
             automationExecutionId?: string;
             /** @description SSM's FailureMessage. */
             failure?: string;
+        };
+        /** @description One server of a failback: its recovery instance, where it runs and came from, and its step. */
+        FailbackServer: {
+            /** @description The recovery instance it runs on. */
+            instance: string;
+            /** @description The DRS target the instance runs in (<account>/<region>); null: the deployment's own. */
+            target?: string | null;
+            /** @description An AWS source's origin (a DRS target, or home); null: on premises. */
+            origin?: string | null;
+            /** @enum {string} */
+            step: "WAITING" | "REVERSE_INTENDED" | "AWAITING_CLIENT" | "REPLICATING" | "READY" | "LAUNCH_INTENDED" | "LAUNCHING" | "HOME" | "FAILED";
+            /** @description The source server reverse replication made in its origin. */
+            reversedServer?: string;
+            batch?: string;
+            /** @description Its failback launch job. */
+            jobId?: string;
+            /** @description Why it failed. */
+            reason?: string;
+            /** @description Forward replication restarted once home. */
+            protected?: boolean;
         };
     };
     responses: never;

@@ -104,7 +104,7 @@ describe("ExecutionDetail", () => {
         "s-db2": { instance: "i-2", step: "HOME" },
         "s-web1": { instance: "i-3", step: "WAITING" },
       },
-    } as Partial<Execution>);
+    });
     const { container } = show(fakeApi(item), ["operator"]);
     await waitFor(() => expect(container.querySelector('[data-wave-actions="DB"]')).toBeTruthy());
     expect(container.querySelector('[data-wave-actions="DB"]')?.textContent).toBe(
