@@ -39,6 +39,7 @@ from drsctl.sandbox.seed import (
     targets_config,
 )
 from drsctl.sandbox.site import SandboxUser, Site
+from drsctl.sandbox.ssm import AutomationSimulator
 from infra.components.identity import ROLE_GROUPS
 from infra.console import build_console
 from infra.iam import target_role_policy
@@ -131,6 +132,7 @@ class Sandbox:
             evaluations.append(evaluation)
 
         simulators = {}
+        automations: dict[str, AutomationSimulator] = {}
         for index, evaluation in enumerate(evaluations):
             simulator = DrsSimulator(
                 region=str(evaluation.config["aws:region"]),
@@ -141,6 +143,7 @@ class Sandbox:
             simulator.templates = MotoLaunchTemplates(simulator.account, simulator.region)
             seed_source_servers(simulator)
             simulators[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = simulator
+            automations[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = AutomationSimulator()
         # Each DRS target is one account's DRS in one region, shared by the deployments
         # that name it (as in AWS).
         targets: dict[tuple[str, str], DrsSimulator] = {}
@@ -159,10 +162,13 @@ class Sandbox:
         for evaluation in evaluations:
             create_target_roles(evaluation)
         self._configure_moto()
-        self._gateway = GatewayServer(AwsGateway(simulators, targets))
+        self._gateway = GatewayServer(AwsGateway(simulators, targets, automations=automations))
         self._gateway.start()
         os.environ["MOTO_PORT"] = str(self._gateway.port)  # moto's Step Functions calls Lambda here
-        self.say(f"AWS services (moto server mode + DRS simulator): {self._gateway.url}")
+        self.say(
+            "AWS services (moto server mode + DRS and SSM Automation simulators): "
+            f"{self._gateway.url}"
+        )
 
         keys_by_function: dict[str, str] = {}
         self._runtime = LambdaRuntime(

@@ -5,7 +5,9 @@ apart by the SigV4 credential scope, as AWS routes them) go to a DRS
 simulator — one per deployment, chosen by the caller's access key, so two deployments side
 by side never see each other's jobs; a request signed with credentials of a role assumed in
 another account (moto's STS issued them) goes to the DRS of that account and the request's
-region, as in AWS; everything else goes to moto's server application.
+region, as in AWS; SSM Automation requests go to the deployment's automation simulator
+(``drsctl/sandbox/ssm.py``: moto has no Automation); everything else goes to moto's server
+application.
 moto is not thread-safe, so its requests are answered one at a time, except Lambda
 invocations: those run handlers which call back into moto, and must not hold the lock.
 """
@@ -13,6 +15,7 @@ invocations: those run handlers which call back into moto, and must not hold the
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 from typing import TYPE_CHECKING, Any
@@ -22,11 +25,13 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from drsctl.sandbox.iam import PolicySimulator
 from drsctl.sandbox.serving import ServerThread
+from drsctl.sandbox.ssm import OPERATIONS as AUTOMATION_OPERATIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from drsctl.sandbox.drs import DrsSimulator
+    from drsctl.sandbox.ssm import AutomationSimulator
 
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
@@ -39,6 +44,7 @@ class AwsGateway:
         simulators: Mapping[str, DrsSimulator],
         targets: Mapping[tuple[str, str], DrsSimulator] | None = None,
         policies: PolicySimulator | None = None,
+        automations: Mapping[str, AutomationSimulator] | None = None,
     ) -> None:
         #: DRS simulator per access key id (each deployment's own account and region).
         self.simulators = dict(simulators)
@@ -46,6 +52,8 @@ class AwsGateway:
         self.targets = dict(targets or {})
         #: IAM's policy simulation, which moto lacks (``drsctl/sandbox/iam.py``).
         self.policies = policies or PolicySimulator()
+        #: SSM Automation per access key id (each deployment's own).
+        self.automations = dict(automations or {})
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.RLock()
 
@@ -67,6 +75,10 @@ class AwsGateway:
                 )
                 return [raw]
             environ["wsgi.input"] = io.BytesIO(body)  # read: moto reads it again
+        if service == "ssm":
+            operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+            if operation in AUTOMATION_OPERATIONS and access_key in self.automations:
+                return self._automation(access_key, operation, environ, start_response)
         if service == "lambda" and environ.get("PATH_INFO", "").endswith("/invocations"):
             return self._moto(environ, start_response)
         with self._lock:
@@ -96,6 +108,19 @@ class AwsGateway:
         body = environ["wsgi.input"].read(length) if length else b""
         status, headers, raw = simulator.serve(environ.get("PATH_INFO", "/"), body)
         start_response(f"{status} {'OK' if status == 200 else 'Error'}", list(headers.items()))
+        return [raw]
+
+    def _automation(
+        self, access_key: str, operation: str, environ: dict[str, Any], start_response: Callable
+    ) -> list:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        status, answer = self.automations[access_key].serve(operation, body)
+        raw = json.dumps(answer).encode()
+        start_response(
+            f"{status} {'OK' if status == 200 else 'Error'}",
+            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(raw)))],
+        )
         return [raw]
 
 

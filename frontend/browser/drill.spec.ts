@@ -251,11 +251,18 @@ test("recover a plan, then bring it home: failback with the clients booted", asy
       ? page.request.get(`/api${path}`, { headers: { Authorization: token } })
       : page.request.post(`/api${path}`, { headers: { Authorization: token }, data });
 
-  await test.step("a plan of the databases, no server set to fail", async () => {
+  await test.step("a plan of the databases with an action after each way, no server set to fail", async () => {
     expect((await page.request.post("/sandbox/drs", { data: { failingServers: [] } })).ok()).toBeTruthy();
     const created = await api("/recovery-plans", {
       name: "Browser failback",
-      waves: [{ name: "Databases", protectionGroups: ["Orders databases"] }],
+      waves: [
+        {
+          name: "Databases",
+          protectionGroups: ["Orders databases"],
+          postActions: [{ document: "DR-DnsToRecovery" }],
+          failbackActions: [{ document: "DR-DnsHome" }],
+        },
+      ],
     });
     expect(created.status()).toBe(201);
   });
@@ -268,6 +275,7 @@ test("recover a plan, then bring it home: failback with the clients booted", asy
     await page.getByRole("dialog").getByRole("button", { name: "Start recovery" }).click();
     await expect(page).toHaveURL(/#\/executions\/ex-/);
     await expect(page.getByTestId("execution-status")).toHaveText("COMPLETED", { timeout: 120_000 });
+    await expect(page.locator('[data-wave-actions="Databases"]')).toHaveText("after: DR-DnsToRecovery Success");
     await expect(page.getByTestId("failback-readiness-state")).toContainText("Ready, with warnings");
   });
 
@@ -287,6 +295,8 @@ test("recover a plan, then bring it home: failback with the clients booted", asy
     expect((await page.request.post("/sandbox/failback-clients", { data: { recoveryInstanceIds: instances } })).ok()).toBeTruthy();
     await expect(page.getByTestId("execution-status")).toHaveText("COMPLETED", { timeout: 120_000 });
     await expect(page.getByTestId("failback-steps").getByText("Home", { exact: true })).toHaveCount(instances.length);
+    // Home again, the wave ran its own failback action, not the one it ran after the recovery.
+    await expect(page.locator('[data-wave-actions="Databases"]')).toHaveText("after: DR-DnsHome Success");
     await expect.poll(async () => (await sandboxState(page)).drs.liveInstances).toEqual([]);
   });
 });

@@ -127,6 +127,7 @@ def test_an_action_document_that_is_missing_or_not_automation_needs_action(
             "protectionGroups": ["db"],
             "preActions": [{"document": "AWS-RunShellScript"}, {"document": "DR-Prepare"}],
             "postActions": [{"document": "DR-Gone"}],
+            "failbackActions": [{"document": "DR-Prepare"}, {"document": "AWS-RunShellScript"}],
         }
     ]
     plan_id = str(post(harness, "/recovery-plans", {"name": "actions", "waves": waves})["planId"])
@@ -139,6 +140,8 @@ def test_an_action_document_that_is_missing_or_not_automation_needs_action(
         "pre-wave action 1 of wave Data: SSM document AWS-RunShellScript is a Command document, "
         "not an Automation document",
         "post-wave action 1 of wave Data: SSM document DR-Gone does not exist",
+        "failback action 2 of wave Data: SSM document AWS-RunShellScript is a Command document, "
+        "not an Automation document",
     ]
     described = [p["Name"] for op, p in harness.ssm.calls if op == "DescribeDocument"]
     assert sorted(described) == ["AWS-RunShellScript", "DR-Gone", "DR-Prepare"], "once each"

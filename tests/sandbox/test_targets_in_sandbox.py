@@ -185,17 +185,23 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
 def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
     """Issue 19 in the sandbox: a real recovery of a home group, then ``drsctl failback``;
     the operator boots the failback clients (the sandbox's control); the workload comes
-    home and is protected again."""
+    home, runs its wave's failback action (SSM Automation, simulated) and is protected
+    again."""
     groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
     at_home = [g["name"] for g in groups if not g.get("accountId")]
-    plan = post(
-        sandbox,
-        "/recovery-plans",
-        {"name": "Home again", "waves": [{"name": "Only", "protectionGroups": at_home[-1:]}]},
-    )
+    wave = {
+        "name": "Only",
+        "protectionGroups": at_home[-1:],
+        "postActions": [{"document": "DR-DnsToRecovery"}],
+        "failbackActions": [{"document": "DR-DnsHome", "parameters": {"Zone": ["example.com"]}}],
+    }
+    plan = post(sandbox, "/recovery-plans", {"name": "Home again", "waves": [wave]})
     started = post(sandbox, f"/recovery-plans/{plan['planId']}/executions", {"mode": "RECOVERY"})
     recovery = wait_until_ended(sandbox, started["executionId"])
     assert recovery["status"] == "COMPLETED", recovery.get("reason")
+    assert [(r["document"], r["status"]) for r in recovery["waves"][0]["actionRuns"]] == [
+        ("DR-DnsToRecovery", "Success")
+    ]
 
     result = drsctl(
         "failback",
@@ -218,6 +224,9 @@ def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
     assert home["status"] == "COMPLETED", home
     assert {s["step"] for s in home["failback"].values()} == {"HOME"}
     assert all(s["protected"] for s in home["failback"].values())
+    assert [(r["document"], r["status"]) for r in home["waves"][0]["actionRuns"]] == [
+        ("DR-DnsHome", "Success")
+    ], "the wave's own failback action, not its post action"
 
 
 def wait_until_ended(
