@@ -10,6 +10,8 @@ from typing import Any
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
 EXECUTION_TAG = "drs-orchestrator:execution"
+BATCH_TAG = "drs-orchestrator:batch"
+SUCCEEDED_ACTION = {"Success", "CompletedWithSuccess"}
 
 
 def launch_jobs_of(execution_id: str, drs_jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -25,7 +27,10 @@ def violations(
     item: dict[str, Any], drs_jobs: list[dict[str, Any]], *, ended: bool = True
 ) -> list[str]:
     """Every invariant the execution breaks, in words (empty when it keeps them all).
-    ``ended``: the faults have stopped and the execution was given time to end."""
+    ``ended``: the faults have stopped and the execution was given time to end. A
+    failback is held to the same invariants in its own terms (``failback_violations``)."""
+    if item.get("mode") == "FAILBACK":
+        return failback_violations(item, drs_jobs, ended=ended)
     found: list[str] = []
     execution_id = item["executionId"]
     status = item["status"]
@@ -73,8 +78,25 @@ def violations(
             if absent:
                 found.append(f"no-partial-wave: wave {wave['name']} fails without naming {absent}")
 
-    # dependencies-mean-ready: a wave started only after its dependencies COMPLETED
+    found += _dependencies_violations(waves)
+    # a completed execution completed every wave
+    if status == "COMPLETED" and any(w["status"] != "COMPLETED" for w in waves.values()):
+        found.append("every-execution-ends: COMPLETED with waves not completed")
+    return found
+
+
+def _dependencies_violations(waves: dict[str, dict[str, Any]]) -> list[str]:
+    """``dependencies-mean-ready``: a wave started only after its dependencies COMPLETED,
+    and a wave COMPLETED only once every action it ran succeeded."""
+    found = []
     for wave in waves.values():
+        if wave["status"] == "COMPLETED":
+            for run in wave.get("actionRuns") or ():
+                if run["status"] not in SUCCEEDED_ACTION:
+                    found.append(
+                        f"dependencies-mean-ready: {wave['name']} COMPLETED with its action "
+                        f"{run['document']} {run['status']}"
+                    )
         if not wave.get("startedAt"):
             continue
         for dependency in wave.get("dependsOn", []):
@@ -83,10 +105,62 @@ def violations(
                 found.append(
                     f"dependencies-mean-ready: {wave['name']} started before {dependency} was ready"
                 )
+    return found
 
-    # a completed execution completed every wave
-    if status == "COMPLETED" and any(w["status"] != "COMPLETED" for w in waves.values()):
-        found.append("every-execution-ends: COMPLETED with waves not completed")
+
+def failback_violations(
+    item: dict[str, Any], drs_jobs: list[dict[str, Any]], *, ended: bool = True
+) -> list[str]:
+    """The invariants of a failback (``domain/failback.py``): it ends; every failback launch
+    DRS holds for it is recorded on the servers it launched; each batch is launched once
+    and each server at most once; a completed wave brought every server home, a failed one
+    names every server that did not come home; waves start after their dependencies and
+    complete after their actions; a completed failback protected every server when asked."""
+    found: list[str] = []
+    execution_id = item["executionId"]
+    status = item["status"]
+    waves = {w["name"]: w for w in item["waves"]}
+    servers = item.get("failback") or {}
+    if ended and status not in TERMINAL:
+        found.append(f"every-execution-ends: still {status}")
+
+    ours = [
+        j
+        for j in drs_jobs
+        if j.get("type", "LAUNCH") != "TERMINATE"
+        and (j.get("tags") or {}).get(EXECUTION_TAG) == execution_id
+    ]
+    recorded = {s["jobId"] for s in servers.values() if s.get("jobId")}
+    for job in ours:
+        if job["jobID"] not in recorded:
+            found.append(f"nothing-launched-is-lost: failback job {job['jobID']} is not recorded")
+    batches = Counter((j.get("tags") or {}).get(BATCH_TAG) for j in ours)
+    for batch, count in batches.items():
+        if count > 1:
+            found.append(f"no-partial-wave: batch {batch} launched {count} times")
+    launched = Counter(s["sourceServerID"] for j in ours for s in j["participatingServers"])
+    for server, count in launched.items():
+        if count > 1:
+            found.append(f"no-partial-wave: server {server} launched {count} times")
+
+    for wave in waves.values():
+        not_home = [s for s in wave["servers"] if (servers.get(s) or {}).get("step") != "HOME"]
+        if wave["status"] == "COMPLETED" and not_home:
+            found.append(f"no-partial-wave: wave {wave['name']} COMPLETED without {not_home}")
+        reason = str(wave.get("reason", ""))
+        if wave["status"] == "FAILED" and "did not fail back" in reason:
+            absent = [s for s in not_home if s not in reason]
+            if absent:
+                found.append(f"no-partial-wave: wave {wave['name']} fails without naming {absent}")
+    found += _dependencies_violations(waves)
+
+    if status == "COMPLETED":
+        if any(w["status"] != "COMPLETED" for w in waves.values()):
+            found.append("every-execution-ends: COMPLETED with waves not completed")
+        if (item.get("options") or {}).get("restartReplication"):
+            unprotected = sorted(k for k, s in servers.items() if not s.get("protected"))
+            if unprotected:
+                found.append(f"every-execution-ends: COMPLETED, {unprotected} not protected")
     return found
 
 

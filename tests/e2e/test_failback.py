@@ -148,6 +148,11 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         s: "HOME" for s in (*DB, *APP, *WEB)
     }
     assert "<h2>Failback</h2>" in html and STAGING in html
+    assert [(a["wave"], a["document"], a["status"]) for a in document["waveActions"]] == [
+        ("Db", "DR-DnsHome", "Success"),
+        ("App", "DR-AppCheck", "Success"),
+    ]
+    assert "<h2>Wave actions</h2>" in html
 
 
 def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None:

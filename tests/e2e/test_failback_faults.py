@@ -17,6 +17,7 @@ import pytest
 from drs_orchestrator.domain.actions import action_token
 from drs_orchestrator.domain.failback import BATCH_TAG
 
+from drsctl.invariants import report_violations, violations
 from tests.e2e.faults import FaultInjector, cases
 from tests.e2e.test_failback import (
     APP,
@@ -74,6 +75,15 @@ def failback(
 
 def assert_home(harness: Harness, item: dict[str, Any]) -> None:
     assert item["status"] == "COMPLETED", item.get("reason") or item["waves"]
+    assert violations(item, harness.drs_jobs()) == []
+    for _ in range(3):  # the finder settles the ended failback and stores its report
+        harness.run_finder()
+    settled = harness.execution(item["executionId"])
+    assert "watch" not in settled, "settled: nothing left for the finder to follow"
+    stored = harness.stored_report(item["executionId"])
+    assert report_violations(settled, stored, len(harness.events(item["executionId"]))) == []
+    assert stored is not None
+    assert {f["step"] for f in stored[0]["failback"]} == {"HOME"}
     assert {s["step"] for s in item["failback"].values()} == {"HOME"}
     assert all(s.get("protected") for s in item["failback"].values())
     assert harness.drs.recovery_instances == {}, "every recovery instance terminated"

@@ -4,6 +4,7 @@ and AWS sources, the cut-over approval, a failback that errs, a cancel, a lost a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.ssm import Automations
 from drs_orchestrator.domain import failback as core
 from drs_orchestrator.domain.actions import StartAutomation
+from drs_orchestrator.services.failback import EXECUTION_TAG
 
+from drsctl.invariants import violations
 from tests.fakes.drs import FakeDrs
 from tests.fakes.ssm import FakeSsm
 
@@ -148,16 +151,23 @@ class World:
             self.home.terminate_recovery_instances(list(command.instances))
         elif isinstance(command, core.FailbackLaunch):
             job = self.home.start_failback_launch(
-                list(command.instances), {core.BATCH_TAG: command.batch}
+                list(command.instances), self._tags(command.batch)
             )
             self.launches.append(command.batch)
             self.item = {**self.item, **core.record_launch(self.item, command.batch, job.job_id)}
         else:
             job = self.at_origin.start_recovery(
-                list(command.reversed_servers), is_drill=False, tags={core.BATCH_TAG: command.batch}
+                list(command.reversed_servers), is_drill=False, tags=self._tags(command.batch)
             )
             self.launches.append(command.batch)
             self.item = {**self.item, **core.record_launch(self.item, command.batch, job["jobID"])}
+
+    def _tags(self, batch: str) -> dict[str, str]:
+        return {core.BATCH_TAG: batch, EXECUTION_TAG: self.item["executionId"]}
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every DRS job of both accounts: what the invariants are checked against."""
+        return [*self.drs.jobs.values(), *self.origin.jobs.values()]
 
     def connect_clients(self, servers: list[str]) -> None:
         for server in servers:
@@ -198,6 +208,7 @@ def test_a_three_wave_failback_brings_every_server_home_in_dependency_order() ->
     assert [b.split("-")[2] for b in world.launches] == ["Db", "App", "Web"]
     assert world.item["failback"][APP[0]]["reversedServer"].startswith("s-")
     assert world.drs.violations == world.origin.violations == []
+    assert violations(world.item, world.jobs()) == []
 
 
 def test_a_reverse_replication_whose_answer_was_lost_is_asked_again() -> None:
@@ -393,3 +404,55 @@ def test_a_failback_action_token_is_not_the_recovery_s() -> None:
     tokens = [p["ClientToken"] for op, p in world.ssm.calls if op == "StartAutomationExecution"]
     assert tokens == [core.actions.action_token("fb-1", "Db", "post", 0)]
     assert recovery_token not in tokens
+
+
+def test_the_invariants_hold_a_failback_to_its_promises() -> None:
+    """drsctl/invariants.py in a failback's terms: each way of breaking a promise is named."""
+    world = World(
+        options={"restartReplication": True},
+        actions={"Db": {"postActions": [{"document": "DR-Check"}]}},
+    )
+    world.connect_clients([*DB, *WEB])
+    world.run()
+    item, jobs = world.item, world.jobs()
+    assert item["status"] == "COMPLETED"
+    assert len([j for j in jobs if (j.get("tags") or {}).get(EXECUTION_TAG) == "fb-1"]) == 3
+    assert violations(item, jobs) == []
+
+    def broken(change: Any) -> list[str]:
+        copy = json.loads(json.dumps(item))
+        more = json.loads(json.dumps(jobs))
+        change(copy, more)
+        return violations(copy, more)
+
+    def relaunched(_item: dict[str, Any], more: list[dict[str, Any]]) -> None:
+        ours = next(j for j in more if (j.get("tags") or {}).get(EXECUTION_TAG) == "fb-1")
+        again = json.loads(json.dumps(ours))
+        again["jobID"] = "drsjob-again"
+        more.append(again)
+
+    found = broken(relaunched)
+    assert any(f.startswith("nothing-launched-is-lost: failback job drsjob-again") for f in found)
+    assert any(f.startswith("no-partial-wave: batch ") for f in found)
+
+    def not_home(copy: dict[str, Any], _jobs: list[dict[str, Any]]) -> None:
+        copy["failback"][DB[0]]["step"] = "LAUNCHING"
+
+    assert f"no-partial-wave: wave Db COMPLETED without ['{DB[0]}']" in broken(not_home)
+
+    def action_failed(copy: dict[str, Any], _jobs: list[dict[str, Any]]) -> None:
+        copy["waves"][0]["actionRuns"][0]["status"] = "Failed"
+
+    assert broken(action_failed) == [
+        "dependencies-mean-ready: Db COMPLETED with its action DR-Check Failed"
+    ]
+
+    def unprotected(copy: dict[str, Any], _jobs: list[dict[str, Any]]) -> None:
+        copy["failback"][WEB[0]]["protected"] = False
+
+    assert broken(unprotected) == [f"every-execution-ends: COMPLETED, ['{WEB[0]}'] not protected"]
+
+    def still_running(copy: dict[str, Any], _jobs: list[dict[str, Any]]) -> None:
+        copy["status"] = "RUNNING"
+
+    assert broken(still_running) == ["every-execution-ends: still RUNNING"]

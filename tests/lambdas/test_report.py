@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from drs_orchestrator.domain.plans import RecoveryPlan, Wave
+from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 from drs_orchestrator.domain.recovery_time import wave_timings
 from drs_orchestrator.domain.report import REPORT_VERSION, render_html, report, verdict
 
@@ -116,3 +116,26 @@ def test_the_verdict_says_over_within_without_objective_or_not_completed() -> No
     words = verdict(report(failed, [], GENERATED))
     assert words == ("none", "No recovery time: the execution is FAILED")
     assert "wave Apps: servers did not launch" in render_html(report(failed, [], GENERATED))
+
+
+def test_the_report_names_every_action_a_wave_ran_and_how_it_ended() -> None:
+    plan = RecoveryPlan(
+        "Orders",
+        (
+            Wave("Data", ("db",), pre_actions=(Action("DR-Prepare"),)),
+            Wave("Apps", ("app",), depends_on=("Data",), post_actions=(Action("DR-<Check>"),)),
+        ),
+    )
+    world = World(plan, GROUPS)
+    world.run_to_end()
+    assert world.item["status"] == "COMPLETED"
+    data = report(world.item, [], GENERATED)
+    assert [(a["wave"], a["phase"], a["document"], a["status"]) for a in data["waveActions"]] == [
+        ("Data", "pre", "DR-Prepare", "Success"),
+        ("Apps", "post", "DR-<Check>", "Success"),
+    ]
+    assert all(a["automationExecutionId"] for a in data["waveActions"])
+    page = render_html(data)
+    section = page[page.index("<h2>Wave actions</h2>") : page.index("<h2>DRS jobs</h2>")]
+    assert "DR-&lt;Check&gt;" in section and "before launch" in section
+    assert "<h2>Wave actions</h2>" not in render_html(report(completed(), [], GENERATED))

@@ -107,6 +107,7 @@ def report(
         "servers": servers,
         "jobs": jobs,
         "operatorActions": operator_actions(execution),
+        "waveActions": wave_actions(execution),
         "jobEvents": events,
         **({"failback": failback_servers(execution)} if execution.get("failback") else {}),
     }
@@ -121,6 +122,20 @@ def failback_servers(execution: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"sourceServerId": server_id, **{k: state[k] for k in _FAILBACK_FIELDS if k in state}}
         for server_id, state in sorted((execution.get("failback") or {}).items())
+    ]
+
+
+#: What the report keeps of each run of a wave's action (``domain/actions.py``).
+_RUN_FIELDS = ("phase", "document", "status", "startedAt", "automationExecutionId", "failure")
+
+
+def wave_actions(execution: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every SSM Automation a wave ran (before its launch, after it, or once home after a
+    failback), wave by wave in the plan's order: what ran, its automation, how it ended."""
+    return [
+        {"wave": wave["name"], **{k: run[k] for k in _RUN_FIELDS if k in run}}
+        for wave in execution["waves"]
+        for run in wave.get("actionRuns") or ()
     ]
 
 
@@ -283,6 +298,26 @@ def _failback_table(data: dict[str, Any]) -> str:
     return "<h2>Failback</h2>" + _table((*headers, "reason"), rows)
 
 
+def _wave_actions_table(data: dict[str, Any]) -> str:
+    runs = data.get("waveActions") or []
+    if not runs:
+        return ""
+    rows = [
+        (
+            r["wave"],
+            "before launch" if r.get("phase") == "pre" else "after",
+            r.get("document"),
+            r.get("status"),
+            r.get("startedAt"),
+            r.get("automationExecutionId"),
+            r.get("failure"),
+        )
+        for r in runs
+    ]
+    headers = ("wave", "when", "document", "status", "started", "automation", "failure")
+    return "<h2>Wave actions</h2>" + _table(headers, rows)
+
+
 def render_html(data: dict[str, Any]) -> str:
     """The report as one self-contained HTML page (no script, no external resource)."""
     execution = data["execution"]
@@ -364,6 +399,7 @@ def render_html(data: dict[str, Any]) -> str:
             rows_servers,
         )
         + _failback_table(data)
+        + _wave_actions_table(data)
         + "<h2>DRS jobs</h2>"
         + _table(("job", "type", "status", "wave", "servers", "target"), rows_jobs)
         + "<h2>Operator actions</h2>"
