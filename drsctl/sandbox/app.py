@@ -32,6 +32,8 @@ from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.metrics import EmittedMetrics
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import (
+    AWS_SOURCES,
+    SOURCE_SERVERS,
     seed_catalog,
     seed_source_servers,
     seed_target,
@@ -159,6 +161,11 @@ class Sandbox:
                     target.templates = MotoLaunchTemplates(account, region)
                     seed_target(target, account, region)
                     targets[(account, region)] = target
+        # A reverse replication puts its reversed server in the origin's DRS: a deployment's
+        # own, or a target's.
+        by_place = {(sim.account, sim.region): sim for sim in simulators.values()} | targets
+        for sim in [*simulators.values(), *targets.values()]:
+            sim.origin_drs = lambda region, account: by_place.get((account, region))
         for evaluation in evaluations:
             create_target_roles(evaluation)
         self._configure_moto()
@@ -242,7 +249,10 @@ class Sandbox:
                 admin = by_role["admin"].token
                 seed_catalog(f"{site.url}/api", admin, deployment.region)
                 seed_target_groups(f"{site.url}/api", admin, list(_targets_of(evaluation)))
-                self.say(f"  {evaluation.stack}: seeded 10 source servers, 3 groups, 1 plan")
+                self.say(
+                    f"  {evaluation.stack}: seeded {len(SOURCE_SERVERS) + len(AWS_SOURCES)} "
+                    "source servers, 3 groups, 1 plan"
+                )
             for account, region in _targets_of(evaluation):
                 self.say(f"  {evaluation.stack}: DRS target {account}/{region} (simulated)")
         self._targets = targets

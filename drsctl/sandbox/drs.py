@@ -242,6 +242,11 @@ class DrsSimulator(FailbackOperations):
         with self._lock:
             return {
                 "jobs": json.loads(json.dumps(list(self.jobs.values()))),
+                # Each source server's replication direction (FAILBACK: made by a reverse).
+                "sourceServers": {
+                    s["sourceServerID"]: s.get("replicationDirection", "FAILOVER")
+                    for s in self.source_servers
+                },
                 "liveInstances": self.live_instances(),
                 "failingServers": sorted(self.failing_servers),
                 "throttleRate": self.throttle_rate,
@@ -386,6 +391,7 @@ class DrsSimulator(FailbackOperations):
             )
         raw = body.decode() if isinstance(body, bytes) else body
         params = json.loads(raw or "{}")
+        self._take_arrivals()
         self.calls.append((operation, params))
         op_model = MODEL.operation_model(operation)
         problems = violations(params, op_model.input_shape, request=True)

@@ -7,7 +7,9 @@ API offers it (shapes held to botocore's model like every other operation):
 - **AWS to AWS** (``originEnvironment`` AWS: the source server is an EC2 instance of another
   region or account, ``sourceCloudProperties``): ``ReverseReplication`` starts replicating
   the recovery instance back to its origin and answers the ARN of the reversed-direction
-  source server there; the instance's ``failback.state`` goes FAILBACK_IN_PROGRESS, then
+  source server there (put in the origin's DRS, when ``origin_drs`` finds that simulator:
+  ``replicationDirection`` FAILBACK, replicating continuously, so a recovery of it there
+  launches the workload home); the instance's ``failback.state`` goes FAILBACK_IN_PROGRESS, then
   FAILBACK_READY_FOR_LAUNCH once that replication is continuous.
 - **On premises** (``originEnvironment`` ON_PREMISES): the failback client, booted on the
   original machine, connects (``connect_failback_client``: the operator's step, played by
@@ -27,10 +29,11 @@ from __future__ import annotations
 
 import json
 import string
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 #: How a failback moves on, one step per read.
 _NEXT_STATE = {
@@ -52,11 +55,18 @@ class FailbackOperations:
     #: The reversed-direction source server of each instance replicating back (its ARN).
     reversed_servers: dict[str, str]
 
+    #: The DRS simulator of an origin (region, account), where a reversed server appears.
+    origin_drs: Callable[[str, str], FailbackOperations | None] | None
+
     def _init_failback(self) -> None:
         self.recovery_instances = {}
         self.origins = {}
         self.stalled_failbacks = set()
         self.reversed_servers = {}
+        self.origin_drs = None
+        #: Reversed servers other simulators sent here, added under this one's own lock at
+        #: its next request (never under the sender's: no two locks are ever held at once).
+        self._arriving: deque[dict[str, Any]] = deque()
         #: When each paced failback replication moves on (``time.monotonic`` seconds).
         self._failback_due: dict[str, float] = {}
 
@@ -195,8 +205,45 @@ class FailbackOperations:
             self.reversed_servers[instance_id] = (
                 f"arn:aws:drs:{origin[0]}:{origin[1]}:source-server/{random_id('s-')}"
             )
+            peer = self.origin_drs(*origin) if self.origin_drs else None
+            if peer is not None:
+                peer.receive_reversed(self._reversed_server(instance))
         # Asked again while reversed: the same reversed server (the call is idempotent).
         return {"reversedDirectionSourceServerArn": self.reversed_servers[instance_id]}
+
+    def _reversed_server(self, instance: dict[str, Any]) -> dict[str, Any]:
+        """What the origin's DRS needs to make the reversed-direction source server."""
+        source = next(
+            s
+            for s in self.source_servers  # type: ignore[attr-defined]
+            if s["sourceServerID"] == instance["sourceServerID"]
+        )
+        hints = (source.get("sourceProperties") or {}).get("identificationHints") or {}
+        return {
+            "sourceServerID": self.reversed_servers[instance["recoveryInstanceID"]].rsplit("/")[-1],
+            "tags": dict(source.get("tags") or {}),
+            "hostname": hints.get("hostname"),
+            "reversedDirectionSourceServerArn": source["arn"],
+        }
+
+    def receive_reversed(self, server: dict[str, Any]) -> None:
+        """A reversed server another simulator made here (thread-safe: a deque append)."""
+        self._arriving.append(server)
+
+    def _take_arrivals(self) -> None:
+        """Add the reversed servers sent here, as DRS shows them: replicating back
+        (``FAILBACK``), continuously, with their launch configuration (called under this
+        simulator's lock)."""
+        while self._arriving:
+            arrived = self._arriving.popleft()
+            known = {s["sourceServerID"] for s in self.source_servers}  # type: ignore[attr-defined]
+            if arrived["sourceServerID"] in known:
+                continue
+            server = self.add_source_server(  # type: ignore[attr-defined]
+                arrived["sourceServerID"], arrived["tags"], hostname=arrived["hostname"]
+            )
+            server["replicationDirection"] = "FAILBACK"
+            server["reversedDirectionSourceServerArn"] = arrived["reversedDirectionSourceServerArn"]
 
     def _op_StartFailbackLaunch(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         from drsctl.sandbox.drs import DrsError

@@ -26,6 +26,18 @@ SOURCE_SERVERS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("s-0ba00000000000003", "batch-03.corp.example.com", {"Tier": "batch", "App": "reports"}),
 )
 
+#: (server id, hostname, tags, (origin region, account)) of the simulated source servers
+#: that are EC2 instances in another account and region (AWS-to-AWS replication): their
+#: failback reverses replication toward that origin, the first seeded DRS target.
+AWS_SOURCES: tuple[tuple[str, str, dict[str, str], tuple[str, str]], ...] = (
+    (
+        "s-0ec00000000000001",
+        "erp-01.west.example.com",
+        {"Tier": "erp", "App": "erp"},
+        ("us-west-2", "111122223333"),
+    ),
+)
+
 PLAN_NAME = "Orders three-tier"
 
 #: The DRS targets a sandbox deployment has besides its own account and region (unless
@@ -53,6 +65,8 @@ TARGETS: tuple[tuple[str, str, tuple[tuple[str, str, dict[str, str]], ...]], ...
 def seed_source_servers(simulator: DrsSimulator) -> None:
     for server_id, hostname, tags in SOURCE_SERVERS:
         simulator.add_source_server(server_id, tags, hostname=hostname)
+    for server_id, hostname, tags, origin in AWS_SOURCES:
+        simulator.add_source_server(server_id, tags, hostname=hostname, origin=origin)
 
 
 def targets_config(stack: str) -> str:

@@ -483,6 +483,8 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     for target in targets.values():
         target.autopilot = True
         target.templates = MotoLaunchTemplates(target.account, target.region)
+    # A reverse replication puts its reversed server in the origin's DRS, as DRS does.
+    drs.origin_drs = lambda region, account: targets.get(f"{account}/{region}")
     identities: list[str] = []
 
     def in_target(service: str, target: Any, credentials: dict[str, Any]) -> Any:

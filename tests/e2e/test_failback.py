@@ -113,10 +113,16 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
     assert paused["waves"][1]["startedAt"] >= paused["waves"][0]["endedAt"]
     app = paused["failback"][APP[0]]
     assert app["origin"] == STAGING and app["step"] == "HOME"
+    staging = harness.targets[STAGING]
     assert (
         app["reversedServer"]
-        in harness.targets[STAGING].jobs[app["jobId"]]["participatingServers"][0]["sourceServerID"]
+        in staging.jobs[app["jobId"]]["participatingServers"][0]["sourceServerID"]
     )
+    reversed_server = next(
+        s for s in staging.source_servers if s["sourceServerID"] == app["reversedServer"]
+    )
+    assert reversed_server["replicationDirection"] == "FAILBACK", "made by the reverse"
+    assert reversed_server["reversedDirectionSourceServerArn"].endswith(APP[0])
 
     status, _ = harness.api("POST", "/executions/{executionId}/resume", executionId=failback_id)
     assert status == 200

@@ -44,6 +44,9 @@ class World:
         self.drs.autopilot = True
         self.origin = FakeDrs(region="us-west-2", account="444455556666")
         self.origin.autopilot = True
+        self.drs.origin_drs = lambda region, account: (
+            self.origin if (account, region) == ("444455556666", "us-west-2") else None
+        )
         for server in (*DB, *WEB):
             self.drs.add_source_server(server)
         for server in APP:
@@ -140,9 +143,6 @@ class World:
             if self.lose_reverse_answers:
                 self.lose_reverse_answers -= 1
                 return  # the answer was lost: asked again next tick
-            reversed_id = arn.rsplit("/", 1)[-1]
-            if reversed_id not in {s["sourceServerID"] for s in self.origin.source_servers}:
-                self.origin.add_source_server(reversed_id)
             self.item = {**self.item, **core.record_reversed(self.item, command.server, arn)}
         elif isinstance(command, core.Protect):
             self.home.start_replication(command.server)

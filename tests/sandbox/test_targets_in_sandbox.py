@@ -14,7 +14,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from drsctl.sandbox.seed import TARGETS
+from drsctl.sandbox.seed import AWS_SOURCES, TARGETS
 from tests.console.conftest import ROOT, start_sandbox
 
 if TYPE_CHECKING:
@@ -189,9 +189,16 @@ def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
     again."""
     groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
     at_home = [g["name"] for g in groups if not g.get("accountId")]
+    # The seeded EC2 instance of the first target (AWS to AWS) fails back by reversing.
+    [(erp, _host, _tags, (origin_region, origin_account))] = AWS_SOURCES
+    post(
+        sandbox,
+        "/protection-groups",
+        {"name": "ERP", "region": "us-east-1", "sourceServerIds": [erp]},
+    )
     wave = {
         "name": "Only",
-        "protectionGroups": at_home[-1:],
+        "protectionGroups": [*at_home[-1:], "ERP"],
         "postActions": [{"document": "DR-DnsToRecovery"}],
         "failbackActions": [{"document": "DR-DnsHome", "parameters": {"Zone": ["example.com"]}}],
     }
@@ -215,14 +222,25 @@ def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
     failback_id = result.stdout.split()[1]
     item = sandbox.get(f"/api/executions/{failback_id}", sandbox.token())
     assert item["mode"] == "FAILBACK" and item["recoveryExecutionId"] == recovery["executionId"]
-    instances = [s["instance"] for s in item["failback"].values()]
+    assert item["failback"][erp]["origin"] == f"{origin_account}/{origin_region}"
+    on_premises = [s["instance"] for s in item["failback"].values() if not s.get("origin")]
     connected = post(
-        sandbox, "/sandbox/failback-clients", {"recoveryInstanceIds": instances}, api=""
+        sandbox, "/sandbox/failback-clients", {"recoveryInstanceIds": on_premises}, api=""
     )
-    assert connected["connected"] == instances
+    assert connected["connected"] == on_premises
     home = wait_until_ended(sandbox, failback_id)
     assert home["status"] == "COMPLETED", home
     assert {s["step"] for s in home["failback"].values()} == {"HOME"}
+    # The reversed server was made in the origin target's DRS and launched there.
+    reversed_id = home["failback"][erp]["reversedServer"]
+    target = sandbox.get("/sandbox/state")["targets"][f"{origin_account}/{origin_region}"]
+    assert target["sourceServers"].get(reversed_id) == "FAILBACK", target["sourceServers"]
+    launched = [
+        j
+        for j in target["jobs"]
+        if reversed_id in {s["sourceServerID"] for s in j["participatingServers"]}
+    ]
+    assert [j["status"] for j in launched] == ["COMPLETED"]
     assert all(s["protected"] for s in home["failback"].values())
     assert [(r["document"], r["status"]) for r in home["waves"][0]["actionRuns"]] == [
         ("DR-DnsHome", "Success")
