@@ -1,7 +1,10 @@
-"""Drills under chaos: the sandbox started with ``--chaos RATE`` (a share of the wave
-runner's and the finder's AWS calls meet a random fault: throttled, 5xx, answer lost, the
-function dying just before or after the call), N drills of the seeded three-wave plan run
-one after the other (the paused wave approved when it asks), then counted:
+"""Drills and failbacks under chaos: the sandbox started with ``--chaos RATE`` (a share of
+the wave runner's and the finder's AWS calls meet a random fault: throttled, 5xx, answer
+lost, the function dying just before or after the call), N drills of the seeded three-wave
+plan run one after the other (the paused wave approved when it asks), then M rounds of a
+recovery of that plan and its failback (the failback clients booted, the cut-over
+approved, forward replication restarted and the recovery instances terminated once home),
+then counted:
 
 - executions ended correctly: ended, and every invariant of docs/RELIABILITY.md kept
   (``drsctl/invariants.py``);
@@ -11,7 +14,8 @@ one after the other (the paused wave approved when it asks), then counted:
 
 Prints figures; asserts nothing.
 
-    uv run python benchmarks/chaos_drills.py [--drills 5] [--rate 0.05] [--seed 1]
+    uv run python benchmarks/chaos_drills.py [--drills 5] [--failbacks 2] [--rate 0.05]
+        [--seed 1]
 """
 
 from __future__ import annotations
@@ -77,6 +81,42 @@ def run_drill(url: str, token: str, plan_id: str, timeout: float) -> tuple[dict,
     return item, time.perf_counter() - began
 
 
+def follow(url: str, token: str, execution_id: str, timeout: float) -> dict:
+    """Follow an execution to its end, approving each pause and, for a failback, booting
+    the failback client of each on-premises server that waits for one."""
+    path = f"{url}/api/executions/{execution_id}"
+    began = time.perf_counter()
+    item: dict = {}
+    while time.perf_counter() - began < timeout:
+        item = call(path, token)
+        waiting = [
+            s["instance"]
+            for s in (item.get("failback") or {}).values()
+            if s["step"] == "AWAITING_CLIENT"
+        ]
+        if waiting:
+            with contextlib.suppress(HTTPError):
+                call(
+                    f"{url}/sandbox/failback-clients",
+                    None,
+                    "POST",
+                    {"recoveryInstanceIds": waiting},
+                )
+        if item["status"] == "PAUSED":
+            with contextlib.suppress(HTTPError):  # changed meanwhile: the next look decides
+                call(f"{path}/resume", token, "POST")
+        if item["status"] in TERMINAL:
+            break
+        time.sleep(0.5)
+    return item
+
+
+def all_jobs(url: str) -> list[dict]:
+    """Every DRS job of the deployment and of its targets (a failback launches in both)."""
+    state = call(f"{url}/sandbox/state")
+    return [*state["drs"]["jobs"], *(j for t in state["targets"].values() for j in t["jobs"])]
+
+
 def settle(url: str, token: str, execution_id: str, dynamodb: Any, table: str) -> dict:
     """Wait until the finder and its janitor let the ended execution go, and every DRS
     job has ended (the next drill's servers must be free in DRS too)."""
@@ -95,6 +135,7 @@ def settle(url: str, token: str, execution_id: str, dynamodb: Any, table: str) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--drills", type=int, default=5)
+    parser.add_argument("--failbacks", type=int, default=2, help="recovery-and-failback rounds")
     parser.add_argument("--rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per drill")
@@ -127,7 +168,7 @@ def main() -> None:
             url = next(iter(json.loads(line.removeprefix("sandbox ready: ")).values()))
             break
     outcomes: Counter = Counter()
-    correct = unaccounted = held = 0
+    correct = unaccounted = held = failbacks = correct_failbacks = 0
     broken: list[str] = []
     walls = []
     try:
@@ -170,6 +211,50 @@ def main() -> None:
                         "POST",
                     )
                 settle(url, token, item["executionId"], dynamodb, executions_table)
+        for number in range(1, args.failbacks + 1):
+            began = time.perf_counter()
+            started = call(
+                f"{url}/api/recovery-plans/{plan['planId']}/executions",
+                token,
+                "POST",
+                {"mode": "RECOVERY"},
+            )
+            recovery = follow(url, token, started["executionId"], args.timeout)
+            recovery = settle(url, token, recovery["executionId"], dynamodb, executions_table)
+            outcomes[f"RECOVERY {recovery['status']}"] += 1
+            if recovery["status"] != "COMPLETED":
+                broken.append(f"recovery {number} {recovery['executionId']}: {recovery['status']}")
+                continue
+            fb = call(
+                f"{url}/api/executions/{recovery['executionId']}/failback",
+                token,
+                "POST",
+                {"restartReplication": True, "terminateRecoveryInstances": True},
+            )
+            item = follow(url, token, fb["executionId"], args.timeout)
+            item = settle(url, token, item["executionId"], dynamodb, executions_table)
+            wall = time.perf_counter() - began
+            jobs = all_jobs(url)
+            found = violations(item, jobs)
+            failbacks += 1
+            outcomes[f"FAILBACK {item['status']}"] += 1
+            ours = {
+                j["jobID"]
+                for j in jobs
+                if (j.get("tags") or {}).get("drs-orchestrator:execution") == item["executionId"]
+            }
+            recorded = {s.get("jobId") for s in (item.get("failback") or {}).values()}
+            unaccounted += len(ours - recorded)
+            if not found and item["status"] == "COMPLETED":
+                correct_failbacks += 1
+            else:
+                broken.append(f"failback {number} {item['executionId']}: {found or item['status']}")
+            home = sum(s["step"] == "HOME" for s in (item.get("failback") or {}).values())
+            print(
+                f"failback {number}: {item['status']} in {wall:.1f} s (recovery included), "
+                f"{home} of {len(item.get('failback') or {})} servers home, {len(ours)} DRS "
+                f"jobs, {len(found)} invariant violations"
+            )
         for hold in dynamodb.scan(TableName=holds_table)["Items"]:
             holder = call(f"{url}/api/executions/{hold['executionId']['S']}", token)
             if holder["status"] in TERMINAL:
@@ -192,6 +277,7 @@ def main() -> None:
         f"mean wall {sum(walls) / max(len(walls), 1):.1f} s"
     )
     print(f"executions ended correctly: {correct} of {args.drills}")
+    print(f"failbacks brought every server home correctly: {correct_failbacks} of {failbacks}")
     print(f"DRS jobs unaccounted for: {unaccounted}")
     print(f"servers left held: {held}")
     for line in broken:

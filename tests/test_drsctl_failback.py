@@ -53,3 +53,40 @@ def test_a_failure_says_why_and_a_timeout_is_an_error() -> None:
     running = reading("RUNNING", {"s-1": "REPLICATING"})
     with pytest.raises(RuntimeError, match="still RUNNING after 0 s"):
         follow(lambda: running, 0, said.append, pause=lambda _s: None)
+
+
+def test_each_wave_action_is_said_as_it_moves_and_a_failed_wave_says_why() -> None:
+    def with_run(status: str, run: str, wave: str = "LAUNCHED", **more: Any) -> dict[str, Any]:
+        item = reading(status, {"s-1": "HOME"})
+        item["waves"] = [
+            {
+                "name": "Db",
+                "status": wave,
+                "actionRuns": [{"index": 0, "document": "DR-DnsHome", "status": run, **more}],
+                **(
+                    {"reason": "home, but post-wave action DR-DnsHome ended Failed"}
+                    if wave == "FAILED"
+                    else {}
+                ),
+            }
+        ]
+        return item
+
+    readings = iter(
+        [
+            with_run("RUNNING", "Pending", "POST_ACTIONS"),
+            with_run("RUNNING", "InProgress", "POST_ACTIONS"),
+            with_run("RUNNING", "InProgress", "POST_ACTIONS"),
+            with_run("FAILED", "Failed", "FAILED", failure="step 1 failed"),
+        ]
+    )
+    said: list[str] = []
+    follow(lambda: next(readings), 60, said.append, pause=lambda _s: None)
+    assert said == [
+        "  s-1: HOME",
+        "  wave Db, once home: DR-DnsHome Pending",
+        "  wave Db, once home: DR-DnsHome InProgress",
+        "  wave Db, once home: DR-DnsHome Failed (step 1 failed)",
+        "failback fb-1: FAILED",
+        "  wave Db: home, but post-wave action DR-DnsHome ended Failed",
+    ]

@@ -83,7 +83,8 @@ def follow(
     pause: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Read the failback until it ends or waits for approval, saying each server's step
-    as it changes; the last reading."""
+    and each wave action's status as they change, and why each failed wave failed; the
+    last reading."""
     deadline = time.monotonic() + timeout
     seen: dict[str, str] = {}
     while True:
@@ -93,6 +94,13 @@ def follow(
             if seen.get(server) != step:
                 seen[server] = step
                 say(f"  {server}: {step}")
+        for wave in item["waves"]:
+            for run in wave.get("actionRuns") or ():
+                key = f"{wave['name']}#{run['index']}"
+                status = run["status"] + (f" ({run['failure']})" if run.get("failure") else "")
+                if seen.get(key) != status:
+                    seen[key] = status
+                    say(f"  wave {wave['name']}, once home: {run['document']} {status}")
         if item["status"] == "PAUSED":
             waiting = [w["name"] for w in item["waves"] if w["status"] == "AWAITING_APPROVAL"]
             say(
@@ -102,6 +110,9 @@ def follow(
             return item
         if item["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
             say(f"failback {item['executionId']}: {item['status']}")
+            for wave in item["waves"]:
+                if wave["status"] == "FAILED":
+                    say(f"  wave {wave['name']}: {wave.get('reason', 'failed')}")
             return item
         if time.monotonic() > deadline:
             msg = f"failback {item['executionId']} is still {item['status']} after {timeout:.0f} s"
