@@ -11,6 +11,7 @@ Lambda. Each environment runs one invocation at a time; its output goes to a log
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -102,7 +103,10 @@ class ExecutionEnvironment:
 
     def stop(self) -> None:
         if self._process.stdin:
-            self._process.stdin.close()
+            # A request written to a process that had died stays in the pipe's buffer, and
+            # closing flushes it: the process is gone either way.
+            with contextlib.suppress(BrokenPipeError, OSError):
+                self._process.stdin.close()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -129,12 +133,18 @@ class LambdaRuntime:
         return self._workdir / "logs" / f"{function_name}.log"
 
     def invoke(self, function: LambdaFunction, payload: bytes | str | None) -> Invocation:
+        """Run one invocation. It always answers, as Lambda does: whatever goes wrong in
+        the runtime itself is a ``Runtime.Unknown`` error, never an exception in the
+        caller's thread (moto's Step Functions would wait for an answer forever)."""
         event = json.loads(payload) if payload else {}
-        environment = self._environment_for(function)
         self.invocations[function.function_name] = (
             self.invocations.get(function.function_name, 0) + 1
         )
-        return environment.invoke(event)
+        try:
+            return self._environment_for(function).invoke(event)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes Lambda's answer
+            error = {"errorType": "Runtime.Unknown", "errorMessage": f"{type(exc).__name__}: {exc}"}
+            return Invocation(json.dumps(error).encode(), failed=True)
 
     def pids(self) -> list[int]:
         with self._lock:

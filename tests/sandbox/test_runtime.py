@@ -130,3 +130,38 @@ def test_the_real_finder_package_imports_and_answers(
     assert result.failed
     assert error["errorType"] == "ConfigurationError"
     assert "is not set" in error["errorMessage"]
+
+
+def test_an_environment_that_died_mid_request_is_replaced_and_every_call_answers(
+    runtime: LambdaRuntime,
+) -> None:
+    """The chaos benchmark's hang: a request written to a process that had just died left
+    its bytes in the pipe's buffer; replacing that environment then raised BrokenPipeError
+    in the invoking thread, and Step Functions waited for an answer that never came."""
+    code = (
+        "import os\n"
+        "def handler(event, context):\n"
+        "    if event.get('die'):\n"
+        "        os._exit(70)\n"
+        "    return 'alive'\n"
+    )
+    function = Function("f", "m.handler", zipped({"m.py": code}), {})
+    died = runtime.invoke(function, b'{"die": true}')
+    assert died.failed and "exited with code 70" in json.loads(died.payload)["errorMessage"]
+    # The next request reaches the dead process before the runtime noticed it died.
+    [environment] = runtime._environments.values()
+    environment._process.wait()
+    unanswered = environment.invoke({})
+    assert unanswered.failed
+    answered = runtime.invoke(function, b"{}")
+    assert not answered.failed and json.loads(answered.payload) == "alive"
+
+
+def test_a_failure_of_the_runtime_itself_is_an_answer_not_an_exception(
+    runtime: LambdaRuntime,
+) -> None:
+    broken = Function("f", "m.handler", b"not a zip archive", {})
+    answer = runtime.invoke(broken, b"{}")
+    assert answer.failed
+    error = json.loads(answer.payload)
+    assert error["errorType"] == "Runtime.Unknown" and "BadZipFile" in error["errorMessage"]
