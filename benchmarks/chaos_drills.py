@@ -68,16 +68,7 @@ def run_drill(url: str, token: str, plan_id: str, timeout: float) -> tuple[dict,
     execution = call(
         f"{url}/api/recovery-plans/{plan_id}/executions", token, "POST", {"mode": "DRILL"}
     )
-    path = f"{url}/api/executions/{execution['executionId']}"
-    item = execution
-    while time.perf_counter() - began < timeout:
-        item = call(path, token)
-        if item["status"] == "PAUSED":
-            with contextlib.suppress(HTTPError):  # changed meanwhile: the next look decides
-                call(f"{path}/resume", token, "POST")
-        if item["status"] in TERMINAL:
-            break
-        time.sleep(0.5)
+    item = follow(url, token, execution["executionId"], timeout)
     return item, time.perf_counter() - began
 
 

@@ -286,6 +286,9 @@ test("recover a plan, then bring it home: failback with the clients booted", asy
     await dialog.getByRole("button", { name: "Start failback" }).click();
     await expect(page).toHaveURL(/#\/executions\/fb-/);
     await expect(page.getByTestId("failback-steps")).toContainText("Waiting for its failback client");
+    // During the failback its readiness stays in view: what is left to move back.
+    await expect(page.getByTestId("failback-readiness")).toContainText("to move back");
+    await expect(page.getByTestId("failback-readiness")).toContainText("failback client");
   });
 
   await test.step("the operator boots the failback clients; the workload comes home", async () => {

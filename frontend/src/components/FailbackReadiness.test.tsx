@@ -2,7 +2,7 @@ import { render, screen } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import type { Api } from "../lib/api";
 import { AppContext } from "../lib/context";
-import type { Execution, FailbackReadiness } from "../lib/types";
+import type { FailbackReadiness } from "../lib/types";
 import { TEST_CONFIG, testSession } from "../test-fixtures";
 import { FailbackReadinessPanel, size } from "./FailbackReadiness";
 
@@ -30,7 +30,7 @@ describe("FailbackReadinessPanel", () => {
     const failbackReadiness = vi.fn(async () => RESULT);
     render(
       <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["read-only"]), api: { failbackReadiness } as unknown as Api }}>
-        <FailbackReadinessPanel execution={{ executionId: "ex-1", mode: "RECOVERY", status: "COMPLETED" } as unknown as Execution} />
+        <FailbackReadinessPanel recoveryExecutionId="ex-1" />
       </AppContext.Provider>,
     );
     // The verdict in the header and the finding's severity.
@@ -44,5 +44,23 @@ describe("FailbackReadinessPanel", () => {
   it("says sizes in the unit a person reads", () => {
     expect(size(512)).toBe("512 B");
     expect(size(1536)).toBe("1.5 KiB");
+  });
+
+  it("asks again while a failback of the recovery runs", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const failbackReadiness = vi.fn(async () => RESULT);
+      render(
+        <AppContext.Provider value={{ config: TEST_CONFIG, session: testSession(["read-only"]), api: { failbackReadiness } as unknown as Api }}>
+          <FailbackReadinessPanel recoveryExecutionId="ex-1" live />
+        </AppContext.Provider>,
+      );
+      await screen.findByText(/3\.0 GiB to move back/);
+      expect(failbackReadiness).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(15_000);
+      expect(failbackReadiness).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

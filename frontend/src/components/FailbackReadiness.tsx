@@ -5,7 +5,6 @@ import Table from "@cloudscape-design/components/table";
 import { useApp } from "../lib/context";
 import { usePolling } from "../lib/polling";
 import { when } from "../lib/time";
-import type { Execution } from "../lib/types";
 import { ErrorAlert } from "./ErrorAlert";
 import { FindingSeverity, ReadinessState } from "./ReadinessPanel";
 
@@ -21,13 +20,18 @@ export function size(bytes: number): string {
   return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
 }
 
+/** How often the panel asks again while a failback of the recovery runs. */
+const LIVE_MS = 15_000;
+
 /**
  * Can this finished recovery's workload go home now: each server's recovery instance,
- * failback client or origin, failback replication, and the data still to move.
+ * failback client or origin, failback replication, and the data still to move. Shown on
+ * the recovery's page before a failback, and live on the failback's page while it runs
+ * (the replication back: its lag, what is left to move).
  */
-export function FailbackReadinessPanel({ execution }: { execution: Execution }) {
+export function FailbackReadinessPanel({ recoveryExecutionId, live = false }: { recoveryExecutionId: string; live?: boolean }) {
   const { api } = useApp();
-  const result = usePolling(() => api.failbackReadiness(execution.executionId), 0, false, [execution.executionId]);
+  const result = usePolling(() => api.failbackReadiness(recoveryExecutionId), LIVE_MS, live, [recoveryExecutionId]);
   const data = result.data;
   return (
     <Table

@@ -264,8 +264,11 @@ export function ExecutionDetail({ executionId }: { executionId: string }) {
         </Container>
         <ExecutionTimings execution={item} />
         <ExecutionReport execution={item} />
-        {item.mode === "RECOVERY" && terminal && <FailbackReadinessPanel execution={item} />}
+        {item.mode === "RECOVERY" && terminal && <FailbackReadinessPanel recoveryExecutionId={item.executionId} />}
         {item.mode === "FAILBACK" && <FailbackSteps execution={item} />}
+        {item.mode === "FAILBACK" && item.recoveryExecutionId && (
+          <FailbackReadinessPanel recoveryExecutionId={item.recoveryExecutionId} live={!terminal} />
+        )}
         <AuditTrail filter={{ object: executionId }} title="Who did what" testId="execution-audit" />
         <Container header={<Header variant="h2">Waves</Header>}>
           <DependencyGraph
