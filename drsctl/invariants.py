@@ -77,6 +77,21 @@ def violations(
             absent = [s for s in unlaunched if s not in wave["reason"]]
             if absent:
                 found.append(f"no-partial-wave: wave {wave['name']} fails without naming {absent}")
+            # and what it names as not launched, DRS did not launch by a job of the execution
+            # (once that job ended: a wave must not be judged on a job nobody followed)
+            launched_by_drs = {
+                s["sourceServerID"]
+                for j in ours
+                if j.get("status") == "COMPLETED"
+                for s in j["participatingServers"]
+                if s.get("launchStatus") == "LAUNCHED"
+            }
+            named_wrongly = sorted(s for s in unlaunched if s in launched_by_drs)
+            if named_wrongly:
+                found.append(
+                    f"no-partial-wave: wave {wave['name']} says {named_wrongly} did not launch; "
+                    "DRS launched them"
+                )
 
     found += _dependencies_violations(waves)
     # a completed execution completed every wave

@@ -40,6 +40,27 @@ def cases(points: dict[str, tuple[int, ...]]) -> list[tuple[str, int, str]]:
     ]
 
 
+#: The action a call site names for calls made outside any handler action (the API's).
+API = "api"
+
+
+def site_cases(sites: dict[tuple[str, str], tuple[int, ...]]) -> list[tuple[str, str, int, str]]:
+    """A fault matrix by call site: for each (handler action, call point) and each of its
+    occurrences within that action, every kind. A site is where the code calls AWS, so
+    one point called by two handlers (a tick's save, the approval's save) is two rows."""
+    return [
+        (action, point, occurrence, kind)
+        for (action, point), occurrences in sites.items()
+        for occurrence in occurrences
+        for kind in KINDS
+    ]
+
+
+def site_scope(action: str) -> frozenset[str | None]:
+    """The injector's scope that counts only the calls of ``action``'s handlers."""
+    return frozenset({None if action == API else action})
+
+
 #: Set while a handler runs: only the runtime's own calls meet faults, not the test's reads.
 in_handler: contextvars.ContextVar[bool] = contextvars.ContextVar("in_handler", default=False)
 #: What the running handler was asked to do (the state machine's ``action``, or
@@ -83,8 +104,11 @@ class FaultInjector:
     seed: int = 0
     #: Only calls made by handlers doing one of these (``handler_action``) are counted
     #: and may meet the fault; None: every call of the runtime.
-    scope: frozenset[str] | None = None
+    scope: frozenset[str | None] | None = None
     calls: Counter = field(default_factory=Counter)
+    #: Every call counted, by the action of the handler that made it and its call point:
+    #: each (action, point) pair is a call site a matrix must reach.
+    sites: Counter = field(default_factory=Counter)
     injected: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -100,7 +124,7 @@ class FaultInjector:
                 injector.scope is not None and handler_action.get() not in injector.scope
             ):
                 return original(client, operation, params)
-            kind = injector._choose(call_point(client, operation))
+            kind = injector._choose(call_point(client, operation), handler_action.get())
             if kind is None:
                 return original(client, operation, params)
             return injector._inject(
@@ -109,9 +133,10 @@ class FaultInjector:
 
         monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
 
-    def _choose(self, point: str) -> str | None:
+    def _choose(self, point: str, action: str | None = None) -> str | None:
         with self._lock:
             self.calls[point] += 1
+            self.sites[(action, point)] += 1
             if self.chaos_rate:
                 if self._random.random() < self.chaos_rate:
                     kind = self._random.choice(KINDS)

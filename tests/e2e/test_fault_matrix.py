@@ -1,11 +1,12 @@
 """The fault matrix: a drill of three waves (one over 100 servers with pre- and post-wave
 actions, one paused for approval, one independent in another account and region, reached
 through STS) run end to end on the real state machine, wave runner, finder and janitor,
-with one fault injected at one AWS call point.
-For every call point the drill reaches and every kind of fault, the drill must end
-COMPLETED and keep every invariant of docs/RELIABILITY.md.
+with one fault injected at one AWS call site: a call point (``service:Operation``) as one
+handler action makes it (a tick's save and the approval's save are two sites). For every
+call site the drill reaches and every kind of fault, the drill must end COMPLETED and
+keep every invariant of docs/RELIABILITY.md.
 
-``test_the_matrix_covers_every_call_point_of_the_drill`` discovers the call points by
+``test_the_matrix_covers_every_call_site_of_the_drill`` discovers the call sites by
 running the drill and fails when the runtime reaches one the matrix does not list, so a
 new AWS call cannot arrive without its row in the matrix.
 """
@@ -20,7 +21,7 @@ from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from drsctl.invariants import report_violations, violations
 from tests.e2e.conftest import STAGING
-from tests.e2e.faults import FaultInjector, cases
+from tests.e2e.faults import API, FaultInjector, site_cases, site_scope
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -47,30 +48,48 @@ DRILL = RecoveryPlan(
     ),
 )
 
-#: Every AWS call point the runtime reaches in the drill, with the occurrences to hit
-#: (the second StartRecovery is the second batch of the 101-server wave; the first
-#: AssumeRole is the wave runner's for the Web wave, the second the finder's).
-CALL_POINTS: dict[str, tuple[int, ...]] = {
-    "sts:AssumeRole": (1, 2),
-    "drs:StartRecovery": (1, 2),
-    "drs:DescribeJobs": (1, 3),
-    "drs:DescribeJobLogItems": (1,),
-    "dynamodb:GetItem": (1, 5),
-    "dynamodb:UpdateItem": (1, 4),
-    "dynamodb:BatchWriteItem": (1,),
-    "dynamodb:Query": (1,),
-    "dynamodb:DeleteItem": (1,),
-    "ssm:StartAutomationExecution": (1, 2),
-    "ssm:GetAutomationExecution": (1,),
-    "sns:Publish": (1, 2),
-    "stepfunctions:SendTaskSuccess": (1,),
-    "stepfunctions:DescribeExecution": (1,),
-    # The audit trail of the operator's approval: its intent, then its outcome.
-    "dynamodb:PutItem": (1, 2),
+#: Every call site of the drill: (the handler's action, the AWS call point) with the
+#: occurrences within that action to hit. ``api`` is the operator's approval through the
+#: API (its audit records and the wake of the waiting machine). The tick's second
+#: StartRecovery is the second batch of the 101-server wave; the start's StartRecovery
+#: and AssumeRole launch the independent Web wave in its DRS target.
+CALL_SITES: dict[tuple[str, str], tuple[int, ...]] = {
+    ("start", "dynamodb:GetItem"): (1,),
+    ("start", "dynamodb:UpdateItem"): (1,),
+    ("start", "drs:StartRecovery"): (1,),
+    ("start", "sts:AssumeRole"): (1,),
+    ("start", "ssm:StartAutomationExecution"): (1,),
+    ("start", "sns:Publish"): (1,),
+    ("tick", "dynamodb:GetItem"): (1,),
+    ("tick", "dynamodb:UpdateItem"): (1, 2),
+    ("tick", "dynamodb:BatchWriteItem"): (1,),
+    ("tick", "dynamodb:DeleteItem"): (1,),
+    ("tick", "drs:StartRecovery"): (1, 2),
+    ("tick", "drs:DescribeJobs"): (1,),
+    ("tick", "drs:DescribeJobLogItems"): (1,),
+    ("tick", "sts:AssumeRole"): (1,),
+    ("tick", "ssm:StartAutomationExecution"): (1,),
+    ("tick", "ssm:GetAutomationExecution"): (1,),
+    ("tick", "sns:Publish"): (1, 2),
+    ("awaitApproval", "dynamodb:GetItem"): (1,),
+    ("awaitApproval", "dynamodb:UpdateItem"): (1,),
+    ("finder-schedule", "dynamodb:GetItem"): (1,),
+    ("finder-schedule", "dynamodb:Query"): (1,),
+    ("finder-schedule", "dynamodb:UpdateItem"): (1,),
+    ("finder-schedule", "dynamodb:BatchWriteItem"): (1,),
+    ("finder-schedule", "drs:DescribeJobs"): (1,),
+    ("finder-schedule", "drs:DescribeJobLogItems"): (1,),
+    ("finder-schedule", "sts:AssumeRole"): (1,),
+    ("finder-schedule", "stepfunctions:DescribeExecution"): (1,),
     # The settled execution's report (every occurrence: tests/e2e/test_report_faults.py).
-    "s3:PutObject": (1,),
+    ("finder-schedule", "s3:PutObject"): (1,),
+    # The operator's approval: its audit intent and outcome, the record, the wake.
+    (API, "dynamodb:GetItem"): (1,),
+    (API, "dynamodb:PutItem"): (1, 2),
+    (API, "dynamodb:UpdateItem"): (1,),
+    (API, "stepfunctions:SendTaskSuccess"): (1,),
 }
-CASES = cases(CALL_POINTS)
+CASES = site_cases(CALL_SITES)
 
 
 def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:
@@ -135,24 +154,34 @@ def test_the_drill_without_faults_keeps_every_invariant(
     assert_kept_every_invariant(harness, run_drill(harness))
 
 
-def test_the_matrix_covers_every_call_point_of_the_drill(
+def test_the_matrix_covers_every_call_site_of_the_drill(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     injector = FaultInjector()
     injector.install(monkeypatch)
     run_drill(harness)
-    reached = set(injector.calls)
-    assert reached - set(CALL_POINTS) == set(), "a call point without its row in the matrix"
-    assert set(CALL_POINTS) - reached == set(), "the matrix lists a call the drill never makes"
-    print(f"\nfault matrix: {len(CASES)} cases ({len(CALL_POINTS)} call points)")
+    reached = {(API if action is None else action, point) for action, point in injector.sites}
+    assert reached - set(CALL_SITES) == set(), "a call site without its row in the matrix"
+    assert set(CALL_SITES) - reached == set(), "the matrix lists a call the drill never makes"
+    for (action, point), occurrences in CALL_SITES.items():
+        made = injector.sites[(None if action == API else action, point)]
+        assert max(occurrences) <= made, f"{action} makes {point} {made} times"
+    print(f"\nfault matrix: {len(CASES)} cases ({len(CALL_SITES)} call sites)")
 
 
-@pytest.mark.parametrize(("point", "occurrence", "kind"), CASES)
-def test_one_fault_at_one_call_point(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, point: str, occurrence: int, kind: str
+@pytest.mark.parametrize(("action", "point", "occurrence", "kind"), CASES)
+def test_one_fault_at_one_call_site(
+    harness: Harness,
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
+    point: str,
+    occurrence: int,
+    kind: str,
 ) -> None:
-    injector = FaultInjector(point=point, kind=kind, occurrence=occurrence)
+    injector = FaultInjector(
+        point=point, kind=kind, occurrence=occurrence, scope=site_scope(action)
+    )
     injector.install(monkeypatch)
     item = run_drill(harness)
-    assert injector.injected == [(point, kind)], f"the fault was never reached: {injector.calls}"
+    assert injector.injected == [(point, kind)], f"the fault was never reached: {injector.sites}"
     assert_kept_every_invariant(harness, item)

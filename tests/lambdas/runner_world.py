@@ -92,10 +92,12 @@ class World:
                     server["launchStatus"] = "FAILED" if failed else "LAUNCHED"
 
     def finder_poll(self) -> None:
-        """What the finder writes: job status and per-server launch status (versioned)."""
+        """What the finder writes: job status and per-server launch status (versioned), for
+        the jobs still running on the execution (``Execution.active_jobs``): a job recorded
+        as COMPLETED is not polled again, as in the real finder."""
         for job_id, job in self.item["jobs"].items():
             drs = self.drs_jobs.get(job_id)
-            if drs is None:
+            if drs is None or job.get("status") == "COMPLETED":
                 continue
             job["status"] = drs["status"]
             for server in drs["participatingServers"]:

@@ -99,6 +99,28 @@ def test_a_launch_whose_answer_was_lost_is_found_by_its_tag_not_launched_again()
     assert len(world.drs_jobs) == 1
 
 
+def test_a_launch_found_already_ended_is_followed_by_the_finder_not_judged_blind() -> None:
+    """Found by its tag after its answer was lost, the job had already ended in DRS (the
+    runner's retries took longer than the launch). Its servers' launch statuses are not on
+    the execution yet: the wave must wait for the finder to record them, not fail them as
+    UNKNOWN (found by the chaos benchmark)."""
+    world = World(RecoveryPlan("one", (Wave("all", ("app",)),)), GROUPS)
+    world.tick(outcome="lost")
+    world.drs_progress()
+    world.drs_progress()
+    [job] = world.drs_jobs.values()
+    assert job["status"] == "COMPLETED"
+    world.tick()
+    [wave] = world.item["waves"]
+    assert wave["status"] == "LAUNCHING", wave.get("reason")
+    assert world.item["jobs"][job["jobID"]]["status"] != "COMPLETED", "the finder follows it"
+    world.finder_poll()
+    world.tick()
+    [wave] = world.item["waves"]
+    assert wave["status"] == "COMPLETED"
+    assert {s["launchStatus"] for s in world.item["servers"].values()} == {"LAUNCHED"}
+
+
 def test_a_crash_before_the_call_launches_the_batch_once_on_the_next_tick() -> None:
     world = World(RecoveryPlan("one", (Wave("all", ("app",)),)), GROUPS)
     world.tick(outcome="crash-before")

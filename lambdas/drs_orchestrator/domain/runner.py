@@ -651,11 +651,15 @@ def record_started(
     for wave in waves:
         if wave["name"] == batch["wave"] and job_id not in wave.get("jobIds", []):
             wave["jobIds"] = [*wave.get("jobIds", []), job_id]
+    # A job found by its tag may have ended already; it is tracked as running all the
+    # same, so the finder follows it to its end and records what it launched (each
+    # server's launch status, its job log) before the wave is judged on it.
+    status = str(job.get("status", "PENDING"))
     new_job = {
         "jobId": job_id,
         "waveName": batch["wave"],
         "batchId": started_batch,
-        "status": str(job.get("status", "PENDING")),
+        "status": "STARTED" if status == "COMPLETED" else status,
         "type": str(job.get("type", "LAUNCH")),
         "servers": list(batch["servers"]),
         "createdAt": stamp,
