@@ -214,7 +214,11 @@ def main() -> None:
             recovery = settle(url, token, recovery["executionId"], dynamodb, executions_table)
             outcomes[f"RECOVERY {recovery['status']}"] += 1
             if recovery["status"] != "COMPLETED":
-                broken.append(f"recovery {number} {recovery['executionId']}: {recovery['status']}")
+                why = f" ({recovery['reason']})" if recovery.get("reason") else ""
+                broken.append(
+                    f"recovery {number} {recovery['executionId']}: {recovery['status']}{why}"
+                )
+                print(f"failback {number}: not started, its recovery {recovery['status']}{why}")
                 continue
             fb = call(
                 f"{url}/api/executions/{recovery['executionId']}/failback",

@@ -70,6 +70,20 @@ class TargetUnreachableError(OrchestratorError):
         super().__init__(f"DRS target {target} cannot be reached: {reason}")
 
 
+#: DynamoDB failures after which a write may have taken effect: the service failed on its
+#: side, or its answer was lost on the way (botocore names those by exception class).
+UNCERTAIN_STORE_CODES = frozenset(
+    {
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+        "ResponseParserError",
+    }
+)
+
+
 class StoreError(OrchestratorError):
     """Raised when a DynamoDB call fails for a reason other than a failed condition."""
 
@@ -77,6 +91,11 @@ class StoreError(OrchestratorError):
         self.operation = operation
         self.code = code
         super().__init__(f"DynamoDB {operation} failed with {code}: {message}")
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """A write that may have taken effect all the same (not throttled, not refused)."""
+        return self.code in UNCERTAIN_STORE_CODES
 
 
 class ReportStoreError(OrchestratorError):
@@ -151,3 +170,11 @@ UNAVAILABLE: tuple[type[OrchestratorError], ...] = (
     IamError,
     ReportStoreError,
 )
+
+
+def outcome_unknown(error: Exception) -> bool:
+    """Whether a failed call may have taken effect: its answer was lost, or the service
+    failed on its side (a throttled or refused call certainly did not)."""
+    if isinstance(error, OutcomeUnknownError):
+        return True
+    return isinstance(error, StoreError) and error.outcome_unknown

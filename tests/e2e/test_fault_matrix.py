@@ -79,7 +79,6 @@ CALL_SITES: dict[tuple[str, str], tuple[int, ...]] = {
     ("finder-schedule", "dynamodb:BatchWriteItem"): (1,),
     ("finder-schedule", "drs:DescribeJobs"): (1,),
     ("finder-schedule", "drs:DescribeJobLogItems"): (1,),
-    ("finder-schedule", "sts:AssumeRole"): (1,),
     ("finder-schedule", "stepfunctions:DescribeExecution"): (1,),
     # The settled execution's report (every occurrence: tests/e2e/test_report_faults.py).
     ("finder-schedule", "s3:PutObject"): (1,),
@@ -90,6 +89,15 @@ CALL_SITES: dict[tuple[str, str], tuple[int, ...]] = {
     (API, "stepfunctions:SendTaskSuccess"): (1,),
 }
 CASES = site_cases(CALL_SITES)
+#: Call sites a drill reaches in some runs only, with why, and where their faults are
+#: proven instead.
+TIMING_SITES: dict[tuple[str, str], str] = {
+    ("finder-schedule", "sts:AssumeRole"): (
+        "the finder assumes the Web wave's target role only if it polls that job before "
+        "the first tick's own poll recorded its end; its faults: tests/lambdas/test_targets"
+        ".py::test_a_target_out_of_reach_costs_the_finder_only_its_own_jobs"
+    ),
+}
 
 
 def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:
@@ -161,7 +169,8 @@ def test_the_matrix_covers_every_call_site_of_the_drill(
     injector.install(monkeypatch)
     run_drill(harness)
     reached = {(API if action is None else action, point) for action, point in injector.sites}
-    assert reached - set(CALL_SITES) == set(), "a call site without its row in the matrix"
+    unlisted = reached - set(CALL_SITES) - set(TIMING_SITES)
+    assert unlisted == set(), "a call site without its row in the matrix"
     assert set(CALL_SITES) - reached == set(), "the matrix lists a call the drill never makes"
     for (action, point), occurrences in CALL_SITES.items():
         made = injector.sites[(None if action == API else action, point)]

@@ -118,12 +118,14 @@ def sort_key(at: str, request_id: str, phase: str) -> str:
     return f"{at}#{request_id}#{phase}"
 
 
-def outcome_of(status: int) -> str:
+def outcome_of(status: int, *, uncertain: bool = False) -> str:
+    """``uncertain``: the operation failed on an AWS call that may have taken effect (its
+    answer lost): the trail says ``unknown`` rather than claim it failed."""
     if status < 400:  # noqa: PLR2004 - HTTP classes
         return "succeeded"
     if status < 500:  # noqa: PLR2004
         return "refused"
-    return "failed"
+    return "unknown" if uncertain else "failed"
 
 
 def intent(
@@ -169,16 +171,18 @@ def outcome(
     object_type: str | None = None,
     object_id: str | None = None,
     plan_id: str | None = None,
+    uncertain: bool = False,
 ) -> dict[str, Any]:
     """The record written once the operation answered: the intent's facts, the result and
     the object as it is now. ``object_*`` and ``plan_id`` name what the answer revealed
-    (a created group or plan, a started execution)."""
+    (a created group or plan, a started execution); ``uncertain`` (a failure that may have
+    taken effect) makes the outcome ``unknown``, ``after`` then saying what is so."""
     record = {
         **{k: v for k, v in written.items() if k not in ("before", "request")},
         "sk": sort_key(written["at"], written["requestId"], OUTCOME),
         "phase": OUTCOME,
         "status": status,
-        "outcome": outcome_of(status),
+        "outcome": outcome_of(status, uncertain=uncertain),
     }
     for key in ("before", "request"):
         if key in written:

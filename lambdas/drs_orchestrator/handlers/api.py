@@ -47,6 +47,7 @@ from drs_orchestrator.errors import (
     ForbiddenError,
     OrchestratorError,
     ServiceUnavailableError,
+    outcome_unknown,
 )
 from drs_orchestrator.services.audit import AuditRecorder
 from drs_orchestrator.services.catalog import Catalog
@@ -311,7 +312,7 @@ def audited(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Res
         recorder.finish(written, error.status, None, str(error))
         raise
     except UNAVAILABLE as error:
-        recorder.finish(written, 503, None, str(error))
+        recorder.finish(written, 503, None, str(error), uncertain=outcome_unknown(error))
         raise
     except Exception as error:
         recorder.finish(written, 500, None, type(error).__name__)

@@ -86,22 +86,42 @@ class AuditRecorder:
         return written
 
     def finish(
-        self, written: dict[str, Any], status: int, answer: Any, message: str | None
+        self,
+        written: dict[str, Any],
+        status: int,
+        answer: Any,
+        message: str | None,
+        *,
+        uncertain: bool = False,
     ) -> None:
-        """Write the outcome; a failure is logged with the whole record, never raised."""
+        """Write the outcome; a failure is logged with the whole record, never raised.
+        ``uncertain``: the operation failed on a call that may have taken effect; the
+        outcome is ``unknown`` and ``after`` is the object as it is now, read again."""
         object_type, object_id, plan_id = written["objectType"], None, None
+        after = None
         if status < 400:  # noqa: PLR2004
             object_type, object_id, plan_id = audit.created_object(object_type, answer)
+            after = summary(object_type, answer)
+        elif uncertain and written.get("objectId"):
+            after = self._now_or_none(object_type, str(written["objectId"]))
         record = audit.outcome(
             written,
             status,
-            after=summary(object_type, answer) if status < 400 else None,  # noqa: PLR2004
+            after=after,
             message=message,
             object_type=object_type,
             object_id=object_id,
             plan_id=plan_id,
+            uncertain=uncertain,
         )
         self._add_logged(record)
+
+    def _now_or_none(self, object_type: str, object_id: str) -> Any:
+        """The object as it is now, for an outcome in doubt (None if it cannot be read)."""
+        try:
+            return summary(object_type, self._read_object(object_type, object_id))
+        except OrchestratorError:  # gone, or unreadable just now (NotFoundError is one)
+            return None
 
     def refuse(self, request: Request, status: int, message: str) -> None:
         """The one record of a request refused before it ran."""
