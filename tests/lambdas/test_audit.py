@@ -211,14 +211,16 @@ def test_every_operation_that_changes_something_is_audited() -> None:
     assert not schemas.audited("GET", "/audit")
 
 
-def _fault_on_group_writes(
-    monkeypatch: pytest.MonkeyPatch, kind: str, operations: tuple[str, ...]
-) -> list[str]:
-    """Make the next write to the groups table meet ``kind``: ``lost`` (it takes effect,
-    its answer is lost) or ``throttled`` (it does not). Returns the operations met."""
+def _update_meeting(call: Api, monkeypatch: pytest.MonkeyPatch, kind: str) -> dict[str, Any]:
+    """Update a group whose write meets ``kind``: ``lost`` (it takes effect, its answer is
+    lost) or ``throttled`` (it does not). The API answers 503 either way; returns the
+    update's audit entry."""
     from botocore.client import BaseClient
     from botocore.exceptions import ClientError, ReadTimeoutError
 
+    status, created = call("POST", "/protection-groups", group("web", REAL_IDS[:1]))
+    assert status == 201
+    change = group("web", REAL_IDS[:2], version=created["version"])
     original = BaseClient._make_api_call
     met: list[str] = []
 
@@ -226,7 +228,8 @@ def _fault_on_group_writes(
         touches_groups = "groups" in str(params.get("TableName", "")) or any(
             "groups" in str(item) for item in params.get("TransactItems", [])
         )
-        if met or operation not in operations or not touches_groups:
+        writes = operation in ("PutItem", "UpdateItem", "TransactWriteItems")
+        if met or not writes or not touches_groups:
             return original(client, operation, params)
         met.append(operation)
         if kind == "throttled":
@@ -235,39 +238,24 @@ def _fault_on_group_writes(
         original(client, operation, params)
         raise ReadTimeoutError(endpoint_url="https://dynamodb.invalid")
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", faulty)
-    return met
+    with monkeypatch.context() as faults:
+        faults.setattr(BaseClient, "_make_api_call", faulty)
+        status, body = call(
+            "PUT", "/protection-groups/{groupId}", change, groupId=created["groupId"]
+        )
+    assert met and status == 503, body
+    return next(e for e in trail(call) if e["action"] == "updateProtectionGroup")
 
 
 def test_a_change_whose_answer_was_lost_is_unknown_with_what_is_so_now(
     call: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 503 after a write that took effect: the trail does not claim it failed."""
-    status, created = call("POST", "/protection-groups", group("web", REAL_IDS[:1]))
-    assert status == 201
-    path = {"groupId": created["groupId"]}
-    change = group("web", REAL_IDS[:2], version=created["version"])
-    with monkeypatch.context() as faults:
-        met = _fault_on_group_writes(
-            faults, "lost", ("PutItem", "UpdateItem", "TransactWriteItems")
-        )
-        status, body = call("PUT", "/protection-groups/{groupId}", change, **path)
-    assert met and status == 503, body
-    entry = next(e for e in trail(call) if e["action"] == "updateProtectionGroup")
+    entry = _update_meeting(call, monkeypatch, "lost")
     assert entry["outcome"] == "unknown"
     assert entry["after"]["sourceServerIds"] == REAL_IDS[:2], "the change took effect"
 
 
 def test_a_change_certainly_not_made_is_failed(call: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    status, created = call("POST", "/protection-groups", group("web", REAL_IDS[:1]))
-    assert status == 201
-    path = {"groupId": created["groupId"]}
-    change = group("web", REAL_IDS[:2], version=created["version"])
-    with monkeypatch.context() as faults:
-        met = _fault_on_group_writes(
-            faults, "throttled", ("PutItem", "UpdateItem", "TransactWriteItems")
-        )
-        status, _ = call("PUT", "/protection-groups/{groupId}", change, **path)
-    assert met and status == 503
-    entry = next(e for e in trail(call) if e["action"] == "updateProtectionGroup")
+    entry = _update_meeting(call, monkeypatch, "throttled")
     assert entry["outcome"] == "failed" and "after" not in entry
