@@ -207,3 +207,35 @@ def test_a_failed_action_once_home_fails_the_failback_naming_it(harness: Harness
     told = [n for n in harness.notifications() if n["executionId"] == failback_id]
     assert told[-1]["event"] == "failback failed"
     assert "DR-DnsHome" in json.dumps(told[-1]), told[-1]
+
+
+def test_a_reverse_replication_that_stalls_fails_its_wave_naming_the_server(
+    harness: Harness,
+) -> None:
+    """The App server's replication back to its origin fails (DRS: FAILBACK_ERROR): its
+    wave fails naming it and DRS's reason, Web (after it) is skipped, Db stays home."""
+    recovery = recovered(harness)
+    failback_id = start_failback(harness, recovery)["executionId"]
+    item = harness.execution(failback_id)
+    for server in (*DB, *WEB):
+        harness.drs.connect_failback_client(item["failback"][server]["instance"])
+    harness.drs.stall_failback(item["failback"][APP[0]]["instance"])
+    ended = drive(harness, failback_id, ("FAILED", "COMPLETED", "PAUSED"))
+    assert ended["status"] == "FAILED"
+    db, app, web = ended["waves"]
+    assert db["status"] == "COMPLETED"
+    assert app["status"] == "FAILED"
+    assert APP[0] in app["reason"] and "failback replication failed" in app["reason"]
+    assert web["status"] == "SKIPPED"
+    assert ended["failback"][APP[0]]["step"] == "FAILED"
+    assert {ended["failback"][s]["step"] for s in DB} == {"HOME"}
+    assert harness.machine_status(failback_id) == "FAILED"
+    told = [n for n in harness.notifications() if n["executionId"] == failback_id]
+    assert told[-1]["event"] == "failback failed" and APP[0] in json.dumps(told[-1])
+    staging = harness.targets[STAGING]
+    launched_at_origin = [
+        j
+        for j in staging.jobs.values()
+        if (j.get("tags") or {}).get("drs-orchestrator:execution") == failback_id
+    ]
+    assert launched_at_origin == [], "nothing launched from a replication that failed"
