@@ -86,6 +86,9 @@ class ExecutionEnvironment:
             except (BrokenPipeError, ValueError):
                 line = ""
             if not line:
+                # The pipe closed: the process is exiting. Its code, once it has.
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._process.wait(timeout=5)
                 error = {
                     "errorType": "Runtime.ExitError",
                     "errorMessage": f"the execution environment of {self.name} exited "
