@@ -54,10 +54,7 @@ def violations(
 
     # no-partial-wave: no server launched twice by one execution; a completed wave
     # launched all its servers; a failed wave names every server it did not launch
-    launches = Counter(s["sourceServerID"] for j in ours for s in j["participatingServers"])
-    for server, count in launches.items():
-        if count > 1:
-            found.append(f"no-partial-wave: server {server} launched {count} times")
+    found += _launched_more_than_once(ours)
     servers = item.get("servers") or {}
     for wave in waves.values():
         if wave["status"] == "COMPLETED":
@@ -100,6 +97,16 @@ def violations(
     return found
 
 
+def _launched_more_than_once(jobs: list[dict[str, Any]]) -> list[str]:
+    """``no-partial-wave``: no server launched by two jobs of one execution."""
+    launches = Counter(s["sourceServerID"] for j in jobs for s in j["participatingServers"])
+    return [
+        f"no-partial-wave: server {server} launched {count} times"
+        for server, count in launches.items()
+        if count > 1
+    ]
+
+
 def _dependencies_violations(waves: dict[str, dict[str, Any]]) -> list[str]:
     """``dependencies-mean-ready``: a wave started only after its dependencies COMPLETED,
     and a wave COMPLETED only once every action it ran succeeded."""
@@ -139,12 +146,7 @@ def failback_violations(
     if ended and status not in TERMINAL:
         found.append(f"every-execution-ends: still {status}")
 
-    ours = [
-        j
-        for j in drs_jobs
-        if j.get("type", "LAUNCH") != "TERMINATE"
-        and (j.get("tags") or {}).get(EXECUTION_TAG) == execution_id
-    ]
+    ours = launch_jobs_of(execution_id, drs_jobs)
     recorded = {s["jobId"] for s in servers.values() if s.get("jobId")}
     for job in ours:
         if job["jobID"] not in recorded:
@@ -153,10 +155,7 @@ def failback_violations(
     for batch, count in batches.items():
         if count > 1:
             found.append(f"no-partial-wave: batch {batch} launched {count} times")
-    launched = Counter(s["sourceServerID"] for j in ours for s in j["participatingServers"])
-    for server, count in launched.items():
-        if count > 1:
-            found.append(f"no-partial-wave: server {server} launched {count} times")
+    found += _launched_more_than_once(ours)
 
     for wave in waves.values():
         not_home = [s for s in wave["servers"] if (servers.get(s) or {}).get("step") != "HOME"]

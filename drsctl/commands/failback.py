@@ -3,8 +3,8 @@
 Starts the failback through the deployment's API (as the sandbox's first user, or, for a
 live stack, the Cognito user whose credentials the environment holds, as ``drsctl compare``
 does; an admin: only admins fail back) and, with ``--wait``, follows it: each server's step
-as it changes, until the failback ends or waits for the cut-over approval (then: how to
-approve).
+and each wave action's status as they change, until the failback ends (then: why each
+failed wave failed) or waits for the cut-over approval (then: how to approve).
 Exits 0 when it completed or waits for approval, 1 when it failed or was cancelled.
 """
 

@@ -213,11 +213,7 @@ class FailbackOperations:
 
     def _reversed_server(self, instance: dict[str, Any]) -> dict[str, Any]:
         """What the origin's DRS needs to make the reversed-direction source server."""
-        source = next(
-            s
-            for s in self.source_servers  # type: ignore[attr-defined]
-            if s["sourceServerID"] == instance["sourceServerID"]
-        )
+        source = self._server(instance["sourceServerID"])  # type: ignore[attr-defined]
         hints = (source.get("sourceProperties") or {}).get("identificationHints") or {}
         return {
             "sourceServerID": self.reversed_servers[instance["recoveryInstanceID"]].rsplit("/")[-1],

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.adapters.ssm import Automations
+from drs_orchestrator.domain import actions as wave_actions
 from drs_orchestrator.domain import failback as core
 from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.services.failback import EXECUTION_TAG
@@ -116,7 +117,7 @@ class World:
                 )
         automations = {
             run_id: self.automations.status(run_id)
-            for run_id in core.actions.automations_to_check(self.item)
+            for run_id in wave_actions.automations_to_check(self.item)
         }
         return core.Observations(seen, jobs, automations)
 
@@ -135,7 +136,9 @@ class World:
                 return  # the answer was lost: started again (the same run) next tick
             self.item = {
                 **self.item,
-                **core.record_automation_started(self.item, command, run_id),
+                **wave_actions.record_automation_started(
+                    self.item, command.wave, command.phase, command.index, run_id
+                ),
             }
         elif isinstance(command, core.ReverseReplication):
             arn = self.home.reverse_replication(command.instance)
@@ -397,12 +400,12 @@ def test_a_cancel_while_a_wave_runs_its_actions_lets_them_end() -> None:
 
 def test_a_failback_action_token_is_not_the_recovery_s() -> None:
     """The same wave's action in the recovery and in its failback are two runs."""
-    recovery_token = core.actions.action_token("rec-1", "Db", "post", 0)
+    recovery_token = wave_actions.action_token("rec-1", "Db", "post", 0)
     world = World(actions={"Db": {"postActions": [{"document": "DR-Check"}]}})
     world.connect_clients([*DB, *WEB])
     world.run()
     tokens = [p["ClientToken"] for op, p in world.ssm.calls if op == "StartAutomationExecution"]
-    assert tokens == [core.actions.action_token("fb-1", "Db", "post", 0)]
+    assert tokens == [wave_actions.action_token("fb-1", "Db", "post", 0)]
     assert recovery_token not in tokens
 
 

@@ -40,7 +40,12 @@ from typing import Any
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.domain.runner import notification
-from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
+from drs_orchestrator.domain.states import (
+    TERMINAL_EXECUTION,
+    ExecutionStatus,
+    WaveStatus,
+    transition,
+)
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 
 E, W = ExecutionStatus, WaveStatus
@@ -231,7 +236,7 @@ def failback_actions(wave: dict[str, Any]) -> list[dict[str, Any]]:
 
 def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
     """The next step of a failback from what DRS and SSM say now."""
-    if ExecutionStatus(item["status"]) in (E.COMPLETED, E.FAILED, E.CANCELLED):
+    if ExecutionStatus(item["status"]) in TERMINAL_EXECUTION:
         return Decision(route="done")
     waves = copy.deepcopy(item["waves"])
     actions.apply_statuses(waves, seen.automations)
@@ -336,15 +341,6 @@ def _finish(options: dict[str, Any], servers: dict[str, Any], seen: Observations
             for target, instances in sorted(left.items(), key=lambda t: str(t[0]))
         ]
     return commands
-
-
-def record_automation_started(
-    item: dict[str, Any], command: StartAutomation, run_id: str
-) -> dict[str, Any]:
-    """The automation SSM started for one of a wave's actions."""
-    return actions.record_automation_started(
-        item, command.wave, command.phase, command.index, run_id
-    )
 
 
 def record_protected(item: dict[str, Any], server: str) -> dict[str, Any]:

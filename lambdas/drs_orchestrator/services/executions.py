@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import WATCHED, StaleExecutionError
+from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.runner import finalise
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
 from drs_orchestrator.errors import OrchestratorError
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.notifications import Notifier
+    from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.domain.plans import Action, RecoveryPlan
 
@@ -229,6 +231,26 @@ def end_unstarted(
     ended record and stops."""
     item, _ = end_with_reason(records, execution_id, reason, datetime.now(UTC))
     free_servers(records, holds, item)
+
+
+def action_statuses(
+    automations: Automations | None, item: dict[str, Any], log: logging.Logger | Any
+) -> dict[str, tuple[str, str]]:
+    """What SSM says now of each wave action the execution follows (any mode:
+    ``domain/actions.py``): automation id -> (status, failure message). A run SSM does not
+    answer for is left out, logged, and asked again at the next tick."""
+    statuses: dict[str, tuple[str, str]] = {}
+    if automations is None:
+        return statuses
+    for run_id in actions.automations_to_check(item):
+        try:
+            statuses[run_id] = automations.status(run_id)
+        except OrchestratorError as exc:
+            log.warning(
+                "could not read an action's status",
+                extra={"automation": run_id, "error": str(exc)},
+            )
+    return statuses
 
 
 def _load(records: ExecutionRecords, execution_id: str) -> dict[str, Any]:

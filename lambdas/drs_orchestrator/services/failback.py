@@ -22,6 +22,7 @@ from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import DrsError, OrchestratorError
+from drs_orchestrator.services import executions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,20 +107,8 @@ class FailbackShell:
                 jobs[job_id] = core.JobView(
                     job.status, {s.source_server_id: s.launch_status for s in job.servers}
                 )
-        return core.Observations(instances, jobs, self._automation_statuses(item))
-
-    def _automation_statuses(self, item: dict[str, Any]) -> dict[str, tuple[str, str]]:
-        statuses: dict[str, tuple[str, str]] = {}
-        for run_id in actions.automations_to_check(item):
-            if self._automations is None:
-                break
-            try:
-                statuses[run_id] = self._automations.status(run_id)
-            except OrchestratorError as exc:  # not observed this tick: asked again next
-                self._logger.warning(
-                    "action status not read", extra={"automation": run_id, "error": str(exc)}
-                )
-        return statuses
+        automations = executions.action_statuses(self._automations, item, self._logger)
+        return core.Observations(instances, jobs, automations)
 
     def _settle_doubts(self, item: dict[str, Any]) -> dict[str, Any]:
         """Find the job of every launch asked whose job is not recorded, by its batch tag;
@@ -193,7 +182,10 @@ class FailbackShell:
             msg = "this runner has no SSM gateway for the waves' actions"
             raise OrchestratorError(msg)
         run_id = self._automations.start(command.document, command.parameters, command.token)
-        return self._save(item, core.record_automation_started(item, command, run_id))
+        changes = actions.record_automation_started(
+            item, command.wave, command.phase, command.index, run_id
+        )
+        return self._save(item, changes)
 
 
 def _view(instance: dict[str, Any]) -> core.InstanceView:

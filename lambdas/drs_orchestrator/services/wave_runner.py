@@ -357,15 +357,9 @@ class WaveRunner:
                 observations.found_batches.update(
                     {b["batchId"]: found.get(b["batchId"]) for b in doubts}
                 )
-        if self._automations is not None:
-            for run_id in actions.automations_to_check(item):
-                try:
-                    observations.automations[run_id] = self._automations.status(run_id)
-                except OrchestratorError as exc:
-                    self._logger.warning(
-                        "could not read an action's status",
-                        extra={"automation": run_id, "error": str(exc)},
-                    )
+        observations.automations.update(
+            executions.action_statuses(self._automations, item, self._logger)
+        )
         return observations
 
     def _probe(self, item: dict[str, Any], key: str, session: str) -> None:
