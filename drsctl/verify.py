@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from drsctl.tables import table_lines
-from infra.functions import CATALOGUE
 from infra.packaging import (
     LAMBDA_RUNTIME,
     HandlerProofError,
@@ -99,11 +98,6 @@ def _functions(outputs: dict[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def _short_name(prefix: str) -> str:
-    """``executionFinder`` -> ``execution-finder`` (the catalogue's names)."""
-    return re.sub(r"(?<!^)([A-Z])", r"-\1", prefix).lower()
-
-
 class Verifier:
     """Runs every check against one deployed stack."""
 
@@ -160,10 +154,10 @@ class Verifier:
                 "; ".join(problems) or f"{handler} on {LAMBDA_RUNTIME}",
             )
         ]
-        result.append(self._deployed_code(prefix, name, handler, function))
+        result.append(self._deployed_code(name, handler, function))
         return result
 
-    def _deployed_code(self, prefix: str, name: str, handler: str, function: dict) -> Check:
+    def _deployed_code(self, name: str, handler: str, function: dict) -> Check:
         label = f"deployed code of {name} imports its handler"
         location = (function.get("Code") or {}).get("Location")
         if not location:
@@ -175,8 +169,6 @@ class Verifier:
         expected = function["Configuration"].get("CodeSha256")
         if expected and digest != expected:
             return Check(label, FAIL, f"downloaded code hashes to {digest}, Lambda says {expected}")
-        spec = CATALOGUE.get(_short_name(prefix))
-        services = spec.aws_services if spec else ()
         with tempfile.TemporaryDirectory(prefix="verify-") as folder:
             archive = Path(folder) / f"{name}.zip"
             archive.write_bytes(body)
@@ -185,8 +177,7 @@ class Verifier:
                     archive,
                     name,
                     handler,
-                    services,
-                    self.region or "us-east-1",
+                    region=self.region or "us-east-1",
                     interpreter=runtime_interpreter(),
                 )
             except HandlerProofError as exc:

@@ -1,4 +1,5 @@
-"""The catalogue of Lambda functions: handler, package contents and AWS services used.
+"""The catalogue of Lambda functions: handler and package contents (the AWS services each
+package carries models for are read from its code: ``infra.aws_services``).
 
 Short names here must match ``infra.naming.FUNCTION_SHORT_NAMES``: the settings check the
 names derived from them before anything is declared.
@@ -19,7 +20,6 @@ API_ONLY = (
 EXECUTION_FINDER = PackageSpec(
     function="execution-finder",
     handler="drs_orchestrator.handlers.execution_finder.handler",
-    aws_services=("drs", "dynamodb", "s3", "sns", "stepfunctions", "sts"),
     excluded=(
         *API_ONLY,
         "drs_orchestrator/handlers/readiness.py",
@@ -30,7 +30,6 @@ EXECUTION_FINDER = PackageSpec(
 WAVE_RUNNER = PackageSpec(
     function="wave-runner",
     handler="drs_orchestrator.handlers.wave_runner.handler",
-    aws_services=("drs", "dynamodb", "sns", "ssm", "stepfunctions", "sts"),
     excluded=(
         *API_ONLY,
         "drs_orchestrator/handlers/execution_finder.py",
@@ -42,7 +41,6 @@ API = PackageSpec(
     function="api",
     handler="drs_orchestrator.handlers.api.handler",
     requirements=("aws-lambda-powertools", "boto3", "fastjsonschema"),
-    aws_services=("drs", "dynamodb", "ec2", "iam", "lambda", "s3", "stepfunctions", "sts"),
     excluded=(
         "drs_orchestrator/handlers/execution_finder.py",
         "drs_orchestrator/handlers/readiness.py",
@@ -53,7 +51,6 @@ API = PackageSpec(
 READINESS = PackageSpec(
     function="readiness",
     handler="drs_orchestrator.handlers.readiness.handler",
-    aws_services=("drs", "dynamodb", "ec2", "iam", "sns", "ssm", "sts"),
     excluded=(
         *API_ONLY,
         "drs_orchestrator/handlers/execution_finder.py",

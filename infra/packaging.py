@@ -21,8 +21,6 @@ import hashlib
 import importlib.metadata as metadata
 import io
 import json
-import os
-import shutil
 
 # subprocess runs only this interpreter, for the handler proof.
 import subprocess  # nosec B404
@@ -30,12 +28,20 @@ import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from infra.aws_services import UnreadableServiceError, services_used
+from infra.runtime_python import (
+    LAMBDA_PYTHON_VERSION,
+    BytecodeError,
+    bytecode,
+    interpreter_identity,
+    runtime_interpreter,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -58,10 +64,9 @@ LAMBDA_MARKER_ENVIRONMENT = {
     "extra": "",
 }
 
-LAMBDA_PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")
-#: The runtime's interpreter, when it is not found by itself (``uv python find``, pyenv's
-#: versions, ``python3.12`` on PATH).
-LAMBDA_PYTHON_ENV = "DRS_LAMBDA_PYTHON"
+if f"python{LAMBDA_PYTHON_VERSION}" != LAMBDA_RUNTIME:  # pragma: no cover - a programming error
+    msg = f"{LAMBDA_RUNTIME} is not the Python infra.runtime_python finds"
+    raise RuntimeError(msg)
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 EXCLUDED_DIRS = {"__pycache__", "tests", "test"}
@@ -96,8 +101,6 @@ class PackageSpec:
     handler: str
     source_packages: tuple[str, ...] = ("drs_orchestrator",)
     requirements: tuple[str, ...] = ("aws-lambda-powertools", "boto3")
-    #: botocore service models kept in the package; the proof creates a client for each.
-    aws_services: tuple[str, ...] = ()
     source_root: Path = LAMBDA_SOURCE_ROOT
     #: Paths (or directories, ending in ``/``) the function cannot import, left out of its
     #: package; the proof imports every module of the source packages that is left.
@@ -123,6 +126,9 @@ class BuiltPackage:
     interpreter: str | None = None
     #: Whether the zip carries ``.pyc`` files compiled for the runtime.
     bytecode: bool = False
+    #: The services the code calls (``infra.aws_services``), whose botocore models the zip
+    #: carries; the proof creates a client for each.
+    aws_services: tuple[str, ...] = ()
 
     @property
     def base64_sha256(self) -> str:
@@ -180,7 +186,7 @@ def _is_pure(dist: metadata.Distribution) -> bool:
     return "Root-Is-Purelib: true" in wheel
 
 
-def _dependency_files(spec: PackageSpec) -> Iterator[tuple[str, Path]]:
+def _dependency_files(spec: PackageSpec, services: tuple[str, ...]) -> Iterator[tuple[str, Path]]:
     for dist in requirement_closure(spec.requirements):
         name = dist.metadata["Name"]
         if not _is_pure(dist):
@@ -189,142 +195,70 @@ def _dependency_files(spec: PackageSpec) -> Iterator[tuple[str, Path]]:
                 "vendor pure-Python dependencies only, so they run on any Lambda architecture"
             )
             raise PackagingError(msg)
-        for file in dist.files or []:
-            relative = PurePosixPath(file.as_posix())
+        files = [PurePosixPath(file.as_posix()) for file in dist.files or []]
+        newest = _newest_model_versions(files)
+        for file, relative in zip(dist.files or [], files, strict=True):
             if relative.parts[0] == ".." or _excluded(relative) or spec.leaves_out(relative):
                 continue  # scripts installed outside site-packages, caches, left out
-            if _unused_botocore_model(relative, spec.aws_services):
+            if _unused_botocore_model(relative, services, newest):
                 continue
             yield str(relative), Path(str(dist.locate_file(file)))
 
 
-def _unused_botocore_model(path: PurePosixPath, services: tuple[str, ...]) -> bool:
-    """botocore ships models for every AWS service (tens of MB); keep the ones the code
-    calls, plus the shared files (endpoints, partitions, retry rules) at the data root."""
+def _newest_model_versions(files: list[PurePosixPath]) -> dict[str, str]:
+    """Each service's newest API version among botocore's models (``data/<service>/<version>``):
+    the one botocore loads when no version is asked for, as the code never does."""
+    newest: dict[str, str] = {}
+    for path in files:
+        parts = path.parts
+        if len(parts) > 4 and parts[0] == "botocore" and parts[1] == "data":
+            newest[parts[2]] = max(newest.get(parts[2], ""), parts[3])
+    return newest
+
+
+def _unused_botocore_model(
+    path: PurePosixPath, services: tuple[str, ...], newest: dict[str, str]
+) -> bool:
+    """botocore ships models for every AWS service (tens of MB), some in several API
+    versions; keep the newest of the ones the code calls, plus the shared files (endpoints,
+    partitions, retry rules) at the data root."""
     parts = path.parts
-    return (
-        len(parts) > 3
-        and parts[0] == "botocore"
-        and parts[1] == "data"
-        and parts[2] not in services
-    )
-
-
-def _reports_version(candidate: str, version: str) -> bool:
-    try:
-        # The candidate is an interpreter found on this machine, run with a fixed statement.
-        result = subprocess.run(  # noqa: S603  # nosec B603
-            [candidate, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+    if len(parts) <= 3 or parts[0] != "botocore" or parts[1] != "data":
         return False
-    return result.returncode == 0 and result.stdout.strip() == version
+    return parts[2] not in services or (len(parts) > 4 and parts[3] != newest.get(parts[2]))
 
 
-def _candidates(version: str) -> Iterator[str]:
-    """Interpreters that may be ``version``, cheapest to find first: a file that is there
-    costs one version check (~20 ms); asking uv (~0.5-1 s) is left for last."""
-    if os.environ.get(LAMBDA_PYTHON_ENV):
-        yield os.environ[LAMBDA_PYTHON_ENV]
-        return
-    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
-        yield sys.executable
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    found_there = sorted(pyenv.glob(f"{version}.*/bin/python{version}"), reverse=True)
-    yield from (str(p) for p in found_there)
-    on_path = shutil.which(f"python{version}")
-    if on_path:
-        yield on_path
-    uv = shutil.which("uv")
-    if uv:
-        found = subprocess.run(  # noqa: S603  # nosec B603 - uv from PATH, fixed arguments
-            [uv, "python", "find", "--no-project", version],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if found.returncode == 0 and found.stdout.strip():
-            yield found.stdout.strip()
-
-
-@cache
-def runtime_interpreter(version: str = LAMBDA_PYTHON_VERSION) -> str | None:
-    """An interpreter of the Lambda runtime's Python version on this machine, or None.
-
-    With one, packages are proven (and, when asked, compiled) with the runtime's version;
-    without, they are proven with the interpreter at hand."""
-    return next((c for c in _candidates(version) if _reports_version(c, version)), None)
-
-
-_COMPILE_SCRIPT = r"""
-import importlib.util, json, py_compile, sys
-sources, out = json.loads(sys.stdin.read()), sys.argv[1]
-for index, (arcname, path) in enumerate(sources):
-    py_compile.compile(
-        path,
-        cfile=f"{out}/{index}.pyc",
-        dfile=arcname,
-        doraise=True,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-    )
-print(sys.implementation.cache_tag)
-"""
-
-
-def _bytecode(files: dict[str, Path], interpreter: str) -> dict[str, bytes]:
-    """``.pyc`` files for every module of the package, compiled by ``interpreter`` (the
-    runtime's version), keyed by their place in the zip. Reproducible: the hash-based
-    form checks nothing against the source's mtime (Lambda runs what it was given), the
-    names in the code objects are the zip's, and hashing is seeded."""
-    sources = sorted((a, str(p)) for a, p in files.items() if a.endswith(".py"))
-    with tempfile.TemporaryDirectory(prefix="pyc-") as out:
-        result = subprocess.run(  # noqa: S603  # nosec B603 - the runtime's interpreter
-            [interpreter, "-I", "-c", _COMPILE_SCRIPT, out],
-            input=json.dumps(sources),
-            capture_output=True,
-            text=True,
-            timeout=PROOF_TIMEOUT_SECONDS,
-            env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"},
-            check=False,
-        )
-        if result.returncode != 0:
-            msg = f"compiling the package with {interpreter} failed: {result.stderr[-2000:]}"
-            raise PackagingError(msg)
-        tag = result.stdout.strip().splitlines()[-1]
-        compiled = {}
-        for index, (arcname, _path) in enumerate(sources):
-            where = PurePosixPath(arcname)
-            name = where.parent / "__pycache__" / f"{where.stem}.{tag}.pyc"
-            compiled[str(name)] = Path(out, f"{index}.pyc").read_bytes()
-    return compiled
-
-
-def _package_files(spec: PackageSpec) -> dict[str, Path]:
-    """Every file of the package by its name in the zip."""
-    files = dict(_dependency_files(spec))
-    for arcname, path in _source_files(spec):
+def _package_files(spec: PackageSpec) -> tuple[dict[str, Path], tuple[str, ...]]:
+    """Every file of the package by its name in the zip, and the AWS services its code
+    calls (whose models it carries)."""
+    sources = dict(_source_files(spec))
+    try:
+        services = services_used(sources, spec.handler.rpartition(".")[0])
+    except UnreadableServiceError as exc:
+        msg = f"{spec.function}: {exc}"
+        raise PackagingError(msg) from exc
+    files = dict(_dependency_files(spec, services))
+    for arcname, path in sources.items():
         if arcname in files:
             msg = f"{spec.function}: '{arcname}' is both source and a vendored dependency"
             raise PackagingError(msg)
         files[arcname] = path
-    return files
+    return files, services
 
 
 def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
     """The package's zip bytes and entry count (sources only); the same inputs always give
     the same bytes."""
-    return _zip(_package_files(spec))
+    return _zip(_package_files(spec)[0])
 
 
 def _zip(files: dict[str, Path], interpreter: str | None = None) -> tuple[bytes, int]:
     contents: dict[str, bytes] = {a: p.read_bytes() for a, p in files.items()}
     if interpreter:
-        contents.update(_bytecode(files, interpreter))
+        try:
+            contents.update(bytecode(files, interpreter))
+        except BytecodeError as exc:
+            raise PackagingError(str(exc)) from exc
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for arcname in sorted(contents):
@@ -336,17 +270,11 @@ def _zip(files: dict[str, Path], interpreter: str | None = None) -> tuple[bytes,
     return buffer.getvalue(), len(contents)
 
 
-def _interpreter_identity(interpreter: str | None) -> str:
-    if not interpreter:
-        return "sources only"
-    return f"{interpreter} {Path(interpreter).resolve().stat().st_mtime_ns}"
-
-
 def _inputs_key(spec: PackageSpec, files: dict[str, Path], interpreter: str | None) -> str:
     """The package's inputs as the file system describes them (name, size, mtime) and the
     interpreter compiling it: when they are unchanged, so is the zip, and it need not be
     built again."""
-    lines = [repr(spec), _interpreter_identity(interpreter)]
+    lines = [repr(spec), interpreter_identity(interpreter)]
     for arcname in sorted(files):
         stat = files[arcname].stat()
         lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
@@ -375,7 +303,7 @@ def build_package(
 
     ``<out_dir>/inputs/<key>`` remembers which zip the same inputs made last time (the
     build is reproducible), so an unchanged tree reuses it instead of compressing again."""
-    files = _package_files(spec)
+    files, services = _package_files(spec)
     interpreter = runtime_interpreter()
     compiler = interpreter if compile_bytecode else None
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -385,14 +313,16 @@ def build_package(
         path = out_dir / f"{spec.function}-{digest}.zip"
         if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
             size = path.stat().st_size
-            return BuiltPackage(spec, path, digest, size, int(entries), interpreter, bool(compiler))
+            return BuiltPackage(
+                spec, path, digest, size, int(entries), interpreter, bool(compiler), services
+            )
     data, count = _zip(files, compiler)
     digest = hashlib.sha256(data).hexdigest()
     path = out_dir / f"{spec.function}-{digest}.zip"
     if not path.exists():
         write_atomically(path, data)
     write_atomically(remembered, f"{digest} {count}\n".encode())
-    return BuiltPackage(spec, path, digest, len(data), count, interpreter, bool(compiler))
+    return BuiltPackage(spec, path, digest, len(data), count, interpreter, bool(compiler), services)
 
 
 _PROOF_SCRIPT = r"""
@@ -441,11 +371,26 @@ def prove_handler(package: BuiltPackage, region: str = "us-east-1") -> None:
         package.path,
         spec.function,
         spec.handler,
-        spec.aws_services,
+        package.aws_services,
         region,
         spec.source_packages,
         package.interpreter,
     )
+
+
+def _services_in_archive(root: Path, function: str, handler: str) -> tuple[str, ...]:
+    """The services the archive's own code calls (its handler's top-level package, never
+    the vendored libraries), read as the build reads them (``infra.aws_services``)."""
+    top = handler.split(".")[0]
+    files = {
+        file.relative_to(root).as_posix(): file
+        for file in [*root.glob(f"{top}.py"), *root.joinpath(top).rglob("*.py")]
+    }
+    try:
+        return services_used(files, handler.rpartition(".")[0])
+    except UnreadableServiceError as exc:
+        msg = f"function '{function}': handler '{handler}' (services): {exc}"
+        raise HandlerProofError(msg) from exc
 
 
 def prove_archive(
@@ -459,10 +404,13 @@ def prove_archive(
 ) -> None:
     """Prove a Lambda zip (built here, or downloaded from a deployed function) can import
     ``handler`` — and every module of ``source_packages`` it holds — with nothing but its
-    own contents, as Lambda will; raise if it cannot."""
+    own contents, as Lambda will, and make a client of every AWS service its code calls
+    (read from the code in the zip, beside any ``aws_services`` named); raise if it cannot."""
     with tempfile.TemporaryDirectory(prefix=f"prove-{function}-") as root:
         with zipfile.ZipFile(path) as archive:
             archive.extractall(root)  # noqa: S202 - our own archive, built just now
+        called = _services_in_archive(Path(root), function, handler)
+        aws_services = sorted({*aws_services, *called})
         # Fixed interpreter and arguments; nothing comes from outside the program.
         result = subprocess.run(  # noqa: S603  # nosec B603
             [
@@ -518,7 +466,7 @@ def _proof_key(
         ",".join(source_packages),
         region,
         hashlib.sha256(_PROOF_SCRIPT.encode()).hexdigest(),
-        _interpreter_identity(interpreter or sys.executable),
+        interpreter_identity(interpreter or sys.executable),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -556,7 +504,7 @@ def proof_key(package: BuiltPackage, region: str = "us-east-1") -> str:
     return _proof_key(
         package.sha256,
         spec.handler,
-        spec.aws_services,
+        package.aws_services,
         spec.source_packages,
         region,
         package.interpreter,

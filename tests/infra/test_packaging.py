@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from infra import packaging as packaging_module
 from infra.functions import API, EXECUTION_FINDER
 from infra.offline import evaluate
 from infra.packaging import (
@@ -87,7 +88,15 @@ def test_zip_holds_the_whole_source_package_and_its_dependencies(
         assert top in names, top
     assert any(n.startswith("botocore/data/drs/") for n in names)
     assert any(n.startswith("botocore/data/dynamodb/") for n in names)
-    assert not any(n.startswith("botocore/data/ec2/") for n in names), "unused models pruned"
+    # Models of the services the finder's code calls, read from it, and no other: the
+    # Lambda API is called by the API's code only. Of each, the newest API version alone
+    # (EC2 ships eight; botocore loads the newest).
+    models = {PurePosixPath(n).parts[2] for n in names if re.match(r"botocore/data/[^/]+/", n)}
+    assert models == set(finder_zip.aws_services)
+    assert {"drs", "dynamodb", "s3", "sns", "stepfunctions", "sts"} <= models
+    assert "lambda" not in models, "unused models pruned"
+    ec2_versions = {PurePosixPath(n).parts[3] for n in names if n.startswith("botocore/data/ec2/")}
+    assert ec2_versions == {"2016-11-15"}
     assert "botocore/data/endpoints.json" in names
 
 
@@ -258,3 +267,52 @@ def test_packages_are_proven_with_the_runtimes_python_and_can_carry_its_bytecode
     assert all(re.fullmatch(r"(.*/)?__pycache__/\w+\.cpython-312\.pyc", n) for n in caches)
     assert int.from_bytes(pyc[4:8], "little") == 0b01, "hash-based, unchecked"
     prove_handler(compiled)
+
+
+def test_a_package_without_a_model_its_code_calls_fails_the_proof(tmp_path: Path) -> None:
+    """The API's readiness answered 500 (``UnknownServiceError``) because its package left
+    out SSM's model from a list written by hand. The proof reads the services from the code
+    in the zip, so a zip without a model its code calls cannot be proven."""
+    api = build_package(API, tmp_path / "api")
+    assert {"ssm", "sns"} <= set(api.aws_services), "the models the hand-written list lacked"
+    stripped = tmp_path / "stripped.zip"
+    with zipfile.ZipFile(api.path) as source, zipfile.ZipFile(stripped, "w") as target:
+        for info in source.infolist():
+            if not info.filename.startswith("botocore/data/ssm/"):
+                target.writestr(info, source.read(info))
+    with pytest.raises(HandlerProofError) as caught:
+        packaging_module.prove_archive(stripped, "api", API.handler)
+    assert "(client): cannot create a 'ssm' client: UnknownServiceError" in str(caught.value)
+
+
+def test_a_client_for_a_service_the_code_does_not_name_stops_the_build(tmp_path: Path) -> None:
+    root = _copy_source(tmp_path)
+    adapter = root / "drs_orchestrator" / "adapters" / "notifications.py"
+    adapter.write_text(
+        adapter.read_text() + "\n\ndef any_client(name_of):\n    return make_client(name_of())\n"
+    )
+    with pytest.raises(PackagingError) as caught:
+        build_package(replace(EXECUTION_FINDER, source_root=root), tmp_path / "build")
+    assert str(caught.value).startswith(
+        "execution-finder: drs_orchestrator.adapters.notifications line "
+    )
+    assert "make_client(...) makes a client for a service the code does not name" in str(
+        caught.value
+    )
+
+
+def test_a_service_a_new_module_calls_gets_its_model(tmp_path: Path) -> None:
+    root = _copy_source(tmp_path)
+    (root / "drs_orchestrator" / "adapters" / "keys.py").write_text(
+        "from drs_orchestrator.adapters.clients import client as make_client\n\n"
+        "def keys():\n    return make_client('kms')\n"
+    )
+    handler = root / "drs_orchestrator" / "handlers" / "execution_finder.py"
+    handler.write_text(
+        handler.read_text() + "\nfrom drs_orchestrator.adapters import keys  # noqa\n"
+    )
+    package = build_package(replace(EXECUTION_FINDER, source_root=root), tmp_path / "build")
+    assert "kms" in package.aws_services
+    with zipfile.ZipFile(package.path) as archive:
+        assert any(n.startswith("botocore/data/kms/") for n in archive.namelist())
+    prove_handler(package)

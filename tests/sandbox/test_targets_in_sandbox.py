@@ -111,6 +111,33 @@ def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> 
     ), "nothing of this drill launched at home"
 
 
+def test_readiness_of_a_plan_with_actions_reads_their_documents(
+    sandbox: RunningSandbox,
+) -> None:
+    """Issue 30: the API's package lacked SSM's model, so readiness answered 500 for every
+    plan with an action and ``drsctl readiness`` exited 2. Both now read the documents."""
+    groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
+    at_home = [g["name"] for g in groups if not g.get("accountId")]
+    wave = {
+        "name": "Only",
+        "protectionGroups": at_home[:1],
+        "preActions": [{"document": "AWS-RunShellScript"}],
+        "postActions": [{"document": "DR-DnsToRecovery"}],
+    }
+    plan = post(sandbox, "/recovery-plans", {"name": "With actions", "waves": [wave]})
+    ready = sandbox.get(f"/api/recovery-plans/{plan['planId']}/readiness", sandbox.token())
+    documents = [f for f in ready["findings"] if f["check"] == "ssm-document"]
+    assert [f["message"] for f in documents] == [
+        "pre-wave action 1 of wave Only: SSM document AWS-RunShellScript is a Command "
+        "document, not an Automation document"
+    ], ready["findings"]
+    assert ready["state"] == "actionRequired"
+    every = drsctl("readiness", "dev", "--sandbox", str(sandbox.workdir))
+    assert every.returncode == 1, every.stdout + every.stderr  # a plan needs action
+    assert "With actions: actionRequired" in every.stdout
+    assert "AWS-RunShellScript is a Command document" in every.stdout
+
+
 def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_path: Path) -> None:
     """Event-driven waves in the sandbox: the simulated DRS at home sends a launch result
     per server as its job ends, the bus delivers each to the wave runner through the
