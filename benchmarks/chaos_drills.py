@@ -4,7 +4,8 @@ lost, the function dying just before or after the call), N drills of the seeded 
 plan run one after the other (the paused wave approved when it asks), then M rounds of a
 recovery of that plan and its failback (the failback clients booted, the cut-over
 approved, forward replication restarted and the recovery instances terminated once home),
-then counted:
+then counted (``--throttle 0.9`` also throttles nine in ten DRS calls; the sandbox's clock
+must keep moving through it):
 
 - executions ended correctly: ended, and every invariant of docs/RELIABILITY.md kept
   (``drsctl/invariants.py``);
@@ -15,7 +16,7 @@ then counted:
 Prints figures; asserts nothing.
 
     uv run python benchmarks/chaos_drills.py [--drills 5] [--failbacks 2] [--rate 0.05]
-        [--seed 1]
+        [--seed 1] [--throttle 0.9]
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per drill")
+    parser.add_argument(
+        "--throttle", type=float, default=0.0, help="share of DRS calls throttled (0-1)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="sandbox-chaos-"))
@@ -148,6 +152,8 @@ def main() -> None:
             str(args.rate),
             "--chaos-seed",
             str(args.seed),
+            "--throttle-rate",
+            str(args.throttle),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -250,6 +256,13 @@ def main() -> None:
                 f"{home} of {len(item.get('failback') or {})} servers home, {len(ours)} DRS "
                 f"jobs, {len(found)} invariant violations"
             )
+        clock = call(f"{url}/sandbox/state")
+        print(
+            f"sandbox clock: alive {clock['clock']['alive']}, {clock['clock']['steps']} steps; "
+            f"schedules {[(r['rule'], r['firings'], r['overlapped']) for r in clock['schedules']]}"
+        )
+        for problem in clock["errors"][-5:]:
+            print(f"  background error (recorded, went on): {problem[:200]}")
         for hold in dynamodb.scan(TableName=holds_table)["Items"]:
             holder = call(f"{url}/api/executions/{hold['executionId']['S']}", token)
             if holder["status"] in TERMINAL:

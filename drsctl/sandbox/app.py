@@ -23,7 +23,7 @@ from urllib.request import urlopen
 import boto3
 
 from drsctl.sandbox import SANDBOX_SECRET
-from drsctl.sandbox.clock import Clock, ScheduledRule
+from drsctl.sandbox.clock import SCHEDULE_INVOKE_CONFIG, Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
@@ -49,6 +49,8 @@ from infra.project_config import Declaration
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    from botocore.config import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Written in the workdir once the sandbox is ready, removed when it stops.
@@ -240,8 +242,12 @@ class Sandbox:
             self.deployments[evaluation.stack] = RunningDeployment(
                 deployment, simulator, access_key, site, _targets_of(evaluation), bus, emitted
             )
+            # EventBridge invokes a schedule's target once per firing: never again because
+            # an answer was slow (botocore retries a read time-out), and a run may take as
+            # long as the function's own time-out.
+            schedule_invoker = clients("lambda", SCHEDULE_INVOKE_CONFIG)
             rules += [
-                ScheduledRule(name, clients("events"), clients("lambda"), deployment.region)
+                ScheduledRule(name, clients("events"), schedule_invoker, deployment.region)
                 for name in deployment.schedule_rules
             ]
             if options.seed:
@@ -263,10 +269,13 @@ class Sandbox:
             json.dumps({stack: r.site.url for stack, r in self.deployments.items()})
         )
 
-    def client(self, access_key: str, region: str, service: str) -> Any:
+    def client(
+        self, access_key: str, region: str, service: str, config: Config | None = None
+    ) -> Any:
         gateway = self._started_gateway()
         return boto3.client(
             service,
+            config=config,
             region_name=region,
             endpoint_url=gateway.url,
             aws_access_key_id=access_key,
@@ -344,6 +353,11 @@ class Sandbox:
 
     def state(self, stack: str) -> dict[str, Any]:
         running = self.deployments[stack]
+        rules = [
+            r
+            for r in (self._clock.rules if self._clock else [])
+            if r.name in running.deployment.schedule_rules
+        ]
         return {
             "stack": stack,
             "deploymentName": running.deployment.deployment_name,
@@ -358,15 +372,31 @@ class Sandbox:
                 for name in running.deployment.functions.values()
             },
             "schedules": [
-                {"rule": r.name, "firings": r.firings, "errors": r.errors[-5:]}
-                for r in (self._clock.rules if self._clock else [])
-                if r.name in running.deployment.schedule_rules
+                {
+                    "rule": r.name,
+                    "firings": r.firings,
+                    "overlapped": r.overlapped,
+                    "errors": list(r.errors)[-5:],
+                }
+                for r in rules
             ],
+            "clock": {
+                "alive": bool(self._clock and self._clock.alive),
+                "steps": self._clock.steps if self._clock else 0,
+                "errors": list(self._clock.errors)[-5:] if self._clock else [],
+            },
             "events": {
                 "sent": running.simulator.events_sent,
                 **(dict(running.bus.counts) if running.bus else {}),
                 "errors": running.bus.errors[-5:] if running.bus else [],
             },
+            # Every background loop's newest failures in one place: the clock's, each
+            # schedule's and the event bus's (each loop recorded it and went on).
+            "errors": [
+                *(list(self._clock.errors) if self._clock else []),
+                *(e for r in rules for e in r.errors),
+                *(running.bus.errors if running.bus else []),
+            ][-20:],
             "workerPids": self._runtime.pids() if self._runtime else [],
             # The metrics its alarms and dashboard would read (EMF in the function logs).
             "metrics": running.metrics.snapshot() if running.metrics else [],
