@@ -313,3 +313,106 @@ def test_a_blank_page_token_is_the_first_page(call: Api) -> None:
     _setup(call)
     status, page = call("GET", "/protection-groups", query={"nextToken": "", "limit": "1"})
     assert status == 200 and len(page["items"]) == 1
+
+
+# -- 4xx, never 5xx, for what a caller gets wrong (issue 30) ----------------------------
+
+LIST_ROUTES = [
+    ("/protection-groups", {}),
+    ("/recovery-plans", {}),
+    ("/executions", {}),
+    ("/source-servers", {}),
+    ("/readiness", {}),
+    ("/audit", {}),
+    ("/recovery-plans/{planId}/executions", {"planId": "p-1"}),
+    ("/recovery-plans/{planId}/readiness/history", {"planId": "p-1"}),
+]
+
+
+@pytest.mark.parametrize(("resource", "path"), LIST_ROUTES)
+@pytest.mark.parametrize("limit", ["²", "٣", "1²", "0", "101", "+5", " 5", "5.0"])
+def test_a_page_size_that_is_not_ascii_digits_is_a_400(
+    call: Api, resource: str, path: dict[str, str], limit: str
+) -> None:
+    """``str.isdigit`` takes ``²`` (which ``int`` cannot read: a 500 on every list)."""
+    status, answer = call("GET", resource, groups="read-only", query={"limit": limit}, **path)
+    assert status == 400, answer
+    assert answer["errors"] == [{"field": "limit", "reason": "must be 1 to 100"}]
+
+
+def test_a_source_server_page_token_of_unicode_digits_is_a_400(call: Api) -> None:
+    status, answer = call("GET", "/source-servers", query={"nextToken": "²"})
+    assert status == 400, answer
+    assert answer["errors"][0]["field"] == "nextToken"
+
+
+@pytest.mark.parametrize("kind", ["group", "plan"])
+def test_a_version_dynamodb_cannot_hold_is_a_400_with_its_audit_record(
+    call: Api, kind: str
+) -> None:
+    """A version of 10^38 (39 digits: DynamoDB's numbers hold 38) answered 500 and left no
+    audit record; the document bounds it, so it is refused, recorded, and nothing else."""
+    db, _, plan = _setup(call)
+    before = _snapshot(call)
+    if kind == "group":
+        route, body, key = "/protection-groups/{groupId}", group("db", REAL_IDS[:2]), "groupId"
+        ident = db["groupId"]
+    else:
+        route, body, key = "/recovery-plans/{planId}", dict(PLAN), "planId"
+        ident = plan["planId"]
+    status, answer = call("PUT", route, {**body, "version": 10**38}, **{key: ident})
+    assert status == 400, answer
+    assert answer["errors"][0]["field"] == "version"
+    assert "9007199254740991" in answer["errors"][0]["reason"]
+    assert _snapshot(call) == before
+    records = call("GET", "/audit", groups="read-only", query={"limit": "100"})[1]["items"]
+    refused = [r for r in records if r["status"] == 400]
+    assert [(r["outcome"], r["objectId"]) for r in refused] == [("refused", ident)]
+
+
+def test_a_lone_surrogate_is_a_400_naming_the_field(call: Api) -> None:
+    """JSON's ``\\ud800`` makes a string no UTF-8 text can hold: it answered 503 'try
+    again', which no retry could ever satisfy."""
+    raw = json.dumps(group("db", REAL_IDS[:2], description="x")).replace(
+        '"description": "x"', '"description": "bad \\ud800 text"'
+    )
+    raw = raw.replace('"name": "db"', '"name": "db", "\\udfff": 1')
+    before = _snapshot(call)
+    status, answer = call("POST", "/protection-groups", raw_body=raw)
+    assert status == 400, answer
+    assert answer["message"] == "the body is not valid Unicode text"
+    assert [e["field"] for e in answer["errors"]] == ["body", "description"]
+    assert "lone UTF-16 surrogate" in answer["errors"][0]["reason"]
+    assert _snapshot(call) == before
+    # A surrogate pair (one character beyond the BMP) is valid text.
+    emoji = json.dumps(group("db", REAL_IDS[:2], description="ok \U0001f600"))
+    assert call("POST", "/protection-groups", raw_body=emoji)[0] == 201
+
+
+@pytest.mark.parametrize(
+    ("method", "resource"),
+    [("GET", "/no-such-thing"), ("DELETE", "/executions"), ("PATCH", "/recovery-plans")],
+)
+def test_a_request_no_route_matches_is_a_404(call: Api, method: str, resource: str) -> None:
+    status, answer = call(method, resource)
+    assert status == 404, answer
+    assert answer == {"message": f"no such operation: {method} {resource}"}
+
+
+def test_an_unknown_query_parameter_is_a_400_naming_it(call: Api) -> None:
+    """``GET /audit?since=...`` answered the whole trail as if it had been filtered."""
+    status, answer = call("GET", "/audit", groups="read-only", query={"since": "2026-01-01"})
+    assert status == 400, answer
+    assert answer["errors"] == [{"field": "since", "reason": "is not a parameter of this operation"}]
+    assert answer["message"] == (
+        "unknown query parameter(s) since; GET /audit takes: action, from, limit, nextToken, "
+        "object, plan, to, user"
+    )
+    _setup(call)
+    before = _snapshot(call)
+    status, answer = call(
+        "POST", "/protection-groups", group("x", REAL_IDS[5:6]), query={"dryRun": "true"}
+    )
+    assert status == 400 and answer["errors"][0]["field"] == "dryRun"
+    assert _snapshot(call) == before
+    assert call("GET", "/audit", groups="read-only", query={"user": "nobody"})[0] == 200

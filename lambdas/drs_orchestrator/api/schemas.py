@@ -55,6 +55,17 @@ def routes() -> set[tuple[str, str]]:
     }
 
 
+@cache
+def query_parameters(method: str, path: str) -> frozenset[str]:
+    """The query parameters the operation takes (its own and its path's)."""
+    operations = document()["paths"][path]
+    declared = [
+        *operations.get("parameters", []),
+        *operations[method.lower()].get("parameters", []),
+    ]
+    return frozenset(p["name"] for p in declared if p.get("in") == "query")
+
+
 def roles(method: str, path: str) -> list[str]:
     return list(document()["paths"][path][method.lower()].get("x-roles", []))
 

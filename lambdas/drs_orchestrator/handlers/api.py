@@ -36,6 +36,7 @@ from drs_orchestrator.adapters.stepfunctions import StateMachines
 from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.adapters.telemetry import Telemetry
 from drs_orchestrator.api import schemas
+from drs_orchestrator.api.bodies import read_json_body
 from drs_orchestrator.domain import audit
 from drs_orchestrator.domain.plans import Problem
 from drs_orchestrator.domain.timestamps import to_iso
@@ -63,10 +64,6 @@ CORS = CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Typ
 app = APIGatewayRestResolver(strip_prefixes=None, cors=CORS)
 GROUPS_CLAIM = "cognito:groups"
 DEFAULT_PAGE = 50
-#: Far above any valid request (a plan is at most 32 KiB stored), far below Lambda's 6 MB.
-MAX_BODY_BYTES = 256 * 1024
-#: A valid body nests at most 5 levels (plan, waves, wave, actions, parameters, values).
-MAX_BODY_DEPTH = 32
 #: As the document bounds ``nextToken``.
 MAX_TOKEN_LENGTH = 2048
 ACCOUNT_ID = re.compile(r"\d{12}")
@@ -74,6 +71,10 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 MAX_REGION_LENGTH = 32
 MAX_TARGET_LENGTH = 48
 TARGET = re.compile(r"(home|\d{12})/[a-z]{2}(-[a-z]+)+-\d")
+#: A page size as the document allows it: ASCII digits only (``str.isdigit`` also takes
+#: ``²`` and ``٣``, which ``int`` cannot read or reads as another number).
+PAGE_SIZE = re.compile(r"[0-9]{1,3}")
+
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
@@ -206,47 +207,6 @@ def token_payload(authorization: str) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def read_json_body(raw: str | None) -> Any:
-    """The request body as JSON, or a 400 saying why not: too large, not JSON, too deep."""
-    if not raw:
-        return {}
-    size = len(raw.encode("utf-8", "surrogatepass"))
-    if size > MAX_BODY_BYTES:
-        msg = "the body is too large"
-        raise BadRequestError(msg, [Problem("body", f"{size} bytes; at most {MAX_BODY_BYTES}")])
-    try:
-        body = json.loads(raw)
-    except RecursionError as exc:
-        raise _too_deep() from exc
-    except ValueError as exc:
-        msg = "the body is not JSON"
-        raise BadRequestError(msg, [Problem("body", str(exc))]) from exc
-    if _depth(body) > MAX_BODY_DEPTH:
-        raise _too_deep()
-    return body
-
-
-def _too_deep() -> BadRequestError:
-    msg = "the body is nested too deeply"
-    return BadRequestError(msg, [Problem("body", f"nested deeper than {MAX_BODY_DEPTH} levels")])
-
-
-def _depth(value: Any) -> int:
-    """How deeply arrays and objects nest in ``value`` (iteratively: no recursion limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = (
-            node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
-        )
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        if depth <= MAX_BODY_DEPTH:
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
     """Roles and request schema of the route, from the OpenAPI document, before the route;
     an audited request refused here leaves its one record in the trail."""
@@ -254,12 +214,31 @@ def guard(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Respo
     method, resource = event.http_method.upper(), event.resource
     if (method, resource) in schemas.routes():
         try:
+            _check_query(method, resource)
             _check(app, method, resource)
         except (ForbiddenError, BadRequestError) as refusal:
             if schemas.audited(method, resource):
                 _audit().refuse(_request(method, resource), refusal.status, str(refusal))
             raise
     return next_middleware(app)
+
+
+def _check_query(method: str, resource: str) -> None:
+    """A query parameter the operation does not take is refused, never ignored (``GET
+    /audit?since=...`` answered the whole trail as if filtered)."""
+    event = app.current_event
+    given = {
+        *(event.query_string_parameters or {}),
+        *(event.multi_value_query_string_parameters or {}),
+    }
+    known = schemas.query_parameters(method, resource)
+    unknown = sorted(given - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        msg = f"unknown query parameter(s) {', '.join(unknown)}; {method} {resource} takes: {takes}"
+        raise BadRequestError(
+            msg, [Problem(name, "is not a parameter of this operation") for name in unknown]
+        )
 
 
 def _check(app: APIGatewayRestResolver, method: str, resource: str) -> None:
@@ -348,6 +327,16 @@ def aws_unavailable(error: OrchestratorError) -> Response:
     return api_error(ServiceUnavailableError(f"try again: {error}"))
 
 
+@app.not_found
+def no_such_route(_error: Exception) -> Response:
+    """A path or method the API does not have (the catch-all below would call it a 500)."""
+    event = app.current_event
+    body = {"message": f"no such operation: {event.http_method.upper()} {event.path}"}
+    return Response(
+        status_code=404, content_type=content_types.APPLICATION_JSON, body=json.dumps(body)
+    )
+
+
 @app.exception_handler(Exception)
 def unexpected_error(error: Exception) -> Response:
     """Anything unforeseen is logged with its trace and answered as JSON, never as a crash
@@ -367,7 +356,7 @@ def _body() -> dict[str, Any]:
 def _page_args() -> tuple[int, str | None]:
     params = app.current_event.query_string_parameters or {}
     raw = params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:  # noqa: PLR2004
+    if not PAGE_SIZE.fullmatch(raw) or not 1 <= int(raw) <= 100:  # noqa: PLR2004
         msg = "invalid request"
         raise BadRequestError(msg, [Problem("limit", "must be 1 to 100")])
     token = params.get("nextToken") or None  # blank (``?nextToken=``) is no token

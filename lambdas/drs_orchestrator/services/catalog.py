@@ -207,7 +207,7 @@ class Catalog(Inventory):
         """A page of the DRS inventory of every target (or those in ``account_id`` and
         ``region``) with each server's account, region and protection group; each target's
         inventory is read once and serves both the page and the tag selectors."""
-        if token and not token.isdigit():
+        if token and not (token.isascii() and token.isdigit()):
             msg = "nextToken is not a token this API issued"
             raise ValueError(msg)
         start = int(token or 0)
