@@ -201,3 +201,20 @@ def test_every_job_has_the_lambda_runtimes_python_to_build_packages_with() -> No
     setup = yaml.safe_load((ROOT / ".github" / "actions" / "setup" / "action.yml").read_text())
     commands = [step.get("run", "") for step in setup["runs"]["steps"]]
     assert f"uv python install {LAMBDA_PYTHON_VERSION}" in commands
+
+
+def test_no_workflow_creates_a_stack_unless_asked() -> None:
+    """``pulumi stack select --create`` on every deploy would turn a stack the backend lost
+    into an empty one, and ``pulumi up`` would then declare every resource again."""
+    for name, path in WORKFLOWS.items():
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            if "pulumi stack select" in line and "--create" in line:
+                guard = lines[number - 1].strip()
+                assert name == "manual", f"{name}.yml line {number + 1} creates a stack"
+                assert guard == 'if [ "$CREATE_STACK" = true ]; then', guard
+    manual = load("manual")
+    create = manual["on"]["workflow_dispatch"]["inputs"]["create-stack"]
+    assert create["type"] == "boolean" and create["default"] is False
+    deploy = WORKFLOWS["deploy"].read_text()
+    assert 'if ! pulumi stack select "$STACK" --non-interactive; then' in deploy
