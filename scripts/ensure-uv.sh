@@ -27,3 +27,12 @@ else
   fi
   UV=("$uv_home/bin/uv")
 fi
+
+# The uv executable itself, for what runs under the scripts (the policy pack's entry-point
+# test makes a venv with it, as the Pulumi CLI does): found wherever it came from above.
+if [ "${UV[0]}" = python3 ]; then
+  DRS_UV="$(python3 -c 'import uv; print(uv.find_uv_bin())')"
+else
+  DRS_UV="$(command -v "${UV[0]}")"
+fi
+export DRS_UV
