@@ -100,8 +100,17 @@ def sandbox_targets(stacks: Sequence[str], workdir: Path) -> list[Target]:
             msg = f"the sandbox in {workdir} runs {', '.join(urls)}, not {stack}"
             raise RuntimeError(msg)
         site = urls[stack]
-        token = sandbox_token(site)
-        aws = sandbox_aws(site)
+        try:
+            token = sandbox_token(site)
+            aws = sandbox_aws(site)
+        except OSError as exc:  # refused, timed out: the sandbox that wrote the file is gone
+            reason = getattr(exc, "reason", exc)
+            msg = (
+                f"the sandbox in {workdir} is not running: its {state_file.name} names {site} "
+                f"for {stack}, which does not answer ({reason}); it was stopped without "
+                f"cleaning up. Start one: drsctl sandbox {' '.join(stacks)}"
+            )
+            raise RuntimeError(msg) from exc
         stepfunctions = sandbox_client(aws, "stepfunctions")
         targets.append(
             Target(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -11,7 +12,7 @@ from moto import mock_aws
 
 from drsctl.api_client import ApiCallError, ApiClient
 from drsctl.drill.api import credentials_for
-from drsctl.drill.run import live_target
+from drsctl.drill.run import live_target, sandbox_targets
 
 
 def test_credentials_come_from_the_stacks_variables_then_the_shared_pair() -> None:
@@ -73,3 +74,33 @@ def test_live_target_signs_in_with_srp_and_needs_the_stacks_outputs(
         assert target.history("ex-unknown") is None
         with pytest.raises(RuntimeError, match="the outputs of dev lack apiUrl"):
             live_target("dev", {**outputs, "apiUrl": ""})
+
+
+def test_a_sandbox_killed_without_cleaning_up_is_named_not_a_raw_url_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sandbox killed with SIGKILL leaves its ``sandbox.json``; the next command that
+    reads it says the sandbox is gone (``URLError`` came through raw)."""
+    import socket
+
+    from drsctl.cli import main
+
+    with socket.socket() as closed:  # a port nothing listens on once closed
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    site = f"http://127.0.0.1:{port}"
+    (tmp_path / "sandbox.json").write_text(json.dumps({"dev": site, "archive-test": site}))
+    with pytest.raises(RuntimeError) as caught:
+        sandbox_targets(("dev",), tmp_path)
+    assert str(caught.value).startswith(
+        f"the sandbox in {tmp_path} is not running: its sandbox.json names {site} for dev, "
+        "which does not answer ("
+    )
+    assert str(caught.value).endswith("Start one: drsctl sandbox dev")
+    plan = Path(__file__).parents[2] / "drills" / "orders-three-tier.yaml"
+    code = main(
+        ["compare", "dev", "archive-test", "--drill", str(plan), "--sandbox", str(tmp_path)]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "is not running: its sandbox.json names" in err and "Traceback" not in err
