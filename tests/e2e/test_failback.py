@@ -159,6 +159,20 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         ("App", "DR-AppCheck", "Success"),
     ]
     assert "<h2>Wave actions</h2>" in html
+    # Its launch jobs and their logs, at home and in the origin target (issue 30: a
+    # failback's report listed no job and no event although it launched every server).
+    settled = harness.execution(failback_id)
+    launched = {j for w in settled["waves"] for j in w["jobIds"]}
+    assert launched == {s["jobId"] for s in settled["failback"].values()}
+    assert {(j["jobId"], j["type"], j["status"]) for j in document["jobs"]} == {
+        (j, "FAILBACK", "COMPLETED") for j in launched
+    }
+    assert {j["target"] for j in document["jobs"] if j["waveName"] == "App"} == {STAGING}
+    assert {e["jobId"] for e in document["jobEvents"]} == launched
+    logged = sum(len(harness.job_log(j)) for j in launched)
+    assert len(document["jobEvents"]) == logged > 0
+    assert settled["servers"] == {}, "a failback's servers are its own, by step"
+    assert f"<h2>DRS job events ({logged})</h2>" in html
 
 
 def test_a_drill_or_a_running_failback_refuses_another(harness: Harness) -> None:

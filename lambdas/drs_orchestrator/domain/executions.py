@@ -13,6 +13,10 @@ from typing import Any
 from drs_orchestrator.domain.jobs import JOB_COMPLETED, JOB_ID_PATTERN, DrsJob
 from drs_orchestrator.errors import MalformedExecutionError
 
+#: The type a failback records its launch jobs under: the finder follows the job (status,
+#: log) but leaves its servers to the failback core, which tracks them by step.
+FAILBACK_JOB = "FAILBACK"
+
 #: Execution statuses in which DRS jobs may still be running; the finder polls only these.
 ACTIVE_EXECUTION_STATUSES: tuple[str, ...] = ("RUNNING", "PAUSED", "CANCELLING")
 
@@ -185,6 +189,8 @@ def reconcile(
             update.jobs[job.job_id] = JobProgress(
                 job.job_id, job.status, job.end_time, count, digest
             )
+        if tracked.job_type == FAILBACK_JOB:
+            continue  # its servers are the failback core's (``failback.<server>.step``)
         for launch in job.servers:
             current = execution.servers.get(launch.source_server_id)
             if tracked.job_type == "TERMINATE":

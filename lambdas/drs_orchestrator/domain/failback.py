@@ -39,6 +39,7 @@ from typing import Any
 
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.actions import StartAutomation
+from drs_orchestrator.domain.executions import FAILBACK_JOB
 from drs_orchestrator.domain.runner import notification
 from drs_orchestrator.domain.states import (
     TERMINAL_EXECUTION,
@@ -357,9 +358,20 @@ def record_reversed(item: dict[str, Any], server: str, reversed_arn: str) -> dic
     return {"failback": servers}
 
 
+def launch_place(server: dict[str, Any]) -> str | None:
+    """Where a server's failback launches (a DRS target key, None: home): its origin
+    (from AWS), else the target it runs in."""
+    origin = server.get("origin")
+    if origin:
+        return None if origin == HOME else str(origin)
+    return server.get("target")
+
+
 def record_launch(item: dict[str, Any], batch: str, job_id: str) -> dict[str, Any]:
     """The job a batch's launch started (from its answer, or found by its batch tag), on
-    its servers and on their wave."""
+    its servers, on their wave and in the execution's ``jobs``: there the finder follows it
+    like any job (its status, and its log recorded once as job events, which the report
+    lists) while the servers' steps stay the failback core's (``FAILBACK_JOB``)."""
     servers = copy.deepcopy(item["failback"])
     launched = set()
     for server_id, server in servers.items():
@@ -367,10 +379,29 @@ def record_launch(item: dict[str, Any], batch: str, job_id: str) -> dict[str, An
             _step(server, Step.LAUNCHING, jobId=job_id)
             launched.add(server_id)
     waves = copy.deepcopy(item["waves"])
+    wave_name = ""
     for wave in waves:
-        if launched & set(wave["servers"]) and job_id not in wave.setdefault("jobIds", []):
-            wave["jobIds"].append(job_id)
-    return {"failback": servers, "waves": waves}
+        if launched & set(wave["servers"]):
+            wave_name = wave["name"]
+            if job_id not in wave.setdefault("jobIds", []):
+                wave["jobIds"].append(job_id)
+    changes: dict[str, Any] = {"failback": servers, "waves": waves}
+    jobs = item.get("jobs") or {}
+    if launched and job_id not in jobs:
+        first = servers[min(launched)]
+        job = {
+            "jobId": job_id,
+            "type": FAILBACK_JOB,
+            "status": "PENDING",
+            "waveName": wave_name,
+            "servers": sorted(launched),
+        }
+        place = launch_place(first)
+        changes["jobs"] = {
+            **copy.deepcopy(jobs),
+            job_id: {**job, **({"target": place} if place else {})},
+        }
+    return changes
 
 
 def batches_in_doubt(item: dict[str, Any]) -> set[str]:

@@ -115,7 +115,7 @@ class FailbackShell:
         a batch DRS does not have was never launched: asked again."""
         for batch in sorted(core.batches_in_doubt(item)):
             members = {k: s for k, s in item["failback"].items() if s.get("batch") == batch}
-            place = _place(next(iter(members.values())))
+            place = core.launch_place(next(iter(members.values())))
             since = to_iso(parse_drs_timestamp(item["startedAt"]) - timedelta(minutes=5))
             try:
                 found = self._gateway(place, item).jobs_tagged(core.BATCH_TAG, [batch], since)
@@ -196,20 +196,11 @@ def _view(instance: dict[str, Any]) -> core.InstanceView:
     )
 
 
-def _place(server: dict[str, Any]) -> str | None:
-    """Where a server's failback launches (a DRS target key, None: home): its origin
-    (from AWS), else the target it runs in."""
-    origin = server.get("origin")
-    if origin:
-        return None if origin == core.HOME else origin
-    return server.get("target")
-
-
 def _jobs_by_place(item: dict[str, Any]) -> dict[str | None, list[str]]:
     places: dict[str | None, list[str]] = {}
     for server in item["failback"].values():
         if server.get("jobId"):
-            places.setdefault(_place(server), []).append(server["jobId"])
+            places.setdefault(core.launch_place(server), []).append(server["jobId"])
     return places
 
 
