@@ -334,6 +334,9 @@ class Orchestrator(pulumi.ComponentResource):
                     # The audit trail: records are put (never over one) and read, nothing
                     # else (the table's own policy denies every other write to anyone).
                     iam.statement(["dynamodb:PutItem", "dynamodb:Query"], [audit.arn]),
+                    # An entry listed by the object its intent named reads its outcome by
+                    # key when the outcome names another object (a failback start).
+                    iam.statement(["dynamodb:GetItem"], [audit.arn]),
                     iam.statement(
                         ["dynamodb:Query"],
                         [

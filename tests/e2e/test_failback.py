@@ -137,6 +137,13 @@ def test_a_recovery_fails_back_wave_by_wave_through_the_cut_over(harness: Harnes
         "GET", "/audit", groups="read-only", query={"action": "startFailback"}
     )
     assert [e["objectId"] for e in trail["items"]] == [failback_id]
+    # The recovery's own page lists the start by the recovery it named, with its outcome
+    # (read by key: the outcome names the failback it made, another index partition).
+    status, on_recovery = harness.api(
+        "GET", "/audit", groups="read-only", query={"object": recovery["executionId"]}
+    )
+    start = next(e for e in on_recovery["items"] if e["action"] == "startFailback")
+    assert (start["outcome"], start["status"], start["objectId"]) == ("succeeded", 202, failback_id)
     told = [n["event"] for n in harness.notifications() if n["executionId"] == failback_id]
     assert told == [
         "failback started",

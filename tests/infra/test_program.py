@@ -468,6 +468,7 @@ def test_the_audit_trail_is_put_and_read_by_the_api_only_and_append_only_for_all
     assert grants["api"] == {
         ("dynamodb:PutItem", arn),
         ("dynamodb:Query", arn),
+        ("dynamodb:GetItem", arn),  # an outcome read by key (adapters/audit.py _completed)
         *(("dynamodb:Query", i) for i in indexes),
     }
     assert grants["execution-finder"] == grants["wave-runner"] == grants["readiness"] == set()

@@ -98,13 +98,37 @@ class AuditTrail:
         merged = audit.merge(records)
         given = merged[:limit]
         if len(merged) <= limit and not start:
-            return [e for e, _ in given], None
+            return self._completed([e for e, _ in given]), None
         if not given:
             # Nothing matched within the reads allowed: go on where they stopped.
             return [], encode_token(start)
         after = given[-1][1]
         key = {"trail": audit.TRAIL, "sk": after} | ({name: value} if index else {})
-        return [e for e, _ in given], encode_token({k: {"S": v} for k, v in key.items()})
+        entries = self._completed([e for e, _ in given])
+        return entries, encode_token({k: {"S": v} for k, v in key.items()})
+
+    def _completed(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each entry found by its intent alone completed with its outcome, read by key.
+
+        An outcome names the object the answer revealed, which may not be the one the
+        intent named (a failback start names the recovery; its outcome, the failback it
+        made): listed by the first object, the outcome is in another partition of the
+        index, and the entry read 'outcome not recorded' for a request that succeeded."""
+        completed = []
+        for found in entries:
+            if "status" in found:  # from its outcome record already
+                completed.append(found)
+                continue
+            key = audit.sort_key(found["at"], found["requestId"], audit.OUTCOME)
+            try:
+                answer = self._client.get_item(
+                    TableName=self._table, Key={"trail": {"S": audit.TRAIL}, "sk": {"S": key}}
+                )
+            except (ClientError, BotoCoreError) as exc:
+                raise map_store_error("GetItem", exc) from exc
+            outcome = answer.get("Item")
+            completed.append(audit.entry([from_item(outcome)]) if outcome else found)
+        return completed
 
     def _query(
         self, wanted: AuditFilter, index: str | None, name: str, value: str, limit: int
