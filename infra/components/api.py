@@ -20,6 +20,10 @@ import pulumi_aws as aws
 from drs_orchestrator.api import schemas
 
 from infra.gateway_document import gateway_document
+from infra.gateway_limits import import_problems
+
+#: Stands in for the function's and the user pool's ARNs when the body is checked.
+PLACEHOLDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:placeholder"
 
 if TYPE_CHECKING:
     from infra.naming import Naming
@@ -64,6 +68,16 @@ class RestApi(pulumi.ComponentResource):
         names = args.naming
         child = pulumi.ResourceOptions(parent=self)
         name = names.rest_api()
+        # API Gateway's import limits, checked on the body as it will be (the ARNs aside)
+        # before the API is declared: a body it would refuse or trim stops the program here.
+        problems = import_problems(
+            gateway_document(schemas.document(), name, PLACEHOLDER_ARN, PLACEHOLDER_ARN)
+        )
+        if problems:
+            msg = "the REST API's OpenAPI body breaks API Gateway's import limits: " + "; ".join(
+                problems
+            )
+            raise ValueError(msg)
         body = pulumi.Output.all(args.function_invoke_arn, args.user_pool_arn).apply(
             lambda arns: json.dumps(
                 gateway_document(schemas.document(), name, arns[0], arns[1]), sort_keys=True

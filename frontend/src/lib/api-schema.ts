@@ -389,6 +389,7 @@ export interface components {
             /** @description The DRS region of the group's servers: with accountId, one DRS target of this deployment. */
             region: string;
             sourceServerIds?: components["schemas"]["SourceServerId"][];
+            /** @description Each member's name follows TagKey (x-propertyNames: enforced by the API; OpenAPI 3.0 has no propertyNames). */
             tagSelectors?: {
                 [key: string]: components["schemas"]["TagValue"][];
             };
@@ -402,6 +403,7 @@ export interface components {
             /** @description The DRS region of the group's servers: with accountId, one DRS target of this deployment. */
             region: string;
             sourceServerIds?: components["schemas"]["SourceServerId"][];
+            /** @description Each member's name follows TagKey (x-propertyNames: enforced by the API; OpenAPI 3.0 has no propertyNames). */
             tagSelectors?: {
                 [key: string]: components["schemas"]["TagValue"][];
             };
@@ -433,6 +435,7 @@ export interface components {
         };
         Action: {
             document: string;
+            /** @description Each member's name is 1-64 characters matching ^[A-Za-z0-9_.-]+$ (x-propertyNames: enforced by the API; OpenAPI 3.0 has no propertyNames). */
             parameters?: {
                 [key: string]: string[];
             };

@@ -25,13 +25,23 @@ def document() -> dict[str, Any]:
     return json.loads(OPENAPI_PATH.read_text())
 
 
+#: JSON Schema keywords OpenAPI 3.0's schema object lacks, written in the document as these
+#: extensions (so the document stays valid 3.0) and enforced by the API as the keyword.
+SCHEMA_EXTENSIONS = {"x-propertyNames": "propertyNames"}
+
+
 def _resolved(schema: Any) -> Any:
-    """The schema with every ``$ref`` to components inlined (fastjsonschema needs no resolver)."""
+    """The schema with every ``$ref`` to components inlined (fastjsonschema needs no
+    resolver) and ``SCHEMA_EXTENSIONS`` made the JSON Schema keywords they stand for."""
     if isinstance(schema, dict):
         if "$ref" in schema:
             name = schema["$ref"].rsplit("/", 1)[-1]
             return _resolved(document()["components"]["schemas"][name])
-        return {k: _resolved(v) for k, v in schema.items() if not k.startswith("x-")}
+        return {
+            SCHEMA_EXTENSIONS.get(k, k): _resolved(v)
+            for k, v in schema.items()
+            if k in SCHEMA_EXTENSIONS or not k.startswith("x-")
+        }
     if isinstance(schema, list):
         return [_resolved(v) for v in schema]
     return schema
