@@ -113,6 +113,17 @@ LOG_GROUP = NameRule(
 EVENT_RULE = NameRule(
     "EventBridge rule", 64, re.compile(r"[A-Za-z0-9_.-]+"), "may contain only A-Z a-z 0-9 _ . -"
 )
+EVENT_BUS = NameRule(
+    "EventBridge event bus",
+    256,
+    re.compile(r"[A-Za-z0-9_.-]+"),
+    "may contain only A-Z a-z 0-9 _ . -",
+)
+#: The deployment's bus for the DRS events its targets forward, and the purposes of the rules
+#: on it (``infra/components/forwarded_events.py``).
+DRS_EVENTS_BUS = "drs-events"
+FORWARDED_LAUNCHES = "target-launches"
+FORWARDED_STALLS = "target-stalls"
 STATE_MACHINE = NameRule(
     "Step Functions state machine",
     80,
@@ -309,6 +320,22 @@ class Naming:
         the same name in every target account, so a deployment never assumes another's."""
         return f"{self.deployment}-drs-target"
 
+    def event_bus(self, purpose: str) -> str:
+        """An EventBridge bus of the deployment's own (``drs-events``: what its DRS targets
+        forward)."""
+        return f"{self.deployment}-{purpose}"
+
+    def event_forwarder_role(self) -> str:
+        """The role EventBridge uses in each DRS target account to put that target's DRS
+        events on the deployment's bus (the target program's)."""
+        return f"{self.deployment}-drs-events-forwarder"
+
+    def event_forward_rule(self, region: str) -> str:
+        """The rule in DRS target region ``region`` that forwards DRS's events to the
+        deployment's bus (target program). Named by its region: rule names are regional,
+        and one account's target program declares one per region."""
+        return f"{self.deployment}-drs-events-{region}"
+
     def target_role_policy(self, role: str = "") -> str:
         """The inline policy of the target role ``role`` (default: ``target_role()``)."""
         return f"{role or self.target_role()}-policy"
@@ -338,6 +365,10 @@ class Naming:
         yield DerivedName(self.schedule_rule("readiness"), EVENT_RULE.violations)
         yield DerivedName(self.event_rule("readiness", "drs-events"), EVENT_RULE.violations)
         yield DerivedName(self.event_rule("wave-runner", "launch-events"), EVENT_RULE.violations)
+        yield DerivedName(self.event_rule("readiness", FORWARDED_STALLS), EVENT_RULE.violations)
+        yield DerivedName(self.event_rule("wave-runner", FORWARDED_LAUNCHES), EVENT_RULE.violations)
+        yield DerivedName(self.event_bus(DRS_EVENTS_BUS), EVENT_BUS.violations)
+        yield DerivedName(self.event_forwarder_role(), IAM_ROLE.violations)
         for short in STATE_MACHINE_SHORT_NAMES:
             yield DerivedName(self.state_machine(short), STATE_MACHINE.violations)
             yield DerivedName(self.state_machine_role(short), IAM_ROLE.violations)

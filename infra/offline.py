@@ -135,7 +135,13 @@ class _Mocks(pulumi.runtime.Mocks):
                 computed["arn"] = self._arn("logs", f"log-group:{name}")
                 resource_id = name
             case "aws:cloudwatch/eventRule:EventRule":
-                computed["arn"] = self._arn("events", f"rule/{name}")
+                # A rule on a custom bus is named under it: rule/<bus>/<rule>.
+                bus = inputs.get("eventBusName")
+                where = f"rule/{bus}/{name}" if bus and bus != "default" else f"rule/{name}"
+                computed["arn"] = self._arn("events", where)
+                resource_id = f"{bus}/{name}" if bus and bus != "default" else name
+            case "aws:cloudwatch/eventBus:EventBus":
+                computed["arn"] = self._arn("events", f"event-bus/{name}")
                 resource_id = name
             case "aws:s3/bucket:Bucket":
                 bucket = inputs.get("bucket", name)

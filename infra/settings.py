@@ -218,6 +218,10 @@ def load_settings(stack: str, config: Mapping[str, str]) -> Settings:
         targets, target_problems = parse_targets(listed, deployment, region, drs_regions())
         for path, rule in target_problems:
             config_values.problem("drsTargets", rule, path=path)
+        for index, target in enumerate(targets):
+            rule_name = naming.Naming(deployment).event_forward_rule(target.region)
+            for problem in naming.EVENT_RULE.violations(rule_name):
+                config_values.problem("drsTargets", f"derives {problem}", path=f"[{index}].region")
 
     if problems:
         raise SettingsError(stack, problems)

@@ -91,6 +91,19 @@ DEPLOY_ACTIONS: dict[str, list[str]] = {
         "events:UntagResource",
         "events:ListTagsForResource",
     ],
+    # The bus a deployment with DRS targets receives their forwarded events on, and its
+    # policy (PutPermission / RemovePermission carry it).
+    "event-bus": [
+        "events:CreateEventBus",
+        "events:DeleteEventBus",
+        "events:DescribeEventBus",
+        "events:UpdateEventBus",
+        "events:PutPermission",
+        "events:RemovePermission",
+        "events:TagResource",
+        "events:UntagResource",
+        "events:ListTagsForResource",
+    ],
     "states": [
         "states:CreateStateMachine",
         "states:DeleteStateMachine",
@@ -201,7 +214,9 @@ def _arns(partition: str, region: str, account: str, deployment: str) -> dict[st
             f"arn:{partition}:logs:{regional}:log-group:{deployment}/*",
             f"arn:{partition}:logs:{regional}:log-group:{deployment}/*:*",
         ],
+        # Rules on the default bus (rule/<name>) and on the deployment's own (rule/<bus>/<name>).
         "events": [f"arn:{partition}:events:{regional}:rule/{deployment}-*"],
+        "event-bus": [f"arn:{partition}:events:{regional}:event-bus/{deployment}-*"],
         "states": [f"arn:{partition}:states:{regional}:stateMachine:{deployment}-*"],
         "sns": [f"arn:{partition}:sns:{regional}:{deployment}-*"],
         "cloudwatch": [f"arn:{partition}:cloudwatch:{regional}:alarm:{deployment}-*"],

@@ -14,6 +14,11 @@ from drs_orchestrator.domain.wakeups import LAUNCH_RESULT_PATTERN
 from infra import iam
 from infra.components.api import STAGE, RestApi, RestApiArgs
 from infra.components.datastore import Datastore, DatastoreArgs
+from infra.components.forwarded_events import (
+    STALLED_PATTERN,
+    ForwardedDrsEvents,
+    ForwardedDrsEventsArgs,
+)
 from infra.components.frontend import Frontend, FrontendArgs
 from infra.components.function import LambdaFunction, LambdaFunctionArgs
 from infra.components.identity import Identity, IdentityArgs
@@ -419,8 +424,8 @@ class Orchestrator(pulumi.ComponentResource):
             ),
             child,
         )
-        # DRS sends these in the deployment's own account and region only: a server of
-        # another target stalling is found by the schedule.
+        # DRS sends these in the source server's own account and region: these rules hear
+        # the deployment's own; its targets forward theirs (ForwardedDrsEvents below).
         self.readiness_events = EventTrigger(
             "readiness-drs-events",
             EventTriggerArgs(
@@ -429,18 +434,15 @@ class Orchestrator(pulumi.ComponentResource):
                 purpose="drs-events",
                 description="Evaluates the plans of a source server whose data replication "
                 "stalled or recovered.",
-                event_pattern={
-                    "source": ["aws.drs"],
-                    "detail-type": ["DRS Source Server Data Replication Stalled Change"],
-                },
+                event_pattern=STALLED_PATTERN,
                 function_arn=self.readiness.function.arn,
                 function_name=self.readiness.function.name,
             ),
             child,
         )
         # DRS's launch results wake the execution holding the server, so a dependent
-        # wave starts within seconds. Best effort and home only: without them (another
-        # target, an event lost) the next tick, at most POLL_SECONDS later, sees the launch.
+        # wave starts within seconds. Best effort: without them (an event lost) the next
+        # tick, at most POLL_SECONDS later, sees the launch.
         self.launch_events = EventTrigger(
             "wave-runner-launch-events",
             EventTriggerArgs(
@@ -456,6 +458,24 @@ class Orchestrator(pulumi.ComponentResource):
                 maximum_event_age_seconds=60,
             ),
             child,
+        )
+        # The same events from every other target, forwarded to a bus of the deployment's.
+        self.forwarded_events = (
+            ForwardedDrsEvents(
+                "forwarded-drs-events",
+                ForwardedDrsEventsArgs(
+                    naming=names,
+                    partition=settings.partition,
+                    targets=settings.targets,
+                    wave_runner_arn=self.wave_runner.function.arn,
+                    wave_runner_name=self.wave_runner.function.name,
+                    readiness_arn=self.readiness.function.arn,
+                    readiness_name=self.readiness.function.name,
+                ),
+                child,
+            )
+            if settings.targets
+            else None
         )
         self.monitoring = Monitoring(
             "monitoring",
@@ -545,4 +565,6 @@ class Orchestrator(pulumi.ComponentResource):
             # <account>/<region> of each DRS target besides the deployment's own.
             "drsTargets": ", ".join(target.key for target in settings.targets),
         }
+        if self.forwarded_events is not None:
+            self.outputs["drsEventBusArn"] = self.forwarded_events.bus.arn
         self.register_outputs(self.outputs)

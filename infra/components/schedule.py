@@ -21,12 +21,14 @@ def _invoke(
     function_name: pulumi.Input[str],
     retry_policy: aws.cloudwatch.EventTargetRetryPolicyArgs,
     opts: pulumi.ResourceOptions,
+    event_bus_name: pulumi.Input[str] | None = None,
 ) -> tuple[aws.cloudwatch.EventTarget, aws.lambda_.Permission]:
     """The rule's function target (``<name>-target``) and the one permission that lets this
     rule, and no other, invoke it (``<name>-permission``)."""
     target = aws.cloudwatch.EventTarget(
         f"{name}-target",
         rule=rule.name,
+        event_bus_name=event_bus_name,
         target_id=target_id,
         arn=function_arn,
         retry_policy=retry_policy,
@@ -108,6 +110,8 @@ class EventTriggerArgs:
     function_arn: pulumi.Input[str]
     function_name: pulumi.Input[str]
     maximum_event_age_seconds: int = 3600
+    event_bus_name: pulumi.Input[str] | None = None
+    """The bus the rule is on (None: the account's default bus, where AWS services send)."""
 
 
 class EventTrigger(pulumi.ComponentResource):
@@ -129,6 +133,7 @@ class EventTrigger(pulumi.ComponentResource):
         self.rule = aws.cloudwatch.EventRule(
             f"{short}-{purpose}",
             name=names.event_rule(short, purpose),
+            event_bus_name=args.event_bus_name,
             description=args.description,
             event_pattern=json.dumps(args.event_pattern, sort_keys=True),
             state="ENABLED",
@@ -146,5 +151,6 @@ class EventTrigger(pulumi.ComponentResource):
                 maximum_retry_attempts=8,
             ),
             child,
+            args.event_bus_name,
         )
         self.register_outputs({"ruleName": self.rule.name, "ruleArn": self.rule.arn})

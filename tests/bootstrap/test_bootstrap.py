@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
@@ -345,3 +346,22 @@ def test_the_deploy_role_manages_its_own_console_bucket_and_distribution(
     assert "s3:PutObject" in objects["Action"]
     cloudfront = next(s for s in deploy if any(a.startswith("cloudfront:") for a in s["Action"]))
     assert "cloudfront:CreateDistributionWithTags" in cloudfront["Action"]
+
+
+def test_the_deploy_role_manages_its_own_event_bus_and_the_rules_on_it(stack: Evaluation) -> None:
+    """A deployment with DRS targets declares a bus for their events (``<d>-drs-events``)
+    and rules on it (``rule/<d>-drs-events/<rule>``): the deploy role may manage both, for
+    its own deployment only."""
+    own = DEPLOYMENTS[stack.stack]
+    deploy = statements(
+        stack.one("aws:iam/rolePolicy:RolePolicy", "ci-deploy-policy").inputs["policy"]
+    )
+    bus = next(s for s in deploy if "events:CreateEventBus" in s["Action"])
+    assert bus["Resource"] == [f"arn:aws:events:us-east-1:123456789012:event-bus/{own}-*"]
+    assert {"events:PutPermission", "events:RemovePermission", "events:DeleteEventBus"} <= set(
+        bus["Action"]
+    )
+    rules = next(s for s in deploy if "events:PutRule" in s["Action"])
+    [pattern] = rules["Resource"]
+    rule_on_bus = f"arn:aws:events:us-east-1:123456789012:rule/{own}-drs-events/{own}-x"
+    assert fnmatch.fnmatchcase(rule_on_bus, pattern)

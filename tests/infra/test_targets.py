@@ -171,3 +171,64 @@ def test_every_bad_target_is_reported_at_once() -> None:
             "+=,.@:/-_ (what STS accepts)",
         ]
     )
+
+
+def test_targets_forward_their_drs_events_to_a_bus_that_accepts_exactly_them() -> None:
+    """Issue 30: DRS sends its events in the source server's own account and region. A
+    deployment with targets has a bus of its own for what they forward: its policy lets in
+    each target account's forwarder role with DRS's events only, and its rules route launch
+    results to the wave runner and stalls to readiness, as the default bus's rules do."""
+    second = {**GOOD, "account": "444455556666", "region": "eu-west-1"}
+    third = {**GOOD, "region": "eu-west-1"}  # the first account again, another region
+    evaluation = evaluate("dev", config_overrides=targets(GOOD, second, third))
+    [bus] = evaluation.of_type("aws:cloudwatch/eventBus:EventBus")
+    assert bus.inputs["name"] == f"{DEPLOYMENT}-drs-events"
+    assert bus.inputs["tags"]["drs-orchestrator:deployment"] == DEPLOYMENT
+    arn = bus.state["arn"]
+    assert evaluation.outputs["drsEventBusArn"] == arn
+    [policy] = evaluation.of_type("aws:cloudwatch/eventBusPolicy:EventBusPolicy")
+    [statement] = json.loads(policy.inputs["policy"])["Statement"]
+    accounts = ["111122223333", "444455556666"]
+    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]}
+    assert (statement["Action"], statement["Resource"]) == ("events:PutEvents", arn)
+    assert statement["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": [
+                f"arn:aws:iam::{a}:role/{DEPLOYMENT}-drs-events-forwarder" for a in accounts
+            ]
+        },
+        "StringEquals": {"events:source": "aws.drs"},
+    }
+    on_bus = {
+        rule.inputs["name"]: rule
+        for rule in evaluation.of_type("aws:cloudwatch/eventRule:EventRule")
+        if rule.inputs.get("eventBusName") == bus.inputs["name"]
+    }
+    assert sorted(on_bus) == [
+        f"{DEPLOYMENT}-readiness-target-stalls",
+        f"{DEPLOYMENT}-wave-runner-target-launches",
+    ]
+    patterns = {n: json.loads(r.inputs["eventPattern"]) for n, r in on_bus.items()}
+    assert patterns[f"{DEPLOYMENT}-wave-runner-target-launches"]["detail-type"] == [
+        "DRS Source Server Launch Result"
+    ]
+    assert patterns[f"{DEPLOYMENT}-readiness-target-stalls"]["detail-type"] == [
+        "DRS Source Server Data Replication Stalled Change"
+    ]
+    functions = {
+        f.inputs["name"]: f.state["arn"] for f in evaluation.of_type("aws:lambda/function:Function")
+    }
+    routed = {
+        t.inputs["rule"]: t.inputs["arn"]
+        for t in evaluation.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        if t.inputs.get("eventBusName") == bus.inputs["name"]
+    }
+    assert routed == {
+        f"{DEPLOYMENT}-readiness-target-stalls": functions[f"{DEPLOYMENT}-readiness"],
+        f"{DEPLOYMENT}-wave-runner-target-launches": functions[f"{DEPLOYMENT}-wave-runner"],
+    }
+    assert evaluate_stack(evaluation) == []
+    # Nothing to forward without targets: no bus, no policy, no rules on it.
+    alone = evaluate("dev")
+    assert alone.of_type("aws:cloudwatch/eventBus:EventBus") == []
+    assert "drsEventBusArn" not in alone.outputs

@@ -19,6 +19,8 @@ from drs_orchestrator.adapters.dynamodb import (
     ServerHolds,
     to_item,
 )
+from drs_orchestrator.adapters.targets import DrsGateways
+from drs_orchestrator.domain.targets import HOME, Target, Targets
 from drs_orchestrator.domain.wakeups import (
     LAUNCH_FAILED,
     UNSEEN,
@@ -89,9 +91,21 @@ def waker(records: Any, holds: Any, machines: Machines, drs: FakeDrs | None = No
         records,
         holds,
         machines,  # type: ignore[arg-type]
-        DrsGateway(client=(drs or ended_job()).client()),
+        DrsGateways.home_only(DrsGateway(client=(drs or ended_job()).client())),
         logging.getLogger("wakeups-test"),
     )
+
+
+class TargetSessions:
+    """Each target's DRS client, as the target's role would give it."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.clients = clients
+        self.asked: list[tuple[str, str]] = []
+
+    def client(self, service: str, target: Target, session: str, *, fresh: bool = False) -> Any:
+        self.asked.append((target.key, session))
+        return self.clients[target.key]
 
 
 # -- the domain: reading DRS's event ------------------------------------------------------
@@ -320,3 +334,30 @@ def test_the_handler_routes_drs_events_to_the_waker(
         wave_runner._waker.cache_clear()
     assert answer["woken"] is True
     assert machines.woken == ["sleep-token-9"]
+
+
+def test_a_launch_result_forwarded_from_a_target_is_checked_in_that_target(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    """Issue 30: the target program forwards its DRS events to the deployment's bus. The
+    event's source server is in 111122223333/us-west-2: its job is described there, through
+    the target's role, not in the deployment's own DRS (which has no such job)."""
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    home = FakeDrs(region="us-east-1")  # knows nothing of the job
+    there = ended_job(finished=False)
+    target = Target("111122223333", "us-west-2", "arn:aws:iam::111122223333:role/t", "x-1")
+    sessions = TargetSessions({target.key: there.client()})
+    gateways = DrsGateways(
+        Targets(Target(HOME, "us-east-1"), (target,)),
+        DrsGateway(client=home.client()),
+        sessions,  # type: ignore[arg-type]
+    )
+    waker_there = Waker(records, holds, machines, gateways, logging.getLogger("wakeups-test"))  # type: ignore[arg-type]
+
+    assert "still launching" in waker_there.on_event(EVENT)["why"], "the target's job, read"
+    assert sessions.asked == [(target.key, "drs-wave-runner")]
+    there.finish(JOB)
+    assert waker_there.on_event(EVENT)["woken"] is True
+    assert machines.woken == ["sleep-token-1"]

@@ -63,11 +63,15 @@ def test_the_role_trusts_the_deployments_functions_only_with_the_external_id(
     main_root: Path,
 ) -> None:
     evaluation = run()
+    # The role, and the forwarding of DRS's events in each of the account's two regions.
     assert sorted(r.type for r in evaluation.custom_resources) == [
-        "aws:iam/role:Role",
-        "aws:iam/rolePolicy:RolePolicy",
+        *["aws:cloudwatch/eventRule:EventRule"] * 2,
+        *["aws:cloudwatch/eventTarget:EventTarget"] * 2,
+        *["aws:iam/role:Role"] * 2,
+        *["aws:iam/rolePolicy:RolePolicy"] * 2,
+        *["pulumi:providers:aws"] * 2,
     ]
-    role = evaluation.one("aws:iam/role:Role")
+    role = evaluation.one("aws:iam/role:Role", "role")
     assert role.inputs["name"] == f"{DEV}-drs-target"
     assert role.inputs["tags"]["drs-orchestrator:deployment"] == DEV
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
@@ -86,7 +90,7 @@ def test_the_role_trusts_the_deployments_functions_only_with_the_external_id(
 def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
     main_root: Path,
 ) -> None:
-    policy = run().one("aws:iam/rolePolicy:RolePolicy")
+    policy = run().one("aws:iam/rolePolicy:RolePolicy", "policy")
     assert policy.inputs["name"] == f"{DEV}-drs-target-policy"
     statement, writes, simulate = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Action"] == TARGET_ROLE_ACTIONS
@@ -102,7 +106,7 @@ def test_the_role_may_call_what_the_runtime_calls_in_the_listed_regions_only(
     # Readiness simulates the role's own permissions (SCPs included), on the role only.
     assert simulate["Action"] == ["iam:SimulatePrincipalPolicy"]
     assert simulate["Resource"] == f"arn:aws:iam::111122223333:role/{DEV}-drs-target"
-    other = run(stack="dev.444455556666").one("aws:iam/rolePolicy:RolePolicy")
+    other = run(stack="dev.444455556666").one("aws:iam/rolePolicy:RolePolicy", "policy")
     condition = json.loads(other.inputs["policy"])["Statement"][0]["Condition"]
     assert condition == {"StringEquals": {"aws:RequestedRegion": ["eu-west-1"]}}
 
@@ -264,9 +268,7 @@ def test_the_planned_roles_allow_everything_readiness_simulates(main_root: Path)
                 need.resource,
             )
 
-    (target,) = [
-        json.loads(p.inputs["policy"]) for p in run().of_type("aws:iam/rolePolicy:RolePolicy")
-    ]
+    target = json.loads(run().one("aws:iam/rolePolicy:RolePolicy", "policy").inputs["policy"])
     own = f"arn:aws:iam::{STAGING}:role/{DEV}-drs-target"
     for region, expected in (
         ("us-west-2", "allowed"),
@@ -280,3 +282,71 @@ def test_the_planned_roles_allow_everything_readiness_simulates(main_root: Path)
             )
     assert decide([target], "iam:SimulatePrincipalPolicy", own, {}) == "allowed"
     assert decide([target], "iam:SimulatePrincipalPolicy", f"{own}-other", {}) == "implicitDeny"
+
+
+def test_each_target_region_forwards_drs_events_to_the_deployments_bus(main_root: Path) -> None:
+    """Issue 30: DRS sends its events in the source server's account and region only. In
+    each region the account is a target in, a rule on the default bus (where DRS sends)
+    puts DRS's launch results and replication stalls on the deployment's bus, through a
+    role EventBridge alone may assume, in this account alone, that may do that alone."""
+    evaluation = run()
+    bus = f"arn:aws:events:us-east-1:{ORCHESTRATOR}:event-bus/{DEV}-drs-events"
+    assert evaluation.outputs["eventBusArn"] == bus
+    rules = {r.name: r for r in evaluation.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert sorted(rules) == ["forward-us-east-1", "forward-us-west-2"]
+    for region in ("us-east-1", "us-west-2"):
+        rule = rules[f"forward-{region}"]
+        assert rule.inputs["name"] == f"{DEV}-drs-events-{region}"
+        assert "eventBusName" not in rule.inputs, "the default bus, where DRS sends"
+        assert json.loads(rule.inputs["eventPattern"]) == {
+            "source": ["aws.drs"],
+            "detail-type": [
+                "DRS Source Server Data Replication Stalled Change",
+                "DRS Source Server Launch Result",
+            ],
+        }
+        assert rule.inputs["tags"]["drs-orchestrator:deployment"] == DEV
+    regions = {p.name: p.inputs["region"] for p in evaluation.of_type("pulumi:providers:aws")}
+    assert regions == {"us-east-1": "us-east-1", "us-west-2": "us-west-2"}
+    role = evaluation.one("aws:iam/role:Role", "forwarder-role")
+    assert role.inputs["name"] == f"{DEV}-drs-events-forwarder"
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": STAGING}}
+    policy = evaluation.one("aws:iam/rolePolicy:RolePolicy", "forwarder-policy")
+    (allowed,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert (allowed["Action"], allowed["Resource"]) == (["events:PutEvents"], [bus])
+    targets = evaluation.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    # (the mocks give every ARN their one account; in AWS this role is in the target's)
+    assert {(t.inputs["arn"], t.inputs["roleArn"]) for t in targets} == {(bus, role.state["arn"])}
+    assert role.state["arn"].endswith(f":role/{DEV}-drs-events-forwarder")
+    # The bus the main stack declares accepts exactly this role (and the other account's).
+    key = Declaration.of(REPO_ROOT / "Pulumi.yaml").key("drsTargets").full_name
+    main = evaluate("dev", config_overrides={key: json.dumps(TARGETS)})
+    bus_policy = main.one("aws:cloudwatch/eventBusPolicy:EventBusPolicy")
+    (statement,) = json.loads(bus_policy.inputs["policy"])["Statement"]
+    assert role_arn(STAGING) in statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert evaluate_stack(evaluation) == []
+
+
+def role_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{DEV}-drs-events-forwarder"
+
+
+def test_a_target_region_whose_forwarding_rule_name_is_too_long_is_refused(
+    tmp_path: Path,
+) -> None:
+    from infra.settings import load_settings
+
+    config = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    config = {k: (json.dumps(v) if not isinstance(v, str) else v) for k, v in config.items()}
+    long_name = "drs-orchestrator-with-a-very-long-deployment-name"
+    config["drs-orchestrator:deploymentName"] = long_name
+    config["drs-orchestrator:drsTargets"] = json.dumps(TARGETS[:1])
+    with pytest.raises(SettingsError) as caught:
+        load_settings("dev", config)
+    assert any(
+        p.startswith("'drs-orchestrator:drsTargets[0].region': derives EventBridge rule")
+        or "drs-events-us-west-2" in p
+        for p in caught.value.problems
+    ), caught.value.problems

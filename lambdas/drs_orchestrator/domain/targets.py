@@ -93,6 +93,15 @@ class Targets:
                 return target
         return None
 
+    def of_event(self, account_id: str, region: str) -> Target:
+        """The target a DRS event came from (its source server's account and region, as
+        the target's forwarding rule delivers it to the deployment's bus); home for any
+        other (DRS's own events of the deployment's account and region)."""
+        for target in self.others:
+            if (target.account_id, target.region) == (account_id, region):
+                return target
+        return self.home
+
     def of_stored(self, key: str | None) -> Target:
         """The target an execution's batch or job names (``Target.stored_key``)."""
         return self.home if key is None else self.get(key)

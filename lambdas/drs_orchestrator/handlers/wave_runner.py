@@ -74,7 +74,7 @@ def _waker() -> Waker:
         records=ExecutionRecords(env.finder.executions_table),
         holds=ServerHolds(env.server_holds_table),
         machines=_machines(""),
-        drs=DrsGateways(drs_targets()).home,
+        drs=DrsGateways(drs_targets()),
         logger=logger,
     )
 

@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import to_iso
-from drs_orchestrator.domain.wakeups import job_has_ended, launch_result
+from drs_orchestrator.domain.wakeups import LaunchResult, job_has_ended, launch_result
 from drs_orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.adapters.targets import DrsGateways
     from drs_orchestrator.domain.jobs import DrsJob
 
 
@@ -35,8 +36,9 @@ class Waker:
     records: ExecutionRecords
     holds: ServerHolds
     machines: StateMachines
-    #: DRS of the deployment's own account and region, where DRS sends these events.
-    drs: DrsGateway
+    #: DRS of every target: an event forwarded from a target (its account and region)
+    #: is checked against that target's DRS, through its role.
+    drs: DrsGateways
     logger: logging.Logger | Any = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
@@ -61,7 +63,7 @@ class Waker:
             # A launch the orchestrator did not start, or an execution already ended.
             return {"woken": False, "why": f"{result.server_id} is held by no execution"}
         execution_id, _ = held
-        if not job_has_ended(self._job(result.job_id)):
+        if not job_has_ended(self._job(result)):
             return {
                 "woken": False,
                 "executionId": execution_id,
@@ -70,17 +72,19 @@ class Waker:
         woken = self.wake(execution_id, why=f"{result.server_id} {result.state}")
         return {"woken": woken, "executionId": execution_id, "sourceServerId": result.server_id}
 
-    def _job(self, job_id: str | None) -> DrsJob | None:
-        """The job as DRS describes it now; None when it cannot be told (the wake then
-        goes ahead: ``job_has_ended``)."""
-        if not job_id:
+    def _job(self, result: LaunchResult) -> DrsJob | None:
+        """The job as DRS describes it now, in the target the event came from; None when
+        it cannot be told (the wake then goes ahead: ``job_has_ended``)."""
+        if not result.job_id:
             return None
+        target = self.drs.targets.of_event(result.account, result.region)
         try:
-            return self.drs.describe_jobs([job_id]).get(job_id)
-        except OrchestratorError as exc:
+            gateway = self.drs.of(target.stored_key, session_name(None, "wave-runner"))
+            return gateway.describe_jobs([result.job_id]).get(result.job_id)
+        except OrchestratorError as exc:  # TargetUnreachableError is one
             self.logger.warning(
                 "could not describe the job of a launch result; waking anyway",
-                extra={"jobId": job_id, "error": str(exc)},
+                extra={"jobId": result.job_id, "target": target.key, "error": str(exc)},
             )
             return None
 
