@@ -9,6 +9,10 @@ sends the launch results as the job ends) to the ``creationDateTime`` of the wav
 (its ``StartRecovery``). Web tier waits for approval: its delay is counted from the
 approval instead.
 
+``--in-targets`` drills a two-wave plan of the seeded groups of the two DRS targets instead
+(the first target's wave, then the second's): their launch results reach the deployment
+only through the target program's forwarding to the deployment's bus.
+
 Sandbox time runs ``--time-scale`` (20) times faster than AWS where the orchestrator waits
 (``POLL_SECONDS`` 30 -> 2): a delay bounded by the tick interval is multiplied back by the
 scale to read it in AWS seconds; a delay set by work (a wake, a tick) is not scaled. Prints
@@ -109,7 +113,27 @@ def transitions(state: dict, execution_id: str) -> int:
     return total
 
 
-def run(drills: int, drop: bool, phase: float) -> tuple[dict[str, list[float]], dict, list[int]]:
+def target_plan(url: str, token: str) -> dict:
+    """Two waves, each the seeded group of one DRS target, the second after the first."""
+    groups = call(f"{url}/api/protection-groups?limit=100", token)["items"]
+    names = [g["name"] for g in groups if g.get("accountId")]
+    body = {
+        "name": "Across targets",
+        "waves": [
+            {"name": "First", "protectionGroups": names[:1]},
+            {"name": "Second", "protectionGroups": names[1:2], "dependsOn": ["First"]},
+        ],
+    }
+    return call(f"{url}/api/recovery-plans", token, "POST", body)
+
+
+def all_jobs(state: dict) -> list[dict]:
+    return [*state["drs"]["jobs"], *(j for t in state["targets"].values() for j in t["jobs"])]
+
+
+def run(
+    drills: int, drop: bool, phase: float, in_targets: bool = False
+) -> tuple[dict[str, list[float]], dict, list[int]]:
     workdir = Path(tempfile.mkdtemp(prefix="wave-delay-"))
     command = [sys.executable, "-m", "drsctl", "sandbox", "--port", "0", "--no-console"]
     command += ["--workdir", str(workdir), "--time-scale", str(TIME_SCALE)]
@@ -126,7 +150,10 @@ def run(drills: int, drop: bool, phase: float) -> tuple[dict[str, list[float]], 
     steps: list[int] = []
     try:
         token = call(f"{url}/config.json")["auth"]["token"]
-        plan = call(f"{url}/api/recovery-plans", token)["items"][0]
+        if in_targets:
+            plan = target_plan(url, token)
+        else:
+            plan = call(f"{url}/api/recovery-plans", token)["items"][0]
         for _ in range(drills):
             item, approved = drill(url, token, plan)
             state = call(f"{url}/sandbox/state")
@@ -134,7 +161,7 @@ def run(drills: int, drop: bool, phase: float) -> tuple[dict[str, list[float]], 
                 print(f"  a drill ended {item['status']}: {item.get('reason')}")
                 continue
             steps.append(transitions(state, item["executionId"]))
-            for wave, delay in delays(item, approved, state["drs"]["jobs"]).items():
+            for wave, delay in delays(item, approved, all_jobs(state)).items():
                 found.setdefault(wave, []).append(delay)
     finally:
         process.send_signal(signal.SIGINT)
@@ -153,17 +180,31 @@ def main() -> None:
         "between two ticks depends on it (try a few)",
     )
     parser.add_argument("--dropped-only", action="store_true", help="skip the run with events")
+    parser.add_argument(
+        "--in-targets",
+        action="store_true",
+        help="drill waves in the two DRS targets (their events forwarded to the deployment)",
+    )
     args = parser.parse_args()
     tick = math.ceil(30 / TIME_SCALE)  # the sandbox rounds scaled waits up (Pacing)
     print(f"sandbox: time scale {TIME_SCALE:g}, tick interval {tick:g} s (30 s in AWS)")
     for drop in (True,) if args.dropped_only else (False, True):
-        found, state, steps = run(args.drills, drop, args.drs_phase_seconds)
+        found, state, steps = run(args.drills, drop, args.drs_phase_seconds, args.in_targets)
         label = "events dropped" if drop else "events delivered"
         events = state.get("events", {})
-        print(
-            f"\n{label}: DRS sent {events.get('sent', 0)} launch results, "
-            f"{events.get('delivered', 0)} delivered, {events.get('dropped', 0)} dropped"
-        )
+        if args.in_targets:
+            events = events.get("fromTargets", {})
+            label += " (waves in DRS targets, their events forwarded)"
+            print(
+                f"\n{label}: {events.get('forwarded', 0)} forwarded by the targets, "
+                f"{events.get('delivered', 0)} delivered, {events.get('dropped', 0)} dropped, "
+                f"{events.get('refused', 0)} refused by the bus policy"
+            )
+        else:
+            print(
+                f"\n{label}: DRS sent {events.get('sent', 0)} launch results, "
+                f"{events.get('delivered', 0)} delivered, {events.get('dropped', 0)} dropped"
+            )
         invocations = state["invocations"]
         runner = next(v for k, v in invocations.items() if k.endswith("-wave-runner"))
         print(f"  wave-runner invocations over {args.drills} drills: {runner}")

@@ -27,7 +27,7 @@ from drsctl.sandbox.clock import SCHEDULE_INVOKE_CONFIG, Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
-from drsctl.sandbox.events import EventBus
+from drsctl.sandbox.events import EventBus, Forwarding
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.metrics import EmittedMetrics
 from drsctl.sandbox.runtime import LambdaRuntime
@@ -45,6 +45,7 @@ from drsctl.sandbox.ssm import AutomationSimulator
 from infra.components.identity import ROLE_GROUPS
 from infra.console import build_console
 from infra.iam import target_role_policy
+from infra.naming import Naming
 from infra.project_config import Declaration
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class RunningDeployment:
     targets: tuple[tuple[str, str], ...] = ()
     #: The default bus of the deployment's account and region (DRS's events).
     bus: EventBus | None = None
+    #: The deployment's own bus, for what its targets forward (None without targets).
+    target_bus: EventBus | None = None
     #: What its functions would send CloudWatch (their EMF log lines, summed).
     metrics: EmittedMetrics | None = None
 
@@ -186,6 +189,8 @@ class Sandbox:
         self._install_lambda_runtime(self._runtime)
         pacing = Pacing(options.time_scale)
         rules = []
+        #: Each target's forwarding to each deployment that names it, by (account, region).
+        forwarders: dict[tuple[str, str], list[Forwarding]] = {}
         secret, issued_at = secrets.token_urlsafe(16), int(time.time())
         user = SandboxUser(
             username="sandbox-user",
@@ -225,8 +230,8 @@ class Sandbox:
                 others=list(by_role.values()),
             )
             site.start()
-            # DRS's events reach the deployment's rules in its own account and region only,
-            # as in AWS: the simulated targets send theirs to no one.
+            # DRS's events reach the default bus of their own account and region, as in
+            # AWS; each target's reach the deployment's own bus through its forwarding.
             bus = EventBus(
                 deployment.event_rules,
                 clients("events"),
@@ -236,11 +241,19 @@ class Sandbox:
             )
             bus.start()
             simulator.on_event = bus.put
+            target_bus = self._target_bus(deployment, clients, evaluation, forwarders)
             emitted = EmittedMetrics(
                 [self._runtime.log_path(name) for name in deployment.functions.values()]
             )
             self.deployments[evaluation.stack] = RunningDeployment(
-                deployment, simulator, access_key, site, _targets_of(evaluation), bus, emitted
+                deployment,
+                simulator,
+                access_key,
+                site,
+                _targets_of(evaluation),
+                bus,
+                target_bus,
+                emitted,
             )
             # EventBridge invokes a schedule's target once per firing: never again because
             # an answer was slow (botocore retries a read time-out), and a run may take as
@@ -262,12 +275,44 @@ class Sandbox:
             for account, region in _targets_of(evaluation):
                 self.say(f"  {evaluation.stack}: DRS target {account}/{region} (simulated)")
         self._targets = targets
+        for key, target in targets.items():
+            target.on_event = _fan_out(forwarders.get(key, []))
         self._clock = Clock(rules, [*simulators.values(), *targets.values()], pacing, self.say)
         self._clock.start()
         # Where each deployment answers, for tools run beside the sandbox (drsctl compare).
         (options.workdir / STATE_FILE).write_text(
             json.dumps({stack: r.site.url for stack, r in self.deployments.items()})
         )
+
+    def _target_bus(
+        self,
+        deployment: Deployment,
+        clients: Callable[..., Any],
+        evaluation: Any,
+        forwarders: dict[tuple[str, str], list[Forwarding]],
+    ) -> EventBus | None:
+        """The deployment's own bus for its targets' DRS events, started, and the
+        forwarding of each of its targets to it (what each target program declares)."""
+        if not deployment.bus_rules:
+            return None
+        [(name, bus_rules)] = deployment.bus_rules.items()
+        bus = EventBus(
+            bus_rules,
+            clients("events"),
+            clients("lambda"),
+            self.say,
+            drop=self.options.drop_drs_events,
+            bus_name=name,
+        )
+        bus.start()
+        naming = Naming(deployment.deployment_name)
+        for account, region in _targets_of(evaluation):
+            role = f"arn:aws:iam::{account}:role/{naming.event_forwarder_role()}"
+            policy = deployment.bus_policies.get(name, {})
+            forwarders.setdefault((account, region), []).append(
+                Forwarding(bus, policy, account, role)
+            )
+        return bus
 
     def client(
         self, access_key: str, region: str, service: str, config: Config | None = None
@@ -389,6 +434,11 @@ class Sandbox:
                 "sent": running.simulator.events_sent,
                 **(dict(running.bus.counts) if running.bus else {}),
                 "errors": running.bus.errors[-5:] if running.bus else [],
+                # What the targets forwarded to the deployment's own bus.
+                "fromTargets": {
+                    **(dict(running.target_bus.counts) if running.target_bus else {}),
+                    "errors": running.target_bus.errors[-5:] if running.target_bus else [],
+                },
             },
             # Every background loop's newest failures in one place: the clock's, each
             # schedule's and the event bus's (each loop recorded it and went on).
@@ -396,6 +446,7 @@ class Sandbox:
                 *(list(self._clock.errors) if self._clock else []),
                 *(e for r in rules for e in r.errors),
                 *(running.bus.errors if running.bus else []),
+                *(running.target_bus.errors if running.target_bus else []),
             ][-20:],
             "workerPids": self._runtime.pids() if self._runtime else [],
             # The metrics its alarms and dashboard would read (EMF in the function logs).
@@ -424,6 +475,8 @@ class Sandbox:
             running.site.stop()
             if running.bus:
                 running.bus.stop()
+            if running.target_bus:
+                running.target_bus.stop()
         if self._runtime:
             self._runtime.stop()
         if self._gateway:
@@ -451,6 +504,16 @@ def running_sandbox(workdir: Path) -> str | None:
         except OSError:
             continue
     return None
+
+
+def _fan_out(forwardings: list[Forwarding]) -> Callable[[dict[str, Any]], None]:
+    """A target's events, handed to every deployment that forwards them."""
+
+    def put(event: dict[str, Any]) -> None:
+        for forwarding in forwardings:
+            forwarding.put(event)
+
+    return put
 
 
 def _alnum(text: str) -> str:

@@ -74,6 +74,10 @@ class Deployment:
     functions: dict[str, str] = field(default_factory=dict)  # short name -> function name
     schedule_rules: list[str] = field(default_factory=list)
     event_rules: list[str] = field(default_factory=list)
+    #: The deployment's own buses (its targets' forwarded DRS events): name -> its rules.
+    bus_rules: dict[str, list[str]] = field(default_factory=dict)
+    #: Each own bus's resource policy, as declared (who may put events on it).
+    bus_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_machine_arn: str = ""
     topic_arn: str = ""
     created: Counter[str] = field(default_factory=Counter)
@@ -114,6 +118,8 @@ def deploy(
         ("aws:lambda/function:Function", lambda r: _function(clients, r, deployment, pacing)),
         ("aws:lambda/permission:Permission", lambda r: _permission(clients, r)),
         ("aws:sfn/stateMachine:StateMachine", lambda r: _state_machine(clients, r, deployment)),
+        ("aws:cloudwatch/eventBus:EventBus", lambda r: _bus(clients, r, deployment)),
+        ("aws:cloudwatch/eventBusPolicy:EventBusPolicy", lambda r: _bus_policy(r, deployment)),
         ("aws:cloudwatch/eventRule:EventRule", lambda r: _rule(clients, r, deployment)),
         ("aws:cloudwatch/eventTarget:EventTarget", lambda r: _target(clients, r)),
     ]
@@ -256,16 +262,37 @@ def _state_machine(clients: Callable[[str], Any], r: RegisteredResource, d: Depl
     d.state_machine_arn = created["stateMachineArn"]
 
 
+def _bus(clients: Callable[[str], Any], r: RegisteredResource, d: Deployment) -> None:
+    """The deployment's own bus (its DRS targets' forwarded events), delivered by the
+    sandbox's ``EventBus`` as the default bus is."""
+    clients("events").create_event_bus(Name=r.inputs["name"])
+    d.bus_rules.setdefault(r.inputs["name"], [])
+
+
+def _bus_policy(r: RegisteredResource, d: Deployment) -> None:
+    """Kept for the sandbox's forwarding, which puts a target's event on the bus only if
+    the policy lets that target's forwarder role in (moto enforces no bus policy)."""
+    policy = r.inputs["policy"]
+    d.bus_policies[r.inputs["eventBusName"]] = (
+        json.loads(policy) if isinstance(policy, str) else policy
+    )
+
+
 def _rule(clients: Callable[[str], Any], r: RegisteredResource, d: Deployment) -> None:
-    """A schedule rule, fired by the sandbox's clock; or a rule on events (DRS's), kept in
-    moto for what reads it and fired by nothing: the simulated DRS sends no events."""
+    """A schedule rule, fired by the sandbox's clock; or a rule on events (DRS's) on the
+    default bus or the deployment's own, delivered by the sandbox's ``EventBus``."""
     if "eventPattern" in r.inputs:
+        bus = r.inputs.get("eventBusName")
         clients("events").put_rule(
             Name=r.inputs["name"],
             EventPattern=r.inputs["eventPattern"],
             State=r.inputs.get("state", "ENABLED"),
+            **({"EventBusName": bus} if bus else {}),
         )
-        d.event_rules.append(r.inputs["name"])
+        if bus:
+            d.bus_rules.setdefault(bus, []).append(r.inputs["name"])
+        else:
+            d.event_rules.append(r.inputs["name"])
         return
     clients("events").put_rule(
         Name=r.inputs["name"],
@@ -276,8 +303,11 @@ def _rule(clients: Callable[[str], Any], r: RegisteredResource, d: Deployment) -
 
 
 def _target(clients: Callable[[str], Any], r: RegisteredResource) -> None:
+    bus = r.inputs.get("eventBusName")
     clients("events").put_targets(
-        Rule=r.inputs["rule"], Targets=[{"Id": r.inputs["targetId"], "Arn": r.inputs["arn"]}]
+        Rule=r.inputs["rule"],
+        Targets=[{"Id": r.inputs["targetId"], "Arn": r.inputs["arn"]}],
+        **({"EventBusName": bus} if bus else {}),
     )
 
 

@@ -138,6 +138,37 @@ def test_readiness_of_a_plan_with_actions_reads_their_documents(
     assert "AWS-RunShellScript is a Command document" in every.stdout
 
 
+def test_launch_results_in_a_target_are_forwarded_and_wake_the_drill(
+    sandbox: RunningSandbox,
+) -> None:
+    """Issue 30: a target's DRS sends its launch results in its own account and region;
+    the target program's rule forwards them to the deployment's bus, whose policy lets
+    the target's forwarder role in, and its rule wakes the wave runner. A plan of two waves
+    in one target is woken as a home one is, not left to the next tick."""
+    groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
+    in_targets = [g["name"] for g in groups if g.get("accountId")]
+    plan = post(
+        sandbox,
+        "/recovery-plans",
+        {
+            "name": "Woken in targets",
+            "waves": [
+                {"name": "First", "protectionGroups": in_targets[:1]},
+                {"name": "Second", "protectionGroups": in_targets[1:], "dependsOn": ["First"]},
+            ],
+        },
+    )
+    before = sandbox.get("/sandbox/state")["events"]["fromTargets"]
+    execution = drill(sandbox, plan["planId"])
+    assert execution["status"] == "COMPLETED", execution.get("reason")
+    assert sorted(j["target"] for j in execution["jobs"].values()) == sorted(KEYS)
+    forwarded = sandbox.get("/sandbox/state")["events"]["fromTargets"]
+    assert forwarded.get("forwarded", 0) - before.get("forwarded", 0) >= len(execution["servers"])
+    assert forwarded.get("delivered", 0) > before.get("delivered", 0)
+    assert forwarded.get("refused", 0) == 0 and forwarded["errors"] == []
+    assert execution["wakeRequests"] >= 1, "the first wave's last launch result woke it"
+
+
 def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_path: Path) -> None:
     """Event-driven waves in the sandbox: the simulated DRS at home sends a launch result
     per server as its job ends, the bus delivers each to the wave runner through the
