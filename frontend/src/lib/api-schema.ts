@@ -647,7 +647,7 @@ export interface components {
             batchId?: string;
             /** @description DRS's job status (PENDING, STARTED, COMPLETED). */
             status: string;
-            /** @description LAUNCH or TERMINATE. */
+            /** @description LAUNCH or TERMINATE; FAILBACK for a failback's launch (its servers' progress is the failback's own, by step). */
             type: string;
             servers: string[];
             /** @description ISO 8601 time, UTC. */
