@@ -45,13 +45,16 @@ from drsctl.sandbox.ssm import AutomationSimulator
 from infra.components.identity import ROLE_GROUPS
 from infra.console import build_console
 from infra.iam import target_role_policy
-from infra.naming import Naming
+from infra.naming import FUNCTION_SHORT_NAMES, Naming
 from infra.project_config import Declaration
+from infra.target.program import trust_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from botocore.config import Config
+
+    from drsctl.sandbox.sts import TrustChecker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Written in the workdir once the sandbox is ready, removed when it stops.
@@ -111,6 +114,7 @@ class Sandbox:
         self._restore: list[Callable[[], None]] = []
         self._chaos_draws = 0
         self._targets: dict[tuple[str, str], DrsSimulator] = {}
+        self._trust: TrustChecker | None = None
 
     # -- start ------------------------------------------------------------------------
 
@@ -171,10 +175,12 @@ class Sandbox:
         by_place = {(sim.account, sim.region): sim for sim in simulators.values()} | targets
         for sim in [*simulators.values(), *targets.values()]:
             sim.origin_drs = lambda region, account: by_place.get((account, region))
-        for evaluation in evaluations:
-            create_target_roles(evaluation)
+        for evaluation, home in zip(evaluations, simulators.values(), strict=True):
+            create_target_roles(evaluation, home.account)
         self._configure_moto()
-        self._gateway = GatewayServer(AwsGateway(simulators, targets, automations=automations))
+        aws_gateway = AwsGateway(simulators, targets, automations=automations)
+        self._trust = aws_gateway.trust
+        self._gateway = GatewayServer(aws_gateway)
         self._gateway.start()
         os.environ["MOTO_PORT"] = str(self._gateway.port)  # moto's Step Functions calls Lambda here
         self.say(
@@ -216,8 +222,15 @@ class Sandbox:
             clients = partial(self.client, access_key, str(evaluation.config["aws:region"]))
             self.say(f"deploying {evaluation.stack} into the sandbox...")
             deployment = deploy(evaluation, clients, pacing, self.say)
-            for function in deployment.functions.values():
-                keys_by_function[function] = access_key
+            # Each function calls AWS with a key of its own, acting as its role: the
+            # sandbox's STS holds an assume-role of a target's role to the role's trust.
+            gateway = aws_gateway
+            for short, function in deployment.functions.items():
+                own_key = function_key(access_key, short)
+                keys_by_function[function] = own_key
+                gateway.aliases[own_key] = access_key
+                role = Naming(deployment.deployment_name).function_role(short)
+                gateway.trust.principals[own_key] = f"arn:aws:iam::{simulator.account}:role/{role}"
             port = options.port + index if options.port else 0
             site = Site(
                 deployment,
@@ -448,6 +461,8 @@ class Sandbox:
                 *(running.bus.errors if running.bus else []),
                 *(running.target_bus.errors if running.target_bus else []),
             ][-20:],
+            # AssumeRoles the sandbox's STS refused (a role's trust did not allow them).
+            "assumeRoleRefused": list(self._trust.refused[-5:]) if self._trust else [],
             "workerPids": self._runtime.pids() if self._runtime else [],
             # The metrics its alarms and dashboard would read (EMF in the function logs).
             "metrics": running.metrics.snapshot() if running.metrics else [],
@@ -520,10 +535,17 @@ def _alnum(text: str) -> str:
     return "".join(c for c in text.upper() if c.isalnum())
 
 
-def create_target_roles(evaluation: Any) -> None:
-    """The deployment's role in each DRS target account, as the target stack creates it
-    (``infra/iam.py``'s ``target_role_policy``): readiness simulates it there. moto does not
-    require a role to assume it, but the simulation reads its policy."""
+def function_key(deployment_key: str, short: str) -> str:
+    """The access key a deployment's function ``short`` calls AWS with in the sandbox."""
+    return f"{deployment_key}{_alnum(short)}"
+
+
+def create_target_roles(evaluation: Any, home_account: str) -> None:
+    """The deployment's role in each DRS target account, as the target stack creates it:
+    its permissions (``infra/iam.py``'s ``target_role_policy``, which readiness simulates)
+    and its trust (``infra/target/program.py``'s ``trust_document``: the deployment's
+    function roles only, with the target's external id), which the sandbox's STS holds
+    every AssumeRole to (``drsctl/sandbox/sts.py``)."""
     from moto.iam.models import iam_backends
 
     listed: list[dict[str, Any]] = []
@@ -532,15 +554,22 @@ def create_target_roles(evaluation: Any) -> None:
         if variables.get("DRS_TARGETS"):
             listed = json.loads(variables["DRS_TARGETS"])
             break
-    regions_of: dict[str, list[str]] = {}
+    naming = Naming(str(evaluation.config["drs-orchestrator:deploymentName"]))
+    trusted = [
+        f"arn:aws:iam::{home_account}:role/{naming.function_role(short)}"
+        for short in FUNCTION_SHORT_NAMES
+    ]
+    regions_of: dict[tuple[str, str], list[str]] = {}
     for target in listed:
-        regions_of.setdefault(str(target["roleArn"]), []).append(str(target["region"]))
-    for role_arn, regions in sorted(regions_of.items()):
+        key = (str(target["roleArn"]), str(target["externalId"]))
+        regions_of.setdefault(key, []).append(str(target["region"]))
+    for (role_arn, external_id), regions in sorted(regions_of.items()):
         account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
         backend = iam_backends[account]["global"]
         if any(r.name == name for r in backend.get_roles()):
             continue  # two deployments of one account share nothing, but a restart may
-        backend.create_role(name, "{}", "/", None, "sandbox target role", [], None)
+        trust = json.dumps(trust_document(trusted, external_id))
+        backend.create_role(name, trust, "/", None, "sandbox target role", [], None)
         policy = target_role_policy(sorted(regions), role_arn)
         backend.put_role_policy(name, "runtime", json.dumps(policy))
 

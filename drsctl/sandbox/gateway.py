@@ -26,6 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from drsctl.sandbox.iam import PolicySimulator
 from drsctl.sandbox.serving import ServerThread
 from drsctl.sandbox.ssm import OPERATIONS as AUTOMATION_OPERATIONS
+from drsctl.sandbox.sts import TrustChecker, access_denied
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -45,6 +46,7 @@ class AwsGateway:
         targets: Mapping[tuple[str, str], DrsSimulator] | None = None,
         policies: PolicySimulator | None = None,
         automations: Mapping[str, AutomationSimulator] | None = None,
+        trust: TrustChecker | None = None,
     ) -> None:
         #: DRS simulator per access key id (each deployment's own account and region).
         self.simulators = dict(simulators)
@@ -54,12 +56,25 @@ class AwsGateway:
         self.policies = policies or PolicySimulator()
         #: SSM Automation per access key id (each deployment's own).
         self.automations = dict(automations or {})
+        #: Each function's own access key -> its deployment's (which names its simulators).
+        self.aliases: dict[str, str] = {}
+        #: STS's AssumeRole held to the role's trust (``drsctl/sandbox/sts.py``).
+        self.trust = trust or TrustChecker()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._lock = threading.RLock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        access_key, service = (scope.group(1), scope.group(3)) if scope else ("", "")
+        caller, service = (scope.group(1), scope.group(3)) if scope else ("", "")
+        access_key = self.aliases.get(caller, caller)
+        if service == "sts":
+            refused = self._refused_assume_role(caller, environ)
+            if refused is not None:
+                start_response(
+                    "403 Forbidden",
+                    [("Content-Type", "text/xml"), ("Content-Length", str(len(refused)))],
+                )
+                return [refused]
         if service == "drs":
             region = scope.group(2) if scope else ""
             return self._drs(access_key, region, environ, start_response)
@@ -84,6 +99,16 @@ class AwsGateway:
         with self._lock:
             # The whole body is read under the lock: moto builds it lazily.
             return [b"".join(self._moto(environ, start_response))]
+
+    def _refused_assume_role(self, caller: str, environ: dict[str, Any]) -> bytes | None:
+        """STS's refusal of an AssumeRole the role's trust does not allow (None: moto
+        answers). The body is put back for moto either way."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        with self._lock:  # it reads moto's roles
+            reason = self.trust.refusal(caller, body.decode(errors="replace"))
+        return None if reason is None else access_denied(reason)
 
     def _drs(
         self, access_key: str, region: str, environ: dict[str, Any], start_response: Callable

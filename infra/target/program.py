@@ -30,21 +30,25 @@ class Target:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+def trust_document(trusted_role_arns: list[str], external_id: str) -> dict[str, Any]:
+    """The target role's trust: the given roles only, and only with the external id (the
+    sandbox's STS holds an assume-role to the same document)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": trusted_role_arns},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
+
+
 def trust_policy(settings: TargetSettings) -> str:
     """Only this deployment's function roles, and only with the external id."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": settings.trusted_role_arns()},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"sts:ExternalId": settings.external_id}},
-                }
-            ],
-        }
-    )
+    return json.dumps(trust_document(settings.trusted_role_arns(), settings.external_id))
 
 
 def permissions(settings: TargetSettings) -> dict[str, Any]:

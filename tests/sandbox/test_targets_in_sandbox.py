@@ -389,3 +389,58 @@ def test_drsctl_readiness_evaluates_the_seeded_plan_in_the_sandbox(
     missing = drsctl("readiness", "dev", "--plan", "Nope", "--sandbox", str(sandbox.workdir))
     assert missing.returncode == 2
     assert "dev has no recovery plan named 'Nope' (its plans: " in missing.stderr
+
+
+def test_the_sandboxs_sts_holds_an_assume_role_to_the_targets_trust(
+    sandbox: RunningSandbox,
+) -> None:
+    """Issue 30: moto's STS gives any role to anyone. The sandbox's holds each AssumeRole
+    to the target role's trust, as IAM would: the deployment's functions with the target's
+    external id may; a wrong external id, or a principal the role does not trust (the
+    deployment's own operator key here), may not."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from drsctl.sandbox.app import function_key
+
+    state = sandbox.get("/sandbox/state")
+    aws = state["aws"]
+    deployment = state["deploymentName"]
+    account, _region = KEYS[0].split("/")
+    role = f"arn:aws:iam::{account}:role/{deployment}-drs-target"
+    external_id = next(t["externalId"] for t in _stack_targets() if t["account"] == account)
+
+    def assume(key: str, external: str) -> str:
+        sts = boto3.client(
+            "sts",
+            region_name=aws["region"],
+            endpoint_url=aws["endpoint"],
+            aws_access_key_id=key,
+            aws_secret_access_key="sandbox",  # noqa: S106 - the sandbox accepts any secret
+        )
+        try:
+            answer = sts.assume_role(RoleArn=role, RoleSessionName="trust-test", ExternalId=external)
+        except ClientError as exc:
+            return f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}"
+        return "assumed" if answer["Credentials"]["AccessKeyId"] else "no credentials"
+
+    runner_key = function_key(aws["accessKeyId"], "wave-runner")
+    assert assume(runner_key, external_id) == "assumed"
+    assert assume(runner_key, "not-the-external-id").startswith("AccessDenied: User: arn:aws")
+    refused = assume(aws["accessKeyId"], external_id)
+    assert refused == (
+        f"AccessDenied: User: access key {aws['accessKeyId']} is not authorized to perform: "
+        f"sts:AssumeRole on resource: {role}"
+    )
+    assert sandbox.get("/sandbox/state")["assumeRoleRefused"][-1] == refused.removeprefix(
+        "AccessDenied: "
+    )
+    # And the functions themselves still reach every target (their trust holds).
+    targets = sandbox.get("/api/targets", sandbox.token())["items"]
+    assert all(t["reachable"] for t in targets), targets
+
+
+def _stack_targets() -> list[dict[str, Any]]:
+    from drsctl.sandbox.seed import targets_config
+
+    return list(json.loads(targets_config("dev")))
