@@ -428,10 +428,16 @@ def run_verify(
     out: TextIO | None = None,
     clients: AwsClients | None = None,
     fetch: Fetch = http_fetch,
+    *,
+    as_json: bool = False,
 ) -> int:
     out = out or sys.stdout
     outputs = stack_outputs(stack, outputs_file)
     clients = clients or AwsClients.for_region(str(outputs.get("region", "")))
     checks = Verifier(outputs, clients, fetch).run()
-    print_checks(checks, out)
+    if as_json:
+        rows = [{"check": c.name, "status": c.status, "detail": c.detail} for c in checks]
+        out.write(json.dumps({"stack": stack, "checks": rows}, indent=2) + "\n")
+    else:
+        print_checks(checks, out)
     return 1 if any(c.status == FAIL for c in checks) else 0

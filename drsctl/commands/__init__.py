@@ -4,6 +4,7 @@ from drsctl.commands import (
     compare,
     config,
     failback,
+    operate,
     plan,
     readiness,
     report,
@@ -11,4 +12,4 @@ from drsctl.commands import (
     verify,
 )
 
-SUBCOMMANDS = (plan, verify, compare, sandbox, readiness, report, failback, config)
+SUBCOMMANDS = (plan, verify, compare, sandbox, readiness, report, operate, failback, config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from infra.offline import REPO_ROOT
 
@@ -40,12 +41,16 @@ def target(args: argparse.Namespace) -> Target:
     return live_target(args.stack, stack_outputs(args.stack, args.outputs))
 
 
-def every_item(api: ApiClient, path: str, limit: int = 100) -> list[Any]:
-    """Every item of a paged API listing (``path`` without its query), page after page."""
+def every_item(
+    api: ApiClient, path: str, limit: int = 100, query: dict[str, str] | None = None
+) -> list[Any]:
+    """Every item of a paged API listing (``path`` without its query; ``query`` its other
+    parameters), page after page."""
     items: list[Any] = []
     token: str | None = None
     while True:
-        page = api.call("GET", f"{path}?limit={limit}" + (f"&nextToken={token}" if token else ""))
+        params = {"limit": str(limit), **(query or {}), **({"nextToken": token} if token else {})}
+        page = api.call("GET", f"{path}?{urlencode(params)}")
         items += page["items"]
         token = page.get("nextToken")
         if not token:

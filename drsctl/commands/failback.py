@@ -5,22 +5,25 @@ live stack, the Cognito user whose credentials the environment holds, as ``drsct
 does; an admin: only admins fail back) and, with ``--wait``, follows it: each server's step
 and each wave action's status as they change, until the failback ends (then: why each
 failed wave failed) or waits for the cut-over approval (then: how to approve).
-Exits 0 when it completed or waits for approval, 1 when it failed or was cancelled.
+Exits as every command that waits (``drsctl/following.py``): 0 completed, 1 failed or
+cancelled, 3 waits for the cut-over approval (a person), 4 still running when
+``--timeout`` ran out; 0 once started without ``--wait``. ``--json`` prints the failback
+(its last reading) as JSON on standard output, and the progress on standard error.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from drsctl.commands import deployment
+from drsctl.following import FOLLOW_SECONDS, ExitCode, exit_code
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
-
-#: Seconds between two readings of the failback while following it.
-FOLLOW_SECONDS = 2.0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,6 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     failback.add_argument(
         "--timeout", type=float, default=3600, metavar="SECONDS", help="how long --wait waits"
     )
+    failback.add_argument("--json", action="store_true", help="print the failback as JSON")
     failback.set_defaults(run=run)
 
 
@@ -63,17 +67,20 @@ def run(args: argparse.Namespace) -> int:
         "restartReplication": args.restart_replication,
         "terminateRecoveryInstances": args.terminate_recovery_instances,
     }
+    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     try:
         api = deployment.target(args).api
         started = api.call("POST", f"/executions/{args.execution_id}/failback", body)
-        print(f"failback {started['executionId']} of {args.execution_id} started")
-        if not args.wait:
-            return 0
-        path = f"/executions/{started['executionId']}"
-        item = follow(lambda: api.call("GET", path), args.timeout, print)
+        say(f"failback {started['executionId']} of {args.execution_id} started")
+        item = started
+        if args.wait:
+            path = f"/executions/{started['executionId']}"
+            item = follow(lambda: api.call("GET", path), args.timeout, say)
     except (OSError, RuntimeError, ApiCallError) as exc:
         raise UsageError(str(exc)) from exc
-    return 0 if item["status"] in ("COMPLETED", "PAUSED") else 1
+    if args.json:
+        print(json.dumps(item, indent=2, sort_keys=True))
+    return exit_code(item) if args.wait else ExitCode.DONE
 
 
 def follow(
@@ -82,9 +89,9 @@ def follow(
     say: Callable[[str], None],
     pause: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Read the failback until it ends or waits for approval, saying each server's step
-    and each wave action's status as they change, and why each failed wave failed; the
-    last reading."""
+    """Read the failback until it ends, waits for approval or ``timeout`` runs out, saying
+    each server's step and each wave action's status as they change, and why each failed
+    wave failed; the last reading."""
     deadline = time.monotonic() + timeout
     seen: dict[str, str] = {}
     while True:
@@ -115,6 +122,6 @@ def follow(
                     say(f"  wave {wave['name']}: {wave.get('reason', 'failed')}")
             return item
         if time.monotonic() > deadline:
-            msg = f"failback {item['executionId']} is still {item['status']} after {timeout:.0f} s"
-            raise RuntimeError(msg)
+            say(f"failback {item['executionId']} is still {item['status']} after {timeout:.0f} s")
+            return item
         pause(FOLLOW_SECONDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from drsctl.commands import deployment
@@ -30,6 +31,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="also print each plan's last N recorded evaluations (schedule, changes, DRS "
         "events), newest first",
+    )
+    readiness.add_argument(
+        "--json", action="store_true", help="print the evaluations (and history) as JSON"
     )
     readiness.set_defaults(run=run)
 
@@ -61,6 +65,14 @@ def run(args: argparse.Namespace) -> int:
         }
     except (OSError, RuntimeError, ApiCallError) as exc:
         raise UsageError(str(exc)) from exc
+    failing = {"actionRequired"} | ({"warnings"} if args.strict else set())
+    code = 1 if any(r["state"] in failing for r in results) else 0
+    if args.json:
+        for result in results:
+            if args.history:
+                result["history"] = histories.get(result["planId"], [])
+        print(json.dumps(results, indent=2, sort_keys=True))
+        return code
     for result in results:
         print(
             f"{result['planName']}: {result['state']} "
@@ -74,5 +86,4 @@ def run(args: argparse.Namespace) -> int:
                 f"  recorded {entry['evaluatedAt']}: {entry['state']} "
                 f"({entry['findingCount']} findings; {entry['trigger']})"
             )
-    failing = {"actionRequired"} | ({"warnings"} if args.strict else set())
-    return 1 if any(r["state"] in failing for r in results) else 0
+    return code

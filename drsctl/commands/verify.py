@@ -24,6 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=Path,
         help="JSON from 'pulumi stack output --json' (default: run that command)",
     )
+    verify.add_argument("--json", action="store_true", help="print the checks as JSON")
     verify.set_defaults(run=run)
 
 
@@ -32,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from drsctl.verify import run_verify
 
     try:
-        return run_verify(args.stack, args.outputs)
+        return run_verify(args.stack, args.outputs, as_json=args.json)
     except (OSError, ValueError, RuntimeError) as exc:
         raise UsageError(str(exc)) from exc

@@ -403,7 +403,9 @@ def test_an_unknown_query_parameter_is_a_400_naming_it(call: Api) -> None:
     """``GET /audit?since=...`` answered the whole trail as if it had been filtered."""
     status, answer = call("GET", "/audit", groups="read-only", query={"since": "2026-01-01"})
     assert status == 400, answer
-    assert answer["errors"] == [{"field": "since", "reason": "is not a parameter of this operation"}]
+    assert answer["errors"] == [
+        {"field": "since", "reason": "is not a parameter of this operation"}
+    ]
     assert answer["message"] == (
         "unknown query parameter(s) since; GET /audit takes: action, from, limit, nextToken, "
         "object, plan, to, user"

@@ -419,7 +419,9 @@ def test_the_sandboxs_sts_holds_an_assume_role_to_the_targets_trust(
             aws_secret_access_key="sandbox",  # noqa: S106 - the sandbox accepts any secret
         )
         try:
-            answer = sts.assume_role(RoleArn=role, RoleSessionName="trust-test", ExternalId=external)
+            answer = sts.assume_role(
+                RoleArn=role, RoleSessionName="trust-test", ExternalId=external
+            )
         except ClientError as exc:
             return f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}"
         return "assumed" if answer["Credentials"]["AccessKeyId"] else "no credentials"
