@@ -115,7 +115,11 @@ def bus_accepts(policy: dict[str, Any], account: str, role_arn: str, source: str
         arns = _listed((condition.get("ArnEquals") or {}).get("aws:PrincipalArn"))
         if arns and role_arn not in arns:
             continue
-        sources = _listed((condition.get("StringEquals") or {}).get("events:source"))
+        wanted = {
+            **(condition.get("StringEquals") or {}),
+            **(condition.get("ForAllValues:StringEquals") or {}),
+        }
+        sources = _listed(wanted.get("events:source"))
         if sources and source not in sources:
             continue
         return True

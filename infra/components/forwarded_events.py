@@ -58,7 +58,8 @@ def bus_policy(
 
     The accounts are the principals (an account always exists; a role named as principal
     must exist before the policy, and the target program runs after this stack); the
-    condition narrows each to its forwarder role."""
+    conditions narrow each to its forwarder role and every entry to DRS's events
+    (``events:source`` is multivalued, one per entry: ``ForAllValues``, as AWS's example)."""
     accounts = sorted({t.account_id for t in targets})
     return {
         "Version": "2012-10-17",
@@ -75,7 +76,7 @@ def bus_policy(
                             forwarder_role_arn(partition, a, naming) for a in accounts
                         ]
                     },
-                    "StringEquals": {"events:source": "aws.drs"},
+                    "ForAllValues:StringEquals": {"events:source": ["aws.drs"]},
                 },
             }
         ],

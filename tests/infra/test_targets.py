@@ -197,7 +197,7 @@ def test_targets_forward_their_drs_events_to_a_bus_that_accepts_exactly_them() -
                 f"arn:aws:iam::{a}:role/{DEPLOYMENT}-drs-events-forwarder" for a in accounts
             ]
         },
-        "StringEquals": {"events:source": "aws.drs"},
+        "ForAllValues:StringEquals": {"events:source": ["aws.drs"]},
     }
     on_bus = {
         rule.inputs["name"]: rule

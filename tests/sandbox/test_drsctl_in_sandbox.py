@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the ``sandbox`` fixture is imported from test_targets_in_sandbox
 """``drsctl`` drives what an operator does through the API, in a sandbox, end to end (issue
 30): plans and executions listed and shown, a drill that waits for its approval (exit 3),
 approved and followed to its end (exit 0), its instances terminated; a recovery to a point
@@ -13,31 +14,15 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-import pytest
+from tests.console.conftest import ROOT
 
-from tests.console.conftest import ROOT, start_sandbox
-from tests.sandbox.test_targets_in_sandbox import drsctl, post
+# The same sandbox fixture (one sandbox for this module), and its helpers.
+from tests.sandbox.test_targets_in_sandbox import drsctl, post, sandbox  # noqa: F401
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from tests.console.conftest import RunningSandbox
 
 PLAN = "Orders three-tier"  # seeded: three waves, paused before the last
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    running = start_sandbox(
-        tmp_path_factory.mktemp("drsctl-sandbox"),
-        "--no-console",
-        "--time-scale",
-        "60",
-        "--drs-phase-seconds",
-        "0.5",
-    )
-    yield running
-    running.stop()
 
 
 def run(sandbox: RunningSandbox, *args: str) -> subprocess.CompletedProcess[str]:
