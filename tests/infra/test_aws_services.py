@@ -3,13 +3,16 @@ models a Lambda package carries (the API once shipped without SSM's and answered
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from infra.aws_services import UnreadableServiceError, service_calls, services_used
 from infra.functions import CATALOGUE
 from infra.packaging import _source_files
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> dict[str, Path]:
