@@ -23,6 +23,7 @@ from urllib.request import urlopen
 import boto3
 
 from drsctl.sandbox import SANDBOX_SECRET
+from drsctl.sandbox.accounts import act_as_functions, alnum, create_target_roles, fan_out
 from drsctl.sandbox.clock import SCHEDULE_INVOKE_CONFIG, Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
@@ -44,10 +45,8 @@ from drsctl.sandbox.site import SandboxUser, Site
 from drsctl.sandbox.ssm import AutomationSimulator
 from infra.components.identity import ROLE_GROUPS
 from infra.console import build_console
-from infra.iam import target_role_policy
-from infra.naming import FUNCTION_SHORT_NAMES, Naming
+from infra.naming import Naming
 from infra.project_config import Declaration
-from infra.target.program import trust_document
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -119,7 +118,6 @@ class Sandbox:
     # -- start ------------------------------------------------------------------------
 
     def start(self) -> None:
-        from infra import offline
 
         options = self.options
         running = running_sandbox(options.workdir)
@@ -133,14 +131,7 @@ class Sandbox:
             shutil.rmtree(options.workdir)
         options.workdir.mkdir(parents=True)
         console_dir = build_console(say=self.say) if options.console else None
-        evaluations = []
-        for stack in options.stacks:
-            self.say(f"evaluating stack {stack} offline (program, packages, handler proofs)...")
-            evaluation = offline.evaluate(stack)
-            if options.targets and not evaluation.outputs.get("drsTargets"):
-                key = Declaration.of(PROJECT_ROOT / "Pulumi.yaml").key("drsTargets").full_name
-                evaluation = offline.evaluate(stack, config_overrides={key: targets_config(stack)})
-            evaluations.append(evaluation)
+        evaluations = self._evaluations()
 
         simulators = {}
         automations: dict[str, AutomationSimulator] = {}
@@ -153,23 +144,9 @@ class Sandbox:
             simulator.failing_servers = set(options.failing_servers)
             simulator.templates = MotoLaunchTemplates(simulator.account, simulator.region)
             seed_source_servers(simulator)
-            simulators[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = simulator
-            automations[f"SANDBOX{index}{_alnum(evaluation.stack)}"] = AutomationSimulator()
-        # Each DRS target is one account's DRS in one region, shared by the deployments
-        # that name it (as in AWS).
-        targets: dict[tuple[str, str], DrsSimulator] = {}
-        for evaluation in evaluations:
-            for account, region in _targets_of(evaluation):
-                if (account, region) not in targets:
-                    target = DrsSimulator(
-                        region=region,
-                        account=account,
-                        pace_seconds=options.drs_phase_seconds,
-                        throttle_rate=options.throttle_rate,
-                    )
-                    target.templates = MotoLaunchTemplates(account, region)
-                    seed_target(target, account, region)
-                    targets[(account, region)] = target
+            simulators[f"SANDBOX{index}{alnum(evaluation.stack)}"] = simulator
+            automations[f"SANDBOX{index}{alnum(evaluation.stack)}"] = AutomationSimulator()
+        targets = self._target_simulators(evaluations)
         # A reverse replication puts its reversed server in the origin's DRS: a deployment's
         # own, or a target's.
         by_place = {(sim.account, sim.region): sim for sim in simulators.values()} | targets
@@ -222,15 +199,9 @@ class Sandbox:
             clients = partial(self.client, access_key, str(evaluation.config["aws:region"]))
             self.say(f"deploying {evaluation.stack} into the sandbox...")
             deployment = deploy(evaluation, clients, pacing, self.say)
-            # Each function calls AWS with a key of its own, acting as its role: the
-            # sandbox's STS holds an assume-role of a target's role to the role's trust.
-            gateway = aws_gateway
-            for short, function in deployment.functions.items():
-                own_key = function_key(access_key, short)
-                keys_by_function[function] = own_key
-                gateway.aliases[own_key] = access_key
-                role = Naming(deployment.deployment_name).function_role(short)
-                gateway.trust.principals[own_key] = f"arn:aws:iam::{simulator.account}:role/{role}"
+            keys_by_function.update(
+                act_as_functions(aws_gateway, deployment, access_key, simulator.account)
+            )
             port = options.port + index if options.port else 0
             site = Site(
                 deployment,
@@ -289,13 +260,46 @@ class Sandbox:
                 self.say(f"  {evaluation.stack}: DRS target {account}/{region} (simulated)")
         self._targets = targets
         for key, target in targets.items():
-            target.on_event = _fan_out(forwarders.get(key, []))
+            target.on_event = fan_out(forwarders.get(key, []))
         self._clock = Clock(rules, [*simulators.values(), *targets.values()], pacing, self.say)
         self._clock.start()
         # Where each deployment answers, for tools run beside the sandbox (drsctl compare).
         (options.workdir / STATE_FILE).write_text(
             json.dumps({stack: r.site.url for stack, r in self.deployments.items()})
         )
+
+    def _evaluations(self) -> list[Any]:
+        """Each stack evaluated offline, with the sandbox's two DRS targets where it lists
+        none (``--no-targets``: none)."""
+        from infra import offline
+
+        evaluations = []
+        for stack in self.options.stacks:
+            self.say(f"evaluating stack {stack} offline (program, packages, handler proofs)...")
+            evaluation = offline.evaluate(stack)
+            if self.options.targets and not evaluation.outputs.get("drsTargets"):
+                key = Declaration.of(PROJECT_ROOT / "Pulumi.yaml").key("drsTargets").full_name
+                evaluation = offline.evaluate(stack, config_overrides={key: targets_config(stack)})
+            evaluations.append(evaluation)
+        return evaluations
+
+    def _target_simulators(self, evaluations: list[Any]) -> dict[tuple[str, str], DrsSimulator]:
+        """Each DRS target is one account's DRS in one region, shared by the deployments
+        that name it (as in AWS)."""
+        targets: dict[tuple[str, str], DrsSimulator] = {}
+        for evaluation in evaluations:
+            for account, region in _targets_of(evaluation):
+                if (account, region) not in targets:
+                    target = DrsSimulator(
+                        region=region,
+                        account=account,
+                        pace_seconds=self.options.drs_phase_seconds,
+                        throttle_rate=self.options.throttle_rate,
+                    )
+                    target.templates = MotoLaunchTemplates(account, region)
+                    seed_target(target, account, region)
+                    targets[(account, region)] = target
+        return targets
 
     def _target_bus(
         self,
@@ -519,59 +523,6 @@ def running_sandbox(workdir: Path) -> str | None:
         except OSError:
             continue
     return None
-
-
-def _fan_out(forwardings: list[Forwarding]) -> Callable[[dict[str, Any]], None]:
-    """A target's events, handed to every deployment that forwards them."""
-
-    def put(event: dict[str, Any]) -> None:
-        for forwarding in forwardings:
-            forwarding.put(event)
-
-    return put
-
-
-def _alnum(text: str) -> str:
-    return "".join(c for c in text.upper() if c.isalnum())
-
-
-def function_key(deployment_key: str, short: str) -> str:
-    """The access key a deployment's function ``short`` calls AWS with in the sandbox."""
-    return f"{deployment_key}{_alnum(short)}"
-
-
-def create_target_roles(evaluation: Any, home_account: str) -> None:
-    """The deployment's role in each DRS target account, as the target stack creates it:
-    its permissions (``infra/iam.py``'s ``target_role_policy``, which readiness simulates)
-    and its trust (``infra/target/program.py``'s ``trust_document``: the deployment's
-    function roles only, with the target's external id), which the sandbox's STS holds
-    every AssumeRole to (``drsctl/sandbox/sts.py``)."""
-    from moto.iam.models import iam_backends
-
-    listed: list[dict[str, Any]] = []
-    for function in evaluation.of_type("aws:lambda/function:Function"):
-        variables = ((function.inputs.get("environment") or {}).get("variables")) or {}
-        if variables.get("DRS_TARGETS"):
-            listed = json.loads(variables["DRS_TARGETS"])
-            break
-    naming = Naming(str(evaluation.config["drs-orchestrator:deploymentName"]))
-    trusted = [
-        f"arn:aws:iam::{home_account}:role/{naming.function_role(short)}"
-        for short in FUNCTION_SHORT_NAMES
-    ]
-    regions_of: dict[tuple[str, str], list[str]] = {}
-    for target in listed:
-        key = (str(target["roleArn"]), str(target["externalId"]))
-        regions_of.setdefault(key, []).append(str(target["region"]))
-    for (role_arn, external_id), regions in sorted(regions_of.items()):
-        account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
-        backend = iam_backends[account]["global"]
-        if any(r.name == name for r in backend.get_roles()):
-            continue  # two deployments of one account share nothing, but a restart may
-        trust = json.dumps(trust_document(trusted, external_id))
-        backend.create_role(name, trust, "/", None, "sandbox target role", [], None)
-        policy = target_role_policy(sorted(regions), role_arn)
-        backend.put_role_policy(name, "runtime", json.dumps(policy))
 
 
 def _targets_of(evaluation: Any) -> tuple[tuple[str, str], ...]:

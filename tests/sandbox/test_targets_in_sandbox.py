@@ -401,7 +401,7 @@ def test_the_sandboxs_sts_holds_an_assume_role_to_the_targets_trust(
     import boto3
     from botocore.exceptions import ClientError
 
-    from drsctl.sandbox.app import function_key
+    from drsctl.sandbox.accounts import function_key
 
     state = sandbox.get("/sandbox/state")
     aws = state["aws"]
