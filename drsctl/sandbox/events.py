@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.events.models import EventPattern
 
+from drsctl.sandbox.iam import resource_policy_allows
 from infra.components.forwarded_events import FORWARDED_PATTERN
 
 if TYPE_CHECKING:
@@ -95,35 +96,15 @@ class EventBus:
 FORWARDED_DETAIL_TYPES = frozenset(FORWARDED_PATTERN["detail-type"])
 
 
-def _listed(value: Any) -> list[Any]:
-    return [value] if isinstance(value, str) else list(value or [])
-
-
 def bus_accepts(policy: dict[str, Any], account: str, role_arn: str, source: str) -> bool:
     """Whether a bus policy lets ``role_arn`` (of ``account``) put an event of ``source`` on
-    the bus, as EventBridge reads the statements the program declares: the account (or the
-    role) as principal, narrowed by ``aws:PrincipalArn`` and ``events:source`` conditions."""
-    for statement in policy.get("Statement", []):
-        if statement.get("Effect") != "Allow":
-            continue
-        if "events:PutEvents" not in _listed(statement.get("Action")):
-            continue
-        principals = _listed((statement.get("Principal") or {}).get("AWS"))
-        if f"arn:aws:iam::{account}:root" not in principals and role_arn not in principals:
-            continue
-        condition = statement.get("Condition") or {}
-        arns = _listed((condition.get("ArnEquals") or {}).get("aws:PrincipalArn"))
-        if arns and role_arn not in arns:
-            continue
-        wanted = {
-            **(condition.get("StringEquals") or {}),
-            **(condition.get("ForAllValues:StringEquals") or {}),
-        }
-        sources = _listed(wanted.get("events:source"))
-        if sources and source not in sources:
-            continue
-        return True
-    return False
+    the bus, read by the sandbox's one IAM evaluator (``resource_policy_allows``): the
+    account (or the role) as principal, narrowed by ``aws:PrincipalArn`` and
+    ``events:source`` conditions."""
+    if role_arn.split(":")[4:5] != [account]:
+        return False
+    context = {"aws:principalarn": [role_arn], "events:source": [source]}
+    return resource_policy_allows(policy, "events:PutEvents", role_arn, context)
 
 
 @dataclass

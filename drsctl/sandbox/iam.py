@@ -5,9 +5,12 @@ It evaluates the roles moto holds — their inline policies and attached managed
 as IAM evaluates identity policies: an explicit deny wins, else an allow that matches the
 action, the resource and its conditions, else an implicit deny. Conditions support the
 operators the deployment's policies use (``StringEquals``, ``StringLike``, ``ArnLike``,
-``ArnEquals``, ``Null``, ``Bool``) against the simulation's context entries; any other
-operator does not match (a deny by omission, never a false allow). An organization's SCP is
-modelled by ``organization_denies``: (account, action) pairs an SCP denies.
+``ArnEquals``, ``Null``, ``Bool``, ``ForAllValues:StringEquals``) against the simulation's
+context entries; any other operator does not match (a deny by omission, never a false
+allow). An organization's SCP is modelled by ``organization_denies``: (account, action)
+pairs an SCP denies. The same
+evaluation reads resource policies (``resource_policy_allows``: a target role's trust for
+the sandbox's STS, an event bus's policy for its forwarding).
 
 It answers in IAM's own XML, parsed by botocore's parser as AWS's would be: before the
 call on a client (``install``: the tests, where moto refuses the operation), or over HTTP
@@ -65,7 +68,11 @@ def _condition_holds(condition: dict[str, Any], context: dict[str, list[str]]) -
         for key, wanted in tests.items():
             given = context.get(key.lower())
             values = [str(v) for v in _as_list(wanted)]
-            if operator == "Null":
+            if operator == "ForAllValues:StringEquals":
+                # Every value the request carries is one of these (none carried: holds).
+                if not all(g in values for g in given or []):
+                    return False
+            elif operator == "Null":
                 if (given is None) != (values[0].lower() == "true"):
                     return False
             elif given is None:
@@ -107,6 +114,31 @@ def decide(
                     return "explicitDeny"
                 allowed = allowed or statement.get("Effect") == "Allow"
     return "allowed" if allowed else "implicitDeny"
+
+
+def resource_policy_allows(
+    document: dict[str, Any], action: str, principal: str, context: dict[str, list[str]]
+) -> bool:
+    """Whether a resource policy (a role's trust, an event bus's policy) lets ``principal``
+    (a role ARN) do ``action``: an explicit deny wins, else an allow whose ``Principal.AWS``
+    names the role or its account's root and whose conditions hold (``_condition_holds``,
+    as for identity policies), else no."""
+    parts = principal.split(":")
+    root = f"arn:{parts[1]}:iam::{parts[4]}:root" if len(parts) > 4 else ""
+    allowed = False
+    for statement in _as_list(document.get("Statement") or []):
+        actions = [str(a).lower() for a in _as_list(statement.get("Action") or [])]
+        if not any(fnmatch.fnmatchcase(action.lower(), a) for a in actions):
+            continue
+        named = [str(p) for p in _as_list((statement.get("Principal") or {}).get("AWS") or [])]
+        if principal not in named and root not in named:
+            continue
+        if not _condition_holds(statement.get("Condition") or {}, context):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
 
 
 class PolicySimulator:

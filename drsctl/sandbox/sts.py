@@ -8,9 +8,9 @@ with ``AccessDenied``. Here each function calls AWS with an access key of its ow
 (``principal_of``), so the sandbox knows which role is asking, and this check answers the
 AssumeRole before moto does.
 
-The trust policy is read as IAM reads this shape: ``Allow`` statements on
-``sts:AssumeRole`` whose ``Principal.AWS`` names the caller's role (or its account's root)
-and whose ``StringEquals`` conditions (``sts:ExternalId``) hold.
+The trust policy is read by the sandbox's one IAM evaluator (``drsctl/sandbox/iam.py``
+``resource_policy_allows``): an allow on ``sts:AssumeRole`` whose ``Principal.AWS`` names
+the caller's role (or its account's root) and whose conditions (``sts:ExternalId``) hold.
 """
 
 from __future__ import annotations
@@ -20,27 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-
-def _listed(value: Any) -> list[Any]:
-    return [value] if isinstance(value, str) else list(value or [])
+from drsctl.sandbox.iam import resource_policy_allows
 
 
 def trusts(document: dict[str, Any], principal: str, context: dict[str, str]) -> bool:
     """Whether the trust policy ``document`` lets ``principal`` assume the role with the
-    request's ``context`` (``sts:ExternalId``)."""
-    account = principal.split(":")[4] if principal.count(":") >= 5 else ""
-    for statement in document.get("Statement", []):
-        if statement.get("Effect") != "Allow":
-            continue
-        if "sts:AssumeRole" not in _listed(statement.get("Action")):
-            continue
-        named = _listed((statement.get("Principal") or {}).get("AWS"))
-        if principal not in named and f"arn:aws:iam::{account}:root" not in named:
-            continue
-        wanted = (statement.get("Condition") or {}).get("StringEquals") or {}
-        if all(context.get(key) in _listed(value) for key, value in wanted.items()):
-            return True
-    return False
+    request's ``context`` (``sts:ExternalId``), as IAM reads it (``resource_policy_allows``)."""
+    given = {key.lower(): [value] for key, value in context.items()}
+    return resource_policy_allows(document, "sts:AssumeRole", principal, given)
 
 
 @dataclass
