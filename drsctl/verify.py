@@ -28,12 +28,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from drsctl.tables import table_lines
-from infra.packaging import (
-    LAMBDA_RUNTIME,
-    HandlerProofError,
-    prove_archive_once,
-    runtime_interpreter,
-)
+from infra.packaging import HandlerProofError, prove_archive_once
+from infra.runtime_python import LAMBDA_RUNTIME, runtime_interpreter
 
 PASS, FAIL, WAIT, SKIP = "PASS", "FAIL", "WAIT", "SKIP"
 #: How long after a deploy a silent finder is "not yet" rather than broken.

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-#: The Lambda runtime's Python version (``python3.12``).
-LAMBDA_PYTHON_VERSION = "3.12"
+#: The Lambda runtime every function runs on, and its Python version.
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")
 #: The runtime's interpreter, when it is not found by itself (``uv python find``, pyenv's
 #: versions, ``python3.12`` on PATH).
 LAMBDA_PYTHON_ENV = "DRS_LAMBDA_PYTHON"

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import iam
-from infra.packaging import LAMBDA_RUNTIME, PackageSpec, build_and_prove
+from infra.packaging import PackageSpec, build_and_prove
+from infra.runtime_python import LAMBDA_RUNTIME
 
 if TYPE_CHECKING:
     from infra.naming import Naming
