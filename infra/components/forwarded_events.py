@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
+from drs_orchestrator.domain.readiness import STALLED_CHANGE
 from drs_orchestrator.domain.wakeups import LAUNCH_RESULT, LAUNCH_RESULT_PATTERN
 
 from infra.components.schedule import EventTrigger, EventTriggerArgs
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from infra.naming import Naming
     from infra.targets import DrsTarget
 
-#: DRS's event that a source server's replication stalled or resumed.
-STALLED_CHANGE = "DRS Source Server Data Replication Stalled Change"
 STALLED_PATTERN: dict[str, list[str]] = {"source": ["aws.drs"], "detail-type": [STALLED_CHANGE]}
 #: What a target forwards: the events a rule of the deployment acts on, and no other.
 FORWARDED_PATTERN: dict[str, list[str]] = {

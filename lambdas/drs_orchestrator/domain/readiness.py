@@ -58,6 +58,10 @@ class Severity(StrEnum):
     ACTION_REQUIRED = "actionRequired"
 
 
+#: DRS's event that a source server's replication stalled or resumed (EventBridge's
+#: ``detail-type``): the readiness function evaluates that server's plans on it.
+STALLED_CHANGE = "DRS Source Server Data Replication Stalled Change"
+
 #: What a finding can be about (the API document's enumeration is held equal by a test).
 CHECKS = (
     "source-server",

@@ -22,6 +22,7 @@ from drs_orchestrator.adapters.dynamodb import ReadinessRecords, VersionedRecord
 from drs_orchestrator.adapters.notifications import Notifier
 from drs_orchestrator.adapters.targets import DrsGateways
 from drs_orchestrator.adapters.telemetry import Telemetry
+from drs_orchestrator.domain.readiness import STALLED_CHANGE
 from drs_orchestrator.domain.targets import session_name
 from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.environment import ReadinessEnvironment, deployment_name, drs_targets
@@ -29,7 +30,6 @@ from drs_orchestrator.services.inventory import Inventory
 from drs_orchestrator.services.readiness import TRIGGERS, PlanReadiness
 
 logger = Logger(service="readiness")
-STALLED_CHANGE = "DRS Source Server Data Replication Stalled Change"
 
 
 @cache
