@@ -43,6 +43,7 @@ from drsctl.sandbox.seed import (
 )
 from drsctl.sandbox.site import SandboxUser, Site
 from drsctl.sandbox.ssm import AutomationSimulator
+from infra.components.forwarded_events import forwarder_role_arn
 from infra.components.identity import ROLE_GROUPS
 from infra.console import build_console
 from infra.naming import Naming
@@ -324,7 +325,7 @@ class Sandbox:
         bus.start()
         naming = Naming(deployment.deployment_name)
         for account, region in _targets_of(evaluation):
-            role = f"arn:aws:iam::{account}:role/{naming.event_forwarder_role()}"
+            role = forwarder_role_arn("aws", account, naming)
             policy = deployment.bus_policies.get(name, {})
             forwarders.setdefault((account, region), []).append(
                 Forwarding(bus, policy, account, role)

@@ -155,7 +155,6 @@ class EventForwarding(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.rules: dict[str, aws.cloudwatch.EventRule] = {}
         for region in settings.regions:
             provider = aws.Provider(f"{region}", region=region, opts=child)
             where = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -177,7 +176,6 @@ class EventForwarding(pulumi.ComponentResource):
                 role_arn=self.role.arn,
                 opts=where,
             )
-            self.rules[region] = rule
         self.register_outputs({"forwarderRoleArn": self.role.arn, "busArn": target_bus})
 
 
