@@ -389,7 +389,7 @@ def record_launch(item: dict[str, Any], batch: str, job_id: str) -> dict[str, An
     jobs = item.get("jobs") or {}
     if launched and job_id not in jobs:
         first = servers[min(launched)]
-        job = {
+        job: dict[str, Any] = {
             "jobId": job_id,
             "type": FAILBACK_JOB,
             "status": "PENDING",
@@ -397,10 +397,9 @@ def record_launch(item: dict[str, Any], batch: str, job_id: str) -> dict[str, An
             "servers": sorted(launched),
         }
         place = launch_place(first)
-        changes["jobs"] = {
-            **copy.deepcopy(jobs),
-            job_id: {**job, **({"target": place} if place else {})},
-        }
+        if place:
+            job["target"] = place
+        changes["jobs"] = {**copy.deepcopy(jobs), job_id: job}
     return changes
 
 
