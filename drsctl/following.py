@@ -8,6 +8,7 @@ exits with one of ``ExitCode``'s values, and says each change as it happens on t
 
 from __future__ import annotations
 
+import sys
 import time
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,14 @@ class ExitCode(IntEnum):
     WAITING_FOR_A_PERSON = 3
     #: ``--wait`` ran out of time while the execution was still running.
     STILL_RUNNING = 4
+
+
+def progress(as_json: bool) -> Callable[[str], None]:
+    """Where a command says what happens: standard error when ``--json`` keeps standard
+    output for the JSON alone, else standard output."""
+    if as_json:
+        return lambda line: print(line, file=sys.stderr)
+    return print
 
 
 def exit_code(item: dict[str, Any]) -> ExitCode:

@@ -14,12 +14,11 @@ cancelled, 3 waits for the cut-over approval (a person), 4 still running when
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from drsctl.commands import deployment
-from drsctl.following import FOLLOW_SECONDS, ExitCode, exit_code
+from drsctl.following import FOLLOW_SECONDS, ExitCode, exit_code, progress
 
 if TYPE_CHECKING:
     import argparse
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         "restartReplication": args.restart_replication,
         "terminateRecoveryInstances": args.terminate_recovery_instances,
     }
-    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    say = progress(args.json)
     try:
         api = deployment.target(args).api
         started = api.call("POST", f"/executions/{args.execution_id}/failback", body)

@@ -16,11 +16,10 @@ when ``--timeout`` ran out).
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from drsctl.commands import deployment
-from drsctl.following import ExitCode, exit_code, follow_execution
+from drsctl.following import ExitCode, exit_code, follow_execution, progress
 from drsctl.tables import table_lines
 
 if TYPE_CHECKING:
@@ -98,11 +97,6 @@ def _call(args: argparse.Namespace, work: Any) -> int:
         return int(work(deployment.target(args).api))
     except (OSError, RuntimeError, ApiCallError, LookupError) as exc:
         raise UsageError(str(exc)) from exc
-
-
-def _say(args: argparse.Namespace) -> Any:
-    """Where progress goes: standard error under ``--json`` (standard output is the JSON)."""
-    return (lambda line: print(line, file=sys.stderr)) if args.json else print
 
 
 def _out(args: argparse.Namespace, answer: Any, lines: list[str]) -> None:
@@ -186,7 +180,7 @@ def _waited(args: argparse.Namespace, api: ApiClient, execution_id: str) -> int:
     item = follow_execution(
         lambda: api.call("GET", f"/executions/{execution_id}"),
         args.timeout,
-        _say(args),
+        progress(args.json),
         approve_hint=hint,
     )
     if args.json:
@@ -202,7 +196,7 @@ def _start(args: argparse.Namespace) -> int:
             body["pointInTime"] = args.point_in_time
         started = api.call("POST", f"/recovery-plans/{plan['planId']}/executions", body)
         what = "drill" if args.mode == "DRILL" else "recovery"
-        _say(args)(f"{what} {started['executionId']} of {plan['name']} started")
+        progress(args.json)(f"{what} {started['executionId']} of {plan['name']} started")
         if args.wait:
             return _waited(args, api, started["executionId"])
         if args.json:
@@ -215,7 +209,7 @@ def _start(args: argparse.Namespace) -> int:
 def _steer(args: argparse.Namespace) -> int:
     def work(api: ApiClient) -> int:
         answer = api.call("POST", f"/executions/{args.execution_id}/{args.action}")
-        _say(args)(f"{args.execution_id}: {args.action} asked")
+        progress(args.json)(f"{args.execution_id}: {args.action} asked")
         if getattr(args, "wait", False):
             return _waited(args, api, args.execution_id)
         if args.json:
