@@ -71,11 +71,10 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 MAX_REGION_LENGTH = 32
 MAX_TARGET_LENGTH = 48
 TARGET = re.compile(r"(home|\d{12})/[a-z]{2}(-[a-z]+)+-\d")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 #: A page size as the document allows it: ASCII digits only (``str.isdigit`` also takes
 #: ``²`` and ``٣``, which ``int`` cannot read or reads as another number).
 PAGE_SIZE = re.compile(r"[0-9]{1,3}")
-
-REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
 
 @cache
