@@ -259,3 +259,31 @@ def test_a_change_whose_answer_was_lost_is_unknown_with_what_is_so_now(
 def test_a_change_certainly_not_made_is_failed(call: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     entry = _update_meeting(call, monkeypatch, "throttled")
     assert entry["outcome"] == "failed" and "after" not in entry
+
+
+def test_an_outcome_that_cannot_be_read_back_answers_503_and_changes_nothing(
+    call: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing's new call point: an entry found by its intent alone reads its outcome
+    by key (GetItem). A fault there is DynamoDB's like any other: 503 'try again'."""
+    from botocore.exceptions import ClientError
+    from drs_orchestrator.handlers import api as handler
+
+    add = AuditTrail.add
+
+    def outcome_refused(trail: AuditTrail, record: dict[str, Any]) -> None:
+        if record["phase"] == "2-outcome":
+            raise StoreError("PutItem", "ProvisionedThroughputExceededException", "injected")
+        add(trail, record)
+
+    monkeypatch.setattr(AuditTrail, "add", outcome_refused)
+    assert call("POST", "/protection-groups", group("web", REAL_IDS[:1]))[0] == 201
+    monkeypatch.setattr(AuditTrail, "add", add)
+
+    def throttled(**_params: Any) -> Any:
+        error = {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
+        raise ClientError(error, "GetItem")
+
+    monkeypatch.setattr(handler._trail()._client, "get_item", throttled)
+    status, body = call("GET", "/audit", groups="read-only")
+    assert status == 503 and body["message"].startswith("try again"), body

@@ -361,3 +361,29 @@ def test_a_launch_result_forwarded_from_a_target_is_checked_in_that_target(
     there.finish(JOB)
     assert waker_there.on_event(EVENT)["woken"] is True
     assert machines.woken == ["sleep-token-1"]
+
+
+def test_a_target_that_cannot_be_reached_still_wakes_the_drill(
+    tables: tuple[ExecutionRecords, ServerHolds],
+) -> None:
+    """The waker's new call point (DescribeJobs in a target, through its role): when the
+    role cannot be assumed, the job cannot be told and the wake goes ahead, as at home."""
+    from drs_orchestrator.errors import TargetUnreachableError
+
+    records, holds = tables
+    machines = Machines()
+    runner(records, machines).sleep("ex-1", "sleep-token-1", wakes_seen=0)
+    target = Target("111122223333", "us-west-2", "arn:aws:iam::111122223333:role/t", "x-1")
+
+    class Refusing(TargetSessions):
+        def client(self, service: str, target: Target, session: str, *, fresh: bool = False) -> Any:
+            raise TargetUnreachableError(target.key, "AccessDenied: not trusted", transient=False)
+
+    gateways = DrsGateways(
+        Targets(Target(HOME, "us-east-1"), (target,)),
+        DrsGateway(client=FakeDrs(region="us-east-1").client()),
+        Refusing({}),  # type: ignore[arg-type]
+    )
+    waking = Waker(records, holds, machines, gateways, logging.getLogger("wakeups-test"))  # type: ignore[arg-type]
+    assert waking.on_event(EVENT)["woken"] is True
+    assert machines.woken == ["sleep-token-1"]
