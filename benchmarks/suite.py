@@ -1,69 +1,112 @@
 """How long the test suite takes, and where the time goes.
 
-Runs ``pytest`` as ``scripts/test.sh`` does (every core, worksteal) with a JUnit report, then
-prints the wall time, the summed test time (what one process would take), and the slowest
-groups of tests by module. Extra arguments go to pytest: ``-n 0`` measures one process,
-``tests/e2e`` one directory.
+Runs ``pytest`` as ``scripts/test.sh`` does (every core, worksteal) with the
+``benchmarks.suite_phases`` plugin, then prints the wall time, pytest's summary lines (the
+fault matrix's and the fuzz run's counts among them), the time summed per phase (set-up,
+call, teardown: what one process would spend), each worker's busy time, and the slowest
+modules with their phases. Extra arguments go to pytest: ``-n 0`` measures one process,
+``tests/e2e`` one directory. ``--json FILE`` also writes the figures for a later comparison.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree  # noqa: S405 - our own report
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOWN = 15
+SHOWN = 20
+PHASES = ("setup", "call", "teardown")
+SUMMARY_PREFIXES = ("fault matrix:", "api fuzz:", "property tests:", "=")
 
 
-def module_of(classname: str) -> str:
-    """``tests.e2e.test_drills.TestX`` and ``tests.e2e.test_drills`` both give the module."""
-    parts = classname.split(".")
-    return ".".join(parts[:-1]) if parts[-1][:1].isupper() else classname
+def module_of(nodeid: str) -> str:
+    """``tests/e2e/test_drills.py::TestX::test_y[z]`` gives ``tests/e2e/test_drills.py``."""
+    return nodeid.split("::", 1)[0]
+
+
+def run_pytest(arguments: list[str], phases_file: Path) -> tuple[float, list[str]]:
+    environment = {**os.environ, "DRS_SUITE_PHASES": str(phases_file)}
+    started = time.perf_counter()
+    run = subprocess.run(  # noqa: S603 - this interpreter, pytest, the caller's arguments
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "benchmarks.suite_phases",
+            "-n",
+            "auto",
+            "--dist",
+            "worksteal",
+            *arguments,
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    lines = run.stdout.strip().splitlines() or run.stderr.strip().splitlines()
+    summary = [line for line in lines[-60:] if line.startswith(SUMMARY_PREFIXES)]
+    return wall, summary
 
 
 def main(arguments: list[str]) -> None:
+    save_to = None
+    if "--json" in arguments:
+        at = arguments.index("--json")
+        save_to = Path(arguments[at + 1])
+        arguments = arguments[:at] + arguments[at + 2 :]
     with tempfile.TemporaryDirectory() as scratch:
-        report = Path(scratch) / "junit.xml"
-        started = time.perf_counter()
-        run = subprocess.run(  # noqa: S603 - this interpreter, pytest, the caller's arguments
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-n",
-                "auto",
-                "--dist",
-                "worksteal",
-                f"--junitxml={report}",
-                *arguments,
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
+        phases_file = Path(scratch) / "phases.jsonl"
+        wall, summary = run_pytest(arguments, phases_file)
+        records = [json.loads(line) for line in phases_file.read_text().splitlines() if line]
+    per_phase: Counter[str] = Counter()
+    per_worker: Counter[str] = Counter()
+    per_module: dict[str, Counter[str]] = defaultdict(Counter)
+    tests: Counter[str] = Counter()
+    for record in records:
+        per_phase[record["when"]] += record["seconds"]
+        per_worker[record["worker"] or "main"] += record["seconds"]
+        per_module[module_of(record["nodeid"])][record["when"]] += record["seconds"]
+        if record["when"] == "call":
+            tests[module_of(record["nodeid"])] += 1
+    for line in summary:
+        print(f"pytest: {line}")
+    total = sum(per_phase.values())
+    print(f"wall time {wall:7.1f} s; tests' own time summed {total:7.1f} s")
+    print("  by phase: " + ", ".join(f"{p} {per_phase[p]:.1f} s" for p in PHASES))
+    print("  by worker: " + ", ".join(f"{w} {s:.1f} s" for w, s in sorted(per_worker.items())))
+    print(f"slowest {SHOWN} modules (summed seconds: all = set-up + call + teardown; tests):")
+    ranked = sorted(per_module.items(), key=lambda item: -sum(item[1].values()))
+    for module, spent in ranked[:SHOWN]:
+        print(
+            f"  {sum(spent.values()):7.1f} = {spent['setup']:6.1f} + {spent['call']:6.1f} + "
+            f"{spent['teardown']:5.1f}  {tests[module]:4d}  {module}"
         )
-        wall = time.perf_counter() - started
-        summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr
-        cases = ElementTree.parse(report).getroot().iter("testcase")  # noqa: S314
-        seconds: Counter[str] = Counter()
-        counts: Counter[str] = Counter()
-        for case in cases:
-            module = module_of(case.get("classname", ""))
-            seconds[module] += float(case.get("time", "0"))
-            counts[module] += 1
-    print(f"pytest: {summary}")
-    print(f"wall time {wall:7.1f} s; tests' own time summed {sum(seconds.values()):7.1f} s")
-    print(f"slowest {SHOWN} modules (summed seconds, tests):")
-    for module, total in seconds.most_common(SHOWN):
-        print(f"  {total:7.1f} s  {counts[module]:4d}  {module}")
+    if save_to:
+        save_to.write_text(
+            json.dumps(
+                {
+                    "wall": wall,
+                    "summary": summary,
+                    "phases": per_phase,
+                    "modules": {m: dict(s) for m, s in per_module.items()},
+                    "tests": tests,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,32 @@ figures arrive on the test reports the workers send back.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+import botocore.session
+
+
+@functools.cache
+def _shared_loader(search_path: str | None) -> Any:
+    return _create_loader(search_path)
+
+
+_create_loader = botocore.session.create_loader
+
+
+def pytest_configure() -> None:
+    """Every botocore session in a test process shares one loader of service models.
+
+    moto starts each mock with a new default boto3 session, so without this every test
+    re-reads and re-parses the JSON models of every service it makes a client of (EC2's
+    alone is megabytes): a tenth of a fault-matrix case. The files are the same for every
+    session; botocore never changes what its loader returns.
+    """
+    botocore.session.create_loader = _shared_loader  # type: ignore[assignment]
+    from tests.fakes import quick_moto
+
+    quick_moto.install()
 
 
 def _reports(terminalreporter: Any) -> list[Any]:

@@ -1,0 +1,108 @@
+"""moto's DynamoDB with its three costliest helpers rewritten to the same results, faster.
+
+The fault matrices spend a third of their time in moto's DynamoDB, most of it on the
+execution item (a 33 KB map of maps): every ``UpdateItem`` deep-copies it (to answer
+``ReturnValues`` and to roll back), checks its size once per attribute it sets, and every
+read converts it back to wire form. moto does each of these through generic machinery:
+``copy.deepcopy`` per node, a fresh ``DynamoType`` rebuilt from every child before its size
+is taken (so the size of a map of maps costs its depth times its nodes), and a deep copy
+of each value before it is converted. The replacements below walk the tree once.
+
+They change no answer: ``tests/lambdas/test_quick_moto.py`` holds each to moto's original
+over generated attribute values of every type (copy, size, wire form) and the item-size
+limit at its edge, and ``tests/e2e/test_quick_moto_outcomes.py`` runs a sample of the fault
+matrix on moto as shipped and on this, and compares every outcome. ``install`` is called
+once per test process (``tests/conftest.py``); ``uninstall`` puts moto's own back.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from typing import Any
+
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.utilities import bytesize
+
+_SETS = frozenset({"SS", "NS", "BS"})
+#: moto's own implementations, by attribute of ``DynamoType``.
+ORIGINALS: dict[str, Any] = {
+    name: DynamoType.__dict__[name] for name in ("__deepcopy__", "size", "to_regular_json")
+}
+
+
+def copied(value: DynamoType) -> DynamoType:
+    """A copy sharing nothing mutable with ``value`` (moto's ``__deepcopy__``, without
+    ``copy.deepcopy``'s dispatch and memo per node: attribute values are trees, never
+    cyclic, and never share a node)."""
+    result = DynamoType.__new__(DynamoType)
+    result.type = value.type
+    inner = value.value
+    if value.type == "L":
+        result.value = [copied(v) if type(v) is DynamoType else copy.deepcopy(v) for v in inner]
+    elif value.type == "M":
+        result.value = {
+            k: copied(v) if type(v) is DynamoType else copy.deepcopy(v) for k, v in inner.items()
+        }
+    elif value.type in _SETS:
+        result.value = list(inner)
+    else:
+        result.value = inner
+    return result
+
+
+def size(value: DynamoType) -> int:
+    """moto's ``DynamoType.size``, counted in one walk of the tree."""
+    kind, inner = value.type, value.value
+    if kind == "N":
+        return len(str(inner))
+    if kind in _SETS:
+        if kind == "NS":
+            return sum(len(str(v)) for v in inner)
+        return sum(bytesize(v) for v in inner)
+    if kind == "L":
+        return sum(size(v) if type(v) is DynamoType else v.size() for v in inner)
+    if kind == "M":
+        return sum(
+            bytesize(k) + size(DynamoType(v) if type(v) is not DynamoType else v)
+            for k, v in inner.items()
+        )
+    if isinstance(inner, bool):
+        return 1
+    return bytesize(inner)
+
+
+def to_regular_json(value: DynamoType) -> dict[str, Any]:
+    """moto's ``DynamoType.to_regular_json`` (the wire form, binary decoded) without first
+    deep-copying the whole value it is about to rebuild anyway."""
+    inner = value.value
+    if isinstance(inner, dict):
+        inner = {
+            k: to_regular_json(v) if isinstance(v, DynamoType) else copy.deepcopy(v)
+            for k, v in inner.items()
+        }
+    elif isinstance(inner, list):
+        inner = [
+            to_regular_json(v) if isinstance(v, DynamoType) else copy.deepcopy(v) for v in inner
+        ]
+    if value.type == "B" and isinstance(inner, str):
+        inner = base64.b64decode(inner)
+    return {value.type: inner}
+
+
+QUICK: dict[str, Any] = {
+    "__deepcopy__": lambda self, _memo: copied(self),
+    "size": size,
+    "to_regular_json": to_regular_json,
+}
+
+
+def install() -> None:
+    for name, implementation in QUICK.items():
+        setattr(DynamoType, name, implementation)
+
+
+def uninstall(monkeypatch: Any) -> None:
+    """moto's own implementations for the rest of the test (``monkeypatch`` undoes it)."""
+    for name, implementation in ORIGINALS.items():
+        monkeypatch.setattr(DynamoType, name, implementation)

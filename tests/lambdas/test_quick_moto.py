@@ -1,0 +1,130 @@
+"""``tests/fakes/quick_moto.py`` gives moto's own answers: each replacement against moto's
+original over generated attribute values of every type, and the item-size limit at its
+edge, where DynamoDB refuses an item (the 400 KB limit the runtime's bounds rely on)."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+from moto.dynamodb.models.dynamo_type import DynamoType
+
+from tests.fakes import quick_moto
+
+if TYPE_CHECKING:
+    import pytest
+
+NAMES = st.text(min_size=1, max_size=6)
+SCALARS = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=12)),
+    st.builds(lambda n: {"N": str(n)}, st.integers(-(10**12), 10**12)),
+    st.builds(lambda n: {"N": n}, st.decimals(allow_nan=False, allow_infinity=False, places=3)),
+    st.builds(lambda b: {"B": b}, st.binary(max_size=8)),
+    st.builds(lambda b: {"B": b}, st.sampled_from(["AAEC", "/w=="])),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.just({"NULL": True}),
+    st.builds(lambda v: {"SS": v}, st.lists(st.text(max_size=5), min_size=1, max_size=4)),
+    st.builds(lambda v: {"NS": [str(n) for n in v]}, st.lists(st.integers(), min_size=1)),
+    st.builds(lambda v: {"BS": v}, st.lists(st.binary(max_size=4), min_size=1, max_size=3)),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.one_of(
+        st.builds(lambda v: {"L": v}, st.lists(children, max_size=4)),
+        st.builds(lambda v: {"M": v}, st.dictionaries(NAMES, children, max_size=4)),
+    ),
+    max_leaves=30,
+)
+
+
+def original(name: str, value: DynamoType, *args: Any) -> Any:
+    return quick_moto.ORIGINALS[name](value, *args)
+
+
+def mutate_everywhere(value: DynamoType) -> None:
+    """Change every mutable part of a value in place."""
+    if isinstance(value.value, dict):
+        for child in value.value.values():
+            mutate_everywhere(child)
+        value.value["added"] = DynamoType({"S": "x"})
+    elif isinstance(value.value, list):
+        for child in value.value:
+            if isinstance(child, DynamoType):
+                mutate_everywhere(child)
+        value.value.append(DynamoType({"S": "x"}) if value.type == "L" else "x")
+    else:
+        value.value = "changed"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(VALUES)
+def test_the_quick_copy_size_and_wire_form_are_motos(wire: dict[str, Any]) -> None:
+    value = DynamoType(copy.deepcopy(wire))
+    kept = original("to_regular_json", value)
+
+    assert quick_moto.size(value) == original("size", value)
+    assert quick_moto.to_regular_json(value) == kept
+    theirs = original("__deepcopy__", value, {})
+    ours = quick_moto.copied(value)
+    assert type(ours) is DynamoType
+    assert original("to_regular_json", ours) == original("to_regular_json", theirs) == kept
+    mutate_everywhere(ours)
+    assert original("to_regular_json", value) == kept, "the copy shares nothing mutable"
+
+
+def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
+    # tests/conftest.py installs them in every test process.
+    for name, quick in quick_moto.QUICK.items():
+        assert DynamoType.__dict__[name] is quick
+
+
+def grow_until_refused() -> tuple[int, str, int]:
+    """An item grown by UpdateItem, a 10 KB map of strings at a time, until DynamoDB
+    refuses: the maps stored, the refusal's code, and the stored item's size by moto's
+    count. (moto checks the size when a top-level attribute is set, not a nested one.)"""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="bounds",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        key = {"id": {"S": "x"}}
+        client.put_item(TableName="bounds", Item=key)
+        leaf = {"M": {f"k{n}": {"S": "v" * 990} for n in range(10)}}
+        for n in range(100):
+            try:
+                client.update_item(
+                    TableName="bounds",
+                    Key=key,
+                    UpdateExpression="SET #n = :leaf",
+                    ExpressionAttributeNames={"#n": f"b{n}"},
+                    ExpressionAttributeValues={":leaf": leaf},
+                )
+            except ClientError as refused:
+                code = refused.response["Error"]["Code"]
+                break
+        else:
+            raise AssertionError("an item of 1 MB was accepted")
+        stored = client.get_item(TableName="bounds", Key=key, ConsistentRead=True)["Item"]
+        measured = sum(
+            len(name) + quick_moto.ORIGINALS["size"](DynamoType(value))
+            for name, value in stored.items()
+        )
+        return len(stored) - 1, code, measured
+
+
+def test_the_item_size_limit_refuses_at_motos_edge(monkeypatch: pytest.MonkeyPatch) -> None:
+    quick = grow_until_refused()
+    quick_moto.uninstall(monkeypatch)
+    assert grow_until_refused() == quick
+    leaves, code, measured = quick
+    assert code == "ValidationException"
+    assert 390_000 < measured < 405_000, "refused near 400 KB, not before"
+    assert leaves == 40
