@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 import zipfile
+from contextlib import contextmanager
 from importlib import import_module
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -458,6 +459,14 @@ class Harness:
 
 @pytest.fixture
 def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    with harness_world(monkeypatch) as built:
+        yield built
+
+
+@contextmanager
+def harness_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    """The world of ``harness``: a test may build two in turn (each with its own
+    ``monkeypatch`` context), to run one case on two configurations and compare."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

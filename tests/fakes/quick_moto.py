@@ -21,8 +21,9 @@ import base64
 import copy
 from typing import Any
 
+from moto.dynamodb import responses
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 
 _SETS = frozenset({"SS", "NS", "BS"})
 #: moto's own implementations, by attribute of ``DynamoType``.
@@ -90,6 +91,25 @@ def to_regular_json(value: DynamoType) -> dict[str, Any]:
     return {value.type: inner}
 
 
+_PLAIN = frozenset({str, bytes, bool, int, float, type(None)})
+
+
+def to_dict(result: Any) -> Any:
+    """moto's ``dynamo_to_dict`` (a result's DynamoDB values as plain dicts, binary as
+    bytes), deciding by exact type first: moto asks every string whether it has
+    ``to_json``. Anything else, a datetime or a model, goes to moto's own."""
+    kind = type(result)
+    if kind in _PLAIN:
+        return result
+    if kind is dict:
+        return {k: to_dict(v) for k, v in result.items()}
+    if kind is list:
+        return [to_dict(v) for v in result]
+    if kind is DynamoType and result.type not in ("B", "BS"):
+        return {result.type: to_dict(result.value)}
+    return dynamo_to_dict(result)
+
+
 QUICK: dict[str, Any] = {
     "__deepcopy__": lambda self, _memo: copied(self),
     "size": size,
@@ -100,9 +120,11 @@ QUICK: dict[str, Any] = {
 def install() -> None:
     for name, implementation in QUICK.items():
         setattr(DynamoType, name, implementation)
+    responses.dynamo_to_dict = to_dict  # what DynamoResult converts its result with
 
 
 def uninstall(monkeypatch: Any) -> None:
     """moto's own implementations for the rest of the test (``monkeypatch`` undoes it)."""
     for name, implementation in ORIGINALS.items():
         monkeypatch.setattr(DynamoType, name, implementation)
+    monkeypatch.setattr(responses, "dynamo_to_dict", dynamo_to_dict)

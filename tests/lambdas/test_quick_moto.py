@@ -5,6 +5,7 @@ edge, where DynamoDB refuses an item (the 400 KB limit the runtime's bounds rely
 from __future__ import annotations
 
 import copy
+import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.utilities import dynamo_to_dict
 
 from tests.fakes import quick_moto
 
@@ -77,10 +79,34 @@ def test_the_quick_copy_size_and_wire_form_are_motos(wire: dict[str, Any]) -> No
     assert original("to_regular_json", value) == kept, "the copy shares nothing mutable"
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(NAMES, VALUES, max_size=5), st.lists(VALUES, max_size=3))
+def test_the_quick_result_conversion_is_motos(item: dict[str, Any], listed: list[Any]) -> None:
+    """A result as moto's handlers build one: an item's values, a list of them, a count,
+    a datetime (a table's description), a model with ``to_json``."""
+    result = {
+        "Item": {k: DynamoType(copy.deepcopy(v)) for k, v in item.items()},
+        "Items": [DynamoType(copy.deepcopy(v)) for v in listed],
+        "Count": len(listed),
+        "CreationDateTime": datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC),
+        "Model": Modelled(),
+        "Raw": item,
+    }
+    assert quick_moto.to_dict(result) == dynamo_to_dict(result)
+
+
+class Modelled:
+    def to_json(self) -> dict[str, Any]:
+        return {"Table": {"Items": [DynamoType({"B": b"\x00"}), DynamoType({"S": "s"})]}}
+
+
 def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
     # tests/conftest.py installs them in every test process.
     for name, quick in quick_moto.QUICK.items():
         assert DynamoType.__dict__[name] is quick
+    from moto.dynamodb import responses
+
+    assert responses.dynamo_to_dict is quick_moto.to_dict
 
 
 def grow_until_refused() -> tuple[int, str, int]:
