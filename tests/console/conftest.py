@@ -17,13 +17,15 @@ from urllib.request import Request, urlopen
 
 import pytest
 
+from tests.patience import PATIENCE
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
 READY = "sandbox ready: "
-START_TIMEOUT = 240
+START_TIMEOUT = PATIENCE
 
 
 def npm() -> str:
@@ -57,7 +59,7 @@ class RunningSandbox:
     def token(self) -> str:
         return str(self.get("/config.json")["auth"]["token"])
 
-    def stop(self, timeout: float = 60) -> int:
+    def stop(self, timeout: float = PATIENCE) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=timeout)

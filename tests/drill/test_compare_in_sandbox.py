@@ -19,6 +19,7 @@ from infra.functions import WAVE_RUNNER
 from infra.packaging import build_package
 from tests.console.conftest import RunningSandbox, start_sandbox
 from tests.drill.test_planfile import SHIPPED
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -77,20 +78,20 @@ def drill(sandbox: RunningSandbox, tmp_path: Path) -> tuple[int, str, dict[str, 
         sandbox_targets(STACKS, sandbox.workdir),
         load_plan_file(SHIPPED),
         json_out=report,
-        timeout=180,
+        timeout=PATIENCE,
         out=out,
     )
     for stack in STACKS:
         assert state(sandbox, stack)["drs"]["liveInstances"] == [], f"{stack} kept instances"
     # DRS refuses a new launch for a server still in a job: the next drill waits until the
     # TERMINATE jobs this one asked for are done.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while any(
         job["status"] != "COMPLETED"
         for stack in STACKS
         for job in state(sandbox, stack)["drs"]["jobs"]
     ):
-        assert time.monotonic() < deadline, "DRS jobs still running a minute after the drill"
+        assert time.monotonic() < deadline, "DRS jobs still running long after the drill"
         time.sleep(0.5)
     return code, out.getvalue(), json.loads(report.read_text())
 

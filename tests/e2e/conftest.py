@@ -49,6 +49,7 @@ from tests.e2e.faults import SimulatedCrash, handler_action, in_handler
 from tests.fakes.drs import FakeDrs
 from tests.fakes.lambda_context import LambdaContext
 from tests.fakes.ssm import FakeSsm
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -405,7 +406,9 @@ class Harness:
         msg = f"could not read {execution_id} while the state machine was writing it"
         raise AssertionError(msg)
 
-    def wait_for(self, execution_id: str, *statuses: str, timeout: float = 60) -> dict[str, Any]:
+    def wait_for(
+        self, execution_id: str, *statuses: str, timeout: float = PATIENCE
+    ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         previous: dict[str, Any] | None = None
         while time.monotonic() < deadline:
@@ -419,7 +422,7 @@ class Harness:
         msg = f"{execution_id} is {self.execution(execution_id)['status']}, not {statuses}"
         raise AssertionError(msg)
 
-    def machine_status(self, execution_id: str, timeout: float = 30) -> str:
+    def machine_status(self, execution_id: str, timeout: float = PATIENCE) -> str:
         arn = self.machines._arn.replace(":stateMachine:", ":execution:") + f":{execution_id}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -627,7 +630,7 @@ def stop_every_run(harness: Harness, threads_before: set[threading.Thread]) -> N
     for page in pages:
         for run in page["executions"]:
             harness.sfn.stop_execution(executionArn=run["executionArn"])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     for thread in set(threading.enumerate()) - threads_before:
         thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
@@ -641,7 +644,7 @@ def now_iso() -> str:
     return to_iso(datetime.now(UTC))
 
 
-def wait_until(predicate: Any, timeout: float = 30, message: str = "condition") -> None:
+def wait_until(predicate: Any, timeout: float = PATIENCE, message: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -118,7 +118,7 @@ def test_an_approval_nobody_gives_ends_the_execution_with_that_reason(
         "gated", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",), pause_before=True))
     )
     execution_id = harness.run(plan, GROUPS)
-    item = harness.wait_for(execution_id, "FAILED", "COMPLETED", timeout=60)
+    item = harness.wait_for(execution_id, "FAILED", "COMPLETED")
     assert item["status"] == "FAILED"
     b = item["waves"][1]
     assert b["status"] == "FAILED"
@@ -141,7 +141,7 @@ def test_a_long_execution_hands_over_to_fresh_runs(
     wave_runner._runner.cache_clear()
     plan = RecoveryPlan("chain", (Wave("A", ("db",)), Wave("B", ("app",), depends_on=("A",))))
     execution_id = harness.run(plan, GROUPS)
-    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
     assert item["status"] == "COMPLETED"
     runs = sorted(
         (

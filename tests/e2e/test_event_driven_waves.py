@@ -13,6 +13,7 @@ from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
 from drsctl.invariants import violations
 from tests.e2e.faults import KINDS, FaultInjector
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -37,7 +38,7 @@ def pace(monkeypatch: pytest.MonkeyPatch, poll_seconds: int) -> None:
 
 
 def drive(
-    harness: Harness, execution_id: str, *, finder: bool, events: bool, timeout: float = 60
+    harness: Harness, execution_id: str, *, finder: bool, events: bool, timeout: float = PATIENCE
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Play the schedule (the finder, if ``finder``) and EventBridge (DRS's events, if
     ``events``) until the execution ended; returns it and the wave runner's answers to the
@@ -70,7 +71,7 @@ def test_launch_results_wake_the_sleeping_execution_so_the_next_wave_starts_at_o
     item, answers = drive(harness, execution_id, finder=True, events=True)
 
     assert item["status"] == "COMPLETED", item.get("reason")
-    assert harness.machine_status(execution_id, timeout=5) == "SUCCEEDED"
+    assert harness.machine_status(execution_id) == "SUCCEEDED"
     woken = [a for a in answers if a.get("woken")]
     assert len(woken) >= 2, answers  # A's job ended, then B's
     assert {a["executionId"] for a in woken} == {execution_id}
@@ -143,7 +144,7 @@ def test_one_fault_in_the_sleep_or_the_wake_costs_time_not_the_execution(
     item = wake_drill(harness)
     assert injector.injected == [(point, kind)], f"the fault was never reached: {injector.calls}"
     assert item["status"] == "COMPLETED", item.get("reason")
-    assert harness.machine_status(item["executionId"], timeout=5) == "SUCCEEDED"
+    assert harness.machine_status(item["executionId"]) == "SUCCEEDED"
     assert violations(item, harness.drs_jobs()) == []
     assert [w["status"] for w in item["waves"]] == ["COMPLETED", "COMPLETED"]
     assert all(len(w["jobIds"]) == 1 for w in item["waves"]), "each wave launched once"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from tests.e2e.conftest import STAGING
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -38,7 +39,7 @@ PLAN = RecoveryPlan(
 
 
 def drive(
-    harness: Harness, execution_id: str, until: tuple[str, ...], timeout: float = 60
+    harness: Harness, execution_id: str, until: tuple[str, ...], timeout: float = PATIENCE
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

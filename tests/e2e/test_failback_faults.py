@@ -68,9 +68,9 @@ def failback(
     item = harness.execution(failback_id)
     for server in (*DB, *WEB):
         harness.drs.connect_failback_client(item["failback"][server]["instance"])
-    drive(harness, failback_id, ("PAUSED",), timeout=90)
+    drive(harness, failback_id, ("PAUSED",))
     harness.api("POST", "/executions/{executionId}/resume", executionId=failback_id)
-    return drive(harness, failback_id, ("COMPLETED", "FAILED"), timeout=90)
+    return drive(harness, failback_id, ("COMPLETED", "FAILED"))
 
 
 def assert_home(harness: Harness, item: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ from drs_orchestrator.adapters.drs import DrsGateway
 from drs_orchestrator.domain.failback_readiness import LaunchedServer, evaluate
 from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
+from tests.patience import PATIENCE
+
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
@@ -28,7 +30,7 @@ def recovered(harness: Harness, mode: str = "RECOVERY") -> dict[str, Any]:
         harness.drs.add_source_server(server)
     harness.drs.add_source_server(FROM_AWS, origin=ELSEWHERE)
     execution_id = harness.run(PLAN, GROUPS, mode=mode, hold=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         harness.run_finder()
         item = harness.execution(execution_id)

@@ -22,6 +22,7 @@ from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 from drsctl.invariants import report_violations, violations
 from tests.e2e.conftest import STAGING
 from tests.e2e.faults import API, FaultInjector, site_cases, site_scope
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -100,7 +101,7 @@ TIMING_SITES: dict[tuple[str, str], str] = {
 }
 
 
-def run_drill(harness: Harness, timeout: float = 90) -> dict[str, Any]:
+def run_drill(harness: Harness, timeout: float = PATIENCE) -> dict[str, Any]:
     """Start the drill and play operator and schedule until it ended and settled: the
     operator approves a paused wave, the finder's schedule fires every half second."""
     harness.drs.brief_logs = True
@@ -127,7 +128,7 @@ def assert_kept_every_invariant(harness: Harness, item: dict[str, Any]) -> None:
     drs_jobs = harness.drs_jobs()
     assert violations(item, drs_jobs) == []
     assert item["status"] == "COMPLETED", item.get("reason")
-    assert harness.machine_status(item["executionId"], timeout=5) == "SUCCEEDED"
+    assert harness.machine_status(item["executionId"]) == "SUCCEEDED"
     app = next(w for w in item["waves"] if w["name"] == "App")
     assert len(app["jobIds"]) == 1, "approval exactly once: App launched once"
     assert item.get("outbox") == {}, "every notification was published"

@@ -51,7 +51,7 @@ def finish(harness: Harness, execution_id: str) -> dict[str, Any]:
         harness.run_finder()
         return harness.execution(execution_id)["status"] in ("COMPLETED", "FAILED")
 
-    wait_until(ended, timeout=60, message="the drill ended")
+    wait_until(ended, message="the drill ended")
     return harness.wait_for(execution_id, "COMPLETED", "FAILED")
 
 

@@ -19,6 +19,7 @@ from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 from drsctl.invariants import report_violations
 from tests.e2e.conftest import FINDER_ACTION
 from tests.e2e.faults import FaultInjector, cases
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -48,7 +49,7 @@ def ended_drill(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
     execution_id = harness.run(PLAN, GROUPS, hold=True)
     with monkeypatch.context() as held:
         held.setattr(Janitor, "_settle", lambda *_: None)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             time.sleep(0.1)
             harness.run_finder()

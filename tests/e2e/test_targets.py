@@ -108,7 +108,7 @@ def test_a_drill_spanning_two_accounts_and_two_regions(harness: Harness) -> None
     )
     execution_id = started["executionId"]
 
-    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=90)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
 
     assert item["status"] == "COMPLETED", item.get("reason")
     assert violations(item, harness.drs_jobs()) == []
@@ -269,7 +269,7 @@ def test_a_target_whose_role_cannot_be_assumed_fails_only_its_waves(
     )
     execution_id = harness.run(plan, groups, targets={"web": RECOVERY, "edge": RECOVERY})
 
-    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
 
     assert item["status"] == "FAILED"
     assert harness.machine_status(execution_id) == "FAILED"
@@ -294,7 +294,7 @@ def test_a_target_lost_after_its_launch_fails_the_wave_after_the_target_wait(
     plan = RecoveryPlan("lost", (Wave("Home", ("db",)), Wave("Away", ("app",))))
     execution_id = harness.run(plan, groups, targets={"app": STAGING})
 
-    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
 
     assert item["status"] == "FAILED"
     waves = {w["name"]: w for w in item["waves"]}
@@ -333,12 +333,12 @@ def test_quota_exhaustion_in_one_account_region_does_not_hold_back_another(
             and "ServiceQuotaExceededException" in batches[0]["lastError"]
         )
 
-    wait_until(recovery_done_staging_waiting, timeout=60, message="Recovery done, Staging deferred")
+    wait_until(recovery_done_staging_waiting, message="Recovery done, Staging deferred")
     assert len(staging.calls_to("StartRecovery")) >= 1
     assert set(staging.jobs) == {foreign}, "nothing launched over the quota"
 
     staging.finish(foreign)  # the quota frees up
-    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
 
     assert item["status"] == "COMPLETED", item.get("reason")
     waves = {w["name"]: w for w in item["waves"]}
@@ -360,7 +360,7 @@ def test_quota_exhausted_past_the_quota_wait_fails_only_that_targets_wave(
     plan = RecoveryPlan("full", (Wave("Staging", ("app",)), Wave("Recovery", ("web",))))
     execution_id = harness.run(plan, groups, targets={"app": STAGING, "web": RECOVERY})
 
-    item = harness.wait_for(execution_id, "COMPLETED", "FAILED", timeout=60)
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
 
     assert item["status"] == "FAILED"
     waves = {w["name"]: w for w in item["waves"]}

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 
 from drsctl.sandbox.clock import Clock, ScheduledRule, rate_seconds
 from drsctl.sandbox.deploy import Pacing
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,7 +70,7 @@ def fire(state: str, now: float) -> tuple[ScheduledRule, Lambda]:
             module.time.monotonic = lambda m=moment: m  # type: ignore[assignment]
             clock._maybe_fire(rule)
             if rule.running is not None:  # each firing runs in its own thread
-                rule.running.join(timeout=10)
+                rule.running.join(timeout=PATIENCE)
     finally:
         module.time.monotonic = original  # type: ignore[assignment]
     return rule, target
@@ -117,7 +118,7 @@ class SlowLambda(Lambda):
         return {"Payload": io.BytesIO(b"{}")}
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
+def wait_for(condition: Callable[[], bool], seconds: float = PATIENCE) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "the clock did not get there"

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tests.console.conftest import ROOT
+from tests.patience import PATIENCE
 
 # The same sandbox fixture (one sandbox for this module), and its helpers.
 from tests.sandbox.test_targets_in_sandbox import drsctl, post, sandbox  # noqa: F401
@@ -70,7 +71,7 @@ def test_a_drill_waits_for_its_approval_then_completes_and_is_cleaned_up(
 
     terminated = run(sandbox, "terminate", "dev", execution_id, "--json")
     assert terminated.returncode == 0, terminated.stderr
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while True:
         servers = sandbox.get(f"/api/executions/{execution_id}", sandbox.token())["servers"]
         statuses = {s.get("terminationStatus") for s in servers.values()}
@@ -103,7 +104,7 @@ def test_a_recovery_and_its_failback_through_drsctl(sandbox: RunningSandbox) -> 
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     failback_id = boot_failback_clients(sandbox, recovery_id)
-    out, err = following.communicate(timeout=180)
+    out, err = following.communicate(timeout=PATIENCE)
     assert following.returncode == 3, out + err
     assert "waits for the cut-over approval of Web tier" in out
 
@@ -117,7 +118,7 @@ def test_a_recovery_and_its_failback_through_drsctl(sandbox: RunningSandbox) -> 
 def boot_failback_clients(sandbox: RunningSandbox, recovery_id: str) -> str:
     """The failback of ``recovery_id``, once it exists, with its on-premises servers'
     failback clients booted (the sandbox's control)."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while True:
         found = [
             e

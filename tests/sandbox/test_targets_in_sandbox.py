@@ -16,6 +16,7 @@ import pytest
 
 from drsctl.sandbox.seed import AWS_SOURCES, TARGETS
 from tests.console.conftest import ROOT, start_sandbox
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,7 +53,7 @@ def post(sandbox: RunningSandbox, path: str, body: dict[str, Any], api: str = "/
         return json.loads(response.read())
 
 
-def drill(sandbox: RunningSandbox, plan_id: str, timeout: float = 120) -> dict[str, Any]:
+def drill(sandbox: RunningSandbox, plan_id: str, timeout: float = PATIENCE) -> dict[str, Any]:
     """Start a drill of the plan and wait until it ended (or the timeout passed)."""
     started = post(sandbox, f"/recovery-plans/{plan_id}/executions", {"mode": "DRILL"})
     path = f"/api/executions/{started['executionId']}"
@@ -190,7 +191,7 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     execution = drill(sandbox, plan["planId"])
     assert execution["status"] == "COMPLETED", execution.get("reason")
     servers = len(execution["servers"])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while (events := sandbox.get("/sandbox/state")["events"])["sent"] - before["sent"] < servers:
         assert time.monotonic() < deadline, events
         time.sleep(0.5)
@@ -306,7 +307,7 @@ def test_a_recovery_fails_back_in_the_sandbox(sandbox: RunningSandbox) -> None:
 
 
 def wait_until_ended(
-    sandbox: RunningSandbox, execution_id: str, timeout: float = 120
+    sandbox: RunningSandbox, execution_id: str, timeout: float = PATIENCE
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -318,7 +319,7 @@ def wait_until_ended(
 
 
 def stored_report_links(
-    sandbox: RunningSandbox, execution_id: str, timeout: float = 60
+    sandbox: RunningSandbox, execution_id: str, timeout: float = PATIENCE
 ) -> dict[str, Any]:
     """The API's links to the execution's stored report, once the finder stored it."""
     deadline = time.monotonic() + timeout
@@ -353,7 +354,7 @@ def drsctl(*args: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=PATIENCE,
         check=False,
     )
 
@@ -368,7 +369,7 @@ def test_drsctl_readiness_evaluates_the_seeded_plan_in_the_sandbox(
     assert result.stdout.startswith("Orders three-tier: passed (7 servers, evaluated ")
     # Seeding saved the plan, and the API asked the readiness function (asynchronously) to
     # evaluate it: the history has that evaluation.
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while True:
         recorded = drsctl(
             "readiness",
