@@ -8,9 +8,11 @@ figures arrive on the test reports the workers send back.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import botocore.session
+import pytest
 
 
 @functools.cache
@@ -39,10 +41,41 @@ def _reports(terminalreporter: Any) -> list[Any]:
     return [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])]
 
 
+#: The user property a property test's teardown report carries: the examples it passed.
+PROPERTY_EXAMPLES = "hypothesis_passing_examples"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    """A property test's examples, from Hypothesis's statistics, onto the report the
+    worker sends back (xdist carries user properties, not Hypothesis's own summary)."""
+    outcome = yield
+    report = outcome.get_result()
+    statistics = getattr(item, "hypothesis_statistics", None)
+    if report.when == "teardown" and statistics:
+        passing = sum(int(n) for n in re.findall(r"(\d+) passing\b", statistics))
+        report.user_properties.append((PROPERTY_EXAMPLES, passing))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     reports = _reports(terminalreporter)
     _fault_matrix_line(terminalreporter, reports)
     _api_fuzz_line(terminalreporter, reports)
+    _property_tests_line(terminalreporter)
+
+
+def _property_tests_line(terminalreporter: Any) -> None:
+    """How many Hypothesis properties ran and the examples they passed, all together."""
+    examples = [
+        dict(report.user_properties)[PROPERTY_EXAMPLES]
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if PROPERTY_EXAMPLES in dict(getattr(report, "user_properties", []))
+    ]
+    if examples:
+        terminalreporter.write_line(
+            f"property tests: {len(examples)} Hypothesis tests, {sum(examples)} passing examples"
+        )
 
 
 def _fault_matrix_line(terminalreporter: Any, reports: list[Any]) -> None:
