@@ -62,6 +62,8 @@ def run_pytest(arguments: list[str], phases_file: Path) -> tuple[float, list[str
     )
     wall = time.perf_counter() - started
     lines = run.stdout.strip().splitlines() or run.stderr.strip().splitlines()
+    if keep := os.environ.get("DRS_SUITE_OUTPUT"):
+        Path(keep).write_text(run.stdout + run.stderr)
     summary = [line for line in lines[-60:] if SUMMARY.match(line)]
     return wall, summary
 

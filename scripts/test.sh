@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
 # Run the whole test suite. Extra arguments go to pytest (e.g. -k finder, or -n 0 to run in
 # this one process). Tests run on every core (pytest-xdist); a worker idle at the end takes
-# tests queued on the others (worksteal), as the fault matrix and the fuzz run are long.
+# tests queued on the others (worksteal), as the fault matrices and the fuzz run are long.
+#
+# --quick (first argument): the loop for a change, everything but the fault-injection
+# matrices and the tests that start a sandbox process (markers `matrix` and `sandbox`);
+# the full command, without it, is the one CI runs.
+quick=0
+if [ "${1:-}" = "--quick" ]; then
+  quick=1
+  shift
+fi
 source "$(dirname "$0")/ensure-env.sh"
+if [ "$quick" = "1" ]; then
+  source "$(dirname "$0")/ensure-console.sh"
+  exec "${UV[@]}" run --frozen --no-sync pytest -n auto --dist worksteal \
+    -m "not matrix and not sandbox" "$@"
+fi
 NEED_BROWSER=1 source "$(dirname "$0")/ensure-console.sh"
 exec "${UV[@]}" run --frozen --no-sync pytest -n auto --dist worksteal "$@"

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+pytestmark = pytest.mark.sandbox
+
 DOCUMENT = ROOT / "lambdas" / "drs_orchestrator" / "api" / "openapi.json"
 CHECKS = (
     "not_a_server_error",

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+pytestmark = pytest.mark.sandbox
+
+
 def test_sandbox_serves_the_console_config_and_the_seeded_api(sandbox: RunningSandbox) -> None:
     config = sandbox.get("/config.json")
     assert config["stack"] == "dev"

@@ -32,6 +32,8 @@ from tests.e2e.test_failback import (
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
+pytestmark = pytest.mark.matrix
+
 #: The wave runner's actions that tick a failback.
 SCOPE = frozenset({"start", "tick"})
 #: Every AWS call of the failback's ticks, with the occurrences to hit (the first of each,

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
 
+pytestmark = pytest.mark.matrix
+
+
 def servers(prefix: str, count: int) -> list[str]:
     return [f"s-{prefix}{n:0{17 - len(prefix)}d}" for n in range(count)]
 

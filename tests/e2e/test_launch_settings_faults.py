@@ -21,6 +21,8 @@ from tests.e2e.test_readiness import HOME, plan
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
+pytestmark = pytest.mark.matrix
+
 #: The DRS and EC2 calls of applying settings with template overrides to a group of two
 #: servers (per server: the DRS update, the template's versions read, the new version, the
 #: default), with the occurrences to hit.

@@ -22,6 +22,8 @@ from tests.e2e.test_fault_matrix import CASES, GROUPS, run_drill
 from tests.fakes import quick_moto
 
 #: Every eighteenth case of the matrix: each kind of fault, each handler, each service.
+pytestmark = pytest.mark.matrix
+
 SAMPLE = CASES[::18]
 
 

@@ -23,6 +23,8 @@ from tests.e2e.test_readiness_history import SCHEDULED, readiness_notices, run
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
+pytestmark = pytest.mark.matrix
+
 #: Every call point of a scheduled evaluation of the plan, with the occurrences to hit
 #: (Query: the latest evaluation read to order the plans, then again before recording).
 CALL_POINTS: dict[str, tuple[int, ...]] = {

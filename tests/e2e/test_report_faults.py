@@ -24,6 +24,8 @@ from tests.patience import PATIENCE
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
 
+pytestmark = pytest.mark.matrix
+
 GROUPS = {"db": ["s-0000000000000r001", "s-0000000000000r002"]}
 PLAN = RecoveryPlan("reported", (Wave("Db", ("db",)),))
 

@@ -1,4 +1,6 @@
-"""moto's DynamoDB with its three costliest helpers rewritten to the same results, faster.
+"""moto's DynamoDB, Step Functions and EC2 without the work that is not the test's.
+
+**DynamoDB**: its costliest helpers rewritten to the same results, faster.
 
 The fault matrices spend a third of their time in moto's DynamoDB, most of it on the
 execution item (a 33 KB map of maps): every ``UpdateItem`` deep-copies it (to answer
@@ -8,22 +10,39 @@ read converts it back to wire form. moto does each of these through generic mach
 is taken (so the size of a map of maps costs its depth times its nodes), and a deep copy
 of each value before it is converted. The replacements below walk the tree once.
 
-They change no answer: ``tests/lambdas/test_quick_moto.py`` holds each to moto's original
-over generated attribute values of every type (copy, size, wire form) and the item-size
-limit at its edge, and ``tests/e2e/test_quick_moto_outcomes.py`` runs a sample of the fault
-matrix on moto as shipped and on this, and compares every outcome. ``install`` is called
-once per test process (``tests/conftest.py``); ``uninstall`` puts moto's own back.
+**Step Functions**: the interpreter parses every JSONPath of a state each time the state
+runs, and makes a new boto3 Lambda client (with fixed test credentials, whatever the
+state's) for every task; here a path is parsed once and a client made once per region.
+**EC2**: moto loads its catalogue of public AMIs (thousands of images, parsed from JSON)
+into every account-region's backend; nothing here describes or launches an image, so
+moto's own setting ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` leaves it out.
+
+They change no answer: ``tests/lambdas/test_quick_moto.py`` holds each DynamoDB helper to
+moto's original over generated attribute values of every type (copy, size, wire form) and
+the item-size limit at its edge, and ``tests/e2e/test_quick_moto_outcomes.py`` runs a sample
+of the fault matrix on moto as shipped and on this, and compares every outcome.
+``install`` is called once per test process (``tests/conftest.py``); ``uninstall`` puts
+moto's own back.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import functools
+import os
 from typing import Any
 
+import jsonpath_ng
+import jsonpath_ng.ext
+from moto.core.models import botocore_stubber
 from moto.dynamodb import responses
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 _SETS = frozenset({"SS", "NS", "BS"})
 #: moto's own implementations, by attribute of ``DynamoType``.
@@ -117,14 +136,38 @@ QUICK: dict[str, Any] = {
 }
 
 
+@functools.cache
+def _lambda_client(region: str, service: str, intercepting: bool) -> Any:
+    return boto_client_for(region=region, service=service)
+
+
+def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's ``boto_client_for``, made once per region: moto's takes the state's
+    credentials and uses fixed ones ("ak", "sk") whatever they are."""
+    return _lambda_client(region, service, botocore_stubber.enabled)
+
+
+#: Module attribute -> (moto's own, the quick one).
+MODULE_PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
+    (responses, "dynamo_to_dict"): (dynamo_to_dict, to_dict),
+    (json_path, "parse"): (jsonpath_ng.ext.parse, functools.cache(jsonpath_ng.ext.parse)),
+    (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
+    (lambda_eval_utils, "boto_client_for"): (boto_client_for, client_for),
+}
+
+
 def install() -> None:
     for name, implementation in QUICK.items():
         setattr(DynamoType, name, implementation)
-    responses.dynamo_to_dict = to_dict  # what DynamoResult converts its result with
+    for (module, name), (_moto, quick) in MODULE_PATCHES.items():
+        setattr(module, name, quick)
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 
 
 def uninstall(monkeypatch: Any) -> None:
     """moto's own implementations for the rest of the test (``monkeypatch`` undoes it)."""
     for name, implementation in ORIGINALS.items():
         monkeypatch.setattr(DynamoType, name, implementation)
-    monkeypatch.setattr(responses, "dynamo_to_dict", dynamo_to_dict)
+    for (module, name), (moto, _quick) in MODULE_PATCHES.items():
+        monkeypatch.setattr(module, name, moto)
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "true")

@@ -104,9 +104,8 @@ def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
     # tests/conftest.py installs them in every test process.
     for name, quick in quick_moto.QUICK.items():
         assert DynamoType.__dict__[name] is quick
-    from moto.dynamodb import responses
-
-    assert responses.dynamo_to_dict is quick_moto.to_dict
+    for (module, name), (_moto, quick) in quick_moto.MODULE_PATCHES.items():
+        assert getattr(module, name) is quick, name
 
 
 def grow_until_refused() -> tuple[int, str, int]:

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from tests.console.conftest import ROOT
 from tests.patience import PATIENCE
 
@@ -22,6 +24,8 @@ from tests.sandbox.test_targets_in_sandbox import drsctl, post, sandbox  # noqa:
 
 if TYPE_CHECKING:
     from tests.console.conftest import RunningSandbox
+
+pytestmark = pytest.mark.sandbox
 
 PLAN = "Orders three-tier"  # seeded: three waves, paused before the last
 

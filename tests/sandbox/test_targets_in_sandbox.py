@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
     from tests.console.conftest import RunningSandbox
 
+pytestmark = pytest.mark.sandbox
+
 KEYS = [f"{account}/{region}" for account, region, _servers in TARGETS]
 
 
