@@ -15,7 +15,8 @@ runs, and makes a new boto3 Lambda client (with fixed test credentials, whatever
 state's) for every task; here a path is parsed once and a client made once per region.
 **EC2**: moto loads its catalogue of public AMIs (thousands of images, parsed from JSON)
 into every account-region's backend; nothing here describes or launches an image, so
-moto's own setting ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` leaves it out.
+it is left out as moto's setting ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` would (the setting is
+answered here, not put in the environment the sandboxes the tests start inherit).
 
 They change no answer: ``tests/lambdas/test_quick_moto.py`` holds each DynamoDB helper to
 moto's original over generated attribute values of every type (copy, size, wire form) and
@@ -30,11 +31,11 @@ from __future__ import annotations
 import base64
 import copy
 import functools
-import os
 from typing import Any
 
 import jsonpath_ng
 import jsonpath_ng.ext
+from moto import settings
 from moto.core.models import botocore_stubber
 from moto.dynamodb import responses
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -153,6 +154,7 @@ MODULE_PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
     (json_path, "parse"): (jsonpath_ng.ext.parse, functools.cache(jsonpath_ng.ext.parse)),
     (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
     (lambda_eval_utils, "boto_client_for"): (boto_client_for, client_for),
+    (settings, "ec2_load_default_amis"): (settings.ec2_load_default_amis, lambda: False),
 }
 
 
@@ -161,7 +163,6 @@ def install() -> None:
         setattr(DynamoType, name, implementation)
     for (module, name), (_moto, quick) in MODULE_PATCHES.items():
         setattr(module, name, quick)
-    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
 
 
 def uninstall(monkeypatch: Any) -> None:
@@ -170,4 +171,3 @@ def uninstall(monkeypatch: Any) -> None:
         monkeypatch.setattr(DynamoType, name, implementation)
     for (module, name), (moto, _quick) in MODULE_PATCHES.items():
         monkeypatch.setattr(module, name, moto)
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "true")
