@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime
 import functools
 from typing import Any
 
@@ -117,7 +118,7 @@ _PLAIN = frozenset({str, bytes, bool, int, float, type(None)})
 def to_dict(result: Any) -> Any:
     """moto's ``dynamo_to_dict`` (a result's DynamoDB values as plain dicts, binary as
     bytes), deciding by exact type first: moto asks every string whether it has
-    ``to_json``. Anything else, a datetime or a model, goes to moto's own."""
+    ``to_json``. The other cases are moto's, in moto's order; binary values go to moto's."""
     kind = type(result)
     if kind in _PLAIN:
         return result
@@ -127,7 +128,15 @@ def to_dict(result: Any) -> Any:
         return [to_dict(v) for v in result]
     if kind is DynamoType and result.type not in ("B", "BS"):
         return {result.type: to_dict(result.value)}
-    return dynamo_to_dict(result)
+    if isinstance(result, (datetime.datetime, DynamoType)):
+        return dynamo_to_dict(result)
+    if hasattr(result, "to_json"):  # an Item, a table: what it says of itself
+        return to_dict(result.to_json())
+    if isinstance(result, dict):
+        return {k: to_dict(v) for k, v in result.items()}
+    if isinstance(result, list):
+        return [to_dict(v) for v in result]
+    return result
 
 
 QUICK: dict[str, Any] = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,7 +14,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.utilities import dynamo_to_dict
 
 from tests.fakes import quick_moto
@@ -90,7 +91,13 @@ def test_the_quick_result_conversion_is_motos(item: dict[str, Any], listed: list
         "Count": len(listed),
         "CreationDateTime": datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC),
         "Model": Modelled(),
+        "Stored": Item(
+            DynamoType({"S": "k"}),
+            None,
+            {k: copy.deepcopy(v) for k, v in item.items()},
+        ),
         "Raw": item,
+        "Decimal": Decimal("1.5"),
     }
     assert quick_moto.to_dict(result) == dynamo_to_dict(result)
 
