@@ -90,6 +90,9 @@ def main(arguments: list[str]) -> None:
             tests[module_of(record["nodeid"])] += 1
     for line in summary:
         print(f"pytest: {line}")
+    failed = sorted({r["nodeid"] for r in records if r["outcome"] == "failed"})
+    if failed:
+        print(f"failed ({len(failed)}): " + ", ".join(failed))
     total = sum(per_phase.values())
     print(f"wall time {wall:7.1f} s; tests' own time summed {total:7.1f} s")
     print("  by phase: " + ", ".join(f"{p} {per_phase[p]:.1f} s" for p in PHASES))

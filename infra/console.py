@@ -8,6 +8,7 @@ for every stack; ``config.json`` (API URL, user pool) is written per deployment 
 
 from __future__ import annotations
 
+import fcntl
 import mimetypes
 import shutil
 import subprocess  # nosec B404
@@ -24,6 +25,8 @@ CONFIG_FILE = "config.json"
 #: Hashed file names may be cached for a year; anything else is revalidated every time.
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
+#: Beside the sources, taken while the console builds (ignored by git).
+BUILD_LOCK = ".build.lock"
 
 
 class ConsoleBuildError(RuntimeError):
@@ -47,12 +50,28 @@ def _sources(frontend: Path) -> list[Path]:
 def build_console(
     frontend: Path = FRONTEND, say: Callable[[str], None] = lambda _line: None
 ) -> Path:
-    """``frontend/dist``, built first when missing or older than a source file."""
+    """``frontend/dist``, built first when missing or older than a source file.
+
+    Processes that need the console at once (two test workers, a plan beside a sandbox)
+    take turns on a lock file: the first builds, the others find the build fresh and use
+    it, instead of building into the same directory together."""
     dist = frontend / "dist"
+    if _fresh(frontend, dist):
+        return dist
+    with (frontend / BUILD_LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _fresh(frontend, dist):
+            _build(frontend, dist, say)
+    return dist
+
+
+def _fresh(frontend: Path, dist: Path) -> bool:
     built = dist / "index.html"
     newest = max(p.stat().st_mtime for p in _sources(frontend))
-    if built.exists() and built.stat().st_mtime >= newest:
-        return dist
+    return built.exists() and built.stat().st_mtime >= newest
+
+
+def _build(frontend: Path, dist: Path, say: Callable[[str], None]) -> None:
     npm = shutil.which("npm")
     if npm is None:
         msg = f"building the console needs Node.js and npm (frontend: {frontend})"
@@ -72,8 +91,7 @@ def build_console(
         if result.returncode != 0:
             msg = f"{label} failed:\n{(result.stdout + result.stderr)[-4000:]}"
             raise ConsoleBuildError(msg)
-    built.touch()
-    return dist
+    (dist / "index.html").touch()
 
 
 def console_files(dist: Path) -> list[ConsoleFile]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import TYPE_CHECKING
 
 import pytest
@@ -62,3 +63,30 @@ def test_a_failing_build_reports_npms_output(
         ConsoleBuildError, match=r"(?s)building the console \(vite build\) failed.*TS2304"
     ):
         build_console(root)
+
+
+def test_builds_asked_for_at_once_build_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two test workers (or a plan beside a sandbox) needing a stale console at once: the
+    first builds, the second waits and finds the build fresh."""
+    root = frontend(tmp_path, built=False)
+    (root / "node_modules").mkdir()
+    (root / "node_modules" / ".package-lock.json").write_text("{}")
+    log = tmp_path / "npm.log"
+    fake_npm = tmp_path / "npm"
+    fake_npm.write_text(
+        f'#!/bin/sh\necho "$@" >> {log}\nsleep 1\nmkdir -p dist\necho built > dist/index.html\n'
+    )
+    fake_npm.chmod(0o755)
+    monkeypatch.setattr(console.shutil, "which", lambda _n: str(fake_npm))
+    results: list[Path] = []
+    builders = [
+        threading.Thread(target=lambda: results.append(build_console(root))) for _ in range(2)
+    ]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    assert results == [root / "dist"] * 2
+    assert log.read_text().splitlines() == ["run build --silent"]
