@@ -20,8 +20,8 @@ import pytest
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
 from drsctl.invariants import report_violations, violations
-from tests.e2e.conftest import STAGING
-from tests.e2e.faults import API, FaultInjector, site_cases, site_scope
+from tests.e2e.conftest import FINDER_ACTION, STAGING
+from tests.e2e.faults import API, FaultInjector, handler_action, site_cases, site_scope
 from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
@@ -104,10 +104,41 @@ TIMING_SITES: dict[tuple[str, str], str] = {
 }
 
 
+def finish_once_the_finder_saw(harness: Harness) -> None:
+    """Home's launch jobs finish only once the finder's schedule has described them.
+
+    DRS's fake on autopilot moves a job one phase on per DescribeJobs (PENDING, STARTED,
+    COMPLETED), so a job lives two ticks. Idle, the finder's schedule (every pass of the
+    drive loop) always polls a running job; on a loaded machine the ticks can start and end
+    every job between two polls, and the finder's call sites (its DescribeJobLogItems, its
+    events' BatchWriteItem) go unreached. Held like this, DRS simply takes as long as the
+    schedule needs, and every case reaches its site however busy the machine is."""
+    drs = harness.drs
+    seen: set[str] = set()
+    advance, describe = drs._advance, drs._op_DescribeJobs
+
+    def held_until_seen(job_id: str) -> None:
+        job = drs.jobs[job_id]
+        running = job["type"] == "LAUNCH" and job["status"] == "STARTED"
+        if running and job_id not in seen and handler_action.get() != FINDER_ACTION:
+            return
+        advance(job_id)
+
+    def noting_the_finder(params: dict[str, Any]) -> dict[str, Any]:
+        if handler_action.get() == FINDER_ACTION:
+            seen.update((params.get("filters") or {}).get("jobIDs") or [])
+        return describe(params)
+
+    drs._advance = held_until_seen  # type: ignore[method-assign]
+    drs._op_DescribeJobs = noting_the_finder  # type: ignore[method-assign]
+
+
 def run_drill(harness: Harness, timeout: float = PATIENCE) -> dict[str, Any]:
     """Start the drill and play operator and schedule until it ended and settled: the
-    operator approves a paused wave, the finder's schedule fires every half second."""
+    operator approves a paused wave, the finder's schedule fires on every pass of the loop
+    (home's jobs wait for it: ``finish_once_the_finder_saw``)."""
     harness.drs.brief_logs = True
+    finish_once_the_finder_saw(harness)
     execution_id = harness.run(DRILL, GROUPS, targets=GROUP_TARGETS)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

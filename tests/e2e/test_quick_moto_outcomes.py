@@ -31,7 +31,7 @@ def outcome(harness: Any, item: dict[str, Any], injector: FaultInjector) -> dict
     jobs = harness.drs_jobs()
     return {
         "status": item["status"],
-        "machine": harness.machine_status(item["executionId"], timeout=120),
+        "machine": harness.machine_status(item["executionId"]),
         "waves": [(w["name"], w["status"], len(w.get("jobIds", []))) for w in item["waves"]],
         "launched": sorted(
             s["sourceServerID"] for job in jobs for s in job.get("participatingServers", [])

@@ -16,6 +16,7 @@ from drs_policy import POLICIES
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from tests.patience import PATIENCE
 from tests.policy.helpers import ARCHIVE, DEV, tags
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def analyzer() -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
 
 
 def test_pack_serves_every_rule(analyzer) -> None:
-    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=PATIENCE)
     assert info.name == "drs-orchestrator"
     assert sorted(p.name for p in info.policies) == sorted(p.name for p in POLICIES)
 
@@ -71,7 +72,7 @@ def test_pack_reports_a_violation_through_the_engine_path(analyzer) -> None:
             urn="urn:pulumi:dev::drs-orchestrator::aws:dynamodb/table:Table::executions-table",
             name="executions-table",
         ),
-        timeout=30,
+        timeout=PATIENCE,
     )
     # The engine path puts the rule's description on the first line of each message.
     found = {(d.policyName, d.message.split("\n", 1)[1]) for d in response.diagnostics}
