@@ -4,6 +4,7 @@ newest first, filtered and paginated; a fault at either write loses nothing it p
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.audit import AuditTrail
@@ -13,6 +14,8 @@ from drs_orchestrator.errors import StoreError
 from tests.lambdas.test_api import REAL_IDS, Api, _groups_and_plan, call, group
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pytest
 
 __all__ = ["call"]  # the API fixture, shared with test_api
@@ -171,9 +174,10 @@ def test_the_trail_is_filtered_by_user_object_plan_action_and_time(call: Api) ->
     ]
 
 
-def test_an_outcome_that_cannot_be_written_leaves_the_intent_and_the_change_stands(
-    call: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@contextmanager
+def outcomes_not_written(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """While it lasts, the trail's outcome records fail to be written (throttled after the
+    retries); intents are written as usual."""
     add = AuditTrail.add
 
     def outcome_refused(trail: AuditTrail, record: dict[str, Any]) -> None:
@@ -181,10 +185,17 @@ def test_an_outcome_that_cannot_be_written_leaves_the_intent_and_the_change_stan
             raise StoreError("PutItem", "ProvisionedThroughputExceededException", "injected")
         add(trail, record)
 
-    monkeypatch.setattr(AuditTrail, "add", outcome_refused)
-    status, created = call("POST", "/protection-groups", group("web", REAL_IDS[:1]))
+    with monkeypatch.context() as refusing:
+        refusing.setattr(AuditTrail, "add", outcome_refused)
+        yield
+
+
+def test_an_outcome_that_cannot_be_written_leaves_the_intent_and_the_change_stands(
+    call: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with outcomes_not_written(monkeypatch):
+        status, created = call("POST", "/protection-groups", group("web", REAL_IDS[:1]))
     assert status == 201, "the change stands"
-    monkeypatch.setattr(AuditTrail, "add", add)
     [entry] = trail(call)
     assert entry["outcome"] == "unknown"
     assert (entry["action"], entry["request"]["name"]) == ("createProtectionGroup", "web")
@@ -269,16 +280,8 @@ def test_an_outcome_that_cannot_be_read_back_answers_503_and_changes_nothing(
     from botocore.exceptions import ClientError
     from drs_orchestrator.handlers import api as handler
 
-    add = AuditTrail.add
-
-    def outcome_refused(trail: AuditTrail, record: dict[str, Any]) -> None:
-        if record["phase"] == "2-outcome":
-            raise StoreError("PutItem", "ProvisionedThroughputExceededException", "injected")
-        add(trail, record)
-
-    monkeypatch.setattr(AuditTrail, "add", outcome_refused)
-    assert call("POST", "/protection-groups", group("web", REAL_IDS[:1]))[0] == 201
-    monkeypatch.setattr(AuditTrail, "add", add)
+    with outcomes_not_written(monkeypatch):
+        assert call("POST", "/protection-groups", group("web", REAL_IDS[:1]))[0] == 201
 
     def throttled(**_params: Any) -> Any:
         error = {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
