@@ -14,13 +14,12 @@ from typing import Any
 import botocore.session
 import pytest
 
+_create_loader = botocore.session.create_loader
+
 
 @functools.cache
 def _shared_loader(search_path: str | None) -> Any:
     return _create_loader(search_path)
-
-
-_create_loader = botocore.session.create_loader
 
 
 def pytest_configure() -> None:
@@ -29,7 +28,8 @@ def pytest_configure() -> None:
     moto starts each mock with a new default boto3 session, so without this every test
     re-reads and re-parses the JSON models of every service it makes a client of (EC2's
     alone is megabytes): a tenth of a fault-matrix case. The files are the same for every
-    session; botocore never changes what its loader returns.
+    session; botocore never changes what its loader returns. And moto runs without the
+    work that is not the test's (``tests/fakes/quick_moto.py``).
     """
     botocore.session.create_loader = _shared_loader  # type: ignore[assignment]
     from tests.fakes import quick_moto

@@ -47,10 +47,6 @@ from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 _SETS = frozenset({"SS", "NS", "BS"})
-#: moto's own implementations, by attribute of ``DynamoType``.
-ORIGINALS: dict[str, Any] = {
-    name: DynamoType.__dict__[name] for name in ("__deepcopy__", "size", "to_regular_json")
-}
 
 
 def copied(value: DynamoType) -> DynamoType:
@@ -139,15 +135,9 @@ def to_dict(result: Any) -> Any:
     return result
 
 
-QUICK: dict[str, Any] = {
-    "__deepcopy__": lambda self, _memo: copied(self),
-    "size": size,
-    "to_regular_json": to_regular_json,
-}
-
-
 @functools.cache
 def _lambda_client(region: str, service: str, intercepting: bool) -> Any:
+    # ``intercepting`` only keys the cache: moto's client points at its server when not.
     return boto_client_for(region=region, service=service)
 
 
@@ -157,8 +147,14 @@ def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     return _lambda_client(region, service, botocore_stubber.enabled)
 
 
-#: Module attribute -> (moto's own, the quick one).
-MODULE_PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
+#: What is replaced, (class or module, attribute) -> (moto's own, the quick one).
+PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
+    (DynamoType, "__deepcopy__"): (
+        DynamoType.__dict__["__deepcopy__"],
+        lambda self, _memo: copied(self),
+    ),
+    (DynamoType, "size"): (DynamoType.__dict__["size"], size),
+    (DynamoType, "to_regular_json"): (DynamoType.__dict__["to_regular_json"], to_regular_json),
     (responses, "dynamo_to_dict"): (dynamo_to_dict, to_dict),
     (json_path, "parse"): (jsonpath_ng.ext.parse, functools.cache(jsonpath_ng.ext.parse)),
     (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
@@ -167,16 +163,17 @@ MODULE_PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
 }
 
 
+def motos(name: str) -> Any:
+    """moto's own ``DynamoType.<name>``, whichever is installed."""
+    return PATCHES[(DynamoType, name)][0]
+
+
 def install() -> None:
-    for name, implementation in QUICK.items():
-        setattr(DynamoType, name, implementation)
-    for (module, name), (_moto, quick) in MODULE_PATCHES.items():
-        setattr(module, name, quick)
+    for (owner, name), (_moto, quick) in PATCHES.items():
+        setattr(owner, name, quick)
 
 
 def uninstall(monkeypatch: Any) -> None:
     """moto's own implementations for the rest of the test (``monkeypatch`` undoes it)."""
-    for name, implementation in ORIGINALS.items():
-        monkeypatch.setattr(DynamoType, name, implementation)
-    for (module, name), (moto, _quick) in MODULE_PATCHES.items():
-        monkeypatch.setattr(module, name, moto)
+    for (owner, name), (moto, _quick) in PATCHES.items():
+        monkeypatch.setattr(owner, name, moto)

@@ -46,7 +46,7 @@ VALUES = st.recursive(
 
 
 def original(name: str, value: DynamoType, *args: Any) -> Any:
-    return quick_moto.ORIGINALS[name](value, *args)
+    return quick_moto.motos(name)(value, *args)
 
 
 def mutate_everywhere(value: DynamoType) -> None:
@@ -109,10 +109,9 @@ class Modelled:
 
 def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
     # tests/conftest.py installs them in every test process.
-    for name, quick in quick_moto.QUICK.items():
-        assert DynamoType.__dict__[name] is quick
-    for (module, name), (_moto, quick) in quick_moto.MODULE_PATCHES.items():
-        assert getattr(module, name) is quick, name
+    assert len(quick_moto.PATCHES) == 8
+    for (owner, name), (_moto, quick) in quick_moto.PATCHES.items():
+        assert getattr(owner, name) is quick, name
 
 
 def grow_until_refused() -> tuple[int, str, int]:
@@ -146,7 +145,7 @@ def grow_until_refused() -> tuple[int, str, int]:
             raise AssertionError("an item of 1 MB was accepted")
         stored = client.get_item(TableName="bounds", Key=key, ConsistentRead=True)["Item"]
         measured = sum(
-            len(name) + quick_moto.ORIGINALS["size"](DynamoType(value))
+            len(name) + quick_moto.motos("size")(DynamoType(value))
             for name, value in stored.items()
         )
         return len(stored) - 1, code, measured
