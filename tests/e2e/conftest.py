@@ -46,6 +46,7 @@ from infra.tables import (
     create_table_request,
 )
 from tests.e2e.faults import SimulatedCrash, handler_action, in_handler
+from tests.fakes import dynamodb as dynamodb_stand_in
 from tests.fakes.drs import FakeDrs
 from tests.fakes.lambda_context import LambdaContext
 from tests.fakes.ssm import FakeSsm
@@ -467,9 +468,12 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
 
 
 @contextmanager
-def harness_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> Iterator[Harness]:
     """The world of ``harness``: a test may build two in turn (each with its own
-    ``monkeypatch`` context), to run one case on two configurations and compare."""
+    ``monkeypatch`` context), to run one case on two configurations and compare.
+
+    DynamoDB is the stand-in (``tests/fakes/dynamodb.py``), unless ``on_moto``: moto's, as
+    every other service is."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -579,6 +583,8 @@ def harness_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
 
     monkeypatch.setattr(DynamoResult, "execute_result", wire_json)
+    if not on_moto:
+        dynamodb_stand_in.install(monkeypatch, dynamodb_stand_in.DynamoDb(lock))
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     ):

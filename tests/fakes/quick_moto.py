@@ -20,8 +20,10 @@ answered here, not put in the environment the sandboxes the tests start inherit)
 
 They change no answer: ``tests/lambdas/test_quick_moto.py`` holds each DynamoDB helper to
 moto's original over generated attribute values of every type (copy, size, wire form) and
-the item-size limit at its edge, and ``tests/e2e/test_quick_moto_outcomes.py`` runs a sample
-of the fault matrix on moto as shipped and on this, and compares every outcome.
+the item-size limit at its edge (the tests that run on moto's DynamoDB rely on them; the
+e2e harness answers DynamoDB from ``tests/fakes/dynamodb.py``), and
+``tests/e2e/test_stand_in_outcomes.py`` runs a sample of the fault matrix on moto as shipped
+and as the suite runs it, and compares every outcome.
 ``install`` is called once per test process (``tests/conftest.py``); ``uninstall`` puts
 moto's own back.
 """

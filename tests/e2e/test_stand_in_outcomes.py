@@ -1,8 +1,10 @@
-"""The fault matrix on moto's DynamoDB as shipped and on ``tests/fakes/quick_moto.py``: the
-same sample of cases, every outcome compared.
+"""The fault matrix on moto as shipped and as the suite runs it: the same sample of cases,
+every outcome compared.
 
-Every test process runs on the quick helpers; here each sampled case runs twice, first with
-moto's own helpers put back, then with the quick ones, in two worlds built in turn. Run to
+The suite's harness answers DynamoDB from the stand-in (``tests/fakes/dynamodb.py``) and
+runs moto's Step Functions interpreter with the quick helpers (``tests/fakes/quick_moto.py``).
+Here each sampled case runs twice, in two worlds built in turn: first on moto alone, as
+shipped (its DynamoDB, its own helpers put back), then as the suite runs it. Run to
 run, a drill's timing varies (how many finder polls fall within a wave), so what is compared
 is what the matrix asserts and what the runtime decided: the ending, each wave's ending and
 its DRS jobs, the servers launched, the fault met, the notifications, the outbox, the
@@ -62,21 +64,21 @@ def test_the_sample_spans_every_kind_and_handler() -> None:
 
 
 @pytest.mark.parametrize(("action", "point", "occurrence", "kind"), SAMPLE)
-def test_a_case_ends_the_same_on_moto_and_on_the_quick_helpers(
+def test_a_case_ends_the_same_on_moto_as_shipped_and_as_the_suite_runs_it(
     action: str, point: str, occurrence: int, kind: str
 ) -> None:
     outcomes = []
-    for quick in (False, True):
+    for shipped in (True, False):
         with pytest.MonkeyPatch.context() as monkeypatch:
-            if not quick:
+            if shipped:
                 quick_moto.uninstall(monkeypatch)
-            with harness_world(monkeypatch) as harness:
+            with harness_world(monkeypatch, on_moto=shipped) as harness:
                 injector = FaultInjector(
                     point=point, kind=kind, occurrence=occurrence, scope=site_scope(action)
                 )
                 injector.install(monkeypatch)
                 outcomes.append(outcome(harness, run_drill(harness), injector))
-    on_moto, on_quick = outcomes
-    assert on_quick == on_moto
+    on_moto, as_run = outcomes
+    assert as_run == on_moto
     assert on_moto["status"] == "COMPLETED" and on_moto["violations"] == []
     assert len(set(on_moto["launched"])) == sum(len(servers) for servers in GROUPS.values())
