@@ -27,6 +27,7 @@ from drsctl.sandbox.accounts import act_as_functions, alnum, create_target_roles
 from drsctl.sandbox.clock import SCHEDULE_INVOKE_CONFIG, Clock, ScheduledRule
 from drsctl.sandbox.deploy import Deployment, Pacing, deploy
 from drsctl.sandbox.drs import DrsSimulator
+from drsctl.sandbox.dynamodb_wire import send_dynamodb_results_as_json
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from drsctl.sandbox.events import EventBus, Forwarding
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
@@ -156,6 +157,7 @@ class Sandbox:
         for evaluation, home in zip(evaluations, simulators.values(), strict=True):
             create_target_roles(evaluation, home.account)
         self._configure_moto()
+        self._restore.append(send_dynamodb_results_as_json())
         aws_gateway = AwsGateway(simulators, targets, automations=automations)
         self._trust = aws_gateway.trust
         self._gateway = GatewayServer(aws_gateway)

@@ -30,6 +30,7 @@ from drs_orchestrator.services import executions
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from drsctl.sandbox.dynamodb_wire import send_dynamodb_results_as_json
 from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from drsctl.sandbox.iam import PolicySimulator
 from infra.iam import target_role_policy
@@ -568,21 +569,12 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
             return answer(self, *args, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
-    # moto's generic response serializer walks every nested attribute value of an item
-    # through botocore's model (seconds for an execution of a hundred servers); DynamoDB
-    # results are already in wire form, so they are sent as they are.
+    # moto's DynamoDB answers (when it is moto's: ``on_moto``) sent as the JSON they are,
+    # as the sandbox sends them (drsctl/sandbox/dynamodb_wire.py); put back on undo.
     from moto.dynamodb.responses import DynamoResult
 
-    serialize = DynamoResult.execute_result
-
-    def wire_json(self: DynamoResult, context: Any) -> Any:
-        try:
-            body = json.dumps(self.result)
-        except TypeError:  # table descriptions carry datetimes: the real serializer
-            return serialize(self, context)
-        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
-
-    monkeypatch.setattr(DynamoResult, "execute_result", wire_json)
+    monkeypatch.setattr(DynamoResult, "execute_result", DynamoResult.execute_result)
+    send_dynamodb_results_as_json()
     if not on_moto:
         dynamodb_stand_in.install(monkeypatch, dynamodb_stand_in.DynamoDb(lock))
     with mock_aws(
