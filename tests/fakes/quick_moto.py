@@ -13,6 +13,8 @@ of each value before it is converted. The replacements below walk the tree once.
 **Step Functions**: the interpreter parses every JSONPath of a state each time the state
 runs, and makes a new boto3 Lambda client (with fixed test credentials, whatever the
 state's) for every task; here a path is parsed once and a client made once per region.
+Creating a state machine parses its whole definition to check it; here a definition that
+passed is not parsed again to check it (every e2e world creates the same machine).
 **EC2**: moto loads its catalogue of public AMIs (thousands of images, parsed from JSON)
 into every account-region's backend; nothing here describes or launches an image, so
 it is left out as moto's setting ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` would (the setting is
@@ -47,6 +49,7 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 _SETS = frozenset({"SS", "NS", "BS"})
 
@@ -149,6 +152,20 @@ def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     return _lambda_client(region, service, botocore_stubber.enabled)
 
 
+_moto_validate = StepFunctionsParserBackend.__dict__["_validate_definition"]
+#: Definitions moto's check has passed (a definition that passed passes again).
+_VALIDATED: set[str] = set()
+
+
+def validated_once(definition: str) -> None:
+    """moto's check of a state machine definition, once per definition: it parses the whole
+    ASL with ANTLR, a fifth of building an e2e world, and every world creates the same
+    machine. A definition it refuses is checked (and refused) every time."""
+    if definition not in _VALIDATED:
+        _moto_validate.__func__(definition)
+        _VALIDATED.add(definition)
+
+
 #: What is replaced, (class or module, attribute) -> (moto's own, the quick one).
 PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
     (DynamoType, "__deepcopy__"): (
@@ -162,6 +179,10 @@ PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
     (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
     (lambda_eval_utils, "boto_client_for"): (boto_client_for, client_for),
     (settings, "ec2_load_default_amis"): (settings.ec2_load_default_amis, lambda: False),
+    (StepFunctionsParserBackend, "_validate_definition"): (
+        _moto_validate,
+        staticmethod(validated_once),
+    ),
 }
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,9 +20,6 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.utilities import dynamo_to_dict
 
 from tests.fakes import quick_moto
-
-if TYPE_CHECKING:
-    import pytest
 
 NAMES = st.text(min_size=1, max_size=6)
 SCALARS = st.one_of(
@@ -109,9 +108,35 @@ class Modelled:
 
 def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
     # tests/conftest.py installs them in every test process.
-    assert len(quick_moto.PATCHES) == 8
+    assert len(quick_moto.PATCHES) == 9
     for (owner, name), (_moto, quick) in quick_moto.PATCHES.items():
-        assert getattr(owner, name) is quick, name
+        assert vars(owner)[name] is quick, name
+
+
+def test_a_definition_is_parsed_to_check_it_once_and_a_bad_one_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.models import InvalidDefinition, StepFunctionsParserBackend
+
+    parsed: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counted(definition: str) -> Any:
+        parsed.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counted))
+    good = json.dumps(
+        {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}, "Comment": "once"}
+    )
+    bad = json.dumps({"StartAt": "Nowhere", "States": {}})
+    for _ in range(3):
+        StepFunctionsParserBackend._validate_definition(good)  # noqa: SLF001
+        with pytest.raises(InvalidDefinition):
+            StepFunctionsParserBackend._validate_definition(bad)  # noqa: SLF001
+    assert parsed.count(good) == 1
+    assert parsed.count(bad) == 3
 
 
 def grow_until_refused() -> tuple[int, str, int]:
