@@ -77,7 +77,7 @@ def compare(first: Trace, second: Trace) -> Comparison:
     for aspect, a, b in (
         ("execution status", first.status, second.status),
         ("wave start order", first.wave_order, second.wave_order),
-        ("overlapping waves", first.overlaps, second.overlaps),
+        ("overlapping waves", first.overlaps_out_of_order, second.overlaps_out_of_order),
         ("pauses", first.pauses, second.pauses),
         ("progress recorded by the scheduled finder", _scheduled(first), _scheduled(second)),
     ):
@@ -171,7 +171,7 @@ def render(comparison: Comparison) -> str:
     width = 34
     rows = [("", a.deployment, b.deployment), ("execution", a.status, b.status)]
     rows += [("wave start order", _cell(a.wave_order), _cell(b.wave_order))]
-    rows += [("overlapping waves", _cell(a.overlaps), _cell(b.overlaps))]
+    rows += [("overlapping waves", _cell(a.overlaps_out_of_order), _cell(b.overlaps_out_of_order))]
     rows += [("pauses approved", _cell(a.pauses), _cell(b.pauses))]
     rows += [("scheduled finder polled", _scheduled(a), _scheduled(b))]
     for name in a.waves:

@@ -41,7 +41,12 @@ class Trace:
     status: str
     waves: dict[str, dict[str, Any]]
     wave_order: list[str]
+    #: Every pair of waves that overlapped (one started before the other launched).
     overlaps: list[list[str]]
+    #: Those of them the plan orders (one depends on the other, directly or through
+    #: others): an overlap there broke a promise. Waves the plan leaves unordered may
+    #: overlap or not by timing alone, so only these are compared.
+    overlaps_out_of_order: list[list[str]]
     servers: dict[str, str]
     event_types: dict[str, list[str]]
     jobs_per_wave: dict[str, int]
@@ -122,6 +127,24 @@ def collapse_loops(states: list[str]) -> list[str]:
     return path
 
 
+def ordered_pairs(waves: list[dict[str, Any]]) -> set[frozenset[str]]:
+    """The pairs of waves the plan orders: one depends on the other, directly or through
+    other waves (``dependsOn``)."""
+    depends = {w["name"]: set(w.get("dependsOn") or ()) for w in waves}
+    pairs: set[frozenset[str]] = set()
+    for name in depends:
+        seen: set[str] = set()
+        todo = list(depends[name])
+        while todo:
+            before = todo.pop()
+            if before in seen or before == name:
+                continue
+            seen.add(before)
+            pairs.add(frozenset((name, before)))
+            todo += depends.get(before, ())
+    return pairs
+
+
 def build_trace(deployment: str, observation: Observation, state_path: list[str] | None) -> Trace:
     item, events = observation.item, observation.events
     origin = datetime.fromisoformat(item["startedAt"].replace("Z", "+00:00"))
@@ -140,6 +163,7 @@ def build_trace(deployment: str, observation: Observation, state_path: list[str]
                 b_end = b.get("launchedAt") or b.get("endedAt") or item["updatedAt"]
                 if a["startedAt"] < b_end and b["startedAt"] < a_end:
                     overlaps.append([a["name"], b["name"]])
+    ordered = ordered_pairs(item["waves"])
     job_wave = {j["jobId"]: j.get("waveName", "") for j in item.get("jobs", {}).values()}
     types: dict[str, list[str]] = {}
     for event in sorted(events, key=lambda e: (e["logDateTime"], e["eventKey"])):
@@ -180,6 +204,7 @@ def build_trace(deployment: str, observation: Observation, state_path: list[str]
         waves=waves,
         wave_order=order,
         overlaps=overlaps,
+        overlaps_out_of_order=[pair for pair in overlaps if frozenset(pair) in ordered],
         servers={s: v["launchStatus"] for s, v in sorted(item.get("servers", {}).items())},
         event_types=dict(sorted(types.items())),
         jobs_per_wave={w["name"]: len(w["jobIds"]) for w in item["waves"]},

@@ -106,7 +106,11 @@ def test_two_identical_deployments_behave_the_same(sandbox: RunningSandbox, tmp_
     first = document["traces"]["first"]
     assert first["pauses"] == ["App tier"]
     assert first["state_path"][0] == "Start" and first["state_path"][-1] == "Completed"
-    assert first["overlaps"] == [["App tier", "Batch"]]
+    # Batch depends on nothing: whether it is still launching when the app tier starts is
+    # timing (on a busy machine it is not), so only waves the plan orders are compared,
+    # and none of those may overlap.
+    assert first["overlaps"] in ([], [["App tier", "Batch"]])
+    assert first["overlaps_out_of_order"] == []
     assert "dev: drill instances terminated" in text
 
 

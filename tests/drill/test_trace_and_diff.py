@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from drsctl.drill.diff import compare, render
-from drsctl.drill.trace import Observation, build_trace, collapse_loops
+from drsctl.drill.trace import Observation, build_trace, collapse_loops, ordered_pairs
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,7 @@ def item() -> dict[str, Any]:
             },
             {
                 "name": "App",
+                "dependsOn": ["DB"],
                 "status": "COMPLETED",
                 "servers": ["s-2"],
                 "jobIds": ["j2"],
@@ -114,6 +115,49 @@ def test_a_wave_started_early_is_the_first_divergence() -> None:
     assert divergence is not None and divergence.seconds == 1.0
     assert divergence.first == "wave 'DB' started (+1.0 s)"
     assert divergence.second == "wave 'App' started (+1.0 s)"
+
+
+def test_waves_the_plan_leaves_unordered_may_overlap_or_not_by_timing() -> None:
+    """An independent wave beside App: in one run it ends before App starts, in the other
+    it is still launching. Timing, not behaviour: the same verdict. App overlapping DB,
+    which it depends on, is a difference (the test above)."""
+
+    def with_batch(launched: str) -> dict[str, Any]:
+        run = copy.deepcopy(item())
+        run["waves"].append(
+            {
+                "name": "Batch",
+                "status": "COMPLETED",
+                "servers": [],
+                "jobIds": [],
+                "startedAt": "2026-11-25T10:00:01Z",
+                "launchedAt": launched,
+                "endedAt": launched,
+            }
+        )
+        return run
+
+    quick, slow = with_batch("2026-11-25T10:00:05Z"), with_batch("2026-11-25T10:00:12Z")
+    first, second = trace("dev", quick, events()), trace("archive-test", slow, events())
+    assert first.overlaps == [["Batch", "DB"]]
+    assert second.overlaps == [["App", "Batch"], ["Batch", "DB"]]
+    assert first.overlaps_out_of_order == second.overlaps_out_of_order == []
+    comparison = compare(first, second)
+    assert comparison.same, comparison.differences
+
+
+def test_the_plans_order_is_followed_through_waves_in_between() -> None:
+    waves = [
+        {"name": "A"},
+        {"name": "B", "dependsOn": ["A"]},
+        {"name": "C", "dependsOn": ["B"]},
+        {"name": "D"},
+    ]
+    assert ordered_pairs(waves) == {
+        frozenset(("A", "B")),
+        frozenset(("B", "C")),
+        frozenset(("A", "C")),
+    }
 
 
 def test_a_failed_server_in_one_run_is_reported_on_that_server() -> None:
