@@ -7,33 +7,20 @@ figures arrive on the test reports the workers send back.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
-import botocore.session
 import pytest
-
-_create_loader = botocore.session.create_loader
-
-
-@functools.cache
-def _shared_loader(search_path: str | None) -> Any:
-    return _create_loader(search_path)
 
 
 def pytest_configure() -> None:
-    """Every botocore session in a test process shares one loader of service models.
+    """botocore and moto without the work that is not the test's, in every test process:
+    one loader of service models, one client class per service and one TLS context for
+    every client (``tests/fakes/quick_botocore.py``), and moto's costliest helpers rewritten
+    (``tests/fakes/quick_moto.py``)."""
+    from tests.fakes import quick_botocore, quick_moto
 
-    moto starts each mock with a new default boto3 session, so without this every test
-    re-reads and re-parses the JSON models of every service it makes a client of (EC2's
-    alone is megabytes): a tenth of a fault-matrix case. The files are the same for every
-    session; botocore never changes what its loader returns. And moto runs without the
-    work that is not the test's (``tests/fakes/quick_moto.py``).
-    """
-    botocore.session.create_loader = _shared_loader  # type: ignore[assignment]
-    from tests.fakes import quick_moto
-
+    quick_botocore.install()
     quick_moto.install()
 
 
