@@ -503,23 +503,27 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
     # A reverse replication puts its reversed server in the origin's DRS, as DRS does.
     drs.origin_drs = lambda region, account: targets.get(f"{account}/{region}")
     identities: list[str] = []
+    identity_of: dict[str, str] = {}
 
     def in_target(service: str, target: Any, credentials: dict[str, Any]) -> Any:
         """A client in a target, made with the credentials STS (moto) gave: DRS is the
         target's simulator, EC2 moto's in the target's account (the credentials say which);
-        the identity the credentials carry is noted."""
-        sts = boto3.client(
-            "sts",
-            region_name=target.region,
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        token = in_handler.set(False)  # the test's look, not a call of the runtime
-        try:
-            identities.append(sts.get_caller_identity()["Arn"])
-        finally:
-            in_handler.reset(token)
+        the identity the credentials carry is noted (asked of STS once per credentials)."""
+        key = credentials["AccessKeyId"]
+        if key not in identity_of:
+            sts = boto3.client(
+                "sts",
+                region_name=target.region,
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+            token = in_handler.set(False)  # the test's look, not a call of the runtime
+            try:
+                identity_of[key] = sts.get_caller_identity()["Arn"]
+            finally:
+                in_handler.reset(token)
+        identities.append(identity_of[key])
         assert service in {"drs", "ec2", "iam"}, f"the runtime asked for {service} in a target"
         if service == "iam":  # the target role simulates itself
             return policies.install(
