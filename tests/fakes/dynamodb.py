@@ -61,6 +61,14 @@ from tests.fakes.dynamodb_tables import (
 __all__ = ["ITEM_SIZE_LIMIT", "DynamoDb", "DynamoDbError", "install"]
 
 
+def projection_paths(params: dict[str, Any], context: Context) -> list[Any] | None:
+    """The resolved paths of a request's ``ProjectionExpression`` (None: every attribute)."""
+    projection = params.get("ProjectionExpression")
+    if not projection:
+        return None
+    return [context.resolve(p) for p in parsed(parse_projection, projection)]
+
+
 class DynamoDb:
     """Every table of every region, answering DynamoDB's operations by name."""
 
@@ -215,12 +223,7 @@ class DynamoDb:
         table = self.table(region, params["TableName"])
         context = request_context(params)
         found = table.items.get(table.key_of(params["Key"]))
-        projection = params.get("ProjectionExpression")
-        paths = (
-            [context.resolve(p) for p in parsed(parse_projection, projection)]
-            if projection
-            else None
-        )
+        paths = projection_paths(params, context)
         context.check_all_used()
         if found is None:
             return {}
@@ -498,12 +501,7 @@ class DynamoDb:
             condition = parsed(parse_condition, text)
             evaluate(condition, None, context)  # every name and value counts as used
             filtered = [item for item in read if evaluate(condition, item, context)]
-        projection = params.get("ProjectionExpression")
-        paths = (
-            [context.resolve(p) for p in parsed(parse_projection, projection)]
-            if projection
-            else None
-        )
+        paths = projection_paths(params, context)
         context.check_all_used()
         page: dict[str, Any] = {"Count": len(filtered), "ScannedCount": len(read)}
         if params.get("Select") != "COUNT":
