@@ -569,13 +569,14 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
             return answer(self, *args, **kwargs)
 
     monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
-    # moto's DynamoDB answers (when it is moto's: ``on_moto``) sent as the JSON they are,
-    # as the sandbox sends them (drsctl/sandbox/dynamodb_wire.py); put back on undo.
-    from moto.dynamodb.responses import DynamoResult
+    if on_moto:
+        # moto's DynamoDB answers sent as the JSON they are, as the sandbox sends them
+        # (drsctl/sandbox/dynamodb_wire.py); moto's serializer is put back on undo.
+        from moto.dynamodb.responses import DynamoResult
 
-    monkeypatch.setattr(DynamoResult, "execute_result", DynamoResult.execute_result)
-    send_dynamodb_results_as_json()
-    if not on_moto:
+        monkeypatch.setattr(DynamoResult, "execute_result", DynamoResult.execute_result)
+        send_dynamodb_results_as_json()
+    else:
         dynamodb_stand_in.install(monkeypatch, dynamodb_stand_in.DynamoDb(lock))
     with mock_aws(
         config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

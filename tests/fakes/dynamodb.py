@@ -235,11 +235,7 @@ class DynamoDb:
         check_values(item)
         key = table.item_key(item)
         old = table.items.get(key)
-        context = request_context(params)
-        holds = condition_holds(params, old, context)
-        context.check_all_used()
-        if not holds:
-            raise self._condition_failed(params, old)
+        self._require_condition(params, old)
         table.store(key, item, "Item size has exceeded the maximum allowed size")
         return self._returned(params, old, None)
 
@@ -247,11 +243,7 @@ class DynamoDb:
         table = self.table(region, params["TableName"])
         key = table.key_of(params["Key"])
         old = table.items.get(key)
-        context = request_context(params)
-        holds = condition_holds(params, old, context)
-        context.check_all_used()
-        if not holds:
-            raise self._condition_failed(params, old)
+        self._require_condition(params, old)
         table.remove(key)
         return self._returned(params, old, None)
 
@@ -282,6 +274,14 @@ class DynamoDb:
         if not condition_holds(params, old, context):
             return None
         return new
+
+    def _require_condition(self, params: dict[str, Any], old: Item | None) -> None:
+        """Refuse the write unless its ``ConditionExpression`` holds for ``old``."""
+        context = request_context(params)
+        holds = condition_holds(params, old, context)
+        context.check_all_used()
+        if not holds:
+            raise self._condition_failed(params, old)
 
     @staticmethod
     def _condition_failed(params: dict[str, Any], old: Item | None) -> DynamoDbError:

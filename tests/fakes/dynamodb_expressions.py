@@ -249,20 +249,17 @@ class Context:
         return self.values[ref]
 
     def check_all_used(self) -> None:
-        unused_names = sorted(set(self.names) - self.used)
-        if unused_names:
-            msg = (
-                "Value provided in ExpressionAttributeNames unused in expressions: "
-                f"keys: {{{', '.join(unused_names)}}}"
-            )
-            raise ExpressionError(msg)
-        unused_values = sorted(set(self.values) - self.used)
-        if unused_values:
-            msg = (
-                "Value provided in ExpressionAttributeValues unused in expressions: "
-                f"keys: {{{', '.join(unused_values)}}}"
-            )
-            raise ExpressionError(msg)
+        for parameter, given in (
+            ("ExpressionAttributeNames", self.names),
+            ("ExpressionAttributeValues", self.values),
+        ):
+            unused = sorted(set(given) - self.used)
+            if unused:
+                msg = (
+                    f"Value provided in {parameter} unused in expressions: "
+                    f"keys: {{{', '.join(unused)}}}"
+                )
+                raise ExpressionError(msg)
 
 
 def get_path(item: Item | None, path: tuple[Any, ...]) -> Value | None:

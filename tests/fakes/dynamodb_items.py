@@ -134,14 +134,17 @@ def _put(item: Item, path: tuple[Any, ...], value: Value | None) -> None:
     item[path[0]] = _replaced(item.get(path[0]), path[1:], value)
 
 
+def _operand_type_error(verb: str, kind: str) -> ExpressionError:
+    return ExpressionError(
+        "Invalid UpdateExpression: Incorrect operand type for operator or function; "
+        f"operator: {verb}, operand type: {kind}"
+    )
+
+
 def _added(found: Value | None, value: Value) -> Value:
     kind = type_of(value)
     if kind not in _SETS and kind != "N":
-        msg = (
-            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            f"operator: ADD, operand type: {kind}"
-        )
-        raise ExpressionError(msg)
+        raise _operand_type_error("ADD", kind)
     if found is None:
         return value
     if type_of(found) != kind:
@@ -154,11 +157,7 @@ def _added(found: Value | None, value: Value) -> Value:
 def _deleted(found: Value | None, value: Value) -> Value | None:
     kind = type_of(value)
     if kind not in _SETS:
-        msg = (
-            "Invalid UpdateExpression: Incorrect operand type for operator or function; "
-            f"operator: DELETE, operand type: {kind}"
-        )
-        raise ExpressionError(msg)
+        raise _operand_type_error("DELETE", kind)
     if found is None:
         return None
     if type_of(found) != kind:
