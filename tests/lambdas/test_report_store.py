@@ -24,20 +24,16 @@ def s3() -> Any:
     )
 
 
-def presigning_store() -> ReportStore:
+def presigning_store(monkeypatch: pytest.MonkeyPatch) -> ReportStore:
     """The store as the API makes it (its client configured as ``presigning()`` says, from
-    the environment as it is now), in eu-west-2."""
+    the environment as it is now, credentials included), in eu-west-2."""
     from drs_orchestrator.adapters.clients import client
     from drs_orchestrator.adapters.reports import presigning
 
-    s3 = client(
-        "s3",
-        config=presigning(),
-        region_name="eu-west-2",
-        aws_access_key_id="a",
-        aws_secret_access_key="b",
-    )
-    return ReportStore(BUCKET, client=s3)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
+
+    return ReportStore(BUCKET, client=client("s3", config=presigning(), region_name="eu-west-2"))
 
 
 def test_the_runtime_and_the_infrastructure_agree_on_where_reports_are() -> None:
@@ -99,7 +95,7 @@ def test_links_are_signed_v4_for_the_regional_endpoint_and_name_the_json_file(
 ) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    links = presigning_store().links("ex-1", seconds=60)
+    links = presigning_store(monkeypatch).links("ex-1", seconds=60)
     assert links["html"].startswith(
         f"https://{BUCKET}.s3.eu-west-2.amazonaws.com/reports/ex-1.html?"
     )
@@ -114,5 +110,5 @@ def test_links_name_the_bucket_in_the_path_of_an_endpoint_set_by_hand(
 ) -> None:
     """The sandbox points the SDK at localhost: no bucket host names there."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
-    link = presigning_store().links("ex-1")["html"]
+    link = presigning_store(monkeypatch).links("ex-1")["html"]
     assert link.startswith(f"http://127.0.0.1:4566/{BUCKET}/reports/ex-1.html?X-Amz-Algorithm=")
