@@ -79,6 +79,7 @@ def main(arguments: list[str]) -> None:
         wall, summary = run_pytest(arguments, phases_file)
         records = [json.loads(line) for line in phases_file.read_text().splitlines() if line]
     per_phase: Counter[str] = Counter()
+    cpu: Counter[str] = Counter()
     per_worker: Counter[str] = Counter()
     per_module: dict[str, Counter[str]] = defaultdict(Counter)
     tests: Counter[str] = Counter()
@@ -86,6 +87,7 @@ def main(arguments: list[str]) -> None:
         per_phase[record["when"]] += record["seconds"]
         per_worker[record["worker"] or "main"] += record["seconds"]
         per_module[module_of(record["nodeid"])][record["when"]] += record["seconds"]
+        cpu[module_of(record["nodeid"])] += record.get("cpu", 0.0)
         if record["when"] == "call":
             tests[module_of(record["nodeid"])] += 1
     for line in summary:
@@ -97,13 +99,17 @@ def main(arguments: list[str]) -> None:
     print(f"wall time {wall:7.1f} s; tests' own time summed {total:7.1f} s")
     print("  by phase: " + ", ".join(f"{p} {per_phase[p]:.1f} s" for p in PHASES))
     print("  by worker: " + ", ".join(f"{w} {s:.1f} s" for w, s in sorted(per_worker.items())))
-    print(f"slowest {SHOWN} modules (summed seconds: all = set-up + call + teardown; tests):")
+    print(f"CPU spent by the tests and the processes they waited for: {sum(cpu.values()):.1f} s")
+    print(f"slowest {SHOWN} modules (summed seconds: all = set-up + call + teardown; CPU; tests):")
     ranked = sorted(per_module.items(), key=lambda item: -sum(item[1].values()))
     for module, spent in ranked[:SHOWN]:
         print(
             f"  {sum(spent.values()):7.1f} = {spent['setup']:6.1f} + {spent['call']:6.1f} + "
-            f"{spent['teardown']:5.1f}  {tests[module]:4d}  {module}"
+            f"{spent['teardown']:5.1f}  {cpu[module]:6.1f}  {tests[module]:4d}  {module}"
         )
+    print(f"most CPU, {SHOWN} modules:")
+    for module, spent_cpu in cpu.most_common(SHOWN):
+        print(f"  {spent_cpu:7.1f}  {module}")
     if save_to:
         save_to.write_text(
             json.dumps(
@@ -112,6 +118,7 @@ def main(arguments: list[str]) -> None:
                     "summary": summary,
                     "phases": per_phase,
                     "modules": {m: dict(s) for m, s in per_module.items()},
+                    "cpu": cpu,
                     "tests": tests,
                 },
                 indent=1,

@@ -15,6 +15,9 @@ runs, and makes a new boto3 Lambda client (with fixed test credentials, whatever
 state's) for every task; here a path is parsed once and a client made once per region.
 Creating a state machine parses its whole definition to check it; here a definition that
 passed is not parsed again to check it (every e2e world creates the same machine).
+**Every service**: to find the method of a request's action, moto lists the functions of
+the service's response class (``inspect.getmembers`` over hundreds of members, sorted) on
+every request; here once per class (a class's methods do not change while it answers).
 **EC2**: moto loads its catalogue of public AMIs (thousands of images, parsed from JSON)
 into every account-region's backend; nothing here describes or launches an image, so
 it is left out as moto's setting ``MOTO_EC2_LOAD_DEFAULT_AMIS=false`` would (the setting is
@@ -41,7 +44,9 @@ from typing import Any
 import jsonpath_ng
 import jsonpath_ng.ext
 from moto import settings
+from moto.core import responses as core_responses
 from moto.core.models import botocore_stubber
+from moto.core.utils import method_names_from_class
 from moto.dynamodb import responses
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
@@ -178,6 +183,10 @@ PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
     (json_path, "parse"): (jsonpath_ng.ext.parse, functools.cache(jsonpath_ng.ext.parse)),
     (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
     (lambda_eval_utils, "boto_client_for"): (boto_client_for, client_for),
+    (core_responses, "method_names_from_class"): (
+        method_names_from_class,
+        functools.cache(method_names_from_class),
+    ),
     (settings, "ec2_load_default_amis"): (settings.ec2_load_default_amis, lambda: False),
     (StepFunctionsParserBackend, "_validate_definition"): (
         _moto_validate,

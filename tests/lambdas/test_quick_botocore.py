@@ -1,10 +1,12 @@
 """``tests/fakes/quick_botocore.py`` makes the clients botocore makes: a client built with a
 kept class has the class members of one built from scratch and gives the same answers; S3's
-class, which boto3's session shapes, is never kept; every client shares one TLS context."""
+class, which boto3's session shapes, is kept apart from a bare botocore session's; every
+client shares one TLS context."""
 
 from __future__ import annotations
 
 import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
 
@@ -29,11 +31,21 @@ def test_a_client_made_quickly_is_the_client_botocore_makes(service: str) -> Non
         quick_botocore.uninstall(monkeypatch)
         own_members, own_names, own = made(service)
     assert quick_members == own_members and quick_names == own_names
-    kept = type(quick) is type(again)
-    assert kept == (service != "s3"), "a class is kept for every service but S3"
+    assert type(quick) is type(again), "the class is kept"
     assert type(own) is not type(quick), "botocore's own built its class anew"
     if service == "s3":
         assert "upload_file" in quick_members, "boto3's session shaped S3's class"
+
+
+def test_a_class_shaped_by_another_kind_of_session_is_another_class() -> None:
+    with mock_aws():
+        shaped = boto3.client("s3", region_name="us-east-1")
+        bare = botocore.session.get_session().create_client("s3", region_name="us-east-1")
+        again = botocore.session.get_session().create_client("s3", region_name="us-east-1")
+    assert type(bare) is not type(shaped)
+    assert type(bare) is type(again), "kept per kind of session"
+    assert not hasattr(bare, "upload_file"), "boto3's transfer methods only where it shaped"
+    assert hasattr(shaped, "upload_file") and hasattr(bare, "generate_presigned_url")
 
 
 def test_clients_answer_the_same_with_a_kept_class() -> None:
@@ -48,6 +60,23 @@ def test_clients_answer_the_same_with_a_kept_class() -> None:
                 topic = sqs_like.create_topic(Name="t")["TopicArn"]
                 answers.append((sts.get_caller_identity()["Account"], topic))
     assert answers[0] == answers[1]
+
+
+def presigned(region: str) -> tuple[str, object]:
+    """An S3 link (its endpoint resolved by the rule set from the bucket and the region)."""
+    s3 = boto3.client("s3", region_name=region, aws_access_key_id="k", aws_secret_access_key="s")
+    link = s3.generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    return link.split("?", 1)[0], s3._ruleset_resolver._provider  # noqa: SLF001
+
+
+def test_clients_share_one_endpoint_rule_set_that_resolves_as_botocores() -> None:
+    quick = [presigned(region) for region in ("us-east-1", "eu-west-2")]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        quick_botocore.uninstall(monkeypatch)
+        own = [presigned(region) for region in ("us-east-1", "eu-west-2")]
+    assert [link for link, _ in quick] == [link for link, _ in own]
+    assert quick[0][1] is quick[1][1], "one rule set for every S3 client"
+    assert own[0][1] is not own[1][1], "botocore's own built one per client"
 
 
 def test_every_client_shares_one_tls_context() -> None:

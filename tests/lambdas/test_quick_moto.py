@@ -108,9 +108,24 @@ class Modelled:
 
 def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
     # tests/conftest.py installs them in every test process.
-    assert len(quick_moto.PATCHES) == 9
+    assert len(quick_moto.PATCHES) == 10
     for (owner, name), (_moto, quick) in quick_moto.PATCHES.items():
         assert vars(owner)[name] is quick, name
+
+
+def test_the_action_methods_moto_finds_are_its_own_list() -> None:
+    from moto.core import responses as core_responses
+    from moto.core.utils import method_names_from_class
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.sns.responses import SNSResponse
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    quick = core_responses.method_names_from_class
+    assert quick is not method_names_from_class
+    for handler in (DynamoHandler, SNSResponse, StepFunctionResponse):
+        assert quick(handler) == method_names_from_class(handler)
+    assert "query" in quick(DynamoHandler) and "publish" in quick(SNSResponse)
+    assert quick(DynamoHandler) is quick(DynamoHandler), "listed once per class"
 
 
 def test_a_definition_is_parsed_to_check_it_once_and_a_bad_one_every_time(
