@@ -578,8 +578,15 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
         send_dynamodb_results_as_json()
     else:
         dynamodb_stand_in.install(monkeypatch, dynamodb_stand_in.DynamoDb(lock))
+    # boto3's default session kept from world to world (moto starts each mock with a new
+    # one by default): the runtime's clients, made once per session, are made once per
+    # test process, as in a warm Lambda environment.
     with mock_aws(
-        config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        config={
+            "core": {"reset_boto3_session": False},
+            "stepfunctions": {"execute_state_machine": True},
+            "lambda": {"use_docker": False},
+        }
     ):
         QUEUED.clear()
         built = Harness(drs, ssm, targets)

@@ -135,8 +135,10 @@ def finish_once_the_finder_saw(harness: Harness) -> None:
 
 def run_drill(harness: Harness, timeout: float = PATIENCE) -> dict[str, Any]:
     """Start the drill and play operator and schedule until it ended and settled: the
-    operator approves a paused wave, the finder's schedule fires on every pass of the loop
-    (home's jobs wait for it: ``finish_once_the_finder_saw``)."""
+    operator approves a paused wave once the machine waits for the approval (its task token
+    is on the item, so the approval's wake is one of the API's calls, however the threads
+    ran), the finder's schedule fires on every pass of the loop (home's jobs wait for it:
+    ``finish_once_the_finder_saw``)."""
     harness.drs.brief_logs = True
     finish_once_the_finder_saw(harness)
     execution_id = harness.run(DRILL, GROUPS, targets=GROUP_TARGETS)
@@ -145,9 +147,8 @@ def run_drill(harness: Harness, timeout: float = PATIENCE) -> dict[str, Any]:
         time.sleep(0.1)
         item = harness.execution(execution_id)
         harness.run_finder()
-        if item["status"] == "PAUSED" and any(
-            w["status"] == "AWAITING_APPROVAL" for w in item["waves"]
-        ):
+        waiting = "taskToken" in item and item["status"] == "PAUSED"
+        if waiting and any(w["status"] == "AWAITING_APPROVAL" for w in item["waves"]):
             harness.api("POST", "/executions/{executionId}/resume", executionId=execution_id)
         ended = item["status"] in ("COMPLETED", "FAILED", "CANCELLED")
         if ended and harness.machine_status(execution_id, timeout=0.5) != "RUNNING":
