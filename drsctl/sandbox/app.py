@@ -275,15 +275,16 @@ class Sandbox:
         """Each stack evaluated offline, with the sandbox's two DRS targets where it lists
         none (``--no-targets``: none)."""
         from infra import offline
+        from infra.stacks import load_stack_config
 
+        key = Declaration.of(PROJECT_ROOT / "Pulumi.yaml").key("drsTargets").full_name
         evaluations = []
         for stack in self.options.stacks:
             self.say(f"evaluating stack {stack} offline (program, packages, handler proofs)...")
-            evaluation = offline.evaluate(stack)
-            if self.options.targets and not evaluation.outputs.get("drsTargets"):
-                key = Declaration.of(PROJECT_ROOT / "Pulumi.yaml").key("drsTargets").full_name
-                evaluation = offline.evaluate(stack, config_overrides={key: targets_config(stack)})
-            evaluations.append(evaluation)
+            # Told by the stack's config, not by evaluating the program twice.
+            listed = json.loads(load_stack_config(stack, PROJECT_ROOT).get(key) or "[]")
+            overrides = {key: targets_config(stack)} if self.options.targets and not listed else {}
+            evaluations.append(offline.evaluate(stack, config_overrides=overrides))
         return evaluations
 
     def _target_simulators(self, evaluations: list[Any]) -> dict[tuple[str, str], DrsSimulator]:
