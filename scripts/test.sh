@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Run the whole test suite. Extra arguments go to pytest (e.g. -k finder, or -n 0 to run in
-# this one process). Tests run on every core (pytest-xdist); a worker idle at the end takes
-# tests queued on the others (worksteal), as the fault matrices and the fuzz run are long.
+# this one process). Tests run on every core (pytest-xdist) with one worker more than the
+# machine has cores (DRS_TEST_WORKERS sets another count): the tests that start a sandbox
+# wait on its simulated clock for about half their time, and a worker waiting leaves its core
+# idle. A worker idle at the end takes tests queued on the others (worksteal), as the fault
+# matrices and the fuzz run are long.
 #
 # --quick (first argument): the loop for a change, everything but the fault-injection
 # matrices and the tests that start a sandbox process (markers `matrix` and `sandbox`);
@@ -12,10 +15,11 @@ if [ "${1:-}" = "--quick" ]; then
   shift
 fi
 source "$(dirname "$0")/ensure-env.sh"
+workers="${DRS_TEST_WORKERS:-$(( $(getconf _NPROCESSORS_ONLN) + 1 ))}"
 if [ "$quick" = "1" ]; then
   source "$(dirname "$0")/ensure-console.sh"
-  exec "${UV[@]}" run --frozen --no-sync pytest -n auto --dist worksteal \
+  exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist worksteal \
     -m "not matrix and not sandbox" "$@"
 fi
 NEED_BROWSER=1 source "$(dirname "$0")/ensure-console.sh"
-exec "${UV[@]}" run --frozen --no-sync pytest -n auto --dist worksteal "$@"
+exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist worksteal "$@"
