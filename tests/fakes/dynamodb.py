@@ -41,7 +41,7 @@ from tests.fakes.dynamodb_expressions import (
     parse_projection,
     parse_update,
 )
-from tests.fakes.dynamodb_items import apply_update, copy_value, project
+from tests.fakes.dynamodb_items import apply_update, copy_item, copy_value, project
 from tests.fakes.dynamodb_tables import (
     CONDITION_FAILED,
     ITEM_SIZE_LIMIT,
@@ -227,7 +227,7 @@ class DynamoDb:
         context.check_all_used()
         if found is None:
             return {}
-        return {"Item": copy_value(project(found, paths) if paths is not None else found)}
+        return {"Item": copy_item(project(found, paths) if paths is not None else found)}
 
     def _op_PutItem(self, region: str, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         table = self.table(region, params["TableName"])
@@ -287,16 +287,16 @@ class DynamoDb:
     def _condition_failed(params: dict[str, Any], old: Item | None) -> DynamoDbError:
         extra = {}
         if params.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and old is not None:
-            extra["Item"] = copy_value(old)
+            extra["Item"] = copy_item(old)
         return DynamoDbError("ConditionalCheckFailedException", CONDITION_FAILED, **extra)
 
     @staticmethod
     def _returned(params: dict[str, Any], old: Item | None, new: Item | None) -> dict[str, Any]:
         wanted = params.get("ReturnValues", "NONE")
         if wanted == "ALL_OLD" and old is not None:
-            return {"Attributes": copy_value(old)}
+            return {"Attributes": copy_item(old)}
         if wanted == "ALL_NEW" and new is not None:
-            return {"Attributes": copy_value(new)}
+            return {"Attributes": copy_item(new)}
         if wanted in {"UPDATED_OLD", "UPDATED_NEW"}:
             before, after = old or {}, new or {}
             source = before if wanted == "UPDATED_OLD" else after
@@ -305,7 +305,7 @@ class DynamoDb:
                 for name, value in source.items()
                 if before.get(name) is not after.get(name)
             }
-            return {"Attributes": copy_value(changed)} if changed else {}
+            return {"Attributes": copy_item(changed)} if changed else {}
         return {}
 
     # -- many items ------------------------------------------------------------------------
@@ -507,10 +507,10 @@ class DynamoDb:
         if params.get("Select") != "COUNT":
             shown = [self._projected(table, index, item) for item in filtered]
             page["Items"] = [
-                copy_value(project(i, paths) if paths is not None else i) for i in shown
+                copy_item(project(i, paths) if paths is not None else i) for i in shown
             ]
         if stopped and read:
-            page["LastEvaluatedKey"] = copy_value({n: read[-1][n] for n in key_names})
+            page["LastEvaluatedKey"] = copy_item({n: read[-1][n] for n in key_names})
         return page
 
     @staticmethod

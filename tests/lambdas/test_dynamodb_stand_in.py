@@ -174,3 +174,31 @@ def test_every_client_in_the_process_reaches_the_stand_in(monkeypatch: pytest.Mo
         )
     assert seen == ["CreateTable", "UpdateItem"]
     assert store.tables[("eu-west-1", EXECUTIONS_TABLE)].items == {}
+
+
+def _containers(value: Any) -> list[int]:
+    """The ids of every dict and list in ``value``."""
+    if isinstance(value, dict):
+        return [id(value), *(i for v in value.values() for i in _containers(v))]
+    if isinstance(value, list):
+        return [id(value), *(i for v in value for i in _containers(v))]
+    return []
+
+
+def test_an_answered_item_is_a_copy_sharing_nothing_the_store_holds() -> None:
+    from tests.fakes.dynamodb_items import copy_item, copy_value
+
+    stored = {
+        "id": {"S": "ex-1"},
+        "n": {"N": "7"},
+        "blob": {"B": b"\x00\x01"},
+        "ok": {"BOOL": True},
+        "none": {"NULL": True},
+        "names": {"SS": ["a", "b"]},
+        "numbers": {"NS": ["1", "2"]},
+        "blobs": {"BS": [b"\x02"]},
+        "waves": {"L": [{"M": {"servers": {"M": {"s-1": {"L": [{"S": "LAUNCHED"}]}}}}}]},
+    }
+    answered = copy_item(stored)
+    assert answered == stored == copy_value(stored)
+    assert not set(_containers(answered)) & set(_containers(stored))
