@@ -34,6 +34,8 @@ from botocore import httpsession, regions
 from botocore.client import ClientCreator
 from botocore.endpoint_provider import EndpointProvider
 
+from tests.fakes.patch_table import PatchTable
+
 _create_loader = botocore.session.create_loader
 _create_client_class = ClientCreator._create_client_class  # noqa: SLF001
 _get_ssl_context = httpsession.URLLib3Session._get_ssl_context  # noqa: SLF001
@@ -103,20 +105,16 @@ def ssl_context(_self: Any) -> Any:
 
 
 #: What is replaced, (class or module, attribute) -> (botocore's own, the quick one).
-PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
-    (botocore.session, "create_loader"): (_create_loader, shared_loader),
-    (ClientCreator, "_create_client_class"): (_create_client_class, client_class),
-    (regions, "EndpointProvider"): (EndpointProvider, endpoint_provider),
-    (httpsession.URLLib3Session, "_get_ssl_context"): (_get_ssl_context, ssl_context),
-}
+PATCHES = PatchTable(
+    {
+        (botocore.session, "create_loader"): (_create_loader, shared_loader),
+        (ClientCreator, "_create_client_class"): (_create_client_class, client_class),
+        (regions, "EndpointProvider"): (EndpointProvider, endpoint_provider),
+        (httpsession.URLLib3Session, "_get_ssl_context"): (_get_ssl_context, ssl_context),
+    }
+)
 
 
-def install() -> None:
-    for (owner, name), (_botocore, quick) in PATCHES.items():
-        setattr(owner, name, quick)
-
-
-def uninstall(monkeypatch: Any) -> None:
-    """botocore's own for the rest of the test (``monkeypatch`` undoes it)."""
-    for (owner, name), (original, _quick) in PATCHES.items():
-        monkeypatch.setattr(owner, name, original)
+install = PATCHES.install
+#: botocore's own for the rest of the test (``monkeypatch`` undoes it).
+uninstall = PATCHES.uninstall

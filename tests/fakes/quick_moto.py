@@ -56,6 +56,8 @@ from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from tests.fakes.patch_table import PatchTable
+
 _SETS = frozenset({"SS", "NS", "BS"})
 
 
@@ -172,27 +174,29 @@ def validated_once(definition: str) -> None:
 
 
 #: What is replaced, (class or module, attribute) -> (moto's own, the quick one).
-PATCHES: dict[tuple[Any, str], tuple[Any, Any]] = {
-    (DynamoType, "__deepcopy__"): (
-        DynamoType.__dict__["__deepcopy__"],
-        lambda self, _memo: copied(self),
-    ),
-    (DynamoType, "size"): (DynamoType.__dict__["size"], size),
-    (DynamoType, "to_regular_json"): (DynamoType.__dict__["to_regular_json"], to_regular_json),
-    (responses, "dynamo_to_dict"): (dynamo_to_dict, to_dict),
-    (json_path, "parse"): (jsonpath_ng.ext.parse, functools.cache(jsonpath_ng.ext.parse)),
-    (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
-    (lambda_eval_utils, "boto_client_for"): (boto_client_for, client_for),
-    (core_responses, "method_names_from_class"): (
-        method_names_from_class,
-        functools.cache(method_names_from_class),
-    ),
-    (settings, "ec2_load_default_amis"): (settings.ec2_load_default_amis, lambda: False),
-    (StepFunctionsParserBackend, "_validate_definition"): (
-        _moto_validate,
-        staticmethod(validated_once),
-    ),
-}
+PATCHES = PatchTable(
+    {
+        (DynamoType, "__deepcopy__"): (
+            DynamoType.__dict__["__deepcopy__"],
+            lambda self, _memo: copied(self),
+        ),
+        (DynamoType, "size"): (DynamoType.__dict__["size"], size),
+        (DynamoType, "to_regular_json"): (DynamoType.__dict__["to_regular_json"], to_regular_json),
+        (responses, "dynamo_to_dict"): (dynamo_to_dict, to_dict),
+        (json_path, "parse"): (jsonpath_ng.ext.parse, functools.cache(jsonpath_ng.ext.parse)),
+        (result_path, "parse"): (jsonpath_ng.parse, functools.cache(jsonpath_ng.parse)),
+        (lambda_eval_utils, "boto_client_for"): (boto_client_for, client_for),
+        (core_responses, "method_names_from_class"): (
+            method_names_from_class,
+            functools.cache(method_names_from_class),
+        ),
+        (settings, "ec2_load_default_amis"): (settings.ec2_load_default_amis, lambda: False),
+        (StepFunctionsParserBackend, "_validate_definition"): (
+            _moto_validate,
+            staticmethod(validated_once),
+        ),
+    }
+)
 
 
 def motos(name: str) -> Any:
@@ -200,12 +204,6 @@ def motos(name: str) -> Any:
     return PATCHES[(DynamoType, name)][0]
 
 
-def install() -> None:
-    for (owner, name), (_moto, quick) in PATCHES.items():
-        setattr(owner, name, quick)
-
-
-def uninstall(monkeypatch: Any) -> None:
-    """moto's own implementations for the rest of the test (``monkeypatch`` undoes it)."""
-    for (owner, name), (moto, _quick) in PATCHES.items():
-        monkeypatch.setattr(owner, name, moto)
+install = PATCHES.install
+#: moto's own implementations for the rest of the test (``monkeypatch`` undoes it).
+uninstall = PATCHES.uninstall
