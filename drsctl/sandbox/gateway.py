@@ -21,10 +21,9 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from drsctl.sandbox.iam import PolicySimulator
-from drsctl.sandbox.serving import ServerThread
+from drsctl.sandbox.serving import ServerThread, wsgi_server
 from drsctl.sandbox.ssm import OPERATIONS as AUTOMATION_OPERATIONS
 from drsctl.sandbox.sts import TrustChecker, access_denied
 
@@ -149,16 +148,8 @@ class AwsGateway:
         return [raw]
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, *_: Any) -> None:
-        return
-
-
 class GatewayServer(ServerThread):
     """The gateway on 127.0.0.1, in a thread of its own."""
 
     def __init__(self, gateway: AwsGateway, port: int = 0) -> None:
-        server = make_server(
-            "127.0.0.1", port, gateway, threaded=True, request_handler=_QuietRequestHandler
-        )
-        super().__init__(server, "aws-gateway")
+        super().__init__(wsgi_server(gateway, port), "aws-gateway")

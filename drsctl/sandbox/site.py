@@ -23,14 +23,13 @@ import re
 import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from drs_orchestrator.api import schemas
 
 from drsctl.sandbox.drs import DrsError
-from drsctl.sandbox.serving import ServerThread
+from drsctl.sandbox.serving import KeepAliveHandler, KeepAliveServer, ServerThread
 from infra.gateway_document import CORS_HEADERS, gateway_document, operations
 
 if TYPE_CHECKING:
@@ -123,8 +122,7 @@ class Site:
         self._console_dir = console_dir
         self._state = state
         self._routes = _route_patterns()
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        server.daemon_threads = True
+        server = KeepAliveServer(("127.0.0.1", port), _handler_for(self))
         self._serving = ServerThread(server, f"site-{deployment.stack}")
         self.port, self.url = self._serving.port, self._serving.url
 
@@ -272,14 +270,13 @@ def _json(status: int, body: Any) -> tuple[int, dict[str, str], bytes]:
     return status, {"Content-Type": "application/json", **CORS_HEADERS}, json.dumps(body).encode()
 
 
-def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler_for(site: Site) -> type[KeepAliveHandler]:
+    class Handler(KeepAliveHandler):
         server_version = "drs-orchestrator-sandbox"
 
         def _answer(self) -> None:
             url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self.read_body()
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
                 if url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
@@ -295,13 +292,7 @@ def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
                     status, out_headers, out = _json(405, {"message": "method not allowed"})
             except Exception as exc:  # noqa: BLE001 - a sandbox bug is reported, not hidden
                 status, out_headers, out = _json(500, {"message": f"sandbox error: {exc!r}"})
-            self.send_response(status, HTTPStatus(status).phrase)
-            for name, value in out_headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(out)
+            self.send_answer(status, HTTPStatus(status).phrase, list(out_headers.items()), out)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _answer  # noqa: N815
 
@@ -311,8 +302,5 @@ def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
             if name.startswith("do_"):
                 return self._answer
             raise AttributeError(name)
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return
 
     return Handler

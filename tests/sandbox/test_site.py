@@ -222,3 +222,37 @@ def test_the_operator_boots_failback_clients_through_a_control() -> None:
         "POST", "/sandbox/failback-clients", b'{"recoveryInstanceIds": ["i-nope"]}'
     )
     assert status == 400 and "not found" in json.loads(answer)["message"]
+
+
+def test_requests_follow_one_another_on_one_connection() -> None:
+    import http.client
+
+    function = FakeLambda(OK)
+    deployment = Deployment("dev", "aws-elasticdrs-orchestrator-dev", "us-east-1")
+    deployment.functions["api"] = "aws-elasticdrs-orchestrator-dev-api"
+    served = Site(deployment, function, DrsSimulator(), USER, None, dict)
+    served.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        answers, sockets = [], set()
+        for method, path, body in (
+            ("GET", "/api/executions", None),
+            ("OPTIONS", "/api/executions", None),
+            ("HEAD", "/api/executions", None),
+            ("POST", "/api/protection-groups", b"{}"),
+        ):
+            connection.request(method, path, body=body, headers={"Authorization": USER.token})
+            answer = connection.getresponse()
+            answers.append((answer.status, answer.read()))
+            sockets.add(connection.sock)  # None once the server has closed it
+        connection.close()
+    finally:
+        served.stop()
+    assert answers == [
+        (200, b'{"items": []}'),
+        (204, b""),  # the preflight, without a body
+        (403, b""),  # API Gateway's answer to an undefined method, its body not sent
+        (200, b'{"items": []}'),
+    ]
+    assert [event["httpMethod"] for event in function.events] == ["GET", "POST"]
+    assert len(sockets) == 1 and None not in sockets, "the connection was not kept"
