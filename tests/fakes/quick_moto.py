@@ -14,7 +14,9 @@ of each value before it is converted. The replacements below walk the tree once.
 runs, and makes a new boto3 Lambda client (with fixed test credentials, whatever the
 state's) for every task; here a path is parsed once and a client made once per region.
 Creating a state machine parses its whole definition to check it; here a definition that
-passed is not parsed again to check it (every e2e world creates the same machine).
+passed is not parsed again to check it (every e2e world creates the same machine), and
+starting an execution parses it again into the program the execution runs; here a
+definition's program is made once and run by each of its executions.
 **Every service**: to find the method of a request's action, moto lists the functions of
 the service's response class (``inspect.getmembers`` over hundreds of members, sorted) on
 every request; here once per class (a class's methods do not change while it answers).
@@ -39,6 +41,7 @@ import base64
 import copy
 import datetime
 import functools
+import threading
 from typing import Any
 
 import jsonpath_ng
@@ -51,9 +54,12 @@ from moto.dynamodb import responses
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from tests.fakes.patch_table import PatchTable
@@ -173,6 +179,48 @@ def validated_once(definition: str) -> None:
         _VALIDATED.add(definition)
 
 
+_moto_entrypoint = ExecutionWorker.__dict__["_get_evaluation_entrypoint"]
+#: The program of each definition an execution has run, with every component's heap key set.
+_PROGRAMS: dict[str, EvalComponent] = {}
+_PROGRAMS_LOCK = threading.Lock()
+
+
+def program_of(worker: ExecutionWorker) -> EvalComponent:
+    """moto's program for an execution, parsed once per definition: moto parses the whole
+    ASL with ANTLR at every StartExecution (7% of a fault-matrix case). A program is shared
+    by the executions of its definition: its components keep no state of an execution (that
+    is the execution's ``Environment``'s) except the key each names its values by on the
+    environment's heap, made on first use; those are made here, before any execution runs
+    it, so two executions at once never race to make one."""
+    definition = worker._evaluation_details.state_machine_details.definition  # noqa: SLF001
+    with _PROGRAMS_LOCK:
+        if definition not in _PROGRAMS:
+            program = _moto_entrypoint(worker)
+            for component in components(program):
+                _ = component.heap_key
+            _PROGRAMS[definition] = program
+        return _PROGRAMS[definition]
+
+
+def components(root: EvalComponent) -> list[EvalComponent]:
+    """Every evaluated component of a program, found through the attributes of each
+    component (evaluated or not) from the root down."""
+    found: dict[int, Component] = {}
+    pending: list[Any] = [root]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Component):
+            if id(value) in found:
+                continue
+            found[id(value)] = value
+            pending.extend(vars(value).values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    return [c for c in found.values() if isinstance(c, EvalComponent)]
+
+
 #: What is replaced, (class or module, attribute) -> (moto's own, the quick one).
 PATCHES = PatchTable(
     {
@@ -195,6 +243,7 @@ PATCHES = PatchTable(
             _moto_validate,
             staticmethod(validated_once),
         ),
+        (ExecutionWorker, "_get_evaluation_entrypoint"): (_moto_entrypoint, program_of),
     }
 )
 

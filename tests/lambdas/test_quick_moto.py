@@ -108,7 +108,7 @@ class Modelled:
 
 def test_the_quick_helpers_are_what_moto_runs_in_the_tests() -> None:
     # tests/conftest.py installs them in every test process.
-    assert len(quick_moto.PATCHES) == 10
+    assert len(quick_moto.PATCHES) == 11
     for (owner, name), (_moto, quick) in quick_moto.PATCHES.items():
         assert vars(owner)[name] is quick, name
 
@@ -199,3 +199,70 @@ def test_the_item_size_limit_refuses_at_motos_edge(monkeypatch: pytest.MonkeyPat
     assert code == "ValidationException"
     assert 390_000 < measured < 405_000, "refused near 400 KB, not before"
     assert leaves == 40
+
+
+def test_a_definitions_program_is_made_once_for_all_its_executions() -> None:
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    definition = json.dumps(
+        {
+            "StartAt": "Add",
+            "States": {
+                "Add": {
+                    "Type": "Pass",
+                    "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"},
+                    "Next": "Check",
+                },
+                "Check": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.sum", "NumericGreaterThan": 2, "Next": "Big"}],
+                    "Default": "Small",
+                },
+                "Big": {"Type": "Pass", "Result": "big", "End": True},
+                "Small": {"Type": "Pass", "Result": "small", "End": True},
+            },
+        }
+    )
+    made: list[str] = []
+    moto_made = quick_moto._moto_entrypoint  # noqa: SLF001
+
+    def counted(worker: Any) -> Any:
+        made.append(worker._evaluation_details.state_machine_details.definition)  # noqa: SLF001
+        return moto_made(worker)
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        quick_moto._PROGRAMS.clear()  # noqa: SLF001
+        original = quick_moto._moto_entrypoint  # noqa: SLF001
+        quick_moto._moto_entrypoint = counted  # noqa: SLF001
+        try:
+            client = boto3.client("stepfunctions", region_name="us-east-1")
+            machine = client.create_state_machine(
+                name="once", definition=definition, roleArn="arn:aws:iam::123456789012:role/x"
+            )["stateMachineArn"]
+            outputs = [
+                run_to_the_end(client, machine, f"run-{a}", {"a": a, "b": 1}) for a in (0, 5, 1, 7)
+            ]
+        finally:
+            quick_moto._moto_entrypoint = original  # noqa: SLF001
+    assert outputs == ["small", "big", "small", "big"]
+    assert made == [definition], "parsed once for four executions"
+    program = quick_moto._PROGRAMS[definition]  # noqa: SLF001
+    parts = quick_moto.components(program)
+    assert len(parts) > 10 and all(isinstance(p, EvalComponent) for p in parts)
+    # Each component's heap key was made before any execution could race to make it.
+    assert all(p._EvalComponent__heap_key is not None for p in parts)  # noqa: SLF001
+
+
+def run_to_the_end(client: Any, machine: str, name: str, given: dict[str, Any]) -> str:
+    import time
+
+    arn = client.start_execution(stateMachineArn=machine, name=name, input=json.dumps(given))[
+        "executionArn"
+    ]
+    for _ in range(500):
+        described = client.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            assert described["status"] == "SUCCEEDED", described
+            return str(described["output"]).strip('"')  # JSON or bare, as moto gives it
+        time.sleep(0.01)
+    raise AssertionError(arn)
