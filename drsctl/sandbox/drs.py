@@ -16,6 +16,7 @@ that many seconds have passed, driven by ``advance_due()``; the sandbox's clock 
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import string
@@ -78,8 +79,17 @@ def _error(error: DrsError) -> tuple[int, dict[str, Any], dict[str, str]]:
 
 
 def random_id(prefix: str, length: int = 17, alphabet: str = string.hexdigits[:16]) -> str:
-    # Made-up resource ids, not secrets.
-    return prefix + "".join(random.choices(alphabet, k=length))  # noqa: S311  # nosec B311
+    """A made-up resource id (not a secret): ``length`` characters of ``alphabet``, drawn
+    as random bytes mapped onto it (a simulator seeds thousands of snapshots; drawing each
+    character with ``random.choices`` was most of that)."""
+    drawn = random.randbytes(length)  # noqa: S311  # nosec B311
+    return prefix + drawn.translate(_byte_map(alphabet)).decode()
+
+
+@functools.cache
+def _byte_map(alphabet: str) -> bytes:
+    """Each byte value to a character of ``alphabet`` (its value modulo the size)."""
+    return bytes(ord(alphabet[value % len(alphabet)]) for value in range(256))
 
 
 def _moment(value: str) -> datetime:
@@ -91,8 +101,9 @@ SNAPSHOT_HOURS = 24
 
 
 def zulu(moment: datetime) -> str:
-    """The form of DRS's ``ISO8601DatetimeString`` (snapshots, their filters): Z, no offset."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The form of DRS's ``ISO8601DatetimeString`` (snapshots, their filters): Z, no offset,
+    microseconds (``%Y-%m-%dT%H:%M:%S.%fZ``, written by ``isoformat``: a fifth the cost)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def iso(moment: datetime) -> str:
@@ -534,15 +545,18 @@ class DrsSimulator(FailbackOperations):
 
     def add_snapshot(self, server_id: str, taken: datetime) -> dict[str, Any]:
         """A point-in-time snapshot of ``server_id`` taken at ``taken``."""
+        stamp = zulu(taken)
         snapshot = {
             "snapshotID": random_id("pit-", 17, string.ascii_lowercase + string.digits),
             "sourceServerID": server_id,
-            "expectedTimestamp": zulu(taken),
-            "timestamp": zulu(taken),
+            "expectedTimestamp": stamp,
+            "timestamp": stamp,
             "ebsSnapshots": [random_id("snap-", 17, string.ascii_lowercase + string.digits)],
         }
-        self.snapshots[server_id].append(snapshot)
-        self.snapshots[server_id].sort(key=lambda s: s["timestamp"])
+        taken_so_far = self.snapshots[server_id]
+        taken_so_far.append(snapshot)
+        if len(taken_so_far) > 1 and taken_so_far[-2]["timestamp"] > stamp:
+            taken_so_far.sort(key=lambda s: s["timestamp"])
         return snapshot
 
     def _op_DescribeRecoverySnapshots(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802

@@ -77,3 +77,32 @@ def test_each_account_and_region_has_its_own_drs_quotas() -> None:
             sourceServers=[{"sourceServerID": "s-a0000000000000003"}], isDrill=True
         )
     assert "servers are in active jobs" in full.value.response["Error"]["Message"]
+
+
+def test_snapshots_and_their_ids_have_drs_forms_and_stay_in_time_order() -> None:
+    import re
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from drsctl.sandbox.drs import SNAPSHOT_HOURS, random_id, zulu
+
+    for moment in (
+        datetime(2026, 12, 7, 8, 1, 2, tzinfo=UTC),
+        datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 1, 1, 3, tzinfo=timezone(timedelta(hours=5))),
+    ):
+        assert zulu(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ids = {random_id("pit-", 17, "abc123") for _ in range(200)}
+    assert all(re.fullmatch(r"pit-[abc123]{17}", i) for i in ids) and len(ids) == 200
+    assert {c for i in ids for c in i[4:]} == set("abc123"), "every character is drawn"
+
+    drs = DrsSimulator()
+    drs.add_source_server("s-1")
+    taken = [s["timestamp"] for s in drs.snapshots["s-1"]]
+    assert len(taken) == SNAPSHOT_HOURS and taken == sorted(taken)
+    assert all(
+        re.fullmatch(r"snap-[a-z0-9]{17}", s["ebsSnapshots"][0]) for s in drs.snapshots["s-1"]
+    )
+    earliest = datetime.fromisoformat(taken[0].replace("Z", "+00:00"))
+    older = drs.add_snapshot("s-1", earliest - timedelta(minutes=5))
+    assert drs.snapshots["s-1"][0] is older
+    assert [s["timestamp"] for s in drs.snapshots["s-1"]] == sorted([older["timestamp"], *taken])
