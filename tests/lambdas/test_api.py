@@ -142,7 +142,9 @@ def call(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     for server in made("b", 250):
         drs.add_source_server(server, {"Tier": "app"})
     monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs.client())
-    with mock_aws():
+    # boto3's default session kept from test to test (moto starts each mock with a new one
+    # by default): the API's clients, made once per session, are made once per process.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         client = boto3.client("dynamodb", region_name=REGION)
         for layout, table in (
             (PROTECTION_GROUPS, "groups"),
