@@ -6,6 +6,7 @@ region each), reached through roles assumed with moto's STS."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import threading
@@ -197,6 +198,13 @@ def create_roles() -> str:
     return runner
 
 
+@functools.cache
+def test_client(service: str) -> Any:
+    """The test's own client of ``service`` at home, made once per test process: boto3's
+    default session is kept from world to world, and moto answers whichever client asks."""
+    return boto3.client(service, region_name=REGION)
+
+
 class Harness:
     def __init__(self, drs: FakeDrs, ssm: FakeSsm, targets: dict[str, FakeDrs]) -> None:
         self.drs = drs
@@ -210,12 +218,12 @@ class Harness:
         #: IAM's policy simulation (moto has none): a test may add an SCP's denial.
         self.policies = PolicySimulator()
         self.ssm = ssm
-        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
-        self.sns = boto3.client("sns", region_name=REGION)
+        self.dynamodb = test_client("dynamodb")
+        self.sfn = test_client("stepfunctions")
+        self.sns = test_client("sns")
         self.records = ExecutionRecords(EXECUTIONS_TABLE, client=self.dynamodb)
         self.topic_arn = self.sns.create_topic(Name="e2e-notifications")["TopicArn"]
-        self.s3 = boto3.client("s3", region_name=REGION)
+        self.s3 = test_client("s3")
         self.s3.create_bucket(Bucket=REPORTS_BUCKET)  # us-east-1: no location constraint
         for layout, name in (
             (EXECUTIONS, EXECUTIONS_TABLE),
@@ -227,11 +235,11 @@ class Harness:
             (AUDIT, AUDIT_TABLE),
         ):
             self.dynamodb.create_table(**create_table_request(layout, name))
-        role = boto3.client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
+        role = test_client("iam").create_role(RoleName="e2e", AssumeRolePolicyDocument="{}")
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as archive:
             archive.writestr("placeholder.py", "")
-        function = boto3.client("lambda", region_name=REGION).create_function(
+        function = test_client("lambda").create_function(
             FunctionName="e2e-wave-runner",
             Runtime="python3.12",
             Role=role["Role"]["Arn"],
@@ -240,7 +248,7 @@ class Harness:
         )
         # The API asks it to evaluate a plan after a change (asynchronously on Lambda; here
         # moto's invoke runs it in process before the API answers).
-        boto3.client("lambda", region_name=REGION).create_function(
+        test_client("lambda").create_function(
             FunctionName=READINESS_FUNCTION,
             Runtime="python3.12",
             Role=role["Role"]["Arn"],
@@ -491,7 +499,9 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
     drs = FakeDrs(region=REGION)
     drs.autopilot = True
     drs.templates = MotoLaunchTemplates(drs.account, REGION)
-    monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs.client())
+    # One client per service, as the runtime's own ``clients.client`` shares one per process.
+    drs_client = drs.client()
+    monkeypatch.setattr("drs_orchestrator.adapters.drs.make_client", lambda _s: drs_client)
     targets = {key: FakeDrs(region=r, account=a) for key, (a, r) in TARGETS.items()}
     for target in targets.values():
         target.autopilot = True
@@ -550,7 +560,8 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
         lambda service: policies.install(boto3.client(service, config=RETRY_CONFIG)),
     )
     ssm = FakeSsm(region=REGION)
-    monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm.client())
+    ssm_client = ssm.client()
+    monkeypatch.setattr("drs_orchestrator.adapters.ssm.make_client", lambda _s: ssm_client)
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke_in_process)
     monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
     # Step Functions' retry intervals are real waits in moto's interpreter: skip them.
