@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -196,30 +196,47 @@ def known_services() -> frozenset[str]:
     return frozenset(loader.list_available_services("service-2"))
 
 
-def _reached(sources: Mapping[str, Path], handler_module: str) -> dict[str, ast.AST]:
+def _reached(sources: Mapping[str, bytes], handler_module: str) -> dict[str, ast.AST]:
     """The syntax tree of every module the handler module imports, transitively, among
-    ``sources`` (``arcname -> file``), keyed by module name."""
-    modules = {module_name(a): (a, p) for a, p in sources.items() if a.endswith(".py")}
+    ``sources`` (``arcname -> source``), keyed by module name."""
+    modules = {module_name(a): a for a in sources}
     trees: dict[str, ast.AST] = {}
     queue = [handler_module, *_parents(handler_module)]
     while queue:
         name = queue.pop()
         if name in trees or name not in modules:
             continue
-        arcname, path = modules[name]
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=arcname)
+        arcname = modules[name]
+        tree = _parsed(sources[arcname], arcname)
         trees[name] = tree
         for imported in _imports(tree, name, arcname.endswith("__init__.py")):
             queue.extend([imported, *_parents(imported)])
     return trees
 
 
+@lru_cache(maxsize=512)
+def _parsed(source: bytes, arcname: str) -> ast.AST:
+    """A module's syntax tree, by its source: the packages of one program share most of
+    their modules, and a test process evaluates many programs (the trees are only read)."""
+    return ast.parse(source.decode("utf-8"), filename=arcname)
+
+
 def service_calls(sources: Mapping[str, Path], handler_module: str) -> list[ServiceCall]:
     """Every client-making call in the modules the handler module imports, transitively,
     among ``sources`` (``arcname -> file``, the package's own ``.py`` files)."""
-    trees = _reached(sources, handler_module)
+    read = tuple(sorted((a, p.read_bytes()) for a, p in sources.items() if a.endswith(".py")))
+    return list(_service_calls(read, handler_module))
+
+
+@lru_cache(maxsize=16)
+def _service_calls(
+    sources: tuple[tuple[str, bytes], ...], handler_module: str
+) -> tuple[ServiceCall, ...]:
+    """``service_calls`` by the sources' contents: the same code is read once per process
+    (each evaluation of a program packages the same four functions)."""
+    trees = _reached(dict(sources), handler_module)
     factories = _factories(trees)
-    found = [call for name, tree in trees.items() for call in _calls(tree, name, factories)]
+    found = tuple(call for name, tree in trees.items() for call in _calls(tree, name, factories))
     unknown = [c for c in found if c.service not in known_services()]
     if unknown:
         first = unknown[0]

@@ -3,7 +3,7 @@ models a Lambda package carries (the API once shipped without SSM's and answered
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -95,3 +95,36 @@ def test_a_service_botocore_does_not_know_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(UnreadableServiceError, match="app.handler line 2: botocore has no service"):
         services_used(sources, "app.handler")
+
+
+def test_the_same_code_is_read_once_and_changed_code_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read by content: a process evaluating many programs parses each module once, and a
+    file rewritten in place (same path, same size, within the same clock tick) is read
+    anew."""
+    import ast
+
+    from infra import aws_services
+
+    parsed: list[str] = []
+    parse = ast.parse
+
+    def counted(source: str, filename: str = "<unknown>", *args: object, **kwargs: object) -> Any:
+        parsed.append(filename)
+        return parse(source, filename, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aws_services.ast, "parse", counted)
+    sources = _tree(
+        tmp_path,
+        {
+            "once/__init__.py": "",
+            "once/handler.py": "import boto3\nC = boto3.client('sqs')\n",
+        },
+    )
+    assert services_used(sources, "once.handler") == ("sqs",)
+    assert services_used(dict(sources), "once.handler") == ("sqs",)
+    assert sorted(parsed) == ["once/__init__.py", "once/handler.py"]
+    sources["once/handler.py"].write_text("import boto3\nC = boto3.client('sns')\n")
+    assert services_used(sources, "once.handler") == ("sns",)
+    assert sorted(parsed) == ["once/__init__.py", "once/handler.py", "once/handler.py"]
