@@ -1,6 +1,6 @@
 """How long the test suite takes, and where the time goes.
 
-Runs ``pytest`` as ``scripts/test.sh`` does (a worker per core and one more, worksteal) with the
+Runs ``pytest`` as ``scripts/test.sh`` does (a worker per core and one more, ``loadscope``) with the
 ``benchmarks.suite_phases`` plugin, then prints the wall time, pytest's summary lines (the
 fault matrix's and the fuzz run's counts among them), the time summed per phase (set-up,
 call, teardown: what one process would spend), each worker's busy time, and the slowest
@@ -52,7 +52,7 @@ def run_pytest(arguments: list[str], phases_file: Path) -> tuple[float, list[str
             # As scripts/test.sh: one worker more than the machine has cores.
             os.environ.get("DRS_TEST_WORKERS", str((os.cpu_count() or 1) + 1)),
             "--dist",
-            "worksteal",
+            "loadscope",
             *arguments,
         ],
         cwd=ROOT,

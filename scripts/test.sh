@@ -3,8 +3,9 @@
 # this one process). Tests run on every core (pytest-xdist) with one worker more than the
 # machine has cores (DRS_TEST_WORKERS sets another count): the tests that start a sandbox
 # wait on its simulated clock for about half their time, and a worker waiting leaves its core
-# idle. A worker idle at the end takes tests queued on the others (worksteal), as the fault
-# matrices and the fuzz run are long.
+# idle. Tests go one at a time to whichever worker is free, except that a module starting a
+# sandbox goes whole to one worker, first (`--dist loadscope` with tests/conftest.py's
+# scheduler): split, each part would start the module's sandbox again.
 #
 # --quick (first argument): the loop for a change, everything but the fault-injection
 # matrices and the tests that start a sandbox process (markers `matrix` and `sandbox`);
@@ -18,8 +19,8 @@ source "$(dirname "$0")/ensure-env.sh"
 workers="${DRS_TEST_WORKERS:-$(( $(getconf _NPROCESSORS_ONLN) + 1 ))}"
 if [ "$quick" = "1" ]; then
   source "$(dirname "$0")/ensure-console.sh"
-  exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist worksteal \
+  exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist loadscope \
     -m "not matrix and not sandbox" "$@"
 fi
 NEED_BROWSER=1 source "$(dirname "$0")/ensure-console.sh"
-exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist worksteal "$@"
+exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist loadscope "$@"

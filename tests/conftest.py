@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import gc
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def pytest_configure() -> None:
@@ -39,6 +42,45 @@ def pytest_collection_finish() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*COLLECTOR_THRESHOLDS)
+
+
+#: How a module says it starts a sandbox for its tests (one, module-scoped).
+SANDBOX_MARK = "pytestmark = pytest.mark.sandbox"
+
+
+def sandbox_modules(root: Path) -> frozenset[str]:
+    """The test modules that start a sandbox, as their node ids begin."""
+    return frozenset(
+        path.relative_to(root).as_posix()
+        for path in (root / "tests").rglob("test_*.py")
+        if SANDBOX_MARK in path.read_text(encoding="utf-8")
+    )
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's: unknown without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` with a scope per sandbox module and one per test otherwise.
+
+    A module that starts a sandbox runs on one worker, its tests one after another, and these
+    modules are handed out first (xdist orders scopes by size): split across workers, or
+    interleaved with other tests on one, each part started the module's sandbox again (a run
+    with ``--dist worksteal`` started the two-deployment comparison sandbox twice and the
+    targets sandbox twice). Every other test is a scope of its own, handed to whichever
+    worker is free. Decided in the controlling process, which collects nothing: it reads
+    which modules declare the ``sandbox`` marker. (xdist's ``loadgroup`` would do this from
+    a marker, but its group suffix is lost under pytest 9's node ids.)"""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    grouped = sandbox_modules(config.rootpath)
+
+    class SandboxModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in grouped else nodeid
+
+    return SandboxModuleScheduling(config, log)
 
 
 def _reports(terminalreporter: Any) -> list[Any]:

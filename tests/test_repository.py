@@ -94,3 +94,21 @@ def test_the_sandbox_does_not_import_the_drill_comparison() -> None:
             )
             offenders += [f"{path}: {n}" for n in names if n.startswith("drsctl.drill")]
     assert offenders == []
+
+
+def test_the_scheduler_groups_exactly_the_modules_marked_sandbox() -> None:
+    """``tests/conftest.py``'s scheduler keeps each sandbox module on one worker, reading
+    which modules they are from their source; pytest's own marker selection must agree."""
+    from tests.conftest import sandbox_modules
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "sandbox", "-p", "no:xdist"],
+        # Without xdist too: its scheduler hook in tests/conftest.py is optional.
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stdout[-2000:] + listed.stderr[-2000:]
+    marked = {line.split("::", 1)[0] for line in listed.stdout.splitlines() if "::" in line}
+    assert sandbox_modules(ROOT) == marked
