@@ -53,6 +53,26 @@ class PortsSeen(AwsGateway):
         return super().__call__(environ, start_response)
 
 
+def gateway_client(service: str, serving: ServerThread) -> Any:
+    """A boto3 client of ``service`` on the gateway (made-up credentials: moto's account)."""
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=serving.url,
+        aws_access_key_id="AKIAEXAMPLEKEEPALIVE",
+        aws_secret_access_key="example",
+    )
+
+
+def requested(
+    serving: ServerThread, path: str
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """A GET of ``path``: the connection (kept open) and its answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", serving.port, timeout=10)
+    connection.request("GET", path)
+    return connection, connection.getresponse()
+
+
 @pytest.fixture
 def recorder() -> Iterator[tuple[Recorder, ServerThread]]:
     app = Recorder()
@@ -68,13 +88,7 @@ def test_aws_calls_share_one_connection() -> None:
     serving = GatewayServer(gateway)
     serving.start()
     try:
-        client = boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
-            endpoint_url=serving.url,
-            aws_access_key_id="AKIAEXAMPLEKEEPALIVE",
-            aws_secret_access_key="example",
-        )
+        client = gateway_client("dynamodb", serving)
         for _ in range(10):
             assert client.list_tables()["TableNames"] == []
     finally:
@@ -121,10 +135,7 @@ def test_a_chunked_body_is_read_whole_and_the_next_request_follows(
 def test_a_failing_application_is_a_500_and_the_connection_closes(
     recorder: tuple[Recorder, ServerThread],
 ) -> None:
-    _, serving = recorder
-    connection = http.client.HTTPConnection("127.0.0.1", serving.port, timeout=10)
-    connection.request("GET", "/fail")
-    answer = connection.getresponse()
+    _, answer = requested(recorder[1], "/fail")
     assert answer.status == 500
     assert answer.getheader("Connection") == "close"
     assert answer.read() == b""
@@ -133,10 +144,9 @@ def test_a_failing_application_is_a_500_and_the_connection_closes(
 def test_stop_ends_kept_alive_connections_and_frees_the_port(
     recorder: tuple[Recorder, ServerThread],
 ) -> None:
-    _, serving = recorder
-    connection = http.client.HTTPConnection("127.0.0.1", serving.port, timeout=10)
-    connection.request("GET", "/idle")
-    connection.getresponse().read()
+    serving = recorder[1]
+    connection, answer = requested(serving, "/idle")
+    answer.read()
     serving.stop()
     assert connection.sock is not None
     assert connection.sock.recv(1) == b"", "the idle connection was ended"
@@ -190,13 +200,7 @@ def test_head_keeps_the_length_of_the_get_and_sends_no_body() -> None:
     gateway = GatewayServer(AwsGateway({}))
     gateway.start()
     try:
-        s3 = boto3.client(
-            "s3",
-            region_name="us-east-1",
-            endpoint_url=gateway.url,
-            aws_access_key_id="AKIAEXAMPLEKEEPALIVE",
-            aws_secret_access_key="example",
-        )
+        s3 = gateway_client("s3", gateway)
         s3.create_bucket(Bucket="keep-alive-example")
         # Large enough for botocore to ask "Expect: 100-continue" first.
         s3.put_object(Bucket="keep-alive-example", Key="k", Body=b"x" * 3_000_000)
