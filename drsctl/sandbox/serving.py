@@ -69,8 +69,9 @@ class KeepAliveServer(ThreadingHTTPServer):
 class KeepAliveHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 with the connection kept for the next request.
 
-    A subclass answers through ``send_answer``, which sends status, headers and body in
-    one write with their ``Content-Length`` (no Nagle delay between headers and body)."""
+    A subclass answers every method in ``answer``, through ``send_answer``, which sends
+    status, headers and body in one write with their ``Content-Length`` (no Nagle delay
+    between headers and body)."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -92,6 +93,16 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
             self._headers_buffer.append(body)
         self.wfile.write(b"".join(self._headers_buffer))
         self._headers_buffer = []
+
+    def answer(self) -> None:
+        """Answer the request just parsed, whatever its method (a subclass's)."""
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        # ``http.server`` looks up ``do_<METHOD>``: every method is ``answer``'s to decide.
+        if name.startswith("do_"):
+            return self.answer
+        raise AttributeError(name)
 
     def read_body(self) -> bytes:
         """The request's whole body (by its length, or chunked): the next request starts
@@ -115,25 +126,11 @@ class WSGIRequestHandler(KeepAliveHandler):
 
     def handle_one_request(self) -> None:
         try:
-            self.raw_requestline = self.rfile.readline(65537)
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-            return
-        if not self.raw_requestline:
-            self.close_connection = True
-            return
-        if len(self.raw_requestline) > 65536:  # noqa: PLR2004 - http.server's own limit
-            self.send_error(414)
-            self.close_connection = True
-            return
-        if not self.parse_request():
-            return
-        try:
-            self._serve()
-        except ConnectionError:
+            super().handle_one_request()
+        except ConnectionError:  # as werkzeug's server: a dropped client ends quietly
             self.close_connection = True
 
-    def _serve(self) -> None:
+    def answer(self) -> None:
         environ = self.environ(self.read_body())
         answer: dict[str, Any] = {}
 

@@ -274,7 +274,9 @@ def _handler_for(site: Site) -> type[KeepAliveHandler]:
     class Handler(KeepAliveHandler):
         server_version = "drs-orchestrator-sandbox"
 
-        def _answer(self) -> None:
+        def answer(self) -> None:
+            # Every method, PATCH, TRACE and HEAD too: a method the API does not define is
+            # answered as API Gateway answers it, not with an HTML 501.
             url = urlsplit(self.path)
             body = self.read_body()
             headers = {k.lower(): v for k, v in self.headers.items()}
@@ -293,14 +295,5 @@ def _handler_for(site: Site) -> type[KeepAliveHandler]:
             except Exception as exc:  # noqa: BLE001 - a sandbox bug is reported, not hidden
                 status, out_headers, out = _json(500, {"message": f"sandbox error: {exc!r}"})
             self.send_answer(status, HTTPStatus(status).phrase, list(out_headers.items()), out)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = _answer  # noqa: N815
-
-        def __getattr__(self, name: str) -> Any:
-            # Every other method (PATCH, TRACE, HEAD, ...) is answered the way API Gateway
-            # answers a method the API does not define, not with an HTML 501.
-            if name.startswith("do_"):
-                return self._answer
-            raise AttributeError(name)
 
     return Handler
