@@ -12,11 +12,14 @@ the simulator and raises.
 Jobs move on in one of two ways: ``autopilot`` (each DescribeJobs moves a described job one
 phase on; deterministic, for tests) or ``pace_seconds`` (a job moves one phase on each time
 that many seconds have passed, driven by ``advance_due()``; the sandbox's clock thread).
+
+The simulator is three parts: this module (requests, jobs, logs, quotas),
+``inventory.py`` (source servers, snapshots, launch configurations) and ``failback.py``
+(recovery instances and failback), with ``drs_forms.py`` for errors, ids and timestamps.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 import string
@@ -24,7 +27,6 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,9 @@ from botocore.awsrequest import AWSResponse
 from drs_orchestrator.adapters.clients import RETRY_CONFIG
 from drs_orchestrator.domain.wakeups import LAUNCH_FAILED, LAUNCH_RESULT, LAUNCH_SUCCEEDED
 
+from drsctl.sandbox.drs_forms import DrsError, _moment, iso, page, random_id
 from drsctl.sandbox.failback import FailbackOperations
+from drsctl.sandbox.inventory import InventoryOperations
 from drsctl.sandbox.shapes import violations
 
 if TYPE_CHECKING:
@@ -60,16 +64,6 @@ class _RawBody:
         return body
 
 
-@dataclass
-class DrsError(Exception):
-    """An error the service answers with: its code, HTTP status and message."""
-
-    code: str
-    status: int
-    message: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def _error(error: DrsError) -> tuple[int, dict[str, Any], dict[str, str]]:
     return (
         error.status,
@@ -78,40 +72,7 @@ def _error(error: DrsError) -> tuple[int, dict[str, Any], dict[str, str]]:
     )
 
 
-def random_id(prefix: str, length: int = 17, alphabet: str = string.hexdigits[:16]) -> str:
-    """A made-up resource id (not a secret): ``length`` characters of ``alphabet``, drawn
-    as random bytes mapped onto it (a simulator seeds thousands of snapshots; drawing each
-    character with ``random.choices`` was most of that)."""
-    drawn = random.randbytes(length)  # noqa: S311  # nosec B311
-    return prefix + drawn.translate(_byte_map(alphabet)).decode()
-
-
-@functools.cache
-def _byte_map(alphabet: str) -> bytes:
-    """Each byte value to a character of ``alphabet`` (its value modulo the size)."""
-    return bytes(ord(alphabet[value % len(alphabet)]) for value in range(256))
-
-
-def _moment(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-#: Hours of hourly point-in-time snapshots a source server comes with.
-SNAPSHOT_HOURS = 24
-
-
-def zulu(moment: datetime) -> str:
-    """The form of DRS's ``ISO8601DatetimeString`` (snapshots, their filters): Z, no offset,
-    microseconds (``%Y-%m-%dT%H:%M:%S.%fZ``, written by ``isoformat``: a fifth the cost)."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def iso(moment: datetime) -> str:
-    """The live service's form: microseconds and a +00:00 offset."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-class DrsSimulator(FailbackOperations):
+class DrsSimulator(InventoryOperations, FailbackOperations):
     """DRS source servers, jobs and job logs in memory, served to botocore clients through
     ``client()`` and over HTTP through ``serve()``. Thread-safe: one lock around each request
     and each clock step."""
@@ -433,172 +394,6 @@ class DrsSimulator(FailbackOperations):
         status, headers, raw = self.serve(path, request.body)
         return AWSResponse(request.url, status, headers, _RawBody(raw))
 
-    @staticmethod
-    def _page(items: list[Any], params: dict[str, Any], default_size: int) -> dict[str, Any]:
-        start = int(params.get("nextToken") or 0)
-        size = params.get("maxResults", default_size)
-        page: dict[str, Any] = {"items": items[start : start + size]}
-        if start + size < len(items):
-            page["nextToken"] = str(start + size)
-        return page
-
-    def add_source_server(
-        self,
-        server_id: str,
-        tags: dict[str, str] | None = None,
-        hostname: str | None = None,
-        *,
-        staging_account: str | None = None,
-        origin: tuple[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """Put a source server in this DRS's inventory; with ``staging_account`` it is an
-        extended source server (that account replicates it; it launches here)."""
-        server: dict[str, Any] = {
-            "sourceServerID": server_id,
-            "arn": f"arn:aws:drs:{self.region}:{self.account}:source-server/{server_id}",
-            "tags": dict(tags or {}),
-            "lastLaunchResult": "NOT_STARTED",
-            "replicationDirection": "FAILOVER",
-            "dataReplicationInfo": {
-                "dataReplicationState": "CONTINUOUS",
-                "lagDuration": "PT0S",
-                "replicatedDisks": [],
-            },
-        }
-        if hostname:
-            server["sourceProperties"] = {"identificationHints": {"hostname": hostname}}
-        for hours in range(SNAPSHOT_HOURS, 0, -1):
-            self.add_snapshot(server_id, self._clock - timedelta(hours=hours))
-        if staging_account:
-            server["stagingArea"] = {
-                "status": "EXTENDED",
-                "stagingAccountID": staging_account,
-                "stagingSourceServerArn": server["arn"].replace(self.account, staging_account),
-            }
-        if origin:
-            # An EC2 instance in another region or account (AWS-to-AWS replication).
-            server["sourceCloudProperties"] = {
-                "originRegion": origin[0],
-                "originAccountID": origin[1],
-                "originAvailabilityZone": f"{origin[0]}a",
-            }
-            self.origins[server_id] = origin
-        self.source_servers.append(server)
-        self.launch_configurations[server_id] = {
-            "sourceServerID": server_id,
-            "name": hostname or server_id,
-            "ec2LaunchTemplateID": (
-                self.templates.create(server_id)
-                if self.templates is not None
-                else random_id("lt-", 17, string.ascii_lowercase + string.digits)
-            ),
-            # DRS's defaults for a new source server.
-            "launchDisposition": "STARTED",
-            "targetInstanceTypeRightSizingMethod": "BASIC",
-            "copyPrivateIp": False,
-            "copyTags": False,
-            "licensing": {"osByol": True},
-            "postLaunchEnabled": False,
-        }
-        return server
-
-    def lose_template(self, server_id: str) -> str:
-        """Delete the EC2 launch template of ``server_id`` (someone cleaned it up); DRS
-        cannot launch the server until it has one again. Returns the template's id."""
-        template_id = str(self.launch_configurations[server_id]["ec2LaunchTemplateID"])
-        if self.templates is not None:
-            self.templates.delete(template_id)
-        return template_id
-
-    def _cannot_launch(self, server_id: str) -> bool:
-        """Whether launching ``server_id`` fails: made to (``failing_servers``), or its
-        launch template is gone."""
-        if server_id in self.failing_servers:
-            return True
-        configuration = self.launch_configurations.get(server_id)
-        return bool(
-            self.templates is not None
-            and configuration
-            and not self.templates.exists(str(configuration["ec2LaunchTemplateID"]))
-        )
-
-    def _server(self, server_id: str) -> dict[str, Any]:
-        return next(s for s in self.source_servers if s["sourceServerID"] == server_id)
-
-    def stall(self, server_id: str, error: str = "AGENT_NOT_SEEN") -> None:
-        """Data replication of ``server_id`` stops keeping up: STALLED, with DRS's error."""
-        info = self._server(server_id).setdefault("dataReplicationInfo", {})
-        info["dataReplicationState"] = "STALLED"
-        info["dataReplicationError"] = {"error": error, "rawError": f"simulated {error}"}
-
-    def replicate(self, server_id: str) -> None:
-        """Data replication of ``server_id`` is continuous again, with no lag."""
-        info = self._server(server_id).setdefault("dataReplicationInfo", {})
-        info["dataReplicationState"] = "CONTINUOUS"
-        info.pop("dataReplicationError", None)
-        info["lagDuration"] = "PT0S"
-
-    def lag(self, server_id: str, seconds: int) -> None:
-        """Data replication of ``server_id`` runs ``seconds`` behind (its ``lagDuration``)."""
-        info = self._server(server_id).setdefault("dataReplicationInfo", {})
-        info["lagDuration"] = f"PT{int(seconds)}S"
-
-    def add_snapshot(self, server_id: str, taken: datetime) -> dict[str, Any]:
-        """A point-in-time snapshot of ``server_id`` taken at ``taken``."""
-        stamp = zulu(taken)
-        snapshot = {
-            "snapshotID": random_id("pit-", 17, string.ascii_lowercase + string.digits),
-            "sourceServerID": server_id,
-            "expectedTimestamp": stamp,
-            "timestamp": stamp,
-            "ebsSnapshots": [random_id("snap-", 17, string.ascii_lowercase + string.digits)],
-        }
-        taken_so_far = self.snapshots[server_id]
-        taken_so_far.append(snapshot)
-        if len(taken_so_far) > 1 and taken_so_far[-2]["timestamp"] > stamp:
-            taken_so_far.sort(key=lambda s: s["timestamp"])
-        return snapshot
-
-    def _op_DescribeRecoverySnapshots(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        server_id = params["sourceServerID"]
-        if server_id not in {s["sourceServerID"] for s in self.source_servers}:
-            raise DrsError("ResourceNotFoundException", 404, f"no source server {server_id}")
-        filters = params.get("filters") or {}
-        earliest, latest = filters.get("fromDateTime"), filters.get("toDateTime")
-        for moment in (earliest, latest):
-            try:
-                _ = moment and _moment(moment)
-            except ValueError as exc:  # the model's pattern allows a 31 February
-                raise DrsError("ValidationException", 400, f"{moment}: {exc}") from exc
-        items = [
-            s
-            for s in self.snapshots.get(server_id, [])
-            if (not earliest or _moment(s["timestamp"]) >= _moment(earliest))
-            and (not latest or _moment(s["timestamp"]) <= _moment(latest))
-        ]
-        if params.get("order") == "DESC":
-            items = items[::-1]
-        return self._page(json.loads(json.dumps(items)), params, 100)
-
-    def _launch_configuration(self, server_id: str) -> dict[str, Any]:
-        found = self.launch_configurations.get(server_id)
-        if found is None:
-            raise DrsError("ResourceNotFoundException", 404, f"no source server {server_id}")
-        return found
-
-    def _op_GetLaunchConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return json.loads(json.dumps(self._launch_configuration(params["sourceServerID"])))
-
-    def _op_UpdateLaunchConfiguration(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        configuration = self._launch_configuration(params["sourceServerID"])
-        configuration.update({k: v for k, v in params.items() if k != "sourceServerID"})
-        return json.loads(json.dumps(configuration))
-
-    def _op_DescribeSourceServers(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        wanted = (params.get("filters") or {}).get("sourceServerIDs")
-        items = [s for s in self.source_servers if not wanted or s["sourceServerID"] in wanted]
-        return self._page(json.loads(json.dumps(items)), params, 200)
-
     def _op_StartRecovery(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         server_ids = [s["sourceServerID"] for s in params["sourceServers"]]
         busy = {
@@ -686,7 +481,7 @@ class DrsSimulator(FailbackOperations):
             and (since is None or _moment(j["creationDateTime"]) >= _moment(since))
             and (until is None or _moment(j["creationDateTime"]) <= _moment(until))
         ]
-        return self._page(json.loads(json.dumps(jobs)), params, 1000)
+        return page(json.loads(json.dumps(jobs)), params, 1000)
 
     def _op_DescribeJobLogItems(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         job_id = params["jobID"]
@@ -694,4 +489,4 @@ class DrsSimulator(FailbackOperations):
             raise DrsError(self.broken_logs[job_id], 400, f"job {job_id} log is broken")
         if job_id not in self.jobs:
             raise DrsError("ResourceNotFoundException", 404, f"job {job_id} not found")
-        return self._page(list(self.logs[job_id]), params, self.log_page_size)
+        return page(list(self.logs[job_id]), params, self.log_page_size)

@@ -32,6 +32,8 @@ import string
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from drsctl.sandbox.drs_forms import DrsError, iso, page, random_id
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -102,7 +104,6 @@ class FailbackOperations:
     def connect_failback_client(self, instance_id: str) -> None:
         """The failback client booted on the original on-premises machine connects and
         starts replicating this recovery instance back."""
-        from drsctl.sandbox.drs import DrsError, random_id
 
         with self._lock:  # type: ignore[attr-defined]
             instance = self._instance(instance_id)
@@ -124,7 +125,6 @@ class FailbackOperations:
     # -- operations ----------------------------------------------------------------------
 
     def _instance(self, instance_id: str) -> dict[str, Any]:
-        from drsctl.sandbox.drs import DrsError
 
         instance = self.recovery_instances.get(instance_id)
         if instance is None:
@@ -133,7 +133,6 @@ class FailbackOperations:
         return instance
 
     def _now(self) -> str:
-        from drsctl.sandbox.drs import iso
 
         return iso(self.tick(0))  # type: ignore[attr-defined]
 
@@ -186,10 +185,9 @@ class FailbackOperations:
         if self.autopilot and not params.get("nextToken"):  # type: ignore[attr-defined]
             for instance in found:
                 self._step_failback(instance)
-        return self._page(json.loads(json.dumps(found)), params, 200)  # type: ignore[attr-defined]
+        return page(json.loads(json.dumps(found)), params, 200)
 
     def _op_ReverseReplication(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        from drsctl.sandbox.drs import DrsError, random_id
 
         instance = self._instance(params["recoveryInstanceID"])
         origin = self.origins.get(instance["sourceServerID"])
@@ -242,7 +240,6 @@ class FailbackOperations:
             server["reversedDirectionSourceServerArn"] = arrived["reversedDirectionSourceServerArn"]
 
     def _op_StartFailbackLaunch(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        from drsctl.sandbox.drs import DrsError
 
         instances = [self._instance(i) for i in params["recoveryInstanceIDs"]]
         unready = [

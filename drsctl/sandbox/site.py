@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from drs_orchestrator.api import schemas
 
-from drsctl.sandbox.drs import DrsError
+from drsctl.sandbox.drs_forms import DrsError
 from drsctl.sandbox.serving import KeepAliveHandler, KeepAliveServer, ServerThread
 from infra.gateway_document import CORS_HEADERS, gateway_document, operations
 

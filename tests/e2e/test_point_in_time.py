@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from drsctl.sandbox.drs import zulu
+from drsctl.sandbox.drs_forms import zulu
 from tests.e2e.conftest import STAGING, TARGETS
 
 if TYPE_CHECKING:

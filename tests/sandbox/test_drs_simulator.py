@@ -83,7 +83,7 @@ def test_snapshots_and_their_ids_have_drs_forms_and_stay_in_time_order() -> None
     import re
     from datetime import UTC, datetime, timedelta, timezone
 
-    from drsctl.sandbox.drs import SNAPSHOT_HOURS, random_id, zulu
+    from drsctl.sandbox.drs_forms import SNAPSHOT_HOURS, random_id, zulu
 
     for moment in (
         datetime(2026, 12, 7, 8, 1, 2, tzinfo=UTC),
