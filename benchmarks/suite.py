@@ -37,6 +37,8 @@ def module_of(nodeid: str) -> str:
 
 def run_pytest(arguments: list[str], phases_file: Path) -> tuple[float, list[str]]:
     environment = {**os.environ, "DRS_SUITE_PHASES": str(phases_file)}
+    # As scripts/test.sh: the suite's processes keep and share bytecode.
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     run = subprocess.run(  # noqa: S603 - this interpreter, pytest, the caller's arguments
         [

@@ -81,6 +81,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     sandbox.add_argument("--no-console", action="store_true", help="do not build or serve it")
     sandbox.add_argument("--workdir", type=Path, help="logs and packages (default .sandbox/)")
+    sandbox.add_argument(
+        "--packages",
+        type=Path,
+        help="where function packages are unpacked, one directory per digest, shared by "
+        "every sandbox given the same directory (default WORKDIR/packages)",
+    )
     sandbox.set_defaults(run=run)
 
 

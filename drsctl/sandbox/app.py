@@ -84,6 +84,9 @@ class SandboxOptions:
     targets: bool = True
     console: bool = True
     workdir: Path = field(default_factory=lambda: PROJECT_ROOT / ".sandbox")
+    #: Where function packages are unpacked, one directory per digest (default
+    #: ``workdir/packages``); sandboxes given the same directory share them.
+    packages: Path | None = None
 
 
 @dataclass
@@ -170,7 +173,9 @@ class Sandbox:
 
         keys_by_function: dict[str, str] = {}
         self._runtime = LambdaRuntime(
-            options.workdir, partial(self._function_environment, keys_by_function)
+            options.workdir,
+            partial(self._function_environment, keys_by_function),
+            options.packages,
         )
         self._install_lambda_runtime(self._runtime)
         pacing = Pacing(options.time_scale)

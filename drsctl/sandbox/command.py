@@ -56,6 +56,7 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
     )
     if args.workdir:
         options.workdir = args.workdir
+    options.packages = getattr(args, "packages", None)
     return options
 
 

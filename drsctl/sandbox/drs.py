@@ -38,7 +38,7 @@ from drs_orchestrator.domain.wakeups import LAUNCH_FAILED, LAUNCH_RESULT, LAUNCH
 
 from drsctl.sandbox.drs_forms import DrsError, _moment, iso, page, random_id
 from drsctl.sandbox.failback import FailbackOperations
-from drsctl.sandbox.inventory import InventoryOperations
+from drsctl.sandbox.inventory import InventoryOperations, SnapshotHistory
 from drsctl.sandbox.shapes import violations
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class DrsSimulator(InventoryOperations, FailbackOperations):
         self.failing_servers: set[str] = set()
         #: Point-in-time snapshots of each source server, oldest first (DescribeRecovery-
         #: Snapshots items). A server added gets one an hour for the last ``SNAPSHOT_HOURS``.
-        self.snapshots: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.snapshots = SnapshotHistory()
         #: Each source server's launch configuration (DRS's defaults until updated).
         self.launch_configurations: dict[str, dict[str, Any]] = {}
         #: Where each new server's EC2 launch template is made (the sandbox and the end-to-

@@ -7,6 +7,11 @@ process that holds the function's deployment package (the zip ``pulumi up`` woul
 read back from moto) and nothing else, with the function's own environment variables and
 the sandbox's endpoint. A changed configuration or code starts a fresh environment, as on
 Lambda. Each environment runs one invocation at a time; its output goes to a log file.
+
+A package is unpacked once per digest of its bytes, into a directory that every environment
+of that code shares (two stacks of one sandbox deploy the same package, and sandboxes given
+the same ``packages`` directory share it too): the first environment to import a module
+compiles it and leaves its bytecode there for the others, as a warm Lambda keeps its own.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import contextlib
 import hashlib
 import io
 import json
+import shutil
 import subprocess  # nosec B404
 import sys
+import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass
@@ -122,10 +129,18 @@ class ExecutionEnvironment:
 class LambdaRuntime:
     """Execution environments for the functions moto holds, keyed by code and config."""
 
-    def __init__(self, workdir: Path, base_environment: Callable[[str], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        base_environment: Callable[[str], dict[str, str]],
+        packages: Path | None = None,
+    ) -> None:
         """``base_environment(function_name)`` gives what Lambda itself would set for the
-        function (credentials, region, endpoint); the function's own variables go on top."""
+        function (credentials, region, endpoint); the function's own variables go on top.
+        Packages are unpacked under ``packages`` (default ``workdir/packages``), one
+        directory per digest."""
         self._workdir = workdir
+        self._packages = packages or workdir / "packages"
         self._base_environment = base_environment
         self._environments: dict[str, ExecutionEnvironment] = {}
         self._logs: dict[str, IO] = {}
@@ -176,7 +191,7 @@ class LambdaRuntime:
                 return current
             if current is not None:
                 current.stop()
-            package_dir = self._extract(function, fingerprint)
+            package_dir = self._extract(function)
             log = self._log(function.function_name)
             environment = ExecutionEnvironment(
                 function,
@@ -193,11 +208,24 @@ class LambdaRuntime:
             self._environments[function.function_arn] = environment
             return environment
 
-    def _extract(self, function: LambdaFunction, fingerprint: str) -> Path:
-        target = self._workdir / "functions" / function.function_name / fingerprint
-        if not target.exists():
+    def _extract(self, function: LambdaFunction) -> Path:
+        """The package's directory, unpacked once per digest. Unpacked beside it first and
+        renamed into place, so a sandbox starting beside another never sees half a package."""
+        digest = hashlib.sha256(function.code_bytes).hexdigest()[:24]
+        target = self._packages / digest
+        if target.is_dir():
+            return target
+        self._packages.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=self._packages))
+        try:
             with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
-                archive.extractall(target)  # noqa: S202 - the package this program built
+                archive.extractall(staging)  # noqa: S202 - the package this program built
+            staging.rename(target)
+        except OSError:
+            if not target.is_dir():  # not another sandbox's rename winning the race
+                raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return target
 
     def _log(self, function_name: str) -> IO:

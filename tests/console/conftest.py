@@ -65,6 +65,14 @@ class RunningSandbox:
         return self.process.wait(timeout=timeout)
 
 
+def shared_packages(workdir: Path) -> Path:
+    """One directory of unpacked function packages for the whole run, beside the run's
+    temporary directories (every xdist worker's among them): each package is unpacked and
+    its bytecode compiled once, not once per sandbox and stack."""
+    run_root = workdir.parent.parent if os.environ.get("PYTEST_XDIST_WORKER") else workdir.parent
+    return run_root / "sandbox-packages"
+
+
 def start_sandbox(workdir: Path, *args: str) -> RunningSandbox:
     """``drsctl sandbox`` on free ports; returns once it printed its ready line."""
     if "--no-console" not in args:
@@ -79,6 +87,8 @@ def start_sandbox(workdir: Path, *args: str) -> RunningSandbox:
             "0",
             "--workdir",
             str(workdir),
+            "--packages",
+            str(shared_packages(workdir)),
             *args,
         ],
         cwd=ROOT,

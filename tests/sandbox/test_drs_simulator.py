@@ -106,3 +106,55 @@ def test_snapshots_and_their_ids_have_drs_forms_and_stay_in_time_order() -> None
     older = drs.add_snapshot("s-1", earliest - timedelta(minutes=5))
     assert drs.snapshots["s-1"][0] is older
     assert [s["timestamp"] for s in drs.snapshots["s-1"]] == sorted([older["timestamp"], *taken])
+
+
+def test_a_servers_hourly_snapshots_are_drawn_when_read_and_read_the_same_every_way() -> None:
+    """The hourly history of an added server is drawn lazily; every way of reading the
+    simulator's snapshots sees it, as if it had been drawn when the server was added."""
+    from datetime import timedelta
+
+    from drsctl.sandbox.drs_forms import SNAPSHOT_HOURS, zulu
+
+    drs = DrsSimulator()
+    added_at = drs.tick(0)
+    for server in (
+        "s-10000000000000001",
+        "s-20000000000000002",
+        "s-30000000000000003",
+        "s-40000000000000004",
+    ):
+        drs.add_source_server(server)
+    drs.tick(3600 * 5)  # drawn later, still stamped from the moment each was added
+    assert "s-10000000000000001" in drs.snapshots and "s-90000000000000009" not in drs.snapshots
+    assert len(drs.snapshots) == 4
+    [newest] = drs.snapshots.get("s-10000000000000001", [])[-1:]
+    assert newest["timestamp"] == zulu(added_at - timedelta(hours=1))
+    assert len(drs.snapshots.get("s-20000000000000002", [])) == SNAPSHOT_HOURS
+    assert (
+        drs.snapshots.get("s-90000000000000009") is None
+        and drs.snapshots["s-90000000000000009"] == []
+    )
+    # A snapshot a job takes goes after the server's history, not instead of it.
+    taken = drs.add_snapshot("s-30000000000000003", drs.tick(0))
+    assert (
+        len(drs.snapshots["s-30000000000000003"]) == SNAPSHOT_HOURS + 1
+        and drs.snapshots["s-30000000000000003"][-1] is taken
+    )
+    # Replacing a server's snapshots (a test emptying them) leaves no history to draw.
+    drs.snapshots["s-40000000000000004"] = []
+    assert (
+        drs.snapshots["s-40000000000000004"] == []
+        and drs.snapshots.get("s-40000000000000004") == []
+    )
+    assert {k: len(v) for k, v in drs.snapshots.items()} == {
+        "s-10000000000000001": SNAPSHOT_HOURS,
+        "s-20000000000000002": SNAPSHOT_HOURS,
+        "s-30000000000000003": SNAPSHOT_HOURS + 1,
+        "s-40000000000000004": 0,
+        "s-90000000000000009": 0,
+    }
+    pages = drs.client().get_paginator("describe_recovery_snapshots")
+    listed = [s for p in pages.paginate(sourceServerID="s-20000000000000002") for s in p["items"]]
+    assert [s["snapshotID"] for s in listed] == [
+        s["snapshotID"] for s in drs.snapshots["s-20000000000000002"]
+    ]

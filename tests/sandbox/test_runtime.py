@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -16,7 +18,6 @@ from infra.packaging import build_package
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 
 @dataclass
@@ -165,3 +166,48 @@ def test_a_failure_of_the_runtime_itself_is_an_answer_not_an_exception(
     assert answer.failed
     error = json.loads(answer.payload)
     assert error["errorType"] == "Runtime.Unknown" and "BadZipFile" in error["errorMessage"]
+
+
+def test_one_package_is_unpacked_once_and_shared_by_every_environment_of_it(
+    runtime: LambdaRuntime, tmp_path: Path
+) -> None:
+    """Two stacks of one sandbox deploy the same package: their environments import it from
+    one directory, so the bytecode the first one compiled serves the second."""
+    code = "def handler(event, context):\n    return __file__\n"
+    first = Function("dev-f", "m.handler", zipped({"m.py": code}), {"STACK": "dev"})
+    second = Function("test-f", "m.handler", zipped({"m.py": code}), {"STACK": "test"})
+    second.function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test-f"
+    where_first = json.loads(runtime.invoke(first, b"{}").payload)
+    where_second = json.loads(runtime.invoke(second, b"{}").payload)
+    assert len(runtime.pids()) == 2  # two environments...
+    assert where_first == where_second  # ...of one unpacked package
+    [package] = [p for p in (tmp_path / "packages").iterdir()]
+    assert Path(where_first).parent == package
+    assert list((package / "__pycache__").glob("m.*.pyc")), "the first import left no bytecode"
+    changed = Function("dev-f", "m.handler", zipped({"m.py": code + "# v2\n"}), {})
+    where_changed = json.loads(runtime.invoke(changed, b"{}").payload)
+    assert Path(where_changed).parent != package
+
+
+def test_sandboxes_given_one_packages_directory_share_it_even_when_unpacking_at_once(
+    tmp_path: Path,
+) -> None:
+    shared = tmp_path / "shared"
+    runtimes = [LambdaRuntime(tmp_path / f"sandbox-{n}", lambda name: {}, shared) for n in range(6)]
+    code = zipped({f"m{n}.py": "x = 1\n" * 2000 for n in range(40)})
+    function = Function("f", "m0.x", code, {})
+    start = threading.Barrier(len(runtimes))
+    found: list[Path] = []
+
+    def unpack(runtime: LambdaRuntime) -> None:
+        start.wait()
+        found.append(runtime._extract(function))  # noqa: SLF001 - the race itself
+
+    threads = [threading.Thread(target=unpack, args=(r,)) for r in runtimes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == len(runtimes) and len(set(found)) == 1
+    assert sorted(p.name for p in found[0].iterdir()) == sorted(f"m{n}.py" for n in range(40))
+    assert [p.name for p in shared.iterdir()] == [found[0].name], "staging left behind"
