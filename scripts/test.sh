@@ -29,4 +29,9 @@ if [ "$quick" = "1" ]; then
     -m "not matrix and not sandbox" "$@"
 fi
 NEED_BROWSER=1 source "$(dirname "$0")/ensure-console.sh"
+# The console the sandbox tests serve, built here when a source is newer than the build (as
+# `pulumi up` and the sandbox build it), once, before the workers start, rather than by the
+# first test that needs it while the others wait on its lock.
+"${UV[@]}" run --frozen --no-sync python -c \
+  'import sys; from infra.console import build_console; build_console(say=lambda line: print(line, file=sys.stderr))'
 exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist loadscope "$@"
