@@ -1,23 +1,31 @@
-"""The store's one-walk reading of DynamoDB's wire form gives what boto3's TypeDeserializer,
-followed by the walk that turned its Decimals back into numbers, gave: for every type,
-every form of number DynamoDB can send, and what it refuses."""
+"""The store's one-walk reading and writing of DynamoDB's wire form give what boto3 gave:
+reading, what its TypeDeserializer followed by the walk that turned its Decimals back into
+numbers gave, for every type, every form of number DynamoDB can send, and what it refuses;
+writing, what its TypeSerializer gave after floats became Decimals, errors included."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
-from boto3.dynamodb.types import Binary, TypeDeserializer
-from drs_orchestrator.adapters.dynamodb import _plain, from_item, to_item
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
+from drs_orchestrator.adapters.dynamodb import _numbers, _plain, from_item, to_item
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 _deserializer = TypeDeserializer()
+_serializer = TypeSerializer()
 
 
 def boto3s_reading(item: dict[str, Any]) -> dict[str, Any]:
     """How the store read an item before: boto3's deserializer, then Decimals to numbers."""
     return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def boto3s_writing(values: dict[str, Any]) -> dict[str, Any]:
+    """How the store wrote values before: floats as Decimals, then boto3's serializer."""
+    return {key: _serializer.serialize(_numbers(value)) for key, value in values.items()}
 
 
 def outcome(read: Any, item: dict[str, Any]) -> tuple[str, Any]:
@@ -102,3 +110,38 @@ def test_whole_numbers_come_back_as_int_and_others_as_float_whatever_their_form(
         "m": {"k": [1, "x"]},
     }
     assert from_item({"s": {"NS": ["2", "1.5"]}})["s"] == [Decimal("1.5"), Decimal(2)]
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+#: Python values the program might hand the store, and some it must be refused.
+PLAIN_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.binary(max_size=3),
+    st.just(Colour.RED),
+    st.frozensets(st.text(max_size=3), min_size=1, max_size=3),
+    st.sets(st.integers(min_value=-5, max_value=5), min_size=1, max_size=3),
+    st.just(object()),
+)
+PLAIN_VALUES = st.recursive(
+    PLAIN_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.text(min_size=1, max_size=6), PLAIN_VALUES, max_size=5))
+def test_one_walk_writes_every_value_as_boto3s_serializer_did(values: dict[str, Any]) -> None:
+    assert outcome(to_item, values) == outcome(boto3s_writing, values)

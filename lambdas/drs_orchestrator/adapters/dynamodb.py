@@ -51,7 +51,32 @@ _deserializer = TypeDeserializer()
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(_numbers(value)) for key, value in values.items()}
+    """Plain values in DynamoDB's wire form, floats as decimal numbers. One walk for the
+    types the program stores (``from_item``'s reason, on the way out)."""
+    return {key: _to_wire(value) for key, value in values.items()}
+
+
+#: Integers below this have at most 38 digits: DynamoDB's precision, written exactly.
+_INT_LIMIT = 10**38
+
+
+def _to_wire(value: Any) -> Any:
+    """``TypeSerializer().serialize(_numbers(value))``, held to it by
+    tests/lambdas/test_item_conversion.py; other types go the long way."""
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is dict:
+        return {"M": {name: _to_wire(v) for name, v in value.items()}}
+    if kind is list:
+        return {"L": [_to_wire(v) for v in value]}
+    if kind is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return {"N": str(value)}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    return _serializer.serialize(_numbers(value))
 
 
 def _numbers(value: Any) -> Any:
