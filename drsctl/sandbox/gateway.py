@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from drsctl.sandbox.ssm import AutomationSimulator
 
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+#: Requests whose moto application their credential scope and target decide alone, by
+#: service: moto infers it again from the headers for every request, and DynamoDB's are
+#: most of a sandbox's traffic. (DynamoDB Streams signs as "dynamodb" too: other target.)
+_DECIDED_BY_SCOPE = {"dynamodb": "DynamoDB_20120810."}
 
 
 class AwsGateway:
@@ -60,6 +64,8 @@ class AwsGateway:
         #: STS's AssumeRole held to the role's trust (``drsctl/sandbox/sts.py``).
         self.trust = trust or TrustChecker()
         self._moto = DomainDispatcherApplication(create_backend_app)
+        #: moto's application for each service of ``_DECIDED_BY_SCOPE``, once it chose it.
+        self._applications: dict[str, Callable] = {}
         self._lock = threading.RLock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -97,7 +103,17 @@ class AwsGateway:
             return self._moto(environ, start_response)
         with self._lock:
             # The whole body is read under the lock: moto builds it lazily.
-            return [b"".join(self._moto(environ, start_response))]
+            return [b"".join(self._application(service, environ)(environ, start_response))]
+
+    def _application(self, service: str, environ: dict[str, Any]) -> Callable:
+        """moto's application for the request: the one moto chose for the first request
+        of a service its scope decides, else moto's dispatcher choosing."""
+        target = _DECIDED_BY_SCOPE.get(service)
+        if target is None or not environ.get("HTTP_X_AMZ_TARGET", "").startswith(target):
+            return self._moto
+        if service not in self._applications:
+            self._applications[service] = self._moto.get_application(environ)
+        return self._applications[service]
 
     def _refused_assume_role(self, caller: str, environ: dict[str, Any]) -> bytes | None:
         """STS's refusal of an AssumeRole the role's trust does not allow (None: moto

@@ -214,3 +214,57 @@ def test_head_keeps_the_length_of_the_get_and_sends_no_body() -> None:
 class _Quiet(WerkzeugHandler):
     def log_request(self, *_: Any) -> None:
         return
+
+
+def test_dynamodb_requests_go_to_the_application_moto_chose_without_asking_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gateway asks moto's dispatcher which application answers DynamoDB once, then
+    goes straight to it; every region's tables stay that region's, and other services (and
+    DynamoDB Streams, which signs as DynamoDB) are still dispatched by moto."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    chosen: list[str] = []
+    choose = DomainDispatcherApplication.get_application
+
+    def counted(self: Any, environ: dict[str, Any]) -> Any:
+        chosen.append(environ.get("HTTP_X_AMZ_TARGET", environ.get("PATH_INFO", "")))
+        return choose(self, environ)
+
+    monkeypatch.setattr(DomainDispatcherApplication, "get_application", counted)
+    gateway = GatewayServer(AwsGateway({}))
+    gateway.start()
+    try:
+        tables = {}
+        for region in ("us-east-1", "eu-west-1"):
+            dynamodb = boto3.client(
+                "dynamodb",
+                region_name=region,
+                endpoint_url=gateway.url,
+                aws_access_key_id="AKIAEXAMPLEKEEPALIVE",
+                aws_secret_access_key="example",
+            )
+            dynamodb.create_table(
+                TableName=f"t-{region}",
+                KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            dynamodb.put_item(TableName=f"t-{region}", Item={"k": {"S": region}})
+            tables[region] = dynamodb.list_tables()["TableNames"]
+        assert tables == {"us-east-1": ["t-us-east-1"], "eu-west-1": ["t-eu-west-1"]}
+        assert [t for t in chosen if t.startswith("DynamoDB_")] == ["DynamoDB_20120810.CreateTable"]
+        streams = boto3.client(
+            "dynamodbstreams",
+            region_name="us-east-1",
+            endpoint_url=gateway.url,
+            aws_access_key_id="AKIAEXAMPLEKEEPALIVE",
+            aws_secret_access_key="example",
+        )
+        assert streams.list_streams()["Streams"] == []
+        gateway_client("sqs", gateway).list_queues()
+        gateway_client("sqs", gateway).list_queues()
+        assert chosen[-3].startswith("DynamoDBStreams_")
+        assert len(chosen) == 4, chosen
+    finally:
+        gateway.stop()
