@@ -232,6 +232,36 @@ def test_an_unchanged_package_is_neither_compressed_nor_proven_twice(
     assert rebuilt.sha256 == changed.sha256 and len(zips) == 3
 
 
+def test_builders_at_once_take_turns_and_prove_a_package_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three builders starting together (test workers, sandboxes) build and prove the same
+    package once between them: the others wait for it and find it done."""
+    import threading
+
+    from infra import packaging as module
+
+    spec = replace(EXECUTION_FINDER, source_root=_copy_source(tmp_path))
+    proofs: list[str] = []
+    real_prove = module.prove_handler
+    monkeypatch.setattr(module, "prove_handler", lambda p: (proofs.append(p.sha256), real_prove(p)))
+    out = tmp_path / "build"
+    start = threading.Barrier(3)
+    built: list[str] = []
+
+    def builder() -> None:
+        start.wait()  # all three find nothing built in memory or on disk
+        built.append(module.build_and_prove(spec, out).sha256)
+
+    threads = [threading.Thread(target=builder) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 3 and len(set(built)) == 1
+    assert proofs == [built[0]], "the package was proven more than once"
+
+
 def test_a_failed_proof_is_not_remembered(tmp_path: Path) -> None:
     from infra import packaging as module
 
