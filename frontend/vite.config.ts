@@ -20,5 +20,10 @@ export default defineConfig({
     // API comes through AppContext, fake timers are restored in `finally`, and
     // test-setup.ts unmounts after each test; a test that changes a global restores it.
     isolate: false,
+    // A test ends as soon as what it waits for happens; these bounds only decide when a
+    // loaded machine (a second suite on the same cores) calls it missing. Vitest's default
+    // of 5 s failed a component test there (issue 31); tests/patience.py has the same aim.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
