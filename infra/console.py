@@ -8,13 +8,14 @@ for every stack; ``config.json`` (API URL, user pool) is written per deployment 
 
 from __future__ import annotations
 
-import fcntl
 import mimetypes
 import shutil
 import subprocess  # nosec B404
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from infra.turns import taking_turns
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,8 +59,7 @@ def build_console(
     dist = frontend / "dist"
     if _fresh(frontend, dist):
         return dist
-    with (frontend / BUILD_LOCK).open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with taking_turns(frontend / BUILD_LOCK):
         if not _fresh(frontend, dist):
             _build(frontend, dist, say)
     return dist

@@ -17,8 +17,6 @@ The zip's sha256 names its S3 key, so an unchanged build is an unchanged resourc
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import importlib.metadata as metadata
 import io
@@ -44,6 +42,7 @@ from infra.runtime_python import (
     interpreter_identity,
     runtime_interpreter,
 )
+from infra.turns import taking_turns
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -517,7 +516,9 @@ def build_and_prove(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackag
     again. Only successes are remembered."""
     key = (spec, out_dir)
     if key not in _BUILT:
-        with _turn(out_dir, spec.function):
+        # Builders starting together (test workers, sandboxes, two plans) take turns: the
+        # first builds and proves, the others then find both done.
+        with taking_turns(out_dir / "locks" / f"{spec.function}.lock"):
             package = build_package(spec, out_dir)
             proven = out_dir / "proofs" / proof_key(package)
             if not proven.exists():
@@ -525,18 +526,3 @@ def build_and_prove(spec: PackageSpec, out_dir: Path = BUILD_DIR) -> BuiltPackag
                 write_atomically(proven, f"{spec.function} {package.sha256}\n".encode())
         _BUILT[key] = package
     return _BUILT[key]
-
-
-@contextlib.contextmanager
-def _turn(out_dir: Path, function: str) -> Iterator[None]:
-    """Processes building one function's package in one directory at once (test workers
-    and sandboxes starting together, two plans) take turns: the first builds and proves it,
-    the others then find both done, instead of each compressing and proving the same zip."""
-    locks = out_dir / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with (locks / f"{function}.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

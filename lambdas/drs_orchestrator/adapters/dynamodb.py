@@ -56,8 +56,11 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _to_wire(value) for key, value in values.items()}
 
 
-#: Integers below this have at most 38 digits: DynamoDB's precision, written exactly.
-_INT_LIMIT = 10**38
+#: The most significant digits DynamoDB keeps: a longer integer literal goes through
+#: boto3's decimal context, which refuses it.
+_MAX_DIGITS = 38
+#: Integers below this have at most ``_MAX_DIGITS`` digits, written exactly.
+_INT_LIMIT = 10**_MAX_DIGITS
 
 
 def _to_wire(value: Any) -> Any:
@@ -97,11 +100,6 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     ``TypeDeserializer`` and a second walk turning its Decimals back took a tenth of the
     CPU of a drill in the end-to-end tests, every tick reading the whole execution."""
     return {key: _from_wire(value) for key, value in item.items()}
-
-
-#: The most significant digits DynamoDB keeps: a longer integer literal goes through
-#: boto3's decimal context, which refuses it.
-_MAX_DIGITS = 38
 
 
 def _from_wire(value: Mapping[str, Any]) -> Any:
