@@ -91,6 +91,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drsctl.sandbox.command import run_sandbox
+    from drsctl.sandbox.command import exit_now, run_sandbox
 
-    return run_sandbox(args)
+    exit_now(run_sandbox(args))

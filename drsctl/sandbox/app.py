@@ -32,6 +32,7 @@ from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from drsctl.sandbox.events import EventBus, Forwarding
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.metrics import EmittedMetrics
+from drsctl.sandbox.records import stored_items
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import (
     AWS_SOURCES,
@@ -220,6 +221,7 @@ class Sandbox:
                 partial(self.state, evaluation.stack),
                 port,
                 others=list(by_role.values()),
+                records=partial(self._records, aws_gateway, simulator, deployment.deployment_name),
             )
             site.start()
             # DRS's events reach the default bus of their own account and region, as in
@@ -421,6 +423,15 @@ class Sandbox:
         self._restore.append(lambda: setattr(LambdaSimpleBackend, "invoke", original))
 
     # -- look ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _records(
+        gateway: AwsGateway, home: DrsSimulator, deployment_name: str, tables: list[str]
+    ) -> dict[str, Any]:
+        """The deployment's stored items as digests (``/sandbox/records``)."""
+        return gateway.read_moto(
+            partial(stored_items, home.account, home.region, deployment_name, tables)
+        )
 
     def state(self, stack: str) -> dict[str, Any]:
         running = self.deployments[stack]

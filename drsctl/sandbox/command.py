@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from drsctl.sandbox.app import Sandbox, SandboxBusyError, SandboxOptions
 from infra.components.identity import ROLE_GROUPS
@@ -110,3 +111,13 @@ def run_sandbox(args: argparse.Namespace) -> int:
         sandbox.stop()
     print("sandbox stopped", flush=True)
     return 0
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the sandbox's process once everything it started is stopped and its files are
+    closed, without the interpreter's teardown: that frees moto's backends, the models and
+    every module object by object, about 2 s of CPU after ``sandbox stopped`` for nothing
+    anyone waits on. Output is flushed first."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -18,7 +18,7 @@ import io
 import json
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from moto.server import DomainDispatcherApplication, create_backend_app
 
@@ -37,6 +37,8 @@ _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 #: Requests whose moto application their credential scope and target decide alone, by
 #: service: moto infers it again from the headers for every request, and DynamoDB's are
 #: most of a sandbox's traffic. (DynamoDB Streams signs as "dynamodb" too: other target.)
+T = TypeVar("T")
+
 _DECIDED_BY_SCOPE = {"dynamodb": "DynamoDB_20120810."}
 
 
@@ -104,6 +106,11 @@ class AwsGateway:
         with self._lock:
             # The whole body is read under the lock: moto builds it lazily.
             return [b"".join(self._application(service, environ)(environ, start_response))]
+
+    def read_moto(self, read: Callable[[], T]) -> T:
+        """``read()``'s answer, read from moto's backends while no request changes them."""
+        with self._lock:
+            return read()
 
     def _application(self, service: str, environ: dict[str, Any]) -> Callable:
         """moto's application for the request: the one moto chose for the first request

@@ -10,8 +10,8 @@ deployment package. A function error is a 502, as on API Gateway.
 
 ``/config.json`` is the console's configuration (sandbox sign-in; a deployment's console
 gets a Cognito one from the Frontend component). ``/sandbox/...`` reads and steers the DRS
-simulator. Every other path is the console's build output, with ``index.html`` for client
-routes.
+simulator, and reads what the deployment stored (``/sandbox/records``). Every other path is
+the console's build output, with ``index.html`` for client routes.
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ class Site:
         state: Callable[[], dict[str, Any]],
         port: int = 0,
         others: Sequence[SandboxUser] = (),
+        records: Callable[[list[str]], dict[str, Any]] | None = None,
     ) -> None:
         self.deployment = deployment
         #: Who the console signs in as first (``--groups``).
@@ -121,6 +122,8 @@ class Site:
         self._simulator = simulator
         self._console_dir = console_dir
         self._state = state
+        #: The deployment's stored items as digests (``drsctl/sandbox/records.py``).
+        self._records = records
         self._routes = _route_patterns()
         server = KeepAliveServer(("127.0.0.1", port), _handler_for(self))
         self._serving = ServerThread(server, f"site-{deployment.stack}")
@@ -215,9 +218,15 @@ class Site:
 
     # -- sandbox controls ----------------------------------------------------------------------
 
-    def control(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def control(
+        self, method: str, path: str, body: bytes, query: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
         if method == "GET" and path == "/sandbox/state":
             return _json(200, self._state())
+        if method == "GET" and path == "/sandbox/records" and self._records is not None:
+            # ?table=recovery-plans&table=...: those tables only (default: every one).
+            wanted = [v for k, v in parse_qsl(query) if k == "table"]
+            return _json(200, self._records(wanted))
         if method == "POST" and path == "/sandbox/drs":
             try:
                 wanted = json.loads(body or b"{}")
@@ -287,7 +296,7 @@ def _handler_for(site: Site) -> type[KeepAliveHandler]:
                         self.command, path, url.query, headers, body
                     )
                 elif url.path.startswith("/sandbox/"):
-                    status, out_headers, out = site.control(self.command, url.path, body)
+                    status, out_headers, out = site.control(self.command, url.path, body, url.query)
                 elif self.command == "GET":
                     status, out_headers, out = site.static(url.path)
                 else:

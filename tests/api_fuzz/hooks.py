@@ -8,9 +8,10 @@ part of the positive cases into requests that can succeed: the deployment's regi
 DRS knows, groups that exist. Negative cases are left as generated.
 
 One custom check: a request answered 4xx wrote nothing. Before every write request the
-stored records are read straight from the sandbox's emulated DynamoDB (protection groups and
-recovery plans whole, executions by id — the finder and the wave runner keep executions
-moving on their own); after a 4xx they must be the same. What was read after a refused write
+stored records are read straight from the sandbox's emulated DynamoDB, as digests the sandbox
+makes of its items (``/sandbox/records``; protection groups and recovery plans whole,
+executions by id — the finder and the wave runner keep executions moving on their own);
+after a 4xx they must be the same. What was read after a refused write
 is the next write's "before" when no request was sent between them (the fuzzing and coverage
 phases send an operation's cases one after another, most refused): the same records, read
 once instead of twice. ``FUZZ_SANDBOX_URL`` names the deployment's site; its
@@ -28,8 +29,6 @@ from urllib.request import Request, urlopen
 
 import schemathesis
 from drs_orchestrator.adapters.dynamodb import SLEEP_SUFFIX
-
-from drsctl.drill.api import sandbox_aws, sandbox_client
 
 WRITES = {"POST", "PUT", "DELETE", "PATCH"}
 GROUP_WRITES = {("POST", "/protection-groups"), ("PUT", "/protection-groups/{groupId}")}
@@ -102,39 +101,41 @@ def _region() -> str:
         return str(json.loads(answer.read())["region"])
 
 
-@cache
-def _dynamodb() -> tuple[Any, dict[str, str]]:
-    client = sandbox_client(sandbox_aws(os.environ["FUZZ_SANDBOX_URL"]), "dynamodb")
-    names = client.list_tables()["TableNames"]
-    wanted = {
-        kind: next(n for n in names if n.endswith(suffix))
-        for kind, suffix in (
-            ("groups", "-protection-groups"),
-            ("plans", "-recovery-plans"),
-            ("executions", "-executions"),
-        )
-    }
-    return client, wanted
+#: The tables whose records an API write could change, by the end of their names.
+TABLES = (
+    ("groups", "-protection-groups"),
+    ("plans", "-recovery-plans"),
+    ("executions", "-executions"),
+)
+
+
+def _sandbox_records() -> dict[str, list[dict[str, Any]]]:
+    """The deployment's stored items as keys and digests (``drsctl/sandbox/records.py``):
+    read inside the sandbox, not scanned over DynamoDB's API. Not a request to the API, so
+    it does not ``_forget``."""
+    tables = "&".join(f"table={suffix.lstrip('-')}" for _kind, suffix in TABLES)
+    url = f"{os.environ['FUZZ_SANDBOX_URL']}/sandbox/records?{tables}"
+    with urlopen(url, timeout=30) as answer:  # noqa: S310
+        return dict(json.loads(answer.read()))
 
 
 def stored_records() -> str:
     """A digest of what an API write could change."""
-    client, tables = _dynamodb()
+    tables = _sandbox_records()
     seen: dict[str, Any] = {}
-    for kind, table in tables.items():
-        items = []
-        for page in client.get_paginator("scan").paginate(TableName=table):
-            items += page["Items"]
+    for kind, suffix in TABLES:
+        rows = next(rows for name, rows in tables.items() if name.endswith(suffix))
         if kind == "executions":
             # An execution's sleep item is the state machine's, written as it sleeps
-            # between ticks, never by the API: not a record a request could change.
+            # between ticks, never by the API: not a record a request could change. The
+            # others change as the finder and the wave runner move them: their ids count.
             seen[kind] = sorted(
-                i["executionId"]["S"]
-                for i in items
-                if not i["executionId"]["S"].endswith(SLEEP_SUFFIX)
+                row["key"]["executionId"]["S"]
+                for row in rows
+                if not row["key"]["executionId"]["S"].endswith(SLEEP_SUFFIX)
             )
         else:
-            seen[kind] = sorted(json.dumps(i, sort_keys=True) for i in items)
+            seen[kind] = sorted(row["digest"] for row in rows)
     return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
 
 

@@ -115,3 +115,35 @@ class _Answer:
 
     def read(self) -> bytes:
         return self._body
+
+
+def _reading(plans: list[str], executions: list[tuple[str, str]]) -> dict[str, Any]:
+    """A ``/sandbox/records`` answer: plan digests, and executions as (id, digest)."""
+    name = "aws-elasticdrs-orchestrator-dev"
+    return {
+        f"{name}-protection-groups": [],
+        f"{name}-recovery-plans": [{"key": {"planId": {"S": d}}, "digest": d} for d in plans],
+        f"{name}-executions": [
+            {"key": {"executionId": {"S": i}}, "digest": d} for i, d in executions
+        ],
+        f"{name}-job-events": [{"key": {"executionId": {"S": "x"}}, "digest": "any"}],
+    }
+
+
+def test_the_digest_follows_plans_whole_and_executions_by_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readings: list[dict[str, Any]] = []
+    monkeypatch.setattr(hooks, "_sandbox_records", lambda: readings[-1])
+
+    def digest(plans: list[str], executions: list[tuple[str, str]]) -> str:
+        readings.append(_reading(plans, executions))
+        return hooks.stored_records()
+
+    first = digest(["a", "b"], [("ex-1", "v1")])
+    assert digest(["b", "a"], [("ex-1", "v1")]) == first  # order is not a change
+    assert digest(["a", "c"], [("ex-1", "v1")]) != first  # a plan changed
+    assert digest(["a", "b"], [("ex-1", "v2")]) == first  # the runner moved an execution
+    assert digest(["a", "b"], [("ex-1", "v1"), ("ex-2", "v1")]) != first  # one was started
+    sleeping = "ex-1" + hooks.SLEEP_SUFFIX
+    assert digest(["a", "b"], [("ex-1", "v1"), (sleeping, "s")]) == first  # its sleep item
