@@ -32,6 +32,7 @@ from drsctl.sandbox.ec2 import MotoLaunchTemplates
 from drsctl.sandbox.events import EventBus, Forwarding
 from drsctl.sandbox.gateway import AwsGateway, GatewayServer
 from drsctl.sandbox.metrics import EmittedMetrics
+from drsctl.sandbox.moto_actions import find_actions_once
 from drsctl.sandbox.records import stored_items
 from drsctl.sandbox.runtime import LambdaRuntime
 from drsctl.sandbox.seed import (
@@ -162,6 +163,7 @@ class Sandbox:
             create_target_roles(evaluation, home.account)
         self._configure_moto()
         self._restore.append(send_dynamodb_results_as_json())
+        self._restore.append(find_actions_once())
         aws_gateway = AwsGateway(simulators, targets, automations=automations)
         self._trust = aws_gateway.trust
         self._gateway = GatewayServer(aws_gateway)
