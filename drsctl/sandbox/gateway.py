@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from moto.server import DomainDispatcherApplication, create_backend_app
 
 from drsctl.sandbox.iam import PolicySimulator
+from drsctl.sandbox.moto_direct import DirectDynamoDb
 from drsctl.sandbox.serving import ServerThread, wsgi_server
 from drsctl.sandbox.ssm import OPERATIONS as AUTOMATION_OPERATIONS
 from drsctl.sandbox.sts import TrustChecker, access_denied
@@ -33,13 +34,16 @@ if TYPE_CHECKING:
     from drsctl.sandbox.drs import DrsSimulator
     from drsctl.sandbox.ssm import AutomationSimulator
 
+T = TypeVar("T")
+
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 #: Requests whose moto application their credential scope and target decide alone, by
 #: service: moto infers it again from the headers for every request, and DynamoDB's are
 #: most of a sandbox's traffic. (DynamoDB Streams signs as "dynamodb" too: other target.)
-T = TypeVar("T")
-
 _DECIDED_BY_SCOPE = {"dynamodb": "DynamoDB_20120810."}
+#: Services answered without moto's Flask application around each request, by service
+#: (``drsctl/sandbox/moto_direct.py``); the application answers what they do not.
+_DIRECT: dict[str, Callable[[Callable], Callable]] = {"dynamodb": DirectDynamoDb}
 
 
 class AwsGateway:
@@ -119,7 +123,9 @@ class AwsGateway:
         if target is None or not environ.get("HTTP_X_AMZ_TARGET", "").startswith(target):
             return self._moto
         if service not in self._applications:
-            self._applications[service] = self._moto.get_application(environ)
+            chosen = self._moto.get_application(environ)
+            direct = _DIRECT.get(service)
+            self._applications[service] = direct(chosen) if direct else chosen
         return self._applications[service]
 
     def _refused_assume_role(self, caller: str, environ: dict[str, Any]) -> bytes | None:
