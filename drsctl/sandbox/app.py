@@ -8,6 +8,7 @@ the reverse, and ends every process the sandbox started.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import secrets
@@ -490,6 +491,8 @@ class Sandbox:
             # AssumeRoles the sandbox's STS refused (a role's trust did not allow them).
             "assumeRoleRefused": list(self._trust.refused[-5:]) if self._trust else [],
             "workerPids": self._runtime.pids() if self._runtime else [],
+            # The sandbox's own garbage collector (``command.tune_garbage_collector``).
+            "collector": {"frozen": gc.get_freeze_count(), "thresholds": gc.get_threshold()},
             # The metrics its alarms and dashboard would read (EMF in the function logs).
             "metrics": running.metrics.snapshot() if running.metrics else [],
             # How to reach this deployment's emulated AWS directly (drsctl compare reads

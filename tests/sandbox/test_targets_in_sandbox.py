@@ -83,6 +83,14 @@ def test_the_sandbox_seeds_two_reachable_targets_with_their_inventories(
     }
 
 
+def test_the_sandboxs_collector_leaves_what_starting_made_alone(sandbox: RunningSandbox) -> None:
+    from drsctl.sandbox.command import COLLECTOR_THRESHOLDS
+
+    collector = sandbox.get("/sandbox/state")["collector"]
+    assert collector["thresholds"] == list(COLLECTOR_THRESHOLDS)
+    assert collector["frozen"] > 100_000  # moto, botocore's models, every module: frozen
+
+
 def test_a_drill_across_both_targets_in_the_sandbox(sandbox: RunningSandbox) -> None:
     groups = sandbox.get("/api/protection-groups", sandbox.token())["items"]
     in_targets = [g["name"] for g in groups if g.get("accountId")]
