@@ -7,7 +7,6 @@ figures arrive on the test reports the workers send back.
 
 from __future__ import annotations
 
-import gc
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -28,20 +27,15 @@ def pytest_configure() -> None:
     quick_moto.install()
 
 
-#: The cyclic garbage collector's thresholds in a test process (CPython's are 700, 10, 10).
-COLLECTOR_THRESHOLDS = (20_000, 50, 1_000)
-
-
 def pytest_collection_finish() -> None:
     """The garbage collector tuned for a process that holds every test module, moto and the
-    sandbox in memory. With CPython's thresholds a fault-matrix case spent a quarter of its
-    CPU in the collector (45 cases: 12 s of 46, two thirds of it in 47 full collections
-    walking what never dies); with what collection imported frozen out of every collection
-    and generations that fill before they are walked, 3.8 s. Cyclic garbage is still
-    collected, only in larger batches (a process's peak grows by about 60 MB)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+    sandbox in memory (``drsctl/collector.py``). With CPython's thresholds a fault-matrix
+    case spent a quarter of its CPU in the collector (45 cases: 12 s of 46, two thirds of it
+    in 47 full collections walking what never dies); with what collection imported frozen
+    out of every collection and generations that fill before they are walked, 3.8 s."""
+    from drsctl.collector import tune_collector
+
+    tune_collector(freeze=True)
 
 
 #: How a module says it starts a sandbox for its tests (one, module-scoped).

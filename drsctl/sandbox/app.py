@@ -491,7 +491,7 @@ class Sandbox:
             # AssumeRoles the sandbox's STS refused (a role's trust did not allow them).
             "assumeRoleRefused": list(self._trust.refused[-5:]) if self._trust else [],
             "workerPids": self._runtime.pids() if self._runtime else [],
-            # The sandbox's own garbage collector (``command.tune_garbage_collector``).
+            # The sandbox's own garbage collector (``drsctl/collector.py``).
             "collector": {"frozen": gc.get_freeze_count(), "thresholds": gc.get_threshold()},
             # The metrics its alarms and dashboard would read (EMF in the function logs).
             "metrics": running.metrics.snapshot() if running.metrics else [],

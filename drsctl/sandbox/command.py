@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import errno
-import gc
 import os
 import signal
 import sys
 import time
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from drsctl.collector import tune_collector
 from drsctl.sandbox.app import Sandbox, SandboxBusyError, SandboxOptions
 from infra.components.identity import ROLE_GROUPS
 
@@ -62,23 +62,6 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
     return options
 
 
-#: The cyclic garbage collector's thresholds once the sandbox serves (CPython's: 700, 10, 10).
-COLLECTOR_THRESHOLDS = (20_000, 50, 1_000)
-
-
-def tune_garbage_collector(*, started: bool) -> None:
-    """The collector set for a process that holds moto's backends, botocore's models and
-    every module for its whole life: generations that fill longer before they are walked
-    from the start, and once started, what starting made frozen out of every collection.
-    With CPython's thresholds a sandbox running two stacks' drills spent 5.2 s of its 28 s
-    of CPU collecting, 4 s of it in full collections walking what never dies; tuned, 1.9 s
-    (0.6 s in full collections). Cyclic garbage is still collected, in larger batches."""
-    gc.set_threshold(*COLLECTOR_THRESHOLDS)
-    if started:
-        gc.collect()
-        gc.freeze()
-
-
 def run_sandbox(args: argparse.Namespace) -> int:
     try:
         options = options_from(args)
@@ -94,7 +77,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    tune_garbage_collector(started=False)
+    tune_collector(freeze=False)  # a process holding moto for its whole life
     sandbox = Sandbox(options, say=lambda line: print(line, flush=True))
     try:
         try:
@@ -110,7 +93,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
                 "sandbox running? Stop it, or pass --port (0 for any free port)\n"
             )
             return 2
-        tune_garbage_collector(started=True)
+        # What starting made (moto, models, modules) left out of every later collection.
+        tune_collector(freeze=True)
         for stack, running in sandbox.deployments.items():
             print(
                 f"{stack}: console {running.site.url}  API {running.site.url}/api  "

@@ -84,10 +84,10 @@ def test_the_sandbox_seeds_two_reachable_targets_with_their_inventories(
 
 
 def test_the_sandboxs_collector_leaves_what_starting_made_alone(sandbox: RunningSandbox) -> None:
-    from drsctl.sandbox.command import COLLECTOR_THRESHOLDS
+    from drsctl.collector import THRESHOLDS
 
     collector = sandbox.get("/sandbox/state")["collector"]
-    assert collector["thresholds"] == list(COLLECTOR_THRESHOLDS)
+    assert collector["thresholds"] == list(THRESHOLDS)
     assert collector["frozen"] > 100_000  # moto, botocore's models, every module: frozen
 
 
