@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.offline import REPO_ROOT
+from infra.stacks import REPO_ROOT
 
 if TYPE_CHECKING:
     import argparse

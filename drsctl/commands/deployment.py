@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from infra.offline import REPO_ROOT
+from infra.stacks import REPO_ROOT
 
 if TYPE_CHECKING:
     import argparse

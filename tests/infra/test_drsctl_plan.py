@@ -59,3 +59,51 @@ def test_plan_rejects_an_unreadable_policy_config(
     bad.write_text("[1, 2]")
     assert main(["plan", "dev", "--policy-config", str(bad)]) == 2
     assert "must be a JSON object keyed by policy name" in capsys.readouterr().err
+
+
+def test_a_package_that_cannot_be_built_is_exit_status_2_naming_why(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drsctl.commands import plan
+    from infra.packaging import HandlerProofError
+
+    def refuse(_args: object) -> int:
+        msg = "function 'api': handler 'x.handler' does not load from its package"
+        raise HandlerProofError(msg)
+
+    monkeypatch.setattr(plan, "run", refuse)
+    assert main(["plan", "dev"]) == 2
+    assert capsys.readouterr().err == (
+        "drsctl plan: function 'api': handler 'x.handler' does not load from its package\n"
+    )
+
+
+def test_any_other_failure_is_not_passed_off_as_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from drsctl.commands import plan
+
+    def fail(_args: object) -> int:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(plan, "run", fail)
+    with pytest.raises(KeyError, match="a bug"):
+        main(["plan", "dev"])
+
+
+def test_drsctl_starts_without_pulumi_or_botocore() -> None:
+    """A client of a deployment (plans, drills, executions) is not kept waiting for the
+    program's evaluator: the command line and its parser load neither."""
+    import subprocess
+    import sys
+
+    from tests.console.conftest import ROOT
+
+    probe = (
+        "import sys; from drsctl.cli import _parser; _parser(); "
+        "print(sorted(m for m in ('pulumi', 'botocore', 'boto3', 'moto') if m in sys.modules))"
+    )
+    run = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "[]"
