@@ -29,9 +29,14 @@ if [ "$quick" = "1" ]; then
     -m "not matrix and not sandbox" "$@"
 fi
 NEED_BROWSER=1 source "$(dirname "$0")/ensure-console.sh"
-# The console the sandbox tests serve, built here when a source is newer than the build (as
-# `pulumi up` and the sandbox build it), once, before the workers start, rather than by the
-# first test that needs it while the others wait on its lock.
+# What the sandbox tests deploy, built here when its inputs changed (as `pulumi up` and the
+# sandbox build them), once, before the workers start, rather than by the first test that
+# needs it while the others wait on its lock: the function packages (each proven with the
+# runtime's Python), beside the console (when a source is newer than its build).
+"${UV[@]}" run --frozen --no-sync python -c \
+  'from infra.functions import CATALOGUE; from infra.packaging import build_and_prove; [build_and_prove(spec) for spec in CATALOGUE.values()]' &
+packages=$!
 "${UV[@]}" run --frozen --no-sync python -c \
   'import sys; from infra.console import build_console; build_console(say=lambda line: print(line, file=sys.stderr))'
+wait "$packages"
 exec "${UV[@]}" run --frozen --no-sync pytest -n "$workers" --dist loadscope "$@"
