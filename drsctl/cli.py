@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from drsctl.commands import SUBCOMMANDS
+from infra.packaging_errors import PackagingError
 from infra.settings import SettingsError
 from infra.stacks import UnknownStackError
 
@@ -48,15 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (UnknownStackError, SettingsError, UsageError) as exc:
-        sys.stderr.write(f"drsctl {args.command}: {exc}\n")
-        return 2
-    except Exception as exc:
-        # Only a command that builds packages imported their module: most commands are
-        # clients of a deployment and start without botocore's session and pulumi.
-        packaging = sys.modules.get("infra.packaging")
-        if packaging is None or not isinstance(exc, packaging.PackagingError):
-            raise
+    except (UnknownStackError, SettingsError, PackagingError, UsageError) as exc:
         sys.stderr.write(f"drsctl {args.command}: {exc}\n")
         return 2
 

@@ -35,6 +35,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from infra.aws_services import UnreadableServiceError, services_used
+from infra.packaging_errors import HandlerProofError, PackagingError
 from infra.runtime_python import (
     LAMBDA_PYTHON_VERSION,
     BytecodeError,
@@ -79,14 +80,6 @@ EXCLUDED_EVERYWHERE = (
 PROOF_TIMEOUT_SECONDS = 120
 #: Placeholder credentials for the proof: boto3 clients are created, never called.
 PROOF_CREDENTIAL = "proof"
-
-
-class PackagingError(RuntimeError):
-    """Raised when a function's package cannot be built as specified."""
-
-
-class HandlerProofError(PackagingError):
-    """Raised when a built package cannot import its handler in a clean interpreter."""
 
 
 @dataclass(frozen=True)
