@@ -18,6 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+from flask import Response
+from moto.core.request import normalize_request
+from moto.dynamodb.responses import DynamoHandler
+from moto.moto_api import recorder
+from moto.moto_server.werkzeug_app import BackendRequest
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -31,31 +38,18 @@ class DirectDynamoDb:
 
     def __init__(self, application: Callable[..., Iterable[bytes]]) -> None:
         """``application``: moto's own, for any request this one does not answer."""
-        from flask import Response
-        from moto.core.request import normalize_request
-        from moto.dynamodb.responses import DynamoHandler
-        from moto.moto_api import recorder
-        from moto.moto_server.werkzeug_app import BackendRequest
-
         self._application = application
-        self._response = Response
-        self._request = BackendRequest
-        self._normalize = normalize_request
-        self._record = recorder._record_request  # noqa: SLF001 - what moto's wrapper calls
-        self._view = DynamoHandler.dispatch
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/":
             return self._application(environ, start_response)
-        from botocore.exceptions import ClientError
-
-        request = self._normalize(self._request(environ))
-        self._record(request)
+        request = normalize_request(BackendRequest(environ))
+        recorder._record_request(request)  # noqa: SLF001 - what moto's wrapper calls
         try:
-            result = self._view(request, request.raw_url, dict(request.headers))
+            result = DynamoHandler.dispatch(request, request.raw_url, dict(request.headers))
         except ClientError as exc:  # as moto's wrapper answers it
             result = 400, {}, exc.response["Error"]["Message"]
         status, headers, content = result if len(result) == 3 else (200, {}, result)  # noqa: PLR2004
-        response = self._response(response=content, status=status, headers=headers)
+        response = Response(response=content, status=status, headers=headers)
         response.headers.setdefault(*CORS_HEADER)
         return response(environ, start_response)
