@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
-from drs_orchestrator.adapters.dynamodb import _numbers, _plain, from_item, to_item
+from drs_orchestrator.adapters.items import _numbers, _plain, from_item, to_item
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
