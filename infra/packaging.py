@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+import botocore
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from infra import aws_services
 from infra.aws_services import UnreadableServiceError, services_used
 from infra.packaging_errors import HandlerProofError, PackagingError
 from infra.runtime_python import (
@@ -217,15 +219,14 @@ def _unused_botocore_model(
     return parts[2] not in services or (len(parts) > 4 and parts[3] != newest.get(parts[2]))
 
 
-def _package_files(spec: PackageSpec) -> tuple[dict[str, Path], tuple[str, ...]]:
+def _package_files(
+    spec: PackageSpec, out_dir: Path | None = None
+) -> tuple[dict[str, Path], tuple[str, ...]]:
     """Every file of the package by its name in the zip, and the AWS services its code
-    calls (whose models it carries)."""
+    calls (whose models it carries); with ``out_dir``, the services are remembered there
+    (``_services``)."""
     sources = dict(_source_files(spec))
-    try:
-        services = services_used(sources, spec.handler.rpartition(".")[0])
-    except UnreadableServiceError as exc:
-        msg = f"{spec.function}: {exc}"
-        raise PackagingError(msg) from exc
+    services = _services(spec, sources, out_dir)
     files = dict(_dependency_files(spec, services))
     for arcname, path in sources.items():
         if arcname in files:
@@ -233,6 +234,40 @@ def _package_files(spec: PackageSpec) -> tuple[dict[str, Path], tuple[str, ...]]
             raise PackagingError(msg)
         files[arcname] = path
     return files, services
+
+
+#: The scanner's own source: a change of how services are read reads them again.
+_SCANNER_DIGEST = hashlib.sha256(Path(aws_services.__file__).read_bytes()).hexdigest()
+
+
+def _services(spec: PackageSpec, sources: dict[str, Path], out_dir: Path | None) -> tuple[str, ...]:
+    """The services the package's code calls (``infra.aws_services``). The scan parses
+    every module the handler reaches: about half a second for the four functions, in every
+    process that evaluates the program (each sandbox, ``drsctl plan``, ``pulumi preview``).
+    ``<out_dir>/services/<key>`` remembers its answer by what it depends on: the sources as
+    the file system describes them (name, size, mtime, as ``_inputs_key``), the handler,
+    botocore's version (the services it knows) and the scanner. Only answers are
+    remembered; code the scanner refuses is refused every time."""
+    handler_module = spec.handler.rpartition(".")[0]
+    lines = [handler_module, botocore.__version__, _SCANNER_DIGEST]
+    for arcname in sorted(sources):
+        stat = sources[arcname].stat()
+        lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    remembered = (
+        out_dir / "services" / hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        if out_dir is not None
+        else None
+    )
+    if remembered is not None and remembered.exists():
+        return tuple(remembered.read_text().split())
+    try:
+        services = services_used(sources, handler_module)
+    except UnreadableServiceError as exc:
+        msg = f"{spec.function}: {exc}"
+        raise PackagingError(msg) from exc
+    if remembered is not None:
+        write_atomically(remembered, (" ".join(services) + "\n").encode())
+    return services
 
 
 def build_zip(spec: PackageSpec) -> tuple[bytes, int]:
@@ -292,7 +327,7 @@ def build_package(
 
     ``<out_dir>/inputs/<key>`` remembers which zip the same inputs made last time (the
     build is reproducible), so an unchanged tree reuses it instead of compressing again."""
-    files, services = _package_files(spec)
+    files, services = _package_files(spec, out_dir)
     interpreter = runtime_interpreter()
     compiler = interpreter if compile_bytecode else None
     out_dir.mkdir(parents=True, exist_ok=True)

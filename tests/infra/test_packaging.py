@@ -347,3 +347,47 @@ def test_a_service_a_new_module_calls_gets_its_model(tmp_path: Path) -> None:
     with zipfile.ZipFile(package.path) as archive:
         assert any(n.startswith("botocore/data/kms/") for n in archive.namelist())
     prove_handler(package)
+
+
+def test_an_unchanged_tree_reads_its_services_without_scanning_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = build_package(EXECUTION_FINDER, tmp_path)
+    assert {"drs", "dynamodb", "sts"} <= set(first.aws_services)
+
+    def scanned(*_args: object) -> tuple[str, ...]:
+        raise AssertionError("scanned again")
+
+    monkeypatch.setattr(packaging_module, "services_used", scanned)
+    again = build_package(EXECUTION_FINDER, tmp_path)
+    assert again.aws_services == first.aws_services
+    assert again.sha256 == first.sha256
+    # Elsewhere (another build directory) nothing is remembered: the scan runs.
+    with pytest.raises(AssertionError, match="scanned again"):
+        build_package(EXECUTION_FINDER, tmp_path / "elsewhere")
+
+
+def test_a_changed_module_is_scanned_again(tmp_path: Path) -> None:
+    root = _copy_source(tmp_path)
+    spec = replace(EXECUTION_FINDER, source_root=root)
+    before = build_package(spec, tmp_path / "build")
+    assert "kms" not in before.aws_services
+    adapter = root / "drs_orchestrator" / "adapters" / "notifications.py"
+    adapter.write_text(adapter.read_text() + "\n\ndef keys():\n    return make_client('kms')\n")
+    after = build_package(spec, tmp_path / "build")
+    assert "kms" in after.aws_services
+    with zipfile.ZipFile(after.path) as archive:
+        assert any(n.startswith("botocore/data/kms/") for n in archive.namelist())
+
+
+def test_code_the_scanner_refuses_is_refused_every_time(tmp_path: Path) -> None:
+    root = _copy_source(tmp_path)
+    adapter = root / "drs_orchestrator" / "adapters" / "notifications.py"
+    adapter.write_text(
+        adapter.read_text() + "\n\ndef any_client(name_of):\n    return make_client(name_of())\n"
+    )
+    spec = replace(EXECUTION_FINDER, source_root=root)
+    for _ in range(2):
+        with pytest.raises(PackagingError, match="does not name"):
+            build_package(spec, tmp_path / "build")
+    assert not (tmp_path / "build" / "services").exists()
