@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import json
+import os
 import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from drsctl.sandbox.runtime import LambdaRuntime
 from infra.functions import EXECUTION_FINDER
 from infra.packaging import build_package
+from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -211,3 +216,40 @@ def test_sandboxes_given_one_packages_directory_share_it_even_when_unpacking_at_
     assert len(found) == len(runtimes) and len(set(found)) == 1
     assert sorted(p.name for p in found[0].iterdir()) == sorted(f"m{n}.py" for n in range(40))
     assert [p.name for p in shared.iterdir()] == [found[0].name], "staging left behind"
+
+
+def _holds_open(pid: int, path: Path) -> bool:
+    fds = Path(f"/proc/{pid}/fd")
+    with contextlib.suppress(OSError):
+        return any(os.readlink(fd) == str(path) for fd in fds.iterdir())
+    return False
+
+
+def test_environments_of_one_package_import_their_handler_in_turn(
+    runtime: LambdaRuntime,
+) -> None:
+    """Environments starting together would each compile the package's modules: they take
+    turns on a lock in its directory, and the first leaves its bytecode for the others."""
+    code = (
+        "import time\nIMPORTED = time.time()\n\ndef handler(event, context):\n    return IMPORTED\n"
+    )
+    function = Function("f", "m.handler", zipped({"m.py": code}), {})
+    package = runtime._extract(function)  # noqa: SLF001 - where the environment will import
+    lock_path = package / ".import.lock"
+    answers: list[Any] = []
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another environment of the package importing
+        caller = threading.Thread(target=lambda: answers.append(runtime.invoke(function, b"{}")))
+        caller.start()
+        deadline = time.monotonic() + PATIENCE
+        # Until it waits at the lock (or, taking no turn, has already answered).
+        while caller.is_alive() and not (
+            runtime.pids() and _holds_open(runtime.pids()[0], lock_path)
+        ):
+            assert time.monotonic() < deadline, "the environment never reached the lock"
+            time.sleep(0.01)
+        time.sleep(0.2)  # what it would import now, it would import before the release
+        released = time.time()
+    caller.join(PATIENCE)
+    assert answers and not answers[0].failed, answers
+    assert json.loads(answers[0].payload) >= released, "imported while another held the turn"
