@@ -218,3 +218,21 @@ def test_no_workflow_creates_a_stack_unless_asked() -> None:
     assert create["type"] == "boolean" and create["default"] is False
     deploy = WORKFLOWS["deploy"].read_text()
     assert 'if ! pulumi stack select "$STACK" --non-interactive; then' in deploy
+
+
+def test_every_job_and_step_has_a_timeout_within_its_jobs() -> None:
+    """A hung step ends at its own bound (GitHub's default is six hours), and a step's bound
+    never exceeds its job's: the job's would end it first, and the step's would only mislead
+    (the gates' suite step once allowed 35 minutes inside a 30-minute job)."""
+    for name in WORKFLOWS:
+        for job_name, job in load(name)["jobs"].items():
+            where = f"{name}.yml job {job_name}"
+            if "uses" in job:  # a reusable workflow: its own jobs carry the bounds
+                continue
+            assert isinstance(job.get("timeout-minutes"), int), f"{where} has no timeout"
+            for step in job.get("steps", []):
+                bound = step.get("timeout-minutes")
+                assert bound is None or bound < job["timeout-minutes"], (
+                    f"{where} step {step.get('name') or step.get('uses')}: {bound} minutes "
+                    f"in a {job['timeout-minutes']}-minute job"
+                )
