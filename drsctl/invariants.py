@@ -5,6 +5,7 @@ so all three hold an execution to the same promises."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -53,7 +54,8 @@ def violations(
                 found.append(f"nothing-launched-is-lost: job {job_id} not followed to its end")
 
     # no-partial-wave: no server launched twice by one execution; a completed wave
-    # launched all its servers; a failed wave names every server it did not launch
+    # launched all its servers; a failed wave counts the servers it did not launch, and the
+    # item says of each why (its batch did not start, or DRS's launch status)
     found += _launched_more_than_once(ours)
     servers = item.get("servers") or {}
     for wave in waves.values():
@@ -71,9 +73,17 @@ def violations(
                 for s in wave["servers"]
                 if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"
             ]
-            absent = [s for s in unlaunched if s not in wave["reason"]]
-            if absent:
-                found.append(f"no-partial-wave: wave {wave['name']} fails without naming {absent}")
+            unaccounted = _unaccounted(wave, unlaunched, item.get("batches") or {}, servers)
+            if unaccounted:
+                found.append(
+                    f"no-partial-wave: wave {wave['name']} fails without accounting for "
+                    f"{unaccounted}"
+                )
+            if unlaunched and not re.search(rf"\b{len(unlaunched)} servers?\b", wave["reason"]):
+                found.append(
+                    f"no-partial-wave: wave {wave['name']} fails without counting its "
+                    f"{len(unlaunched)} servers not launched"
+                )
             # and what it names as not launched, DRS did not launch by a job of the execution
             # (once that job ended: a wave must not be judged on a job nobody followed)
             launched_by_drs = {
@@ -95,6 +105,28 @@ def violations(
     if status == "COMPLETED" and any(w["status"] != "COMPLETED" for w in waves.values()):
         found.append("every-execution-ends: COMPLETED with waves not completed")
     return found
+
+
+def _unaccounted(
+    wave: dict[str, Any],
+    unlaunched: list[str],
+    batches: dict[str, Any],
+    servers: dict[str, Any],
+) -> list[str]:
+    """``no-partial-wave``: the servers of a failed wave the item says nothing of: neither in
+    a batch of the wave that did not start (refused, never accepted, cancelled) nor with a
+    launch status from DRS."""
+    not_started = {
+        server
+        for batch in batches.values()
+        if batch.get("wave") == wave["name"] and batch.get("status") != "STARTED"
+        for server in batch.get("servers", [])
+    }
+    return [
+        s
+        for s in unlaunched
+        if s not in not_started and not (servers.get(s) or {}).get("launchStatus")
+    ]
 
 
 def _launched_more_than_once(jobs: list[dict[str, Any]]) -> list[str]:

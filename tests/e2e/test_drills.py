@@ -52,7 +52,7 @@ def test_a_failed_launch_fails_the_wave_and_no_later_wave_starts(harness: Harnes
     assert harness.machine_status(execution_id) == "FAILED"
     waves = {w["name"]: w for w in item["waves"]}
     assert waves["A"]["status"] == "FAILED"
-    assert waves["A"]["reason"] == f"servers did not launch: {GROUPS['db'][1]} (FAILED)"
+    assert waves["A"]["reason"] == f"servers did not launch: 1 server: {GROUPS['db'][1]} (FAILED)"
     assert waves["B"]["status"] == "SKIPPED" and not waves["B"]["jobIds"]
     assert {j["initiatedBy"] for j in harness.drs.jobs.values()} == {"START_RECOVERY"}
     assert len(harness.drs.jobs) == 1

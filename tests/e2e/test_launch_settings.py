@@ -350,7 +350,7 @@ def test_the_template_readiness_warned_about_fails_the_drill_when_it_is_run(
 
     assert item["status"] == "FAILED"
     waves = {w["name"]: w for w in item["waves"]}
-    assert waves["Data"]["reason"] == f"servers did not launch: {HOME[0]} (FAILED)"
+    assert waves["Data"]["reason"] == f"servers did not launch: 1 server: {HOME[0]} (FAILED)"
     assert item["servers"][HOME[0]]["launchStatus"] == "FAILED"
     assert item["servers"][HOME[1]]["launchStatus"] == "LAUNCHED"
     assert waves["Apps"]["status"] == "SKIPPED", "no later wave after a failed one"

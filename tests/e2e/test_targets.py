@@ -302,7 +302,7 @@ def test_a_target_lost_after_its_launch_fails_the_wave_after_the_target_wait(
     [job_id] = waves["Away"]["jobIds"]
     assert job_id in harness.targets[STAGING].jobs, "the launch itself went through"
     assert waves["Away"]["reason"].startswith(f"DRS target {STAGING} could not be reached")
-    assert f"DRS job(s) {job_id} cannot be followed" in waves["Away"]["reason"]
+    assert f"1 DRS job: {job_id} cannot be followed" in waves["Away"]["reason"]
     assert "AccessDeniedException" in item["unreachableTargets"][STAGING]["reason"]
     assert violations(item, harness.drs_jobs()) == []
 

@@ -32,6 +32,8 @@ class World:
         self.drs_jobs: dict[str, dict[str, Any]] = {}
         self.failing = set(failing)
         self.failing_documents: set[str] = set()
+        #: When set, DRS refuses every StartRecovery with this error (an SCP's deny, say).
+        self.refusal: str | None = None
         self.automations: dict[str, str] = {}
         self.history: list[str] = []
         self.tokens_woken = 0
@@ -176,6 +178,15 @@ class World:
             self._record(
                 lambda i: core.record_not_started(
                     i, command.batch_id, outcome, refused=False, stamp=stamp
+                ),
+                {},
+            )
+            return
+        if self.refusal is not None:
+            refusal = self.refusal
+            self._record(
+                lambda i: core.record_not_started(
+                    i, command.batch_id, refusal, refused=True, stamp=stamp
                 ),
                 {},
             )

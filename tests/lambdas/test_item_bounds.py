@@ -20,6 +20,8 @@ from drs_orchestrator.domain.plans import (
 )
 from drs_orchestrator.services.executions import new_execution
 
+from tests.lambdas.runner_world import World
+
 ITEM_LIMIT = 400 * 1024
 STAMP = "2026-11-30T01:00:00.000000+00:00"
 
@@ -120,3 +122,51 @@ def test_the_bound_is_tight_enough_to_matter() -> None:
     item = worst_case_execution()
     per_server = dynamodb_size(item["servers"]) / MAX_SERVERS_PER_PLAN
     assert dynamodb_size(item) + per_server * MAX_SERVERS_PER_PLAN > ITEM_LIMIT
+
+
+#: An explicit deny of a service control policy as DRS words it: about 300 characters.
+SCP_DENY = (
+    "AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/"
+    "aws-elasticdrs-orchestrator-dev-wave-runner-role/aws-elasticdrs-orchestrator-dev-wave-"
+    "runner is not authorized to perform: drs:StartRecovery on resource: arn:aws:drs:us-east-"
+    "1:111122223333:source-server/* with an explicit deny in a service control policy"
+)
+#: No reason or message the runtime stores may be longer (issue 32).
+LONGEST_REASON = 2_000
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_a_refused_wave_of_the_most_servers_records_its_failure_in_bounded_reasons() -> None:
+    """Issue 32's first defect: DRS refusing every StartRecovery of a 500-server wave (an
+    SCP's deny) made a reason naming every server with the error copied for each, stored on
+    the wave, the execution and the notification: the save that records the failure was
+    over DynamoDB's 400 KB on every tick, so the execution never ended. Each reason counts
+    the servers, names the first few and keeps the error's code with a bounded message;
+    which servers did not launch stays on the item, batch by batch."""
+    servers = [f"s-{i:017d}" for i in range(MAX_SERVERS_PER_PLAN)]
+    world = World(RecoveryPlan("p", (Wave("all", ("all",)),)), {"all": servers})
+    world.refusal = SCP_DENY
+    world.run_to_end()
+    item = world.item
+    assert item["status"] == "FAILED"
+    assert dynamodb_size(item) < 0.85 * ITEM_LIMIT
+    assert max(len(s) for s in _strings(item)) <= LONGEST_REASON
+    [wave] = item["waves"]
+    for reason in (wave["reason"], item["reason"]):
+        assert f"{MAX_SERVERS_PER_PLAN} servers" in reason
+        assert "AccessDeniedException: User: arn:aws:sts::111122223333" in reason
+        assert servers[0] in reason
+    [failed] = [m for m in item["outbox"].values() if m["event"] == "failed"]
+    assert failed["details"]["reason"] == item["reason"].removeprefix("wave all: ")
+    refused = [b for b in item["batches"].values() if b["status"] == "REFUSED"]
+    assert sorted(s for b in refused for s in b["servers"]) == servers
+    assert all(b["reason"].startswith("AccessDeniedException: ") for b in refused)

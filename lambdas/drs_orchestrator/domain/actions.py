@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from drs_orchestrator.domain.reasons import bounded
 from drs_orchestrator.domain.states import WaveStatus
 from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 
@@ -97,7 +98,7 @@ def apply_statuses(waves: list[dict[str, Any]], automations: Mapping[str, tuple[
             if seen:
                 run["status"], failure = seen
                 if failure:
-                    run["failure"] = failure
+                    run["failure"] = bounded(failure)
 
 
 @dataclass(frozen=True)

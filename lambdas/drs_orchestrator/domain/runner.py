@@ -29,6 +29,7 @@ from typing import Any
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.domain.plans import job_batches
+from drs_orchestrator.domain.reasons import REASON_CHARS, bounded, named, servers_not_launched
 from drs_orchestrator.domain.recovery_time import OVER_OBJECTIVE, recovery_time
 from drs_orchestrator.domain.states import (
     TERMINAL_EXECUTION,
@@ -262,7 +263,7 @@ class _Tick:
         wave.update(stamps)
 
     def fail_wave(self, wave: dict[str, Any], reason: str) -> None:
-        self.set_wave(wave, W.FAILED, reason=reason, endedAt=self.stamp)
+        self.set_wave(wave, W.FAILED, reason=bounded(reason, REASON_CHARS), endedAt=self.stamp)
 
     def wave_batches(self, wave: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.batches[b] for b in wave.get("batchIds", []) if b in self.batches]
@@ -303,7 +304,7 @@ class _Tick:
             self.unreachable.pop(key, None)
         for key, reason in self.observations.unreachable.items():
             since = (self.unreachable.get(key) or {}).get("since", self.stamp)
-            self.unreachable[key] = {"reason": reason, "since": since}
+            self.unreachable[key] = {"reason": bounded(reason), "since": since}
 
     def unreachable_too_long(self, key: str | None) -> str | None:
         """Why target ``key`` has been out of reach longer than the target wait, or None."""
@@ -409,11 +410,8 @@ class _Tick:
         running = [b for b in started if self.job(b["jobId"]).get("status") != "COMPLETED"]
         lost = [(b, why) for b in running if (why := self.unreachable_too_long(b.get("target")))]
         if lost:
-            self.fail_wave(
-                wave,
-                f"{lost[0][1]}: DRS job(s) {', '.join(sorted(b['jobId'] for b, _ in lost))} "
-                "cannot be followed",
-            )
+            jobs = named((b["jobId"] for b, _ in lost), "DRS job")
+            self.fail_wave(wave, f"{lost[0][1]}: {jobs} cannot be followed")
             return
         if running:
             return
@@ -430,11 +428,7 @@ class _Tick:
             if status != "LAUNCHED":
                 not_launched[server] = status
         if not_launched:
-            self.fail_wave(
-                wave,
-                "servers did not launch: "
-                + ", ".join(f"{s} ({why})" for s, why in sorted(not_launched.items())),
-            )
+            self.fail_wave(wave, servers_not_launched(not_launched))
             return
         self.set_wave(wave, W.LAUNCHED, launchedAt=self.stamp)
         if wave.get("postActions"):
@@ -588,7 +582,9 @@ class _Tick:
                 changes["recoveryTime"] = self.measured
             failed = next((w for w in self.waves if w["status"] == W.FAILED), None)
             if self.status == E.FAILED and failed:
-                changes["reason"] = f"wave {failed['name']}: {failed.get('reason')}"
+                changes["reason"] = bounded(
+                    f"wave {failed['name']}: {failed.get('reason')}", REASON_CHARS
+                )
             self.commands.append(ReleaseHolds(self.execution_id))
         route = self.route()
         return Decision(changes, self.new_jobs, self.notifications, self.commands, route)
@@ -680,9 +676,9 @@ def record_not_started(
     if batch["status"] != B.INTENDED:
         return {"batches": batches}
     if refused:
-        batch.update(status=B.REFUSED.value, reason=error, refusedAt=stamp)
+        batch.update(status=B.REFUSED.value, reason=bounded(error), refusedAt=stamp)
     else:
-        batch.update(status=B.DEFERRED.value, lastError=error, deferredAt=stamp)
+        batch.update(status=B.DEFERRED.value, lastError=bounded(error), deferredAt=stamp)
     return {"batches": batches}
 
 
@@ -695,7 +691,7 @@ def record_in_doubt(
     batches = copy.deepcopy(dict(item.get("batches") or {}))
     batch = batches[doubtful_batch]
     if batch["status"] == B.INTENDED:
-        batch["lastError"] = error
+        batch["lastError"] = bounded(error)
         batch["conflict"] = conflict
     return {"batches": batches}
 
@@ -710,6 +706,7 @@ def finalise(
     status = E(item["status"])
     if status in TERMINAL_EXECUTION:
         return {}, {}
+    reason = bounded(reason, REASON_CHARS)
     stamp = to_iso(now)
     waves = copy.deepcopy(list(item["waves"]))
     for wave in waves:
