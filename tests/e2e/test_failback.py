@@ -261,3 +261,32 @@ def test_a_reverse_replication_that_stalls_fails_its_wave_naming_the_server(
         if (j.get("tags") or {}).get("drs-orchestrator:execution") == failback_id
     ]
     assert launched_at_origin == [], "nothing launched from a replication that failed"
+
+
+def test_a_running_failback_holds_its_servers_against_a_drill(harness: Harness) -> None:
+    """Issue 32's second defect: while a failback ran, a drill of the same servers was
+    accepted and launched DRS jobs on the servers being brought home. A failback holds its
+    servers as any start does (409 naming it), and frees them when it ends."""
+    recovery = recovered(harness)
+    body = {"name": "db", "region": "us-east-1", "sourceServerIds": DB}
+    status, _ = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
+    assert status == 201
+    plan = {"name": "db-drill", "waves": [{"name": "Db", "protectionGroups": ["db"]}]}
+    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
+    assert status == 201
+    drill = {"body": json.dumps({"mode": "DRILL"}), "planId": created["planId"]}
+
+    failback_id = start_failback(harness, recovery)["executionId"]
+    jobs_before = set(harness.drs.jobs)
+    status, refused = harness.api("POST", "/recovery-plans/{planId}/executions", **drill)
+    assert status == 409, refused
+    assert refused["message"].startswith(f"execution {failback_id} (")
+    assert "already uses source server(s) " in refused["message"]
+    assert not [j for j in harness.drs.jobs if j not in jobs_before and "LAUNCH" in str(j)]
+
+    status, _ = harness.api("POST", "/executions/{executionId}/cancel", executionId=failback_id)
+    assert status == 200
+    ended = drive(harness, failback_id, ("CANCELLED", "FAILED"))
+    assert ended["holdsReleased"] is True
+    status, started = harness.api("POST", "/recovery-plans/{planId}/executions", **drill)
+    assert status == 202, started

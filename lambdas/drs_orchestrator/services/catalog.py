@@ -731,8 +731,10 @@ class Catalog(Inventory):
     ) -> dict[str, Any]:
         """Start bringing a finished recovery's workload home (``domain/failback.py``): a
         FAILBACK execution of its waves, run by the same state machine. Refused (409) for
-        a drill, a recovery still running, one whose failback is running, or AWS sources
-        whose origin the deployment does not reach."""
+        a drill, a recovery still running, one whose failback is running, AWS sources
+        whose origin the deployment does not reach, or servers another execution holds.
+        Its servers are held as any start's are, so no drill or recovery launches them
+        while they come home; they are freed when it ends."""
         recovery = self._finished_recovery(execution_id)
         origins = self._failback_origins(recovery, home_account)
         now = self.clock()
@@ -746,7 +748,13 @@ class Catalog(Inventory):
                 raise ConflictError(msg)
         item = failback_core.new_failback(failback_id, recovery, origins, now, options)
         item["watch"] = WATCHED
-        self.executions.create(item)
+        servers = sorted({s for wave in item["waves"] for s in wave["servers"]})
+        self._hold(failback_id, servers, now)
+        try:
+            self.executions.create(item)
+        except OrchestratorError:
+            self.holds.release(failback_id, servers)
+            raise
         self._start_machine(failback_id)
         return self.get_execution(failback_id)
 
