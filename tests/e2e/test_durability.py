@@ -5,7 +5,7 @@ and a long execution hands over to fresh runs before its history grows long."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
@@ -105,6 +105,74 @@ def test_a_state_machine_that_does_not_start_frees_the_servers(
     assert status == 202, started
     assert started["planVersion"] == created["version"]
     harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
+
+
+def _drill_plan(harness: Harness) -> dict[str, Any]:
+    body = {"name": "g", "region": "us-east-1", "sourceServerIds": GROUPS["db"]}
+    status, _ = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
+    assert status == 201
+    plan = {"name": "p", "waves": [{"name": "A", "protectionGroups": ["g"]}]}
+    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
+    assert status == 201
+    return dict(created)
+
+
+def test_a_start_whose_answer_was_lost_after_its_run_began_is_answered_as_started(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 32's third defect: StartExecution took effect and its answer was lost; the
+    start was recorded as "its state machine did not start", its servers freed and 503
+    "nothing was launched" answered, while its run launched DRS jobs. The run is asked
+    for before anything is ended: it began, so the start stands."""
+    created = _drill_plan(harness)
+    injector = FaultInjector(point="stepfunctions:StartExecution", kind="lost")
+    injector.install(monkeypatch)
+
+    status, started = harness.api(
+        "POST",
+        "/recovery-plans/{planId}/executions",
+        body=json.dumps({"mode": "DRILL"}),
+        planId=created["planId"],
+    )
+
+    assert injector.injected, "the fault was met"
+    assert status == 202, started
+    execution_id = started["executionId"]
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED", item.get("reason")
+    assert violations(item, list(harness.drs.jobs.values())) == []
+
+
+def test_a_start_step_functions_cannot_confirm_is_not_ended_and_says_so(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer of StartExecution lost, and DescribeExecution failing too: whether the run
+    began is unknown, so nothing is ended or freed (503 saying so); the run that did begin
+    goes on, and the execution ends as it would have."""
+    from drs_orchestrator.adapters.stepfunctions import StateMachineError, StateMachines
+
+    created = _drill_plan(harness)
+    FaultInjector(point="stepfunctions:StartExecution", kind="lost").install(monkeypatch)
+
+    def unanswered(_self: object, _run: str) -> str:
+        raise StateMachineError("DescribeExecution failed (ReadTimeoutError)")
+
+    with monkeypatch.context() as during:
+        during.setattr(StateMachines, "run_status", unanswered)
+        status, answer = harness.api(
+            "POST",
+            "/recovery-plans/{planId}/executions",
+            body=json.dumps({"mode": "DRILL"}),
+            planId=created["planId"],
+        )
+    assert status == 503, answer
+    assert "whether its state machine started is unknown" in answer["message"]
+    assert "nothing was launched" not in answer["message"]
+    [execution_id] = [w.rstrip(":") for w in answer["message"].split() if w.startswith("ex-")]
+    item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED", item.get("reason")
+    assert item["holdsReleased"] is True
+    assert violations(item, list(harness.drs.jobs.values())) == []
 
 
 def test_an_approval_nobody_gives_ends_the_execution_with_that_reason(

@@ -605,10 +605,27 @@ class Catalog(Inventory):
 
     def _start_machine(self, execution_id: str) -> None:
         """Start the execution's state machine; one that does not start leaves the
-        execution FAILED with the reason (and its servers free): 503, nothing launched."""
+        execution FAILED with the reason (and its servers free): 503, nothing launched.
+
+        A failed start is first checked against Step Functions: a start whose answer was
+        lost may have begun its run (named after the execution), which then launches DRS
+        jobs; ended as unstarted, its servers would be freed under it. A run found means
+        the start stands; when Step Functions cannot say either, nothing is ended: the
+        answer says so, and the janitor ends the execution if its run never began."""
         try:
             self.machines.start(execution_id)
         except OrchestratorError as exc:
+            try:
+                status = self.machines.run_status(execution_id)
+            except OrchestratorError as unknown:
+                msg = (
+                    f"execution {execution_id}: whether its state machine started is unknown "
+                    f"({exc}; then {unknown}); if it did not, the janitor ends it and frees "
+                    "its servers"
+                )
+                raise ServiceUnavailableError(msg) from exc
+            if status != "MISSING":
+                return  # the answer was lost, the run began: the start stands
             reason = f"its state machine did not start: {exc}"
             execution_controls.end_unstarted(self.executions, self.holds, execution_id, reason)
             msg = f"execution {execution_id} could not start ({exc}); nothing was launched"
