@@ -144,3 +144,35 @@ def test_a_termination_while_the_report_is_written_keeps_the_execution_watched(
     actions = [a["action"] for a in stored[0]["operatorActions"]]
     assert "asked to terminate 2 recovery instance(s)" in actions
     assert any(j["type"] == "TERMINATE" for j in stored[0]["jobs"])
+
+
+def test_a_schedule_between_a_termination_asked_and_its_jobs_recorded_keeps_them_followed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 32's fourth defect: the schedule ran after the API wrote a termination down
+    (REQUESTED) and before it recorded the TERMINATE job; it found nothing open, stored the
+    report and took the execution off the watch without moving its version, so the job was
+    recorded afterwards but never followed (PENDING on the record for ever) and the report
+    lacked it. A termination asked for holds the execution watched until its jobs end."""
+    from drs_orchestrator.adapters.drs import DrsGateway
+
+    execution_id = ended_drill(harness, monkeypatch)
+    ask = DrsGateway.terminate_recovery_instances
+
+    def schedule_then_ask(gateway: DrsGateway, instance_ids: list[str]) -> Any:
+        harness.run_finder()  # the schedule, between the request written and DRS asked
+        return ask(gateway, instance_ids)
+
+    monkeypatch.setattr(DrsGateway, "terminate_recovery_instances", schedule_then_ask)
+    status, asked = harness.api(
+        "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+    )
+    assert status == 202, asked
+    [job_id] = [t["jobId"] for t in asked["terminations"]]
+    assert harness.execution(execution_id).get("watch"), "its TERMINATE job is followed"
+    item = settle(harness, execution_id)
+    assert item["jobs"][job_id]["status"] == "COMPLETED"
+    assert "watch" not in item
+    stored = harness.stored_report(execution_id)
+    assert stored is not None
+    assert job_id in {j["jobId"] for j in stored[0]["jobs"] if j["type"] == "TERMINATE"}

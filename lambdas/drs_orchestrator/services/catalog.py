@@ -964,14 +964,16 @@ class Catalog(Inventory):
         terminations: list[dict[str, Any]],
         new_jobs: dict[str, dict[str, Any]],
     ) -> None:
-        """Record what DRS answered on the request written down before asking it."""
+        """Record what DRS answered on the request written down before asking it, and keep
+        the execution watched: its new jobs are followed by the finder even if the schedule
+        settled it meanwhile (a request slower than the janitor's patience)."""
         mine = {t["requestId"]: t for t in terminations if "requestId" in t}
         for _ in range(8):
             try:
                 self.executions.save(
                     execution_id,
                     version,
-                    {"terminations": terminations, "updatedAt": self.clock()},
+                    {"terminations": terminations, "updatedAt": self.clock(), "watch": WATCHED},
                     new_jobs,
                 )
             except StaleExecutionError:

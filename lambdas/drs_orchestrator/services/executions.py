@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import WATCHED, StaleExecutionError
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.runner import finalise
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 from drs_orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
@@ -203,6 +204,22 @@ def end_with_reason(
             continue
         return _load(records, execution_id), True
     return _load(records, execution_id), False
+
+
+#: A termination still REQUESTED this long after it was written down died before DRS was
+#: asked (the API asks again for its instances); younger, the API may be asking now.
+TERMINATION_IN_FLIGHT = timedelta(minutes=5)
+
+
+def termination_in_flight(item: dict[str, Any], now: datetime) -> bool:
+    """Whether a termination of the execution's instances was written down and its DRS job
+    may still be recorded: until then the execution stays watched, or the job recorded a
+    moment later would never be followed (issue 32)."""
+    return any(
+        t.get("status") == "REQUESTED"
+        and now - parse_drs_timestamp(t["requestedAt"]) <= TERMINATION_IN_FLIGHT
+        for t in item.get("terminations") or ()
+    )
 
 
 def free_servers(records: ExecutionRecords, holds: ServerHolds, item: dict[str, Any]) -> bool:

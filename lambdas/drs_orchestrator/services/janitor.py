@@ -197,7 +197,8 @@ class Janitor:
         if executions.free_servers(self._records, self._holds, item):
             report.holds_released += 1
         open_jobs = [j for j in (item.get("jobs") or {}).values() if j.get("status") != "COMPLETED"]
-        if not open_jobs and not core.batches_in_doubt(item):
+        asking = executions.termination_in_flight(item, self._clock())
+        if not open_jobs and not core.batches_in_doubt(item) and not asking:
             self._store_report(item)
             report.reports_stored += 1
             if self._records.unwatch(execution_id, item["version"]):
