@@ -412,6 +412,15 @@ class Harness:
         msg = f"could not read {execution_id} while the state machine was writing it"
         raise AssertionError(msg)
 
+    def start_plan(self, plan_id: str, mode: str = "DRILL") -> tuple[int, Any]:
+        """``POST /recovery-plans/{planId}/executions``, as an operator: status and body."""
+        return self.api(
+            "POST",
+            "/recovery-plans/{planId}/executions",
+            body=json.dumps({"mode": mode}),
+            planId=plan_id,
+        )
+
     def wait_for(
         self, execution_id: str, *statuses: str, timeout: float = PATIENCE
     ) -> dict[str, Any]:

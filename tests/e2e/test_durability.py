@@ -30,6 +30,16 @@ def run_arn(harness: Harness, name: str) -> str:
     return harness.machines.run_arn(name)
 
 
+def _drill_plan(harness: Harness) -> dict[str, Any]:
+    body = {"name": "g", "region": "us-east-1", "sourceServerIds": GROUPS["db"]}
+    status, _ = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
+    assert status == 201
+    plan = {"name": "p", "waves": [{"name": "A", "protectionGroups": ["g"]}]}
+    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
+    assert status == 201
+    return dict(created)
+
+
 def test_a_run_stopped_by_hand_is_ended_by_the_janitor_with_the_reason(
     harness: Harness,
 ) -> None:
@@ -72,21 +82,11 @@ def test_a_run_stopped_by_hand_is_ended_by_the_janitor_with_the_reason(
 def test_a_state_machine_that_does_not_start_frees_the_servers(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    body = {"name": "g", "region": "us-east-1", "sourceServerIds": GROUPS["db"]}
-    status, group = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
-    assert status == 201
-    plan = {"name": "p", "waves": [{"name": "A", "protectionGroups": ["g"]}]}
-    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
-    assert status == 201
+    created = _drill_plan(harness)
     injector = FaultInjector(point="stepfunctions:StartExecution", kind="throttle")
     injector.install(monkeypatch)
 
-    status, answer = harness.api(
-        "POST",
-        "/recovery-plans/{planId}/executions",
-        body=json.dumps({"mode": "DRILL"}),
-        planId=created["planId"],
-    )
+    status, answer = harness.start_plan(created["planId"])
 
     assert status == 503
     assert "nothing was launched" in answer["message"]
@@ -96,25 +96,10 @@ def test_a_state_machine_that_does_not_start_frees_the_servers(
     assert item["reason"].startswith("its state machine did not start: StartExecution failed")
     assert item["holdsReleased"] is True
     # The servers are free: the next start goes through.
-    status, started = harness.api(
-        "POST",
-        "/recovery-plans/{planId}/executions",
-        body=json.dumps({"mode": "DRILL"}),
-        planId=created["planId"],
-    )
+    status, started = harness.start_plan(created["planId"])
     assert status == 202, started
     assert started["planVersion"] == created["version"]
     harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
-
-
-def _drill_plan(harness: Harness) -> dict[str, Any]:
-    body = {"name": "g", "region": "us-east-1", "sourceServerIds": GROUPS["db"]}
-    status, _ = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
-    assert status == 201
-    plan = {"name": "p", "waves": [{"name": "A", "protectionGroups": ["g"]}]}
-    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
-    assert status == 201
-    return dict(created)
 
 
 def test_a_start_whose_answer_was_lost_after_its_run_began_is_answered_as_started(
@@ -128,12 +113,7 @@ def test_a_start_whose_answer_was_lost_after_its_run_began_is_answered_as_starte
     injector = FaultInjector(point="stepfunctions:StartExecution", kind="lost")
     injector.install(monkeypatch)
 
-    status, started = harness.api(
-        "POST",
-        "/recovery-plans/{planId}/executions",
-        body=json.dumps({"mode": "DRILL"}),
-        planId=created["planId"],
-    )
+    status, started = harness.start_plan(created["planId"])
 
     assert injector.injected, "the fault was met"
     assert status == 202, started
@@ -159,12 +139,7 @@ def test_a_start_step_functions_cannot_confirm_is_not_ended_and_says_so(
 
     with monkeypatch.context() as during:
         during.setattr(StateMachines, "run_status", unanswered)
-        status, answer = harness.api(
-            "POST",
-            "/recovery-plans/{planId}/executions",
-            body=json.dumps({"mode": "DRILL"}),
-            planId=created["planId"],
-        )
+        status, answer = harness.start_plan(created["planId"])
     assert status == 503, answer
     assert "whether its state machine started is unknown" in answer["message"]
     assert "nothing was launched" not in answer["message"]

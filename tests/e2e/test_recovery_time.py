@@ -35,12 +35,7 @@ def start_drill(harness: Harness, objective_minutes: int) -> tuple[str, str]:
     status, plan = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(body))
     assert status == 201, plan
     assert plan["recoveryTimeObjectiveMinutes"] == objective_minutes
-    status, started = harness.api(
-        "POST",
-        "/recovery-plans/{planId}/executions",
-        body=json.dumps({"mode": "DRILL"}),
-        planId=plan["planId"],
-    )
+    status, started = harness.start_plan(plan["planId"])
     assert status == 202, started
     assert started["recoveryTimeObjectiveMinutes"] == objective_minutes
     return plan["planId"], started["executionId"]
