@@ -930,12 +930,14 @@ class Catalog(Inventory):
         if item["status"] not in TERMINAL:
             msg = f"execution {execution_id} is {item['status']}; wait for it to end"
             raise ConflictError(msg)
-        # A request still REQUESTED after 5 minutes died before it reached DRS: retried.
+        # A request still REQUESTED after a while died before it reached DRS: retried
+        # (the janitor keeps the execution watched for as long: one rule for both).
+        now = parse_drs_timestamp(self.clock())
         done = {
             i
             for t in item.get("terminations", [])
             if t.get("status", "STARTED") == "STARTED"
-            or (t["status"] == "REQUESTED" and not _older_than(t["requestedAt"], self.clock(), 300))
+            or execution_controls.requested_recently(t, now)
             for i in t["recoveryInstanceIds"]
         }
         by_target: dict[str | None, list[str]] = {}

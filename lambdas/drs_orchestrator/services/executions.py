@@ -211,15 +211,20 @@ def end_with_reason(
 TERMINATION_IN_FLIGHT = timedelta(minutes=5)
 
 
+def requested_recently(termination: dict[str, Any], now: datetime) -> bool:
+    """Whether one termination request was written down (REQUESTED) and the API may still
+    be asking DRS for it: older, it died before DRS was asked."""
+    return (
+        termination.get("status") == "REQUESTED"
+        and now - parse_drs_timestamp(termination["requestedAt"]) <= TERMINATION_IN_FLIGHT
+    )
+
+
 def termination_in_flight(item: dict[str, Any], now: datetime) -> bool:
     """Whether a termination of the execution's instances was written down and its DRS job
     may still be recorded: until then the execution stays watched, or the job recorded a
     moment later would never be followed (issue 32)."""
-    return any(
-        t.get("status") == "REQUESTED"
-        and now - parse_drs_timestamp(t["requestedAt"]) <= TERMINATION_IN_FLIGHT
-        for t in item.get("terminations") or ()
-    )
+    return any(requested_recently(t, now) for t in item.get("terminations") or ())
 
 
 def free_servers(records: ExecutionRecords, holds: ServerHolds, item: dict[str, Any]) -> bool:
