@@ -17,6 +17,7 @@ The zip's sha256 names its S3 key, so an unchanged build is an unchanged resourc
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import importlib.metadata as metadata
 import io
@@ -236,8 +237,20 @@ def _package_files(
     return files, services
 
 
-#: The scanner's own source: a change of how services are read reads them again.
-_SCANNER_DIGEST = hashlib.sha256(Path(aws_services.__file__).read_bytes()).hexdigest()
+@functools.cache
+def _scanner_digest() -> str:
+    """The scanner's own source: a change of how services are read reads them again."""
+    return hashlib.sha256(Path(aws_services.__file__).read_bytes()).hexdigest()
+
+
+def _described(files: dict[str, Path]) -> list[str]:
+    """Files as the file system describes them (name, size, mtime), in name order: what a
+    remembered answer about them is keyed by."""
+    lines = []
+    for arcname in sorted(files):
+        stat = files[arcname].stat()
+        lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    return lines
 
 
 def _services(spec: PackageSpec, sources: dict[str, Path], out_dir: Path | None) -> tuple[str, ...]:
@@ -245,14 +258,11 @@ def _services(spec: PackageSpec, sources: dict[str, Path], out_dir: Path | None)
     every module the handler reaches: about half a second for the four functions, in every
     process that evaluates the program (each sandbox, ``drsctl plan``, ``pulumi preview``).
     ``<out_dir>/services/<key>`` remembers its answer by what it depends on: the sources as
-    the file system describes them (name, size, mtime, as ``_inputs_key``), the handler,
+    the file system describes them (``_described``, as ``_inputs_key``), the handler,
     botocore's version (the services it knows) and the scanner. Only answers are
     remembered; code the scanner refuses is refused every time."""
     handler_module = spec.handler.rpartition(".")[0]
-    lines = [handler_module, botocore.__version__, _SCANNER_DIGEST]
-    for arcname in sorted(sources):
-        stat = sources[arcname].stat()
-        lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    lines = [handler_module, botocore.__version__, _scanner_digest(), *_described(sources)]
     remembered = (
         out_dir / "services" / hashlib.sha256("\n".join(lines).encode()).hexdigest()
         if out_dir is not None
@@ -298,10 +308,7 @@ def _inputs_key(spec: PackageSpec, files: dict[str, Path], interpreter: str | No
     """The package's inputs as the file system describes them (name, size, mtime) and the
     interpreter compiling it: when they are unchanged, so is the zip, and it need not be
     built again."""
-    lines = [repr(spec), interpreter_identity(interpreter)]
-    for arcname in sorted(files):
-        stat = files[arcname].stat()
-        lines.append(f"{arcname}\t{stat.st_size}\t{stat.st_mtime_ns}")
+    lines = [repr(spec), interpreter_identity(interpreter), *_described(files)]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
