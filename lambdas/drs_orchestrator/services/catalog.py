@@ -571,7 +571,6 @@ class Catalog(Inventory):
             snapshots = self._snapshots_before(point_in_time, wanted, target_of)
         execution_id = f"ex-{uuid.uuid4().hex[:16]}"
         now = self.clock()
-        self._hold(execution_id, wanted, now)
         item = execution_controls.new_execution(
             execution_id,
             plan_id,
@@ -595,11 +594,7 @@ class Catalog(Inventory):
                 if name in used
             }
         )
-        try:
-            self.executions.create(item)
-        except OrchestratorError:
-            self.holds.release(execution_id, wanted)
-            raise
+        self._create_held(item, wanted, now)
         self._start_machine(execution_id)
         return self.get_execution(execution_id)
 
@@ -650,6 +645,17 @@ class Catalog(Inventory):
         return {
             server: str(snapshot["snapshotID"]) for server, snapshot in found.items() if snapshot
         }
+
+    def _create_held(self, item: dict[str, Any], servers: list[str], now: str) -> None:
+        """Hold ``servers`` for the execution, then write it; a write that fails frees them
+        again. A clash answers 409 before anything is written (``_hold``)."""
+        execution_id = item["executionId"]
+        self._hold(execution_id, servers, now)
+        try:
+            self.executions.create(item)
+        except OrchestratorError:
+            self.holds.release(execution_id, servers)
+            raise
 
     def _hold(self, execution_id: str, servers: list[str], now: str) -> None:
         """Hold every server in sorted order, taking over holds of ended executions; on a
@@ -765,13 +771,7 @@ class Catalog(Inventory):
                 raise ConflictError(msg)
         item = failback_core.new_failback(failback_id, recovery, origins, now, options)
         item["watch"] = WATCHED
-        servers = sorted({s for wave in item["waves"] for s in wave["servers"]})
-        self._hold(failback_id, servers, now)
-        try:
-            self.executions.create(item)
-        except OrchestratorError:
-            self.holds.release(failback_id, servers)
-            raise
+        self._create_held(item, sorted({s for w in item["waves"] for s in w["servers"]}), now)
         self._start_machine(failback_id)
         return self.get_execution(failback_id)
 
