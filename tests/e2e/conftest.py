@@ -412,6 +412,17 @@ class Harness:
         msg = f"could not read {execution_id} while the state machine was writing it"
         raise AssertionError(msg)
 
+    def one_wave_plan(self, servers: list[str], group: str, wave: str) -> dict[str, Any]:
+        """A protection group of ``servers`` and a plan of one wave over it, made through
+        the API by an admin (201 asserted): what ``start_plan`` starts."""
+        body = {"name": group, "region": REGION, "sourceServerIds": servers}
+        status, _ = self.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
+        assert status == 201
+        plan = {"name": f"{group}-plan", "waves": [{"name": wave, "protectionGroups": [group]}]}
+        status, created = self.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
+        assert status == 201, created
+        return dict(created)
+
     def start_plan(self, plan_id: str, mode: str = "DRILL") -> tuple[int, Any]:
         """``POST /recovery-plans/{planId}/executions``, as an operator: status and body."""
         return self.api(

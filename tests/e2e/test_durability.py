@@ -4,8 +4,7 @@ and a long execution hands over to fresh runs before its history grows long."""
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
@@ -28,16 +27,6 @@ GROUPS = {"db": servers("a", 2), "app": servers("b", 3)}
 
 def run_arn(harness: Harness, name: str) -> str:
     return harness.machines.run_arn(name)
-
-
-def _drill_plan(harness: Harness) -> dict[str, Any]:
-    body = {"name": "g", "region": "us-east-1", "sourceServerIds": GROUPS["db"]}
-    status, _ = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
-    assert status == 201
-    plan = {"name": "p", "waves": [{"name": "A", "protectionGroups": ["g"]}]}
-    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
-    assert status == 201
-    return dict(created)
 
 
 def test_a_run_stopped_by_hand_is_ended_by_the_janitor_with_the_reason(
@@ -82,7 +71,7 @@ def test_a_run_stopped_by_hand_is_ended_by_the_janitor_with_the_reason(
 def test_a_state_machine_that_does_not_start_frees_the_servers(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    created = _drill_plan(harness)
+    created = harness.one_wave_plan(GROUPS["db"], "g", "A")
     injector = FaultInjector(point="stepfunctions:StartExecution", kind="throttle")
     injector.install(monkeypatch)
 
@@ -109,7 +98,7 @@ def test_a_start_whose_answer_was_lost_after_its_run_began_is_answered_as_starte
     start was recorded as "its state machine did not start", its servers freed and 503
     "nothing was launched" answered, while its run launched DRS jobs. The run is asked
     for before anything is ended: it began, so the start stands."""
-    created = _drill_plan(harness)
+    created = harness.one_wave_plan(GROUPS["db"], "g", "A")
     injector = FaultInjector(point="stepfunctions:StartExecution", kind="lost")
     injector.install(monkeypatch)
 
@@ -131,7 +120,7 @@ def test_a_start_step_functions_cannot_confirm_is_not_ended_and_says_so(
     goes on, and the execution ends as it would have."""
     from drs_orchestrator.adapters.stepfunctions import StateMachineError, StateMachines
 
-    created = _drill_plan(harness)
+    created = harness.one_wave_plan(GROUPS["db"], "g", "A")
     FaultInjector(point="stepfunctions:StartExecution", kind="lost").install(monkeypatch)
 
     def unanswered(_self: object, _run: str) -> str:

@@ -268,17 +268,11 @@ def test_a_running_failback_holds_its_servers_against_a_drill(harness: Harness) 
     accepted and launched DRS jobs on the servers being brought home. A failback holds its
     servers as any start does (409 naming it), and frees them when it ends."""
     recovery = recovered(harness)
-    body = {"name": "db", "region": "us-east-1", "sourceServerIds": DB}
-    status, _ = harness.api("POST", "/protection-groups", groups="admin", body=json.dumps(body))
-    assert status == 201
-    plan = {"name": "db-drill", "waves": [{"name": "Db", "protectionGroups": ["db"]}]}
-    status, created = harness.api("POST", "/recovery-plans", groups="admin", body=json.dumps(plan))
-    assert status == 201
-    drill = {"body": json.dumps({"mode": "DRILL"}), "planId": created["planId"]}
+    plan_id = harness.one_wave_plan(DB, "db", "Db")["planId"]
 
     failback_id = start_failback(harness, recovery)["executionId"]
     jobs_before = set(harness.drs.jobs)
-    status, refused = harness.api("POST", "/recovery-plans/{planId}/executions", **drill)
+    status, refused = harness.start_plan(plan_id)
     assert status == 409, refused
     assert refused["message"].startswith(f"execution {failback_id} (")
     assert "already uses source server(s) " in refused["message"]
@@ -289,5 +283,5 @@ def test_a_running_failback_holds_its_servers_against_a_drill(harness: Harness) 
     assert status == 200
     ended = drive(harness, failback_id, ("CANCELLED", "FAILED"))
     assert ended["holdsReleased"] is True
-    status, started = harness.api("POST", "/recovery-plans/{planId}/executions", **drill)
+    status, started = harness.start_plan(plan_id)
     assert status == 202, started
