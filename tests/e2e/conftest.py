@@ -458,6 +458,12 @@ class Harness:
             time.sleep(0.05)
         return "RUNNING"
 
+    def holds(self) -> dict[str, str]:
+        """The server-holds table: each held source server and the execution holding it."""
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=SERVER_HOLDS_TABLE)
+        rows = [from_item(i) for page in pages for i in page["Items"]]
+        return {row["sourceServerId"]: row["executionId"] for row in rows}
+
     def events(self, execution_id: str) -> list[dict[str, Any]]:
         pages = self.dynamodb.get_paginator("query").paginate(
             TableName=JOB_EVENTS_TABLE,

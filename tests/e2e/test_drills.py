@@ -235,7 +235,8 @@ def test_a_pre_action_past_its_max_wait_fails_the_wave_before_launch(harness: Ha
     item = harness.wait_for(execution_id, "COMPLETED", "FAILED")
     assert item["status"] == "FAILED"
     assert item["waves"][0]["reason"] == (
-        "pre-wave action DR-Slow still InProgress after its max wait of 1 s"
+        "pre-wave action DR-Slow still InProgress after its max wait of 1 s; "
+        "not launched: 2 servers: s-a0000000000000000, s-a0000000000000001"
     )
     assert harness.drs.jobs == {}, "nothing launched"
 

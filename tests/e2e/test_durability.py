@@ -154,7 +154,10 @@ def test_an_approval_nobody_gives_ends_the_execution_with_that_reason(
     assert item["status"] == "FAILED"
     b = item["waves"][1]
     assert b["status"] == "FAILED"
-    assert b["reason"] == "approval timed out: nobody approved it within 2 s"
+    assert b["reason"] == (
+        "approval timed out: nobody approved it within 2 s; not launched: 3 servers: "
+        "s-b0000000000000000, s-b0000000000000001, s-b0000000000000002"
+    )
     assert item["reason"] == f"wave B: {b['reason']}"
     assert harness.machine_status(execution_id) == "FAILED"
     assert not b.get("jobIds"), "nothing launched for the wave nobody approved"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from drs_orchestrator.domain.plans import Action, RecoveryPlan, Wave
 
-from drsctl.invariants import report_violations, violations
+from drsctl.invariants import final_violations, holds_violations, report_violations, violations
 from tests.e2e.conftest import FINDER_ACTION, STAGING
 from tests.e2e.faults import API, FaultInjector, handler_action, site_cases, site_scope
 from tests.patience import PATIENCE
@@ -143,14 +143,23 @@ def hold_launches_until_described(drs: Any, action: str) -> None:
 
 
 def run_drill(harness: Harness, timeout: float = PATIENCE) -> dict[str, Any]:
-    """Start the drill and play operator and schedule until it ended and settled: the
-    operator approves a paused wave once the machine waits for the approval (its task token
-    is on the item, so the approval's wake is one of the API's calls, however the threads
-    ran), the finder's schedule fires on every pass of the loop (home's jobs wait for it:
-    ``finish_once_the_finder_saw``)."""
+    """The drill run and settled (``watch_the_drill``): the execution as it is then."""
+    return watch_the_drill(harness, timeout)[1]
+
+
+def watch_the_drill(
+    harness: Harness, timeout: float = PATIENCE
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Start the drill, its servers held as the API's start holds them, and play operator
+    and schedule until it ended and settled: the operator approves a paused wave once the
+    machine waits for the approval (its task token is on the item, so the approval's wake
+    is one of the API's calls, however the threads ran), the finder's schedule fires on
+    every pass of the loop (home's jobs wait for it: ``finish_once_the_finder_saw``).
+    Returns the execution as first seen ended (None if it never ended) and as settled."""
     harness.drs.brief_logs = True
     finish_once_the_finder_saw(harness)
-    execution_id = harness.run(DRILL, GROUPS, targets=GROUP_TARGETS)
+    execution_id = harness.run(DRILL, GROUPS, targets=GROUP_TARGETS, hold=True)
+    ended_as: dict[str, Any] | None = None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         time.sleep(0.1)
@@ -160,17 +169,23 @@ def run_drill(harness: Harness, timeout: float = PATIENCE) -> dict[str, Any]:
         if waiting and any(w["status"] == "AWAITING_APPROVAL" for w in item["waves"]):
             harness.api("POST", "/executions/{executionId}/resume", executionId=execution_id)
         ended = item["status"] in ("COMPLETED", "FAILED", "CANCELLED")
+        ended_as = ended_as or (item if ended else None)
         if ended and harness.machine_status(execution_id, timeout=0.5) != "RUNNING":
             break
     # Settle: the schedule keeps following DRS jobs, the outbox and the holds.
     for _ in range(3):
         harness.run_finder()
-    return harness.execution(execution_id)
+    return ended_as, harness.execution(execution_id)
 
 
-def assert_kept_every_invariant(harness: Harness, item: dict[str, Any]) -> None:
+def assert_kept_every_invariant(
+    harness: Harness, item: dict[str, Any], ended_as: dict[str, Any] | None
+) -> None:
     drs_jobs = harness.drs_jobs()
     assert violations(item, drs_jobs) == []
+    assert ended_as is not None, "the drill never ended"
+    assert final_violations(ended_as, item) == []
+    assert holds_violations([item], harness.holds()) == []
     assert item["status"] == "COMPLETED", item.get("reason")
     assert harness.machine_status(item["executionId"]) == "SUCCEEDED"
     app = next(w for w in item["waves"] if w["name"] == "App")
@@ -204,7 +219,8 @@ def test_the_drill_without_faults_keeps_every_invariant(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     FaultInjector().install(monkeypatch)
-    assert_kept_every_invariant(harness, run_drill(harness))
+    ended_as, item = watch_the_drill(harness)
+    assert_kept_every_invariant(harness, item, ended_as)
 
 
 def test_the_matrix_covers_every_call_site_of_the_drill(
@@ -236,6 +252,6 @@ def test_one_fault_at_one_call_site(
         point=point, kind=kind, occurrence=occurrence, scope=site_scope(action)
     )
     injector.install(monkeypatch)
-    item = run_drill(harness)
+    ended_as, item = watch_the_drill(harness)
     assert injector.injected == [(point, kind)], f"the fault was never reached: {injector.sites}"
-    assert_kept_every_invariant(harness, item)
+    assert_kept_every_invariant(harness, item, ended_as)

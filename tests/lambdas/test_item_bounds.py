@@ -170,3 +170,41 @@ def test_a_refused_wave_of_the_most_servers_records_its_failure_in_bounded_reaso
     refused = [b for b in item["batches"].values() if b["status"] == "REFUSED"]
     assert sorted(s for b in refused for s in b["servers"]) == servers
     assert all(b["reason"].startswith("AccessDeniedException: ") for b in refused)
+
+
+def test_a_failback_wave_of_the_most_servers_failing_records_bounded_reasons() -> None:
+    """The same for a failback: every server of a 500-server wave failing its replication
+    back with a long DRS error once made a wave reason naming each with the error copied,
+    and a notification joining it. The wave's reason counts the servers by why and names
+    the first few; each server's own reason (bounded) stays on its record."""
+    from drs_orchestrator.domain import failback
+
+    servers = [f"s-{i:017d}" for i in range(MAX_SERVERS_PER_PLAN)]
+    recovery = {
+        "executionId": "rec-1",
+        "waves": [{"name": "all", "servers": servers}],
+        "servers": {
+            s: {"launchStatus": "LAUNCHED", "recoveryInstanceId": f"i-{n:017x}"}
+            for n, s in enumerate(servers)
+        },
+    }
+    item = failback.new_failback("fb-1", recovery, {}, STAMP)
+    error = "FAILED_TO_PAIR_AGENT_WITH_REPLICATION_SOFTWARE: " + "x" * 600
+    seen = failback.Observations(
+        instances={
+            s["instance"]: failback.InstanceView(failback.FAILBACK_ERROR, error)
+            for s in item["failback"].values()
+        }
+    )
+    for _ in range(2):  # PENDING -> REPLICATING, then DRS's errors fail it
+        decision = failback.decide(item, seen, STAMP)
+        item = {**item, **decision.changes}
+    [wave] = item["waves"]
+    assert wave["status"] == "FAILED"
+    assert item["status"] == "FAILED"
+    assert f"{MAX_SERVERS_PER_PLAN} servers: {servers[0]}" in wave["reason"]
+    assert "FAILED_TO_PAIR_AGENT_WITH_REPLICATION_SOFTWARE" in wave["reason"]
+    assert len(wave["reason"]) <= LONGEST_REASON
+    assert dynamodb_size(item) < 0.85 * ITEM_LIMIT
+    assert max(len(s) for s in _strings(item)) <= LONGEST_REASON
+    assert all("FAILED_TO_PAIR" in s["reason"] for s in item["failback"].values())

@@ -194,7 +194,10 @@ def test_an_approval_nobody_gives_times_out_and_ends_the_execution() -> None:
     assert 7 * 86400 - 60 <= seconds <= 7 * 86400 + 1
     world.tick(seconds=seconds)
     assert world.item["status"] == "FAILED"
-    assert waves(world)["A"]["reason"] == "approval timed out: nobody approved it within 7 days"
+    assert waves(world)["A"]["reason"] == (
+        "approval timed out: nobody approved it within 7 days; not launched: 3 servers: "
+        "s-b0000000000000000, s-b0000000000000001, s-b0000000000000002"
+    )
 
 
 def test_cancel_while_pending_ends_cancelled_without_launching() -> None:

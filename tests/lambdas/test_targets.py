@@ -256,7 +256,8 @@ def test_a_target_out_of_reach_fails_its_wave_only_after_the_target_wait() -> No
     assert wave["status"] == "FAILED"
     assert wave["reason"] == (
         f"DRS target {STAGING_KEY} could not be reached for over 10 minutes "
-        "(AccessDenied: no): 1 DRS job: drsjob-9 cannot be followed"
+        "(AccessDenied: no): 1 DRS job: drsjob-9 cannot be followed; "
+        "not launched: 1 server: s-t0000000000000000"
     )
     assert gone.changes["status"] == "FAILED"
 

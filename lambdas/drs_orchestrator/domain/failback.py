@@ -10,7 +10,8 @@ and for each server its recovery instance, the DRS target it runs in and where i
    DRS answers with the same reversed server); an on-premises server waits, visibly, for
    its failback client to be booted on the original machine;
 2. wait until DRS says every server is ready for launch (a failback error fails the wave,
-   naming the server and DRS's reason);
+   counting its servers by DRS's reason and naming the first few: each server's record
+   keeps its own);
 3. the cut-over approval, where the plan pauses before the wave;
 4. **launch** (intent first, one batch per DRS target): on premises ``StartFailbackLaunch``
    in the target the instances run in; from AWS, a recovery of the reversed source servers
@@ -40,6 +41,7 @@ from typing import Any
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.domain.executions import FAILBACK_JOB
+from drs_orchestrator.domain.reasons import REASON_CHARS, bounded, servers_not_home
 from drs_orchestrator.domain.runner import notification
 from drs_orchestrator.domain.states import (
     TERMINAL_EXECUTION,
@@ -309,7 +311,10 @@ def decide(item: dict[str, Any], seen: Observations, now: str) -> Decision:
                 return Decision(changes, [*commands, *finishing], "wait", notices)
             end = E.COMPLETED
         changes.update(status=end.value, endedAt=now)
-        reasons = "; ".join(f"{w['name']}: {w['reason']}" for w in waves if w.get("reason"))
+        reasons = bounded(
+            "; ".join(f"{w['name']}: {w['reason']}" for w in waves if w.get("reason")),
+            REASON_CHARS,
+        )
         notices |= notification(
             now, f"failback {end.value.lower()}", **({"reason": reasons} if reasons else {})
         )
@@ -449,7 +454,8 @@ def _follow_replication(
         if view is None:
             _step(server, Step.FAILED, reason=f"its recovery instance {server['instance']} is gone")
         elif view.state == FAILBACK_ERROR:
-            _step(server, Step.FAILED, reason=f"failback replication failed: {view.error}")
+            why = bounded(str(view.error))
+            _step(server, Step.FAILED, reason=f"failback replication failed: {why}")
         elif view.state == READY_FOR_LAUNCH:
             _step(server, Step.READY)
         elif view.state in ("FAILBACK_IN_PROGRESS", "FAILBACK_NOT_READY_FOR_LAUNCH"):
@@ -533,5 +539,9 @@ def _follow_actions(execution_id: str, wave: dict[str, Any], now: str) -> list[C
 
 
 def _fail(wave: dict[str, Any], servers: dict[str, Any], failed: list[str], now: str) -> None:
-    reasons = "; ".join(f"{s}: {servers[s].get('reason', 'failed')}" for s in sorted(failed))
-    wave.update(status=W.FAILED.value, endedAt=now, reason=f"did not fail back: {reasons}")
+    """The wave failed: its reason counts the servers not home by why and names the first
+    few (bounded, ``domain/reasons.py``); each server's own reason stays on its record."""
+    why = {s: servers[s].get("reason", "failed") for s in failed}
+    wave.update(
+        status=W.FAILED.value, endedAt=now, reason=bounded(servers_not_home(why), REASON_CHARS)
+    )

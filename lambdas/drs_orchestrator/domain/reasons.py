@@ -50,14 +50,38 @@ def servers_not_launched(why_by_server: Mapping[str, str]) -> str:
     """Why a wave's servers did not launch, grouped by reason (most servers first):
     ``servers did not launch: 500 servers: s-0, … and 495 more (not launched: …)``, and
     with several reasons their total first (``… launch: 150 servers — 100 servers: …``)."""
-    by_reason: dict[str, list[str]] = defaultdict(list)
+    return "servers did not launch: " + by_reason(why_by_server)
+
+
+def servers_not_home(why_by_server: Mapping[str, str]) -> str:
+    """Why a failback wave's servers did not come home, as ``servers_not_launched`` words
+    a launch: ``did not fail back: 2 servers: s-1, s-2 (its failback launch ended FAILED)``."""
+    return "did not fail back: " + by_reason(why_by_server)
+
+
+def by_reason(why_by_server: Mapping[str, str]) -> str:
+    """Servers grouped by why (most servers first), the first ``REASONS_SHOWN`` reasons
+    spelled out and the rest counted; with several reasons, their total first."""
+    grouped: dict[str, list[str]] = defaultdict(list)
     for server, why in why_by_server.items():
-        by_reason[bounded(why)].append(server)
-    groups = sorted(by_reason.items(), key=lambda group: (-len(group[1]), group[0]))
+        grouped[bounded(why)].append(server)
+    groups = sorted(grouped.items(), key=lambda group: (-len(group[1]), group[0]))
     parts = [f"{named(servers, 'server')} ({why})" for why, servers in groups[:REASONS_SHOWN]]
     others = groups[REASONS_SHOWN:]
     if others:
         count = sum(len(servers) for _, servers in others)
         parts.append(f"{count} more for {len(others)} other reasons")
     total = "" if len(groups) == 1 else f"{len(why_by_server)} servers — "
-    return "servers did not launch: " + total + "; ".join(parts)
+    return total + "; ".join(parts)
+
+
+def with_servers_not_launched(reason: str, servers: Iterable[str]) -> str:
+    """A wave's failure that is not a launch's (an action failed, an approval timed out,
+    its target was lost, its state machine ended), with the wave's servers not launched
+    when it failed counted: ``DR-Prepare failed: …; not launched: 101 servers: s-0, … and
+    96 more``. Bounded to ``REASON_CHARS`` whole."""
+    unlaunched = sorted(servers)
+    if not unlaunched:
+        return bounded(reason, REASON_CHARS)
+    tail = f"; not launched: {named(unlaunched, 'server')}"
+    return bounded(reason, REASON_CHARS - len(tail)) + tail

@@ -29,7 +29,13 @@ from typing import Any
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.actions import StartAutomation
 from drs_orchestrator.domain.plans import job_batches
-from drs_orchestrator.domain.reasons import REASON_CHARS, bounded, named, servers_not_launched
+from drs_orchestrator.domain.reasons import (
+    REASON_CHARS,
+    bounded,
+    named,
+    servers_not_launched,
+    with_servers_not_launched,
+)
 from drs_orchestrator.domain.recovery_time import OVER_OBJECTIVE, recovery_time
 from drs_orchestrator.domain.states import (
     TERMINAL_EXECUTION,
@@ -263,7 +269,12 @@ class _Tick:
         wave.update(stamps)
 
     def fail_wave(self, wave: dict[str, Any], reason: str) -> None:
-        self.set_wave(wave, W.FAILED, reason=bounded(reason, REASON_CHARS), endedAt=self.stamp)
+        """Fail ``wave`` for ``reason``, counting the servers it had not launched by then
+        (``no-partial-wave``)."""
+        unlaunched = not_launched_yet(wave, self.servers)
+        self.set_wave(
+            wave, W.FAILED, reason=with_servers_not_launched(reason, unlaunched), endedAt=self.stamp
+        )
 
     def wave_batches(self, wave: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.batches[b] for b in wave.get("batchIds", []) if b in self.batches]
@@ -428,7 +439,8 @@ class _Tick:
             if status != "LAUNCHED":
                 not_launched[server] = status
         if not_launched:
-            self.fail_wave(wave, servers_not_launched(not_launched))
+            reason = servers_not_launched(not_launched)  # counts them already
+            self.set_wave(wave, W.FAILED, reason=bounded(reason, REASON_CHARS), endedAt=self.stamp)
             return
         self.set_wave(wave, W.LAUNCHED, launchedAt=self.stamp)
         if wave.get("postActions"):
@@ -696,6 +708,11 @@ def record_in_doubt(
     return {"batches": batches}
 
 
+def not_launched_yet(wave: dict[str, Any], servers: dict[str, Any]) -> list[str]:
+    """The servers of ``wave`` DRS has not reported LAUNCHED (so far)."""
+    return [s for s in wave["servers"] if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"]
+
+
 def finalise(
     item: dict[str, Any], reason: str, now: datetime
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -714,7 +731,12 @@ def finalise(
         if current in (W.PENDING, W.AWAITING_APPROVAL, W.PRE_ACTIONS):
             wave.update(status=transition(current, W.SKIPPED).value, endedAt=stamp)
         elif current in (W.LAUNCHING, W.LAUNCHED, W.POST_ACTIONS):
-            wave.update(status=transition(current, W.FAILED).value, endedAt=stamp, reason=reason)
+            unlaunched = not_launched_yet(wave, item.get("servers") or {})
+            wave.update(
+                status=transition(current, W.FAILED).value,
+                endedAt=stamp,
+                reason=with_servers_not_launched(reason, unlaunched),
+            )
     final = E.CANCELLED if status == E.CANCELLING else E.FAILED
     batches = copy.deepcopy(dict(item.get("batches") or {}))
     for batch in batches.values():
