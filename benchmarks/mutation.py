@@ -35,14 +35,28 @@ WORK = ROOT / "build" / "mutation"
 PACKAGE = "lambdas/drs_orchestrator"
 #: What each scope mutates (under the package) and the tests that may kill its mutants
 #: (mutmut runs, of these, the ones that reached the mutated function).
+#: The end-to-end tests that are not matrices.
+E2E = tuple(
+    f"tests/e2e/{name}.py"
+    for name in (
+        "test_drills",
+        "test_durability",
+        "test_event_driven_waves",
+        "test_report_faults",
+        "test_targets",
+        "test_api_races",
+    )
+)
 SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "core": (
         ("domain/runner.py", "domain/reasons.py"),
         ("tests/lambdas", "tests/test_invariants.py"),
     ),
-    "shell": (("services/wave_runner.py",), ("tests/lambdas",)),
-    "finder": (("services/execution_finder.py",), ("tests/lambdas",)),
-    "janitor": (("services/janitor.py", "services/executions.py"), ("tests/lambdas",)),
+    # The shell, the finder and the janitor act on AWS: their tests run the real state
+    # machine on moto (tests/e2e), the matrices left out (a drill per case per mutant).
+    "shell": (("services/wave_runner.py",), ("tests/lambdas", *E2E)),
+    "finder": (("services/execution_finder.py",), ("tests/lambdas", *E2E)),
+    "janitor": (("services/janitor.py", "services/executions.py"), ("tests/lambdas", *E2E)),
 }
 #: What the tests import beside the runtime.
 COPIED = ("tests", "drsctl", "policy", "infra")

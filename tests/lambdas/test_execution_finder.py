@@ -413,3 +413,35 @@ def test_a_slow_poll_never_overwrites_newer_data(finder, dynamodb, drs: FakeDrs)
     assert item["status"] == "COMPLETED" and item["endedAt"] == "2026-11-01T13:00:00.000000Z"
     assert item["jobs"][job_id]["status"] == "STARTED", "late job data still recorded"
     assert item["version"] > 4
+
+
+def test_a_job_drs_does_not_know_costs_only_itself_and_counts_add_up(
+    finder, dynamodb, drs: FakeDrs
+) -> None:
+    """A tracked job DRS no longer lists is counted missing and the finder goes on to the
+    execution's other jobs; each job's events keep their own keys, and the poll's counts
+    are the sum over the jobs (mutation testing: a ``break`` there, or counts overwritten
+    by the last job, went unnoticed)."""
+    first, second = drs.add_job(SERVERS[:1]), drs.add_job(SERVERS[1:])
+    for job_id in (first, second):
+        drs.start(job_id)
+        drs.finish(job_id)
+    put_execution(
+        dynamodb,
+        "exec-1",
+        {"drsjob-0123456789abcdef0": "wave-a", first: "wave-a", second: "wave-b"},
+    )
+
+    report = finder.poll()
+
+    item = execution(dynamodb, "exec-1")
+    assert report.jobs_missing == 1
+    assert report.jobs_polled == 2 and report.jobs_completed == 2
+    expected = len(drs.logs[first]) + len(drs.logs[second])
+    assert report.log_items_read == expected
+    assert report.events_written == expected and report.events_already_recorded == 0
+    assert report.servers_updated == len(SERVERS)
+    assert {item["jobs"][j]["status"] for j in (first, second)} == {"COMPLETED"}
+    stored = events_of(dynamodb, "exec-1")
+    assert len(stored) == expected, "each job's events stored under keys of their own"
+    assert {e["jobId"] for e in stored} == {first, second}
