@@ -11,7 +11,14 @@ must keep moving through it):
   (``drsctl/invariants.py``);
 - DRS jobs unaccounted for: jobs tagged with an execution that the execution does not
   record (must be 0);
-- servers left held: holds in the server-holds table whose execution ended (must be 0).
+- servers left held: holds in the server-holds table once every execution ended, whoever
+  holds them (must be 0);
+- reports stored whole: each settled execution's report in the deployment's bucket, and
+  the whole execution (``report_violations``);
+- notifications not published: messages still in an ended execution's outbox (must be 0);
+- an execution still running at its time limit is diagnosed (its status, waves, batches,
+  DRS jobs and its state machine run's status printed), and the sandbox's folder, its
+  functions' logs and state, is kept and named.
 
 Prints figures; asserts nothing.
 
@@ -40,7 +47,7 @@ import boto3
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from drsctl.invariants import violations  # noqa: E402 - after the path is set
+from drsctl.invariants import report_violations, violations  # noqa: E402 - after the path
 
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 
@@ -124,6 +131,48 @@ def settle(url: str, token: str, execution_id: str, dynamodb: Any, table: str) -
     return call(f"{url}/api/executions/{execution_id}", token)
 
 
+def stored_report(s3: Any, buckets: list[str], execution_id: str) -> tuple[dict, str] | None:
+    """The execution's report as the janitor stored it (JSON document, HTML), or None."""
+    for bucket in buckets:
+        try:
+            document = s3.get_object(Bucket=bucket, Key=f"reports/{execution_id}.json")
+            page = s3.get_object(Bucket=bucket, Key=f"reports/{execution_id}.html")
+        except s3.exceptions.NoSuchKey:
+            continue
+        return json.loads(document["Body"].read()), page["Body"].read().decode()
+    return None
+
+
+def job_events(dynamodb: Any, table: str, execution_id: str) -> int:
+    pages = dynamodb.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="executionId = :e",
+        ExpressionAttributeValues={":e": {"S": execution_id}},
+        Select="COUNT",
+    )
+    return sum(page["Count"] for page in pages)
+
+
+def diagnose(url: str, item: dict, jobs: list[dict]) -> None:
+    """What an execution still running at its time limit was doing."""
+    print(f"  still {item.get('status')} at its time limit: {item.get('executionId')}")
+    for wave in item.get("waves") or ():
+        print(f"    wave {wave['name']}: {wave['status']} {wave.get('reason', '')[:200]}")
+    for batch_id, batch in (item.get("batches") or {}).items():
+        print(f"    batch {batch_id}: {batch['status']} {batch.get('lastError', '')[:200]}")
+    ours = [j for j in jobs if j["jobID"] in (item.get("jobs") or {})]
+    print(f"    DRS jobs: {[(j['jobID'], j['status']) for j in ours]}")
+    sfn = aws(call(f"{url}/sandbox/state"), "stepfunctions")
+    name = item.get("machineRun") or item.get("executionId", "")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        arn = machine["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{name}"
+        with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
+            status = sfn.describe_execution(executionArn=arn)["status"]
+            print(f"    state machine run {name}: {status}")
+            return
+    print(f"    state machine run {name}: none found")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--drills", type=int, default=5)
@@ -165,6 +214,8 @@ def main() -> None:
             url = next(iter(json.loads(line.removeprefix("sandbox ready: ")).values()))
             break
     outcomes: Counter = Counter()
+    reports: Counter = Counter()
+    counts: Counter = Counter()
     correct = unaccounted = held = failbacks = correct_failbacks = 0
     broken: list[str] = []
     walls = []
@@ -176,12 +227,33 @@ def main() -> None:
         tables = dynamodb.list_tables()["TableNames"]
         executions_table = next(t for t in tables if t.endswith("-executions"))
         holds_table = next(t for t in tables if t.endswith("-server-holds"))
+        events_table = next(t for t in tables if t.endswith("-job-events"))
+        s3 = aws(state, "s3")
+        buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+        def ended_well(item: dict, jobs: list[dict]) -> list[str]:
+            """The report stored whole, every notification published; else diagnosed."""
+            problems: list[str] = []
+            if item["status"] not in TERMINAL:
+                diagnose(url, item, jobs)
+                return problems
+            events = job_events(dynamodb, events_table, item["executionId"])
+            stored = stored_report(s3, buckets, item["executionId"])
+            problems += report_violations(item, stored, events)
+            reports["stored whole" if stored and not problems else "missing or partial"] += 1
+            unpublished = len(item.get("outbox") or {})
+            if unpublished:
+                problems.append(f"{unpublished} notifications not published")
+            counts["notifications not published"] += unpublished
+            return problems
+
         for number in range(1, args.drills + 1):
             item, wall = run_drill(url, token, plan["planId"], args.timeout)
             walls.append(wall)
             item = settle(url, token, item["executionId"], dynamodb, executions_table)
             jobs = call(f"{url}/sandbox/state")["drs"]["jobs"]
             found = violations(item, jobs)
+            found += ended_well(item, jobs)
             outcomes[item["status"]] += 1
             ours = {
                 j["jobID"]
@@ -237,6 +309,7 @@ def main() -> None:
             wall = time.perf_counter() - began
             jobs = all_jobs(url)
             found = violations(item, jobs)
+            found += ended_well(item, jobs)
             failbacks += 1
             outcomes[f"FAILBACK {item['status']}"] += 1
             ours = {
@@ -263,10 +336,8 @@ def main() -> None:
         )
         for problem in clock["errors"][-5:]:
             print(f"  background error (recorded, went on): {problem[:200]}")
-        for hold in dynamodb.scan(TableName=holds_table)["Items"]:
-            holder = call(f"{url}/api/executions/{hold['executionId']['S']}", token)
-            if holder["status"] in TERMINAL:
-                held += 1
+        # Every execution has ended by now: any hold left is a hold lost.
+        held = len(dynamodb.scan(TableName=holds_table)["Items"])
         faults = Counter()
         for log in (workdir / "logs").glob("*.log"):
             for line in log.read_text(errors="replace").splitlines():
@@ -288,6 +359,9 @@ def main() -> None:
     print(f"failbacks brought every server home correctly: {correct_failbacks} of {failbacks}")
     print(f"DRS jobs unaccounted for: {unaccounted}")
     print(f"servers left held: {held}")
+    print(f"reports: {dict(reports)}")
+    print(f"notifications not published: {counts['notifications not published']}")
+    print(f"sandbox folder (logs, state), kept: {workdir}")
     for line in broken:
         print(f"  {line}")
 
