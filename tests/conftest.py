@@ -122,12 +122,13 @@ def _fault_matrix_line(terminalreporter: Any, reports: list[Any]) -> None:
     """How large the fault matrix was whenever it ran (docs/RELIABILITY.md)."""
     ran = [r for r in reports if "test_one_fault_at_one_call_site" in getattr(r, "nodeid", "")]
     if ran:
-        from tests.e2e.test_fault_matrix import CALL_SITES, CASES
+        from tests.e2e.test_fault_matrix import CALL_SITES, CASES, phases_covered
 
         occurrences = sum(len(o) for o in CALL_SITES.values())
         terminalreporter.write_line(
             f"fault matrix: {len(ran)} of {len(CASES)} cases run "
-            f"({len(CALL_SITES)} call sites, {occurrences} occurrences, 5 fault kinds)"
+            f"({len(CALL_SITES)} call sites, {occurrences} occurrences, 5 fault kinds; "
+            f"phases: {', '.join(phases_covered())})"
         )
 
 

@@ -93,6 +93,23 @@ CALL_SITES: dict[tuple[str, str], tuple[int, ...]] = {
     (API, "stepfunctions:SendTaskSuccess"): (1,),
 }
 CASES = site_cases(CALL_SITES)
+#: The phases of an execution's life the matrix's call sites lie in, as its summary line
+#: names them (docs/RELIABILITY.md says what it does not reach yet).
+PHASES = {
+    "start": "the run's first tick",
+    "tick": "ticks",
+    "awaitApproval": "the approval's wait",
+    API: "the operator's approval through the API",
+    FINDER_ACTION: "the finder's schedule and janitor (settling, the report)",
+}
+
+
+def phases_covered() -> list[str]:
+    """The phases, in the order of a drill's life, that some call site of the matrix is in."""
+    actions = {action for action, _ in CALL_SITES}
+    return [phase for action, phase in PHASES.items() if action in actions]
+
+
 #: Call sites a drill reaches in some runs only, with why, and where their faults are
 #: proven instead.
 TIMING_SITES: dict[tuple[str, str], str] = {
@@ -255,3 +272,10 @@ def test_one_fault_at_one_call_site(
     ended_as, item = watch_the_drill(harness)
     assert injector.injected == [(point, kind)], f"the fault was never reached: {injector.sites}"
     assert_kept_every_invariant(harness, item, ended_as)
+
+
+def test_every_call_site_lies_in_a_named_phase() -> None:
+    """The summary line names the phases the matrix covers: a call site of a new handler
+    action must come with its phase's name, or the line would claim less than it runs."""
+    assert {action for action, _ in CALL_SITES} <= set(PHASES)
+    assert phases_covered() == list(PHASES.values())
