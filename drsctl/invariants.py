@@ -68,11 +68,7 @@ def violations(
     servers = item.get("servers") or {}
     for wave in waves.values():
         if wave["status"] == "COMPLETED":
-            missing = [
-                s
-                for s in wave["servers"]
-                if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"
-            ]
+            missing = _not_launched(wave, servers)
             if missing:
                 found.append(f"no-partial-wave: wave {wave['name']} COMPLETED without {missing}")
         if wave["status"] == "FAILED":
@@ -84,6 +80,19 @@ def violations(
     if status == "COMPLETED" and any(w["status"] != "COMPLETED" for w in waves.values()):
         found.append("every-execution-ends: COMPLETED with waves not completed")
     return found
+
+
+def _not_launched(wave: dict[str, Any], servers: dict[str, Any]) -> list[str]:
+    """The servers of ``wave`` the item does not record LAUNCHED."""
+    return [s for s in wave["servers"] if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"]
+
+
+def _counts_at_least(reason: str, servers: int) -> bool:
+    """Whether ``reason`` counts ``servers`` servers or more (``12 servers``): a wave's
+    reason counts its servers not launched when it failed; later launches only lower the
+    number still not launched."""
+    counted = [int(n) for n in SERVER_COUNT.findall(reason)]
+    return bool(counted) and max(counted) >= servers
 
 
 def _unaccounted(wave: dict[str, Any], unlaunched: list[str], item: dict[str, Any]) -> list[str]:
@@ -116,9 +125,7 @@ def _failed_wave_violations(
     found: list[str] = []
     servers = item.get("servers") or {}
     reason = str(wave.get("reason", ""))
-    unlaunched = [
-        s for s in wave["servers"] if (servers.get(s) or {}).get("launchStatus") != "LAUNCHED"
-    ]
+    unlaunched = _not_launched(wave, servers)
     if not unlaunched:
         return found
     batches = item.get("batches") or {}
@@ -129,8 +136,7 @@ def _failed_wave_violations(
             found.append(
                 f"no-partial-wave: wave {wave['name']} fails without accounting for {unaccounted}"
             )
-    counted = [int(n) for n in SERVER_COUNT.findall(reason)]
-    if not counted or max(counted) < len(unlaunched):
+    if not _counts_at_least(reason, len(unlaunched)):
         found.append(
             f"no-partial-wave: wave {wave['name']} fails without counting its "
             f"{len(unlaunched)} servers not launched"
@@ -351,8 +357,7 @@ def _failback_wave_failed(
     home, and each such server's record says why (its step FAILED with a reason), unless the
     wave failed before any of them left (nothing of the wave started)."""
     found = []
-    counted = [int(n) for n in SERVER_COUNT.findall(str(wave.get("reason", "")))]
-    if not counted or max(counted) < len(not_home):
+    if not _counts_at_least(str(wave.get("reason", "")), len(not_home)):
         found.append(
             f"no-partial-wave: wave {wave['name']} fails without counting its "
             f"{len(not_home)} servers not home"

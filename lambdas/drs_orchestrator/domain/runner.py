@@ -268,13 +268,14 @@ class _Tick:
         wave["status"] = transition(W(wave["status"]), status).value
         wave.update(stamps)
 
-    def fail_wave(self, wave: dict[str, Any], reason: str) -> None:
+    def fail_wave(self, wave: dict[str, Any], reason: str, *, counted: bool = False) -> None:
         """Fail ``wave`` for ``reason``, counting the servers it had not launched by then
-        (``no-partial-wave``)."""
-        unlaunched = not_launched_yet(wave, self.servers)
-        self.set_wave(
-            wave, W.FAILED, reason=with_servers_not_launched(reason, unlaunched), endedAt=self.stamp
-        )
+        (``no-partial-wave``), unless the reason is the launch's own and ``counted`` them."""
+        if counted:
+            reason = bounded(reason, REASON_CHARS)
+        else:
+            reason = with_servers_not_launched(reason, not_launched_yet(wave, self.servers))
+        self.set_wave(wave, W.FAILED, reason=reason, endedAt=self.stamp)
 
     def wave_batches(self, wave: dict[str, Any]) -> list[dict[str, Any]]:
         return [self.batches[b] for b in wave.get("batchIds", []) if b in self.batches]
@@ -439,8 +440,7 @@ class _Tick:
             if status != "LAUNCHED":
                 not_launched[server] = status
         if not_launched:
-            reason = servers_not_launched(not_launched)  # counts them already
-            self.set_wave(wave, W.FAILED, reason=bounded(reason, REASON_CHARS), endedAt=self.stamp)
+            self.fail_wave(wave, servers_not_launched(not_launched), counted=True)
             return
         self.set_wave(wave, W.LAUNCHED, launchedAt=self.stamp)
         if wave.get("postActions"):
