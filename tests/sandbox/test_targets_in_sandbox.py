@@ -19,7 +19,7 @@ from tests.console.conftest import ROOT, start_sandbox
 from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from tests.console.conftest import RunningSandbox
@@ -149,6 +149,22 @@ def test_readiness_of_a_plan_with_actions_reads_their_documents(
     assert "AWS-RunShellScript is a Command document" in every.stdout
 
 
+def events_once(
+    sandbox: RunningSandbox, reached: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The sandbox's event counts once ``reached`` holds of them, or an error was recorded
+    (home's or the targets'), within ``PATIENCE``. The bus sends, forwards and delivers on
+    a thread of its own: counts read the moment a drill ended, or its last event was sent,
+    once showed 4 of 5 delivered, so a test waits on the counts themselves."""
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        events = sandbox.get("/sandbox/state")["events"]
+        if reached(events) or events["errors"] or events["fromTargets"]["errors"]:
+            return events
+        assert time.monotonic() < deadline, events
+        time.sleep(0.5)
+
+
 def test_launch_results_in_a_target_are_forwarded_and_wake_the_drill(
     sandbox: RunningSandbox,
 ) -> None:
@@ -173,19 +189,15 @@ def test_launch_results_in_a_target_are_forwarded_and_wake_the_drill(
     execution = drill(sandbox, plan["planId"])
     assert execution["status"] == "COMPLETED", execution.get("reason")
     assert sorted(j["target"] for j in execution["jobs"].values()) == sorted(KEYS)
-    # The last job's results are sent as it ends and forwarded on the bus's thread: the
-    # wait ends on the forwarding itself (or the first error), not on the drill's end.
     servers = len(execution["servers"])
-    deadline = time.monotonic() + PATIENCE
-    while True:
-        forwarded = sandbox.get("/sandbox/state")["events"]["fromTargets"]
-        done = forwarded.get("forwarded", 0) - before.get("forwarded", 0) >= servers
-        if (done and forwarded.get("delivered", 0) > before.get("delivered", 0)) or forwarded[
-            "errors"
-        ]:
-            break
-        assert time.monotonic() < deadline, forwarded
-        time.sleep(0.5)
+
+    def forwarded_and_delivered(events: dict[str, Any]) -> bool:
+        counts = events["fromTargets"]
+        return counts.get("forwarded", 0) - before.get("forwarded", 0) >= servers and counts.get(
+            "delivered", 0
+        ) > before.get("delivered", 0)
+
+    forwarded = events_once(sandbox, forwarded_and_delivered)["fromTargets"]
     assert forwarded.get("forwarded", 0) - before.get("forwarded", 0) >= servers
     assert forwarded.get("delivered", 0) > before.get("delivered", 0)
     assert forwarded.get("refused", 0) == 0 and forwarded["errors"] == []
@@ -213,21 +225,14 @@ def test_drs_launch_results_wake_the_drill_at_home(sandbox: RunningSandbox, tmp_
     execution = drill(sandbox, plan["planId"])
     assert execution["status"] == "COMPLETED", execution.get("reason")
     servers = len(execution["servers"])
-    deadline = time.monotonic() + PATIENCE
 
     def delivered(events: dict[str, Any]) -> int:
         return int(events.get("delivered", 0)) - int(before.get("delivered", 0))
 
-    # The bus delivers on a thread of its own: an event is counted sent before it is
-    # delivered (a run once read 4 of 5 delivered the moment the fifth was sent), so the
-    # wait ends on the deliveries themselves, or on the first error.
-    while True:
-        events = sandbox.get("/sandbox/state")["events"]
-        sent = events["sent"] - before["sent"]
-        if (sent >= servers and delivered(events) >= servers) or events["errors"]:
-            break
-        assert time.monotonic() < deadline, events
-        time.sleep(0.5)
+    def sent_and_delivered(events: dict[str, Any]) -> bool:
+        return events["sent"] - before["sent"] >= servers and delivered(events) >= servers
+
+    events = events_once(sandbox, sent_and_delivered)
     assert events["errors"] == []
     assert delivered(events) >= servers
     assert execution["wakeRequests"] >= 1, "the first wave's last launch result woke it"
