@@ -16,12 +16,25 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+#: The seed of the run's sample of the whole-life fault matrix (tests/e2e/test_life_matrix.py).
+FAULT_SEED = "DRS_FAULT_SEED"
+
+
 def pytest_configure() -> None:
     """botocore and moto without the work that is not the test's, in every test process:
     one loader of service models, one client class per service and one TLS context for
     every client (``tests/fakes/quick_botocore.py``), and moto's costliest helpers rewritten
-    (``tests/fakes/quick_moto.py``)."""
+    (``tests/fakes/quick_moto.py``).
+
+    A run draws its seed for the whole-life matrix's sample here, unless one is given: set
+    in the controlling process before pytest-xdist starts its workers, it is every worker's
+    (each collects the same cases), and the summary prints it."""
+    import os
+    import secrets
+
     from tests.fakes import quick_botocore, quick_moto
+
+    os.environ.setdefault(FAULT_SEED, str(secrets.randbelow(1_000_000)))
 
     quick_botocore.install()
     quick_moto.install()
@@ -100,6 +113,7 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Any:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     reports = _reports(terminalreporter)
     _fault_matrix_line(terminalreporter, reports)
+    _life_matrix_line(terminalreporter, reports)
     _api_fuzz_line(terminalreporter, reports)
     _property_tests_line(terminalreporter)
 
@@ -129,6 +143,21 @@ def _fault_matrix_line(terminalreporter: Any, reports: list[Any]) -> None:
             f"fault matrix: {len(ran)} of {len(CASES)} cases run "
             f"({len(CALL_SITES)} call sites, {occurrences} occurrences, 5 fault kinds; "
             f"phases: {', '.join(phases_covered())})"
+        )
+
+
+def _life_matrix_line(terminalreporter: Any, reports: list[Any]) -> None:
+    """The whole-life matrix's sample and the seed that drew it (docs/RELIABILITY.md)."""
+    ran = [r for r in reports if "test_one_fault_in_a_life" in getattr(r, "nodeid", "")]
+    if ran:
+        from tests.e2e.faults import LIFE_KINDS
+        from tests.e2e.test_life_matrix import ALL_CASES, LIFE_SITES, fault_seed, phases_covered
+
+        terminalreporter.write_line(
+            f"life matrix: {len(ran)} of {len(ALL_CASES)} cases run, seed {fault_seed()} "
+            f"({len(LIFE_SITES)} call sites, {len(LIFE_KINDS)} fault kinds; phases: "
+            f"{', '.join(phases_covered())}; {FAULT_SEED}=<seed> draws the same sample, "
+            "DRS_LIFE_SAMPLE=all runs every case)"
         )
 
 

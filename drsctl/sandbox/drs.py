@@ -435,14 +435,20 @@ class DrsSimulator(InventoryOperations, FailbackOperations):
 
     def _op_TerminateRecoveryInstances(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         instances = set(params["recoveryInstanceIDs"])
-        servers = [
-            s["sourceServerID"]
+        server_of = {
+            s["recoveryInstanceID"]: s["sourceServerID"]
             for j in self.jobs.values()
+            if j["type"] == "LAUNCH"
             for s in j["participatingServers"]
             if s.get("recoveryInstanceID") in instances
-        ]
-        job_id = self.add_job(servers, job_type="TERMINATE")
+        }
+        job_id = self.add_job(sorted(server_of.values()), job_type="TERMINATE")
         job = self.jobs[job_id]
+        # Each participating server names the recovery instance terminated, as DRS's
+        # ParticipatingServer does: how a termination whose answer was lost is found.
+        instance_of = {server: instance for instance, server in server_of.items()}
+        for server in job["participatingServers"]:
+            server["recoveryInstanceID"] = instance_of[server["sourceServerID"]]
         job["initiatedBy"] = "TERMINATE_RECOVERY_INSTANCES"
         self.terminated |= instances
         self._terminated(instances)

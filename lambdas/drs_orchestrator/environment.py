@@ -28,6 +28,7 @@ QUOTA_WAIT_SECONDS = "QUOTA_WAIT_SECONDS"
 TARGET_WAIT_SECONDS = "TARGET_WAIT_SECONDS"
 TICKS_PER_RUN = "TICKS_PER_RUN"
 JANITOR_AFTER_SECONDS = "JANITOR_AFTER_SECONDS"
+HOLDS_ABANDONED_AFTER_SECONDS = "HOLDS_ABANDONED_AFTER_SECONDS"
 READINESS_TABLE = "READINESS_TABLE"
 READINESS_FUNCTION = "READINESS_FUNCTION"
 #: The wave runner's role, whose permissions readiness simulates (optional: not checked).
@@ -162,6 +163,10 @@ class ApiEnvironment:
     audit_table: str
     audit_retention_days: int
     runner_role_arn: str | None = None
+    #: How long a start's holds may stand without its execution written before another
+    #: start may take the servers (a start that died left them): a start takes at most
+    #: the API function's 29 s.
+    abandoned_after_seconds: int = 300
 
     @classmethod
     def from_env(cls) -> ApiEnvironment:
@@ -177,6 +182,7 @@ class ApiEnvironment:
             audit_table=_require(AUDIT_TABLE),
             audit_retention_days=_positive(AUDIT_RETENTION_DAYS),
             runner_role_arn=os.environ.get(WAVE_RUNNER_ROLE_ARN) or None,
+            abandoned_after_seconds=_positive(HOLDS_ABANDONED_AFTER_SECONDS, "300"),
         )
 
 

@@ -313,9 +313,12 @@ class Harness:
         groups: str = "operator",
         body: str | None = None,
         query: dict[str, str] | None = None,
+        action: str | None = None,
         **path: str,
     ) -> tuple[int, Any]:
-        """Call the real API handler as API Gateway would, as a user in ``groups``.
+        """Call the real API handler as API Gateway would, as a user in ``groups``;
+        ``action`` names the request for the fault injector (``handler_action``: None, the
+        API's calls are one site per call point).
 
         The servers a protection group names are put in DRS's inventory first: the API
         refuses servers DRS does not have, and these tests make their servers up."""
@@ -350,12 +353,13 @@ class Harness:
                 "authorizer": {"claims": {"cognito:groups": groups}},
             },
         }
-        token = in_handler.set(True)
+        token, doing = in_handler.set(True), handler_action.set(action)
         try:
             response = api.handler(event, LambdaContext("e2e-api"))
         except SimulatedCrash:  # the function died: API Gateway answers 502
             return 502, None
         finally:
+            handler_action.reset(doing)
             in_handler.reset(token)
         run_queued()
         answer = response.get("body")
@@ -457,6 +461,18 @@ class Harness:
                 return status
             time.sleep(0.05)
         return "RUNNING"
+
+    def machine_runs(self, execution_id: str) -> list[dict[str, Any]]:
+        """The state machine runs of an execution (its first, and those handed over to)."""
+        pages = self.sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.machines._arn
+        )
+        return [
+            run
+            for page in pages
+            for run in page["executions"]
+            if run["name"] == execution_id or run["name"].startswith(f"{execution_id}-r")
+        ]
 
     def holds(self) -> dict[str, str]:
         """The server-holds table: each held source server and the execution holding it."""
@@ -639,26 +655,39 @@ def harness_world(monkeypatch: pytest.MonkeyPatch, *, on_moto: bool = False) -> 
         # The janitor asks after every live execution's run at once (deployed: after 5 min
         # of silence), so its call points are reached in every drill.
         monkeypatch.setenv("JANITOR_AFTER_SECONDS", "0")
-        from drs_orchestrator.handlers import api, execution_finder, readiness
-
-        caches = (
-            api._catalog,
-            api._audit,
-            api._trail,
-            api._readiness_requests,
-            readiness._readiness,
-            wave_runner._runner,
-            wave_runner._machines,
-            execution_finder._finder,
-            execution_finder._janitor,
-        )
-        for cache in caches:
-            cache.cache_clear()
+        drop_warm_objects(clients_too=False)
         threads_before = set(threading.enumerate())
         yield built
         stop_every_run(built, threads_before)
-        for cache in caches:
-            cache.cache_clear()
+        drop_warm_objects(clients_too=False)
+
+
+def drop_warm_objects(*, clients_too: bool = True) -> None:
+    """Forget what the functions keep warm between invocations (their services and stores,
+    and with ``clients_too`` their boto3 clients), as a new execution environment starts
+    without them: a crash takes its environment's objects with it (``crash-cold``,
+    tests/e2e/faults.py). Between worlds each test's functions start without services or
+    stores; their clients are kept (moto answers the session they belong to, and making
+    them again for every test would cost the suite its time)."""
+    from drs_orchestrator.adapters import clients
+    from drs_orchestrator.handlers import api, execution_finder, readiness
+
+    for cache in (
+        api._catalog,
+        api._audit,
+        api._trail,
+        api._readiness_requests,
+        readiness._readiness,
+        wave_runner._runner,
+        wave_runner._waker,
+        wave_runner._machines,
+        execution_finder._finder,
+        execution_finder._janitor,
+    ):
+        cache.cache_clear()
+    if clients_too:
+        with clients._making:
+            clients._made.clear()
 
 
 def stop_every_run(harness: Harness, threads_before: set[threading.Thread]) -> None:

@@ -10,6 +10,16 @@ occurrence of it, and is one of the kinds of the fault model (docs/RELIABILITY.m
 - ``lost``: the call takes effect, then its answer is lost (a read time-out);
 - ``crash-before`` / ``crash-after``: the function dies just before / just after the call.
 
+Two more (``LIFE_KINDS``: the whole-life matrix, tests/e2e/test_life_matrix.py):
+
+- ``lost-retried``: the call takes effect, its answer is lost, and botocore sends the same
+  request again (its retry of a read time-out), whose answer the caller gets: a
+  conditional write that took effect the first time now fails its condition, a create
+  finds what it created;
+- ``crash-cold``: the function dies just after the call and its execution environment
+  with it: the next invocation starts cold, without the services, stores and clients the
+  dead one kept (``drop_warm``).
+
 A crash is a ``SimulatedCrash`` (a ``BaseException``, so no ``except Exception`` in the
 code under test can swallow it); the harness reports it to Step Functions as the Lambda
 service reports a function that died.
@@ -22,12 +32,17 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ReadTimeoutError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 KINDS = ("throttle", "failure", "lost", "crash-before", "crash-after")
+#: The kinds of the whole-life matrix: every kind above and the two closest to AWS.
+LIFE_KINDS = (*KINDS, "lost-retried", "crash-cold")
 
 
 def cases(points: dict[str, tuple[int, ...]]) -> list[tuple[str, int, str]]:
@@ -110,6 +125,8 @@ class FaultInjector:
     #: each (action, point) pair is a call site a matrix must reach.
     sites: Counter = field(default_factory=Counter)
     injected: list[tuple[str, str]] = field(default_factory=list)
+    #: What a ``crash-cold`` also does: forget the warm objects of the process.
+    drop_warm: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -148,8 +165,7 @@ class FaultInjector:
                 return self.kind
             return None
 
-    @staticmethod
-    def _inject(kind: str, client: BaseClient, operation: str, call: Any) -> Any:
+    def _inject(self, kind: str, client: BaseClient, operation: str, call: Any) -> Any:
         service = client.meta.service_model.service_name
         if kind == "crash-before":
             raise SimulatedCrash(f"died before {service}:{operation}")
@@ -174,6 +190,14 @@ class FaultInjector:
                 operation,
             )
         result = call()
+        if kind == "lost-retried":
+            return call()  # botocore's retry: the same request again; its answer is heard
+        if kind == "crash-cold":
+            if self.drop_warm is None:
+                msg = "a crash-cold fault needs drop_warm"
+                raise AssertionError(msg)
+            self.drop_warm()
+            raise SimulatedCrash(f"died after {service}:{operation}, its environment with it")
         if kind == "crash-after":
             raise SimulatedCrash(f"died after {service}:{operation}")
         raise ReadTimeoutError(endpoint_url=f"https://{service}.invalid/{operation}")

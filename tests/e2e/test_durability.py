@@ -218,3 +218,47 @@ def test_a_long_execution_hands_over_to_fresh_runs(
     deployed = int(300 * (per_tick + (12 + 6) * 3))
     assert history_violations({"a deployed run of 300 ticks": deployed}) == [], per_tick
     print(f"\nlong runs: {per_tick:.1f} history events per tick, its sleep included")
+
+
+def test_a_start_refused_while_holding_frees_what_it_held(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the whole-life matrix: a start whose second hold was throttled answered 503
+    and kept its first hold, so every start of the plan was refused (409) until the hold
+    was abandoned, five minutes later. A hold that fails frees what the start took."""
+    created = harness.one_wave_plan(GROUPS["db"], "g", "A")
+    # The start's PutItems: the audit's intent, then one hold per server.
+    FaultInjector(point="dynamodb:PutItem", kind="throttle", occurrence=3).install(monkeypatch)
+    status, answer = harness.start_plan(created["planId"])
+    assert status == 503, answer
+    assert harness.holds() == {}, "nothing held by a start that was refused"
+    status, started = harness.start_plan(created["planId"])
+    assert status == 202, started
+    item = harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED", item.get("reason")
+
+
+def test_the_holds_of_a_start_that_died_are_abandoned_after_their_time(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start that died between its holds and its record leaves holds no execution owns:
+    the next start is refused with how long they stand (HOLDS_ABANDONED_AFTER_SECONDS),
+    and once that time passed takes them over and goes through."""
+    from drs_orchestrator.handlers import api
+
+    created = harness.one_wave_plan(GROUPS["db"], "g", "A")
+    with monkeypatch.context() as dying:
+        FaultInjector(point="dynamodb:PutItem", kind="crash-after", occurrence=3).install(dying)
+        status, _ = harness.start_plan(created["planId"])
+    assert status == 502
+    assert len(harness.holds()) == 2, "its holds taken, then it died before its record"
+    status, refused = harness.start_plan(created["planId"])
+    assert status == 409, refused
+    assert "a start that died leaves its holds for 300 s" in refused["message"]
+    monkeypatch.setenv("HOLDS_ABANDONED_AFTER_SECONDS", "0")  # as if the time had passed
+    api._catalog.cache_clear()
+    status, started = harness.start_plan(created["planId"])
+    assert status == 202, started
+    item = harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
+    assert item["status"] == "COMPLETED", item.get("reason")
+    assert harness.holds() == {}

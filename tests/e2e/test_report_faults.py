@@ -176,3 +176,48 @@ def test_a_schedule_between_a_termination_asked_and_its_jobs_recorded_keeps_them
     stored = harness.stored_report(execution_id)
     assert stored is not None
     assert job_id in {j["jobId"] for j in stored[0]["jobs"] if j["type"] == "TERMINATE"}
+
+
+@pytest.mark.parametrize("kind", ["lost", "lost-retried", "crash-after", "crash-cold"])
+def test_a_termination_drs_started_unheard_is_found_recorded_and_followed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Found by the whole-life matrix: DRS started the TERMINATE job but the API never
+    heard (its answer lost, even after botocore asked again; the function died once DRS
+    was asked). Once recorded as FAILED and asked again, or left REQUESTED for ever, the
+    job was on no record, never followed, and missing from the report. Now the request
+    stays asked for, the operator's second request is refused (409: already asked), and
+    the janitor finds the job by its instances and records it; it is followed to its end."""
+    from tests.e2e.conftest import drop_warm_objects
+
+    execution_id = ended_drill(harness, monkeypatch)
+    injector = FaultInjector(point="drs:TerminateRecoveryInstances", kind=kind)
+    injector.drop_warm = drop_warm_objects
+    injector.install(monkeypatch)
+    status, answer = harness.api(
+        "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+    )
+    assert injector.injected == [("drs:TerminateRecoveryInstances", kind)]
+    if kind == "lost-retried":  # botocore's second request was heard
+        assert status == 202, answer
+    else:
+        assert status == (503 if kind == "lost" else 502), answer
+        if kind == "lost":
+            assert "the finder's schedule records its job" in answer["message"]
+        again, refused = harness.api(
+            "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+        )
+        assert again == 409, refused
+    item = settle(harness, execution_id)
+    terminating = {j for j, job in harness.drs.jobs.items() if job["type"] == "TERMINATE"}
+    assert terminating, "DRS was asked"
+    assert terminating <= set(item["jobs"]), "every TERMINATE job on the record"
+    assert {item["jobs"][j]["status"] for j in terminating} == {"COMPLETED"}, "followed"
+    started = {t["jobId"] for t in item["terminations"] if t["status"] == "STARTED"}
+    assert started, item["terminations"]
+    assert started <= terminating
+    assert "watch" not in item
+    stored = harness.stored_report(execution_id)
+    assert stored is not None
+    reported = {j["jobId"] for j in stored[0]["jobs"] if j["type"] == "TERMINATE"}
+    assert reported == terminating

@@ -182,6 +182,21 @@ class DrsGateway:
             if item.get("status") != "COMPLETED"
         ]
 
+    def terminations_of(self, instance_ids: Iterable[str], since: str) -> list[DrsJob]:
+        """The TERMINATE jobs created since ``since`` (stored UTC form) that terminate any
+        of the recovery instances: how a termination whose answer was lost, or whose
+        function died once DRS was asked, is found and recorded. Every page is read."""
+        wanted = set(instance_ids)
+        from_date = since[:19] + "Z"
+        return [
+            DrsJob.from_drs(item)
+            for page in self._pages("describe_jobs", filters={"fromDate": from_date})
+            for item in page.get("items", [])
+            if item.get("type") == "TERMINATE"
+            and wanted
+            & {s.get("recoveryInstanceID") for s in item.get("participatingServers") or []}
+        ]
+
     def terminate_recovery_instances(self, instance_ids: list[str]) -> DrsJob:
         """Terminate recovery instances (at most 200 per call) as one TERMINATE job."""
         try:

@@ -95,6 +95,7 @@ def _catalog() -> Catalog:
         readiness_records=ReadinessRecords(env.readiness_table),
         runner_role_arn=env.runner_role_arn,
         reports=ReportStore(env.reports_bucket),
+        abandoned_after_seconds=env.abandoned_after_seconds,
     )
 
 

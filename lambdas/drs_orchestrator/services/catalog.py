@@ -45,6 +45,7 @@ from drs_orchestrator.errors import (
     ConflictError,
     NotFoundError,
     OrchestratorError,
+    OutcomeUnknownError,
     ServiceUnavailableError,
     TargetUnreachableError,
 )
@@ -166,8 +167,11 @@ class Catalog(Inventory):
         readiness_records: ReadinessRecords | None = None,
         runner_role_arn: str | None = None,
         reports: ReportStore | None = None,
+        abandoned_after_seconds: int = 300,
     ) -> None:
         super().__init__(groups, plans, drs, clock, automations)
+        #: A start's holds without its execution written this long are abandoned (it died).
+        self.abandoned_after_seconds = abandoned_after_seconds
         #: Where the finder stores each finished execution's report.
         self.reports = reports
         self.readiness_records = readiness_records
@@ -659,30 +663,53 @@ class Catalog(Inventory):
 
     def _hold(self, execution_id: str, servers: list[str], now: str) -> None:
         """Hold every server in sorted order, taking over holds of ended executions; on a
-        clash, free what was taken and answer 409 naming the holder."""
+        clash, free what was taken and answer 409 naming the holder. A hold that fails
+        (throttled, the table unavailable) frees what was taken too: only a start that
+        died keeps its holds, until they are abandoned (``abandoned_after_seconds``)."""
         taken: list[str] = []
-        for server in servers:
-            if self.holds.take(execution_id, server, now):
+        try:
+            for server in servers:
+                if not self._take(execution_id, server, now):
+                    self._clash(server, now)
                 taken.append(server)
-                continue
-            found = self.holds.holder(server)
-            holder, held_at = found if found else ("", "")
-            held = self.executions.get(holder) if holder else None
-            # A holder that ended, or that never wrote its execution (a start that died
-            # between its holds and its record) long enough ago, gives the server up.
-            abandoned = held is None and bool(held_at) and _older_than(held_at, now, 300)
-            ended = held is not None and held["status"] in TERMINAL
-            if (
-                holder
-                and (ended or abandoned)
-                and self.holds.take(execution_id, server, now, from_holder=holder)
-            ):
-                taken.append(server)
-                continue
+        except OrchestratorError:
             self.holds.release(execution_id, taken)
-            status = held["status"] if held else "starting"
-            msg = f"execution {holder} ({status}) already uses source server(s) {server}"
-            raise ConflictError(msg)
+            raise
+
+    def _take(self, execution_id: str, server: str, now: str) -> bool:
+        """Hold ``server``, from a holder that ended or abandoned it if need be."""
+        if self.holds.take(execution_id, server, now):
+            return True
+        found = self.holds.holder(server)
+        holder, held_at = found if found else ("", "")
+        held = self.executions.get(holder) if holder else None
+        # A holder that ended, or that never wrote its execution (a start that died
+        # between its holds and its record) long enough ago, gives the server up.
+        abandoned = (
+            held is None
+            and bool(held_at)
+            and _older_than(held_at, now, self.abandoned_after_seconds)
+        )
+        ended = held is not None and held["status"] in TERMINAL
+        return (
+            bool(holder)
+            and (ended or abandoned)
+            and self.holds.take(execution_id, server, now, from_holder=holder)
+        )
+
+    def _clash(self, server: str, now: str) -> None:
+        """409 naming the execution that holds ``server`` (``starting``: not written yet)."""
+        found = self.holds.holder(server)
+        holder = found[0] if found else ""
+        held = self.executions.get(holder) if holder else None
+        status = held["status"] if held else "starting"
+        msg = f"execution {holder} ({status}) already uses source server(s) {server}"
+        if held is None and found:
+            msg += (
+                f"; a start that died leaves its holds for {self.abandoned_after_seconds} s, "
+                "then they are free"
+            )
+        raise ConflictError(msg)
 
     def _all_with_status(self, status: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -897,27 +924,33 @@ class Catalog(Inventory):
             raise ConflictError(msg)
         new_jobs: dict[str, dict[str, Any]] = {}
         failure: Exception | None = None
+        unknown: Exception | None = None
         for termination in requested:
             try:
                 gateway = self.drs.of(termination.get("target"), self.session)
                 job = gateway.terminate_recovery_instances(termination["recoveryInstanceIds"])
+            except OutcomeUnknownError as exc:
+                # DRS may have started it: it stays asked for (REQUESTED), and the janitor
+                # records its TERMINATE job once it finds it (``terminations_of``).
+                unknown = exc
+                continue
             except OrchestratorError as exc:
                 termination.update(status="FAILED", reason=str(exc))
                 failure = exc
                 continue
             termination.update(status="STARTED", jobId=job.job_id)
-            new_jobs[job.job_id] = {
-                "jobId": job.job_id,
-                "waveName": "",
-                "type": "TERMINATE",
-                "status": job.status,
-                "servers": [],
-                **({"target": termination["target"]} if termination.get("target") else {}),
-            }
+            new_jobs.update(execution_controls.termination_job(termination, job))
         self._record_terminations(execution_id, version, terminations, new_jobs)
         if failure is not None:
             msg = f"DRS refused to terminate some instances ({failure}); ask again to retry them"
             raise ServiceUnavailableError(msg) from failure
+        if unknown is not None:
+            msg = (
+                f"DRS's answer was lost ({unknown}): if it started the termination, the "
+                "finder's schedule records its job; if not, ask again in "
+                f"{int(execution_controls.TERMINATION_IN_FLIGHT.total_seconds() // 60)} minutes"
+            )
+            raise ServiceUnavailableError(msg) from unknown
         return self.get_execution(execution_id)
 
     def _instances_to_terminate(self, item: dict[str, Any]) -> list[tuple[str | None, list[str]]]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
+    from drs_orchestrator.domain.jobs import DrsJob
     from drs_orchestrator.domain.plans import Action, RecoveryPlan
 
 E, W = ExecutionStatus, WaveStatus
@@ -225,6 +226,20 @@ def termination_in_flight(item: dict[str, Any], now: datetime) -> bool:
     may still be recorded: until then the execution stays watched, or the job recorded a
     moment later would never be followed (issue 32)."""
     return any(requested_recently(t, now) for t in item.get("terminations") or ())
+
+
+def termination_job(termination: dict[str, Any], job: DrsJob) -> dict[str, dict[str, Any]]:
+    """The execution's record of a TERMINATE job started for ``termination``, by job id."""
+    return {
+        job.job_id: {
+            "jobId": job.job_id,
+            "waveName": "",
+            "type": "TERMINATE",
+            "status": job.status,
+            "servers": [],
+            **({"target": termination["target"]} if termination.get("target") else {}),
+        }
+    }
 
 
 def free_servers(records: ExecutionRecords, holds: ServerHolds, item: dict[str, Any]) -> bool:

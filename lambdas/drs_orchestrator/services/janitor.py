@@ -8,7 +8,8 @@ every watched execution:
 - not ended, its runner silent for ``janitor_after`` and its state machine run not
   RUNNING (or never started): ended with the reason (``every-execution-ends``);
 - ended: launches still in doubt are looked for by their tag and recorded
-  (``nothing-launched-is-lost``), queued notifications published, servers freed
+  (``nothing-launched-is-lost``), terminations asked for whose job was never recorded are
+  looked for by their instances and recorded, queued notifications published, servers freed
   (``servers-held-atomically``); once nothing is left to settle and every DRS job ended,
   its report is stored in the deployment bucket (``every-finished-execution-has-a-report``)
   and then the execution leaves the watch index, unless it changed meanwhile.
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from drs_orchestrator.adapters.dynamodb import WATCHED
 from drs_orchestrator.adapters.targets import as_gateways
 from drs_orchestrator.domain import runner as core
 from drs_orchestrator.domain.report import render_html
@@ -60,6 +62,7 @@ class JanitorReport:
     examined: int = 0
     ended: int = 0
     launches_found: int = 0
+    terminations_found: int = 0
     holds_released: int = 0
     woken: int = 0
     reports_stored: int = 0
@@ -193,6 +196,7 @@ class Janitor:
                 self._records.save(execution_id, latest["version"], changes, new_jobs)
         if by_target:
             item = self._records.get(execution_id) or item
+        item = self._find_terminations(item, report)
         executions.publish_outbox(self._records, self._notifier, item)
         if executions.free_servers(self._records, self._holds, item):
             report.holds_released += 1
@@ -203,6 +207,41 @@ class Janitor:
             report.reports_stored += 1
             if self._records.unwatch(execution_id, item["version"]):
                 report.settled += 1
+
+    def _find_terminations(self, item: dict[str, Any], report: JanitorReport) -> dict[str, Any]:
+        """Record the TERMINATE jobs DRS started for the execution's terminations that no
+        record holds (``nothing-launched-is-lost``, for terminations): the API wrote a
+        request down and DRS started its job, but the answer was lost or the function died
+        before recording it (the request is still ``REQUESTED``: it takes the job), or
+        botocore asked again after a lost answer and DRS started two (the request took the
+        second: the first is recorded beside it). Each is then followed to its end and in
+        the report. A request DRS never got stays asked for until the API may ask again
+        (``TERMINATION_IN_FLIGHT``)."""
+        execution_id = item["executionId"]
+        recorded = set(item.get("jobs") or {})
+        terminations = [dict(t) for t in item.get("terminations") or ()]
+        new_jobs: dict[str, dict[str, Any]] = {}
+        for termination in terminations:
+            if termination.get("status") not in ("REQUESTED", "STARTED"):
+                continue
+            gateway = self._drs.of(termination.get("target"), session_name(execution_id, "janitor"))
+            since = parse_drs_timestamp(termination["requestedAt"]) - timedelta(minutes=5)
+            found = gateway.terminations_of(termination["recoveryInstanceIds"], to_iso(since))
+            unrecorded = [j for j in found if j.job_id not in recorded | set(new_jobs)]
+            if unrecorded and termination["status"] == "REQUESTED":
+                termination.update(status="STARTED", jobId=unrecorded[0].job_id)
+            for job in unrecorded:
+                new_jobs.update(executions.termination_job(termination, job))
+                report.terminations_found += 1
+        if not new_jobs:
+            return item
+        self._records.save(
+            execution_id,
+            item["version"],
+            {"terminations": terminations, "watch": WATCHED, "updatedAt": to_iso(self._clock())},
+            new_jobs,
+        )
+        return self._records.get(execution_id) or item
 
     def _store_report(self, item: dict[str, Any]) -> None:
         """The settled execution's report, with every job event recorded for it (they
