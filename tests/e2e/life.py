@@ -51,6 +51,8 @@ class Life:
     execution_id: str = ""
     #: The execution as first seen ended (``terminal-is-final`` compares it with later).
     ended_as: dict[str, Any] | None = None
+    #: The operator's cancel went through (200, or 409: it already had).
+    cancel_asked: bool = False
     terminated: bool = False
 
 
@@ -93,11 +95,29 @@ def prepare(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
 def live(harness: Harness, plan_id: str, timeout: float = PATIENCE) -> Life:
     """Start, run, cancel, terminate and settle one execution of the plan."""
     life = Life()
+    _hold_app_until_cancel_asked(harness, life)
     life.execution_id = _start(harness, plan_id, life)
     _run_and_cancel(harness, life, timeout)
     _terminate(harness, life)
     _settle(harness, life)
     return life
+
+
+def _hold_app_until_cancel_asked(harness: Harness, life: Life) -> None:
+    """App's launch ends only once the operator's cancel went through: the finder the
+    operator's loop runs could otherwise describe App's job, launched between the loop's
+    read and its run of the schedule, to its end before the loop saw App launching."""
+    advance = harness.drs._advance
+
+    def held(job_id: str) -> None:
+        job = harness.drs.jobs[job_id]
+        servers = {s["sourceServerID"] for s in job["participatingServers"]}
+        app_running = job["type"] == "LAUNCH" and job["status"] == "STARTED" and servers & set(APP)
+        if app_running and not life.cancel_asked:
+            return
+        advance(job_id)
+
+    harness.drs._advance = held
 
 
 def _ask(harness: Harness, life: Life, action: str, method: str, resource: str, **kw: Any) -> Any:
@@ -164,7 +184,7 @@ def _run_and_cancel(harness: Harness, life: Life, timeout: float) -> None:
                 executionId=life.execution_id,
             )
             assert status in (200, 409, 500, 502, 503), (status, body)
-            cancelled = status in (200, 409)
+            cancelled = life.cancel_asked = status in (200, 409)
         if cancelled or not launching:
             harness.run_finder()
         ended = item["status"] in ("COMPLETED", "FAILED", "CANCELLED")
