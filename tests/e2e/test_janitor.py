@@ -107,3 +107,39 @@ def test_a_launch_in_doubt_never_taken_is_named_never_launched(harness: Harness)
     assert item["jobs"] == {}
     assert "watch" not in item
     assert violations(item, harness.drs_jobs()) == []
+
+
+def test_the_janitor_does_not_end_an_execution_handed_over_while_it_looked(
+    harness: Harness, monkeypatch: Any
+) -> None:
+    """Found by the whole-life matrix: the janitor read the execution (its run r1), the
+    runner then handed over to r2 and r1 ended SUCCEEDED; asked after r1, the janitor ended
+    the execution as "its state machine run ended SUCCEEDED without ending it" while r2
+    ran it. Its reason's premise is checked again on the record before it ends anything."""
+    from drs_orchestrator.adapters.stepfunctions import StateMachines
+
+    harness.drs.autopilot = False  # the wave stays launching: the execution stays live
+    execution_id = harness.run(PLAN, {"db": SERVERS})
+    from tests.e2e.conftest import wait_until
+
+    wait_until(
+        lambda: harness.execution(execution_id)["waves"][0]["status"] == "LAUNCHING",
+        message="wave launching",
+    )
+    status = StateMachines.run_status
+
+    def handed_over_meanwhile(machines: StateMachines, run: str) -> str:
+        if run == execution_id:  # the run the janitor read: it hands over, then ends
+            harness.records.mark(execution_id, {"machineRun": f"{execution_id}-r2"})
+            return "SUCCEEDED"
+        return status(machines, run)
+
+    monkeypatch.setattr(StateMachines, "run_status", handed_over_meanwhile)
+    harness.run_finder()
+    item = harness.execution(execution_id)
+    assert item["status"] == "RUNNING", item.get("reason")
+    assert item["machineRun"] == f"{execution_id}-r2"
+    harness.drs.autopilot = True
+    harness.records.mark(execution_id, {"machineRun": execution_id})
+    monkeypatch.setattr(StateMachines, "run_status", status)
+    assert harness.wait_for(execution_id, "COMPLETED", "FAILED")["status"] == "COMPLETED"

@@ -36,7 +36,7 @@ from drsctl.invariants import (
 )
 from tests.e2e.conftest import FINDER_ACTION, drop_warm_objects
 from tests.e2e.faults import LIFE_KINDS, FaultInjector, site_scope
-from tests.e2e.life import API_CANCEL, API_START, API_TERMINATE, APP, DB, WEB, live, prepare
+from tests.e2e.life import API_CANCEL, API_START, API_TERMINATE, APP, DB, live, prepare
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -171,26 +171,34 @@ def assert_lived_well(harness: Harness, life: Life) -> None:
     assert life.ended_as is not None
     assert final_violations(life.ended_as, item) == []
     assert item["status"] == "CANCELLED", item.get("reason")
-    assert [w["status"] for w in item["waves"]] == ["COMPLETED", "COMPLETED", "SKIPPED"]
+    waves = {w["name"]: w for w in item["waves"]}
+    assert (waves["Db"]["status"], waves["Web"]["status"]) == ("COMPLETED", "SKIPPED")
+    # The cancel can land between App's launch written down and DRS asked (a fault there
+    # widens the window): App is then not launched, and says so.
+    app_launched = waves["App"]["status"] == "COMPLETED"
+    if not app_launched:
+        assert waves["App"]["status"] == "FAILED", waves["App"]
+        assert "not launched: cancelled" in waves["App"]["reason"], waves["App"]["reason"]
+    expected = [*DB, *APP] if app_launched else DB
     launched = [
         s["sourceServerID"]
         for j in drs_jobs
         if j["type"] == "LAUNCH"
         for s in j["participatingServers"]
     ]
-    assert sorted(launched) == sorted([*DB, *APP]), "each server of Db and App launched once"
-    assert not set(WEB) & set(launched)
+    assert sorted(launched) == sorted(expected), "each server launched once, Web never"
     instances = {
         s["recoveryInstanceId"] for s in item["servers"].values() if s.get("recoveryInstanceId")
     }
-    assert len(instances) == len(DB) + len(APP)
+    assert len(instances) == len(expected)
     assert harness.drs.terminated == instances, "every recovery instance terminated"
     terminating = {j["jobID"] for j in drs_jobs if j["type"] == "TERMINATE"}
     assert terminating, "the instances were terminated by a DRS job"
     assert terminating <= set(item["jobs"]), "every TERMINATE job on the record"
     assert {item["jobs"][j]["status"] for j in terminating} == {"COMPLETED"}, "followed"
-    started = [t for t in item["terminations"] if t["status"] == "STARTED"]
-    assert {t["jobId"] for t in started} == terminating, item["terminations"]
+    started = {t["jobId"] for t in item["terminations"] if t["status"] == "STARTED"}
+    assert started, item["terminations"]
+    assert started <= terminating, "a request names the job it started"
     runs = harness.machine_runs(life.execution_id)
     assert all(r["status"] != "RUNNING" for r in runs), "every run ended"
     assert item.get("outbox") == {}, "every notification published"

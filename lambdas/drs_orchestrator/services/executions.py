@@ -188,14 +188,22 @@ def wake_waiting_machine(
 
 
 def end_with_reason(
-    records: ExecutionRecords, execution_id: str, reason: str, now: datetime
+    records: ExecutionRecords,
+    execution_id: str,
+    reason: str,
+    now: datetime,
+    *,
+    still: Callable[[dict[str, Any]], bool] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """End a live execution with ``reason`` (``domain.runner.finalise``: waves not started
     skipped, waves in flight failed, FAILED or CANCELLED), at the version read, again if
-    another writer came first; an ended execution is left as it is. Returns the item and
-    whether this call ended it."""
+    another writer came first; an ended execution is left as it is, and so is one for
+    which ``still`` (the reason's premise, checked on every read) no longer holds. Returns
+    the item and whether this call ended it."""
     for _ in range(8):
         item = _load(records, execution_id)
+        if still is not None and not still(item):
+            return item, False
         changes, notifications = finalise(item, reason, now)
         if not changes:
             return item, False

@@ -146,7 +146,18 @@ class Janitor:
             if status == "MISSING"
             else f"its state machine run {run} ended {status} without ending it"
         )
-        ended, by_us = executions.end_with_reason(self._records, item["executionId"], reason, now)
+        # Judged on the run the record named: if a tick or a hand-over wrote since (the
+        # ended run handed over to a successor that runs), the premise is gone.
+        ended, by_us = executions.end_with_reason(
+            self._records,
+            item["executionId"],
+            reason,
+            now,
+            still=lambda latest: (
+                latest["version"] == item["version"]
+                and latest.get("machineRun") == item.get("machineRun")
+            ),
+        )
         if not by_us:
             return
         report.ended += 1
