@@ -221,3 +221,26 @@ def test_a_termination_drs_started_unheard_is_found_recorded_and_followed(
     assert stored is not None
     reported = {j["jobId"] for j in stored[0]["jobs"] if j["type"] == "TERMINATE"}
     assert reported == terminating
+
+
+@pytest.mark.parametrize("kind", ["lost", "lost-retried"])
+def test_a_termination_written_down_unheard_goes_on_to_drs(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Found by the whole-life matrix: the save writing a termination down took effect and
+    its answer was lost (or botocore's retry of it was refused as stale): the API answered
+    503 or 409 "already asked" and never asked DRS, and the request stood, unasked, for
+    five minutes. The API reads its request back and goes on."""
+    execution_id = ended_drill(harness, monkeypatch)
+    # The API's UpdateItems: the request written down, then its job recorded.
+    FaultInjector(point="dynamodb:UpdateItem", kind=kind, occurrence=1).install(monkeypatch)
+    status, answer = harness.api(
+        "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
+    )
+    assert status == 202, answer
+    [termination] = answer["terminations"]
+    assert termination["status"] == "STARTED"
+    assert harness.drs.terminated == set(termination["recoveryInstanceIds"])
+    item = settle(harness, execution_id)
+    assert item["jobs"][termination["jobId"]]["status"] == "COMPLETED"
+    assert "watch" not in item

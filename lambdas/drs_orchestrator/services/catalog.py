@@ -916,8 +916,15 @@ class Catalog(Inventory):
                     item["version"],
                     {"terminations": terminations, "updatedAt": self.clock(), "watch": WATCHED},
                 )
-            except StaleExecutionError:
-                continue
+            except (StaleExecutionError, OrchestratorError) as exc:
+                # Refused as stale, or its answer lost: botocore's retry of a save that took
+                # effect is refused as stale too. Written, the request goes on.
+                written = self._written_down(execution_id, requested)
+                if written is None and isinstance(exc, StaleExecutionError):
+                    continue
+                if written is None:
+                    raise
+                version, terminations = written
             break
         else:
             msg = f"execution {execution_id} kept changing; try again"
@@ -952,6 +959,24 @@ class Catalog(Inventory):
             )
             raise ServiceUnavailableError(msg) from unknown
         return self.get_execution(execution_id)
+
+    def _written_down(
+        self, execution_id: str, requested: list[dict[str, Any]]
+    ) -> tuple[int, list[dict[str, Any]]] | None:
+        """The execution's version and terminations (``requested``'s own objects in them)
+        if every request of ``requested`` is on it (a save whose answer was lost took
+        effect); None if not, or if it cannot be read."""
+        try:
+            item = self.get_execution(execution_id)
+        except OrchestratorError:
+            return None
+        mine = {r["requestId"]: r for r in requested}
+        on_record = [t for t in item.get("terminations") or [] if t.get("requestId") in mine]
+        if len(on_record) < len(mine):
+            return None
+        # The requests as this call goes on to update them (their DRS job, their status).
+        terminations = [mine.get(t.get("requestId", ""), t) for t in item["terminations"]]
+        return int(item["version"]), terminations
 
     def _instances_to_terminate(self, item: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
         """The recovery instances still to terminate, at most 200 per request, each request
