@@ -115,11 +115,21 @@ LIFE_PHASES = {
     FINDER_ACTION: "the finder's schedule and janitor",
 }
 
+#: Cases a life cannot end in a test's time, with why: a termination written down whose
+#: function died before DRS was asked stands "asked for" for ``TERMINATION_IN_FLIGHT``
+#: (5 min, longer than the API function can live), refusing the operator's second request
+#: (409) until then; held by tests/lambdas/test_terminations.py (docs/RELIABILITY.md).
+UNTIMELY: dict[tuple[str, str, int, str], str] = {
+    (API_TERMINATE, "dynamodb:UpdateItem", 1, "crash-after"): "died once written down",
+    (API_TERMINATE, "dynamodb:UpdateItem", 1, "crash-cold"): "died once written down",
+    (API_TERMINATE, "drs:TerminateRecoveryInstances", 1, "crash-before"): "died before DRS",
+}
 ALL_CASES = [
     (action, point, occurrence, kind)
     for (action, point), reached in LIFE_SITES.items()
     for occurrence in range(1, reached + 1)
     for kind in LIFE_KINDS
+    if (action, point, occurrence, kind) not in UNTIMELY
 ]
 
 
@@ -136,10 +146,7 @@ def sample(seed: int, size: str) -> list[tuple[str, str, int, str]]:
         return ALL_CASES
     draw = random.Random(seed)  # noqa: S311 - a sample of cases, not a secret
     sites = draw.sample(sorted(LIFE_SITES), min(int(size), len(LIFE_SITES)))
-    chosen = {
-        (action, point, draw.randint(1, LIFE_SITES[(action, point)]), draw.choice(LIFE_KINDS))
-        for action, point in sites
-    }
+    chosen = {draw.choice([c for c in ALL_CASES if c[:2] == site]) for site in sites}
     return [case for case in ALL_CASES if case in chosen]
 
 
@@ -273,4 +280,5 @@ def test_the_sample_is_the_seed_s_and_reaches_every_case_over_seeds() -> None:
     assert {(a, p) for a, p, _, _ in sample(7, "16")} <= set(LIFE_SITES)
     drawn = {case for seed in range(3000) for case in sample(seed, "16")}
     assert drawn == set(ALL_CASES)
+    assert len(ALL_CASES) == len(LIFE_KINDS) * sum(LIFE_SITES.values()) - len(UNTIMELY)
     assert sample(7, "all") == ALL_CASES
