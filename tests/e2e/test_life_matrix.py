@@ -132,6 +132,11 @@ ALL_CASES = [
     if (action, point, occurrence, kind) not in UNTIMELY
 ]
 
+#: Each site's cases, for the sample's draw.
+CASES_BY_SITE: dict[tuple[str, str], list[tuple[str, str, int, str]]] = {
+    site: [c for c in ALL_CASES if c[:2] == site] for site in LIFE_SITES
+}
+
 
 def fault_seed() -> int:
     """The run's seed: ``DRS_FAULT_SEED`` (tests/conftest.py sets one for the whole run, so
@@ -146,7 +151,7 @@ def sample(seed: int, size: str) -> list[tuple[str, str, int, str]]:
         return ALL_CASES
     draw = random.Random(seed)  # noqa: S311 - a sample of cases, not a secret
     sites = draw.sample(sorted(LIFE_SITES), min(int(size), len(LIFE_SITES)))
-    chosen = {draw.choice([c for c in ALL_CASES if c[:2] == site]) for site in sites}
+    chosen = {draw.choice(CASES_BY_SITE[site]) for site in sites}
     return [case for case in ALL_CASES if case in chosen]
 
 
