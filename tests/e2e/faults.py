@@ -144,8 +144,11 @@ class FaultInjector:
             kind = injector._choose(call_point(client, operation), handler_action.get())
             if kind is None:
                 return original(client, operation, params)
+            # Each attempt gets the parameters as the caller gave them: botocore's handlers
+            # rewrite some in place (an S3 body becomes a stream the first attempt reads
+            # to its end), and botocore's own retry sends the request again from its start.
             return injector._inject(
-                kind, client, operation, lambda: original(client, operation, params)
+                kind, client, operation, lambda: original(client, operation, dict(params))
             )
 
         monkeypatch.setattr(BaseClient, "_make_api_call", make_api_call)
