@@ -185,8 +185,9 @@ def test_a_termination_drs_started_unheard_is_found_recorded_and_followed(
     """Found by the whole-life matrix: DRS started the TERMINATE job but the API never
     heard (its answer lost, even after botocore asked again; the function died once DRS
     was asked). Once recorded as FAILED and asked again, or left REQUESTED for ever, the
-    job was on no record, never followed, and missing from the report. Now the request
-    stays asked for, the operator's second request is refused (409: already asked), and
+    job was on no record, never followed, and missing from the report. Now a lost answer
+    is checked at once (DRS lists the job it started); a function that died leaves the
+    request asked for, the operator's second request is refused (409: already asked), and
     the janitor finds the job by its instances and records it; it is followed to its end."""
     from tests.e2e.conftest import drop_warm_objects
 
@@ -198,12 +199,10 @@ def test_a_termination_drs_started_unheard_is_found_recorded_and_followed(
         "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
     )
     assert injector.injected == [("drs:TerminateRecoveryInstances", kind)]
-    if kind == "lost-retried":  # botocore's second request was heard
+    if kind.startswith("lost"):  # heard: botocore's second answer, or the job looked up
         assert status == 202, answer
-    else:
-        assert status == (503 if kind == "lost" else 502), answer
-        if kind == "lost":
-            assert "the finder's schedule records its job" in answer["message"]
+    else:  # the function died: the janitor finds the job
+        assert status == 502, answer
         again, refused = harness.api(
             "POST", "/executions/{executionId}/terminate-instances", executionId=execution_id
         )
@@ -243,4 +242,28 @@ def test_a_termination_written_down_unheard_goes_on_to_drs(
     assert harness.drs.terminated == set(termination["recoveryInstanceIds"])
     item = settle(harness, execution_id)
     assert item["jobs"][termination["jobId"]]["status"] == "COMPLETED"
+    assert "watch" not in item
+
+
+def test_a_termination_drs_answered_with_a_5xx_and_did_not_start_is_asked_again(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 5xx leaves the outcome unknown: DRS is asked what it started, lists no TERMINATE
+    job of the instances, so none was: the request fails (503 saying so) and the operator's
+    next one goes through, with one TERMINATE job in all."""
+    execution_id = ended_drill(harness, monkeypatch)
+    injector = FaultInjector(point="drs:TerminateRecoveryInstances", kind="failure")
+    injector.install(monkeypatch)
+    path = "/executions/{executionId}/terminate-instances"
+    status, answer = harness.api("POST", path, executionId=execution_id)
+    assert status == 503, answer
+    assert "none was started" in answer["message"]
+    [failed] = harness.execution(execution_id)["terminations"]
+    assert failed["status"] == "FAILED"
+    status, answer = harness.api("POST", path, executionId=execution_id)
+    assert status == 202, answer
+    item = settle(harness, execution_id)
+    terminating = [j for j, job in harness.drs.jobs.items() if job["type"] == "TERMINATE"]
+    assert len(terminating) == 1
+    assert item["jobs"][terminating[0]]["status"] == "COMPLETED"
     assert "watch" not in item

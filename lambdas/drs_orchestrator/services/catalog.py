@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -39,10 +40,11 @@ from drs_orchestrator.domain.plans import (
 )
 from drs_orchestrator.domain.recovery_time import wave_timings
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
-from drs_orchestrator.domain.timestamps import parse_drs_timestamp
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
+    DrsError,
     NotFoundError,
     OrchestratorError,
     OutcomeUnknownError,
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
     from drs_orchestrator.adapters.ssm import Automations
     from drs_orchestrator.adapters.stepfunctions import StateMachines
     from drs_orchestrator.adapters.targets import DrsGateways
+    from drs_orchestrator.domain.jobs import DrsJob
     from drs_orchestrator.domain.targets import Target
 
 ACTIVE = ("PENDING", "RUNNING", "PAUSED", "CANCELLING")
@@ -934,11 +937,10 @@ class Catalog(Inventory):
         unknown: Exception | None = None
         for termination in requested:
             try:
-                gateway = self.drs.of(termination.get("target"), self.session)
-                job = gateway.terminate_recovery_instances(termination["recoveryInstanceIds"])
+                job = self._ask_drs_to_terminate(termination)
             except OutcomeUnknownError as exc:
-                # DRS may have started it: it stays asked for (REQUESTED), and the janitor
-                # records its TERMINATE job once it finds it (``terminations_of``).
+                # DRS may have started it and could not be asked: it stays asked for
+                # (REQUESTED), and the janitor records its TERMINATE job once it finds it.
                 unknown = exc
                 continue
             except OrchestratorError as exc:
@@ -959,6 +961,26 @@ class Catalog(Inventory):
             )
             raise ServiceUnavailableError(msg) from unknown
         return self.get_execution(execution_id)
+
+    def _ask_drs_to_terminate(self, termination: dict[str, Any]) -> DrsJob:
+        """DRS's TERMINATE job for ``termination``. An answer lost (a time-out, a 5xx) is
+        checked at once: DRS lists a job it started (``terminations_of``), so a job found is
+        the one started, and none found means none was (``DrsError``: ask again). Only when
+        DRS cannot be asked that either does the outcome stay unknown."""
+        gateway = self.drs.of(termination.get("target"), self.session)
+        instances = termination["recoveryInstanceIds"]
+        try:
+            return gateway.terminate_recovery_instances(instances)
+        except OutcomeUnknownError as lost:
+            since = parse_drs_timestamp(termination["requestedAt"]) - timedelta(minutes=5)
+            try:
+                found = gateway.terminations_of(instances, to_iso(since))
+            except OrchestratorError:
+                raise lost from None
+            if found:
+                return found[-1]
+            why = f"{lost}, and DRS lists no TERMINATE job of these instances: none was started"
+            raise DrsError(lost.operation, "OutcomeUnknown", why) from lost
 
     def _written_down(
         self, execution_id: str, requested: list[dict[str, Any]]
