@@ -8,8 +8,7 @@ execution environment's warm objects with it).
 
 Every site of the life, every occurrence a life always reaches and every kind make
 ``ALL_CASES``; a run takes a seeded sample of them, one per site drawn at random up to
-``SAMPLE`` sites, so that runs reach every case over time (opt-in until the cases a full
-sweep still fails are mended: ``SAMPLE``). The seed is printed in the
+``SAMPLE`` sites, so that runs reach every case over time. The seed is printed in the
 suite's summary (``DRS_FAULT_SEED`` runs the same sample again; ``DRS_LIFE_SAMPLE=all`` runs
 every case). Each case must end the execution as the operator asked, launch each server
 once, terminate every recovery instance once, free every server, store the report whole,
@@ -155,10 +154,8 @@ def sample(seed: int, size: str) -> list[tuple[str, str, int, str]]:
     return [case for case in ALL_CASES if case in chosen]
 
 
-#: Sites per run. Opt-in for now (0 by default, ``16`` or ``all`` to run them): a sweep of
-#: every case on 7 December 2026 still failed 51 of 840 (docs/RELIABILITY.md, issue 32), and
-#: a sample of a matrix that fails some cases would fail the suite at random.
-SAMPLE = os.environ.get("DRS_LIFE_SAMPLE", "0")
+#: Sites per run (``DRS_LIFE_SAMPLE``: a number, or ``all``).
+SAMPLE = os.environ.get("DRS_LIFE_SAMPLE", "16")
 CASES = sample(fault_seed(), SAMPLE)
 
 
