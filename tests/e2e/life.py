@@ -1,7 +1,8 @@
 """An execution's whole life as an operator lives it, for the whole-life fault matrix
 (tests/e2e/test_life_matrix.py): started through the API (its servers held, its state
 machine started), sleeping between ticks and woken by DRS's launch events, handing over to
-a fresh run, cancelled through the API while its second wave launches, its recovery
+a fresh run, its second wave approved through the API once the machine waits for it,
+cancelled through the API while that wave launches, its recovery
 instances terminated through the API once it ended, and settled by the finder's schedule
 and janitor (the termination followed, the report stored).
 
@@ -32,6 +33,7 @@ pause = time.sleep
 
 #: The handler actions of the API's requests in a life (``Harness.api``'s ``action``).
 API_START, API_CANCEL, API_TERMINATE = "api-start", "api-cancel", "api-terminate"
+API_RESUME = "api-resume"
 #: How often the operator asks again after a failed request.
 ATTEMPTS = 6
 DB = [f"s-1ife00000000000d{n}" for n in range(2)]
@@ -58,9 +60,9 @@ class Life:
 
 def prepare(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
     """The life's world before any fault is armed: three protection groups and a plan of
-    three waves in a chain (Db, App, Web) made by an admin, sleeps of one second between
-    ticks (woken by DRS's events), two ticks per run, the holds of a start that died
-    abandoned at once. Returns the plan's id."""
+    three waves in a chain (Db, App, Web; App waits for approval) made by an admin, sleeps
+    of one second between ticks (woken by DRS's events), two ticks per run, the holds of a
+    start that died abandoned at once. Returns the plan's id."""
     from drs_orchestrator.handlers import api, wave_runner
 
     monkeypatch.setenv("POLL_SECONDS", "1")
@@ -80,7 +82,12 @@ def prepare(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
         "name": "life",
         "waves": [
             {"name": "Db", "protectionGroups": ["life-db"]},
-            {"name": "App", "protectionGroups": ["life-app"], "dependsOn": ["Db"]},
+            {
+                "name": "App",
+                "protectionGroups": ["life-app"],
+                "dependsOn": ["Db"],
+                "pauseBefore": True,
+            },
             {"name": "Web", "protectionGroups": ["life-web"], "dependsOn": ["App"]},
         ],
     }
@@ -166,13 +173,16 @@ def _running_holder(harness: Harness, body: Any) -> str | None:
 
 def _run_and_cancel(harness: Harness, life: Life, timeout: float) -> None:
     """Deliver DRS's events (the sleeps' wakes) and run the schedule until the execution
-    ended; cancel it once its second wave launches (the schedule waits until the cancel is
-    asked, so the launch is still going)."""
-    cancelled = False
+    ended; approve the second wave once the machine waits for the approval, and cancel it
+    once that wave launches (its launch ends only once the cancel was asked)."""
+    cancelled = approved = False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         harness.deliver_drs_events()
         item = harness.execution(life.execution_id)
+        waiting = item["status"] == "PAUSED" and "taskToken" in item
+        if waiting and item["waves"][1]["status"] == "AWAITING_APPROVAL" and not approved:
+            approved = _approve(harness, life)
         launching = item["waves"][1]["status"] == "LAUNCHING"
         if launching and not cancelled:
             status, body = _ask(
@@ -194,6 +204,21 @@ def _run_and_cancel(harness: Harness, life: Life, timeout: float) -> None:
         pause(0.05)
     msg = f"{life.execution_id} never ended: {harness.execution(life.execution_id)['status']}"
     raise AssertionError(msg)
+
+
+def _approve(harness: Harness, life: Life) -> bool:
+    """The operator approves App once the machine waits for it; True once it went through
+    (200, or 409: it already had, its answer lost)."""
+    status, body = _ask(
+        harness,
+        life,
+        API_RESUME,
+        "POST",
+        "/executions/{executionId}/resume",
+        executionId=life.execution_id,
+    )
+    assert status in (200, 409, 500, 502, 503), (status, body)
+    return status in (200, 409)
 
 
 def _terminate(harness: Harness, life: Life) -> None:

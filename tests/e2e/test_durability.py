@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
 from drsctl.invariants import history_violations, violations
@@ -13,8 +14,6 @@ from tests.e2e.conftest import wait_until
 from tests.e2e.faults import FaultInjector
 
 if TYPE_CHECKING:
-    import pytest
-
     from tests.e2e.conftest import Harness
 
 
@@ -262,3 +261,35 @@ def test_the_holds_of_a_start_that_died_are_abandoned_after_their_time(
     item = harness.wait_for(started["executionId"], "COMPLETED", "FAILED")
     assert item["status"] == "COMPLETED", item.get("reason")
     assert harness.holds() == {}
+
+
+@pytest.mark.parametrize(
+    ("point", "kind", "occurrence"),
+    [("dynamodb:UpdateItem", "lost-retried", 1), ("dynamodb:GetItem", "throttle", 4)],
+)
+def test_an_approval_that_took_effect_is_answered_and_audited_as_done(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, point: str, kind: str, occurrence: int
+) -> None:
+    """Found by the whole-life matrix: an approval whose save took effect but whose answer
+    was lost (botocore's retry refused as stale), or whose last read (the execution to
+    answer with) was throttled, was answered 409 or 503 and audited as failed, though the
+    wave was approved; the operator's second try was refused as "not paused". The change
+    is read back and stands: answered 200, the machine woken, audited as succeeded."""
+    plan = RecoveryPlan("gated", (Wave("A", ("db",), pause_before=True),))
+    execution_id = harness.run(plan, GROUPS)
+    wait_until(
+        lambda: "taskToken" in harness.execution(execution_id), message="waiting for approval"
+    )
+    injector = FaultInjector(point=point, kind=kind, occurrence=occurrence)
+    injector.scope = frozenset({"resume"})
+    injector.install(monkeypatch)
+    status, answer = harness.api(
+        "POST", "/executions/{executionId}/resume", executionId=execution_id, action="resume"
+    )
+    assert injector.injected == [(point, kind)]
+    assert status == 200, answer
+    assert harness.wait_for(execution_id, "COMPLETED", "FAILED")["status"] == "COMPLETED"
+    status, trail = harness.api("GET", "/audit", groups="read-only", query={"object": execution_id})
+    assert [e["outcome"] for e in trail["items"] if e["action"] == "resumeExecution"] == [
+        "succeeded"
+    ]

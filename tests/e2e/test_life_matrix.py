@@ -1,6 +1,7 @@
 """The whole-life fault matrix: one execution's life from the operator's start to its
 report (tests/e2e/life.py: the API's start holding its servers, sleeps between ticks woken
-by DRS's events, the hand-over to a fresh run, the API's cancel while a wave launches, the
+by DRS's events, the hand-over to a fresh run, the approval the machine waits for given
+through the API, the API's cancel while the approved wave launches, the
 API's termination of the recovery instances, the finder's schedule and janitor settling
 it), with one fault at one occurrence of one call site, of one of seven kinds (the five of
 the drill's matrix, an answer lost after botocore's own retry, a crash that takes the
@@ -35,7 +36,16 @@ from drsctl.invariants import (
 )
 from tests.e2e.conftest import FINDER_ACTION, drop_warm_objects, wait_until
 from tests.e2e.faults import LIFE_KINDS, FaultInjector, site_scope
-from tests.e2e.life import API_CANCEL, API_START, API_TERMINATE, APP, DB, live, prepare
+from tests.e2e.life import (
+    API_CANCEL,
+    API_RESUME,
+    API_START,
+    API_TERMINATE,
+    APP,
+    DB,
+    live,
+    prepare,
+)
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Harness
@@ -61,22 +71,30 @@ LIFE_SITES: dict[tuple[str, str], int] = {
     (API_START, "stepfunctions:StartExecution"): 1,
     # Ticks: the two launches, their jobs followed, the hand-over to a fresh run, the end
     # (the holds freed, the notifications).
-    (TICKS, "dynamodb:GetItem"): 4,
-    (TICKS, "dynamodb:UpdateItem"): 11,
+    (TICKS, "dynamodb:GetItem"): 6,
+    (TICKS, "dynamodb:UpdateItem"): 14,
     (TICKS, "dynamodb:DeleteItem"): 6,
     (TICKS, "dynamodb:BatchWriteItem"): 1,
     (TICKS, "drs:StartRecovery"): 2,
     (TICKS, "drs:DescribeJobs"): 1,
     (TICKS, "drs:DescribeJobLogItems"): 1,
     (TICKS, "stepfunctions:StartExecution"): 1,
-    (TICKS, "sns:Publish"): 2,
+    (TICKS, "sns:Publish"): 3,
     # Sleeps between ticks, and the wakes DRS's launch events bring.
-    ("sleep", "dynamodb:GetItem"): 1,
-    ("sleep", "dynamodb:PutItem"): 1,
-    ("drs-event", "dynamodb:GetItem"): 7,
-    ("drs-event", "dynamodb:UpdateItem"): 2,
-    ("drs-event", "drs:DescribeJobs"): 2,
-    ("drs-event", "stepfunctions:SendTaskSuccess"): 2,
+    ("sleep", "dynamodb:GetItem"): 2,
+    ("sleep", "dynamodb:PutItem"): 2,
+    ("drs-event", "dynamodb:GetItem"): 8,
+    ("drs-event", "dynamodb:UpdateItem"): 3,
+    ("drs-event", "drs:DescribeJobs"): 3,
+    ("drs-event", "stepfunctions:SendTaskSuccess"): 3,
+    # The machine's wait for the approval (its task token saved), and the operator's
+    # approval: the audit's intent and outcome, the record, the token handed back.
+    ("awaitApproval", "dynamodb:GetItem"): 1,
+    ("awaitApproval", "dynamodb:UpdateItem"): 1,
+    (API_RESUME, "dynamodb:GetItem"): 4,
+    (API_RESUME, "dynamodb:PutItem"): 2,
+    (API_RESUME, "dynamodb:UpdateItem"): 2,
+    (API_RESUME, "stepfunctions:SendTaskSuccess"): 1,
     # The operator's cancel: the audit's intent and outcome, the record.
     (API_CANCEL, "dynamodb:GetItem"): 4,
     (API_CANCEL, "dynamodb:PutItem"): 2,
@@ -89,12 +107,12 @@ LIFE_SITES: dict[tuple[str, str], int] = {
     # The finder's schedule and janitor: the launches and the termination followed, the
     # report stored, the execution settled.
     (FINDER_ACTION, "dynamodb:Query"): 8,
-    (FINDER_ACTION, "dynamodb:GetItem"): 6,
-    (FINDER_ACTION, "dynamodb:UpdateItem"): 12,
+    (FINDER_ACTION, "dynamodb:GetItem"): 8,
+    (FINDER_ACTION, "dynamodb:UpdateItem"): 15,
     (FINDER_ACTION, "dynamodb:BatchWriteItem"): 5,
-    (FINDER_ACTION, "drs:DescribeJobs"): 5,
+    (FINDER_ACTION, "drs:DescribeJobs"): 7,
     (FINDER_ACTION, "drs:DescribeJobLogItems"): 5,
-    (FINDER_ACTION, "stepfunctions:DescribeExecution"): 2,
+    (FINDER_ACTION, "stepfunctions:DescribeExecution"): 3,
     (FINDER_ACTION, "s3:PutObject"): 4,
 }
 #: Call sites a life reaches in some runs only, with why.
@@ -109,6 +127,8 @@ LIFE_PHASES = {
     TICKS: "ticks and the hand-over",
     "sleep": "sleeps",
     "drs-event": "wakes",
+    "awaitApproval": "the approval's wait",
+    API_RESUME: "the API's approval",
     API_CANCEL: "the API's cancel",
     API_TERMINATE: "the API's termination",
     FINDER_ACTION: "the finder's schedule and janitor",
@@ -215,7 +235,13 @@ def assert_lived_well(harness: Harness, life: Life) -> None:
     )
     assert item.get("outbox") == {}, "every notification published"
     told = [n["event"] for n in harness.notifications() if n["executionId"] == life.execution_id]
-    assert {"started", "cancelled"} <= set(told), told
+    assert {"started", "waiting for approval", "cancelled"} <= set(told), told
+    status, trail = harness.api(
+        "GET", "/audit", groups="read-only", query={"object": life.execution_id}
+    )
+    assert status == 200, trail
+    approvals = [e for e in trail["items"] if e["action"] == "resumeExecution"]
+    assert any(e["outcome"] in ("succeeded", "unknown") for e in approvals), "approval audited"
     stored = harness.stored_report(life.execution_id)
     assert report_violations(item, stored, len(harness.events(life.execution_id))) == []
 
@@ -241,11 +267,12 @@ def test_the_life_matrix_covers_every_call_site_of_a_life(
     injector = FaultInjector()
     injector.install(monkeypatch)
     life = live(harness, planned)
+    sites = Counter(injector.sites)  # the life's own calls, before the checks' reads
     assert_lived_well(harness, life)
     assert len(harness.machine_runs(life.execution_id)) >= 2, "handed over to a fresh run"
-    reached = {(TICKS if a in TICK_ACTIONS else a, p) for a, p in injector.sites}
+    reached = {(TICKS if a in TICK_ACTIONS else a, p) for a, p in sites}
     made = Counter()
-    for (a, p), count in injector.sites.items():
+    for (a, p), count in sites.items():
         made[(TICKS if a in TICK_ACTIONS else a, p)] += count
     assert reached - set(LIFE_SITES) - set(TIMING_SITES) == set(), "a site without its row"
     assert set(LIFE_SITES) - reached == set(), "the matrix lists a site a life never reaches"

@@ -158,12 +158,32 @@ def _control(
             return item
         try:
             records.save(execution_id, item["version"], changes)
-        except StaleExecutionError:
-            continue
+        except (StaleExecutionError, OrchestratorError) as exc:
+            # Refused as stale, or its answer lost: botocore's retry of a save that took
+            # effect is refused as stale too. Taken effect, the change goes on.
+            if not _saved(records, execution_id, changes):
+                if isinstance(exc, StaleExecutionError):
+                    continue
+                raise
         wake_waiting_machine(records, machines, execution_id, item.get("taskToken"))
-        return _load(records, execution_id)
+        try:
+            return _load(records, execution_id)
+        except OrchestratorError:  # the change stands: answer it as this request left it
+            saved = {**item, **changes, "version": int(item["version"]) + 1}
+            saved.pop("taskToken", None)
+            return saved
     msg = f"execution {execution_id} kept changing"
     raise ExecutionStateError(msg)
+
+
+def _saved(records: ExecutionRecords, execution_id: str, changes: Mapping[str, Any]) -> bool:
+    """Whether the execution holds ``changes`` (its ``updatedAt`` is this request's own
+    moment, so another writer's change does not pass for it); False if it cannot be read."""
+    try:
+        latest = records.get(execution_id)
+    except OrchestratorError:
+        return False
+    return latest is not None and all(latest.get(k) == v for k, v in changes.items())
 
 
 def wake_waiting_machine(
