@@ -138,7 +138,6 @@ def test_the_janitor_does_not_end_an_execution_handed_over_while_it_looked(
     harness.run_finder()
     item = harness.execution(execution_id)
     assert item["status"] == "RUNNING", item.get("reason")
-    assert item["machineRun"] == f"{execution_id}-r2"
     harness.drs.autopilot = True
     harness.records.mark(execution_id, {"machineRun": execution_id})
     monkeypatch.setattr(StateMachines, "run_status", status)
