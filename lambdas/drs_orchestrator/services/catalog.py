@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_orchestrator.adapters.dynamodb import (
@@ -40,7 +39,7 @@ from drs_orchestrator.domain.plans import (
 )
 from drs_orchestrator.domain.recovery_time import wave_timings
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
-from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
@@ -672,17 +671,21 @@ class Catalog(Inventory):
         taken: list[str] = []
         try:
             for server in servers:
-                if not self._take(execution_id, server, now):
-                    self._clash(server, now)
+                refused_by = self._take(execution_id, server, now)
+                if refused_by is not None:
+                    self._clash(server, *refused_by)
                 taken.append(server)
         except OrchestratorError:
             self.holds.release(execution_id, taken)
             raise
 
-    def _take(self, execution_id: str, server: str, now: str) -> bool:
-        """Hold ``server``, from a holder that ended or abandoned it if need be."""
+    def _take(
+        self, execution_id: str, server: str, now: str
+    ) -> tuple[str, dict[str, Any] | None] | None:
+        """Hold ``server``, from a holder that ended or abandoned it if need be: None once
+        held, else the holder that keeps it and its execution (None: not written yet)."""
         if self.holds.take(execution_id, server, now):
-            return True
+            return None
         found = self.holds.holder(server)
         holder, held_at = found if found else ("", "")
         held = self.executions.get(holder) if holder else None
@@ -694,20 +697,19 @@ class Catalog(Inventory):
             and _older_than(held_at, now, self.abandoned_after_seconds)
         )
         ended = held is not None and held["status"] in TERMINAL
-        return (
-            bool(holder)
+        if (
+            holder
             and (ended or abandoned)
             and self.holds.take(execution_id, server, now, from_holder=holder)
-        )
+        ):
+            return None
+        return holder, held
 
-    def _clash(self, server: str, now: str) -> None:
+    def _clash(self, server: str, holder: str, held: dict[str, Any] | None) -> None:
         """409 naming the execution that holds ``server`` (``starting``: not written yet)."""
-        found = self.holds.holder(server)
-        holder = found[0] if found else ""
-        held = self.executions.get(holder) if holder else None
         status = held["status"] if held else "starting"
         msg = f"execution {holder} ({status}) already uses source server(s) {server}"
-        if held is None and found:
+        if held is None and holder:
             msg += (
                 f"; a start that died leaves its holds for {self.abandoned_after_seconds} s, "
                 "then they are free"
@@ -968,13 +970,11 @@ class Catalog(Inventory):
         the one started, and none found means none was (``DrsError``: ask again). Only when
         DRS cannot be asked that either does the outcome stay unknown."""
         gateway = self.drs.of(termination.get("target"), self.session)
-        instances = termination["recoveryInstanceIds"]
         try:
-            return gateway.terminate_recovery_instances(instances)
+            return gateway.terminate_recovery_instances(termination["recoveryInstanceIds"])
         except OutcomeUnknownError as lost:
-            since = parse_drs_timestamp(termination["requestedAt"]) - timedelta(minutes=5)
             try:
-                found = gateway.terminations_of(instances, to_iso(since))
+                found = execution_controls.terminations_found(gateway, termination)
             except OrchestratorError:
                 raise lost from None
             if found:

@@ -11,12 +11,13 @@ from drs_orchestrator.adapters.dynamodb import WATCHED, StaleExecutionError
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain.runner import finalise
 from drs_orchestrator.domain.states import ExecutionStatus, WaveStatus, transition
-from drs_orchestrator.domain.timestamps import parse_drs_timestamp
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import OrchestratorError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import ExecutionRecords, ServerHolds
     from drs_orchestrator.adapters.notifications import Notifier
     from drs_orchestrator.adapters.ssm import Automations
@@ -268,6 +269,13 @@ def termination_job(termination: dict[str, Any], job: DrsJob) -> dict[str, dict[
             **({"target": termination["target"]} if termination.get("target") else {}),
         }
     }
+
+
+def terminations_found(gateway: DrsGateway, termination: dict[str, Any]) -> list[DrsJob]:
+    """The TERMINATE jobs DRS lists for ``termination``'s instances since it was asked
+    (five minutes earlier, for clocks that disagree): what it started, heard or not."""
+    since = parse_drs_timestamp(termination["requestedAt"]) - timedelta(minutes=5)
+    return gateway.terminations_of(termination["recoveryInstanceIds"], to_iso(since))
 
 
 def free_servers(records: ExecutionRecords, holds: ServerHolds, item: dict[str, Any]) -> bool:

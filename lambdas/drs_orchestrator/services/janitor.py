@@ -230,14 +230,17 @@ class Janitor:
         (``TERMINATION_IN_FLIGHT``)."""
         execution_id = item["executionId"]
         recorded = set(item.get("jobs") or {})
+        # A request recorded STARTED is looked for again only once the execution would
+        # otherwise settle (every job it knows ended), not on every schedule meanwhile.
+        settling = all(j.get("status") == "COMPLETED" for j in (item.get("jobs") or {}).values())
+        looked_for = ("REQUESTED", "STARTED") if settling else ("REQUESTED",)
         terminations = [dict(t) for t in item.get("terminations") or ()]
         new_jobs: dict[str, dict[str, Any]] = {}
         for termination in terminations:
-            if termination.get("status") not in ("REQUESTED", "STARTED"):
+            if termination.get("status") not in looked_for:
                 continue
             gateway = self._drs.of(termination.get("target"), session_name(execution_id, "janitor"))
-            since = parse_drs_timestamp(termination["requestedAt"]) - timedelta(minutes=5)
-            found = gateway.terminations_of(termination["recoveryInstanceIds"], to_iso(since))
+            found = executions.terminations_found(gateway, termination)
             unrecorded = [j for j in found if j.job_id not in recorded | set(new_jobs)]
             if unrecorded and termination["status"] == "REQUESTED":
                 termination.update(status="STARTED", jobId=unrecorded[0].job_id)
