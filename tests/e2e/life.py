@@ -182,19 +182,10 @@ def _run_and_cancel(harness: Harness, life: Life, timeout: float) -> None:
         item = harness.execution(life.execution_id)
         waiting = item["status"] == "PAUSED" and "taskToken" in item
         if waiting and item["waves"][1]["status"] == "AWAITING_APPROVAL" and not approved:
-            approved = _approve(harness, life)
+            approved = _control(harness, life, API_RESUME, "resume")
         launching = item["waves"][1]["status"] == "LAUNCHING"
         if launching and not cancelled:
-            status, body = _ask(
-                harness,
-                life,
-                API_CANCEL,
-                "POST",
-                "/executions/{executionId}/cancel",
-                executionId=life.execution_id,
-            )
-            assert status in (200, 409, 500, 502, 503), (status, body)
-            cancelled = life.cancel_asked = status in (200, 409)
+            cancelled = life.cancel_asked = _control(harness, life, API_CANCEL, "cancel")
         if cancelled or not launching:
             harness.run_finder()
         ended = item["status"] in ("COMPLETED", "FAILED", "CANCELLED")
@@ -206,15 +197,15 @@ def _run_and_cancel(harness: Harness, life: Life, timeout: float) -> None:
     raise AssertionError(msg)
 
 
-def _approve(harness: Harness, life: Life) -> bool:
-    """The operator approves App once the machine waits for it; True once it went through
-    (200, or 409: it already had, its answer lost)."""
+def _control(harness: Harness, life: Life, action: str, control: str) -> bool:
+    """The operator's ``POST /executions/{id}/<control>`` (resume: the approval; cancel);
+    True once it went through (200, or 409: it already had, its answer lost)."""
     status, body = _ask(
         harness,
         life,
-        API_RESUME,
+        action,
         "POST",
-        "/executions/{executionId}/resume",
+        f"/executions/{{executionId}}/{control}",
         executionId=life.execution_id,
     )
     assert status in (200, 409, 500, 502, 503), (status, body)

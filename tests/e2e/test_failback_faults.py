@@ -66,7 +66,12 @@ def failback(
     """Recover, then fail back with ``injector`` armed for the failback's ticks only."""
     recovery = recovered(harness)
     injector.install(monkeypatch)
-    failback_id = start_failback(harness, recovery)["executionId"]
+    return bring_home(harness, start_failback(harness, recovery)["executionId"])
+
+
+def bring_home(harness: Harness, failback_id: str) -> dict[str, Any]:
+    """Play a started failback to its end: the failback clients connect, the cut-over is
+    approved; the failback as it ended."""
     item = harness.execution(failback_id)
     for server in (*DB, *WEB):
         harness.drs.connect_failback_client(item["failback"][server]["instance"])

@@ -19,15 +19,15 @@ from __future__ import annotations
 import json
 import os
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from drsctl.invariants import holds_violations, violations
 from tests.e2e.conftest import drop_warm_objects
 from tests.e2e.faults import LIFE_KINDS, FaultInjector
-from tests.e2e.test_failback import DB, WEB, drive, recovered
-from tests.e2e.test_failback_faults import assert_home
+from tests.e2e.test_failback import recovered
+from tests.e2e.test_failback_faults import assert_home, bring_home
 from tests.e2e.test_life_matrix import fault_seed
 
 if TYPE_CHECKING:
@@ -91,16 +91,6 @@ def start_until_accepted(harness: Harness, recovery_id: str) -> tuple[str, list[
 def _live(harness: Harness, execution_id: str) -> bool:
     item = harness.records.get(execution_id)
     return bool(item) and item["status"] not in ("COMPLETED", "FAILED", "CANCELLED")
-
-
-def bring_home(harness: Harness, failback_id: str) -> dict[str, Any]:
-    """Play the failback to its end: the failback clients connect, the cut-over is approved."""
-    item = harness.execution(failback_id)
-    for server in (*DB, *WEB):
-        harness.drs.connect_failback_client(item["failback"][server]["instance"])
-    drive(harness, failback_id, ("PAUSED",))
-    harness.api("POST", "/executions/{executionId}/resume", executionId=failback_id)
-    return drive(harness, failback_id, ("COMPLETED", "FAILED"))
 
 
 def test_the_matrix_lists_every_call_of_a_failback_start(
