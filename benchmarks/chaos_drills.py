@@ -50,6 +50,8 @@ sys.path.insert(0, str(ROOT))
 from drsctl.invariants import report_violations, violations  # noqa: E402 - after the path
 
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+#: How long an execution still running at its time limit is followed after its diagnosis.
+GRACE_SECONDS = 300.0
 
 
 def call(url: str, token: str | None = None, method: str = "GET", body: object = None) -> dict:
@@ -231,12 +233,20 @@ def main() -> None:
         s3 = aws(state, "s3")
         buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
+        def at_time_limit(item: dict) -> dict:
+            """An execution still running at its time limit is diagnosed then, and followed
+            for a grace period (its pauses approved) so the next one finds its servers free."""
+            if item["status"] in TERMINAL:
+                return item
+            counts["still running at the time limit"] += 1
+            diagnose(url, item, all_jobs(url))
+            return follow(url, token, item["executionId"], GRACE_SECONDS)
+
         def ended_well(item: dict, jobs: list[dict]) -> list[str]:
-            """The report stored whole, every notification published; else diagnosed."""
-            problems: list[str] = []
+            """The report stored whole, every notification published."""
             if item["status"] not in TERMINAL:
-                diagnose(url, item, jobs)
-                return problems
+                return [f"still {item['status']} after settling"]
+            problems: list[str] = []
             events = job_events(dynamodb, events_table, item["executionId"])
             stored = stored_report(s3, buckets, item["executionId"])
             problems += report_violations(item, stored, events)
@@ -250,6 +260,7 @@ def main() -> None:
         for number in range(1, args.drills + 1):
             item, wall = run_drill(url, token, plan["planId"], args.timeout)
             walls.append(wall)
+            item = at_time_limit(item)
             item = settle(url, token, item["executionId"], dynamodb, executions_table)
             jobs = call(f"{url}/sandbox/state")["drs"]["jobs"]
             found = violations(item, jobs)
@@ -289,6 +300,7 @@ def main() -> None:
                 {"mode": "RECOVERY"},
             )
             recovery = follow(url, token, started["executionId"], args.timeout)
+            recovery = at_time_limit(recovery)
             recovery = settle(url, token, recovery["executionId"], dynamodb, executions_table)
             outcomes[f"RECOVERY {recovery['status']}"] += 1
             if recovery["status"] != "COMPLETED":
@@ -305,6 +317,7 @@ def main() -> None:
                 {"restartReplication": True, "terminateRecoveryInstances": True},
             )
             item = follow(url, token, fb["executionId"], args.timeout)
+            item = at_time_limit(item)
             item = settle(url, token, item["executionId"], dynamodb, executions_table)
             wall = time.perf_counter() - began
             jobs = all_jobs(url)
@@ -361,6 +374,10 @@ def main() -> None:
     print(f"servers left held: {held}")
     print(f"reports: {dict(reports)}")
     print(f"notifications not published: {counts['notifications not published']}")
+    print(
+        f"still running at the time limit (diagnosed above): "
+        f"{counts['still running at the time limit']}"
+    )
     print(f"sandbox folder (logs, state), kept: {workdir}")
     for line in broken:
         print(f"  {line}")
