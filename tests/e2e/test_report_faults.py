@@ -18,7 +18,7 @@ from drs_orchestrator.domain.plans import RecoveryPlan, Wave
 
 from drsctl.invariants import report_violations
 from tests.e2e.conftest import FINDER_ACTION
-from tests.e2e.faults import FaultInjector, cases
+from tests.e2e.faults import API, KINDS, FaultInjector, cases, site_scope
 from tests.patience import PATIENCE
 
 if TYPE_CHECKING:
@@ -267,3 +267,42 @@ def test_a_termination_drs_answered_with_a_5xx_and_did_not_start_is_asked_again(
     assert len(terminating) == 1
     assert item["jobs"][terminating[0]]["status"] == "COMPLETED"
     assert "watch" not in item
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_termination_unheard_whose_look_up_also_fails_is_found_by_the_janitor(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Two faults in one request: DRS started the TERMINATE job and its answer was lost,
+    and the API's look-up of what DRS started (``DescribeJobs``) met a fault too. The
+    outcome stays unknown: the request stays asked for (503 naming the lost answer, or 502
+    when the function died), a second request is refused while it is in flight (409), and
+    the janitor finds the job by its instances, records it and follows it to its end."""
+    execution_id = ended_drill(harness, monkeypatch)
+    api_only = site_scope(API)
+    terminate = FaultInjector(point="drs:TerminateRecoveryInstances", kind="lost", scope=api_only)
+    look_up = FaultInjector(point="drs:DescribeJobs", kind=kind, scope=api_only)
+    terminate.install(monkeypatch)
+    look_up.install(monkeypatch)
+    path = "/executions/{executionId}/terminate-instances"
+    status, answer = harness.api("POST", path, executionId=execution_id)
+    assert terminate.injected == [("drs:TerminateRecoveryInstances", "lost")]
+    assert look_up.injected == [("drs:DescribeJobs", kind)]
+    if kind.startswith("crash"):
+        assert status == 502, answer
+    else:
+        assert status == 503, answer
+        assert "DRS's answer was lost" in answer["message"]
+    [asked] = harness.execution(execution_id)["terminations"]
+    assert asked["status"] == "REQUESTED", "unknown: neither failed nor started"
+    again, refused = harness.api("POST", path, executionId=execution_id)
+    assert again == 409, refused
+    item = settle(harness, execution_id)
+    [job_id] = [j for j, job in harness.drs.jobs.items() if job["type"] == "TERMINATE"]
+    assert item["jobs"][job_id]["status"] == "COMPLETED", "recorded and followed"
+    [termination] = item["terminations"]
+    assert (termination["status"], termination["jobId"]) == ("STARTED", job_id)
+    assert "watch" not in item
+    stored = harness.stored_report(execution_id)
+    assert stored is not None
+    assert job_id in {j["jobId"] for j in stored[0]["jobs"] if j["type"] == "TERMINATE"}

@@ -31,6 +31,8 @@ def servers(prefix: str, count: int) -> list[str]:
 
 GROUPS = {"big": servers("a", 150), "app": servers("b", 3), "web": servers("c", 2)}
 TARGET = "111122223333/us-west-2"
+#: A refusal as long as an SCP's deny words it.
+DENIED = "AccessDeniedException: " + "explicit deny in a service control policy " * 8
 
 
 def by_name(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -174,6 +176,20 @@ def test_a_cancel_ends_cancelled_with_its_notification_and_no_wave_reason() -> N
     }
 
 
+def test_a_cancel_cancels_every_open_batch_of_a_wave_in_one_tick() -> None:
+    world = World(RecoveryPlan("big", (Wave("A", ("big",)),)), GROUPS)
+    apply(world, decide(world))
+    for batch in world.item["batches"].values():
+        batch["status"] = "DEFERRED"  # DRS's quota was full for both
+    world.cancel()
+    decision = decide(world)
+    assert [b["status"] for b in decision.changes["batches"].values()] == [
+        "CANCELLED",
+        "CANCELLED",
+    ]
+    assert decision.changes["status"] == "CANCELLED"
+
+
 def test_a_paused_wave_is_announced_by_name_and_a_completion_carries_its_recovery_time() -> None:
     plan = RecoveryPlan("gated", (Wave("A", ("app",), pause_before=True),))
     world = World(plan, GROUPS)
@@ -248,8 +264,8 @@ def test_a_job_found_for_a_batch_in_doubt_clears_its_error_and_defaults_its_stat
     assert (again["batches"][batch_id]["status"], more) == ("STARTED", {})
     # Recorded already: the same batches come back, nothing new.
     world.item.update(again)
-    same, none = core.record_started(world.item, batch_id, {"jobID": "drsjob-9"}, "t")
-    assert (same["batches"], none) == (world.item["batches"], {})
+    same, none = core.record_started(world.item, batch_id, {"jobID": "drsjob-9"}, "later")
+    assert (same["batches"], none) == (world.item["batches"], {}), "its start time kept"
     # A STARTED batch told of a different job records that job.
     other, tracked = core.record_started(world.item, batch_id, {"jobID": "drsjob-10"}, "t")
     assert other["batches"][batch_id]["jobId"] == "drsjob-10"
@@ -398,6 +414,7 @@ def test_a_batch_in_doubt_whose_target_stays_out_of_reach_is_refused_naming_why(
     [(batch_id, batch)] = world.item["batches"].items()
     batch["target"] = TARGET
     hour = core.Limits().target_wait
+    patient = core.Limits(quota_wait=timedelta(days=1))
     unreachable = core.Observations(unreachable={TARGET: "AccessDenied"})
     apply(world, decide(world, unreachable, seconds=0))
     at_limit = decide(world, unreachable, seconds=int(hour.total_seconds()))
@@ -409,9 +426,18 @@ def test_a_batch_in_doubt_whose_target_stays_out_of_reach_is_refused_naming_why(
         f"launch outcome unknown: DRS target {TARGET} could not be reached for over "
         "1 hour (AccessDenied)"
     )
+    # Refused though another batch of the wave is asked for in the same tick.
+    big = World(RecoveryPlan("big", (Wave("A", ("big",)),)), GROUPS)
+    apply(big, decide(big))
+    first, second = by_name(big.item)["A"]["batchIds"]
+    big.item["batches"][first]["target"] = TARGET
+    apply(big, decide(big, unreachable, seconds=0))
+    big.item["batches"][second]["status"] = "DEFERRED"
+    both = decide(big, unreachable, seconds=int(hour.total_seconds()) + 1, limits=patient)
+    assert both.changes["batches"][first]["status"] == "REFUSED"
+    assert [c.batch_id for c in both.commands if isinstance(c, core.StartRecovery)] == [second]
     # A batch this tick asks DRS for is not in doubt: asked, not refused.
     world.item["batches"][batch_id]["status"] = "DEFERRED"
-    patient = core.Limits(quota_wait=timedelta(days=1))
     asked = decide(world, unreachable, seconds=0, limits=patient)
     assert asked.changes["batches"][batch_id]["status"] == "INTENDED"
     assert [c.batch_id for c in asked.commands if isinstance(c, core.StartRecovery)] == [batch_id]
@@ -529,7 +555,7 @@ def test_every_server_of_a_failed_wave_is_named_whatever_failed_first() -> None:
     first, second = by_name(world.item)["A"]["batchIds"]
     world.save(
         world.item["version"],
-        core.record_not_started(world.item, first, "AccessDenied", refused=True, stamp="t"),
+        core.record_not_started(world.item, first, DENIED, refused=True, stamp="t"),
     )
     job = world.start_recovery(tuple(world.item["batches"][second]["servers"]), second)
     changes, new_jobs = core.record_started(world.item, second, job, "t")
@@ -540,7 +566,8 @@ def test_every_server_of_a_failed_wave_is_named_whatever_failed_first() -> None:
     world.item["servers"][tail[0]] = {"launchStatus": "FAILED"}
     reason = by_name(decide(world).changes)["A"]["reason"]
     assert reason.startswith("servers did not launch: 102 servers — ")
-    assert "(not launched: AccessDenied)" in reason
+    assert f"(not launched: {DENIED})" in reason
+    assert len(reason) > 400 and "more characters" not in reason, "whole up to REASON_CHARS"
     assert f"1 server: {tail[0]} (FAILED)" in reason
     assert f"1 server: {tail[1]} (UNKNOWN)" in reason
 
@@ -595,3 +622,21 @@ def test_reasons_count_exactly_and_order_ties_by_their_words() -> None:
     assert with_unlaunched(long, ["s-1"]) == f"{long}; not launched: 1 server: s-1"
     longer = "z" * (REASON_CHARS + 10)
     assert len(with_unlaunched(longer, ["s-1"])) < len(longer) + 60
+
+
+def test_a_tick_is_quiet_only_when_nothing_but_its_time_would_change() -> None:
+    """A quiet tick writes its heartbeat alone (the shell leaves the version, so the
+    finder's versioned writes are not made stale); anything else is a save."""
+    world = World(RecoveryPlan("one", (Wave("A", ("app",)),)), GROUPS)
+    world.tick()
+    world.drs_progress()  # the job runs; nothing the record says has changed
+    quiet = decide(world)
+    assert core.is_quiet(world.item, quiet, dict(quiet.changes))
+    moved = dict(quiet.changes, machineRun="run-2")
+    assert not core.is_quiet(world.item, quiet, moved), "a new run's name is a change"
+    for busy in (
+        core.Decision(quiet.changes, {}, {}, [core.ReleaseHolds("ex-world")], quiet.route),
+        core.Decision(quiet.changes, {"drsjob-2": {}}, {}, [], quiet.route),
+        core.Decision(quiet.changes, {}, core.notification("t", "started"), [], quiet.route),
+    ):
+        assert not core.is_quiet(world.item, busy, dict(busy.changes))
