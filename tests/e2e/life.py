@@ -14,8 +14,10 @@ yet), up to ``ATTEMPTS`` times, the finder's schedule running in between.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from tests.e2e.conftest import FINDER_ACTION, REGION, wait_until
@@ -41,6 +43,11 @@ APP = [f"s-1ife00000000000a{n}" for n in range(3)]
 WEB = [f"s-1ife00000000000w{n}" for n in range(1)]
 #: Ticks per state machine run: the life hands over to a fresh run at least once.
 TICKS_PER_RUN = 2
+#: How long a termination written down and not started stands "asked for" (deployed:
+#: ``TERMINATION_IN_FLIGHT``, 5 minutes): the operator told to ask again after it waits.
+IN_FLIGHT_SECONDS = 2
+#: The end of a 409 that says when a termination may be asked for again.
+ASK_AGAIN = re.compile(r"ask again after (\S+)$")
 
 
 @dataclass
@@ -62,14 +69,17 @@ def prepare(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> str:
     """The life's world before any fault is armed: three protection groups and a plan of
     three waves in a chain (Db, App, Web; App waits for approval) made by an admin, sleeps
     of one second between ticks (woken by DRS's events), two ticks per run, the holds of a
-    start that died abandoned at once. Returns the plan's id."""
+    start that died abandoned at once, a termination that died before DRS was asked
+    standing "asked for" two seconds. Returns the plan's id."""
     from drs_orchestrator.handlers import api, wave_runner
+    from drs_orchestrator.services import executions
 
     monkeypatch.setenv("POLL_SECONDS", "1")
     monkeypatch.setenv("TICKS_PER_RUN", str(TICKS_PER_RUN))
     # The operator asks again at once: the holds of a start that died are abandoned at
     # once (deployed: after 300 s; no other start races this one).
     monkeypatch.setenv("HOLDS_ABANDONED_AFTER_SECONDS", "0")
+    monkeypatch.setattr(executions, "TERMINATION_IN_FLIGHT", timedelta(seconds=IN_FLIGHT_SECONDS))
     wave_runner._runner.cache_clear()
     api._catalog.cache_clear()
     for name, servers in (("life-db", DB), ("life-app", APP), ("life-web", WEB)):
@@ -213,6 +223,10 @@ def _control(harness: Harness, life: Life, action: str, control: str) -> bool:
 
 
 def _terminate(harness: Harness, life: Life) -> None:
+    """Ask for the recovery instances' termination until it went through: 202, or a 409
+    saying nothing is left. A 409 naming when to ask again (a request written down whose
+    function may have died before DRS was asked) is waited out, the schedule running
+    meanwhile (it records a TERMINATE job DRS started unheard), and asked again."""
     for _ in range(ATTEMPTS):
         status, body = _ask(
             harness,
@@ -222,6 +236,10 @@ def _terminate(harness: Harness, life: Life) -> None:
             "/executions/{executionId}/terminate-instances",
             executionId=life.execution_id,
         )
+        again = ASK_AGAIN.search(body.get("message", "")) if status == 409 else None
+        if again is not None:
+            _wait_out(harness, again.group(1))
+            continue
         if status in (202, 409):
             life.terminated = True
             return
@@ -229,6 +247,17 @@ def _terminate(harness: Harness, life: Life) -> None:
         harness.run_finder()
     msg = f"the termination never went through: {life.answers}"
     raise AssertionError(msg)
+
+
+def _wait_out(harness: Harness, stamp: str) -> None:
+    """Until ``stamp`` has passed (a moment more, for the clocks' rounding), the finder's
+    schedule running."""
+    from drs_orchestrator.domain.timestamps import parse_drs_timestamp
+
+    until = parse_drs_timestamp(stamp).timestamp() + 0.5
+    while time.time() < until:
+        harness.run_finder()
+        pause(0.2)
 
 
 def _settle(harness: Harness, life: Life) -> None:

@@ -137,21 +137,11 @@ LIFE_PHASES = {
     FINDER_ACTION: "the finder's schedule and janitor",
 }
 
-#: Cases a life cannot end in a test's time, with why: a termination written down whose
-#: function died before DRS was asked stands "asked for" for ``TERMINATION_IN_FLIGHT``
-#: (5 min, longer than the API function can live), refusing the operator's second request
-#: (409) until then; held by tests/lambdas/test_terminations.py (docs/RELIABILITY.md).
-UNTIMELY: dict[tuple[str, str, int, str], str] = {
-    (API_TERMINATE, "dynamodb:UpdateItem", 1, "crash-after"): "died once written down",
-    (API_TERMINATE, "dynamodb:UpdateItem", 1, "crash-cold"): "died once written down",
-    (API_TERMINATE, "drs:TerminateRecoveryInstances", 1, "crash-before"): "died before DRS",
-}
 ALL_CASES = [
     (action, point, occurrence, kind)
     for (action, point), reached in LIFE_SITES.items()
     for occurrence in range(1, reached + 1)
     for kind in LIFE_KINDS
-    if (action, point, occurrence, kind) not in UNTIMELY
 ]
 
 #: Each site's cases, for the sample's draw.
@@ -315,5 +305,5 @@ def test_the_sample_is_the_seed_s_and_reaches_every_case_over_seeds() -> None:
     assert {(a, p) for a, p, _, _ in sample(7, "16")} <= set(LIFE_SITES)
     drawn = {case for seed in range(3000) for case in sample(seed, "16")}
     assert drawn == set(ALL_CASES)
-    assert len(ALL_CASES) == len(LIFE_KINDS) * sum(LIFE_SITES.values()) - len(UNTIMELY)
+    assert len(ALL_CASES) == len(LIFE_KINDS) * sum(LIFE_SITES.values())
     assert sample(7, "all") == ALL_CASES

@@ -538,6 +538,30 @@ def test_terminate_a_drills_instances_in_calls_of_at_most_200(call: Api) -> None
     assert status == 409 and "no recovery instance left" in again["message"]
 
 
+def test_a_termination_asked_for_and_not_started_says_when_to_ask_again(call: Api) -> None:
+    """A request written down whose function died before DRS was asked looks, for five
+    minutes, like one the API is still asking: the 409 says when it may be asked again."""
+    from datetime import UTC, datetime, timedelta
+
+    from drs_orchestrator.domain.timestamps import to_iso
+
+    asked = datetime.now(UTC) - timedelta(minutes=1)
+    server = {"sourceServerId": "s-1", "launchStatus": "LAUNCHED", "recoveryInstanceId": "i-1"}
+    termination = {
+        "requestId": "req-1",
+        "status": "REQUESTED",
+        "requestedAt": to_iso(asked),
+        "recoveryInstanceIds": ["i-1"],
+    }
+    _put_execution(call, "ex-1", "COMPLETED", servers={"s-1": server}, terminations=[termination])
+    path = "/executions/{executionId}/terminate-instances"
+    status, answer = call("POST", path, executionId="ex-1")
+    assert status == 409, answer
+    again = to_iso(asked + timedelta(minutes=5))
+    assert answer["message"].endswith(f"if it does not start, ask again after {again}")
+    assert call.drs.calls_to("TerminateRecoveryInstances") == []
+
+
 def test_source_servers_are_paginated_with_group_membership(call: Api) -> None:
     call("POST", "/protection-groups", group("web", REAL_IDS[:1]))
     _, first = call("GET", "/source-servers", query={"limit": "100"})

@@ -39,7 +39,7 @@ from drs_orchestrator.domain.plans import (
 )
 from drs_orchestrator.domain.recovery_time import wave_timings
 from drs_orchestrator.domain.states import TERMINAL_EXECUTION, ExecutionStatus
-from drs_orchestrator.domain.timestamps import parse_drs_timestamp
+from drs_orchestrator.domain.timestamps import parse_drs_timestamp, to_iso
 from drs_orchestrator.errors import (
     BadRequestError,
     ConflictError,
@@ -61,6 +61,7 @@ from drs_orchestrator.services.readiness import PlanReadiness, latest_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from drs_orchestrator.adapters.drs import DrsGateway
     from drs_orchestrator.adapters.dynamodb import (
@@ -1027,11 +1028,7 @@ class Catalog(Inventory):
                 job = (item.get("jobs") or {}).get(server.get("jobId", "")) or {}
                 by_target.setdefault(job.get("target"), []).append(instance)
         if not by_target:
-            msg = (
-                f"execution {execution_id} has no recovery instance left to terminate "
-                "(or their termination is already asked for)"
-            )
-            raise ConflictError(msg)
+            raise ConflictError(_nothing_to_terminate(execution_id, item, now))
         return [
             (key, instances[start : start + TERMINATE_BATCH])
             for key, unsorted in sorted(by_target.items(), key=lambda kv: kv[0] or "")
@@ -1066,6 +1063,24 @@ class Catalog(Inventory):
                 ]
                 continue
             return
+
+
+def _nothing_to_terminate(execution_id: str, item: dict[str, Any], now: datetime) -> str:
+    """Why a termination request has nothing to ask DRS for; when one asked for recently
+    has not started, when to ask again if it never does (its function may have died
+    before DRS was asked)."""
+    pending = [
+        t for t in item.get("terminations", []) if execution_controls.requested_recently(t, now)
+    ]
+    if not pending:
+        return f"execution {execution_id} has no recovery instance left to terminate"
+    asked = max(t["requestedAt"] for t in pending)
+    again = to_iso(parse_drs_timestamp(asked) + execution_controls.TERMINATION_IN_FLIGHT)
+    return (
+        f"the termination of execution {execution_id}'s recovery instances was asked for "
+        f"at {asked} and DRS has not started it yet; if it does not start, ask again after "
+        f"{again}"
+    )
 
 
 def _evaluation(item: dict[str, Any], *, with_findings: bool = True) -> dict[str, Any]:
