@@ -42,7 +42,10 @@ WORK = ROOT / "build" / "mutation"
 PACKAGE = "lambdas/drs_orchestrator"
 #: What each scope mutates (under the package) and the tests that may kill its mutants
 #: (mutmut runs, of these, the ones that reached the mutated function).
-#: The end-to-end tests that are not matrices.
+#: The end-to-end tests that reach the shell, the finder and the janitor, without the
+#: large matrices (a drill per case, for every mutant a test does not kill sooner): the
+#: Finalise matrix and the settle matrix are small, and the only ones reaching ``Finalise``
+#: and the janitor's terminations.
 E2E = tuple(
     f"tests/e2e/{name}.py"
     for name in (
@@ -50,8 +53,14 @@ E2E = tuple(
         "test_durability",
         "test_event_driven_waves",
         "test_report_faults",
+        "test_finalise_matrix",
         "test_targets",
         "test_api_races",
+        "test_failback",
+        "test_janitor",
+        "test_point_in_time",
+        "test_launch_settings",
+        "test_recovery_time",
     )
 )
 SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -1,0 +1,33 @@
+"""What the shell makes of a StartRecovery error (``services/wave_runner.py``), by its code.
+
+The mapping decides whether a launch is asked again (throttled, quota full: certainly not
+launched), refused for good, looked for by its tag (any other error: it may have launched),
+or refused once no job of ours is found (DRS's ConflictException: another job holds the
+servers). The end-to-end tests reach each outcome through a drill; mutation testing found
+the conflict's answer could change without one of them noticing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from drs_orchestrator.errors import DrsAccessDeniedError, DrsError, DrsThrottledError
+from drs_orchestrator.services.wave_runner import REFUSAL_CODES, launch_outcome
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (DrsThrottledError("StartRecovery", "ThrottlingException", "slow down"), "deferred"),
+        (DrsThrottledError("StartRecovery", "ServiceQuotaExceededException", "full"), "deferred"),
+        (DrsError("StartRecovery", "ConflictException", "already in a job"), "conflict"),
+        (DrsAccessDeniedError("StartRecovery", "AccessDeniedException", "an SCP"), "refused"),
+        (DrsAccessDeniedError("StartRecovery", "UnrecognizedClientException", "no"), "refused"),
+        *((DrsError("StartRecovery", code, "no"), "refused") for code in sorted(REFUSAL_CODES)),
+        (DrsError("StartRecovery", "InternalServerException", "5xx"), "doubt"),
+        (DrsError("StartRecovery", "OutcomeUnknown", "read time-out"), "doubt"),
+    ],
+)
+def test_a_start_recovery_error_says_what_became_of_the_launch(
+    error: DrsError, outcome: str
+) -> None:
+    assert launch_outcome(error) == outcome
