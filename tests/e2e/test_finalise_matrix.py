@@ -109,8 +109,9 @@ def test_the_finalise_matrix_covers_every_call_of_finalise(
     assert_finalised(harness, ended_as)
     assert BUG in harness.execution(ended_as["executionId"])["reason"], "Finalise ended it"
     assert set(injector.calls) == set(FINALISE_POINTS), injector.calls
-    for point, occurrences in FINALISE_POINTS.items():
-        assert max(occurrences) <= injector.calls[point], (point, injector.calls[point])
+    # Each call as often as one Finalise makes it: it answered the first time (a Finalise
+    # that failed after recording the end would be retried by the state machine).
+    assert {p: max(o) for p, o in FINALISE_POINTS.items()} == dict(injector.calls)
 
 
 @pytest.mark.parametrize(("point", "occurrence", "kind"), CASES)
