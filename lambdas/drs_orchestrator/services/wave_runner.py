@@ -205,12 +205,7 @@ class WaveRunner:
     def finalise(self, execution_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
         """End an execution whose state machine failed (``Catch`` on every task), writing
         the reason; then publish, and free its servers. Idempotent."""
-        error = error or {}
-        reason = "the state machine failed: " + (
-            f"{error.get('Error', 'error')}: {_cause(error.get('Cause'))}".strip(": ")
-        )
-        if error.get("Error") == "States.Timeout":
-            reason = "the state machine timed out waiting"
+        reason = finalise_reason(error)
         item, by_us = executions.end_with_reason(self._records, execution_id, reason, self._clock())
         if by_us:
             self._on_ended(item)
@@ -565,6 +560,16 @@ def next_run_name(execution_id: str, current: str) -> str:
     match = re.fullmatch(re.escape(execution_id) + r"-r(\d+)", current)
     number = int(match.group(1)) if match else 1
     return f"{execution_id}-r{number + 1}"
+
+
+def finalise_reason(error: dict[str, Any] | None) -> str:
+    """The reason ``Finalise`` records from the error its ``Catch`` passed on: the error's
+    name and the start of its cause (``the state machine failed: Lambda.Unknown: ...``)."""
+    error = error or {}
+    if error.get("Error") == "States.Timeout":
+        return "the state machine timed out waiting"
+    named = f"{error.get('Error', 'error')}: {_cause(error.get('Cause'))}".strip(": ")
+    return f"the state machine failed: {named}"
 
 
 def _cause(cause: Any) -> str:
