@@ -162,6 +162,18 @@ def test_an_approval_nobody_gives_ends_the_execution_with_that_reason(
     assert not b.get("jobIds"), "nothing launched for the wave nobody approved"
 
 
+def last_state(harness: Harness, run_arn: str) -> str:
+    """The name of the last state a state machine run entered."""
+    pages = harness.sfn.get_paginator("get_execution_history").paginate(executionArn=run_arn)
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for page in pages
+        for e in page["events"]
+        if "stateEnteredEventDetails" in e
+    ]
+    return entered[-1]
+
+
 def test_a_long_execution_hands_over_to_fresh_runs(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -200,6 +212,10 @@ def test_a_long_execution_hands_over_to_fresh_runs(
         harness.sfn.describe_execution(executionArn=r["executionArn"])["status"] for r in runs
     } == {"SUCCEEDED"}
     assert harness.execution(execution_id)["machineRun"] == runs[-1]["name"]
+    # Each run but the last ended by handing over (it stopped ticking once its successor
+    # was started and named on the record), the last by ending the execution.
+    last_states = [last_state(harness, r["executionArn"]) for r in runs]
+    assert last_states == ["HandedOver"] * (len(runs) - 1) + ["Completed"], last_states
     per_run = [
         len(harness.sfn.get_execution_history(executionArn=r["executionArn"])["events"])
         for r in runs
