@@ -20,6 +20,15 @@ START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 OUTCOMES = ("ok", "throttled", "quota", "lost", "crash-before", "crash-after", "refused")
 
 
+def servers(prefix: str, count: int) -> list[str]:
+    """``count`` source server ids, distinct per ``prefix``, shaped as DRS's."""
+    return [f"s-{prefix}{n:0{17 - len(prefix)}d}" for n in range(count)]
+
+
+#: The core tests' protection groups: one over 100 servers (two batches), two small.
+GROUPS = {"big": servers("a", 150), "app": servers("b", 3), "web": servers("c", 2)}
+
+
 class Crash(Exception):
     """The function died: nothing after this point of the tick happened."""
 

@@ -13,14 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drsctl.invariants import violations
-from tests.lambdas.runner_world import OUTCOMES, START, World
-
-
-def servers(prefix: str, count: int) -> list[str]:
-    return [f"s-{prefix}{n:0{17 - len(prefix)}d}" for n in range(count)]
-
-
-GROUPS = {"big": servers("a", 150), "app": servers("b", 3), "web": servers("c", 2)}
+from tests.lambdas.runner_world import GROUPS, OUTCOMES, START, World, servers
 
 #: The drill of the fault matrix: one wave over 100 servers, one paused, pre/post actions.
 THREE_WAVES = RecoveryPlan(

@@ -22,14 +22,8 @@ from drs_orchestrator.domain.reasons import REASON_CHARS, by_reason, named
 from drs_orchestrator.domain.reasons import with_servers_not_launched as with_unlaunched
 from drs_orchestrator.domain.timestamps import to_iso
 
-from tests.lambdas.runner_world import START, World
+from tests.lambdas.runner_world import GROUPS, START, World, servers
 
-
-def servers(prefix: str, count: int) -> list[str]:
-    return [f"s-{prefix}{n:0{17 - len(prefix)}d}" for n in range(count)]
-
-
-GROUPS = {"big": servers("a", 150), "app": servers("b", 3), "web": servers("c", 2)}
 TARGET = "111122223333/us-west-2"
 #: A refusal as long as an SCP's deny words it.
 DENIED = "AccessDeniedException: " + "explicit deny in a service control policy " * 8
