@@ -12,6 +12,7 @@ from typing import Any
 
 from drs_orchestrator.domain import actions
 from drs_orchestrator.domain import runner as core
+from drs_orchestrator.domain.timestamps import to_iso
 from drs_orchestrator.services.executions import new_execution
 
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -248,3 +249,35 @@ def core_stale() -> Exception:
     from drs_orchestrator.adapters.dynamodb import StaleExecutionError
 
     return StaleExecutionError("version moved on")
+
+
+# -- one decision at a time, as the edge and limit tests take them ---------------------------
+
+
+def by_name(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The item's waves by name."""
+    return {w["name"]: w for w in item["waves"]}
+
+
+def decide(
+    world: World,
+    observations: core.Observations | None = None,
+    seconds: int = 30,
+    limits: core.Limits | None = None,
+) -> core.Decision:
+    """One decision on the world's item as the shell holds it, time moved on; the item
+    itself must come out of it unchanged (the shell saves the changes, not the item)."""
+    world.now += timedelta(seconds=seconds)
+    held = copy.deepcopy(world.item)
+    decision = core.decide(world.item, observations, world.now, limits)
+    assert world.item == held, "the core changed the item it was given"
+    return decision
+
+
+def apply(world: World, decision: core.Decision) -> None:
+    world.save(world.item["version"], decision.changes, decision.new_jobs, decision.notifications)
+
+
+def stamp(world: World) -> str:
+    """The world's time as the core stamps it."""
+    return to_iso(world.now)
